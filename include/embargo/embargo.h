@@ -1,0 +1,214 @@
+/*
+ * embargo: find the traffic of banned vendors' software and devices.
+ *
+ * This is the whole public API of the engine library. A host (the `embargo`
+ * command, the Suricata plugin, a test) loads a rule pack, builds an engine
+ * from it, feeds packets in and receives alerts out, each already rendered as
+ * one Suricata EVE JSON line. The engine never prints, exits or knows its host.
+ *
+ * Conventions (libuv, Hyperscan): functions return 0 or a negative EMB_E*
+ * code, results come back through trailing out-parameters, every _new/_load
+ * has a _free that accepts NULL. An engine is not thread-safe: use one per
+ * thread (they may share one emb_rules_t, which is read-only once loaded).
+ */
+#ifndef EMBARGO_H
+#define EMBARGO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EMB_VERSION_STRING "0.1.0"
+
+/* Error codes: X(name, message). */
+#define EMB_ERRNO_MAP(X)                                                       \
+    X(NOMEM, -1, "out of memory")                                              \
+    X(INVAL, -2, "invalid argument")                                           \
+    X(IO, -3, "input/output error")                                            \
+    X(RULES, -4, "invalid rules")                                              \
+    X(HS, -5, "Hyperscan error")                                               \
+    X(CANCELED, -6, "canceled by callback")
+
+enum {
+    EMB_OK = 0,
+#define EMB_ERR_ENUM(name, val, msg) EMB_E##name = (val),
+    EMB_ERRNO_MAP(EMB_ERR_ENUM)
+#undef EMB_ERR_ENUM
+};
+
+/* A static string naming `err`; never NULL. */
+const char *emb_strerror(int err);
+
+/* Version of the Hyperscan (or Vectorscan) library linked in. Static string. */
+const char *emb_hyperscan_version(void);
+
+/* ---- Diagnostics ------------------------------------------------------- */
+
+/*
+ * A list of errors found while loading rules or building an engine. Each
+ * message is one line: "file:line:column: message" when a place is known.
+ */
+typedef struct emb_diags emb_diags_t;
+
+size_t emb_diags_count(const emb_diags_t *d);
+/* The i-th message; owned by `d`. NULL when i is out of range. */
+const char *emb_diags_message(const emb_diags_t *d, size_t i);
+void emb_diags_free(emb_diags_t *d);
+
+/* ---- Rules ------------------------------------------------------------- */
+
+typedef struct emb_rules emb_rules_t;
+
+/*
+ * Loads one YAML rule file, or every `*.yaml` file of a directory (sorted by
+ * name), and validates it strictly. On success returns 0 and sets *out.
+ * On failure returns EMB_ERULES (or EMB_EIO, EMB_ENOMEM), sets *out to NULL
+ * and, when `diags` is not NULL, *diags to the list of every error found (the
+ * caller frees it). *diags is set to NULL on success.
+ */
+int emb_rules_load(const char *path, emb_rules_t **out, emb_diags_t **diags);
+void emb_rules_free(emb_rules_t *rules);
+
+/* Channels a rule belongs to, in a fixed order. */
+typedef enum {
+    EMB_CH_TELEMETRY,
+    EMB_CH_LICENSING,
+    EMB_CH_UPDATE,
+    EMB_CH_CLOUD,
+    EMB_CH_MANAGEMENT,
+    EMB_CH_WEB,
+    EMB_CH__COUNT
+} emb_channel_t;
+
+/* Kinds of indicator, in a fixed order: the keys of a rule's `match`. */
+typedef enum {
+    EMB_K_DOMAIN,
+    EMB_K_DNS_QUERY,
+    EMB_K_TLS_SNI,
+    EMB_K_TLS_CERT_SUBJECT,
+    EMB_K_TLS_CERT_ISSUER,
+    EMB_K_HTTP_HOST,
+    EMB_K_HTTP_URI,
+    EMB_K_HTTP_USER_AGENT,
+    EMB_K_QUIC_SNI,
+    EMB_K_JA4,
+    EMB_K_PAYLOAD,
+    EMB_K_IP,
+    EMB_K_PORT,
+    EMB_K__COUNT
+} emb_key_t;
+
+const char *emb_channel_name(emb_channel_t ch);
+const char *emb_key_name(emb_key_t key);
+
+/* A summary of a loaded pack, for `embargo rules check`. */
+typedef struct {
+    size_t files;
+    size_t vendors;
+    size_t rules;
+    size_t alternatives;
+    size_t rules_per_channel[EMB_CH__COUNT];
+    size_t indicators_per_key[EMB_K__COUNT];
+} emb_rules_summary_t;
+
+void emb_rules_summary(const emb_rules_t *rules, emb_rules_summary_t *out);
+
+/* Vendor i (0 <= i < summary.vendors): its id, display name and rule count. */
+int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const char **name,
+                     size_t *nrules);
+
+/* ---- Engine ------------------------------------------------------------ */
+
+typedef struct {
+    size_t max_flows;          /* flow table size; oldest evicted when full */
+    uint32_t tcp_timeout_s;    /* idle time after which a TCP flow is forgotten */
+    uint32_t udp_timeout_s;    /* same for UDP */
+} emb_config_t;
+
+/* Fills `cfg` with the defaults. */
+void emb_config_init(emb_config_t *cfg);
+
+typedef struct emb_engine emb_engine_t;
+
+/*
+ * Compiles `rules` into Hyperscan databases and allocates the flow table.
+ * `rules` must outlive the engine. `cfg` may be NULL for defaults. On error
+ * returns a negative code and, when `diags` is not NULL, sets *diags.
+ */
+int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
+                   emb_diags_t **diags);
+void emb_engine_free(emb_engine_t *engine);
+
+/* Link types, numbered as pcap's LINKTYPE_* values (what a pcap file stores). */
+enum {
+    EMB_LINK_NULL = 0,       /* BSD loopback, host-order address family */
+    EMB_LINK_ETHERNET = 1,
+    EMB_LINK_RAW = 101,      /* raw IPv4 or IPv6 */
+    EMB_LINK_LOOP = 108,     /* OpenBSD loopback, network-order family */
+    EMB_LINK_LINUX_SLL = 113,
+    EMB_LINK_IPV4 = 228,
+    EMB_LINK_IPV6 = 229,
+    EMB_LINK_LINUX_SLL2 = 276
+};
+
+typedef struct {
+    int64_t ts_sec;
+    uint32_t ts_usec;
+    int linktype;            /* EMB_LINK_*; libpcap's DLT_RAW (12, 14) is accepted too */
+    const uint8_t *data;
+    uint32_t caplen;         /* bytes in data */
+    uint32_t len;            /* length on the wire */
+    uint64_t pcap_cnt;       /* 1-based packet number, as Suricata counts */
+} emb_packet_t;
+
+/* One alert. Every pointer is valid only during the callback. */
+typedef struct {
+    uint32_t sid;
+    uint32_t rev;
+    int severity;
+    const char *vendor;
+    const char *channel;
+    const char *msg;
+    const char *field;       /* the key that matched, e.g. "dns.query" */
+    const char *eve;         /* the EVE JSON record, one line, no newline */
+    size_t eve_len;
+} emb_alert_t;
+
+/* Called for each alert; return nonzero to stop processing (EMB_ECANCELED). */
+typedef int (*emb_alert_cb)(const emb_alert_t *alert, void *userdata);
+
+/*
+ * Decodes and inspects one packet; calls `cb` for each alert it raises.
+ * Malformed packets are counted, never fatal: returns 0 for them.
+ * Returns EMB_ECANCELED if the callback asked to stop, EMB_ENOMEM if an
+ * alert could not be rendered.
+ */
+int emb_engine_process(emb_engine_t *engine, const emb_packet_t *pkt, emb_alert_cb cb,
+                       void *userdata);
+
+typedef struct {
+    uint64_t packets;
+    uint64_t bytes;
+    uint64_t truncated;      /* shorter than its headers say (snaplen or cut) */
+    uint64_t invalid;        /* headers that cannot be right */
+    uint64_t unsupported;    /* link or network types not decoded */
+    uint64_t fragments;      /* IP fragments (not reassembled yet) */
+    uint64_t flows;          /* flows created */
+    uint64_t flows_evicted;  /* dropped from a full table before timing out */
+    uint64_t dns_parsed;
+    uint64_t tls_client_hellos;
+    uint64_t http_requests;
+    uint64_t alerts;
+    uint64_t alerts_suppressed; /* repeats of a rule on a flow, not written */
+} emb_stats_t;
+
+void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EMBARGO_H */

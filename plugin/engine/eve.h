@@ -1,0 +1,57 @@
+/*
+ * Rendering of alerts as Suricata EVE JSON lines.
+ */
+#ifndef EMB_EVE_H
+#define EMB_EVE_H
+
+#include "decode.h"
+#include "extract.h"
+#include "flow.h"
+#include "internal.h"
+
+typedef enum { EMB_APP_NONE, EMB_APP_DNS, EMB_APP_TLS, EMB_APP_HTTP } emb_app_t;
+
+/* Everything an alert line says; pointers are borrowed for the call. */
+typedef struct {
+    int64_t ts_sec;
+    uint32_t ts_usec;
+    uint64_t pcap_cnt;
+    const emb_decoded_t *pkt;
+    bool to_server;
+    const emb_flow_t *flow;
+    const emb_rules_t *rules;
+    const emb_rule_t *rule;
+    const char *field;
+    const char *value;
+    size_t value_len;
+    emb_app_t app;
+    const emb_dns_header_t *dns;
+    const emb_dns_question_t *questions;
+    size_t nquestions;
+    const uint8_t *sni;
+    size_t sni_len;
+    const emb_http_request_t *http;
+} emb_eve_alert_t;
+
+/* A growable output buffer that the engine keeps between alerts. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} emb_eve_buf_t;
+
+/* Renders `a` as one JSON line (no newline) into `buf`. 0 or EMB_ENOMEM. */
+int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf);
+
+/* "2024-09-30T12:00:00.123456+0000" into out (at least 32 bytes). */
+void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap);
+
+/*
+ * A JSON string for arbitrary bytes: kept as is when they are valid UTF-8,
+ * otherwise each byte is read as Latin-1, so nothing is lost or invalid.
+ */
+struct json_t;
+struct json_t *emb__eve_string(const void *p, size_t n);
+
+void emb__eve_buf_free(emb_eve_buf_t *buf);
+
+#endif /* EMB_EVE_H */

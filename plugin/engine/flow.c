@@ -1,0 +1,208 @@
+/*
+ * The flow table: a chained hash over a fixed pool, with an LRU list by time
+ * of last packet. Expired flows are reaped from the cold end as packets
+ * arrive (a couple per packet, so the cost is spread evenly); when the pool
+ * is empty the coldest flow is evicted even if it has not expired.
+ *
+ * The client is the side that sent the flow's first packet, except that a
+ * first packet with SYN+ACK comes from the server (we joined after the SYN).
+ * flow_id is a mix of the tuple and a creation counter: unique in a run,
+ * identical between runs over the same input, and below 2^53 so every JSON
+ * reader keeps it exact.
+ */
+#include "flow.h"
+
+#include "embargo/embargo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REAP_PER_PACKET 2
+
+struct emb_flow_table {
+    emb_flow_t *pool;
+    emb_flow_t *free_list; /* through hnext */
+    emb_flow_t **buckets;
+    size_t nbuckets; /* a power of two */
+    size_t max;
+    emb_flow_t *lru_head, *lru_tail; /* head: most recent */
+    uint32_t tcp_timeout, udp_timeout;
+    uint64_t created, evicted, seq;
+};
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/* A hash that is the same for both directions of a flow. */
+static uint32_t tuple_hash(const emb_decoded_t *d) {
+    size_t alen = d->family == 4 ? 4 : 16;
+    uint64_t ha = 0, hb = 0;
+    for (size_t i = 0; i < alen; i++) {
+        ha = ha * 131 + d->src[i];
+        hb = hb * 131 + d->dst[i];
+    }
+    ha = mix64(ha ^ ((uint64_t)d->sport << 48));
+    hb = mix64(hb ^ ((uint64_t)d->dport << 48));
+    return (uint32_t)mix64((ha ^ hb) + (ha + hb) * 3 + d->proto);
+}
+
+int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_timeout,
+                        emb_flow_table_t **out) {
+    *out = NULL;
+    if (max_flows == 0 || max_flows > (1u << 26))
+        return EMB_EINVAL;
+    emb_flow_table_t *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return EMB_ENOMEM;
+    t->max = max_flows;
+    t->nbuckets = 1;
+    while (t->nbuckets < max_flows)
+        t->nbuckets <<= 1;
+    t->pool = calloc(max_flows, sizeof(emb_flow_t));
+    t->buckets = calloc(t->nbuckets, sizeof(emb_flow_t *));
+    if (t->pool == NULL || t->buckets == NULL) {
+        emb__flow_table_free(t);
+        return EMB_ENOMEM;
+    }
+    for (size_t i = max_flows; i-- > 0;) {
+        t->pool[i].hnext = t->free_list;
+        t->free_list = &t->pool[i];
+    }
+    t->tcp_timeout = tcp_timeout;
+    t->udp_timeout = udp_timeout;
+    *out = t;
+    return 0;
+}
+
+void emb__flow_table_free(emb_flow_table_t *t) {
+    if (t == NULL)
+        return;
+    free(t->pool);
+    free(t->buckets);
+    free(t);
+}
+
+static void lru_unlink(emb_flow_table_t *t, emb_flow_t *f) {
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        t->lru_head = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        t->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push_head(emb_flow_table_t *t, emb_flow_t *f) {
+    f->lru_prev = NULL;
+    f->lru_next = t->lru_head;
+    if (t->lru_head)
+        t->lru_head->lru_prev = f;
+    t->lru_head = f;
+    if (t->lru_tail == NULL)
+        t->lru_tail = f;
+}
+
+static void release(emb_flow_table_t *t, emb_flow_t *f) {
+    emb_flow_t **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    lru_unlink(t, f);
+    f->hnext = t->free_list;
+    t->free_list = f;
+}
+
+static bool expired(const emb_flow_table_t *t, const emb_flow_t *f, int64_t now) {
+    uint32_t timeout = f->proto == 6 ? t->tcp_timeout : t->udp_timeout;
+    return now - f->last_sec > (int64_t)timeout;
+}
+
+static bool same_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen) {
+    return f->cli_port == d->sport && f->srv_port == d->dport &&
+           memcmp(f->cli, d->src, alen) == 0 && memcmp(f->srv, d->dst, alen) == 0;
+}
+
+static bool reverse_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen) {
+    return f->cli_port == d->dport && f->srv_port == d->sport &&
+           memcmp(f->cli, d->dst, alen) == 0 && memcmp(f->srv, d->src, alen) == 0;
+}
+
+emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec,
+                          uint32_t usec, bool *to_server, bool *is_new) {
+    for (int i = 0; i < REAP_PER_PACKET && t->lru_tail && expired(t, t->lru_tail, sec); i++)
+        release(t, t->lru_tail);
+
+    size_t alen = d->family == 4 ? 4 : 16;
+    uint32_t h = tuple_hash(d);
+    for (emb_flow_t *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
+        if (f->hash != h || f->family != d->family || f->proto != d->proto)
+            continue;
+        bool fwd = same_dir(f, d, alen);
+        if (!fwd && !reverse_dir(f, d, alen))
+            continue;
+        if (expired(t, f, sec)) {
+            release(t, f); /* a new conversation on an old tuple */
+            break;
+        }
+        *to_server = fwd;
+        *is_new = false;
+        if (sec > f->last_sec)
+            f->last_sec = sec;
+        if (t->lru_head != f) {
+            lru_unlink(t, f);
+            lru_push_head(t, f);
+        }
+        return f;
+    }
+
+    if (t->free_list == NULL) {
+        release(t, t->lru_tail);
+        t->evicted++;
+    }
+    emb_flow_t *f = t->free_list;
+    t->free_list = f->hnext;
+    memset(f, 0, sizeof(*f));
+    f->hash = h;
+    f->family = d->family;
+    f->proto = d->proto;
+
+    /* SYN+ACK first: we missed the SYN, and this packet comes from the server. */
+    bool from_server = d->proto == 6 && (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) ==
+                                            (EMB_TCP_SYN | EMB_TCP_ACK);
+    if (from_server) {
+        memcpy(f->cli, d->dst, alen);
+        memcpy(f->srv, d->src, alen);
+        f->cli_port = d->dport;
+        f->srv_port = d->sport;
+    } else {
+        memcpy(f->cli, d->src, alen);
+        memcpy(f->srv, d->dst, alen);
+        f->cli_port = d->sport;
+        f->srv_port = d->dport;
+    }
+    f->start_sec = f->last_sec = sec;
+    f->start_usec = usec;
+    f->flow_id = mix64(++t->seq ^ ((uint64_t)h << 32)) & ((1ULL << 51) - 1);
+    if (f->flow_id == 0)
+        f->flow_id = 1;
+
+    emb_flow_t **bucket = &t->buckets[h & (t->nbuckets - 1)];
+    f->hnext = *bucket;
+    *bucket = f;
+    lru_push_head(t, f);
+    t->created++;
+    *to_server = !from_server;
+    *is_new = true;
+    return f;
+}
+
+uint64_t emb__flow_evicted(const emb_flow_table_t *t) { return t->evicted; }
+uint64_t emb__flow_created(const emb_flow_table_t *t) { return t->created; }
