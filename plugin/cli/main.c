@@ -386,7 +386,7 @@ static int cmd_scan(int argc, char **argv) {
 
     emb_stats_t s;
     emb_engine_stats(engine, &s);
-    if (!quiet) {
+    if (!quiet && files_ok > 0) {
         fprintf(stderr,
                 "%s: %zu file%s, %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
                 " alerts written to %s\n",

@@ -107,6 +107,7 @@ static json_t *build_alert_object(const emb_eve_alert_t *a) {
 
 static json_t *build_dns(const emb_eve_alert_t *a) {
     json_t *dns = json_object();
+    json_object_set_new(dns, "version", json_integer(3)); /* EVE DNS v3, as Suricata 8 */
     json_object_set_new(dns, "type", json_string(a->dns->qr ? "response" : "request"));
     json_object_set_new(dns, "id", json_integer(a->dns->id));
     json_object_set_new(dns, "rd", json_boolean(a->dns->rd));
@@ -133,8 +134,19 @@ static json_t *build_dns(const emb_eve_alert_t *a) {
 
 static json_t *build_http(const emb_http_request_t *h) {
     json_t *o = json_object();
-    if (h->host)
-        json_object_set_new(o, "hostname", emb__eve_string(h->host, h->host_len));
+    if (h->host) {
+        /* As Suricata: the name without its port, the port apart. */
+        size_t name_len, port;
+        emb__host_split(h->host, h->host_len, &name_len, &port);
+        const uint8_t *name = h->host;
+        if (name_len >= 2 && name[0] == '[') {
+            name++;
+            name_len -= 2;
+        }
+        json_object_set_new(o, "hostname", emb__eve_string(name, name_len));
+        if (port > 0)
+            json_object_set_new(o, "http_port", json_integer((json_int_t)port));
+    }
     json_object_set_new(o, "url", emb__eve_string(h->uri, h->uri_len));
     if (h->user_agent)
         json_object_set_new(o, "http_user_agent",

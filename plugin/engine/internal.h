@@ -176,6 +176,12 @@ const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n);
  * Returns the length written (at most cap; longer input is cut).
  */
 size_t emb__normalize_name(const uint8_t *in, size_t len, char *out, size_t cap);
+/*
+ * Splits an HTTP Host value into name and port: *name_len is the length of
+ * the name part (brackets of "[v6]" included), *port the port or 0 if none.
+ * A suffix that is not a valid port stays part of the name.
+ */
+void emb__host_split(const uint8_t *in, size_t len, size_t *name_len, size_t *port);
 /* Like emb__normalize_name, for an HTTP Host value: also drops ":port" and []. */
 size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap);
 

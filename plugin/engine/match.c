@@ -69,30 +69,52 @@ size_t emb__normalize_name(const uint8_t *in, size_t len, char *out, size_t cap)
     return len;
 }
 
-size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap) {
+void emb__host_split(const uint8_t *in, size_t len, size_t *name_len, size_t *port) {
+    *name_len = len;
+    *port = 0;
+    size_t colon;
     if (len > 0 && in[0] == '[') {
-        /* [v6]:port */
+        /* "[v6]" or "[v6]:port" */
         size_t end = 1;
         while (end < len && in[end] != ']')
             end++;
-        return emb__normalize_name(in + 1, end - 1, out, cap);
-    }
-    /* Drop ":digits" at the end; a bare IPv6 address has several colons: keep it. */
-    size_t colon = len, ncolons = 0;
-    for (size_t i = 0; i < len; i++) {
-        if (in[i] == ':') {
-            colon = i;
-            ncolons++;
+        if (end == len)
+            return;
+        *name_len = end + 1;
+        colon = end + 1;
+        if (colon == len)
+            return;
+        if (in[colon] != ':') {
+            *name_len = len;
+            return;
         }
+    } else {
+        /* One colon only: a bare IPv6 address has several and keeps them. */
+        const uint8_t *c = memchr(in, ':', len);
+        if (c == NULL || memchr(c + 1, ':', len - (size_t)(c - in) - 1) != NULL)
+            return;
+        colon = (size_t)(c - in);
     }
-    if (ncolons == 1) {
-        bool digits = colon + 1 < len;
-        for (size_t i = colon + 1; i < len; i++)
-            digits = digits && in[i] >= '0' && in[i] <= '9';
-        if (digits)
-            len = colon;
+    size_t v = 0, i = colon + 1;
+    if (i == len || len - i > 5)
+        return;
+    for (; i < len; i++) {
+        if (in[i] < '0' || in[i] > '9')
+            return;
+        v = v * 10 + (size_t)(in[i] - '0');
     }
-    return emb__normalize_name(in, len, out, cap);
+    if (v > 65535)
+        return;
+    *name_len = colon;
+    *port = v;
+}
+
+size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap) {
+    size_t name_len, port;
+    emb__host_split(in, len, &name_len, &port);
+    if (name_len >= 2 && in[0] == '[' && in[name_len - 1] == ']')
+        return emb__normalize_name(in + 1, name_len - 2, out, cap);
+    return emb__normalize_name(in, name_len, out, cap);
 }
 
 /* ---- expressions ------------------------------------------------------- */

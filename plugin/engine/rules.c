@@ -496,6 +496,16 @@ static const emb_rule_t *find_sid(const emb_rules_t *r, uint32_t sid, size_t upt
     return NULL;
 }
 
+static bool rule_has_key(loader_t *L, yaml_node_t *n, const char *key) {
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        yaml_node_t *kn = node_get(L, p->key);
+        if (kn && kn->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)kn->data.scalar.value, key) == 0)
+            return true;
+    }
+    return false;
+}
+
 static void load_rule(loader_t *L, yaml_node_t *n, uint32_t vendor_idx) {
     emb_rules_t *r = L->r;
     if (n->type != YAML_MAPPING_NODE) {
@@ -620,12 +630,13 @@ static void load_rule(loader_t *L, yaml_node_t *n, uint32_t vendor_idx) {
         }
     }
 
-    if (!have_sid)
-        LERR(L, n, "rule has no valid 'sid'");
-    if (!have_msg)
+    /* A key that is there but wrong has had its own message already. */
+    if (!have_sid && sid_node == NULL)
+        LERR(L, n, "rule has no 'sid'");
+    if (!have_msg && !rule_has_key(L, n, "msg"))
         LERR(L, n, "rule has no 'msg'");
-    if (!have_channel)
-        LERR(L, n, "rule has no valid 'channel'");
+    if (!have_channel && !rule_has_key(L, n, "channel"))
+        LERR(L, n, "rule has no 'channel'");
     if (!have_match)
         LERR(L, n, "rule has no 'match'");
     if (have_sid) {

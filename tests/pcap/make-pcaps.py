@@ -62,18 +62,20 @@ class Capture:
         self.clock_us = (BASE_TS + start) * 1000000
         self.frames = []
 
-    def add(self, frame):
-        self.frames.append((self.clock_us, bytes(frame)))
+    def add(self, frame, caplen=None):
+        """Append a frame; caplen < len(frame) writes it truncated, as a short snaplen would."""
+        frame = bytes(frame)
+        self.frames.append((self.clock_us, frame, len(frame) if caplen is None else caplen))
         self.clock_us += 1000
 
     def pcap_bytes(self):
         # Classic pcap, microsecond resolution, little-endian:
         # magic a1b2c3d4, version 2.4, thiszone 0, sigfigs 0, snaplen 262144, linktype.
         out = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, self.linktype)]
-        for ts, frame in self.frames:
+        for ts, frame, caplen in self.frames:
             sec, usec = divmod(ts, 1000000)
-            out.append(struct.pack("<IIII", sec, usec, len(frame), len(frame)))
-            out.append(frame)
+            out.append(struct.pack("<IIII", sec, usec, caplen, len(frame)))
+            out.append(frame[:caplen])
         return b"".join(out)
 
     def pcapng_bytes(self):
@@ -89,7 +91,8 @@ class Capture:
         out = [block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))]
         # IDB: linktype, reserved, snaplen.
         out.append(block(0x00000001, struct.pack("<HHI", self.linktype, 0, 262144)))
-        for ts, frame in self.frames:
+        for ts, frame, caplen in self.frames:
+            frame = frame[:caplen]
             # EPB: interface 0, timestamp high/low 32 bits, captured len, original len, data.
             hdr = struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(frame), len(frame))
             out.append(block(0x00000006, hdr + frame))
@@ -574,9 +577,37 @@ def case_error_inputs():
     }
 
 
+def case_robustness():
+    cap = Capture(start=1100)
+    # 1. A lone non-first IPv4 fragment (offset 64 bytes, MF clear) whose data happens to
+    #    be a UDP header to port 53 and a DNS query for s06.upd.kaspersky.com. Fragment data
+    #    has no L4 header; reading one there would be a misparse.
+    inner = bytes(UDP(sport=48001, dport=53) / dns_query("s06.upd.kaspersky.com", 0x0B01))
+    frag = IP(src=CLIENT, dst=RESOLVER, id=0x0B01, ttl=64, proto=17, frag=8, flags=0) / inner
+    cap.add(eth(frag))
+    # 2. A DNS query for s08.upd.kaspersky.com cut to 60 bytes by the snaplen (pcap caplen
+    #    60, original length 81): IP total length exceeds what was captured; only 6 bytes of
+    #    the name survive (03 "s08" 03 "u").
+    cap.add(eth(_ip(CLIENT, RESOLVER, 0x0B02) / UDP(sport=48002, dport=53)
+                / dns_query("s08.upd.kaspersky.com", 0x0B02)), caplen=60)
+    # 3. A DNS query whose question name is a compression pointer to itself (c0 0c at
+    #    offset 12): a loop, never a name.
+    loop = struct.pack("!HHHHHH", 0x0B03, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c" + b"\x00\x01\x00\x01"
+    udp(cap, eth, CLIENT, 48003, RESOLVER, 53, loop, ipid=0x0B03)
+    # 4. A ClientHello whose server_name extension claims 0x4000 bytes (more than the record
+    #    holds) before a real-looking host name ksc.kaspersky.com.
+    hello = bytearray(tls_client_hello("ksc.kaspersky.com"))
+    at = hello.index(b"\x00\x00" + struct.pack("!H", 2 + 1 + 2 + len("ksc.kaspersky.com")))
+    hello[at + 2:at + 4] = b"\x40\x00"
+    TcpFlow(cap, eth, CLIENT, 48004, "198.51.100.110", 443).handshake().client(bytes(hello))
+    # 5. A well-formed query after all that: s07.upd.kaspersky.com must alert.
+    dns_flow(cap, eth, CLIENT, 48005, "s07.upd.kaspersky.com", 0x0B05)
+    return {"robustness/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
-         case_error_inputs]
+         case_error_inputs, case_robustness]
 
 
 def main():

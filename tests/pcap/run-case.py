@@ -113,6 +113,24 @@ def summarise(event):
         emb.get("field"), emb.get("value"))
 
 
+def near_misses(match, events):
+    """For events that fail only some keys of a match, name the keys and the values seen."""
+    match = match or {}
+    best, out = None, []
+    for n, ev in enumerate(events):
+        bad = [k for k, v in match.items() if not match_one(k, v, ev)]
+        if not bad or len(bad) * 2 > len(match):
+            continue
+        if best is None or len(bad) < best:
+            best, out = len(bad), []
+        if len(bad) == best:
+            out.append("  event %d (%s) differs in:\n%s" % (n + 1, summarise(ev), "\n".join(
+                "      %s: expected %s, got %s" % (
+                    k, json.dumps(match[k]), json.dumps(find_value(k, ev)[1])
+                    if find_value(k, ev)[0] else "(absent)") for k in bad)))
+    return ("closest events:\n" + "\n".join(out[:5]) + "\n") if out else ""
+
+
 def load_schema_validator(path):
     if not path or not os.path.exists(path):
         print("schema check skipped: no schema file")
@@ -214,9 +232,10 @@ def run_case(case_dir, opts, validator):
                 matched = "\n".join(lines[n] for n in got) or "(none)"
                 raise CaseFailure(
                     "check %d failed: expected count %d, got %d\n  match: %s\n"
-                    "events that matched:\n%s\nall events seen (%d):\n%s" % (
+                    "events that matched:\n%s\n%sall events seen (%d):\n%s" % (
                         i, flt["count"], len(got), json.dumps(flt.get("match")),
-                        _indent(matched), len(events), _indent(seen)))
+                        _indent(matched), near_misses(flt.get("match"), events),
+                        len(events), _indent(seen)))
         return len(checks)
     finally:
         if opts.keep:

@@ -1,0 +1,178 @@
+/*
+ * Hyperscan matching and domain semantics, as DESIGN.md states them:
+ * `name` is the name and every subdomain, `=name` the name only, `*` any run
+ * inside one label, `re:` a regex over the normalised name; field keys are
+ * substrings. Lookalikes never match.
+ */
+#include "helpers.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+
+static emb_rules_t *rules;
+static emb_matcher_t *matcher;
+
+/* sid 1: kaspersky.com and subdomains; 2: exact; 3: wildcard; 4: regex;
+ * 5: uri substring; 6: UA regex; 7: a dns.query-only literal; 8: hex payload */
+static const char *pack =
+    "vendor: t\nname: T\nrules:\n"
+    "  - {sid: 1, msg: a, channel: update, match: [{domain: kaspersky.com}]}\n"
+    "  - {sid: 2, msg: b, channel: licensing, match: [{domain: \"=crl.kaspersky.com\"}]}\n"
+    "  - {sid: 3, msg: c, channel: update, match: [{domain: \"dnl-*.geo.kaspersky.com\"}]}\n"
+    "  - {sid: 4, msg: d, channel: telemetry, match: [{domain: \"re:^ksn-[a-z]+\\\\.example$\"}]}\n"
+    "  - {sid: 5, msg: e, channel: update, match: [{http.uri: /updaters/}]}\n"
+    "  - {sid: 6, msg: f, channel: update, match: [{http.user_agent: \"re:^Kaspersky\"}]}\n"
+    "  - {sid: 7, msg: g, channel: cloud, match: [{dns.query: \"ZONE.test\"}]}\n"
+    "  - {sid: 8, msg: h, channel: update, match: [{payload: \"hex:00 4b 4c 00\"}]}\n";
+
+static void setup(void) {
+    emb_diags_t *d = NULL;
+    rules = test_load_text(pack, &d);
+    test_print_diags(d);
+    cr_assert_not_null(rules);
+    cr_assert_eq(emb__matcher_new(rules, &matcher, &d), 0);
+}
+
+static void teardown(void) {
+    emb__matcher_free(matcher);
+    emb_rules_free(rules);
+}
+
+typedef struct {
+    uint32_t sids[16];
+    size_t n;
+} seen_t;
+
+static void collect(const emb_patref_t *ref, void *ctx) {
+    seen_t *s = ctx;
+    uint32_t sid = rules->rules[rules->alts[ref->alt].rule].sid;
+    if (s->n < 16)
+        s->sids[s->n++] = sid;
+}
+
+/* The sids that match `value` in field `f`, normalised as the engine does. */
+static seen_t match_field(emb_field_t f, const char *value) {
+    seen_t s = {{0}, 0};
+    char norm[512];
+    size_t n = strlen(value);
+    if (f == EMB_F_DNS_QUERY || f == EMB_F_TLS_SNI)
+        n = emb__normalize_name((const uint8_t *)value, n, norm, sizeof(norm));
+    else if (f == EMB_F_HTTP_HOST)
+        n = emb__normalize_host((const uint8_t *)value, n, norm, sizeof(norm));
+    else
+        memcpy(norm, value, n);
+    cr_assert_eq(emb__matcher_scan(matcher, f, (const uint8_t *)norm, n, collect, &s), 0);
+    return s;
+}
+
+static bool has(seen_t s, uint32_t sid) {
+    for (size_t i = 0; i < s.n; i++)
+        if (s.sids[i] == sid)
+            return true;
+    return false;
+}
+
+TestSuite(match, .init = setup, .fini = teardown);
+
+Test(match, domain_matches_name_and_subdomains) {
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "s01.upd.kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_F_TLS_SNI, "a.kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_F_HTTP_HOST, "www.kaspersky.com"), 1));
+}
+
+Test(match, lookalikes_never_match) {
+    const char *fakes[] = {"notkaspersky.com",         "kaspersky.com.evil.example",
+                           "kaspersky-labs.co",        "kaspersky.co",
+                           "kaspersky.comx",           "xkaspersky.com",
+                           "kaspersky.com-evil.test",  "kaspersky.com.",
+                           "kaspersky.com\n",          "kaspersky-com"};
+    for (size_t i = 0; i < sizeof(fakes) / sizeof(*fakes); i++) {
+        seen_t s = match_field(EMB_F_DNS_QUERY, fakes[i]);
+        /* "kaspersky.com." is the name itself with its root dot: it must match */
+        if (strcmp(fakes[i], "kaspersky.com.") == 0)
+            cr_assert(has(s, 1), "trailing dot is dropped before matching");
+        else
+            cr_assert_eq(s.n, 0, "'%s' matched %zu rule(s)", fakes[i], s.n);
+    }
+}
+
+Test(match, case_and_trailing_dot_are_normalised) {
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "UPD.KASPERSKY.COM."), 1));
+    cr_assert(has(match_field(EMB_F_TLS_SNI, "Kaspersky.Com"), 1));
+    cr_assert(has(match_field(EMB_F_HTTP_HOST, "WWW.Kaspersky.com:8080"), 1));
+    cr_assert(has(match_field(EMB_F_HTTP_HOST, "[kaspersky.com]:80"), 1));
+    /* a Host with a bogus port suffix is not stripped, so it cannot match */
+    cr_assert_eq(match_field(EMB_F_HTTP_HOST, "kaspersky.com:80x").n, 0);
+}
+
+Test(match, exact_domain_only_the_name) {
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "crl.kaspersky.com"), 2));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "a.crl.kaspersky.com"), 2));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "xcrl.kaspersky.com"), 2));
+}
+
+Test(match, wildcard_stays_inside_one_label) {
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "dnl-07.geo.kaspersky.com"), 3));
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "dnl-.geo.kaspersky.com"), 3));
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "x.dnl-19.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "dnl-a.b.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "xdnl-07.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "dnl-07.geo.kaspersky.com.evil"), 3));
+}
+
+Test(match, regex_over_the_normalised_name) {
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "KSN-abc.example"), 4));
+    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "ksn-1.example"), 4));
+}
+
+Test(match, field_keys_are_substrings_in_their_field_only) {
+    cr_assert(has(match_field(EMB_F_HTTP_URI, "/x/updaters/updater.xml"), 5));
+    cr_assert_not(has(match_field(EMB_F_HTTP_USER_AGENT, "/updaters/"), 5));
+    cr_assert(has(match_field(EMB_F_HTTP_USER_AGENT, "KasperskyLab/1.0"), 6));
+    cr_assert_not(has(match_field(EMB_F_HTTP_USER_AGENT, "Mozilla Kaspersky"), 6));
+    /* a dns.query literal is lower-cased like the field and matched as substring */
+    cr_assert(has(match_field(EMB_F_DNS_QUERY, "a.zone.test.example"), 7));
+    cr_assert_not(has(match_field(EMB_F_TLS_SNI, "zone.test"), 7));
+    /* URIs keep their case */
+    cr_assert_not(has(match_field(EMB_F_HTTP_URI, "/UPDATERS/"), 5));
+}
+
+Test(match, hex_payload_with_nul_bytes) {
+    /* bytes: 'x' 00 'K' 'L' 00 'y' */
+    static const uint8_t payload[] = {0x78, 0x00, 0x4b, 0x4c, 0x00, 0x79};
+    seen_t s = {{0}, 0};
+    cr_assert_eq(emb__matcher_scan(matcher, EMB_F_PAYLOAD, payload, sizeof(payload), collect, &s),
+                 0);
+    cr_assert(has(s, 8));
+    static const uint8_t near[] = {0x78, 0x00, 0x4b, 0x4d, 0x00}; /* 'x' 00 'K' 'M' 00 */
+    s.n = 0;
+    emb__matcher_scan(matcher, EMB_F_PAYLOAD, near, sizeof(near), collect, &s);
+    cr_assert_eq(s.n, 0);
+}
+
+Test(match, ip_port_only_alternatives_are_listed_for_flows) {
+    size_t n;
+    emb__matcher_flow_alts(matcher, &n);
+    cr_assert_eq(n, 0, "this pack has no ip/port-only alternative");
+}
+
+Test(match, pattern_expressions) {
+    emb_indicator_t ind = {.key = EMB_K_DOMAIN, .kind = EMB_PAT_DOMAIN, .text = "a-b.c", .len = 5};
+    char *e = emb__pattern_expr(&ind);
+    cr_assert_str_eq(e, "(?:^|\\.)a-b\\x2ec\\z");
+    free(e);
+    ind.kind = EMB_PAT_DOMAIN_EXACT;
+    ind.text = "*.c";
+    ind.len = 3;
+    e = emb__pattern_expr(&ind);
+    cr_assert_str_eq(e, "^[^.]*\\x2ec\\z");
+    free(e);
+    ind.key = EMB_K_HTTP_URI;
+    ind.kind = EMB_PAT_LITERAL;
+    ind.text = "/a?b*";
+    ind.len = 5;
+    e = emb__pattern_expr(&ind);
+    cr_assert_str_eq(e, "/a\\x3fb\\x2a");
+    free(e);
+}
