@@ -906,7 +906,8 @@ static void load_dir(loader_t *L, const char *path) {
         names[n++] = full;
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), cmp_str);
+    if (n > 1)
+        qsort(names, n, sizeof(char *), cmp_str);
     if (n == 0 && !L->oom) {
         emb__diag_add(L->diags, path, 0, 0, "no *.yaml rule files in directory");
         L->nerrors++;

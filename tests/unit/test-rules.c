@@ -118,9 +118,9 @@ Test(rules, duplicate_sid_across_files_of_a_directory) {
     char *dir = test_write_file(NULL, "a.yaml",
                                 "vendor: a\nname: A\nrules:\n"
                                 "  - {sid: 9, msg: a, channel: web, match: [{domain: a.example}]}\n");
-    test_write_file(dir, "b.yaml",
+    free(test_write_file(dir, "b.yaml",
                     "vendor: b\nname: B\nrules:\n"
-                    "  - {sid: 9, msg: b, channel: web, match: [{domain: b.example}]}\n");
+                    "  - {sid: 9, msg: b, channel: web, match: [{domain: b.example}]}\n"));
     emb_rules_t *r = NULL;
     emb_diags_t *d = NULL;
     cr_assert_eq(emb_rules_load(dir, &r, &d), EMB_ERULES);
@@ -128,22 +128,24 @@ Test(rules, duplicate_sid_across_files_of_a_directory) {
     cr_assert(test_diags_have(d, "b.yaml:4:11: duplicate sid 9 (first used at "));
     cr_assert(test_diags_have(d, "a.yaml:4:5"));
     emb_diags_free(d);
+    free(dir);
 }
 
 Test(rules, directory_loads_every_yaml_file_in_order) {
     char *dir = test_write_file(NULL, "b.yaml",
                                 "vendor: b\nname: B\nrules:\n"
                                 "  - {sid: 2, msg: b, channel: web, match: [{domain: b.example}]}\n");
-    test_write_file(dir, "a.yaml",
+    free(test_write_file(dir, "a.yaml",
                     "vendor: a\nname: A\nrules:\n"
-                    "  - {sid: 1, msg: a, channel: web, match: [{domain: a.example}]}\n");
-    test_write_file(dir, "notes.txt", "not a rule file");
+                    "  - {sid: 1, msg: a, channel: web, match: [{domain: a.example}]}\n"));
+    free(test_write_file(dir, "notes.txt", "not a rule file"));
     emb_rules_t *r = NULL;
     cr_assert_eq(emb_rules_load(dir, &r, NULL), 0);
     cr_assert_eq(r->nvendors, 2);
     cr_assert_str_eq(r->vendors[0].id, "a");
     cr_assert_str_eq(r->vendors[1].id, "b");
     emb_rules_free(r);
+    free(dir);
 }
 
 Test(rules, bad_cidr_and_port) {
