@@ -15,7 +15,7 @@ if [ "${EMBARGO_HS:-}" = "vectorscan" ]; then
 fi
 
 pkgs=(
-    build-essential cmake pkg-config
+    build-essential cmake pkg-config clang-format
     libpcap-dev "$hs_pkg" libyaml-dev libjansson-dev libcriterion-dev
     python3-scapy python3-jsonschema python3-yaml
 )

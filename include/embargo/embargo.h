@@ -25,12 +25,12 @@ extern "C" {
 #define EMB_VERSION_STRING "0.1.0"
 
 /* Error codes: X(name, message). */
-#define EMB_ERRNO_MAP(X)                                                       \
-    X(NOMEM, -1, "out of memory")                                              \
-    X(INVAL, -2, "invalid argument")                                           \
-    X(IO, -3, "input/output error")                                            \
-    X(RULES, -4, "invalid rules")                                              \
-    X(HS, -5, "Hyperscan error")                                               \
+#define EMB_ERRNO_MAP(X)                                                                           \
+    X(NOMEM, -1, "out of memory")                                                                  \
+    X(INVAL, -2, "invalid argument")                                                               \
+    X(IO, -3, "input/output error")                                                                \
+    X(RULES, -4, "invalid rules")                                                                  \
+    X(HS, -5, "Hyperscan error")                                                                   \
     X(CANCELED, -6, "canceled by callback")
 
 enum {
@@ -124,9 +124,9 @@ int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const 
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct {
-    size_t max_flows;          /* flow table size; oldest evicted when full */
-    uint32_t tcp_timeout_s;    /* idle time after which a TCP flow is forgotten */
-    uint32_t udp_timeout_s;    /* same for UDP */
+    size_t max_flows;       /* flow table size; oldest evicted when full */
+    uint32_t tcp_timeout_s; /* idle time after which a TCP flow is forgotten */
+    uint32_t udp_timeout_s; /* same for UDP */
 } emb_config_t;
 
 /* Fills `cfg` with the defaults. */
@@ -145,10 +145,10 @@ void emb_engine_free(emb_engine_t *engine);
 
 /* Link types, numbered as pcap's LINKTYPE_* values (what a pcap file stores). */
 enum {
-    EMB_LINK_NULL = 0,       /* BSD loopback, host-order address family */
+    EMB_LINK_NULL = 0, /* BSD loopback, host-order address family */
     EMB_LINK_ETHERNET = 1,
-    EMB_LINK_RAW = 101,      /* raw IPv4 or IPv6 */
-    EMB_LINK_LOOP = 108,     /* OpenBSD loopback, network-order family */
+    EMB_LINK_RAW = 101,  /* raw IPv4 or IPv6 */
+    EMB_LINK_LOOP = 108, /* OpenBSD loopback, network-order family */
     EMB_LINK_LINUX_SLL = 113,
     EMB_LINK_IPV4 = 228,
     EMB_LINK_IPV6 = 229,
@@ -158,11 +158,11 @@ enum {
 typedef struct {
     int64_t ts_sec;
     uint32_t ts_usec;
-    int linktype;            /* EMB_LINK_*; libpcap's DLT_RAW (12, 14) is accepted too */
+    int linktype; /* EMB_LINK_*; libpcap's DLT_RAW (12, 14) is accepted too */
     const uint8_t *data;
-    uint32_t caplen;         /* bytes in data */
-    uint32_t len;            /* length on the wire */
-    uint64_t pcap_cnt;       /* 1-based packet number, as Suricata counts */
+    uint32_t caplen;   /* bytes in data */
+    uint32_t len;      /* length on the wire */
+    uint64_t pcap_cnt; /* 1-based packet number, as Suricata counts */
 } emb_packet_t;
 
 /* One alert. Every pointer is valid only during the callback. */
@@ -173,8 +173,8 @@ typedef struct {
     const char *vendor;
     const char *channel;
     const char *msg;
-    const char *field;       /* the key that matched, e.g. "dns.query" */
-    const char *eve;         /* the EVE JSON record, one line, no newline */
+    const char *field; /* the key that matched, e.g. "dns.query" */
+    const char *eve;   /* the EVE JSON record, one line, no newline */
     size_t eve_len;
 } emb_alert_t;
 
@@ -193,12 +193,12 @@ int emb_engine_process(emb_engine_t *engine, const emb_packet_t *pkt, emb_alert_
 typedef struct {
     uint64_t packets;
     uint64_t bytes;
-    uint64_t truncated;      /* shorter than its headers say (snaplen or cut) */
-    uint64_t invalid;        /* headers that cannot be right */
-    uint64_t unsupported;    /* link or network types not decoded */
-    uint64_t fragments;      /* IP fragments (not reassembled yet) */
-    uint64_t flows;          /* flows created */
-    uint64_t flows_evicted;  /* dropped from a full table before timing out */
+    uint64_t truncated;     /* shorter than its headers say (snaplen or cut) */
+    uint64_t invalid;       /* headers that cannot be right */
+    uint64_t unsupported;   /* link or network types not decoded */
+    uint64_t fragments;     /* IP fragments (not reassembled yet) */
+    uint64_t flows;         /* flows created */
+    uint64_t flows_evicted; /* dropped from a full table before timing out */
     uint64_t dns_parsed;
     uint64_t tls_client_hellos;
     uint64_t http_requests;

@@ -28,23 +28,22 @@
 static const char *prog = "embargo";
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] PCAP...\n"
-            "       embargo rules check [RULES]\n"
-            "       embargo --version | --help\n"
-            "\n"
-            "Finds traffic of banned vendors' software and devices (Kaspersky, ...) in\n"
-            "packet captures and writes Suricata EVE JSON alerts.\n"
-            "\n"
-            "scan options:\n"
-            "  -r, --rules RULES  rule file or directory of *.yaml (default: the shipped pack)\n"
-            "  -o, --output EVE   where alerts go; '-' for standard output (default: eve.json)\n"
-            "      --append       append to EVE instead of replacing it\n"
-            "  -j, --threads N    worker threads (this version runs one)\n"
-            "  -q, --quiet        no summary on standard error\n"
-            "\n"
-            "Exit status: 0 nothing found, 1 alerts written, 2 error.\n"
-            "Environment: EMBARGO_RULES overrides the default rule pack location.\n");
+    fprintf(f, "usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] PCAP...\n"
+               "       embargo rules check [RULES]\n"
+               "       embargo --version | --help\n"
+               "\n"
+               "Finds traffic of banned vendors' software and devices (Kaspersky, ...) in\n"
+               "packet captures and writes Suricata EVE JSON alerts.\n"
+               "\n"
+               "scan options:\n"
+               "  -r, --rules RULES  rule file or directory of *.yaml (default: the shipped pack)\n"
+               "  -o, --output EVE   where alerts go; '-' for standard output (default: eve.json)\n"
+               "      --append       append to EVE instead of replacing it\n"
+               "  -j, --threads N    worker threads (this version runs one)\n"
+               "  -q, --quiet        no summary on standard error\n"
+               "\n"
+               "Exit status: 0 nothing found, 1 alerts written, 2 error.\n"
+               "Environment: EMBARGO_RULES overrides the default rule pack location.\n");
 }
 
 /* ---- default rule pack ------------------------------------------------- */
@@ -110,8 +109,7 @@ static emb_engine_t *build_engine(const emb_rules_t *rules, const char *path) {
     if (rc != 0) {
         for (size_t i = 0; i < emb_diags_count(diags); i++)
             fprintf(stderr, "%s\n", emb_diags_message(diags, i));
-        fprintf(stderr, "%s: cannot build the engine from %s: %s\n", prog, path,
-                emb_strerror(rc));
+        fprintf(stderr, "%s: cannot build the engine from %s: %s\n", prog, path, emb_strerror(rc));
         emb_diags_free(diags);
         return NULL;
     }
@@ -204,25 +202,18 @@ static int on_alert(const emb_alert_t *a, void *ud) {
 
 static int to_emb_linktype(int dlt) {
     switch (dlt) {
-    case DLT_NULL:
-        return EMB_LINK_NULL;
-    case DLT_EN10MB:
-        return EMB_LINK_ETHERNET;
+    case DLT_NULL: return EMB_LINK_NULL;
+    case DLT_EN10MB: return EMB_LINK_ETHERNET;
 #ifdef DLT_LOOP
-    case DLT_LOOP:
-        return EMB_LINK_LOOP;
+    case DLT_LOOP: return EMB_LINK_LOOP;
 #endif
-    case DLT_LINUX_SLL:
-        return EMB_LINK_LINUX_SLL;
+    case DLT_LINUX_SLL: return EMB_LINK_LINUX_SLL;
 #ifdef DLT_LINUX_SLL2
-    case DLT_LINUX_SLL2:
-        return EMB_LINK_LINUX_SLL2;
+    case DLT_LINUX_SLL2: return EMB_LINK_LINUX_SLL2;
 #endif
 #ifdef DLT_IPV4
-    case DLT_IPV4:
-        return EMB_LINK_IPV4;
-    case DLT_IPV6:
-        return EMB_LINK_IPV6;
+    case DLT_IPV4: return EMB_LINK_IPV4;
+    case DLT_IPV6: return EMB_LINK_IPV6;
 #endif
     default:
         if (dlt == DLT_RAW || dlt == 12 || dlt == 14 || dlt == 101)
@@ -232,11 +223,10 @@ static int to_emb_linktype(int dlt) {
 }
 
 /* Scans one file. Returns 0, or -1 after printing why it could not. */
-static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
-                     scan_state_t *st, bool *canceled) {
+static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt, scan_state_t *st,
+                     bool *canceled) {
     char errbuf[PCAP_ERRBUF_SIZE];
-    pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO,
-                                                         errbuf);
+    pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (pc == NULL) {
         fprintf(stderr, "%s: %s: cannot read capture: %s\n", prog, path, errbuf);
         return -1;
@@ -280,32 +270,31 @@ static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
     }
     if (rc == PCAP_ERROR) {
         /* libpcap says this for a cut-off file: keep what was read, warn where it ends. */
-        fprintf(stderr, "%s: %s: warning: capture ends early after packet %" PRIu64 ": %s\n",
-                prog, path, in_file, pcap_geterr(pc));
+        fprintf(stderr, "%s: %s: warning: capture ends early after packet %" PRIu64 ": %s\n", prog,
+                path, in_file, pcap_geterr(pc));
     }
     pcap_close(pc);
     return 0;
 }
 
 static int cmd_scan(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"rules", required_argument, NULL, 'r'},   {"output", required_argument, NULL, 'o'},
-        {"threads", required_argument, NULL, 'j'}, {"append", no_argument, NULL, 'a'},
-        {"quiet", no_argument, NULL, 'q'},         {"progress", no_argument, NULL, 'P'},
-        {"no-progress", no_argument, NULL, 'N'},   {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"rules", required_argument, NULL, 'r'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"threads", required_argument, NULL, 'j'},
+                                         {"append", no_argument, NULL, 'a'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"progress", no_argument, NULL, 'P'},
+                                         {"no-progress", no_argument, NULL, 'N'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
     const char *rules_path = NULL, *out_path = "eve.json";
     bool append = false, quiet = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:o:j:qh", opts, NULL)) != -1) {
         switch (c) {
-        case 'r':
-            rules_path = optarg;
-            break;
-        case 'o':
-            out_path = optarg;
-            break;
+        case 'r': rules_path = optarg; break;
+        case 'o': out_path = optarg; break;
         case 'j': {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -315,21 +304,12 @@ static int cmd_scan(int argc, char **argv) {
             }
             break;
         }
-        case 'a':
-            append = true;
-            break;
-        case 'q':
-            quiet = true;
-            break;
+        case 'a': append = true; break;
+        case 'q': quiet = true; break;
         case 'P':
-        case 'N':
-            break; /* progress display comes with a later version */
-        case 'h':
-            usage(stdout);
-            return EXIT_CLEAN;
-        default:
-            usage(stderr);
-            return EXIT_ERROR;
+        case 'N': break; /* progress display comes with a later version */
+        case 'h': usage(stdout); return EXIT_CLEAN;
+        default: usage(stderr); return EXIT_ERROR;
         }
     }
     if (optind >= argc) {
@@ -375,8 +355,7 @@ static int cmd_scan(int argc, char **argv) {
             files_ok++;
     }
     if (st.write_failed) {
-        fprintf(stderr, "%s: %s: write failed: %s\n", prog, st.out_name,
-                strerror(st.write_errno));
+        fprintf(stderr, "%s: %s: write failed: %s\n", prog, st.out_name, strerror(st.write_errno));
         status = EXIT_ERROR;
     }
     if (st.out != stdout && fclose(st.out) != 0 && !st.write_failed) {
@@ -397,8 +376,8 @@ static int cmd_scan(int argc, char **argv) {
                 " unsupported, %" PRIu64 " fragments skipped; %" PRIu64 " flows evicted\n",
                 prog, s.truncated, s.invalid, s.unsupported, s.fragments, s.flows_evicted);
         for (size_t i = 0; i < st.ntally; i++)
-            fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", st.tally[i].vendor,
-                    st.tally[i].channel, st.tally[i].n);
+            fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", st.tally[i].vendor, st.tally[i].channel,
+                    st.tally[i].n);
     }
     if (status == EXIT_CLEAN && st.written > 0)
         status = EXIT_ALERTS;

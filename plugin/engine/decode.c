@@ -23,8 +23,7 @@
 #define ETH_P_QINQ_OLD 0x9100
 #define MAX_TAGS 4 /* VLAN tags skipped before giving up */
 
-static emb_dec_result_t decode_l4(uint8_t proto, const uint8_t *p, size_t len,
-                                  emb_decoded_t *out) {
+static emb_dec_result_t decode_l4(uint8_t proto, const uint8_t *p, size_t len, emb_decoded_t *out) {
     out->proto = proto;
     if (proto == 6) {
         uint8_t off_byte;
@@ -143,8 +142,7 @@ static emb_dec_result_t decode_ipv6(const uint8_t *p, size_t len, emb_decoded_t 
             if (off > len)
                 return EMB_DEC_TRUNCATED;
             break;
-        default:
-            return decode_l4(nh, p + off, len - off, out);
+        default: return decode_l4(nh, p + off, len - off, out);
         }
     }
     return EMB_DEC_INVALID; /* an absurd chain of extension headers */
@@ -154,12 +152,9 @@ emb_dec_result_t emb__decode_ip(const uint8_t *p, size_t len, emb_decoded_t *out
     if (len < 1)
         return EMB_DEC_TRUNCATED;
     switch (p[0] >> 4) {
-    case 4:
-        return decode_ipv4(p, len, out);
-    case 6:
-        return decode_ipv6(p, len, out);
-    default:
-        return EMB_DEC_INVALID;
+    case 4: return decode_ipv4(p, len, out);
+    case 6: return decode_ipv6(p, len, out);
+    default: return EMB_DEC_INVALID;
     }
 }
 
@@ -230,13 +225,9 @@ emb_dec_result_t emb__decode(int linktype, const uint8_t *p, size_t caplen, emb_
         return decode_family(fam, p + 4, caplen - 4, out);
     case EMB_LINK_RAW:
     case 12: /* DLT_RAW as libpcap reports it on most systems */
-    case 14: /* DLT_RAW on OpenBSD */
-        return emb__decode_ip(p, caplen, out);
-    case EMB_LINK_IPV4:
-        return decode_ipv4(p, caplen, out);
-    case EMB_LINK_IPV6:
-        return decode_ipv6(p, caplen, out);
-    default:
-        return EMB_DEC_UNSUPPORTED;
+    case 14: /* DLT_RAW on OpenBSD */ return emb__decode_ip(p, caplen, out);
+    case EMB_LINK_IPV4: return decode_ipv4(p, caplen, out);
+    case EMB_LINK_IPV6: return decode_ipv6(p, caplen, out);
+    default: return EMB_DEC_UNSUPPORTED;
     }
 }

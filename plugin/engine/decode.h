@@ -11,12 +11,12 @@
 #include <stdint.h>
 
 typedef enum {
-    EMB_DEC_OK,          /* TCP or UDP decoded (possibly cut short: see truncated) */
-    EMB_DEC_OTHER,       /* a valid packet we do not inspect (ARP, ICMP, ...) */
-    EMB_DEC_FRAGMENT,    /* an IPv4 or IPv6 fragment (reassembly comes later) */
-    EMB_DEC_TRUNCATED,   /* headers cut before the L4 header ended */
-    EMB_DEC_INVALID,     /* headers that cannot be right */
-    EMB_DEC_UNSUPPORTED  /* link type or encapsulation not handled */
+    EMB_DEC_OK,         /* TCP or UDP decoded (possibly cut short: see truncated) */
+    EMB_DEC_OTHER,      /* a valid packet we do not inspect (ARP, ICMP, ...) */
+    EMB_DEC_FRAGMENT,   /* an IPv4 or IPv6 fragment (reassembly comes later) */
+    EMB_DEC_TRUNCATED,  /* headers cut before the L4 header ended */
+    EMB_DEC_INVALID,    /* headers that cannot be right */
+    EMB_DEC_UNSUPPORTED /* link type or encapsulation not handled */
 } emb_dec_result_t;
 
 #define EMB_MAX_VLANS 2

@@ -292,8 +292,8 @@ static int check_flow_alts(pkt_ctx_t *pc) {
         if (ipc) {
             const uint8_t *addr = ip_cond_holds(r, ipc, pc->flow);
             fname = "ip";
-            if (inet_ntop(pc->flow->family == 4 ? AF_INET : AF_INET6, addr, val,
-                          sizeof(val)) == NULL)
+            if (inet_ntop(pc->flow->family == 4 ? AF_INET : AF_INET6, addr, val, sizeof(val)) ==
+                NULL)
                 val[0] = '\0';
         } else {
             snprintf(val, sizeof(val), "%u/%s", pc->flow->srv_port,
@@ -342,8 +342,8 @@ static int inspect_dns(emb_engine_t *e, const emb_decoded_t *d) {
     app->app = EMB_APP_DNS;
     for (size_t i = 0; i < app->nquestions; i++) {
         const emb_dns_question_t *q = &app->questions[i];
-        size_t n = emb__normalize_name((const uint8_t *)q->name, q->name_len, e->dns_norm[i],
-                                       NAME_BUF);
+        size_t n =
+            emb__normalize_name((const uint8_t *)q->name, q->name_len, e->dns_norm[i], NAME_BUF);
         int rc = scan(e, EMB_F_DNS_QUERY, e->dns_norm[i], n);
         if (rc != 0)
             return rc;
@@ -392,8 +392,7 @@ static int inspect_tcp(emb_engine_t *e, const emb_decoded_t *d) {
     return 0;
 }
 
-int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb,
-                       void *userdata) {
+int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     emb_decoded_t d;
     e->stats.packets++;
     e->stats.bytes += pkt->len;
@@ -401,22 +400,12 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
         return EMB_EINVAL;
 
     switch (emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d)) {
-    case EMB_DEC_OK:
-        break;
-    case EMB_DEC_OTHER:
-        return 0;
-    case EMB_DEC_FRAGMENT:
-        e->stats.fragments++;
-        return 0;
-    case EMB_DEC_TRUNCATED:
-        e->stats.truncated++;
-        return 0;
-    case EMB_DEC_INVALID:
-        e->stats.invalid++;
-        return 0;
-    case EMB_DEC_UNSUPPORTED:
-        e->stats.unsupported++;
-        return 0;
+    case EMB_DEC_OK: break;
+    case EMB_DEC_OTHER: return 0;
+    case EMB_DEC_FRAGMENT: e->stats.fragments++; return 0;
+    case EMB_DEC_TRUNCATED: e->stats.truncated++; return 0;
+    case EMB_DEC_INVALID: e->stats.invalid++; return 0;
+    case EMB_DEC_UNSUPPORTED: e->stats.unsupported++; return 0;
     }
     if (d.truncated)
         e->stats.truncated++;

@@ -216,8 +216,7 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
         json_object_set_new(o, "app_proto", json_string("http"));
         json_object_set_new(o, "http", build_http(a->http));
         break;
-    case EMB_APP_NONE:
-        break;
+    case EMB_APP_NONE: break;
     }
     json_object_set_new(o, "flow", build_flow(a->flow));
 

@@ -48,7 +48,7 @@ emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *
             break;
         }
         wire += (size_t)lab + 1;
-        if (wire > MAX_WIRE_NAME)
+        if (wire + 1 > MAX_WIRE_NAME) /* + 1: the final zero octet counts too */
             return EMB_X_INVALID;
         if (!emb_have(len, pos + 1, lab))
             return EMB_X_TRUNCATED;

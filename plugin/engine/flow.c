@@ -135,8 +135,8 @@ static bool reverse_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen
            memcmp(f->cli, d->dst, alen) == 0 && memcmp(f->srv, d->src, alen) == 0;
 }
 
-emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec,
-                          uint32_t usec, bool *to_server, bool *is_new) {
+emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
+                          bool *to_server, bool *is_new) {
     for (int i = 0; i < REAP_PER_PACKET && t->lru_tail && expired(t, t->lru_tail, sec); i++)
         release(t, t->lru_tail);
 
@@ -175,8 +175,8 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     f->proto = d->proto;
 
     /* SYN+ACK first: we missed the SYN, and this packet comes from the server. */
-    bool from_server = d->proto == 6 && (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) ==
-                                            (EMB_TCP_SYN | EMB_TCP_ACK);
+    bool from_server = d->proto == 6 &&
+                       (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) == (EMB_TCP_SYN | EMB_TCP_ACK);
     if (from_server) {
         memcpy(f->cli, d->dst, alen);
         memcpy(f->srv, d->src, alen);
@@ -204,5 +204,9 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     return f;
 }
 
-uint64_t emb__flow_evicted(const emb_flow_table_t *t) { return t->evicted; }
-uint64_t emb__flow_created(const emb_flow_table_t *t) { return t->created; }
+uint64_t emb__flow_evicted(const emb_flow_table_t *t) {
+    return t->evicted;
+}
+uint64_t emb__flow_created(const emb_flow_table_t *t) {
+    return t->created;
+}

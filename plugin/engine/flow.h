@@ -14,11 +14,11 @@
 #define EMB_FLOW_MAX_ALERTED 16 /* distinct rules remembered per flow */
 
 typedef struct emb_flow {
-    struct emb_flow *hnext;            /* hash chain */
+    struct emb_flow *hnext; /* hash chain */
     struct emb_flow *lru_prev, *lru_next;
     uint32_t hash;
     uint8_t family, proto;
-    uint8_t cli[16], srv[16];          /* client: the side that opened the flow */
+    uint8_t cli[16], srv[16]; /* client: the side that opened the flow */
     uint16_t cli_port, srv_port;
     uint64_t flow_id;
     int64_t start_sec, last_sec;
@@ -38,8 +38,8 @@ void emb__flow_table_free(emb_flow_table_t *t);
  * Finds or creates the flow of a decoded TCP/UDP packet seen at `sec`.
  * Sets *to_server and *is_new. Never fails: a full table evicts.
  */
-emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec,
-                          uint32_t usec, bool *to_server, bool *is_new);
+emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
+                          bool *to_server, bool *is_new);
 
 uint64_t emb__flow_evicted(const emb_flow_table_t *t);
 uint64_t emb__flow_created(const emb_flow_table_t *t);

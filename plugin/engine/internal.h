@@ -24,8 +24,8 @@ char *emb__strdup(const char *s);
 /* ---- diagnostics ------------------------------------------------------- */
 
 /* Appends a formatted message; returns EMB_ENOMEM if it could not. */
-int emb__diag_add(emb_diags_t **d, const char *file, unsigned line, unsigned col,
-                  const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int emb__diag_add(emb_diags_t **d, const char *file, unsigned line, unsigned col, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
 
 /* ---- rule pack --------------------------------------------------------- */
 

@@ -17,9 +17,9 @@
 #include <string.h>
 
 static const char *const field_names[EMB_F__COUNT] = {
-    "dns.query",       "tls.sni", "http.host",        "http.uri",        "http.user_agent",
-    "quic.sni",        "tls.cert_name", "tls.cert_subject", "tls.cert_issuer", "ja4",
-    "payload"};
+    "dns.query",       "tls.sni",  "http.host",     "http.uri",
+    "http.user_agent", "quic.sni", "tls.cert_name", "tls.cert_subject",
+    "tls.cert_issuer", "ja4",      "payload"};
 
 const char *emb__field_name(emb_field_t f) {
     return (unsigned)f < EMB_F__COUNT ? field_names[f] : "unknown";
@@ -30,28 +30,17 @@ bool emb__key_feeds_field(emb_key_t key, emb_field_t f) {
     case EMB_K_DOMAIN:
         return f == EMB_F_DNS_QUERY || f == EMB_F_TLS_SNI || f == EMB_F_HTTP_HOST ||
                f == EMB_F_QUIC_SNI || f == EMB_F_TLS_CERT_NAME;
-    case EMB_K_DNS_QUERY:
-        return f == EMB_F_DNS_QUERY;
-    case EMB_K_TLS_SNI:
-        return f == EMB_F_TLS_SNI;
-    case EMB_K_TLS_CERT_SUBJECT:
-        return f == EMB_F_TLS_CERT_SUBJECT;
-    case EMB_K_TLS_CERT_ISSUER:
-        return f == EMB_F_TLS_CERT_ISSUER;
-    case EMB_K_HTTP_HOST:
-        return f == EMB_F_HTTP_HOST;
-    case EMB_K_HTTP_URI:
-        return f == EMB_F_HTTP_URI;
-    case EMB_K_HTTP_USER_AGENT:
-        return f == EMB_F_HTTP_USER_AGENT;
-    case EMB_K_QUIC_SNI:
-        return f == EMB_F_QUIC_SNI;
-    case EMB_K_JA4:
-        return f == EMB_F_JA4;
-    case EMB_K_PAYLOAD:
-        return f == EMB_F_PAYLOAD;
-    default:
-        return false;
+    case EMB_K_DNS_QUERY: return f == EMB_F_DNS_QUERY;
+    case EMB_K_TLS_SNI: return f == EMB_F_TLS_SNI;
+    case EMB_K_TLS_CERT_SUBJECT: return f == EMB_F_TLS_CERT_SUBJECT;
+    case EMB_K_TLS_CERT_ISSUER: return f == EMB_F_TLS_CERT_ISSUER;
+    case EMB_K_HTTP_HOST: return f == EMB_F_HTTP_HOST;
+    case EMB_K_HTTP_URI: return f == EMB_F_HTTP_URI;
+    case EMB_K_HTTP_USER_AGENT: return f == EMB_F_HTTP_USER_AGENT;
+    case EMB_K_QUIC_SNI: return f == EMB_F_QUIC_SNI;
+    case EMB_K_JA4: return f == EMB_F_JA4;
+    case EMB_K_PAYLOAD: return f == EMB_F_PAYLOAD;
+    default: return false;
     }
 }
 
@@ -121,8 +110,8 @@ size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap)
 
 /* Appends `c` escaped so Hyperscan reads it as that literal byte. */
 static size_t put_lit(char *o, uint8_t c) {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-        c == '_' || c == '-' || c == '/' || c == ' ')
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == '-' || c == '/' || c == ' ')
         return (size_t)(o[0] = (char)c, 1);
     static const char hex[] = "0123456789abcdef";
     o[0] = '\\';
@@ -184,8 +173,7 @@ typedef struct {
 } pending_t;
 
 /* Compiles the database of one field; leaves db NULL when no indicator feeds it. */
-static int build_field(emb_matcher_t *m, const emb_rules_t *r, emb_field_t f,
-                       emb_diags_t **diags) {
+static int build_field(emb_matcher_t *m, const emb_rules_t *r, emb_field_t f, emb_diags_t **diags) {
     pending_t *pend = NULL;
     size_t n = 0, cap = 0;
     const char **exprs = NULL;
@@ -230,15 +218,15 @@ static int build_field(emb_matcher_t *m, const emb_rules_t *r, emb_field_t f,
     m->nrefs[f] = n;
 
     hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &m->db[f],
-                         &cerr) != HS_SUCCESS) {
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &m->db[f], &cerr) !=
+        HS_SUCCESS) {
         const emb_indicator_t *bad = cerr && cerr->expression >= 0 && (size_t)cerr->expression < n
                                          ? &r->inds[pend[cerr->expression].ind]
                                          : NULL;
         if (bad)
             emb__diag_add(diags, r->files[bad->file], bad->line, bad->col,
-                          "Hyperscan cannot compile this pattern for %s: %s",
-                          emb__field_name(f), cerr->message);
+                          "Hyperscan cannot compile this pattern for %s: %s", emb__field_name(f),
+                          cerr->message);
         else
             emb__diag_add(diags, NULL, 0, 0, "Hyperscan compile failed for %s: %s",
                           emb__field_name(f), cerr ? cerr->message : "?");
@@ -315,8 +303,8 @@ typedef struct {
     void *ctx;
 } scan_ctx_t;
 
-static int on_match(unsigned id, unsigned long long from, unsigned long long to,
-                    unsigned flags, void *arg) {
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *arg) {
     (void)from;
     (void)to;
     (void)flags;

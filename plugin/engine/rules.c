@@ -24,13 +24,22 @@
 #define MAX_NODES_VISITED 1000000 /* guards against alias bombs */
 #define MAX_PATTERN_LEN 4096
 
-static const char *const channel_names[EMB_CH__COUNT] = {
-    "telemetry", "licensing", "update", "cloud", "management", "web"};
+static const char *const channel_names[EMB_CH__COUNT] = {"telemetry", "licensing",  "update",
+                                                         "cloud",     "management", "web"};
 
-static const char *const key_names[EMB_K__COUNT] = {
-    "domain",   "dns.query",      "tls.sni",  "tls.cert_subject", "tls.cert_issuer",
-    "http.host", "http.uri",      "http.user_agent", "quic.sni", "ja4",
-    "payload",  "ip",             "port"};
+static const char *const key_names[EMB_K__COUNT] = {"domain",
+                                                    "dns.query",
+                                                    "tls.sni",
+                                                    "tls.cert_subject",
+                                                    "tls.cert_issuer",
+                                                    "http.host",
+                                                    "http.uri",
+                                                    "http.user_agent",
+                                                    "quic.sni",
+                                                    "ja4",
+                                                    "payload",
+                                                    "ip",
+                                                    "port"};
 
 static const char *const confidence_names[] = {"high", "medium", "low"};
 
@@ -47,7 +56,9 @@ const char *emb__confidence_name(emb_confidence_t c) {
 }
 
 /* Default severity by channel: product channels 2, a person on the website 3. */
-static int default_severity(emb_channel_t ch) { return ch == EMB_CH_WEB ? 3 : 2; }
+static int default_severity(emb_channel_t ch) {
+    return ch == EMB_CH_WEB ? 3 : 2;
+}
 
 /* ---- loader state ------------------------------------------------------ */
 
@@ -62,12 +73,15 @@ typedef struct {
     size_t visited;
 } loader_t;
 
-static unsigned node_line(const yaml_node_t *n) { return (unsigned)n->start_mark.line + 1; }
-static unsigned node_col(const yaml_node_t *n) { return (unsigned)n->start_mark.column + 1; }
+static unsigned node_line(const yaml_node_t *n) {
+    return (unsigned)n->start_mark.line + 1;
+}
+static unsigned node_col(const yaml_node_t *n) {
+    return (unsigned)n->start_mark.column + 1;
+}
 
-#define LERR(L, node, ...)                                                                  \
-    loader_error((L), (node) ? node_line(node) : 0, (node) ? node_col(node) : 0,           \
-                 __VA_ARGS__)
+#define LERR(L, node, ...)                                                                         \
+    loader_error((L), (node) ? node_line(node) : 0, (node) ? node_col(node) : 0, __VA_ARGS__)
 
 static void loader_error(loader_t *L, unsigned line, unsigned col, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
@@ -343,11 +357,10 @@ static bool parse_indicator(loader_t *L, emb_key_t key, yaml_node_t *n, emb_indi
         }
         for (size_t i = 0; i < len; i++) {
             unsigned char c = (unsigned char)v[i];
-            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                      (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '*';
+            bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '-' || c == '_' || c == '.' || c == '*';
             if (!ok) {
-                LERR(L, n, "invalid character '%c' in domain '%s' (use re: for a regex)", c,
-                     v);
+                LERR(L, n, "invalid character '%c' in domain '%s' (use re: for a regex)", c, v);
                 return false;
             }
             if (c == '.' && (i == 0 || v[i - 1] == '.')) {
@@ -415,8 +428,7 @@ static void load_alternative(loader_t *L, yaml_node_t *n, uint32_t rule_idx) {
     bool ok = true;
     uint32_t seen = 0;
 
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-         p++) {
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node_get(L, p->key), *vn = node_get(L, p->value);
         const char *ks = scalar(L, kn, "a match key");
         emb_key_t key;
@@ -527,8 +539,7 @@ static void load_rule(loader_t *L, yaml_node_t *n, uint32_t vendor_idx) {
     bool have_sid = false, have_msg = false, have_channel = false, have_match = false;
     yaml_node_t *sid_node = NULL;
 
-    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top;
-         p++) {
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node_get(L, p->key), *vn = node_get(L, p->value);
         const char *k = scalar(L, kn, "a rule key");
         if (k == NULL)
@@ -667,8 +678,7 @@ static bool valid_vendor_id(const char *s) {
     if (*s == '\0')
         return false;
     for (; *s; s++) {
-        bool ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' ||
-                  *s == '-';
+        bool ok = (*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '_' || *s == '-';
         if (!ok)
             return false;
     }
@@ -699,8 +709,8 @@ static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
             continue;
         }
         emb_ban_t ban = {0};
-        for (yaml_node_pair_t *p = bn->data.mapping.pairs.start;
-             p < bn->data.mapping.pairs.top; p++) {
+        for (yaml_node_pair_t *p = bn->data.mapping.pairs.start; p < bn->data.mapping.pairs.top;
+             p++) {
             yaml_node_t *kn = node_get(L, p->key), *vn = node_get(L, p->value);
             const char *k = scalar(L, kn, "a ban key");
             const char *val = scalar(L, vn, "a ban value");
@@ -752,8 +762,7 @@ static void load_document(loader_t *L, yaml_node_t *root) {
         LERR(L, root, "a rule file must be a mapping with vendor, name, bans and rules");
         return;
     }
-    if (emb__grow((void **)&r->vendors, &r->cap_vendors, r->nvendors + 1,
-                  sizeof(*r->vendors))) {
+    if (emb__grow((void **)&r->vendors, &r->cap_vendors, r->nvendors + 1, sizeof(*r->vendors))) {
         L->oom = true;
         return;
     }
@@ -845,12 +854,12 @@ static void load_file(loader_t *L, const char *path) {
     }
     yaml_parser_set_input_file(&parser, f);
     if (!yaml_parser_load(&parser, &doc)) {
-        const yaml_mark_t *m =
-            parser.problem_mark.line || parser.problem_mark.column ? &parser.problem_mark
-                                                                   : &parser.context_mark;
+        const yaml_mark_t *m = parser.problem_mark.line || parser.problem_mark.column
+                                   ? &parser.problem_mark
+                                   : &parser.context_mark;
         loader_error(L, (unsigned)m->line + 1, (unsigned)m->column + 1, "YAML error: %s%s%s",
-                     parser.problem ? parser.problem : "malformed YAML",
-                     parser.context ? " " : "", parser.context ? parser.context : "");
+                     parser.problem ? parser.problem : "malformed YAML", parser.context ? " " : "",
+                     parser.context ? parser.context : "");
         yaml_parser_delete(&parser);
         fclose(f);
         return;

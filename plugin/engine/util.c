@@ -13,19 +13,18 @@
 
 const char *emb_strerror(int err) {
     switch (err) {
-    case EMB_OK:
-        return "success";
-#define EMB_ERR_CASE(name, val, msg)                                                        \
-    case EMB_E##name:                                                                       \
-        return msg;
+    case EMB_OK: return "success";
+#define EMB_ERR_CASE(name, val, msg)                                                               \
+    case EMB_E##name: return msg;
         EMB_ERRNO_MAP(EMB_ERR_CASE)
 #undef EMB_ERR_CASE
-    default:
-        return "unknown error";
+    default: return "unknown error";
     }
 }
 
-const char *emb_hyperscan_version(void) { return hs_version(); }
+const char *emb_hyperscan_version(void) {
+    return hs_version();
+}
 
 int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize) {
     if (need <= *cap)
@@ -53,15 +52,17 @@ char *emb__strndup(const char *s, size_t n) {
     return p;
 }
 
-char *emb__strdup(const char *s) { return emb__strndup(s, strlen(s)); }
+char *emb__strdup(const char *s) {
+    return emb__strndup(s, strlen(s));
+}
 
 struct emb_diags {
     char **msgs;
     size_t n, cap;
 };
 
-int emb__diag_add(emb_diags_t **dp, const char *file, unsigned line, unsigned col,
-                  const char *fmt, ...) {
+int emb__diag_add(emb_diags_t **dp, const char *file, unsigned line, unsigned col, const char *fmt,
+                  ...) {
     if (dp == NULL)
         return 0;
     if (*dp == NULL) {
@@ -94,7 +95,9 @@ int emb__diag_add(emb_diags_t **dp, const char *file, unsigned line, unsigned co
     return 0;
 }
 
-size_t emb_diags_count(const emb_diags_t *d) { return d ? d->n : 0; }
+size_t emb_diags_count(const emb_diags_t *d) {
+    return d ? d->n : 0;
+}
 
 const char *emb_diags_message(const emb_diags_t *d, size_t i) {
     if (d == NULL || i >= d->n)

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 /* Writes `text` to <fresh temp dir>/<name>; returns the directory (malloc'd). */
-static inline char *test_write_file(const char *dir_or_null, const char *name,
-                                    const char *text) {
+static inline char *test_write_file(const char *dir_or_null, const char *name, const char *text) {
     char *dir;
     if (dir_or_null) {
         dir = strdup(dir_or_null);

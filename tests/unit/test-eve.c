@@ -39,7 +39,8 @@ static char *round_trip(const void *p, size_t n, size_t *out_len, char **dumped)
 
 Test(eve, valid_utf8_is_kept) {
     /* "bücher.example" in UTF-8 */
-    const char in[] = "b\xc3\xbc" "cher.example";
+    const char in[] = "b\xc3\xbc"
+                      "cher.example";
     size_t n;
     char *d;
     char *out = round_trip(in, strlen(in), &n, &d);

@@ -82,11 +82,11 @@ Test(match, domain_matches_name_and_subdomains) {
 }
 
 Test(match, lookalikes_never_match) {
-    const char *fakes[] = {"notkaspersky.com",         "kaspersky.com.evil.example",
-                           "kaspersky-labs.co",        "kaspersky.co",
-                           "kaspersky.comx",           "xkaspersky.com",
-                           "kaspersky.com-evil.test",  "kaspersky.com.",
-                           "kaspersky.com\n",          "kaspersky-com"};
+    const char *fakes[] = {"notkaspersky.com",        "kaspersky.com.evil.example",
+                           "kaspersky-labs.co",       "kaspersky.co",
+                           "kaspersky.comx",          "xkaspersky.com",
+                           "kaspersky.com-evil.test", "kaspersky.com.",
+                           "kaspersky.com\n",         "kaspersky-com"};
     for (size_t i = 0; i < sizeof(fakes) / sizeof(*fakes); i++) {
         seen_t s = match_field(EMB_F_DNS_QUERY, fakes[i]);
         /* "kaspersky.com." is the name itself with its root dot: it must match */

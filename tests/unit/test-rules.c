@@ -8,13 +8,13 @@
 
 #include <criterion/criterion.h>
 
-#define HEAD                                                                                 \
-    "vendor: acme\n"                                                                         \
-    "name: Acme Corp\n"                                                                      \
-    "bans:\n"                                                                                \
-    "  - authority: Test authority\n"                                                        \
-    "    effective: 2024-09-29\n"                                                            \
-    "    reference: https://example.org/ban\n"                                               \
+#define HEAD                                                                                       \
+    "vendor: acme\n"                                                                               \
+    "name: Acme Corp\n"                                                                            \
+    "bans:\n"                                                                                      \
+    "  - authority: Test authority\n"                                                              \
+    "    effective: 2024-09-29\n"                                                                  \
+    "    reference: https://example.org/ban\n"                                                     \
     "rules:\n"
 
 /* Loads HEAD + body and expects failure with a message containing `want`. */
@@ -115,12 +115,13 @@ Test(rules, duplicate_sid_in_one_file) {
 }
 
 Test(rules, duplicate_sid_across_files_of_a_directory) {
-    char *dir = test_write_file(NULL, "a.yaml",
-                                "vendor: a\nname: A\nrules:\n"
-                                "  - {sid: 9, msg: a, channel: web, match: [{domain: a.example}]}\n");
+    char *dir =
+        test_write_file(NULL, "a.yaml",
+                        "vendor: a\nname: A\nrules:\n"
+                        "  - {sid: 9, msg: a, channel: web, match: [{domain: a.example}]}\n");
     free(test_write_file(dir, "b.yaml",
-                    "vendor: b\nname: B\nrules:\n"
-                    "  - {sid: 9, msg: b, channel: web, match: [{domain: b.example}]}\n"));
+                         "vendor: b\nname: B\nrules:\n"
+                         "  - {sid: 9, msg: b, channel: web, match: [{domain: b.example}]}\n"));
     emb_rules_t *r = NULL;
     emb_diags_t *d = NULL;
     cr_assert_eq(emb_rules_load(dir, &r, &d), EMB_ERULES);
@@ -132,12 +133,13 @@ Test(rules, duplicate_sid_across_files_of_a_directory) {
 }
 
 Test(rules, directory_loads_every_yaml_file_in_order) {
-    char *dir = test_write_file(NULL, "b.yaml",
-                                "vendor: b\nname: B\nrules:\n"
-                                "  - {sid: 2, msg: b, channel: web, match: [{domain: b.example}]}\n");
+    char *dir =
+        test_write_file(NULL, "b.yaml",
+                        "vendor: b\nname: B\nrules:\n"
+                        "  - {sid: 2, msg: b, channel: web, match: [{domain: b.example}]}\n");
     free(test_write_file(dir, "a.yaml",
-                    "vendor: a\nname: A\nrules:\n"
-                    "  - {sid: 1, msg: a, channel: web, match: [{domain: a.example}]}\n"));
+                         "vendor: a\nname: A\nrules:\n"
+                         "  - {sid: 1, msg: a, channel: web, match: [{domain: a.example}]}\n"));
     free(test_write_file(dir, "notes.txt", "not a rule file"));
     emb_rules_t *r = NULL;
     cr_assert_eq(emb_rules_load(dir, &r, NULL), 0);
@@ -177,15 +179,12 @@ Test(rules, bad_domain_patterns) {
                  "invalid character ' ' in domain");
     expect_error("  - {sid: 1, msg: m, channel: web, match: [{domain: \"a..example\"}]}\n",
                  "empty label");
-    expect_error("  - {sid: 1, msg: m, channel: web, match: [{domain: \"=\"}]}\n",
-                 "empty domain");
+    expect_error("  - {sid: 1, msg: m, channel: web, match: [{domain: \"=\"}]}\n", "empty domain");
 }
 
 Test(rules, missing_required_fields_and_bad_values) {
-    expect_error("  - {sid: 1, channel: web, match: [{domain: a.example}]}\n",
-                 "rule has no 'msg'");
-    expect_error("  - {msg: m, channel: web, match: [{domain: a.example}]}\n",
-                 "rule has no 'sid'");
+    expect_error("  - {sid: 1, channel: web, match: [{domain: a.example}]}\n", "rule has no 'msg'");
+    expect_error("  - {msg: m, channel: web, match: [{domain: a.example}]}\n", "rule has no 'sid'");
     expect_error("  - {sid: 1, msg: m, channel: web}\n", "rule has no 'match'");
     expect_error("  - {sid: 0, msg: m, channel: web, match: [{domain: a.example}]}\n",
                  "sid must be a whole number");
@@ -201,9 +200,9 @@ Test(rules, missing_required_fields_and_bad_values) {
 
 Test(rules, every_error_of_a_file_is_reported) {
     char text[1024];
-    snprintf(text, sizeof(text), HEAD
-             "  - {sid: 1, msg: m, channel: nope, match: [{domain: a.example}]}\n"
-             "  - {sid: 2, msg: m, channel: web, match: [{ip: 1.2.3.4/40}]}\n");
+    snprintf(text, sizeof(text),
+             HEAD "  - {sid: 1, msg: m, channel: nope, match: [{domain: a.example}]}\n"
+                  "  - {sid: 2, msg: m, channel: web, match: [{ip: 1.2.3.4/40}]}\n");
     emb_diags_t *d = NULL;
     cr_assert_null(test_load_text(text, &d));
     cr_assert_eq(emb_diags_count(d), 2);
