@@ -23,17 +23,24 @@
 #define ETH_P_QINQ_OLD 0x9100
 #define MAX_TAGS 4 /* VLAN tags skipped before giving up */
 
+/*
+ * `len` is what the IP header says the L4 part holds, limited to what was
+ * captured; out->truncated tells which. A header that does not fit is
+ * truncated when the capture stopped early, invalid when the IP length
+ * itself leaves no room for it.
+ */
 static emb_dec_result_t decode_l4(uint8_t proto, const uint8_t *p, size_t len, emb_decoded_t *out) {
+    const emb_dec_result_t short_hdr = out->truncated ? EMB_DEC_TRUNCATED : EMB_DEC_INVALID;
     out->proto = proto;
     if (proto == 6) {
         uint8_t off_byte;
         if (len < 20 || !emb_rd_u8(p, len, 12, &off_byte))
-            return EMB_DEC_TRUNCATED;
+            return short_hdr;
         size_t hlen = (size_t)(off_byte >> 4) * 4;
         if (hlen < 20)
             return EMB_DEC_INVALID;
         if (hlen > len)
-            return EMB_DEC_TRUNCATED;
+            return short_hdr;
         emb_rd_be16(p, len, 0, &out->sport);
         emb_rd_be16(p, len, 2, &out->dport);
         out->tcp_flags = p[13];
@@ -44,12 +51,12 @@ static emb_dec_result_t decode_l4(uint8_t proto, const uint8_t *p, size_t len, e
     if (proto == 17) {
         uint16_t ulen;
         if (len < 8 || !emb_rd_be16(p, len, 4, &ulen))
-            return EMB_DEC_TRUNCATED;
+            return short_hdr;
         if (ulen < 8)
             return EMB_DEC_INVALID;
-        if (ulen > len)
-            out->truncated = true;
-        else
+        if (ulen > len && !out->truncated)
+            return EMB_DEC_INVALID; /* longer than the IP packet that carries it */
+        if (ulen <= len)
             len = ulen;
         emb_rd_be16(p, len, 0, &out->sport);
         emb_rd_be16(p, len, 2, &out->dport);
@@ -104,6 +111,7 @@ static emb_dec_result_t decode_ipv6(const uint8_t *p, size_t len, emb_decoded_t 
     memcpy(out->src, p + 8, 16);
     memcpy(out->dst, p + 24, 16);
 
+    const emb_dec_result_t short_hdr = out->truncated ? EMB_DEC_TRUNCATED : EMB_DEC_INVALID;
     uint8_t nh = p[6];
     size_t off = 40;
     for (int hops = 0; hops < 16; hops++) {
@@ -116,17 +124,17 @@ static emb_dec_result_t decode_ipv6(const uint8_t *p, size_t len, emb_decoded_t 
         case 139: /* HIP */
         case 140: /* shim6 */
             if (!emb_have(len, off, 8))
-                return EMB_DEC_TRUNCATED;
+                return short_hdr;
             hl = p[off + 1];
             nh = p[off];
             off += ((size_t)hl + 1) * 8;
             if (off > len)
-                return EMB_DEC_TRUNCATED;
+                return short_hdr;
             break;
         case 44: { /* fragment */
             uint16_t fo;
             if (!emb_rd_be16(p, len, off + 2, &fo) || !emb_have(len, off, 8))
-                return EMB_DEC_TRUNCATED;
+                return short_hdr;
             if ((fo & 0xFFF8) || (fo & 1))
                 return EMB_DEC_FRAGMENT;
             nh = p[off]; /* an atomic fragment: carry on */
@@ -135,12 +143,12 @@ static emb_dec_result_t decode_ipv6(const uint8_t *p, size_t len, emb_decoded_t 
         }
         case 51: /* AH: length in 4-octet units, minus 2 */
             if (!emb_have(len, off, 8))
-                return EMB_DEC_TRUNCATED;
+                return short_hdr;
             hl = p[off + 1];
             nh = p[off];
             off += ((size_t)hl + 2) * 4;
             if (off > len)
-                return EMB_DEC_TRUNCATED;
+                return short_hdr;
             break;
         default: return decode_l4(nh, p + off, len - off, out);
         }

@@ -2,8 +2,10 @@
  * DNS message parsing: the header and the question section, with name
  * compression. Names are attacker-controlled: pointers may loop, point
  * forwards, or chain forever; labels may hold any byte. Pointers are only
- * followed backwards (which alone rules out loops) and at most a fixed
- * number of times, and the wire length is capped at 255 octets (RFC 1035).
+ * followed backwards and at most a fixed number of times, and the wire
+ * length is capped at 255 octets (RFC 1035). Backward pointers alone do not
+ * rule out a loop (labels read forwards can lead back to the pointer): the
+ * pointer count and the length cap are what end one.
  */
 #include "extract.h"
 

@@ -67,7 +67,8 @@ emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_re
         return EMB_X_NONE; /* HTTP/0.9 or no version: not handled */
     req->version = p + sp;
     req->version_len = eol - sp;
-    if (req->version_len != 8 || memcmp(req->version, "HTTP/1.", 7) != 0)
+    if (req->version_len != 8 || memcmp(req->version, "HTTP/1.", 7) != 0 ||
+        (req->version[7] != '0' && req->version[7] != '1'))
         return EMB_X_NONE;
     req->uri = p + uri_start;
     req->uri_len = sp - 1 - uri_start;

@@ -22,8 +22,10 @@ emb_x_result_t emb__tls_client_hello_sni(const uint8_t *p, size_t len, const uin
     /* Record header: type(1) version(2) length(2). */
     if (!emb_rd_u8(p, len, 0, &type) || type != TLS_HANDSHAKE)
         return EMB_X_NONE;
-    if (!emb_rd_u8(p, len, 1, &major) || major != 3 || !emb_rd_be16(p, len, 3, &rec_len))
-        return len < 5 ? EMB_X_TRUNCATED : EMB_X_NONE;
+    if (emb_rd_u8(p, len, 1, &major) && major != 3)
+        return EMB_X_NONE;
+    if (!emb_rd_be16(p, len, 3, &rec_len))
+        return EMB_X_TRUNCATED;
     if (!emb_rd_u8(p, len, 5, &hs_type))
         return EMB_X_TRUNCATED;
     if (hs_type != TLS_CLIENT_HELLO)
@@ -47,7 +49,7 @@ emb_x_result_t emb__tls_client_hello_sni(const uint8_t *p, size_t len, const uin
     uint8_t sid_len, comp_len;
     uint16_t cs_len, ext_total;
     if (!emb_rd_u8(p, end, off, &sid_len))
-        return EMB_X_TRUNCATED;
+        return cut ? EMB_X_TRUNCATED : EMB_X_INVALID;
     off += 1 + sid_len;
     if (!emb_rd_be16(p, end, off, &cs_len))
         return cut ? EMB_X_TRUNCATED : EMB_X_INVALID;
@@ -76,10 +78,10 @@ emb_x_result_t emb__tls_client_hello_sni(const uint8_t *p, size_t len, const uin
             return cut ? EMB_X_TRUNCATED : EMB_X_INVALID;
         if (etype == EXT_SERVER_NAME) {
             /* ServerNameList: length(2), then entries of type(1) length(2) name. */
-            size_t lend = off + elen, q = off + 2;
             uint16_t list_len;
-            if (!emb_rd_be16(p, lend, off, &list_len) || (size_t)list_len + 2 > elen)
+            if (!emb_rd_be16(p, off + elen, off, &list_len) || (size_t)list_len + 2 > elen)
                 return EMB_X_INVALID;
+            size_t lend = off + 2 + list_len, q = off + 2;
             while (q < lend) {
                 uint8_t ntype;
                 uint16_t nlen;

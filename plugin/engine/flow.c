@@ -6,9 +6,9 @@
  *
  * The client is the side that sent the flow's first packet, except that a
  * first packet with SYN+ACK comes from the server (we joined after the SYN).
- * flow_id is a mix of the tuple and a creation counter: unique in a run,
- * identical between runs over the same input, and below 2^53 so every JSON
- * reader keeps it exact.
+ * flow_id is a bijective mix of a creation counter: unique in a run (until
+ * 2^51 flows), identical between runs over the same input, and below 2^53 so
+ * every JSON reader keeps it exact.
  */
 #include "flow.h"
 
@@ -36,6 +36,21 @@ static uint64_t mix64(uint64_t x) {
     x ^= x >> 27;
     x *= 0x94d049bb133111ebULL;
     x ^= x >> 31;
+    return x;
+}
+
+/*
+ * A bijection on 51-bit numbers (xor-shifts and odd multipliers modulo 2^51),
+ * so distinct creation numbers give distinct, well-spread flow ids.
+ */
+static uint64_t flow_id_of(uint64_t seq) {
+    const uint64_t m = (1ULL << 51) - 1;
+    uint64_t x = seq & m;
+    x ^= x >> 26;
+    x = (x * 0x5bd1e9955bd1e995ULL) & m;
+    x ^= x >> 23;
+    x = (x * 0x2127599bf4325c37ULL) & m;
+    x ^= x >> 27;
     return x;
 }
 
@@ -190,9 +205,7 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     }
     f->start_sec = f->last_sec = sec;
     f->start_usec = usec;
-    f->flow_id = mix64(++t->seq ^ ((uint64_t)h << 32)) & ((1ULL << 51) - 1);
-    if (f->flow_id == 0)
-        f->flow_id = 1;
+    f->flow_id = flow_id_of(++t->seq);
 
     emb_flow_t **bucket = &t->buckets[h & (t->nbuckets - 1)];
     f->hnext = *bucket;

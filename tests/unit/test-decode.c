@@ -22,6 +22,7 @@
 
 /* ---- IP packets --------------------------------------------------------- */
 
+/* clang-format off */
 /* IPv4 192.168.1.10:50000 -> 192.168.1.20:80, TCP PSH|ACK, payload "GET /". */
 static const uint8_t ipv4_tcp[] = {
     /* IPv4: ver 4 IHL 5, tos 0, total 45, id 0x1234, DF, ttl 64, proto 6 TCP */
@@ -110,6 +111,7 @@ static const uint8_t sll2_ipv4[] = {0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
 /* BSD null loopback: AF_INET (2) as a little-endian, then big-endian, u32. */
 static const uint8_t null_le_inet[] = {0x02, 0x00, 0x00, 0x00};
 static const uint8_t null_be_inet[] = {0x00, 0x00, 0x00, 0x02};
+/* clang-format on */
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -200,8 +202,8 @@ Test(decode, ethernet_tcp_options_and_syn) {
                                      0x04, 0x02, 0x01, 0x01, 0x01, 0x01};
     memcpy(pkt + 14 + IPV4_TCP_L4_END, opts, 12);
     memcpy(pkt + 14 + IPV4_TCP_L4_END + 12, "GET /", 5);
-    pkt[14 + 3] = 57;           /* IPv4 total length */
-    pkt[14 + 20 + 12] = 0x80;   /* data offset 8 */
+    pkt[14 + 3] = 57;         /* IPv4 total length */
+    pkt[14 + 20 + 12] = 0x80; /* data offset 8 */
     pkt[14 + 20 + 13] = EMB_TCP_SYN;
     emb_decoded_t d;
     cr_assert_eq(emb__decode(EMB_LINK_ETHERNET, pkt, sizeof(pkt), &d), EMB_DEC_OK);
@@ -307,8 +309,8 @@ Test(decode, vlan_tag_cut_is_truncated) {
 Test(decode, arp_is_other) {
     /* Ethernet broadcast, type 0x0806 ARP; ARP request who-has 10.0.0.2 tell 10.0.0.1. */
     static const uint8_t arp[] = {
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x08, 0x06,
-        0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01,             /* Ethernet/IPv4, request */
+        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb,
+        0x08, 0x06, 0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01, /* Ethernet/IPv4, request */
         0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0x0a, 0x00, 0x00, 0x01, /* sender */
         0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0a, 0x00, 0x00, 0x02  /* target */
     };
@@ -319,8 +321,8 @@ Test(decode, arp_is_other) {
 Test(decode, ieee8023_length_field_is_other) {
     /* 802.3 frame: length 0x0026 (38) where the EtherType would be, then LLC
      * DSAP 0x42 SSAP 0x42 control 0x03 (spanning tree), zero filled. */
-    uint8_t pkt[60] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x66, 0x77, 0x88, 0x99,
-                       0xaa, 0xbb, 0x00, 0x26, 0x42, 0x42, 0x03};
+    uint8_t pkt[60] = {0x01, 0x80, 0xc2, 0x00, 0x00, 0x00, 0x66, 0x77, 0x88,
+                       0x99, 0xaa, 0xbb, 0x00, 0x26, 0x42, 0x42, 0x03};
     emb_decoded_t d;
     cr_assert_eq(emb__decode(EMB_LINK_ETHERNET, pkt, sizeof(pkt), &d), EMB_DEC_OTHER);
 }
@@ -542,8 +544,8 @@ static void cut_everywhere(int linktype, const uint8_t *hdr, size_t hlen, const 
         emb_decoded_t d;
         emb_dec_result_t r = decode_cut(linktype, hdr, hlen, body, blen, caplen, &d);
         if (caplen < l4_end) {
-            cr_assert_eq(r, EMB_DEC_TRUNCATED, "linktype %d caplen %zu: got %d", linktype,
-                         caplen, r);
+            cr_assert_eq(r, EMB_DEC_TRUNCATED, "linktype %d caplen %zu: got %d", linktype, caplen,
+                         r);
         } else {
             cr_assert_eq(r, EMB_DEC_OK, "linktype %d caplen %zu: got %d", linktype, caplen, r);
             cr_assert_eq(d.payload_len, caplen - l4_end, "linktype %d caplen %zu", linktype,
@@ -572,8 +574,8 @@ Test(decode, cut_at_every_length_ipv4_tcp_every_link) {
         {EMB_LINK_IPV4, NULL, 0},
     };
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++)
-        cut_everywhere(links[i].linktype, links[i].hdr, links[i].hlen, ipv4_tcp,
-                       sizeof(ipv4_tcp), links[i].hlen + IPV4_TCP_L4_END);
+        cut_everywhere(links[i].linktype, links[i].hdr, links[i].hlen, ipv4_tcp, sizeof(ipv4_tcp),
+                       links[i].hlen + IPV4_TCP_L4_END);
 }
 
 Test(decode, cut_at_every_length_ipv4_udp) {
@@ -619,13 +621,26 @@ Test(decode, cut_at_every_length_ipv4_options) {
     cut_everywhere(EMB_LINK_RAW, NULL, 0, pkt, sizeof(pkt), 24 + 8);
 }
 
-Test(decode, udp_length_beyond_capture_sets_truncated) {
-    /* ipv4_udp with UDP length 256 where 13 bytes are there (the IP total
-     * length says 33, so the capture is whole but the UDP header overstates). */
+Test(decode, udp_length_beyond_ip_length_invalid) {
+    /* ipv4_udp with UDP length 256 where 13 bytes are there: the IP total
+     * length says 33, so the capture is whole and the UDP header contradicts it. */
     uint8_t pkt[sizeof(ipv4_udp)];
     memcpy(pkt, ipv4_udp, sizeof(pkt));
     pkt[24] = 0x01;
     pkt[25] = 0x00;
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, pkt, sizeof(pkt), &d), EMB_DEC_INVALID);
+}
+
+Test(decode, udp_length_beyond_capture_sets_truncated) {
+    /* As above, but the IP total length says 284 (0x011c) too: the capture was
+     * cut, the headers agree, and the 5 payload bytes there are inspected. */
+    uint8_t pkt[sizeof(ipv4_udp)];
+    memcpy(pkt, ipv4_udp, sizeof(pkt));
+    pkt[2] = 0x01;
+    pkt[3] = 0x1c;
+    pkt[24] = 0x01;
+    pkt[25] = 0x08;
     emb_decoded_t d;
     cr_assert_eq(emb__decode(EMB_LINK_RAW, pkt, sizeof(pkt), &d), EMB_DEC_OK);
     cr_assert(d.truncated);
@@ -667,8 +682,8 @@ Test(decode, ipv4_ihl_below_five_invalid) {
         uint8_t pkt[sizeof(ipv4_tcp)];
         memcpy(pkt, ipv4_tcp, sizeof(pkt));
         pkt[0] = (uint8_t)(0x40 | ihl);
-        cr_assert_eq(emb__decode(EMB_LINK_RAW, pkt, sizeof(pkt), &d), EMB_DEC_INVALID,
-                     "IHL %u", ihl);
+        cr_assert_eq(emb__decode(EMB_LINK_RAW, pkt, sizeof(pkt), &d), EMB_DEC_INVALID, "IHL %u",
+                     ihl);
     }
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 
 /* Query id 0xabcd, RD, one question: www.example.com A IN. */
+/* clang-format off */
 static const uint8_t query_www[] = {
     0xab, 0xcd, 0x01, 0x00, /* id 0xabcd, flags: QR=0 opcode 0 RD=1 */
     0x00, 0x01, 0x00, 0x00, /* qdcount 1, ancount 0 */
@@ -22,9 +23,11 @@ static const uint8_t query_www[] = {
     0x03, 'w', 'w', 'w', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00,
     0x00, 0x01, 0x00, 0x01 /* qtype 1 A, qclass 1 IN */
 };
+/* clang-format on */
 
 /* Response id 0x1234 with two questions, the second compressed:
  * www.example.com A, then mail.example.com MX as 4 "mail" + pointer to 16. */
+/* clang-format off */
 static const uint8_t response_two_questions[] = {
     0x12, 0x34, 0x81, 0x80, /* id 0x1234, flags: QR=1 opcode 0 RD=1 RA=1 */
     0x00, 0x02, 0x00, 0x00, /* qdcount 2, ancount 0 */
@@ -35,6 +38,7 @@ static const uint8_t response_two_questions[] = {
     0x04, 'm', 'a', 'i', 'l', 0xc0, 0x10,   /* offset 33: 4 "mail", pointer to 16 */
     0x00, 0x0f, 0x00, 0x01                  /* MX IN */
 };
+/* clang-format on */
 
 /* A 12-byte header (id 0, one question) for tests that append their own name. */
 static const uint8_t hdr_one_q[12] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01,
@@ -113,9 +117,9 @@ Test(dns, max_limits_questions) {
     emb_dns_header_t h;
     emb_dns_question_t q[1];
     size_t nq;
-    cr_assert_eq(emb__dns_parse(response_two_questions, sizeof(response_two_questions), &h, q,
-                                1, &nq),
-                 EMB_X_OK);
+    cr_assert_eq(
+        emb__dns_parse(response_two_questions, sizeof(response_two_questions), &h, q, 1, &nq),
+        EMB_X_OK);
     cr_assert_eq(nq, 1);
     cr_assert_str_eq(q[0].name, "www.example.com");
 }
@@ -147,8 +151,7 @@ Test(dns, question_without_qclass_truncated) {
     emb_dns_header_t h;
     emb_dns_question_t q[1];
     size_t nq = 99;
-    cr_assert_eq(emb__dns_parse(query_www, sizeof(query_www) - 2, &h, q, 1, &nq),
-                 EMB_X_TRUNCATED);
+    cr_assert_eq(emb__dns_parse(query_www, sizeof(query_www) - 2, &h, q, 1, &nq), EMB_X_TRUNCATED);
     cr_assert_eq(nq, 0);
 }
 
@@ -157,8 +160,8 @@ Test(dns, shorter_than_header_truncated) {
     emb_dns_question_t q[1];
     for (size_t len = 0; len < 12; len++) {
         size_t nq = 99;
-        cr_assert_eq(emb__dns_parse(query_www, len, &h, q, 1, &nq), EMB_X_TRUNCATED,
-                     "len %zu", len);
+        cr_assert_eq(emb__dns_parse(query_www, len, &h, q, 1, &nq), EMB_X_TRUNCATED, "len %zu",
+                     len);
         cr_assert_eq(nq, 0);
     }
 }
@@ -252,6 +255,7 @@ Test(dns, pointer_loop_through_labels_invalid) {
 Test(dns, chained_backward_pointers) {
     uint8_t msg[12 + 25];
     memcpy(msg, hdr_one_q, 12);
+    /* clang-format off */
     static const uint8_t names[25] = {
         0x03, 'c', 'o', 'm', 0x00,                          /* 12: "com" */
         0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0xc0, 0x0c, /* 17: "example" -> 12 */
@@ -259,6 +263,7 @@ Test(dns, chained_backward_pointers) {
         0xc0, 0x1b,                                          /* 33: -> 27 */
         0xc0, 0x21                                           /* 35: -> 33 */
     };
+    /* clang-format on */
     memcpy(msg + 12, names, sizeof(names));
     expect_name(msg, sizeof(msg), 12, EMB_X_OK, "com", 17);
     expect_name(msg, sizeof(msg), 17, EMB_X_OK, "example.com", 27);
@@ -339,15 +344,17 @@ Test(dns, special_label_bytes_escaped) {
         const uint8_t *label;
         size_t len;
         const char *text;
+        /* clang-format off */
     } cases[] = {
         {(const uint8_t *)"a.b", 3, "a\\046b"},          /* a dot inside a label */
         {(const uint8_t *)"a\\b", 3, "a\\092b"},         /* a backslash */
         {(const uint8_t *)"a\0b", 3, "a\\000b"},         /* NUL */
-        {(const uint8_t *)"a\xff" "b", 3, "a\\255b"},    /* 0xff */
+        {(const uint8_t *)"a\377b", 3, "a\\255b"},       /* 0xff */
         {(const uint8_t *)"a b", 3, "a\\032b"},          /* space */
-        {(const uint8_t *)"a\x7f" "b", 3, "a\\127b"},    /* DEL */
+        {(const uint8_t *)"a\177b", 3, "a\\127b"},       /* DEL */
         {(const uint8_t *)"a~!b", 4, "a~!b"},            /* printable: as is */
     };
+    /* clang-format on */
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         uint8_t msg[12 + 16];
         memcpy(msg, hdr_one_q, 12);
@@ -365,22 +372,28 @@ Test(dns, special_label_bytes_escaped) {
 
 Test(dns, escaped_dot_is_not_a_separator) {
     /* 3 "a.b" 3 "com" 0: two labels, shown as "a\046b.com", unlike 1 "a" 1 "b" 3 "com" */
+    /* clang-format off */
     static const uint8_t msg[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
                                   0x00, 0x00, 0x00, 0x03, 'a',  '.',  'b',  0x03, 'c',
                                   'o',  'm',  0x00};
+    /* clang-format on */
     expect_name(msg, sizeof(msg), 12, EMB_X_OK, "a\\046b.com", sizeof(msg));
 }
 
 Test(dns, truncated_label) {
     /* 3 "ww": the label says 3 bytes, 2 are there */
+    /* clang-format off */
     static const uint8_t cut_label[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00,
                                         0x00, 0x00, 0x00, 0x03, 'w',  'w'};
+    /* clang-format on */
     expect_name(cut_label, sizeof(cut_label), 12, EMB_X_TRUNCATED, NULL, 0);
     /* the name of query_www without its final 0 */
     expect_name(query_www, 28, 12, EMB_X_TRUNCATED, NULL, 0);
     /* a pointer's first byte only: c0 */
+    /* clang-format off */
     static const uint8_t half_ptr[] = {0x00, 0x00, 0x01, 0x00, 0x00, 0x01, 0x00,
                                        0x00, 0x00, 0x00, 0x00, 0x00, 0xc0};
+    /* clang-format on */
     expect_name(half_ptr, sizeof(half_ptr), 12, EMB_X_TRUNCATED, NULL, 0);
     /* nothing at all at the offset */
     expect_name(query_www, 12, 12, EMB_X_TRUNCATED, NULL, 0);
