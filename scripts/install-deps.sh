@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian package embargo needs to build, test and demo.
 # Idempotent; run as root (or with sudo available). Debian 12 (bookworm).
-#   EMBARGO_HS=vectorscan scripts/install-deps.sh   builds against libvectorscan-dev
+#   EMBARGO_HS=vectorscan scripts/install-deps.sh   installs libvectorscan-dev instead
+#   EMBARGO_HS=hyperscan  scripts/install-deps.sh   back to libhyperscan-dev
 set -euo pipefail
 
 SUDO=""
@@ -9,10 +10,23 @@ if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
 fi
 
-hs_pkg=libhyperscan-dev
-if [ "${EMBARGO_HS:-}" = "vectorscan" ]; then
-    hs_pkg=libvectorscan-dev
-fi
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'
+}
+
+# Hyperscan and Vectorscan conflict; either builds embargo. Keep the one that
+# is there unless EMBARGO_HS asks for the other, which then replaces it.
+case "${EMBARGO_HS:-}" in
+    vectorscan) hs_pkg=libvectorscan-dev other=libhyperscan-dev ;;
+    hyperscan) hs_pkg=libhyperscan-dev other=libvectorscan-dev ;;
+    "")
+        hs_pkg=libhyperscan-dev other=libvectorscan-dev
+        if installed libvectorscan-dev; then
+            hs_pkg=libvectorscan-dev other=libhyperscan-dev
+        fi
+        ;;
+    *) echo "install-deps: EMBARGO_HS must be hyperscan or vectorscan" >&2; exit 2 ;;
+esac
 
 pkgs=(
     build-essential cmake pkg-config clang-format
@@ -22,9 +36,17 @@ pkgs=(
 
 missing=()
 for p in "${pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-        || missing+=("$p")
+    installed "$p" || missing+=("$p")
 done
+# The runtime libraries conflict too (libhyperscan5 / libvectorscan5).
+remove=()
+if installed "$other"; then
+    remove=("$other-") # apt-get's syntax for "remove this one"
+    case "$other" in
+        libhyperscan-dev) remove+=(libhyperscan5-) ;;
+        libvectorscan-dev) remove+=(libvectorscan5-) ;;
+    esac
+fi
 
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all packages present"
@@ -34,4 +56,4 @@ fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" "${remove[@]}"
