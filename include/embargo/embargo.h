@@ -121,6 +121,22 @@ void emb_rules_summary(const emb_rules_t *rules, emb_rules_summary_t *out);
 int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const char **name,
                      size_t *nrules);
 
+/* Fields the engine matches, each in its own Hyperscan database. */
+typedef enum {
+    EMB_FIELD_DNS_QUERY,       /* DNS question (and answer) names */
+    EMB_FIELD_TLS_SNI,         /* TLS ClientHello server_name */
+    EMB_FIELD_HTTP_HOST,       /* HTTP Host header */
+    EMB_FIELD_HTTP_URI,        /* HTTP request target */
+    EMB_FIELD_HTTP_USER_AGENT, /* HTTP User-Agent header */
+    EMB_FIELD_QUIC_SNI,        /* QUIC Initial ClientHello server_name */
+    EMB_FIELD_TLS_CERT_NAME,   /* certificate subject CN and SAN names */
+    EMB_FIELD_TLS_CERT_SUBJECT,
+    EMB_FIELD_TLS_CERT_ISSUER,
+    EMB_FIELD_JA4,
+    EMB_FIELD_PAYLOAD,
+    EMB_FIELD__COUNT
+} emb_field_t;
+
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct {
@@ -189,6 +205,64 @@ typedef int (*emb_alert_cb)(const emb_alert_t *alert, void *userdata);
  */
 int emb_engine_process(emb_engine_t *engine, const emb_packet_t *pkt, emb_alert_cb cb,
                        void *userdata);
+
+/* ---- Matching facts that another parser extracted ----------------------
+ *
+ * A host that already decodes traffic (Suricata handing over its EVE
+ * records, for one) gives the engine the flow's endpoints and the field
+ * values it saw, and gets back every rule they raise. Nothing is remembered
+ * between calls: the host decides what counts as a repeat.
+ */
+
+typedef struct {
+    emb_field_t field;
+    const void *value; /* as seen; domain-valued fields are normalised by the engine */
+    size_t len;
+} emb_fact_t;
+
+typedef struct {
+    uint8_t family; /* 4 or 6; 0 when unknown, and then no ip or port condition holds */
+    uint8_t proto;  /* 6 TCP, 17 UDP */
+    uint8_t client[16], server[16];
+    uint16_t client_port, server_port;
+    const emb_fact_t *facts;
+    size_t nfacts;
+} emb_facts_t;
+
+typedef struct {
+    uint32_t sid, rev;
+    int severity;
+    const char *vendor, *channel, *confidence, *msg;
+    const char *product; /* may be NULL */
+    const char *field;   /* the key that matched: "dns.query", "ip", "port", ... */
+    const char *value;   /* what matched, normalised; not NUL-terminated */
+    size_t value_len;
+    const char *const *authorities; /* the vendor's bans */
+    size_t nauthorities;
+    const char *const *references;
+    size_t nreferences;
+    const void *rule; /* the engine's own; for emb_match_alert_json */
+} emb_match_t;
+
+/* Called for each rule raised; return nonzero to stop (EMB_ECANCELED). */
+typedef int (*emb_match_cb)(const emb_match_t *match, void *userdata);
+
+/*
+ * Matches `facts` against the rules: every field value is scanned, and each
+ * rule one of whose alternatives holds is reported once, in rule order. As in
+ * packet inspection, a `web`-channel rule is not reported when a product
+ * channel rule of the same vendor is.
+ */
+int emb_engine_match(emb_engine_t *engine, const emb_facts_t *facts, emb_match_cb cb,
+                     void *userdata);
+
+/*
+ * The JSON text of the EVE `alert` object for `match` (action, gid,
+ * signature_id, rev, signature, category, severity, metadata, references,
+ * context.embargo), NUL-terminated, malloc'd: the caller frees it. NULL when
+ * out of memory.
+ */
+char *emb_match_alert_json(const emb_engine_t *engine, const emb_match_t *match);
 
 typedef struct {
     uint64_t packets;

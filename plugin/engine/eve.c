@@ -61,9 +61,9 @@ static json_t *addr_string(int family, const uint8_t *addr) {
     return json_string(buf);
 }
 
-static json_t *build_alert_object(const emb_eve_alert_t *a) {
-    const emb_rule_t *rule = a->rule;
-    const emb_vendor_t *v = &a->rules->vendors[rule->vendor];
+static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *rule,
+                                  const char *field, const char *value, size_t value_len) {
+    const emb_vendor_t *v = &rules->vendors[rule->vendor];
     json_t *al = json_object();
     json_object_set_new(al, "action", json_string("allowed"));
     json_object_set_new(al, "gid", json_integer(1));
@@ -97,12 +97,22 @@ static json_t *build_alert_object(const emb_eve_alert_t *a) {
     json_t *emb = json_object();
     json_object_set_new(emb, "vendor", json_string(v->id));
     json_object_set_new(emb, "channel", json_string(emb_channel_name(rule->channel)));
-    json_object_set_new(emb, "field", json_string(a->field));
-    json_object_set_new(emb, "value", emb__eve_string(a->value, a->value_len));
+    json_object_set_new(emb, "field", json_string(field));
+    json_object_set_new(emb, "value", emb__eve_string(value, value_len));
     json_t *ctx = json_object();
     json_object_set_new(ctx, "embargo", emb);
     json_object_set_new(al, "context", ctx);
     return al;
+}
+
+char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
+                            const char *value, size_t value_len) {
+    json_t *al = build_alert_object(rules, rule, field, value, value_len);
+    if (al == NULL)
+        return NULL;
+    char *text = json_dumps(al, JSON_COMPACT);
+    json_decref(al);
+    return text;
 }
 
 static json_t *build_dns(const emb_eve_alert_t *a) {
@@ -197,7 +207,8 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
         json_object_set_new(o, "vlan", vl);
     }
     json_object_set_new(o, "direction", json_string(a->to_server ? "to_server" : "to_client"));
-    json_object_set_new(o, "alert", build_alert_object(a));
+    json_object_set_new(o, "alert",
+                        build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len));
 
     switch (a->app) {
     case EMB_APP_DNS:

@@ -42,6 +42,11 @@ typedef struct {
 /* Renders `a` as one JSON line (no newline) into `buf`. 0 or EMB_ENOMEM. */
 int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf);
 
+/* The `alert` object alone, as JSON text (malloc'd), for hosts that write
+ * the rest of the record themselves. NULL when out of memory. */
+char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
+                            const char *value, size_t value_len);
+
 /* "2024-09-30T12:00:00.123456+0000" into out (at least 32 bytes). */
 void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap);
 

@@ -97,6 +97,7 @@ typedef struct {
     char *id, *name;
     emb_ban_t *bans;
     size_t nbans;
+    const char **authorities; /* bans[i].authority, for emb_match_t */
     size_t nrules;
     uint32_t file;
 } emb_vendor_t;
@@ -122,22 +123,8 @@ bool emb__cidr_contains(const emb_cidr_t *c, int family, const uint8_t *addr);
 
 /* ---- fields and matching ----------------------------------------------- */
 
-/* What an extractor produces; each has its own Hyperscan database. */
-typedef enum {
-    EMB_F_DNS_QUERY,
-    EMB_F_TLS_SNI,
-    EMB_F_HTTP_HOST,
-    EMB_F_HTTP_URI,
-    EMB_F_HTTP_USER_AGENT,
-    EMB_F_QUIC_SNI,
-    EMB_F_TLS_CERT_NAME, /* CN and SAN names */
-    EMB_F_TLS_CERT_SUBJECT,
-    EMB_F_TLS_CERT_ISSUER,
-    EMB_F_JA4,
-    EMB_F_PAYLOAD,
-    EMB_F__COUNT
-} emb_field_t;
-
+/* emb_field_t (the public header) is what an extractor produces; each field has
+ * its own Hyperscan database. */
 const char *emb__field_name(emb_field_t f);
 /* True when indicators of `key` are matched against field `f`. */
 bool emb__key_feeds_field(emb_key_t key, emb_field_t f);

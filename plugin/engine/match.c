@@ -16,30 +16,30 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const field_names[EMB_F__COUNT] = {
+static const char *const field_names[EMB_FIELD__COUNT] = {
     "dns.query",       "tls.sni",  "http.host",     "http.uri",
     "http.user_agent", "quic.sni", "tls.cert_name", "tls.cert_subject",
     "tls.cert_issuer", "ja4",      "payload"};
 
 const char *emb__field_name(emb_field_t f) {
-    return (unsigned)f < EMB_F__COUNT ? field_names[f] : "unknown";
+    return (unsigned)f < EMB_FIELD__COUNT ? field_names[f] : "unknown";
 }
 
 bool emb__key_feeds_field(emb_key_t key, emb_field_t f) {
     switch (key) {
     case EMB_K_DOMAIN:
-        return f == EMB_F_DNS_QUERY || f == EMB_F_TLS_SNI || f == EMB_F_HTTP_HOST ||
-               f == EMB_F_QUIC_SNI || f == EMB_F_TLS_CERT_NAME;
-    case EMB_K_DNS_QUERY: return f == EMB_F_DNS_QUERY;
-    case EMB_K_TLS_SNI: return f == EMB_F_TLS_SNI;
-    case EMB_K_TLS_CERT_SUBJECT: return f == EMB_F_TLS_CERT_SUBJECT;
-    case EMB_K_TLS_CERT_ISSUER: return f == EMB_F_TLS_CERT_ISSUER;
-    case EMB_K_HTTP_HOST: return f == EMB_F_HTTP_HOST;
-    case EMB_K_HTTP_URI: return f == EMB_F_HTTP_URI;
-    case EMB_K_HTTP_USER_AGENT: return f == EMB_F_HTTP_USER_AGENT;
-    case EMB_K_QUIC_SNI: return f == EMB_F_QUIC_SNI;
-    case EMB_K_JA4: return f == EMB_F_JA4;
-    case EMB_K_PAYLOAD: return f == EMB_F_PAYLOAD;
+        return f == EMB_FIELD_DNS_QUERY || f == EMB_FIELD_TLS_SNI || f == EMB_FIELD_HTTP_HOST ||
+               f == EMB_FIELD_QUIC_SNI || f == EMB_FIELD_TLS_CERT_NAME;
+    case EMB_K_DNS_QUERY: return f == EMB_FIELD_DNS_QUERY;
+    case EMB_K_TLS_SNI: return f == EMB_FIELD_TLS_SNI;
+    case EMB_K_TLS_CERT_SUBJECT: return f == EMB_FIELD_TLS_CERT_SUBJECT;
+    case EMB_K_TLS_CERT_ISSUER: return f == EMB_FIELD_TLS_CERT_ISSUER;
+    case EMB_K_HTTP_HOST: return f == EMB_FIELD_HTTP_HOST;
+    case EMB_K_HTTP_URI: return f == EMB_FIELD_HTTP_URI;
+    case EMB_K_HTTP_USER_AGENT: return f == EMB_FIELD_HTTP_USER_AGENT;
+    case EMB_K_QUIC_SNI: return f == EMB_FIELD_QUIC_SNI;
+    case EMB_K_JA4: return f == EMB_FIELD_JA4;
+    case EMB_K_PAYLOAD: return f == EMB_FIELD_PAYLOAD;
     default: return false;
     }
 }
@@ -157,9 +157,9 @@ char *emb__pattern_expr(const emb_indicator_t *ind) {
 /* ---- databases --------------------------------------------------------- */
 
 struct emb_matcher {
-    hs_database_t *db[EMB_F__COUNT];
-    emb_patref_t *refs[EMB_F__COUNT];
-    size_t nrefs[EMB_F__COUNT];
+    hs_database_t *db[EMB_FIELD__COUNT];
+    emb_patref_t *refs[EMB_FIELD__COUNT];
+    size_t nrefs[EMB_FIELD__COUNT];
     hs_scratch_t *scratch;
     uint32_t *flow_alts;
     size_t nflow_alts;
@@ -258,7 +258,7 @@ int emb__matcher_new(const emb_rules_t *r, emb_matcher_t **out, emb_diags_t **di
     if (m == NULL)
         return EMB_ENOMEM;
     int rc = 0;
-    for (int f = 0; f < EMB_F__COUNT; f++) {
+    for (int f = 0; f < EMB_FIELD__COUNT; f++) {
         if ((rc = build_field(m, r, (emb_field_t)f, diags)) != 0)
             goto fail;
     }
@@ -283,7 +283,7 @@ fail:
 void emb__matcher_free(emb_matcher_t *m) {
     if (m == NULL)
         return;
-    for (int f = 0; f < EMB_F__COUNT; f++) {
+    for (int f = 0; f < EMB_FIELD__COUNT; f++) {
         hs_free_database(m->db[f]);
         free(m->refs[f]);
     }

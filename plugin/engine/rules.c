@@ -508,6 +508,20 @@ static const emb_rule_t *find_sid(const emb_rules_t *r, uint32_t sid, size_t upt
     return NULL;
 }
 
+/* Reports and returns true when key `k` (at pair `p`) already appeared in mapping `n`. */
+static bool duplicate_key(loader_t *L, yaml_node_t *n, yaml_node_pair_t *p, yaml_node_t *kn,
+                          const char *k) {
+    for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
+        yaml_node_t *prev = node_get(L, q->key);
+        if (prev && prev->type == YAML_SCALAR_NODE &&
+            strcmp((const char *)prev->data.scalar.value, k) == 0) {
+            LERR(L, kn, "duplicate key '%s'", k);
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool rule_has_key(loader_t *L, yaml_node_t *n, const char *key) {
     for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
         yaml_node_t *kn = node_get(L, p->key);
@@ -545,14 +559,8 @@ static void load_rule(loader_t *L, yaml_node_t *n, uint32_t vendor_idx) {
         if (k == NULL)
             continue;
         const char *v = NULL;
-        for (yaml_node_pair_t *q = n->data.mapping.pairs.start; q < p; q++) {
-            yaml_node_t *prev = node_get(L, q->key);
-            if (prev && prev->type == YAML_SCALAR_NODE &&
-                strcmp((const char *)prev->data.scalar.value, k) == 0) {
-                LERR(L, kn, "duplicate key '%s'", k);
-                break;
-            }
-        }
+        if (duplicate_key(L, n, p, kn, k))
+            continue;
         if (strcmp(k, "sid") == 0) {
             sid_node = vn;
             if ((v = scalar(L, vn, "sid")) && parse_u32(v, 1, UINT32_MAX, &rule.sid))
@@ -750,6 +758,15 @@ static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
         v->bans = grown;
         v->bans[v->nbans++] = ban;
     }
+    if (v->nbans > 0) {
+        v->authorities = malloc(v->nbans * sizeof(char *));
+        if (v->authorities == NULL) {
+            L->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < v->nbans; i++)
+            v->authorities[i] = v->bans[i].authority;
+    }
 }
 
 static void load_document(loader_t *L, yaml_node_t *root) {
@@ -776,7 +793,7 @@ static void load_document(loader_t *L, yaml_node_t *root) {
          p++) {
         yaml_node_t *kn = node_get(L, p->key), *vn = node_get(L, p->value);
         const char *k = scalar(L, kn, "a top-level key");
-        if (k == NULL)
+        if (k == NULL || duplicate_key(L, root, p, kn, k))
             continue;
         if (strcmp(k, "vendor") == 0) {
             const char *s = scalar(L, vn, "vendor");
@@ -990,6 +1007,7 @@ void emb_rules_free(emb_rules_t *r) {
             free(v->bans[j].reference);
         }
         free(v->bans);
+        free(v->authorities);
     }
     free(r->vendors);
     for (size_t i = 0; i < r->nrules; i++) {

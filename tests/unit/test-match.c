@@ -55,9 +55,9 @@ static seen_t match_field(emb_field_t f, const char *value) {
     seen_t s = {{0}, 0};
     char norm[512];
     size_t n = strlen(value);
-    if (f == EMB_F_DNS_QUERY || f == EMB_F_TLS_SNI)
+    if (f == EMB_FIELD_DNS_QUERY || f == EMB_FIELD_TLS_SNI)
         n = emb__normalize_name((const uint8_t *)value, n, norm, sizeof(norm));
-    else if (f == EMB_F_HTTP_HOST)
+    else if (f == EMB_FIELD_HTTP_HOST)
         n = emb__normalize_host((const uint8_t *)value, n, norm, sizeof(norm));
     else
         memcpy(norm, value, n);
@@ -75,10 +75,10 @@ static bool has(seen_t s, uint32_t sid) {
 TestSuite(match, .init = setup, .fini = teardown);
 
 Test(match, domain_matches_name_and_subdomains) {
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "kaspersky.com"), 1));
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "s01.upd.kaspersky.com"), 1));
-    cr_assert(has(match_field(EMB_F_TLS_SNI, "a.kaspersky.com"), 1));
-    cr_assert(has(match_field(EMB_F_HTTP_HOST, "www.kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "s01.upd.kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_FIELD_TLS_SNI, "a.kaspersky.com"), 1));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_HOST, "www.kaspersky.com"), 1));
 }
 
 Test(match, lookalikes_never_match) {
@@ -88,7 +88,7 @@ Test(match, lookalikes_never_match) {
                            "kaspersky.com-evil.test", "kaspersky.com.",
                            "kaspersky.com\n",         "kaspersky-com"};
     for (size_t i = 0; i < sizeof(fakes) / sizeof(*fakes); i++) {
-        seen_t s = match_field(EMB_F_DNS_QUERY, fakes[i]);
+        seen_t s = match_field(EMB_FIELD_DNS_QUERY, fakes[i]);
         /* "kaspersky.com." is the name itself with its root dot: it must match */
         if (strcmp(fakes[i], "kaspersky.com.") == 0)
             cr_assert(has(s, 1), "trailing dot is dropped before matching");
@@ -98,56 +98,56 @@ Test(match, lookalikes_never_match) {
 }
 
 Test(match, case_and_trailing_dot_are_normalised) {
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "UPD.KASPERSKY.COM."), 1));
-    cr_assert(has(match_field(EMB_F_TLS_SNI, "Kaspersky.Com"), 1));
-    cr_assert(has(match_field(EMB_F_HTTP_HOST, "WWW.Kaspersky.com:8080"), 1));
-    cr_assert(has(match_field(EMB_F_HTTP_HOST, "[kaspersky.com]:80"), 1));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "UPD.KASPERSKY.COM."), 1));
+    cr_assert(has(match_field(EMB_FIELD_TLS_SNI, "Kaspersky.Com"), 1));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_HOST, "WWW.Kaspersky.com:8080"), 1));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_HOST, "[kaspersky.com]:80"), 1));
     /* a Host with a bogus port suffix is not stripped, so it cannot match */
-    cr_assert_eq(match_field(EMB_F_HTTP_HOST, "kaspersky.com:80x").n, 0);
+    cr_assert_eq(match_field(EMB_FIELD_HTTP_HOST, "kaspersky.com:80x").n, 0);
 }
 
 Test(match, exact_domain_only_the_name) {
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "crl.kaspersky.com"), 2));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "a.crl.kaspersky.com"), 2));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "xcrl.kaspersky.com"), 2));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "crl.kaspersky.com"), 2));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "a.crl.kaspersky.com"), 2));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "xcrl.kaspersky.com"), 2));
 }
 
 Test(match, wildcard_stays_inside_one_label) {
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "dnl-07.geo.kaspersky.com"), 3));
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "dnl-.geo.kaspersky.com"), 3));
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "x.dnl-19.geo.kaspersky.com"), 3));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "dnl-a.b.geo.kaspersky.com"), 3));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "xdnl-07.geo.kaspersky.com"), 3));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "dnl-07.geo.kaspersky.com.evil"), 3));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-07.geo.kaspersky.com"), 3));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-.geo.kaspersky.com"), 3));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "x.dnl-19.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-a.b.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "xdnl-07.geo.kaspersky.com"), 3));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-07.geo.kaspersky.com.evil"), 3));
 }
 
 Test(match, regex_over_the_normalised_name) {
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "KSN-abc.example"), 4));
-    cr_assert_not(has(match_field(EMB_F_DNS_QUERY, "ksn-1.example"), 4));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "KSN-abc.example"), 4));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "ksn-1.example"), 4));
 }
 
 Test(match, field_keys_are_substrings_in_their_field_only) {
-    cr_assert(has(match_field(EMB_F_HTTP_URI, "/x/updaters/updater.xml"), 5));
-    cr_assert_not(has(match_field(EMB_F_HTTP_USER_AGENT, "/updaters/"), 5));
-    cr_assert(has(match_field(EMB_F_HTTP_USER_AGENT, "KasperskyLab/1.0"), 6));
-    cr_assert_not(has(match_field(EMB_F_HTTP_USER_AGENT, "Mozilla Kaspersky"), 6));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_URI, "/x/updaters/updater.xml"), 5));
+    cr_assert_not(has(match_field(EMB_FIELD_HTTP_USER_AGENT, "/updaters/"), 5));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_USER_AGENT, "KasperskyLab/1.0"), 6));
+    cr_assert_not(has(match_field(EMB_FIELD_HTTP_USER_AGENT, "Mozilla Kaspersky"), 6));
     /* a dns.query literal is lower-cased like the field and matched as substring */
-    cr_assert(has(match_field(EMB_F_DNS_QUERY, "a.zone.test.example"), 7));
-    cr_assert_not(has(match_field(EMB_F_TLS_SNI, "zone.test"), 7));
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "a.zone.test.example"), 7));
+    cr_assert_not(has(match_field(EMB_FIELD_TLS_SNI, "zone.test"), 7));
     /* URIs keep their case */
-    cr_assert_not(has(match_field(EMB_F_HTTP_URI, "/UPDATERS/"), 5));
+    cr_assert_not(has(match_field(EMB_FIELD_HTTP_URI, "/UPDATERS/"), 5));
 }
 
 Test(match, hex_payload_with_nul_bytes) {
     /* bytes: 'x' 00 'K' 'L' 00 'y' */
     static const uint8_t payload[] = {0x78, 0x00, 0x4b, 0x4c, 0x00, 0x79};
     seen_t s = {{0}, 0};
-    cr_assert_eq(emb__matcher_scan(matcher, EMB_F_PAYLOAD, payload, sizeof(payload), collect, &s),
-                 0);
+    cr_assert_eq(
+        emb__matcher_scan(matcher, EMB_FIELD_PAYLOAD, payload, sizeof(payload), collect, &s), 0);
     cr_assert(has(s, 8));
     static const uint8_t near[] = {0x78, 0x00, 0x4b, 0x4d, 0x00}; /* 'x' 00 'K' 'M' 00 */
     s.n = 0;
-    emb__matcher_scan(matcher, EMB_F_PAYLOAD, near, sizeof(near), collect, &s);
+    emb__matcher_scan(matcher, EMB_FIELD_PAYLOAD, near, sizeof(near), collect, &s);
     cr_assert_eq(s.n, 0);
 }
 

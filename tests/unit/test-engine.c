@@ -1,0 +1,244 @@
+/*
+ * The engine as a whole: facts from another parser (emb_engine_match), the
+ * precedence of product channels over `web`, AND across keys, ip and port
+ * conditions, and one alert per rule per flow on packets.
+ */
+#include "helpers.h"
+#include "internal.h"
+
+#include <criterion/criterion.h>
+
+static emb_rules_t *rules;
+static emb_engine_t *engine;
+
+/* One vendor with a product rule and a web rule on the same names, a rule
+ * that needs two keys, an ip+port rule and a port-only rule. */
+static const char *pack =
+    "vendor: acme\nname: Acme\n"
+    "bans: [{authority: Test ban, effective: 2024-01-01, reference: https://example.org}]\n"
+    "rules:\n"
+    "  - {sid: 10, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n"
+    "  - {sid: 11, msg: site, channel: web, match: [{domain: acme.example}]}\n"
+    "  - {sid: 12, msg: both, channel: telemetry,\n"
+    "     match: [{http.uri: /t/, http.user_agent: AcmeAgent}]}\n"
+    "  - {sid: 13, msg: net, channel: cloud, match: [{ip: 198.51.100.0/24, port: 443/tcp}]}\n"
+    "  - {sid: 14, msg: mgmt, channel: management, match: [{port: 13000/tcp}]}\n";
+
+static void setup(void) {
+    emb_diags_t *d = NULL;
+    rules = test_load_text(pack, &d);
+    test_print_diags(d);
+    cr_assert_not_null(rules);
+    cr_assert_eq(emb_engine_new(rules, NULL, &engine, &d), 0);
+}
+
+static void teardown(void) {
+    emb_engine_free(engine);
+    emb_rules_free(rules);
+}
+
+TestSuite(engine, .init = setup, .fini = teardown);
+
+typedef struct {
+    uint32_t sids[16];
+    char fields[16][32];
+    char values[16][64];
+    size_t n;
+} got_t;
+
+static int on_match(const emb_match_t *m, void *ud) {
+    got_t *g = ud;
+    if (g->n < 16) {
+        g->sids[g->n] = m->sid;
+        snprintf(g->fields[g->n], 32, "%s", m->field);
+        snprintf(g->values[g->n], 64, "%.*s", (int)m->value_len, m->value);
+        g->n++;
+    }
+    return 0;
+}
+
+static got_t match(const emb_facts_t *f) {
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match(engine, f, on_match, &g), 0);
+    return g;
+}
+
+Test(engine, product_channel_hides_web_for_the_same_vendor) {
+    emb_fact_t fa = {EMB_FIELD_TLS_SNI, "S1.UPD.Acme.Example.", 20};
+    emb_facts_t f = {.facts = &fa, .nfacts = 1};
+    got_t g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 10);
+    cr_assert_str_eq(g.fields[0], "tls.sni");
+    cr_assert_str_eq(g.values[0], "s1.upd.acme.example");
+
+    /* the vendor's website alone raises the web rule */
+    emb_fact_t fw = {EMB_FIELD_HTTP_HOST, "www.acme.example:8080", 21};
+    f.facts = &fw;
+    g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 11);
+    cr_assert_str_eq(g.values[0], "www.acme.example");
+}
+
+Test(engine, keys_of_an_alternative_must_all_hold) {
+    emb_fact_t uri = {EMB_FIELD_HTTP_URI, "/t/x", 4};
+    emb_fact_t ua = {EMB_FIELD_HTTP_USER_AGENT, "AcmeAgent/2", 11};
+    emb_fact_t both[2] = {uri, ua};
+    emb_facts_t f = {.facts = &uri, .nfacts = 1};
+    cr_assert_eq(match(&f).n, 0, "the URI alone is not enough");
+    f.facts = &ua;
+    cr_assert_eq(match(&f).n, 0, "the User-Agent alone is not enough");
+    f.facts = both;
+    f.nfacts = 2;
+    got_t g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 12);
+}
+
+Test(engine, ip_and_port_conditions_on_facts) {
+    emb_facts_t f = {.family = 4,
+                     .proto = 6,
+                     .client = {192, 0, 2, 1},
+                     .server = {198, 51, 100, 7},
+                     .client_port = 50000,
+                     .server_port = 443};
+    got_t g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 13);
+    cr_assert_str_eq(g.fields[0], "ip");
+    cr_assert_str_eq(g.values[0], "198.51.100.7");
+
+    f.server_port = 80; /* the ip holds, the port does not */
+    cr_assert_eq(match(&f).n, 0);
+    f.proto = 17;
+    f.server_port = 443; /* 443/udp is not 443/tcp */
+    cr_assert_eq(match(&f).n, 0);
+
+    f.proto = 6;
+    f.server_port = 13000;
+    f.server[0] = 203; /* any address, the KSC-like port */
+    g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 14);
+    cr_assert_str_eq(g.values[0], "13000/tcp");
+
+    f.family = 0; /* endpoints unknown: ip and port never hold */
+    cr_assert_eq(match(&f).n, 0);
+}
+
+static int render_alert(const emb_match_t *m, void *ud) {
+    *(char **)ud = emb_match_alert_json(engine, m);
+    return 0;
+}
+
+Test(engine, alert_json_for_a_match) {
+    emb_fact_t fa = {EMB_FIELD_DNS_QUERY, "upd.acme.example", 16};
+    emb_facts_t f = {.facts = &fa, .nfacts = 1};
+    char *json = NULL;
+    cr_assert_eq(emb_engine_match(engine, &f, render_alert, &json), 0);
+    cr_assert_not_null(json);
+    cr_assert(strstr(json, "\"signature_id\":10") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"authority\":[\"Test ban\"]") != NULL, "%s", json);
+    cr_assert(strstr(json, "\"context\":{\"embargo\":{\"vendor\":\"acme\",\"channel\":\"update\","
+                           "\"field\":\"dns.query\",\"value\":\"upd.acme.example\"}}") != NULL,
+              "%s", json);
+    free(json);
+}
+
+static int stop(const emb_match_t *m, void *ud) {
+    (void)m;
+    (void)ud;
+    return 1;
+}
+
+Test(engine, callback_can_stop) {
+    emb_facts_t f = {.family = 4, .proto = 6, .server = {198, 51, 100, 1}, .server_port = 443};
+    cr_assert_eq(emb_engine_match(engine, &f, stop, NULL), EMB_ECANCELED);
+}
+
+/* A raw IPv4/UDP DNS query for `name` from 192.0.2.10:sport to 192.0.2.53:53. */
+static size_t dns_packet(uint8_t *b, const char *name, uint16_t sport) {
+    size_t n = 28;
+    static const uint8_t dns_hdr[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(b + n, dns_hdr, 12);
+    n += 12;
+    const char *p = name;
+    while (*p) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        b[n++] = (uint8_t)l;
+        memcpy(b + n, p, l);
+        n += l;
+        p += l + (dot ? 1 : 0);
+    }
+    b[n++] = 0;
+    static const uint8_t qtail[4] = {0, 1, 0, 1}; /* type A, class IN */
+    memcpy(b + n, qtail, 4);
+    n += 4;
+    /* IPv4 header: version 4, IHL 5, total n, TTL 64, UDP */
+    static const uint8_t ip[20] = {0x45, 0, 0,   0, 0, 0,  0,   0, 64, 17,
+                                   0,    0, 192, 0, 2, 10, 192, 0, 2,  53};
+    memcpy(b, ip, 20);
+    b[2] = (uint8_t)(n >> 8);
+    b[3] = (uint8_t)n;
+    b[20] = (uint8_t)(sport >> 8);
+    b[21] = (uint8_t)sport;
+    b[22] = 0;
+    b[23] = 53;
+    b[24] = (uint8_t)((n - 20) >> 8);
+    b[25] = (uint8_t)(n - 20);
+    b[26] = b[27] = 0;
+    return n;
+}
+
+static int count_alerts(const emb_alert_t *a, void *ud) {
+    (void)a;
+    (*(int *)ud)++;
+    return 0;
+}
+
+Test(engine, one_alert_per_rule_per_flow) {
+    uint8_t b[256];
+    size_t n = dns_packet(b, "s1.upd.acme.example", 40000);
+    emb_packet_t pkt = {.ts_sec = 1727697600,
+                        .linktype = EMB_LINK_RAW,
+                        .data = b,
+                        .caplen = (uint32_t)n,
+                        .len = (uint32_t)n,
+                        .pcap_cnt = 1};
+    int alerts = 0;
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    pkt.pcap_cnt = 2; /* the same query again, same flow */
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    cr_assert_eq(alerts, 1);
+
+    n = dns_packet(b, "s1.upd.acme.example", 40001); /* a new flow */
+    pkt.caplen = pkt.len = (uint32_t)n;
+    pkt.pcap_cnt = 3;
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    cr_assert_eq(alerts, 2);
+
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.packets, 3);
+    cr_assert_eq(st.flows, 2);
+    cr_assert_eq(st.alerts, 2);
+    cr_assert_eq(st.alerts_suppressed, 1);
+    cr_assert_eq(st.dns_parsed, 3);
+}
+
+Test(engine, malformed_packets_are_counted_not_fatal) {
+    /* a raw IPv4 header claiming IHL 15 in 20 bytes */
+    static const uint8_t bad[20] = {0x4f, 0, 0, 20, 0, 0, 0, 0, 64, 17,
+                                    0,    0, 1, 2,  3, 4, 5, 6, 7,  8};
+    emb_packet_t pkt = {.linktype = EMB_LINK_RAW, .data = bad, .caplen = 20, .len = 20};
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    pkt.linktype = 9999;
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.invalid + st.truncated, 1);
+    cr_assert_eq(st.unsupported, 1);
+    cr_assert_eq(st.alerts, 0);
+}
