@@ -140,9 +140,17 @@ typedef enum {
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct {
-    size_t max_flows;       /* flow table size; oldest evicted when full */
-    uint32_t tcp_timeout_s; /* idle time after which a TCP flow is forgotten */
-    uint32_t udp_timeout_s; /* same for UDP */
+    size_t max_flows;              /* flow table size; oldest evicted when full */
+    uint32_t tcp_timeout_s;        /* idle time after which a TCP flow is forgotten */
+    uint32_t udp_timeout_s;        /* same for UDP */
+    uint32_t stream_depth;         /* bytes reassembled per TCP direction */
+    size_t stream_memcap;          /* bytes of all reassembly buffers together */
+    size_t defrag_max;             /* IP datagrams under reassembly at once */
+    size_t defrag_memcap;          /* bytes of all fragment buffers together */
+    uint32_t defrag_timeout_s;     /* an unfinished datagram is dropped after this */
+    size_t attrib_max;             /* DNS attribution entries (client, address, rule) */
+    uint32_t attrib_ttl_floor_s;   /* a DNS TTL counts at least this long */
+    uint32_t attrib_ttl_ceiling_s; /* and at most this long */
 } emb_config_t;
 
 /* Fills `cfg` with the defaults. */
@@ -267,10 +275,22 @@ char *emb_match_alert_json(const emb_engine_t *engine, const emb_match_t *match)
 typedef struct {
     uint64_t packets;
     uint64_t bytes;
-    uint64_t truncated;     /* shorter than its headers say (snaplen or cut) */
-    uint64_t invalid;       /* headers that cannot be right */
-    uint64_t unsupported;   /* link or network types not decoded */
-    uint64_t fragments;     /* IP fragments (not reassembled yet) */
+    uint64_t truncated;      /* shorter than its headers say (snaplen or cut) */
+    uint64_t invalid;        /* headers that cannot be right */
+    uint64_t unsupported;    /* link or network types not decoded */
+    uint64_t fragments;      /* IP fragments seen */
+    uint64_t reassembled;    /* IP datagrams put back together */
+    uint64_t defrag_dropped; /* datagrams dropped unfinished: timeout, eviction, invalid */
+    uint64_t tunnels;        /* packets decapsulated (MPLS, PPPoE, GRE, VXLAN, IP-in-IP) */
+    uint64_t tcp_segments;   /* segments that added bytes to a stream */
+    uint64_t stream_gaps;    /* segments held beyond a gap (out of order) */
+    uint64_t stream_overlaps;
+    uint64_t stream_memcap_refused; /* streams inspected per packet for want of memory */
+    size_t stream_mem_peak;         /* bytes */
+    uint64_t quic_initials;
+    uint64_t tls_certificates;
+    uint64_t http_responses;
+    uint64_t attributions;  /* alerts raised by DNS attribution */
     uint64_t flows;         /* flows created */
     uint64_t flows_evicted; /* dropped from a full table before timing out */
     uint64_t dns_parsed;

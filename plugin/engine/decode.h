@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define EMB_MAX_TUNNELS 4
+
 typedef enum {
     EMB_DEC_OK,         /* TCP or UDP decoded (possibly cut short: see truncated) */
     EMB_DEC_OTHER,      /* a valid packet we do not inspect (ARP, ICMP, ...) */
@@ -25,6 +27,7 @@ typedef struct {
     uint8_t family; /* 4 or 6 */
     uint8_t proto;  /* 6 TCP, 17 UDP */
     uint8_t tcp_flags;
+    uint32_t tcp_seq;
     bool truncated; /* the payload is shorter than the IP header says */
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
@@ -32,6 +35,14 @@ typedef struct {
     uint8_t nvlan;
     const uint8_t *payload;
     size_t payload_len;
+    uint8_t tunnels; /* encapsulations removed (MPLS, PPPoE, GRE, VXLAN, IP-in-IP) */
+    /* For EMB_DEC_FRAGMENT: this fragment of datagram (src, dst, frag_id, proto). */
+    uint32_t frag_id;
+    uint32_t frag_off; /* in bytes */
+    bool frag_more;
+    uint8_t frag_proto; /* IPv4 protocol, or the IPv6 next header after the fragment header */
+    const uint8_t *frag_data;
+    size_t frag_len;
 } emb_decoded_t;
 
 #define EMB_TCP_FIN 0x01
@@ -43,5 +54,13 @@ emb_dec_result_t emb__decode(int linktype, const uint8_t *p, size_t caplen, emb_
 
 /* Decoding from the network layer on, for hosts and tests that have no link header. */
 emb_dec_result_t emb__decode_ip(const uint8_t *p, size_t len, emb_decoded_t *out);
+
+/*
+ * Decodes a reassembled datagram: `frag` is any fragment of it (for the
+ * addresses and protocol), `data` the datagram's payload put back together.
+ * Tunnels inside it are followed as in emb__decode.
+ */
+emb_dec_result_t emb__decode_datagram(const emb_decoded_t *frag, const uint8_t *data, size_t len,
+                                      emb_decoded_t *out);
 
 #endif /* EMB_DECODE_H */

@@ -1,92 +1,56 @@
 /*
- * The engine: decode -> flow -> extract -> match -> alert, one packet at a
- * time.
+ * The engine: decode -> (defrag) -> flow -> reassembly -> inspectors ->
+ * match -> alert, one packet at a time.
  *
- * Matching is per packet for now: every field extracted from a packet is
- * scanned in its own Hyperscan database, and each hit marks one condition of
- * one alternative. An alternative whose content conditions were all marked by
- * this packet, and whose ip/port conditions hold for the flow, raises its
- * rule. Alternatives made only of ip/port conditions are checked once, on the
- * flow's first packet. The marks live in a per-alternative array stamped with
- * a packet counter, so nothing is cleared between packets.
+ * Matching works in rounds, one per message (a DNS message, a TLS
+ * handshake message, an HTTP request, a stretch of stream bytes): each field
+ * of the message is scanned in its own Hyperscan database, each hit marks
+ * one condition of one alternative, and an alternative whose content
+ * conditions were all marked in the round, and whose ip/port conditions hold
+ * for the flow, raises its rule. Alternatives made only of ip/port conditions
+ * are checked once, on the flow's first packet. The marks live in a
+ * per-alternative array stamped with the round number, so nothing is cleared
+ * between rounds.
  */
-#include "decode.h"
-#include "eve.h"
-#include "extract.h"
-#include "flow.h"
-#include "internal.h"
+#include "engine.h"
 
 #include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_HITS 256
-#define NAME_BUF 1024
-#define MAX_FLOW_VALUES 16 /* ip/port values reported in one round */
-#define FLOW_VALUE_LEN 64
-#define MAX_FACT_NAMES 32
-
-typedef struct {
-    uint32_t alt;
-    uint32_t cond;
-    emb_field_t field;
-    const char *value; /* what matched: normalised text or raw bytes */
-    size_t value_len;
-} hit_t;
-
-/* A rule that holds for this packet, with what to report for it. */
-typedef struct {
-    uint32_t rule;
-    const char *fname;
-    const char *value;
-    size_t value_len;
-} cand_t;
-
-typedef struct {
-    uint64_t stamp; /* packet counter when `mask` was last touched */
-    uint32_t mask;
-} alt_state_t;
-
-/* Per-packet extraction results, for the alert's protocol object. */
-typedef struct {
-    emb_app_t app;
-    emb_dns_header_t dns;
-    emb_dns_question_t questions[EMB_DNS_MAX_QUESTIONS];
-    size_t nquestions;
-    const uint8_t *sni;
-    size_t sni_len;
-    emb_http_request_t http;
-} app_info_t;
-
-struct emb_engine {
-    const emb_rules_t *rules;
-    emb_config_t cfg;
-    emb_matcher_t *matcher;
-    emb_flow_table_t *flows;
-    alt_state_t *alt_state;
-    uint64_t stamp;
-    hit_t hits[MAX_HITS];
-    size_t nhits;
-    cand_t cands[MAX_HITS];
-    size_t ncands;
-    char flow_value[MAX_FLOW_VALUES][FLOW_VALUE_LEN];
-    size_t nflow_values;
-    char fact_norm[MAX_FACT_NAMES][NAME_BUF];
-    emb_field_t cur_field; /* set around each scan for the match callback */
-    const char *cur_value;
-    size_t cur_value_len;
-    char sni_norm[NAME_BUF], host_norm[NAME_BUF];
-    char dns_norm[EMB_DNS_MAX_QUESTIONS][NAME_BUF];
-    app_info_t app;
-    emb_eve_buf_t eve;
-    emb_stats_t stats;
-};
-
 void emb_config_init(emb_config_t *cfg) {
     cfg->max_flows = 65536;
     cfg->tcp_timeout_s = 3600;
     cfg->udp_timeout_s = 120;
+    cfg->stream_depth = 16384;
+    cfg->stream_memcap = 64u << 20;
+    cfg->defrag_max = 1024;
+    cfg->defrag_memcap = 16u << 20;
+    cfg->defrag_timeout_s = 30;
+    cfg->attrib_max = 16384;
+    cfg->attrib_ttl_floor_s = 60;
+    cfg->attrib_ttl_ceiling_s = 86400;
+}
+
+static void on_flow_release(emb_flow_t *f, void *ctx) {
+    emb_engine_t *e = ctx;
+    emb__stream_close(&e->streams, &f->dir[0].stream);
+    emb__stream_close(&e->streams, &f->dir[1].stream);
+}
+
+/* Longest payload indicator, to re-scan across stream growth (regexes: 256). */
+static uint32_t payload_overlap(const emb_rules_t *r) {
+    size_t longest = 1;
+    for (size_t i = 0; i < r->ninds; i++) {
+        const emb_indicator_t *ind = &r->inds[i];
+        if (ind->key != EMB_K_PAYLOAD)
+            continue;
+        size_t n = ind->kind == EMB_PAT_REGEX ? 256 : ind->len;
+        if (n > longest)
+            longest = n;
+    }
+    return (uint32_t)(longest > 4096 ? 4096 : longest) - 1;
 }
 
 int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
@@ -104,6 +68,8 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
         e->cfg = *cfg;
     else
         emb_config_init(&e->cfg);
+    if (e->cfg.stream_depth < 64)
+        e->cfg.stream_depth = 64;
 
     int rc = emb__matcher_new(rules, &e->matcher, diags);
     if (rc != 0)
@@ -115,8 +81,24 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
                       e->cfg.max_flows);
         goto fail;
     }
-    e->alt_state = calloc(rules->nalts ? rules->nalts : 1, sizeof(alt_state_t));
-    if (e->alt_state == NULL) {
+    emb__flow_table_on_release(e->flows, on_flow_release, e);
+    rc = emb__defrag_new(e->cfg.defrag_max, e->cfg.defrag_memcap, e->cfg.defrag_timeout_s,
+                         &e->defrag);
+    if (rc != 0)
+        goto fail;
+    rc = emb__attrib_new(e->cfg.attrib_max, e->cfg.attrib_ttl_floor_s, e->cfg.attrib_ttl_ceiling_s,
+                         &e->attrib);
+    if (rc != 0) {
+        emb__diag_add(diags, NULL, 0, 0, "bad DNS attribution settings");
+        goto fail;
+    }
+    e->streams.depth = e->cfg.stream_depth;
+    e->streams.memcap = e->cfg.stream_memcap;
+    e->payload_overlap = payload_overlap(rules);
+    e->quic = emb__quic_ctx_new();
+    e->hs = malloc(e->cfg.stream_depth);
+    e->alt_state = calloc(rules->nalts ? rules->nalts : 1, sizeof(emb_alt_state_t));
+    if (e->quic == NULL || e->hs == NULL || e->alt_state == NULL) {
         rc = EMB_ENOMEM;
         goto fail;
     }
@@ -130,8 +112,12 @@ fail:
 void emb_engine_free(emb_engine_t *e) {
     if (e == NULL)
         return;
+    emb__flow_table_free(e->flows); /* releases the flows' streams first */
     emb__matcher_free(e->matcher);
-    emb__flow_table_free(e->flows);
+    emb__defrag_free(e->defrag);
+    emb__attrib_free(e->attrib);
+    emb__quic_ctx_free(e->quic);
+    free(e->hs);
     free(e->alt_state);
     emb__eve_buf_free(&e->eve);
     free(e);
@@ -141,24 +127,32 @@ void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
     *out = e->stats;
     out->flows = emb__flow_created(e->flows);
     out->flows_evicted = emb__flow_evicted(e->flows);
+    const emb_defrag_stats_t *ds = emb__defrag_stats(e->defrag);
+    out->reassembled = ds->reassembled;
+    out->defrag_dropped = ds->timeouts + ds->evicted + ds->invalid + ds->memcap_refused;
+    out->tcp_segments = e->streams.stats.segments;
+    out->stream_gaps = e->streams.stats.out_of_order;
+    out->stream_overlaps = e->streams.stats.overlaps;
+    out->stream_memcap_refused = e->streams.stats.memcap_refused;
+    out->stream_mem_peak = e->streams.stats.mem_peak;
 }
 
 /* ---- matching ---------------------------------------------------------- */
 
 static void on_hit(const emb_patref_t *ref, void *ctx) {
     emb_engine_t *e = ctx;
-    alt_state_t *st = &e->alt_state[ref->alt];
+    emb_alt_state_t *st = &e->alt_state[ref->alt];
     if (st->stamp != e->stamp) {
         st->stamp = e->stamp;
         st->mask = 0;
     }
     uint32_t bit = 1u << ref->cond;
     if (st->mask & bit)
-        return; /* this condition already holds for this packet */
+        return; /* this condition already holds in this round */
     st->mask |= bit;
-    if (e->nhits == MAX_HITS)
+    if (e->nhits == EMB_MAX_HITS)
         return;
-    hit_t *h = &e->hits[e->nhits++];
+    emb_hit_t *h = &e->hits[e->nhits++];
     h->alt = ref->alt;
     h->cond = ref->cond;
     h->field = e->cur_field;
@@ -173,11 +167,20 @@ static void on_hit(const emb_patref_t *ref, void *ctx) {
     }
 }
 
-static int scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n) {
+int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n) {
     e->cur_field = f;
     e->cur_value = p;
     e->cur_value_len = n;
     return emb__matcher_scan(e->matcher, f, p, n, on_hit, e);
+}
+
+int emb__round_scan_name(emb_engine_t *e, emb_field_t f, const void *p, size_t n, bool host) {
+    if (e->nnames == EMB_MAX_ROUND_NAMES)
+        return 0; /* more names than any real message has: the rest are skipped */
+    char *buf = e->names[e->nnames++];
+    size_t len = host ? emb__normalize_host(p, n, buf, EMB_NAME_BUF)
+                      : emb__normalize_name(p, n, buf, EMB_NAME_BUF);
+    return emb__round_scan(e, f, buf, len);
 }
 
 /* The flow facts ip/port conditions look at, from a flow or from a host. */
@@ -235,9 +238,9 @@ static void add_candidate(emb_engine_t *e, uint32_t rule, const char *fname, con
     for (size_t i = 0; i < e->ncands; i++)
         if (e->cands[i].rule == rule)
             return; /* the first alternative to hold speaks for the rule */
-    if (e->ncands == MAX_HITS)
+    if (e->ncands == EMB_MAX_HITS)
         return;
-    e->cands[e->ncands++] = (cand_t){rule, fname, value, value_len};
+    e->cands[e->ncands++] = (emb_cand_t){rule, fname, value, value_len};
 }
 
 /* Alternatives of ip/port only: checked once per flow (or per set of facts). */
@@ -254,15 +257,17 @@ static void collect_flow_alts(emb_engine_t *e, const endpoints_t *ep) {
         for (uint32_t c = 0; c < alt->ncond; c++)
             if (alt->cond[c].key == EMB_K_IP)
                 ipc = &alt->cond[c];
-        char *val = e->flow_value[e->nflow_values++ % MAX_FLOW_VALUES];
+        char *val = e->flow_value[e->nflow_values++ % EMB_MAX_FLOW_VALUES];
         const char *fname = "port";
         if (ipc) {
             const uint8_t *addr = ip_cond_holds(r, ipc, ep);
             fname = "ip";
-            if (inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, addr, val, FLOW_VALUE_LEN) == NULL)
+            if (inet_ntop(ep->family == 4 ? AF_INET : AF_INET6, addr, val, EMB_FLOW_VALUE_LEN) ==
+                NULL)
                 val[0] = '\0';
         } else {
-            snprintf(val, FLOW_VALUE_LEN, "%u/%s", ep->srv_port, ep->proto == 6 ? "tcp" : "udp");
+            snprintf(val, EMB_FLOW_VALUE_LEN, "%u/%s", ep->srv_port,
+                     ep->proto == 6 ? "tcp" : "udp");
         }
         add_candidate(e, alt->rule, fname, val, strlen(val));
     }
@@ -272,9 +277,9 @@ static void collect_flow_alts(emb_engine_t *e, const endpoints_t *ep) {
 static void collect_hits(emb_engine_t *e, const endpoints_t *ep) {
     const emb_rules_t *r = e->rules;
     for (size_t i = 0; i < e->nhits; i++) {
-        const hit_t *h = &e->hits[i];
+        const emb_hit_t *h = &e->hits[i];
         const emb_alt_t *alt = &r->alts[h->alt];
-        alt_state_t *st = &e->alt_state[h->alt];
+        emb_alt_state_t *st = &e->alt_state[h->alt];
         if (st->mask != alt->content_mask)
             continue;
         st->mask |= 1u << 31; /* evaluated: later hits of this alternative are skipped */
@@ -305,80 +310,27 @@ static void apply_precedence(emb_engine_t *e) {
     e->ncands = keep;
 }
 
-static void begin_round(emb_engine_t *e) {
+void emb__round_begin(emb_engine_t *e) {
     e->stamp++;
     e->nhits = 0;
     e->ncands = 0;
+    e->nnames = 0;
+    e->nflow_values = 0;
+    e->app.app = EMB_APP_NONE;
+    e->app.nquestions = 0;
+    e->app.nrrs = 0;
+    e->app.sni = NULL;
+    e->app.ja4 = NULL;
+    e->app.cert = NULL;
+    e->app.have_request = false;
+    e->app.http_status = 0;
 }
 
-/* ---- extraction -------------------------------------------------------- */
-
-static int inspect_dns(emb_engine_t *e, const emb_decoded_t *d) {
-    app_info_t *app = &e->app;
-    emb_x_result_t x = emb__dns_parse(d->payload, d->payload_len, &app->dns, app->questions,
-                                      EMB_DNS_MAX_QUESTIONS, &app->nquestions);
-    if (x != EMB_X_OK) {
-        if (x == EMB_X_TRUNCATED)
-            e->stats.truncated++;
-        else if (x == EMB_X_INVALID)
-            e->stats.invalid++;
-        return 0;
-    }
-    e->stats.dns_parsed++;
-    app->app = EMB_APP_DNS;
-    for (size_t i = 0; i < app->nquestions; i++) {
-        const emb_dns_question_t *q = &app->questions[i];
-        size_t n =
-            emb__normalize_name((const uint8_t *)q->name, q->name_len, e->dns_norm[i], NAME_BUF);
-        int rc = scan(e, EMB_FIELD_DNS_QUERY, e->dns_norm[i], n);
-        if (rc != 0)
-            return rc;
-    }
-    return 0;
+void emb__round_collect(emb_engine_t *e) {
+    endpoints_t ep = flow_endpoints(e->cur.flow);
+    collect_hits(e, &ep);
+    apply_precedence(e);
 }
-
-static int inspect_tcp(emb_engine_t *e, const emb_decoded_t *d) {
-    app_info_t *app = &e->app;
-    const uint8_t *p = d->payload;
-    size_t len = d->payload_len;
-
-    if (p[0] == 0x16) {
-        const uint8_t *sni;
-        size_t sni_len;
-        emb_x_result_t x = emb__tls_client_hello_sni(p, len, &sni, &sni_len);
-        if (x == EMB_X_OK) {
-            e->stats.tls_client_hellos++;
-            app->app = EMB_APP_TLS;
-            app->sni = sni;
-            app->sni_len = sni_len;
-            size_t n = emb__normalize_name(sni, sni_len, e->sni_norm, NAME_BUF);
-            return scan(e, EMB_FIELD_TLS_SNI, e->sni_norm, n);
-        }
-        if (x == EMB_X_INVALID)
-            e->stats.invalid++;
-        return 0;
-    }
-
-    emb_http_request_t *req = &app->http;
-    if (emb__http_parse_request(p, len, req) == EMB_X_OK) {
-        int rc;
-        e->stats.http_requests++;
-        app->app = EMB_APP_HTTP;
-        if ((rc = scan(e, EMB_FIELD_HTTP_URI, req->uri, req->uri_len)) != 0)
-            return rc;
-        if (req->user_agent &&
-            (rc = scan(e, EMB_FIELD_HTTP_USER_AGENT, req->user_agent, req->user_agent_len)) != 0)
-            return rc;
-        if (req->host) {
-            size_t n = emb__normalize_host(req->host, req->host_len, e->host_norm, NAME_BUF);
-            if ((rc = scan(e, EMB_FIELD_HTTP_HOST, e->host_norm, n)) != 0)
-                return rc;
-        }
-    }
-    return 0;
-}
-
-/* ---- output ------------------------------------------------------------ */
 
 static bool already_alerted(const emb_flow_t *f, uint32_t rule) {
     for (uint8_t i = 0; i < f->nalerted; i++)
@@ -387,39 +339,34 @@ static bool already_alerted(const emb_flow_t *f, uint32_t rule) {
     return false;
 }
 
-/* Writes the candidates of one packet as alerts, once per rule per flow. */
-static int emit_alerts(emb_engine_t *e, const emb_packet_t *pkt, const emb_decoded_t *d,
-                       emb_flow_t *f, bool to_server, emb_alert_cb cb, void *ud) {
-    apply_precedence(e);
+int emb__round_emit(emb_engine_t *e) {
+    const emb_pkt_ctx_t *pc = &e->cur;
+    emb_flow_t *f = pc->flow;
     for (size_t i = 0; i < e->ncands; i++) {
-        const cand_t *c = &e->cands[i];
+        const emb_cand_t *c = &e->cands[i];
         if (already_alerted(f, c->rule) || f->nalerted == EMB_FLOW_MAX_ALERTED) {
             /* a repeat, or more rules on one flow than it can remember: no flood */
             e->stats.alerts_suppressed++;
             continue;
         }
         f->alerted[f->nalerted++] = c->rule;
+        if (strcmp(c->fname, "dns.attribution") == 0)
+            e->stats.attributions++;
 
         const emb_rule_t *rule = &e->rules->rules[c->rule];
         emb_eve_alert_t a = {
-            .ts_sec = pkt->ts_sec,
-            .ts_usec = pkt->ts_usec,
-            .pcap_cnt = pkt->pcap_cnt,
-            .pkt = d,
-            .to_server = to_server,
+            .ts_sec = pc->pkt->ts_sec,
+            .ts_usec = pc->pkt->ts_usec,
+            .pcap_cnt = pc->pkt->pcap_cnt,
+            .pkt = pc->d,
+            .to_server = pc->to_server,
             .flow = f,
             .rules = e->rules,
             .rule = rule,
             .field = c->fname,
             .value = c->value,
             .value_len = c->value_len,
-            .app = e->app.app,
-            .dns = &e->app.dns,
-            .questions = e->app.questions,
-            .nquestions = e->app.nquestions,
-            .sni = e->app.sni,
-            .sni_len = e->app.sni_len,
-            .http = &e->app.http,
+            .info = &e->app,
         };
         int rc = emb__eve_alert(&a, &e->eve);
         if (rc != 0)
@@ -436,32 +383,86 @@ static int emit_alerts(emb_engine_t *e, const emb_packet_t *pkt, const emb_decod
             .eve = e->eve.data,
             .eve_len = e->eve.len,
         };
-        if (cb && cb(&out, ud) != 0)
+        if (pc->cb && pc->cb(&out, pc->ud) != 0)
             return EMB_ECANCELED;
     }
+    e->ncands = 0;
     return 0;
 }
 
+int emb__round_end(emb_engine_t *e) {
+    emb__round_collect(e);
+    return emb__round_emit(e);
+}
+
+/*
+ * DNS attribution: on a flow's first payload from its client, the rules whose
+ * names resolved to the server's address for this client, unless the flow
+ * already raised them by name.
+ */
+static int check_attribution(emb_engine_t *e) {
+    emb_flow_t *f = e->cur.flow;
+    if (f->attrib_checked || !e->cur.to_server || f->app_proto == EMB_AP_DNS || f->srv_port == 53)
+        return 0;
+    f->attrib_checked = true;
+    const emb_attrib_entry_t *hits[8];
+    size_t n =
+        emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);
+    if (n == 0)
+        return 0;
+    emb__round_begin(e);
+    for (size_t i = 0; i < n; i++)
+        add_candidate(e, hits[i]->rule, "dns.attribution", hits[i]->name, hits[i]->name_len);
+    apply_precedence(e);
+    return emb__round_emit(e);
+}
+
+/* ---- the packet pipeline ------------------------------------------------ */
+
+/* Counts a decode result that ends the packet's journey; true if it does. */
+static bool count_result(emb_engine_t *e, emb_dec_result_t r) {
+    switch (r) {
+    case EMB_DEC_OK: return false;
+    case EMB_DEC_OTHER: return true;
+    case EMB_DEC_FRAGMENT: return false;
+    case EMB_DEC_TRUNCATED: e->stats.truncated++; return true;
+    case EMB_DEC_INVALID: e->stats.invalid++; return true;
+    case EMB_DEC_UNSUPPORTED: e->stats.unsupported++; return true;
+    }
+    return true;
+}
+
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
-    emb_decoded_t d;
+    emb_decoded_t d, whole;
+    const emb_decoded_t *dp = &d;
     e->stats.packets++;
     e->stats.bytes += pkt->len;
     if (pkt->data == NULL)
         return EMB_EINVAL;
 
-    switch (emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d)) {
-    case EMB_DEC_OK: break;
-    case EMB_DEC_OTHER: return 0;
-    case EMB_DEC_FRAGMENT: e->stats.fragments++; return 0;
-    case EMB_DEC_TRUNCATED: e->stats.truncated++; return 0;
-    case EMB_DEC_INVALID: e->stats.invalid++; return 0;
-    case EMB_DEC_UNSUPPORTED: e->stats.unsupported++; return 0;
+    emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
+    if (count_result(e, r))
+        return 0;
+    if (d.tunnels)
+        e->stats.tunnels++;
+    if (r == EMB_DEC_FRAGMENT) {
+        const uint8_t *data;
+        size_t len;
+        e->stats.fragments++;
+        if (!emb__defrag_add(e->defrag, &d, pkt->ts_sec, &data, &len))
+            return 0;
+        r = emb__decode_datagram(&d, data, len, &whole);
+        if (r == EMB_DEC_FRAGMENT)
+            r = EMB_DEC_INVALID; /* a fragment inside a reassembled datagram */
+        if (count_result(e, r))
+            return 0;
+        dp = &whole;
     }
-    if (d.truncated)
+    if (dp->truncated)
         e->stats.truncated++;
 
     bool to_server, is_new;
-    emb_flow_t *flow = emb__flow_get(e->flows, &d, pkt->ts_sec, pkt->ts_usec, &to_server, &is_new);
+    emb_flow_t *flow = emb__flow_get(e->flows, dp, pkt->ts_sec, pkt->ts_usec, &to_server, &is_new);
     if (to_server) {
         flow->pkts_toserver++;
         flow->bytes_toserver += pkt->len;
@@ -469,29 +470,24 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
         flow->pkts_toclient++;
         flow->bytes_toclient += pkt->len;
     }
-    if (!is_new && d.payload_len == 0)
-        return 0;
+    e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
 
-    e->app.app = EMB_APP_NONE;
-    e->app.nquestions = 0;
-    e->app.sni = NULL;
-    begin_round(e);
-    endpoints_t ep = flow_endpoints(flow);
     int rc = 0;
-    if (is_new)
+    if (is_new) {
+        emb__round_begin(e);
+        endpoints_t ep = flow_endpoints(flow);
         collect_flow_alts(e, &ep);
-    if (d.payload_len > 0) {
-        if (d.proto == 17 && (d.sport == 53 || d.dport == 53))
-            rc = inspect_dns(e, &d);
-        else if (d.proto == 6)
-            rc = inspect_tcp(e, &d);
-        if (rc == 0)
-            rc = scan(e, EMB_FIELD_PAYLOAD, d.payload, d.payload_len);
-        if (rc != 0)
+        apply_precedence(e);
+        if ((rc = emb__round_emit(e)) != 0)
             return rc;
-        collect_hits(e, &ep);
     }
-    return emit_alerts(e, pkt, &d, flow, to_server, cb, userdata);
+    if (dp->proto == 6)
+        rc = emb__inspect_tcp(e);
+    else if (dp->payload_len > 0)
+        rc = emb__inspect_udp(e);
+    if (rc == 0 && dp->payload_len > 0)
+        rc = check_attribution(e);
+    return rc;
 }
 
 /* ---- facts from another parser ----------------------------------------- */
@@ -504,7 +500,7 @@ static bool domain_valued(emb_field_t f) {
 int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
     if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
         return EMB_EINVAL;
-    begin_round(e);
+    emb__round_begin(e);
     endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
                       facts->server_port};
     if (facts->family == 4 || facts->family == 6)
@@ -521,14 +517,14 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
         const void *v = fa->value;
         size_t n = fa->len;
         if (domain_valued(fa->field) || fa->field == EMB_FIELD_HTTP_HOST) {
-            if (used == MAX_FACT_NAMES)
+            if (used == EMB_MAX_FACT_NAMES)
                 continue; /* more names than one record holds in practice */
-            char *buf = e->fact_norm[used++];
-            n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, NAME_BUF)
-                                                 : emb__normalize_name(v, n, buf, NAME_BUF);
+            char *buf = e->names[used++];
+            n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, EMB_NAME_BUF)
+                                                 : emb__normalize_name(v, n, buf, EMB_NAME_BUF);
             v = buf;
         }
-        int rc = scan(e, fa->field, v, n);
+        int rc = emb__round_scan(e, fa->field, v, n);
         if (rc != 0)
             return rc;
     }
@@ -536,7 +532,7 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
     apply_precedence(e);
 
     for (size_t i = 0; i < e->ncands; i++) {
-        const cand_t *c = &e->cands[i];
+        const emb_cand_t *c = &e->cands[i];
         const emb_rule_t *rule = &e->rules->rules[c->rule];
         const emb_vendor_t *v = &e->rules->vendors[rule->vendor];
         emb_match_t m = {

@@ -115,35 +115,89 @@ char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, co
     return text;
 }
 
-static json_t *build_dns(const emb_eve_alert_t *a) {
+static json_t *rrtype_string(uint16_t type) {
+    const char *tn = emb__dns_rrtype_name(type);
+    char num[8];
+    if (tn == NULL) {
+        snprintf(num, sizeof(num), "%u", type);
+        tn = num;
+    }
+    return json_string(tn);
+}
+
+static json_t *build_dns(const emb_app_info_t *in) {
     json_t *dns = json_object();
     json_object_set_new(dns, "version", json_integer(3)); /* EVE DNS v3, as Suricata 8 */
-    json_object_set_new(dns, "type", json_string(a->dns->qr ? "response" : "request"));
-    json_object_set_new(dns, "id", json_integer(a->dns->id));
-    json_object_set_new(dns, "rd", json_boolean(a->dns->rd));
-    json_object_set_new(dns, "opcode", json_integer(a->dns->opcode));
-    if (a->nquestions > 0) {
+    json_object_set_new(dns, "type", json_string(in->dns.qr ? "response" : "request"));
+    json_object_set_new(dns, "id", json_integer(in->dns.id));
+    json_object_set_new(dns, "rd", json_boolean(in->dns.rd));
+    json_object_set_new(dns, "opcode", json_integer(in->dns.opcode));
+    if (in->nquestions > 0) {
         json_t *qs = json_array();
-        for (size_t i = 0; i < a->nquestions; i++) {
-            const emb_dns_question_t *q = &a->questions[i];
+        for (size_t i = 0; i < in->nquestions; i++) {
+            const emb_dns_question_t *q = &in->questions[i];
             json_t *o = json_object();
             json_object_set_new(o, "rrname", emb__eve_string(q->name, q->name_len));
-            const char *tn = emb__dns_rrtype_name(q->qtype);
-            char num[8];
-            if (tn == NULL) {
-                snprintf(num, sizeof(num), "%u", q->qtype);
-                tn = num;
-            }
-            json_object_set_new(o, "rrtype", json_string(tn));
+            json_object_set_new(o, "rrtype", rrtype_string(q->qtype));
             json_array_append_new(qs, o);
         }
         json_object_set_new(dns, "queries", qs);
     }
+    json_t *ans = NULL;
+    for (size_t i = 0; i < in->nrrs; i++) {
+        const emb_dns_rr_t *rr = &in->rrs[i];
+        if (rr->section != 1)
+            continue; /* authority and additional records are matched, not logged */
+        json_t *o = json_object();
+        json_object_set_new(o, "rrname", emb__eve_string(rr->name, rr->name_len));
+        json_object_set_new(o, "rrtype", rrtype_string(rr->type));
+        json_object_set_new(o, "ttl", json_integer(rr->ttl));
+        char addr[INET6_ADDRSTRLEN];
+        if (rr->family &&
+            inet_ntop(rr->family == 4 ? AF_INET : AF_INET6, rr->addr, addr, sizeof(addr)))
+            json_object_set_new(o, "rdata", json_string(addr));
+        else if (rr->target_len > 0)
+            json_object_set_new(o, "rdata", emb__eve_string(rr->target, rr->target_len));
+        if (ans == NULL)
+            ans = json_array();
+        json_array_append_new(ans, o);
+    }
+    if (ans)
+        json_object_set_new(dns, "answers", ans);
     return dns;
 }
 
-static json_t *build_http(const emb_http_request_t *h) {
+static json_t *build_tls(const emb_app_info_t *in) {
+    json_t *tls = json_object();
+    if (in->sni)
+        json_object_set_new(tls, "sni", emb__eve_string(in->sni, in->sni_len));
+    if (in->cert) {
+        json_object_set_new(tls, "subject",
+                            emb__eve_string(in->cert->subject, in->cert->subject_len));
+        json_object_set_new(tls, "issuerdn",
+                            emb__eve_string(in->cert->issuer, in->cert->issuer_len));
+    }
+    if (in->ja4 && in->ja4[0])
+        json_object_set_new(tls, "ja4", json_string(in->ja4));
+    return tls;
+}
+
+static json_t *build_quic(const emb_app_info_t *in) {
+    json_t *q = json_object();
+    if (in->sni)
+        json_object_set_new(q, "sni", emb__eve_string(in->sni, in->sni_len));
+    if (in->ja4 && in->ja4[0])
+        json_object_set_new(q, "ja4", json_string(in->ja4));
+    return q;
+}
+
+static json_t *build_http(const emb_app_info_t *in) {
+    const emb_http_request_t *h = &in->http;
     json_t *o = json_object();
+    if (in->http_status)
+        json_object_set_new(o, "status", json_integer(in->http_status));
+    if (!in->have_request)
+        return o;
     if (h->host) {
         /* As Suricata: the name without its port, the port apart. */
         size_t name_len, port;
@@ -210,24 +264,17 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
     json_object_set_new(o, "alert",
                         build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len));
 
-    switch (a->app) {
-    case EMB_APP_DNS:
-        json_object_set_new(o, "app_proto", json_string("dns"));
-        json_object_set_new(o, "dns", build_dns(a));
-        break;
-    case EMB_APP_TLS: {
-        json_object_set_new(o, "app_proto", json_string("tls"));
-        json_t *tls = json_object();
-        if (a->sni)
-            json_object_set_new(tls, "sni", emb__eve_string(a->sni, a->sni_len));
-        json_object_set_new(o, "tls", tls);
-        break;
-    }
-    case EMB_APP_HTTP:
-        json_object_set_new(o, "app_proto", json_string("http"));
-        json_object_set_new(o, "http", build_http(a->http));
-        break;
-    case EMB_APP_NONE: break;
+    static const char *const app_names[] = {NULL, "dns", "tls", "http", "quic"};
+    const emb_app_info_t *in = a->info;
+    if (in && in->app != EMB_APP_NONE) {
+        json_object_set_new(o, "app_proto", json_string(app_names[in->app]));
+        switch (in->app) {
+        case EMB_APP_DNS: json_object_set_new(o, "dns", build_dns(in)); break;
+        case EMB_APP_TLS: json_object_set_new(o, "tls", build_tls(in)); break;
+        case EMB_APP_HTTP: json_object_set_new(o, "http", build_http(in)); break;
+        case EMB_APP_QUIC: json_object_set_new(o, "quic", build_quic(in)); break;
+        case EMB_APP_NONE: break;
+        }
     }
     json_object_set_new(o, "flow", build_flow(a->flow));
 

@@ -9,7 +9,24 @@
 #include "flow.h"
 #include "internal.h"
 
-typedef enum { EMB_APP_NONE, EMB_APP_DNS, EMB_APP_TLS, EMB_APP_HTTP } emb_app_t;
+typedef enum { EMB_APP_NONE, EMB_APP_DNS, EMB_APP_TLS, EMB_APP_HTTP, EMB_APP_QUIC } emb_app_t;
+
+/* What the alert's protocol object shows for the message of this round. */
+typedef struct {
+    emb_app_t app;
+    emb_dns_header_t dns;
+    emb_dns_question_t questions[EMB_DNS_MAX_QUESTIONS];
+    size_t nquestions;
+    emb_dns_rr_t rrs[EMB_DNS_MAX_RECORDS];
+    size_t nrrs;
+    const uint8_t *sni;
+    size_t sni_len;
+    const char *ja4;
+    const emb_tls_cert_t *cert;
+    emb_http_request_t http;
+    bool have_request;
+    uint16_t http_status;
+} emb_app_info_t;
 
 /* Everything an alert line says; pointers are borrowed for the call. */
 typedef struct {
@@ -24,13 +41,7 @@ typedef struct {
     const char *field;
     const char *value;
     size_t value_len;
-    emb_app_t app;
-    const emb_dns_header_t *dns;
-    const emb_dns_question_t *questions;
-    size_t nquestions;
-    const uint8_t *sni;
-    size_t sni_len;
-    const emb_http_request_t *http;
+    const emb_app_info_t *info; /* the protocol object; NULL for none */
 } emb_eve_alert_t;
 
 /* A growable output buffer that the engine keeps between alerts. */

@@ -116,6 +116,75 @@ emb_x_result_t emb__dns_parse(const uint8_t *msg, size_t len, emb_dns_header_t *
     return EMB_X_OK;
 }
 
+/* Skips the question section; returns the offset after it, or 0 on error. */
+static size_t skip_questions(const uint8_t *msg, size_t len, uint16_t qdcount) {
+    size_t off = 12;
+    char scratch[EMB_DNS_NAME_MAX];
+    size_t n;
+    for (uint16_t i = 0; i < qdcount; i++) {
+        if (emb__dns_name(msg, len, &off, scratch, sizeof(scratch), &n) != EMB_X_OK ||
+            !emb_have(len, off, 4))
+            return 0;
+        off += 4;
+    }
+    return off;
+}
+
+emb_x_result_t emb__dns_parse_records(const uint8_t *msg, size_t len, emb_dns_rr_t *rrs, size_t max,
+                                      size_t *n) {
+    uint16_t counts[4]; /* qd, an, ns, ar */
+    *n = 0;
+    if (len < 12)
+        return EMB_X_TRUNCATED;
+    for (int i = 0; i < 4; i++)
+        emb_rd_be16(msg, len, 4 + 2 * (size_t)i, &counts[i]);
+    size_t off = skip_questions(msg, len, counts[0]);
+    if (off == 0)
+        return EMB_X_INVALID;
+
+    for (uint8_t section = 1; section <= 3; section++) {
+        for (uint16_t i = 0; i < counts[section] && *n < max; i++) {
+            emb_dns_rr_t *rr = &rrs[*n];
+            uint16_t rdlen;
+            if (emb__dns_name(msg, len, &off, rr->name, sizeof(rr->name), &rr->name_len) !=
+                    EMB_X_OK ||
+                !emb_rd_be16(msg, len, off, &rr->type) ||
+                !emb_rd_be32(msg, len, off + 4, &rr->ttl) ||
+                !emb_rd_be16(msg, len, off + 8, &rdlen))
+                return EMB_X_OK;
+            off += 10;
+            if (!emb_have(len, off, rdlen))
+                return EMB_X_OK;
+            size_t rd = off, rd_end = off + rdlen;
+            off = rd_end;
+            if (rr->type == 41)
+                continue; /* OPT: a pseudo-record with no name to speak of */
+            rr->section = section;
+            rr->family = 0;
+            rr->target_len = 0;
+            if (rr->type == 1 && rdlen == 4) {
+                rr->family = 4;
+                memcpy(rr->addr, msg + rd, 4);
+            } else if (rr->type == 28 && rdlen == 16) {
+                rr->family = 6;
+                memcpy(rr->addr, msg + rd, 16);
+            } else if (rr->type == 5 || rr->type == 2 || rr->type == 12 || rr->type == 15 ||
+                       rr->type == 33) {
+                /* MX has a 2-byte preference, SRV 6 bytes of priority/weight/port */
+                size_t t = rd + (rr->type == 15 ? 2 : rr->type == 33 ? 6 : 0);
+                /* The target must lie inside the rdata; pointers may leave it. */
+                if (t >= rd_end ||
+                    emb__dns_name(msg, len, &t, rr->target, sizeof(rr->target), &rr->target_len) !=
+                        EMB_X_OK ||
+                    t > rd_end)
+                    rr->target_len = 0;
+            }
+            (*n)++;
+        }
+    }
+    return EMB_X_OK;
+}
+
 const char *emb__dns_rrtype_name(uint16_t type) {
     switch (type) {
     case 1: return "A";

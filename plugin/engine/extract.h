@@ -54,6 +54,30 @@ emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *
 emb_x_result_t emb__dns_parse(const uint8_t *msg, size_t len, emb_dns_header_t *hdr,
                               emb_dns_question_t *qs, size_t max, size_t *nq);
 
+#define EMB_DNS_MAX_RECORDS 16
+
+/* A resource record of the answer, authority or additional section. */
+typedef struct {
+    char name[EMB_DNS_NAME_MAX];
+    size_t name_len;
+    uint16_t type;
+    uint32_t ttl;
+    uint8_t section; /* 1 answer, 2 authority, 3 additional */
+    uint8_t family;  /* 4 for A, 6 for AAAA, else 0 */
+    uint8_t addr[16];
+    char target[EMB_DNS_NAME_MAX]; /* CNAME, NS, PTR, MX, SRV: the name it points to */
+    size_t target_len;             /* 0 when the type has no target name */
+} emb_dns_rr_t;
+
+/*
+ * Parses the answer, authority and additional records of a DNS message (up
+ * to `max`, in that order; *n says how many). OPT and records whose owner
+ * name cannot be decoded end the walk; what was parsed before stays.
+ * Returns EMB_X_OK when at least the header and questions parsed.
+ */
+emb_x_result_t emb__dns_parse_records(const uint8_t *msg, size_t len, emb_dns_rr_t *rrs, size_t max,
+                                      size_t *n);
+
 /* The name of a query type ("A", "AAAA", ...) or NULL when it has none. */
 const char *emb__dns_rrtype_name(uint16_t type);
 
@@ -67,12 +91,123 @@ const char *emb__dns_rrtype_name(uint16_t type);
 emb_x_result_t emb__tls_client_hello_sni(const uint8_t *p, size_t len, const uint8_t **sni,
                                          size_t *sni_len);
 
+/* ---- TLS handshake messages: ClientHello (JA4), Certificate (X.509) ------ */
+
+/*
+ * These parse one handshake message BODY: the bytes after the 4-byte
+ * handshake header (type, length), as reassembled from TLS records or from
+ * QUIC CRYPTO frames. `len` is what the caller holds of it: when a length
+ * inside runs past `len` the result is EMB_X_TRUNCATED ("ran out of bytes");
+ * a caller that knows `len` is the whole message (the header's length) should
+ * count that as invalid. EMB_X_INVALID means the message contradicts itself
+ * within the bytes given.
+ */
+
+#define EMB_TLS_JA4_MAX 40 /* "t13d1516h2_8daaf6152771_e5627efa2ab1" is 36 */
+
+/* Longest cipher or extension list the JA4 hashes are computed over; a
+ * ClientHello offering more gets an empty ja4 (real ones offer < 100). */
+#define EMB_TLS_JA4_LIST_MAX 1024
+
+typedef struct {
+    /* Slices into the body; valid as long as the body is. NULL when absent. */
+    const uint8_t *sni; /* first server_name entry of type host_name, non-empty */
+    size_t sni_len;
+    const uint8_t *alpn; /* first protocol name of the ALPN extension */
+    size_t alpn_len;
+    uint16_t legacy_version; /* client_version, e.g. 0x0303 */
+    uint16_t max_version;    /* highest supported_versions entry, GREASE ignored; 0 if none */
+    bool has_sni;            /* a server_name extension is there (JA4 "d"), even if empty */
+    bool has_alpn;           /* an ALPN extension is there */
+    /* Counts with GREASE values (RFC 8701) left out, not capped. */
+    size_t ciphers_n, extensions_n, sigalgs_n;
+    /* JA4 client fingerprint, NUL-terminated; "" unless the result is EMB_X_OK
+     * and the lists fit EMB_TLS_JA4_LIST_MAX. */
+    char ja4[EMB_TLS_JA4_MAX];
+} emb_tls_hello_t;
+
+/*
+ * Parses a ClientHello body (RFC 8446 section 4.1.2: client_version, random,
+ * session_id, cipher_suites, compression_methods, extensions) into *out and
+ * computes its JA4 fingerprint (FoxIO, technical_details/JA4.md); `quic`
+ * selects the "q" prefix over "t". Returns EMB_X_OK with every field set;
+ * otherwise *out holds what was found before the parse stopped and ja4 is "".
+ * Bytes after the extensions block are INVALID. A body that ends right
+ * after compression_methods is a ClientHello without extensions (RFC 5246
+ * section 7.4.1.2), so pass the whole message, not a prefix of it.
+ */
+emb_x_result_t emb__tls_client_hello(const uint8_t *body, size_t len, bool quic,
+                                     emb_tls_hello_t *out);
+
+#define EMB_TLS_DN_MAX 512 /* rendered subject or issuer, NUL included */
+#define EMB_TLS_SAN_MAX 16
+
+typedef struct {
+    /* Distinguished names as Suricata's tls.subject / tls.issuerdn render
+     * them: "C=US, O=Example, CN=example.com" (RDNs joined by ", ",
+     * attributes of one RDN by " + "). NUL-terminated; *_len excludes the NUL.
+     * Nothing is escaped; a name that does not fit is cut at a UTF-8
+     * character boundary and *_cut is set. */
+    char subject[EMB_TLS_DN_MAX];
+    size_t subject_len;
+    bool subject_cut;
+    char issuer[EMB_TLS_DN_MAX];
+    size_t issuer_len;
+    bool issuer_cut;
+    /* Slices into the body, valid as long as it is. */
+    const uint8_t *leaf; /* the leaf certificate's DER */
+    size_t leaf_len;
+    const uint8_t *cn; /* first commonName value of the subject, as encoded; NULL if none */
+    size_t cn_len;
+    const uint8_t *san[EMB_TLS_SAN_MAX]; /* subjectAltName dNSName values, in order */
+    size_t san_len[EMB_TLS_SAN_MAX];
+    size_t san_n;  /* how many are in san[] */
+    bool san_more; /* there were more than EMB_TLS_SAN_MAX */
+} emb_tls_cert_t;
+
+/*
+ * Parses a TLS 1.2 Certificate body (RFC 5246 section 7.4.2: a 3-byte list
+ * length, then 3-byte-length-prefixed DER certificates) and decodes the
+ * first (leaf) certificate (RFC 5280 section 4.1) into *out. Only the leaf
+ * must be complete: EMB_X_OK when it is, even if the rest of the chain is
+ * not in `len`. An empty list is EMB_X_NONE.
+ */
+emb_x_result_t emb__tls_certificate(const uint8_t *body, size_t len, emb_tls_cert_t *out);
+
+/*
+ * Decodes one DER X.509 certificate occupying exactly [der, der+len) into
+ * *out (the name, CN and SAN fields; leaf is set to der). A length running
+ * past `len`, or anything contradicting the structure, is EMB_X_INVALID.
+ * In extract-x509.c.
+ */
+emb_x_result_t emb__x509_decode(const uint8_t *der, size_t len, emb_tls_cert_t *out);
+
 /* ---- HTTP --------------------------------------------------------------- */
 
 typedef struct {
     const uint8_t *method, *uri, *version, *host, *user_agent; /* slices into p */
     size_t method_len, uri_len, version_len, host_len, user_agent_len;
+    int64_t content_length; /* -1 when absent or not a number */
+    bool chunked;           /* Transfer-Encoding names chunked */
 } emb_http_request_t;
+
+typedef struct {
+    uint16_t status;
+    const uint8_t *version; /* slice into p */
+    size_t version_len;
+    int64_t content_length; /* -1 when absent or not a number */
+    bool chunked;
+} emb_http_response_t;
+
+/* Where the header block that starts at p ends: the offset just past its
+ * empty line, or 0 when the block is not complete in `len` bytes. */
+size_t emb__http_header_end(const uint8_t *p, size_t len);
+
+/*
+ * Parses an HTTP/1.x status line and headers at the start of `p`.
+ * Returns EMB_X_NONE when `p` does not start with "HTTP/1.x NNN".
+ */
+emb_x_result_t emb__http_parse_response(const uint8_t *p, size_t len, emb_http_response_t *resp);
 
 /*
  * Parses an HTTP/1.x request line and headers at the start of `p`. Headers
@@ -80,5 +215,81 @@ typedef struct {
  * Returns EMB_X_NONE when `p` does not start with a request line.
  */
 emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_request_t *req);
+
+/* ---- QUIC (extract-quic.c) ----------------------------------------------- */
+
+#define EMB_QUIC_V1 0x00000001u /* RFC 9000 */
+#define EMB_QUIC_V2 0x6b3343cfu /* RFC 9369 */
+#define EMB_QUIC_CID_MAX 20     /* connection IDs in versions 1 and 2 */
+#define EMB_QUIC_MAX_CRYPTO 16  /* CRYPTO frames kept per packet */
+
+/*
+ * The OpenSSL state for opening Initials (HMAC-SHA256, AES-128-ECB,
+ * AES-128-GCM), made once and re-keyed per packet. One per worker thread:
+ * never shared between threads.
+ */
+typedef struct emb_quic_ctx emb_quic_ctx_t;
+
+/* Returns a new context, or NULL when libcrypto could not make one. */
+emb_quic_ctx_t *emb__quic_ctx_new(void);
+/* Frees `ctx`; NULL is fine. */
+void emb__quic_ctx_free(emb_quic_ctx_t *ctx);
+
+/* The client's Initial secrets (RFC 9001 section 5.2, RFC 9369 section 3.3). */
+typedef struct {
+    uint8_t secret[32]; /* client_initial_secret */
+    uint8_t key[16];    /* AEAD_AES_128_GCM key */
+    uint8_t iv[12];
+    uint8_t hp[16]; /* header protection key */
+} emb_quic_keys_t;
+
+/*
+ * Derives the client Initial keys of `version` (EMB_QUIC_V1 or EMB_QUIC_V2)
+ * from the client's Destination Connection ID. Returns false for another
+ * version or when libcrypto fails.
+ */
+bool emb__quic_client_keys(emb_quic_ctx_t *ctx, uint32_t version, const uint8_t *dcid,
+                           size_t dcid_len, emb_quic_keys_t *keys);
+
+typedef struct {
+    uint64_t offset;     /* in the Initial crypto stream */
+    const uint8_t *data; /* slice into `plain` */
+    size_t len;
+} emb_quic_crypto_t;
+
+typedef struct {
+    uint32_t version;
+    const uint8_t *dcid, *scid, *token; /* slices into `p` */
+    size_t dcid_len, scid_len, token_len;
+    uint64_t pn;        /* packet number */
+    size_t packet_len;  /* bytes of `p` the first packet takes; coalesced ones follow */
+    bool undecryptable; /* the header parsed but the AEAD tag did not verify */
+    size_t crypto_count;
+    bool crypto_more; /* CRYPTO frames past EMB_QUIC_MAX_CRYPTO were left */
+    emb_quic_crypto_t crypto[EMB_QUIC_MAX_CRYPTO];
+} emb_quic_initial_t;
+
+/*
+ * Opens the first QUIC packet of the UDP payload `p` when it is a client
+ * Initial of version 1 or 2, decrypting its payload into `plain`, and
+ * collects its CRYPTO frames in packet order (PADDING, PING and ACK are
+ * skipped; any other frame ends the walk, keeping what came before).
+ * Coalesced packets after the first are not looked at.
+ *
+ * Returns EMB_X_OK when the packet authenticated and its frames up to the
+ * first unhandled one parsed (crypto_count may be 0); EMB_X_NONE for a short
+ * header, another version or packet type, or a payload longer than
+ * `plain_cap` (plain_cap >= len always suffices); EMB_X_TRUNCATED when the
+ * header or the packet's Length run past `len`; EMB_X_INVALID when a field
+ * contradicts the spec (a connection ID over 20 bytes, a Length too short to
+ * sample, non-zero reserved bits, a frame running past the payload) or the
+ * tag does not verify (then `undecryptable` is set). A server Initial cannot
+ * be opened without the client's original DCID and reads as undecryptable.
+ *
+ * Header slices stay valid as long as `p`, crypto slices as long as `plain`
+ * is left alone. `ctx` is used by one thread at a time.
+ */
+emb_x_result_t emb__quic_initial(emb_quic_ctx_t *ctx, const uint8_t *p, size_t len,
+                                 emb_quic_initial_t *out, uint8_t *plain, size_t plain_cap);
 
 #endif /* EMB_EXTRACT_H */

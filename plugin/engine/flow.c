@@ -28,7 +28,14 @@ struct emb_flow_table {
     emb_flow_t *lru_head, *lru_tail; /* head: most recent */
     uint32_t tcp_timeout, udp_timeout;
     uint64_t created, evicted, seq;
+    emb_flow_release_fn on_release;
+    void *release_ctx;
 };
+
+void emb__flow_table_on_release(emb_flow_table_t *t, emb_flow_release_fn fn, void *ctx) {
+    t->on_release = fn;
+    t->release_ctx = ctx;
+}
 
 static uint64_t mix64(uint64_t x) {
     x ^= x >> 30;
@@ -98,6 +105,9 @@ int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_tim
 void emb__flow_table_free(emb_flow_table_t *t) {
     if (t == NULL)
         return;
+    if (t->on_release)
+        for (emb_flow_t *f = t->lru_head; f; f = f->lru_next)
+            t->on_release(f, t->release_ctx);
     free(t->pool);
     free(t->buckets);
     free(t);
@@ -126,6 +136,8 @@ static void lru_push_head(emb_flow_table_t *t, emb_flow_t *f) {
 }
 
 static void release(emb_flow_table_t *t, emb_flow_t *f) {
+    if (t->on_release)
+        t->on_release(f, t->release_ctx);
     emb_flow_t **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
     while (*pp != f)
         pp = &(*pp)->hnext;

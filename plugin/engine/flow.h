@@ -7,11 +7,28 @@
 #define EMB_FLOW_H
 
 #include "decode.h"
+#include "stream.h"
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define EMB_FLOW_MAX_ALERTED 16 /* distinct rules remembered per flow */
+
+typedef enum {
+    EMB_AP_UNKNOWN,
+    EMB_AP_TLS,
+    EMB_AP_HTTP,
+    EMB_AP_DNS,
+    EMB_AP_QUIC,
+    EMB_AP_OTHER
+} emb_app_proto_t;
+
+/* One direction of a flow: its stream and where its parser stands. */
+typedef struct {
+    emb_stream_t stream; /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
+    uint32_t scanned;    /* stream bytes already scanned for payload patterns */
+    bool done;           /* the application parser has nothing more to look at */
+} emb_flow_dir_t;
 
 typedef struct emb_flow {
     struct emb_flow *hnext; /* hash chain */
@@ -26,12 +43,20 @@ typedef struct emb_flow {
     uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
     uint32_t alerted[EMB_FLOW_MAX_ALERTED]; /* rule indices already raised */
     uint8_t nalerted;
+    uint8_t app_proto;     /* emb_app_proto_t */
+    bool attrib_checked;   /* DNS attribution looked up for this flow */
+    uint16_t http_status;  /* of the last response seen, for EVE */
+    emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
 } emb_flow_t;
 
 typedef struct emb_flow_table emb_flow_table_t;
 
 int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_timeout,
                         emb_flow_table_t **out);
+
+/* Called with each flow the table lets go of (timed out, evicted, or at free). */
+typedef void (*emb_flow_release_fn)(emb_flow_t *f, void *ctx);
+void emb__flow_table_on_release(emb_flow_table_t *t, emb_flow_release_fn fn, void *ctx);
 void emb__flow_table_free(emb_flow_table_t *t);
 
 /*

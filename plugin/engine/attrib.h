@@ -1,0 +1,51 @@
+/*
+ * DNS attribution: which addresses a rule's names resolved to, per client.
+ * A later flow from that client to such an address raises the rule even when
+ * no name is on the wire (Encrypted Client Hello, no SNI, raw TCP).
+ */
+#ifndef EMB_ATTRIB_H
+#define EMB_ATTRIB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define EMB_ATTRIB_NAME_MAX 256
+
+typedef struct {
+    bool used;
+    uint8_t family;
+    uint8_t client[16], addr[16];
+    uint32_t rule;
+    int64_t expires;
+    char name[EMB_ATTRIB_NAME_MAX]; /* the name that resolved, normalised */
+    size_t name_len;
+} emb_attrib_entry_t;
+
+typedef struct emb_attrib emb_attrib_t;
+
+/*
+ * `max` entries at most; a TTL is held between `ttl_floor` and `ttl_ceiling`
+ * seconds (a zero or tiny TTL must not make the answer useless, a week-long
+ * one must not pin it forever).
+ */
+int emb__attrib_new(size_t max, uint32_t ttl_floor, uint32_t ttl_ceiling, emb_attrib_t **out);
+void emb__attrib_free(emb_attrib_t *a);
+
+/* Remembers that `addr` belongs to `rule` for `client`, from a name with `ttl`. */
+void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
+                     uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now);
+
+/* Fills out[] (up to max) with the live entries for (client, addr); returns how many. */
+size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client,
+                          const uint8_t *addr, int64_t now, const emb_attrib_entry_t **out,
+                          size_t max);
+
+typedef struct {
+    uint64_t added, replaced, hits;
+    size_t entries; /* live or expired entries held */
+} emb_attrib_stats_t;
+
+const emb_attrib_stats_t *emb__attrib_stats(const emb_attrib_t *a);
+
+#endif /* EMB_ATTRIB_H */

@@ -1,0 +1,117 @@
+/*
+ * The engine's state, shared by engine.c (the packet pipeline, matching
+ * rounds and output) and inspect.c (the application-layer inspectors).
+ */
+#ifndef EMB_ENGINE_H
+#define EMB_ENGINE_H
+
+#include "attrib.h"
+#include "decode.h"
+#include "defrag.h"
+#include "eve.h"
+#include "extract.h"
+#include "flow.h"
+#include "internal.h"
+#include "stream.h"
+
+#define EMB_MAX_HITS 256
+#define EMB_NAME_BUF 1024
+#define EMB_MAX_FLOW_VALUES 16 /* ip/port values reported in one round */
+#define EMB_FLOW_VALUE_LEN 64
+#define EMB_MAX_FACT_NAMES 32
+#define EMB_MAX_ROUND_NAMES 64 /* normalised names scanned in one round */
+#define EMB_QUIC_PLAIN 2048    /* a client Initial fits in the 1,500 bytes of a datagram */
+
+typedef struct {
+    uint32_t alt;
+    uint32_t cond;
+    emb_field_t field;
+    const char *value; /* what matched: normalised text or the indicator */
+    size_t value_len;
+} emb_hit_t;
+
+/* A rule that holds in this round, with what to report for it. */
+typedef struct {
+    uint32_t rule;
+    const char *fname;
+    const char *value;
+    size_t value_len;
+} emb_cand_t;
+
+typedef struct {
+    uint64_t stamp; /* round when `mask` was last touched */
+    uint32_t mask;
+} emb_alt_state_t;
+
+/* The packet being processed, for alerts raised while inspecting it. */
+typedef struct {
+    const emb_packet_t *pkt;
+    const emb_decoded_t *d;
+    emb_flow_t *flow;
+    bool to_server;
+    emb_alert_cb cb;
+    void *ud;
+} emb_pkt_ctx_t;
+
+struct emb_engine {
+    const emb_rules_t *rules;
+    emb_config_t cfg;
+    emb_matcher_t *matcher;
+    emb_flow_table_t *flows;
+    emb_defrag_t *defrag;
+    emb_attrib_t *attrib;
+    emb_stream_pool_t streams;
+    emb_quic_ctx_t *quic;
+    uint32_t payload_overlap; /* bytes re-scanned across stream growth */
+
+    emb_alt_state_t *alt_state;
+    uint64_t stamp;
+    emb_hit_t hits[EMB_MAX_HITS];
+    size_t nhits;
+    emb_cand_t cands[EMB_MAX_HITS];
+    size_t ncands;
+    emb_field_t cur_field; /* set around each scan for the match callback */
+    const char *cur_value;
+    size_t cur_value_len;
+
+    char flow_value[EMB_MAX_FLOW_VALUES][EMB_FLOW_VALUE_LEN];
+    size_t nflow_values;
+    char names[EMB_MAX_ROUND_NAMES][EMB_NAME_BUF]; /* normalised names of this round */
+    size_t nnames;
+    uint8_t *hs; /* TLS handshake bytes gathered from records, stream_depth long */
+    emb_tls_hello_t hello;
+    emb_tls_cert_t cert;
+    emb_quic_initial_t quic_ini;
+    uint8_t quic_plain[EMB_QUIC_PLAIN];
+
+    emb_app_info_t app;
+    emb_pkt_ctx_t cur;
+    emb_eve_buf_t eve;
+    emb_stats_t stats;
+};
+
+/* ---- rounds: scan the fields of one message, then report its rules ---- */
+
+/* Starts a round: forgets the hits, candidates and protocol info of the last. */
+void emb__round_begin(emb_engine_t *e);
+/* Scans one field value (as is). 0 or EMB_EHS. */
+int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n);
+/* Normalises a domain-valued field (name or HTTP Host) and scans it. */
+int emb__round_scan_name(emb_engine_t *e, emb_field_t f, const void *p, size_t n, bool host);
+/* Turns the hits into candidates (ip/port checked against the current flow). */
+void emb__round_collect(emb_engine_t *e);
+/* Writes the candidates as alerts for the current packet, once per rule per flow. */
+int emb__round_emit(emb_engine_t *e);
+/* collect + emit */
+int emb__round_end(emb_engine_t *e);
+
+/* ---- inspectors (inspect.c) ---------------------------------------------- */
+
+/* A DNS message (UDP payload, or one message of a TCP stream). */
+int emb__inspect_dns(emb_engine_t *e, const uint8_t *msg, size_t len);
+/* A TCP segment: reassembly, then the flow's application parser. */
+int emb__inspect_tcp(emb_engine_t *e);
+/* A UDP datagram: DNS, QUIC Initials, payload patterns. */
+int emb__inspect_udp(emb_engine_t *e);
+
+#endif /* EMB_ENGINE_H */
