@@ -6,7 +6,7 @@ embargo=$1 pcap=$2
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 # 3000 bytes of the real capture: packets 1-5 whole (the request and the
-# first response, which hold all three alerts' fields), packet 6 cut.
+# first response, which hold all four alerts' fields), packet 6 cut.
 head -c 3000 "$pcap" >"$dir/cut.pcap"
 set +e
 "$embargo" scan -o "$dir/eve.json" "$dir/cut.pcap" 2>"$dir/err"
@@ -17,5 +17,5 @@ cat "$dir/err"
 grep -q "cut.pcap: warning: capture ends early after packet 5" "$dir/err" \
     || { echo "FAIL: no warning naming where the file ends"; exit 1; }
 n=$(grep -c '"event_type":"alert"' "$dir/eve.json")
-[ "$n" -eq 3 ] || { echo "FAIL: $n alerts, want 3"; exit 1; }
+[ "$n" -eq 4 ] || { echo "FAIL: $n alerts, want 4"; exit 1; }
 echo ok

@@ -605,9 +605,117 @@ def case_robustness():
     return {"robustness/input.pcap": cap.pcap_bytes()}
 
 
+# Representative names of every vendor file and channel, for case_vendors_dns_sni. Each is
+# queried over DNS (client port 60001..) and sent as a TLS SNI (client port 61001..), one
+# flow each; the sids it must raise are in vendors-dns-sni/test.yaml.
+VENDOR_NAMES = [
+    "s01.upd.kaspersky.com",                   # kaspersky update only, not web
+    "gc.kis.v2.scr.kaspersky-labs.com",        # kaspersky injected-script host
+    "www.kaspersky.com",                       # kaspersky web
+    "www.kaspersky.de",                        # kaspersky web, country site
+    "metrics1.data.hicloud.com",               # huawei telemetry (+ cloud)
+    "grs.dbankcloud.com",                      # huawei telemetry (+ cloud)
+    "connectivitycheck.platform.hicloud.com",  # huawei cloud
+    "cloud.huawei.com",                        # huawei cloud, not web
+    "consumer.huawei.com",                     # huawei web
+    "www.ztedevices.com",                      # zte web
+    "apiieu.hik-connect.com",                  # hikvision Hik-Connect API, not web
+    "apiieu.ezvizlife.com",                    # hikvision EZVIZ API, not web
+    "eucas.ezvizlife.com",                     # hikvision CAS
+    "www.hikvision.com",                       # hikvision web
+    "www.easy4ipcloud.com",                    # dahua P2P cloud
+    "openapi-fk.easy4ip.com",                  # dahua Imou API
+    "www.10086.cn",                            # chinamobile web
+    "www.189.cn",                              # chinatelecom web
+    "www.10010.com",                           # chinaunicom web
+    "content.djiservice.org",                  # dji cloud
+    "www.dji.com",                             # dji web
+    "log16-normal-useast1a.tiktokv.com",       # tiktok telemetry (+ cloud)
+    "analytics.tiktok.com",                    # tiktok telemetry, not web
+    "vcs-va.tiktokv.com",                      # tiktok cloud
+    "www.tiktok.com",                          # tiktok web
+]
+
+# Names that contain a vendor's name or domain without being under it, and Honor's cloud
+# (not Huawei's). Each is queried over DNS (client port 62001..); the first few are also
+# sent as a TLS SNI (client port 62501..). None may alert.
+VENDOR_LOOKALIKES = [
+    "hicloud.com.evil.example",
+    "ezviz.com.attacker.test",
+    "tiktokv.com.evil.example",
+    "kaspersky.de.evil.example",
+    "nothuawei.com",
+    "huawei.com.evil.example",
+    "myhicloud.com",
+    "grs.hihonorcloud.com",
+    "metrics.dt.hihonorcloud.com",
+    "zte.com.cn.evil.example",
+    "myzte.com.cn",
+    "nothikvision.com",
+    "hikvision.com.attacker.test",
+    "myezvizlife.com",
+    "api.hik-connect.com.evil.example",
+    "noteasy4ipcloud.com",
+    "openapi.easy4ip.com.evil.example",
+    "my10086.cn",
+    "chinamobile.com.evil.example",
+    "x189.cn",
+    "unicom.evil.example",
+    "notwo.cn",
+    "notdji.com",
+    "djicdn.com.attacker.test",
+    "nottiktok.com",
+    "mytiktokv.com",
+    "log.tiktokv.com.evil.example",
+    "kaspersky.co",
+    "scr.kaspersky-labs.com.evil.example",
+]
+VENDOR_LOOKALIKES_TLS = 4
+
+
+def dahua_p2p(method, path, cseq):
+    """An Easy4ip P2P request as a Dahua client sends it to UDP 8800: an HTTP-like request
+    line with the method DHGET or DHPOST, a CSeq and an X-WSSE header (khoanguyen-3fc/dh-p2p
+    src/dh.rs). Nonce, digest and date are fixed placeholders."""
+    return ("%s %s HTTP/1.1\r\n"
+            "CSeq: %d\r\n"
+            "Authorization: WSSE profile=\"UsernameToken\"\r\n"
+            "X-WSSE: UsernameToken Username=\"P2PClient\", PasswordDigest=\"AAAAAAAAAAAAAAAAAAAAAAAAAAA=\", "
+            "Nonce=\"1234567890\", Created=\"2024-09-30T12:00:00Z\"\r\n"
+            "\r\n" % (method, path, cseq)).encode("ascii")
+
+
+def case_vendors_dns_sni():
+    cap = Capture(start=1200)
+    for i, name in enumerate(VENDOR_NAMES):
+        dns_flow(cap, eth, CLIENT, 60001 + i, name, 0x0C01 + i)
+    for i, name in enumerate(VENDOR_NAMES):
+        TcpFlow(cap, eth, CLIENT, 61001 + i, "198.51.100.%d" % (120 + i), 443).handshake() \
+            .client(tls_client_hello(name)).close()
+    for i, name in enumerate(VENDOR_LOOKALIKES):
+        dns_flow(cap, eth, CLIENT, 62001 + i, name, 0x0D01 + i)
+    for i, name in enumerate(VENDOR_LOOKALIKES[:VENDOR_LOOKALIKES_TLS]):
+        TcpFlow(cap, eth, CLIENT, 62501 + i, "198.51.100.%d" % (160 + i), 443).handshake() \
+            .client(tls_client_hello(name)).close()
+    dahua = "198.51.100.88"
+    # Easy4ip P2P: DHGET and DHPOST to UDP 8800 alert (4200501).
+    udp(cap, eth, CLIENT, 63001, dahua, 8800, dahua_p2p("DHGET", "/probe/p2psrv", 1), ipid=0x0E01)
+    udp(cap, eth, CLIENT, 63002, dahua, 8800,
+        dahua_p2p("DHPOST", "/online/p2psrv/AB01CD23EF45", 2), ipid=0x0E02)
+    # UDP 8800 without the DH prefix (plain GET), DHGET not at the start of the datagram,
+    # and DHGET to another port: nothing.
+    udp(cap, eth, CLIENT, 63003, dahua, 8800, dahua_p2p("GET", "/probe/p2psrv", 3), ipid=0x0E03)
+    udp(cap, eth, CLIENT, 63004, dahua, 8800, b"\x00\x01" + dahua_p2p("DHGET", "/probe/p2psrv", 4),
+        ipid=0x0E04)
+    udp(cap, eth, CLIENT, 63005, dahua, 9800, dahua_p2p("DHGET", "/probe/p2psrv", 5), ipid=0x0E05)
+    # DVRIP: a connection to 37777/tcp (4200520, port only).
+    TcpFlow(cap, eth, CLIENT, 63101, "198.51.100.89", 37777).handshake().close()
+    return {"vendors-dns-sni/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
-         case_error_inputs, case_robustness]
+         case_error_inputs, case_robustness, case_vendors_dns_sni]
 
 
 def main():
