@@ -165,6 +165,10 @@ static void on_hit(const emb_patref_t *ref, void *ctx) {
         h->value = e->cur_value;
         h->value_len = e->cur_value_len;
     }
+    const emb_indicator_t *ind = &e->rules->inds[ref->ind];
+    h->spec = ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT
+                  ? (uint32_t)ind->len + (ind->kind == EMB_PAT_DOMAIN_EXACT)
+                  : 0;
 }
 
 int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n) {
@@ -234,13 +238,13 @@ static bool flow_conds_hold(const emb_rules_t *r, const emb_alt_t *alt, const en
 /* ---- candidates: the rules one packet (or one set of facts) raises ------ */
 
 static void add_candidate(emb_engine_t *e, uint32_t rule, const char *fname, const char *value,
-                          size_t value_len) {
+                          size_t value_len, uint32_t spec) {
     for (size_t i = 0; i < e->ncands; i++)
         if (e->cands[i].rule == rule)
             return; /* the first alternative to hold speaks for the rule */
     if (e->ncands == EMB_MAX_HITS)
         return;
-    e->cands[e->ncands++] = (emb_cand_t){rule, fname, value, value_len};
+    e->cands[e->ncands++] = (emb_cand_t){rule, fname, value, value_len, spec};
 }
 
 /* Alternatives of ip/port only: checked once per flow (or per set of facts). */
@@ -269,7 +273,7 @@ static void collect_flow_alts(emb_engine_t *e, const endpoints_t *ep) {
             snprintf(val, EMB_FLOW_VALUE_LEN, "%u/%s", ep->srv_port,
                      ep->proto == 6 ? "tcp" : "udp");
         }
-        add_candidate(e, alt->rule, fname, val, strlen(val));
+        add_candidate(e, alt->rule, fname, val, strlen(val), 0);
     }
 }
 
@@ -285,25 +289,36 @@ static void collect_hits(emb_engine_t *e, const endpoints_t *ep) {
         st->mask |= 1u << 31; /* evaluated: later hits of this alternative are skipped */
         if (!flow_conds_hold(r, alt, ep))
             continue;
-        add_candidate(e, alt->rule, emb__field_name(h->field), h->value, h->value_len);
+        add_candidate(e, alt->rule, emb__field_name(h->field), h->value, h->value_len, h->spec);
     }
 }
 
+/* True when candidate `a` says less than `b` of the same vendor and drops out. */
+static bool outranked(const emb_rules_t *r, const emb_cand_t *a, const emb_cand_t *b) {
+    const emb_rule_t *ra = &r->rules[a->rule], *rb = &r->rules[b->rule];
+    if (a == b || ra->vendor != rb->vendor)
+        return false;
+    /* `web` is the fallback channel: a person on the vendor's site. */
+    if (ra->channel == EMB_CH_WEB && rb->channel != EMB_CH_WEB)
+        return true;
+    /* Of two domain patterns that matched the same name, the longer is the
+     * more specific: metrics1.data.hicloud.com is telemetry, not just cloud. */
+    return a->spec > 0 && b->spec > a->spec && a->value_len == b->value_len &&
+           memcmp(a->value, b->value, a->value_len) == 0;
+}
+
 /*
- * `web` is the fallback channel: a person on the vendor's site. When a
- * product channel rule of the same vendor holds for the same packet, the web
- * rule says nothing more, so it is dropped.
+ * Drops the candidates that a better one of the same vendor covers: a `web`
+ * rule when a product channel rule holds in the same round, and a rule whose
+ * domain pattern is less specific than another's on the same name.
  */
 static void apply_precedence(emb_engine_t *e) {
     const emb_rules_t *r = e->rules;
     size_t keep = 0;
     for (size_t i = 0; i < e->ncands; i++) {
-        const emb_rule_t *ri = &r->rules[e->cands[i].rule];
         bool drop = false;
-        for (size_t j = 0; j < e->ncands && ri->channel == EMB_CH_WEB && !drop; j++) {
-            const emb_rule_t *rj = &r->rules[e->cands[j].rule];
-            drop = rj->vendor == ri->vendor && rj->channel != EMB_CH_WEB;
-        }
+        for (size_t j = 0; j < e->ncands && !drop; j++)
+            drop = outranked(r, &e->cands[i], &e->cands[j]);
         if (!drop)
             e->cands[keep++] = e->cands[i];
     }
@@ -412,7 +427,7 @@ static int check_attribution(emb_engine_t *e) {
         return 0;
     emb__round_begin(e);
     for (size_t i = 0; i < n; i++)
-        add_candidate(e, hits[i]->rule, "dns.attribution", hits[i]->name, hits[i]->name_len);
+        add_candidate(e, hits[i]->rule, "dns.attribution", hits[i]->name, hits[i]->name_len, 0);
     apply_precedence(e);
     return emb__round_emit(e);
 }

@@ -28,6 +28,7 @@ typedef struct {
     emb_field_t field;
     const char *value; /* what matched: normalised text or the indicator */
     size_t value_len;
+    uint32_t spec; /* for a domain pattern, its length: longer is more specific */
 } emb_hit_t;
 
 /* A rule that holds in this round, with what to report for it. */
@@ -36,6 +37,7 @@ typedef struct {
     const char *fname;
     const char *value;
     size_t value_len;
+    uint32_t spec; /* as in emb_hit_t; 0 when not from a domain pattern */
 } emb_cand_t;
 
 typedef struct {

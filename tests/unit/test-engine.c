@@ -22,7 +22,9 @@ static const char *pack =
     "  - {sid: 12, msg: both, channel: telemetry,\n"
     "     match: [{http.uri: /t/, http.user_agent: AcmeAgent}]}\n"
     "  - {sid: 13, msg: net, channel: cloud, match: [{ip: 198.51.100.0/24, port: 443/tcp}]}\n"
-    "  - {sid: 14, msg: mgmt, channel: management, match: [{port: 13000/tcp}]}\n";
+    "  - {sid: 14, msg: mgmt, channel: management, match: [{port: 13000/tcp}]}\n"
+    "  - {sid: 15, msg: cdn, channel: cloud, match: [{domain: cdn.acme.example}]}\n"
+    "  - {sid: 16, msg: tele, channel: telemetry, match: [{domain: \"t*.cdn.acme.example\"}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -79,6 +81,19 @@ Test(engine, product_channel_hides_web_for_the_same_vendor) {
     cr_assert_eq(g.n, 1);
     cr_assert_eq(g.sids[0], 11);
     cr_assert_str_eq(g.values[0], "www.acme.example");
+}
+
+Test(engine, the_more_specific_domain_pattern_wins) {
+    emb_fact_t fa = {EMB_FIELD_DNS_QUERY, "t1.cdn.acme.example", 19};
+    emb_facts_t f = {.facts = &fa, .nfacts = 1};
+    got_t g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 16, "telemetry (t*.cdn.acme.example) outranks cdn.acme.example");
+    emb_fact_t fb = {EMB_FIELD_DNS_QUERY, "x.cdn.acme.example", 18};
+    f.facts = &fb;
+    g = match(&f);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sids[0], 15);
 }
 
 Test(engine, keys_of_an_alternative_must_all_hold) {
