@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -41,6 +42,9 @@ static void usage(FILE *f) {
                "      --append       append to EVE instead of replacing it\n"
                "  -j, --threads N    worker threads (this version runs one)\n"
                "  -q, --quiet        no summary on standard error\n"
+               "      --max-flows N  flows tracked at once (default 65536); the oldest is evicted\n"
+               "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
+               "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n"
                "\n"
                "Exit status: 0 nothing found, 1 alerts written, 2 error.\n"
                "Environment: EMBARGO_RULES overrides the default rule pack location.\n");
@@ -102,10 +106,26 @@ static emb_rules_t *load_rules(const char *path) {
     return rules;
 }
 
-static emb_engine_t *build_engine(const emb_rules_t *rules, const char *path) {
+/* Parses a whole number in [min, max] for option `opt`; prints why not. */
+static bool parse_number(const char *s, unsigned long long min, unsigned long long max,
+                         unsigned long long *out, const char *opt) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno != 0 || end == s || *end != '\0' || *s == '-' || v < min || v > max) {
+        fprintf(stderr, "%s: %s wants a whole number from %llu to %llu, not '%s'\n", prog, opt, min,
+                max, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static emb_engine_t *build_engine(const emb_rules_t *rules, const emb_config_t *cfg,
+                                  const char *path) {
     emb_engine_t *engine = NULL;
     emb_diags_t *diags = NULL;
-    int rc = emb_engine_new(rules, NULL, &engine, &diags);
+    int rc = emb_engine_new(rules, cfg, &engine, &diags);
     if (rc != 0) {
         for (size_t i = 0; i < emb_diags_count(diags); i++)
             fprintf(stderr, "%s\n", emb_diags_message(diags, i));
@@ -127,7 +147,7 @@ static int cmd_rules_check(int argc, char **argv) {
     emb_rules_t *rules = load_rules(path);
     if (rules == NULL)
         return EXIT_ERROR;
-    emb_engine_t *engine = build_engine(rules, path);
+    emb_engine_t *engine = build_engine(rules, NULL, path);
     if (engine == NULL) {
         emb_rules_free(rules);
         return EXIT_ERROR;
@@ -285,8 +305,14 @@ static int cmd_scan(int argc, char **argv) {
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"progress", no_argument, NULL, 'P'},
                                          {"no-progress", no_argument, NULL, 'N'},
+                                         {"max-flows", required_argument, NULL, 'F'},
+                                         {"stream-depth", required_argument, NULL, 'D'},
+                                         {"stream-memcap", required_argument, NULL, 'M'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    unsigned long long num;
     const char *rules_path = NULL, *out_path = "eve.json";
     bool append = false, quiet = false;
     int c;
@@ -305,6 +331,21 @@ static int cmd_scan(int argc, char **argv) {
             break;
         }
         case 'a': append = true; break;
+        case 'F':
+            if (!parse_number(optarg, 1, 1ULL << 26, &num, "--max-flows"))
+                return EXIT_ERROR;
+            cfg.max_flows = (size_t)num;
+            break;
+        case 'D':
+            if (!parse_number(optarg, 64, 1ULL << 24, &num, "--stream-depth"))
+                return EXIT_ERROR;
+            cfg.stream_depth = (uint32_t)num;
+            break;
+        case 'M':
+            if (!parse_number(optarg, 0, 1ULL << 20, &num, "--stream-memcap"))
+                return EXIT_ERROR;
+            cfg.stream_memcap = (size_t)num << 20;
+            break;
         case 'q': quiet = true; break;
         case 'P':
         case 'N': break; /* progress display comes with a later version */
@@ -323,7 +364,7 @@ static int cmd_scan(int argc, char **argv) {
     emb_rules_t *rules = load_rules(rules_path);
     if (rules == NULL)
         return EXIT_ERROR;
-    emb_engine_t *engine = build_engine(rules, rules_path);
+    emb_engine_t *engine = build_engine(rules, &cfg, rules_path);
     if (engine == NULL) {
         emb_rules_free(rules);
         return EXIT_ERROR;
@@ -371,10 +412,20 @@ static int cmd_scan(int argc, char **argv) {
                 " alerts written to %s\n",
                 prog, files_ok, files_ok == 1 ? "" : "s", s.packets, s.flows, st.written,
                 st.out_name);
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
                 "%s: decode: %" PRIu64 " truncated, %" PRIu64 " invalid, %" PRIu64
-                " unsupported, %" PRIu64 " fragments skipped; %" PRIu64 " flows evicted\n",
-                prog, s.truncated, s.invalid, s.unsupported, s.fragments, s.flows_evicted);
+                " unsupported; %" PRIu64 " tunnelled; %" PRIu64 " fragments, %" PRIu64
+                " datagrams reassembled, %" PRIu64 " dropped\n",
+                prog, s.truncated, s.invalid, s.unsupported, s.tunnels, s.fragments, s.reassembled,
+                s.defrag_dropped);
+        fprintf(stderr,
+                "%s: flows: %" PRIu64 " evicted; streams: %" PRIu64 " segments, %" PRIu64
+                " out of order, %" PRIu64 " overlaps, %" PRIu64
+                " refused for memory, peak %zu KiB; peak RSS %ld KiB\n",
+                prog, s.flows_evicted, s.tcp_segments, s.stream_gaps, s.stream_overlaps,
+                s.stream_memcap_refused, s.stream_mem_peak / 1024, ru.ru_maxrss);
         for (size_t i = 0; i < st.ntally; i++)
             fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", st.tally[i].vendor, st.tally[i].channel,
                     st.tally[i].n);

@@ -21,7 +21,8 @@
 
 struct emb_flow_table {
     emb_flow_t *pool;
-    emb_flow_t *free_list; /* through hnext */
+    emb_flow_t *free_list; /* released flows, through hnext */
+    size_t pool_next;      /* pool[pool_next..] were never used */
     emb_flow_t **buckets;
     size_t nbuckets; /* a power of two */
     size_t max;
@@ -92,10 +93,8 @@ int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_tim
         emb__flow_table_free(t);
         return EMB_ENOMEM;
     }
-    for (size_t i = max_flows; i-- > 0;) {
-        t->pool[i].hnext = t->free_list;
-        t->free_list = &t->pool[i];
-    }
+    /* The pool is handed out in order (pool_next) before the free list is
+     * used, so pages of a large table are touched only as flows arrive. */
     t->tcp_timeout = tcp_timeout;
     t->udp_timeout = udp_timeout;
     *out = t;
@@ -190,12 +189,17 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
         return f;
     }
 
-    if (t->free_list == NULL) {
+    if (t->free_list == NULL && t->pool_next == t->max) {
         release(t, t->lru_tail);
         t->evicted++;
     }
-    emb_flow_t *f = t->free_list;
-    t->free_list = f->hnext;
+    emb_flow_t *f;
+    if (t->free_list) {
+        f = t->free_list;
+        t->free_list = f->hnext;
+    } else {
+        f = &t->pool[t->pool_next++];
+    }
     memset(f, 0, sizeof(*f));
     f->hash = h;
     f->family = d->family;
