@@ -95,6 +95,8 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
     e->streams.depth = e->cfg.stream_depth;
     e->streams.memcap = e->cfg.stream_memcap;
     e->payload_overlap = payload_overlap(rules);
+    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
+        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
     e->quic = emb__quic_ctx_new();
     e->hs = malloc(e->cfg.stream_depth);
     e->alt_state = calloc(rules->nalts ? rules->nalts : 1, sizeof(emb_alt_state_t));

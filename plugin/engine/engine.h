@@ -65,6 +65,7 @@ struct emb_engine {
     emb_stream_pool_t streams;
     emb_quic_ctx_t *quic;
     uint32_t payload_overlap; /* bytes re-scanned across stream growth */
+    bool has_payload_rules;   /* some rule has a payload pattern */
 
     emb_alt_state_t *alt_state;
     uint64_t stamp;

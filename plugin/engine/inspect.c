@@ -32,6 +32,9 @@
  */
 static void record_attribution(emb_engine_t *e) {
     const emb_flow_t *f = e->cur.flow;
+    /* The response goes to the client that asked: its destination, whichever
+     * side opened the flow as we saw it. */
+    const uint8_t *client = e->cur.d->dst;
     for (size_t c = 0; c < e->ncands; c++) {
         const emb_cand_t *cand = &e->cands[c];
         if (strcmp(cand->fname, emb__field_name(EMB_FIELD_DNS_QUERY)) != 0)
@@ -40,7 +43,7 @@ static void record_attribution(emb_engine_t *e) {
             const emb_dns_rr_t *rr = &e->app.rrs[i];
             if (rr->section != 1 || rr->family != f->family)
                 continue;
-            emb__attrib_add(e->attrib, f->family, f->cli, rr->addr, cand->rule, cand->value,
+            emb__attrib_add(e->attrib, f->family, client, rr->addr, cand->rule, cand->value,
                             cand->value_len, rr->ttl, e->cur.pkt->ts_sec);
         }
     }
@@ -292,11 +295,15 @@ static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, 
 }
 
 /* Payload patterns over the new bytes of a stream, with some overlap. */
-static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd) {
+static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server) {
     emb_stream_t *s = &fd->stream;
     uint32_t from = fd->scanned > e->payload_overlap ? fd->scanned - e->payload_overlap : 0;
     fd->scanned = s->have;
     emb__round_begin(e);
+    if (e->cur.flow->app_proto == EMB_AP_HTTP && !to_server && e->cur.flow->http_status) {
+        e->app.app = EMB_APP_HTTP; /* a response body: say which status it came with */
+        e->app.http_status = e->cur.flow->http_status;
+    }
     int rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, s->buf + from, s->have - from);
     return rc != 0 ? rc : emb__round_end(e);
 }
@@ -343,23 +350,27 @@ int emb__inspect_tcp(emb_engine_t *e) {
     if (grew == 0)
         return 0;
 
-    int rc = scan_stream_payload(e, fd);
-    if (rc != 0 || fd->done)
-        return rc;
+    int rc = 0;
     bool full = s->have >= e->cfg.stream_depth;
-    if (f->app_proto == EMB_AP_UNKNOWN)
-        detect(f, s->buf, s->have, to_server, full);
-
-    bool done = false;
-    switch (f->app_proto) {
-    case EMB_AP_TLS: rc = tls_stream(e, s->buf, s->have, to_server, full, &done); break;
-    case EMB_AP_HTTP: rc = http_stream(e, fd, to_server, &done); break;
-    case EMB_AP_DNS: rc = dns_stream(e, s, &done); break;
-    case EMB_AP_OTHER: done = true; break;
-    default: break;
+    if (!fd->done) {
+        if (f->app_proto == EMB_AP_UNKNOWN)
+            detect(f, s->buf, s->have, to_server, full);
+        bool done = false;
+        switch (f->app_proto) {
+        case EMB_AP_TLS: rc = tls_stream(e, s->buf, s->have, to_server, full, &done); break;
+        case EMB_AP_HTTP: rc = http_stream(e, fd, to_server, &done); break;
+        case EMB_AP_DNS: rc = dns_stream(e, s, &done); break;
+        case EMB_AP_OTHER: done = true; break;
+        default: break;
+        }
+        fd->done = done || full;
     }
-    if (done || full)
-        fd->done = true;
+    if (rc == 0)
+        rc = scan_stream_payload(e, fd, to_server);
+    /* Past the depth, or with nothing left to look for in the stream, the
+     * buffer goes back; later packets are looked at one at a time. */
+    if (full || (fd->done && !e->has_payload_rules))
+        emb__stream_close(&e->streams, s);
     return rc;
 }
 
