@@ -760,3 +760,136 @@ Test(decode, ipv6_endless_extension_chain_invalid) {
     emb_decoded_t d;
     cr_assert_eq(emb__decode(EMB_LINK_RAW, pkt, sizeof(pkt), &d), EMB_DEC_INVALID);
 }
+
+/* ---- tunnels ------------------------------------------------------------ */
+
+/* An outer IPv4 header 198.51.100.1 -> 198.51.100.2 with protocol `proto`
+ * and total length 20 + inner_len, written to b; returns 20. */
+static size_t outer_ipv4(uint8_t *b, uint8_t proto, size_t inner_len) {
+    /* clang-format off */
+    static const uint8_t hdr[20] = {0x45, 0x00, 0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x40, 0x00,
+                                    0x00, 0x00, 198, 51, 100, 1, 198, 51, 100, 2};
+    /* clang-format on */
+    memcpy(b, hdr, 20);
+    b[2] = (uint8_t)((20 + inner_len) >> 8);
+    b[3] = (uint8_t)(20 + inner_len);
+    b[9] = proto;
+    return 20;
+}
+
+Test(decode, mpls_two_labels_then_ipv4) {
+    /* Ethernet type 0x8847, label 100 (S=0), label 200 (S=1), then ipv4_tcp */
+    static const uint8_t eth_mpls[] = {0,    1,    2,    3,    4,    5,    6,    7,
+                                       8,    9,    10,   11,   0x88, 0x47, 0x00, 0x06,
+                                       0x40, 0x40, 0x00, 0x0c, 0x81, 0x40};
+    uint8_t *b = cat(eth_mpls, sizeof(eth_mpls), ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_ETHERNET, b, sizeof(eth_mpls) + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, sizeof(eth_mpls));
+    cr_assert_eq(d.tunnels, 1);
+    free(b);
+}
+
+Test(decode, pppoe_session_ipv4) {
+    /* Ethernet type 0x8864; PPPoE ver/type 0x11, code 0, session 1, length; PPP 0x0021 */
+    static const uint8_t eth_pppoe[] = {0,    1,    2,    3,    4,    5,    6,    7,
+                                        8,    9,    10,   11,   0x88, 0x64, 0x11, 0x00,
+                                        0x00, 0x01, 0x00, 0x2f, 0x00, 0x21};
+    uint8_t *b = cat(eth_pppoe, sizeof(eth_pppoe), ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r =
+        emb__decode(EMB_LINK_ETHERNET, b, sizeof(eth_pppoe) + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, sizeof(eth_pppoe));
+    cr_assert_eq(d.tunnels, 1);
+    free(b);
+}
+
+Test(decode, gre_with_key_then_ipv4) {
+    /* outer IPv4 proto 47; GRE flags 0x2000 (key present), type 0x0800, key 7 */
+    static const uint8_t gre[] = {0x20, 0x00, 0x08, 0x00, 0x00, 0x00, 0x00, 0x07};
+    uint8_t b[128];
+    size_t n = outer_ipv4(b, 47, sizeof(gre) + sizeof(ipv4_tcp));
+    memcpy(b + n, gre, sizeof(gre));
+    memcpy(b + n + sizeof(gre), ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, n + sizeof(gre) + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, n + sizeof(gre));
+    cr_assert_eq(d.tunnels, 1);
+}
+
+Test(decode, gre_transparent_ethernet_bridging) {
+    /* GRE type 0x6558, then an Ethernet frame carrying ipv4_tcp */
+    static const uint8_t gre[] = {0x00, 0x00, 0x65, 0x58};
+    uint8_t b[160];
+    size_t n = outer_ipv4(b, 47, sizeof(gre) + sizeof(eth_ipv4) + sizeof(ipv4_tcp));
+    memcpy(b + n, gre, sizeof(gre));
+    memcpy(b + n + sizeof(gre), eth_ipv4, sizeof(eth_ipv4));
+    size_t l3 = n + sizeof(gre) + sizeof(eth_ipv4);
+    memcpy(b + l3, ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, l3);
+}
+
+Test(decode, gre_version_1_is_other) {
+    static const uint8_t gre[] = {0x30, 0x01, 0x88, 0x0b}; /* PPTP enhanced GRE */
+    uint8_t b[64];
+    size_t n = outer_ipv4(b, 47, sizeof(gre));
+    memcpy(b + n, gre, sizeof(gre));
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, n + sizeof(gre), &d), EMB_DEC_OTHER);
+}
+
+Test(decode, vxlan_then_ethernet_ipv4) {
+    /* outer UDP 50000 -> 4789, VXLAN flags 0x08 (I), VNI 42, inner Ethernet + ipv4_tcp */
+    static const uint8_t vxlan[] = {0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x2a, 0x00};
+    uint8_t b[200];
+    size_t inner = 8 + sizeof(vxlan) + sizeof(eth_ipv4) + sizeof(ipv4_tcp);
+    size_t n = outer_ipv4(b, 17, inner);
+    uint8_t udp[8] = {0xc3, 0x50, 0x12, 0xb5, (uint8_t)(inner >> 8), (uint8_t)inner, 0, 0};
+    memcpy(b + n, udp, 8);
+    memcpy(b + n + 8, vxlan, sizeof(vxlan));
+    memcpy(b + n + 8 + sizeof(vxlan), eth_ipv4, sizeof(eth_ipv4));
+    size_t l3 = n + 8 + sizeof(vxlan) + sizeof(eth_ipv4);
+    memcpy(b + l3, ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, l3);
+    cr_assert_eq(d.tunnels, 1);
+}
+
+Test(decode, ip_in_ip_nested_too_deep_is_unsupported) {
+    /* five IPv4-in-IPv4 headers around ipv4_tcp: one more than EMB_MAX_TUNNELS */
+    uint8_t b[256];
+    size_t inner = sizeof(ipv4_tcp), off = 0;
+    for (int i = 0; i < 5; i++)
+        off += outer_ipv4(b + off, 4, inner + (size_t)(4 - i) * 20);
+    memcpy(b + off, ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, off + sizeof(ipv4_tcp), &d), EMB_DEC_UNSUPPORTED);
+    /* four are fine */
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b + 20, off - 20 + sizeof(ipv4_tcp), &d), EMB_DEC_OK);
+    cr_assert_eq(d.tunnels, 4);
+}
+
+Test(decode, fragment_metadata_for_reassembly) {
+    /* ipv4_udp with MF set and id 1: the first fragment of datagram 1 */
+    uint8_t b[sizeof(ipv4_udp)];
+    memcpy(b, ipv4_udp, sizeof(b));
+    b[6] = 0x20;
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, sizeof(b), &d), EMB_DEC_FRAGMENT);
+    cr_assert_eq(d.frag_id, 1);
+    cr_assert_eq(d.frag_off, 0);
+    cr_assert(d.frag_more);
+    cr_assert_eq(d.frag_proto, 17);
+    cr_assert_eq(d.frag_data, b + 20);
+    cr_assert_eq(d.frag_len, sizeof(ipv4_udp) - 20);
+
+    /* the datagram put back together decodes to the UDP header and payload */
+    emb_decoded_t whole;
+    cr_assert_eq(emb__decode_datagram(&d, d.frag_data, d.frag_len, &whole), EMB_DEC_OK);
+    cr_assert_eq(whole.dport, 53);
+    cr_assert_eq(whole.payload_len, 5);
+    cr_assert_arr_eq(whole.payload, "hello", 5);
+}
