@@ -31,7 +31,7 @@ esac
 pkgs=(
     build-essential cmake pkg-config clang-format
     libpcap-dev "$hs_pkg" libyaml-dev libjansson-dev libcriterion-dev libssl-dev
-    python3-scapy python3-jsonschema python3-yaml
+    python3-scapy python3-jsonschema python3-yaml python3-cryptography
 )
 
 missing=()

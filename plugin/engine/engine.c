@@ -421,6 +421,10 @@ static int check_attribution(emb_engine_t *e) {
     emb_flow_t *f = e->cur.flow;
     if (f->attrib_checked || !e->cur.to_server || f->app_proto == EMB_AP_DNS || f->srv_port == 53)
         return 0;
+    /* Wait until the client's first message was read: a name in it (an SNI
+     * split over segments, say) speaks for the flow better than the lookup. */
+    if (f->proto == 6 && !f->client_spoke)
+        return 0;
     f->attrib_checked = true;
     const emb_attrib_entry_t *hits[8];
     size_t n =

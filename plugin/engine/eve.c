@@ -207,7 +207,12 @@ static json_t *build_http(const emb_app_info_t *in) {
             name++;
             name_len -= 2;
         }
-        json_object_set_new(o, "hostname", emb__eve_string(name, name_len));
+        /* lower-cased, as Suricata logs it */
+        char lower[256];
+        size_t n = name_len < sizeof(lower) ? name_len : sizeof(lower);
+        for (size_t i = 0; i < n; i++)
+            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        json_object_set_new(o, "hostname", emb__eve_string(lower, n));
         if (port > 0)
             json_object_set_new(o, "http_port", json_integer((json_int_t)port));
     }

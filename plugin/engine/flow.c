@@ -205,9 +205,12 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     f->family = d->family;
     f->proto = d->proto;
 
-    /* SYN+ACK first: we missed the SYN, and this packet comes from the server. */
-    bool from_server = d->proto == 6 &&
-                       (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) == (EMB_TCP_SYN | EMB_TCP_ACK);
+    /* SYN+ACK first: we missed the SYN, and this packet comes from the server.
+     * Likewise a UDP datagram from port 53 to another port is a DNS answer
+     * whose query we did not see. */
+    bool from_server = (d->proto == 6 && (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) ==
+                                             (EMB_TCP_SYN | EMB_TCP_ACK)) ||
+                       (d->proto == 17 && d->sport == 53 && d->dport != 53);
     if (from_server) {
         memcpy(f->cli, d->dst, alen);
         memcpy(f->srv, d->src, alen);

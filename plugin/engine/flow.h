@@ -45,6 +45,7 @@ typedef struct emb_flow {
     uint8_t nalerted;
     uint8_t app_proto;     /* emb_app_proto_t */
     bool attrib_checked;   /* DNS attribution looked up for this flow */
+    bool client_spoke;     /* the client's first message was inspected, or given up on */
     uint16_t http_status;  /* of the last response seen, for EVE */
     emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
 } emb_flow_t;

@@ -342,11 +342,15 @@ int emb__inspect_tcp(emb_engine_t *e) {
     bool syn = (d->tcp_flags & EMB_TCP_SYN) != 0;
 
     if (s->closed) {
+        if (to_server && d->payload_len > 0)
+            f->client_spoke = true;
         return d->payload_len > 0 ? inspect_packet(e, d->payload, d->payload_len) : 0;
     }
     uint32_t grew = emb__stream_add(&e->streams, s, d->tcp_seq, syn, d->payload, d->payload_len);
-    if (s->closed && d->payload_len > 0 && grew == 0 && s->buf == NULL)
+    if (s->closed && d->payload_len > 0 && grew == 0 && s->buf == NULL) {
+        f->client_spoke = f->client_spoke || to_server;
         return inspect_packet(e, d->payload, d->payload_len); /* refused just now */
+    }
     if (grew == 0)
         return 0;
 
@@ -365,6 +369,8 @@ int emb__inspect_tcp(emb_engine_t *e) {
         }
         fd->done = done || full;
     }
+    if (to_server && (fd->done || e->app.app != EMB_APP_NONE))
+        f->client_spoke = true;
     if (rc == 0)
         rc = scan_stream_payload(e, fd, to_server);
     /* Past the depth, or with nothing left to look for in the stream, the

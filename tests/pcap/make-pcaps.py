@@ -20,13 +20,14 @@ kaspersky-real/ is copied, not generated: see kaspersky-real/README.md.
 
 import argparse
 import hashlib
+import hmac
 import os
 import struct
 import sys
 
 from scapy.layers.dns import DNS, DNSQR, DNSRR
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrHopByHop
+from scapy.layers.inet6 import IPv6, IPv6ExtHdrDestOpt, IPv6ExtHdrFragment, IPv6ExtHdrHopByHop
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -67,6 +68,10 @@ class Capture:
         frame = bytes(frame)
         self.frames.append((self.clock_us, frame, len(frame) if caplen is None else caplen))
         self.clock_us += 1000
+
+    def skip(self, seconds):
+        """Let the capture clock jump forward (a gap in the traffic)."""
+        self.clock_us += seconds * 1000000
 
     def pcap_bytes(self):
         # Classic pcap, microsecond resolution, little-endian:
@@ -200,8 +205,10 @@ def _vec8(body):
     return struct.pack("!B", len(body)) + body
 
 
-def tls_client_hello(sni, tls13=True):
-    """The bytes of one TLS record holding a ClientHello, as browsers send it.
+def tls_client_hello(sni, tls13=True, label=None):
+    """The bytes of one TLS record holding a ClientHello, as browsers send it. sni=None
+    leaves out the server_name extension; the random, session id and key share derive from
+    label (default: the SNI).
 
     Record layer (5 bytes):    16 (handshake) | 03 01 (legacy record version) | length
     Handshake header (4 bytes): 01 (client_hello) | 24-bit length
@@ -226,14 +233,15 @@ def tls_client_hello(sni, tls13=True):
         0033 key_share              x25519 with a 32-byte key (only if tls13)
         ff01 renegotiation_info     empty renegotiated_connection (00)
     """
-    host = sni.encode("ascii")
+    label = label or sni
+    sni_ext = [] if sni is None else [_ext(0x0000, _vec16(b"\x00" + _vec16(sni.encode("ascii"))))]
     suites = (["1301", "1302", "1303"] if tls13 else []) + [
         "c02b", "c02f", "c02c", "c030", "cca9", "cca8", "009c", "002f"]
     exts = [
         _ext(0x000A, _vec16(bytes.fromhex("001d00170018"))),
         _ext(0x000B, _vec8(b"\x00")),
         _ext(0x0017, b""),
-        _ext(0x0000, _vec16(b"\x00" + _vec16(host))),
+    ] + sni_ext + [
         _ext(0x0023, b""),
         _ext(0x000D, _vec16(bytes.fromhex("0403080404010503080505010806060102010201"))),
         _ext(0x0010, _vec16(_vec8(b"h2") + _vec8(b"http/1.1"))),
@@ -242,11 +250,11 @@ def tls_client_hello(sni, tls13=True):
         exts += [
             _ext(0x002B, _vec8(bytes.fromhex("03040303"))),
             _ext(0x002D, _vec8(b"\x01")),
-            _ext(0x0033, _vec16(struct.pack("!HH", 0x001D, 32) + _fixed_bytes(sni + "/ks", 32))),
+            _ext(0x0033, _vec16(struct.pack("!HH", 0x001D, 32) + _fixed_bytes(label + "/ks", 32))),
         ]
     exts.append(_ext(0xFF01, b"\x00"))
-    body = (b"\x03\x03" + _fixed_bytes(sni + "/random", 32)
-            + _vec8(_fixed_bytes(sni + "/sid", 32))
+    body = (b"\x03\x03" + _fixed_bytes(label + "/random", 32)
+            + _vec8(_fixed_bytes(label + "/sid", 32))
             + _vec16(bytes.fromhex("".join(suites)))
             + _vec8(b"\x00")
             + _vec16(b"".join(exts)))
@@ -291,17 +299,19 @@ class TcpFlow:
         self.ipid = cport & 0xFFF
         self.ext6 = ext6
 
-    def _pkt(self, to_server, flags, data=b""):
+    def _pkt(self, to_server, flags, data=b"", seq=None):
         self.ipid += 1
         if to_server:
             ip = _ip(self.c, self.s, self.ipid)
             if self.ext6 is not None:
                 ip = ip / self.ext6()
-            tcp = TCP(sport=self.cp, dport=self.sp, seq=self.cseq, ack=self.sseq,
+            tcp = TCP(sport=self.cp, dport=self.sp, seq=self.cseq if seq is None else seq,
+                      ack=self.sseq,
                       flags=flags, window=64240)
         else:
             ip = _ip(self.s, self.c, self.ipid + 0x4000)
-            tcp = TCP(sport=self.sp, dport=self.cp, seq=self.sseq, ack=self.cseq,
+            tcp = TCP(sport=self.sp, dport=self.cp, seq=self.sseq if seq is None else seq,
+                      ack=self.cseq,
                       flags=flags, window=65160)
         if "S" in flags and "A" not in flags:
             tcp.ack = 0
@@ -309,11 +319,13 @@ class TcpFlow:
         if data:
             pkt = pkt / data
         self.cap.add(self.frame(pkt, to_server=to_server))
+        if seq is not None:
+            return  # an explicitly placed segment: pieces() moves the sequence number
         adv = len(data) + (1 if ("S" in flags or "F" in flags) else 0)
         if to_server:
-            self.cseq += adv
+            self.cseq = (self.cseq + adv) & 0xFFFFFFFF
         else:
-            self.sseq += adv
+            self.sseq = (self.sseq + adv) & 0xFFFFFFFF
 
     def handshake(self):
         self._pkt(True, "S")
@@ -329,6 +341,23 @@ class TcpFlow:
     def server(self, data):
         self._pkt(False, "PA", data)
         self._pkt(True, "A")
+        return self
+
+    def pieces(self, to_server, pieces):
+        """Segments at chosen offsets from the sender's next sequence number, sent in list
+        order (so out of order, overlapping or retransmitted as listed); pieces is a list of
+        (offset, bytes). Afterwards the sender's sequence number moves past the furthest
+        byte sent and the peer acknowledges once."""
+        base = self.cseq if to_server else self.sseq
+        end = 0
+        for off, data in pieces:
+            self._pkt(to_server, "PA", data, seq=(base + off) & 0xFFFFFFFF)
+            end = max(end, off + len(data))
+        if to_server:
+            self.cseq = (base + end) & 0xFFFFFFFF
+        else:
+            self.sseq = (base + end) & 0xFFFFFFFF
+        self._pkt(not to_server, "A")
         return self
 
     def close(self):
@@ -713,9 +742,598 @@ def case_vendors_dns_sni():
     return {"vendors-dns-sni/input.pcap": cap.pcap_bytes()}
 
 
+# --------------------------------------------------------------------------------------------
+# Flow engine and protocol depth (issue 3): reassembly, fragments, DNS answers and
+# attribution, HTTP keep-alive, TLS certificates, QUIC, tunnels.
+
+
+def split_at(data, cuts):
+    """data cut at the given offsets: a list of (offset, bytes) for TcpFlow.pieces()."""
+    edges = [0] + list(cuts) + [len(data)]
+    return [(a, data[a:b]) for a, b in zip(edges, edges[1:])]
+
+
+def tls_records(record, cuts, version=b"\x03\x01"):
+    """The handshake bytes of one TLS record re-framed as several records, cut at the given
+    offsets of the handshake bytes (each record: 16 | version | length | fragment)."""
+    hs = record[5:]
+    return b"".join(b"\x16" + version + _vec16(part) for _, part in split_at(hs, cuts))
+
+
+def _len24(n):
+    return struct.pack("!I", n)[1:]
+
+
+def dns_name(name):
+    """A DNS name in wire format, uncompressed."""
+    return b"".join(_vec8(label.encode("ascii")) for label in name.split(".")) + b"\x00"
+
+
+def dns_cname_response(qname, qid, target, addr=None, ttl=300):
+    """A response to an A query for qname: answer 1 is qname (pointer to the question)
+    CNAME target; answer 2, with addr, is an A record whose owner is a compression pointer
+    to the CNAME's target, as servers write it. The vendor name is never spelled out
+    anywhere but in the CNAME's rdata."""
+    question = dns_name(qname) + struct.pack("!HH", 1, 1)
+    rdata = dns_name(target)
+    answers = b"\xc0\x0c" + struct.pack("!HHIH", 5, 1, ttl, len(rdata)) + rdata
+    count = 1
+    if addr is not None:
+        target_at = 12 + len(question) + 2 + 10
+        answers += struct.pack("!HHHIH", 0xC000 | target_at, 1, 1, ttl, 4)
+        answers += bytes(int(x) for x in addr.split("."))
+        count = 2
+    return struct.pack("!HHHHHH", qid, 0x8180, 1, count, 0, 0) + question + answers
+
+
+def case_tcp_segments():
+    cap = Capture(start=1300)
+    srv = "198.51.100.140"
+    name = "dc1.ksn.kaspersky-labs.com"
+    hello = tls_client_hello(name)
+    at = hello.index(name.encode())
+    mid = at + 13                      # "dc1.ksn.kaspe" | "rsky-labs.com"
+    # 64001: the SNI straddles the boundary of two in-order segments.
+    TcpFlow(cap, eth, CLIENT, 64001, srv, 443).handshake() \
+        .pieces(True, split_at(hello, [mid])).close()
+    # 64002: the same two segments, second half first.
+    TcpFlow(cap, eth, CLIENT, 64002, srv, 443).handshake() \
+        .pieces(True, split_at(hello, [mid])[::-1]).close()
+    # 64003: first half, then a retransmission of the first half whose SNI reads
+    # dc2.ksn.kaspersky-labs.com, then the second half. First copy wins: value dc1....
+    forged = hello[:at] + b"dc2" + hello[at + 3:]
+    TcpFlow(cap, eth, CLIENT, 64003, srv, 443).handshake() \
+        .pieces(True, [(0, hello[:mid]), (0, forged[:mid]), (mid, hello[mid:])]).close()
+    # 64004: first half, then one segment that overlaps the name's first 13 bytes (forged
+    # as dc2...) and carries the rest: the overlap is trimmed, the new bytes are kept.
+    TcpFlow(cap, eth, CLIENT, 64004, srv, 443).handshake() \
+        .pieces(True, [(0, hello[:mid]), (at, forged[at:])]).close()
+    # 64005: the ClientHello in two TLS records cut inside the SNI, one segment.
+    two = tls_records(hello, [mid - 5])
+    TcpFlow(cap, eth, CLIENT, 64005, srv, 443).handshake().client(two).close()
+    # 64006: the same two records, one segment each.
+    TcpFlow(cap, eth, CLIENT, 64006, srv, 443).handshake() \
+        .pieces(True, split_at(two, [mid])).close()
+    # 64007: the same two records, the segment boundary inside the second record header.
+    TcpFlow(cap, eth, CLIENT, 64007, srv, 443).handshake() \
+        .pieces(True, split_at(two, [mid + 2])).close()
+    # 64008: midstream pickup: no handshake, the ClientHello in two segments.
+    TcpFlow(cap, eth, CLIENT, 64008, srv, 443).pieces(True, split_at(hello, [mid])).close()
+    # 64009: sequence numbers wrap inside the ClientHello: ISN 2^32 - 100, so the
+    # client's stream offset 99 sits at sequence number 0; three segments.
+    f = TcpFlow(cap, eth, CLIENT, 64009, srv, 443)
+    f.cseq = 0xFFFFFF9C
+    f.handshake().pieces(True, split_at(hello, [60, mid])).close()
+    # 64010: a lookalike SNI split the same way, in order and out of order: nothing.
+    look = "dc1.ksn.kaspersky-labs.com.evil.example"
+    lhello = tls_client_hello(look)
+    lmid = lhello.index(look.encode()) + 13
+    TcpFlow(cap, eth, CLIENT, 64010, srv, 443).handshake() \
+        .pieces(True, split_at(lhello, [lmid])).close()
+    TcpFlow(cap, eth, CLIENT, 64011, srv, 443).handshake() \
+        .pieces(True, split_at(lhello, [lmid])[::-1]).close()
+    return {"tcp-segments/input.pcap": cap.pcap_bytes()}
+
+
+def _udp_bytes(src, dst, sport, dport, payload):
+    """A UDP header (checksum over the right pseudo-header) followed by payload."""
+    ip = IPv6(src=src, dst=dst) if ":" in src else IP(src=src, dst=dst)
+    return bytes(ip / UDP(sport=sport, dport=dport) / payload)[40 if ":" in src else 20:]
+
+
+def ipv4_fragments(src, dst, ipid, l4, pieces, proto=17):
+    """IPv4 fragments of the datagram whose payload is l4; pieces is a list of (offset,
+    bytes) in sending order, offsets multiples of 8; MF is set unless a piece reaches the
+    end."""
+    out = []
+    for off, data in pieces:
+        mf = off + len(data) < len(l4)
+        out.append(IP(src=src, dst=dst, id=ipid, ttl=64, proto=proto, frag=off // 8,
+                      flags="MF" if mf else 0) / data)
+    return out
+
+
+def ipv6_fragments(src, dst, ident, l4, pieces, nh=17):
+    """IPv6 packets with a Fragment header (RFC 8200 4.5) for each (offset, bytes)."""
+    out = []
+    for off, data in pieces:
+        m = 1 if off + len(data) < len(l4) else 0
+        out.append(IPv6(src=src, dst=dst, hlim=64, fl=0)
+                   / IPv6ExtHdrFragment(nh=nh, offset=off // 8, m=m, id=ident) / data)
+    return out
+
+
+def case_dns_tcp_frag():
+    cap = Capture(start=1400)
+    # DNS over TCP to 53: a 2-byte length, then the message.
+    q1 = bytes(dns_query("s01.upd.kaspersky.com", 0x1401))
+    # 64101: the length prefix in one segment, the message in the next.
+    TcpFlow(cap, eth, CLIENT, 64101, RESOLVER, 53).handshake() \
+        .pieces(True, split_at(_vec16(q1), [2])).close()
+    # 64102: the length prefix itself cut in two, the name cut too (3 segments).
+    q2 = bytes(dns_query("s02.upd.kaspersky.com", 0x1402))
+    TcpFlow(cap, eth, CLIENT, 64102, RESOLVER, 53).handshake() \
+        .pieces(True, split_at(_vec16(q2), [1, 20])).close()
+    # 64103: two messages in one segment, names of two rules: two alerts on one flow.
+    q3 = bytes(dns_query("s03.upd.kaspersky.com", 0x1403))
+    q4 = bytes(dns_query("dc1.ksn.kaspersky-labs.com", 0x1404))
+    TcpFlow(cap, eth, CLIENT, 64103, RESOLVER, 53).handshake() \
+        .client(_vec16(q3) + _vec16(q4)).close()
+    # 64104: UDP query for s01.upd.kaspersky.com in three IPv4 fragments (16 + 16 + rest
+    # bytes of the UDP datagram), sent last first.
+    l4 = _udp_bytes(CLIENT, RESOLVER, 64104, 53, dns_query("s01.upd.kaspersky.com", 0x1405))
+    for p in ipv4_fragments(CLIENT, RESOLVER, 0x1405, l4, split_at(l4, [16, 32])[::-1]):
+        cap.add(eth(p))
+    # 64105: the same in IPv6 fragments, last first.
+    c6, r6 = "2001:db8:14::10", "2001:db8:14::53"
+    l4 = _udp_bytes(c6, r6, 64105, 53, dns_query("s01.upd.kaspersky.com", 0x1406))
+    for p in ipv6_fragments(c6, r6, 0x14060001, l4, split_at(l4, [16, 32])[::-1]):
+        cap.add(eth(p))
+    # 64106: IPv4, the middle fragment missing: nothing.
+    l4 = _udp_bytes(CLIENT, RESOLVER, 64106, 53, dns_query("s04.upd.kaspersky.com", 0x1407))
+    parts = split_at(l4, [16, 32])
+    for p in ipv4_fragments(CLIENT, RESOLVER, 0x1407, l4, [parts[0], parts[2]]):
+        cap.add(eth(p))
+    # 64107: IPv6, the first fragment missing: nothing.
+    l4 = _udp_bytes(c6, r6, 64107, 53, dns_query("s04.upd.kaspersky.com", 0x1408))
+    parts = split_at(l4, [16, 32])
+    for p in ipv6_fragments(c6, r6, 0x14080001, l4, parts[1:]):
+        cap.add(eth(p))
+    # 64108: IPv4 overlap. [0,24) as sent, then [16,40) whose byte 23 (the '5' of s05, UDP
+    # header 8 + DNS header 12 + length byte 1 + "s0") reads '9', then [40,end). First copy
+    # wins: s05.upd.kaspersky.com, never s09.
+    l4 = _udp_bytes(CLIENT, RESOLVER, 64108, 53, dns_query("s05.upd.kaspersky.com", 0x1409))
+    assert l4[21:24] == b"s05"
+    forged = l4[:23] + b"9" + l4[24:]
+    pieces = [(0, l4[:24]), (16, forged[16:40]), (40, l4[40:])]
+    for p in ipv4_fragments(CLIENT, RESOLVER, 0x1409, l4, pieces):
+        cap.add(eth(p))
+    # 64109: a whole benign query after all that, with the same IP id as 64106's leftover.
+    udp(cap, eth, CLIENT, 64109, RESOLVER, 53, dns_query("www.example.com", 0x140A),
+        ipid=0x1407)
+    return {"dns-tcp-frag/input.pcap": cap.pcap_bytes()}
+
+
+def case_dns_answers_attribution():
+    cap = Capture(start=1500)
+    vendor_ip = "203.0.113.77"
+    other_client = "192.0.2.11"
+    # 64201: cdn.example.net -> CNAME dnl-03.geo.kaspersky.com -> A 203.0.113.77, TTL 300.
+    # The query is benign; the response alerts (4200101, the CNAME target).
+    udp(cap, eth, CLIENT, 64201, RESOLVER, 53, dns_query("cdn.example.net", 0x1501), ipid=0x1501)
+    udp(cap, eth, RESOLVER, 53, CLIENT, 64201,
+        dns_cname_response("cdn.example.net", 0x1501, "dnl-03.geo.kaspersky.com", vendor_ip),
+        ipid=0x1502, to_server=False)
+    # 64202: a ClientHello without SNI from the same client to 203.0.113.77:443:
+    # 4200101 by dns.attribution.
+    TcpFlow(cap, eth, CLIENT, 64202, vendor_ip, 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64202")).close()
+    # 64203: another client to the same address: nothing.
+    TcpFlow(cap, eth, other_client, 64203, vendor_ip, 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64203")).close()
+    # 64204: the same client to another address: nothing.
+    TcpFlow(cap, eth, CLIENT, 64204, "203.0.113.78", 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64204")).close()
+    # 64205: the same client to the address with the SNI dnl-03.geo.kaspersky.com: one
+    # alert, by tls.sni, not a second by dns.attribution.
+    TcpFlow(cap, eth, CLIENT, 64205, vendor_ip, 443).handshake() \
+        .client(tls_client_hello("dnl-03.geo.kaspersky.com")).close()
+    # 64206: a name-only CNAME response (no address): alerts, records nothing.
+    udp(cap, eth, RESOLVER, 53, CLIENT, 64206,
+        dns_cname_response("img.example.net", 0x1506, "dnl-04.geo.kaspersky.com"),
+        ipid=0x1506, to_server=False)
+    # 64213: a response whose query was not captured (asymmetric routing), to client
+    # 192.0.2.12: CNAME dnl-06.geo.kaspersky.com, A 203.0.113.80. It alerts, and the
+    # address is recorded for 192.0.2.12, the response's destination; 64214: that client's
+    # no-SNI ClientHello to 203.0.113.80:443 raises 4200101 by dns.attribution.
+    udp(cap, eth, RESOLVER, 53, "192.0.2.12", 64213,
+        dns_cname_response("media.example.net", 0x150D, "dnl-06.geo.kaspersky.com",
+                           "203.0.113.80"), ipid=0x150D, to_server=False)
+    TcpFlow(cap, eth, "192.0.2.12", 64214, "203.0.113.80", 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64214")).close()
+    # 64207: dnl-05.geo.kaspersky.com A 203.0.113.79 with TTL 5, raised to the 60 s floor.
+    udp(cap, eth, CLIENT, 64207, RESOLVER, 53, dns_query("dnl-05.geo.kaspersky.com", 0x1507),
+        ipid=0x1507)
+    udp(cap, eth, RESOLVER, 53, CLIENT, 64207,
+        DNS(id=0x1507, qr=1, rd=1, ra=1, qd=DNSQR(qname="dnl-05.geo.kaspersky.com", qtype="A"),
+            an=DNSRR(rrname="dnl-05.geo.kaspersky.com", type="A", ttl=5,
+                     rdata="203.0.113.79")),
+        ipid=0x1508, to_server=False)
+    # +30 s: 64208 to 203.0.113.79, past its TTL 5 but within the floor: alerts.
+    cap.skip(30)
+    TcpFlow(cap, eth, CLIENT, 64208, "203.0.113.79", 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64208")).close()
+    # +200 s: 64209 to 203.0.113.77, within its TTL 300: alerts.
+    cap.skip(170)
+    TcpFlow(cap, eth, CLIENT, 64209, vendor_ip, 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64209")).close()
+    # ... and 64210 to 203.0.113.79, past the 60 s floor: nothing.
+    TcpFlow(cap, eth, CLIENT, 64210, "203.0.113.79", 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64210")).close()
+    # +400 s: 64211 to 203.0.113.77, past its TTL 300: nothing.
+    cap.skip(200)
+    TcpFlow(cap, eth, CLIENT, 64211, vendor_ip, 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64211")).close()
+    # +90000 s (past the 86400 s ceiling): 64212 to 203.0.113.77: nothing.
+    cap.skip(89600)
+    TcpFlow(cap, eth, CLIENT, 64212, vendor_ip, 443).handshake() \
+        .client(tls_client_hello(None, label="nosni-64212")).close()
+    return {"dns-answers-attribution/input.pcap": cap.pcap_bytes()}
+
+
+def case_attribution_split_hello():
+    cap = Capture(start=1550)
+    # 64221: s07.upd.kaspersky.com resolves to 203.0.113.90 for 192.0.2.10.
+    dns_flow(cap, eth, CLIENT, 64221, "s07.upd.kaspersky.com", 0x1521, answer="203.0.113.90")
+    # 64222: a ClientHello with that very SNI to 203.0.113.90:443, cut inside the SNI in two
+    # segments. The name is on the wire, so the alert must say tls.sni, as it does when
+    # the ClientHello comes in one segment (dns-answers-attribution, 64205).
+    name = "s07.upd.kaspersky.com"
+    hello = tls_client_hello(name)
+    mid = hello.index(name.encode()) + 8
+    TcpFlow(cap, eth, CLIENT, 64222, "203.0.113.90", 443).handshake() \
+        .pieces(True, split_at(hello, [mid])).close()
+    # 64223: the same with a lookalike SNI (s07.upd.kaspersky.com.evil.example): the name
+    # does not match, the address does: dns.attribution.
+    look = "s07.upd.kaspersky.com.evil.example"
+    lhello = tls_client_hello(look)
+    lmid = lhello.index(look.encode()) + 8
+    TcpFlow(cap, eth, CLIENT, 64223, "203.0.113.90", 443).handshake() \
+        .pieces(True, split_at(lhello, [lmid])).close()
+    # 64224: a lookalike SNI to another address: nothing.
+    TcpFlow(cap, eth, CLIENT, 64224, "203.0.113.91", 443).handshake() \
+        .pieces(True, split_at(lhello, [lmid])).close()
+    return {"attribution-split-hello/input.pcap": cap.pcap_bytes()}
+
+
+def case_http_keepalive():
+    cap = Capture(start=1600)
+    srv = "198.51.100.160"
+    form = b"user=alice&lang=en"
+    post = (b"POST /form HTTP/1.1\r\nHost: example.org\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(form)) + form
+    kld2 = b"KLD2" + bytes(range(12))
+    update = (b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+              b"Content-Length: %d\r\n\r\n" % len(kld2)) + kld2
+    # 64301: benign POST with a body, 200; then GET with Host activation-v2.kaspersky.com
+    # (4200120), answered with a body starting KLD2 (4200106, to_client, status 200).
+    TcpFlow(cap, eth, CLIENT, 64301, srv, 80).handshake() \
+        .client(post).server(HTTP_200) \
+        .client(http_get("activation-v2.kaspersky.com", "/activation")).server(update).close()
+    # 64302: header name in odd case, tab after the colon and before CRLF, value in upper
+    # case, the request cut in three segments (inside the name, inside the value).
+    req = (b"GET /lic HTTP/1.1\r\nUser-Agent: Mozilla/5.0\r\n"
+           b"hOsT:\tactivation-v2.KASPERSKY.com\t\r\nAccept: */*\r\n\r\n")
+    at = req.index(b"hOsT")
+    TcpFlow(cap, eth, CLIENT, 64302, srv, 80).handshake() \
+        .pieces(True, split_at(req, [at + 2, at + 20])).server(HTTP_200).close()
+    # 64303: a POST whose body is a request for the activation service on
+    # activation-v2.kaspersky.com (walked over by Content-Length), then a benign GET: nothing.
+    smuggled = (b"GET /activationservice/activationservice.svc HTTP/1.1\r\n"
+                b"Host: activation-v2.kaspersky.com\r\n\r\n")
+    post2 = (b"POST /upload HTTP/1.1\r\nHost: example.org\r\nContent-Type: text/plain\r\n"
+             b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
+    TcpFlow(cap, eth, CLIENT, 64303, srv, 80).handshake() \
+        .client(post2).server(HTTP_200) \
+        .client(http_get("www.example.org", "/next")).server(HTTP_200).close()
+    # 64304: keep-alive with a lookalike host in the second request: nothing.
+    TcpFlow(cap, eth, CLIENT, 64304, srv, 80).handshake() \
+        .client(post).server(HTTP_200) \
+        .client(http_get("activation-v2.kaspersky.com.evil.example", "/a")) \
+        .server(HTTP_200).close()
+    return {"http-keepalive/input.pcap": cap.pcap_bytes()}
+
+
+def _read_case_file(rel):
+    with open(os.path.join(HERE, rel), "rb") as f:
+        return f.read()
+
+
+def tls12_server_flight(label, chain):
+    """The handshake bytes of a TLS 1.2 server's first flight: ServerHello
+    (ECDHE-RSA-AES128-GCM-SHA256 c02f, renegotiation_info, extended_master_secret),
+    Certificate (the DER certificates of chain, leaf first), ServerHelloDone."""
+    exts = _ext(0xFF01, b"\x00") + _ext(0x0017, b"")
+    sh = (b"\x03\x03" + _fixed_bytes(label + "/server-random", 32) + _vec8(b"")
+          + b"\xc0\x2f" + b"\x00" + _vec16(exts))
+    certs = b"".join(_len24(len(d)) + d for d in chain)
+    cert = _len24(len(certs)) + certs
+    return (b"\x02" + _len24(len(sh)) + sh + b"\x0b" + _len24(len(cert)) + cert
+            + b"\x0e\x00\x00\x00")
+
+
+def case_tls_cert():
+    cap = Capture(start=1700)
+    kav_leaf = _read_case_file("tls-cert/issuer-kav.der")
+    kav_ca = _read_case_file("tls-cert/kav-ca.der")
+    ksc = _read_case_file("tls-cert/san-ksc.der")
+    benign = _read_case_file("tls-cert/benign.der")
+
+    def flow(cport, server, sni, chain, record_size, segment_size):
+        hs = tls12_server_flight(sni, chain)
+        cuts = list(range(record_size, len(hs), record_size))
+        records = tls_records(b"\x16\x03\x03" + _vec16(hs), cuts, version=b"\x03\x03")
+        TcpFlow(cap, eth, CLIENT, cport, server, 443).handshake() \
+            .client(tls_client_hello(sni, tls13=False)) \
+            .pieces(False, split_at(records, range(segment_size, len(records), segment_size))) \
+            .close()
+
+    # 64401: leaf www.example.com issued by the Kaspersky interception root, chain of two,
+    # handshake in 200-byte records, in 300-byte segments: 4200114 (tls.cert_issuer).
+    flow(64401, "198.51.100.170", "www.example.com", [kav_leaf, kav_ca], 200, 300)
+    # 64402: SAN ksc.kaspersky.com (CN portal.example.net), 150-byte records, 250-byte
+    # segments: 4200132 (tls.cert_name).
+    flow(64402, "198.51.100.171", "portal.example.net", [ksc], 150, 250)
+    # 64403: benign, SAN also ksc.kaspersky.com.evil.example: nothing.
+    flow(64403, "198.51.100.172", "www.example.org", [benign], 150, 250)
+    return {"tls-cert/input.pcap": cap.pcap_bytes()}
+
+
+# RFC 9001 appendix A.2 and RFC 9369 appendix A.2: the client's first Initial, 1200 bytes
+# (the same hex is in tests/unit/test-quic.c). DCID 8394c8f03e515708, SNI example.com.
+QUIC_V1_INITIAL = (
+    "c000000001088394c8f03e5157080000449e7b9aec34d1b1c98dd7689fb8ec11"
+    "d242b123dc9bd8bab936b47d92ec356c0bab7df5976d27cd449f63300099f399"
+    "1c260ec4c60d17b31f8429157bb35a1282a643a8d2262cad67500cadb8e7378c"
+    "8eb7539ec4d4905fed1bee1fc8aafba17c750e2c7ace01e6005f80fcb7df6212"
+    "30c83711b39343fa028cea7f7fb5ff89eac2308249a02252155e2347b63d58c5"
+    "457afd84d05dfffdb20392844ae812154682e9cf012f9021a6f0be17ddd0c208"
+    "4dce25ff9b06cde535d0f920a2db1bf362c23e596d11a4f5a6cf3948838a3aec"
+    "4e15daf8500a6ef69ec4e3feb6b1d98e610ac8b7ec3faf6ad760b7bad1db4ba3"
+    "485e8a94dc250ae3fdb41ed15fb6a8e5eba0fc3dd60bc8e30c5c4287e53805db"
+    "059ae0648db2f64264ed5e39be2e20d82df566da8dd5998ccabdae053060ae6c"
+    "7b4378e846d29f37ed7b4ea9ec5d82e7961b7f25a9323851f681d582363aa5f8"
+    "9937f5a67258bf63ad6f1a0b1d96dbd4faddfcefc5266ba6611722395c906556"
+    "be52afe3f565636ad1b17d508b73d8743eeb524be22b3dcbc2c7468d54119c74"
+    "68449a13d8e3b95811a198f3491de3e7fe942b330407abf82a4ed7c1b311663a"
+    "c69890f4157015853d91e923037c227a33cdd5ec281ca3f79c44546b9d90ca00"
+    "f064c99e3dd97911d39fe9c5d0b23a229a234cb36186c4819e8b9c5927726632"
+    "291d6a418211cc2962e20fe47feb3edf330f2c603a9d48c0fcb5699dbfe58964"
+    "25c5bac4aee82e57a85aaf4e2513e4f05796b07ba2ee47d80506f8d2c25e50fd"
+    "14de71e6c418559302f939b0e1abd576f279c4b2e0feb85c1f28ff18f58891ff"
+    "ef132eef2fa09346aee33c28eb130ff28f5b766953334113211996d20011a198"
+    "e3fc433f9f2541010ae17c1bf202580f6047472fb36857fe843b19f5984009dd"
+    "c324044e847a4f4a0ab34f719595de37252d6235365e9b84392b061085349d73"
+    "203a4a13e96f5432ec0fd4a1ee65accdd5e3904df54c1da510b0ff20dcc0c77f"
+    "cb2c0e0eb605cb0504db87632cf3d8b4dae6e705769d1de354270123cb11450e"
+    "fc60ac47683d7b8d0f811365565fd98c4c8eb936bcab8d069fc33bd801b03ade"
+    "a2e1fbc5aa463d08ca19896d2bf59a071b851e6c239052172f296bfb5e724047"
+    "90a2181014f3b94a4e97d117b438130368cc39dbb2d198065ae3986547926cd2"
+    "162f40a29f0c3c8745c0f50fba3852e566d44575c29d39a03f0cda721984b6f4"
+    "40591f355e12d439ff150aab7613499dbd49adabc8676eef023b15b65bfc5ca0"
+    "6948109f23f350db82123535eb8a7433bdabcb909271a6ecbcb58b936a88cd4e"
+    "8f2e6ff5800175f113253d8fa9ca8885c2f552e657dc603f252e1a8e308f76f0"
+    "be79e2fb8f5d5fbbe2e30ecadd220723c8c0aea8078cdfcb3868263ff8f09400"
+    "54da48781893a7e49ad5aff4af300cd804a6b6279ab3ff3afb64491c85194aab"
+    "760d58a606654f9f4400e8b38591356fbf6425aca26dc85244259ff2b19c41b9"
+    "f96f3ca9ec1dde434da7d2d392b905ddf3d1f9af93d1af5950bd493f5aa731b4"
+    "056df31bd267b6b90a079831aaf579be0a39013137aac6d404f518cfd4684064"
+    "7e78bfe706ca4cf5e9c5453e9f7cfd2b8b4c8d169a44e55c88d4a9a7f9474241"
+    "e221af44860018ab0856972e194cd934")
+QUIC_V2_INITIAL = (
+    "d76b3343cf088394c8f03e5157080000449ea0c95e82ffe67b6abcdb4298b485"
+    "dd04de806071bf03dceebfa162e75d6c96058bdbfb127cdfcbf903388e99ad04"
+    "9f9a3dd4425ae4d0992cfff18ecf0fdb5a842d09747052f17ac2053d21f57c5d"
+    "250f2c4f0e0202b70785b7946e992e58a59ac52dea6774d4f03b55545243cf1a"
+    "12834e3f249a78d395e0d18f4d766004f1a2674802a747eaa901c3f10cda5500"
+    "cb9122faa9f1df66c392079a1b40f0de1c6054196a11cbea40afb6ef5253cd68"
+    "18f6625efce3b6def6ba7e4b37a40f7732e093daa7d52190935b8da58976ff33"
+    "12ae50b187c1433c0f028edcc4c2838b6a9bfc226ca4b4530e7a4ccee1bfa2a3"
+    "d396ae5a3fb512384b2fdd851f784a65e03f2c4fbe11a53c7777c023462239dd"
+    "6f7521a3f6c7d5dd3ec9b3f233773d4b46d23cc375eb198c63301c21801f6520"
+    "bcfb7966fc49b393f0061d974a2706df8c4a9449f11d7f3d2dcbb90c6b877045"
+    "636e7c0c0fe4eb0f697545460c806910d2c355f1d253bc9d2452aaa549e27a1f"
+    "ac7cf4ed77f322e8fa894b6a83810a34b361901751a6f5eb65a0326e07de7c12"
+    "16ccce2d0193f958bb3850a833f7ae432b65bc5a53975c155aa4bcb4f7b2c4e5"
+    "4df16efaf6ddea94e2c50b4cd1dfe06017e0e9d02900cffe1935e0491d77ffb4"
+    "fdf85290fdd893d577b1131a610ef6a5c32b2ee0293617a37cbb08b847741c3b"
+    "8017c25ca9052ca1079d8b78aebd47876d330a30f6a8c6d61dd1ab5589329de7"
+    "14d19d61370f8149748c72f132f0fc99f34d766c6938597040d8f9e2bb522ff9"
+    "9c63a344d6a2ae8aa8e51b7b90a4a806105fcbca31506c446151adfeceb51b91"
+    "abfe43960977c87471cf9ad4074d30e10d6a7f03c63bd5d4317f68ff325ba3bd"
+    "80bf4dc8b52a0ba031758022eb025cdd770b44d6d6cf0670f4e990b22347a7db"
+    "848265e3e5eb72dfe8299ad7481a408322cac55786e52f633b2fb6b614eaed18"
+    "d703dd84045a274ae8bfa73379661388d6991fe39b0d93debb41700b41f90a15"
+    "c4d526250235ddcd6776fc77bc97e7a417ebcb31600d01e57f32162a8560cacc"
+    "7e27a096d37a1a86952ec71bd89a3e9a30a2a26162984d7740f81193e8238e61"
+    "f6b5b984d4d3dfa033c1bb7e4f0037febf406d91c0dccf32acf423cfa1e70710"
+    "10d3f270121b493ce85054ef58bada42310138fe081adb04e2bd901f2f13458b"
+    "3d6758158197107c14ebb193230cd1157380aa79cae1374a7c1e5bbcb80ee23e"
+    "06ebfde206bfb0fcbc0edc4ebec309661bdd908d532eb0c6adc38b7ca7331dce"
+    "8dfce39ab71e7c32d318d136b6100671a1ae6a6600e3899f31f0eed19e3417d1"
+    "34b90c9058f8632c798d4490da4987307cba922d61c39805d072b589bd52fdf1"
+    "e86215c2d54e6670e07383a27bbffb5addf47d66aa85a0c6f9f32e59d85a44dd"
+    "5d3b22dc2be80919b490437ae4f36a0ae55edf1d0b5cb4e9a3ecabee93dfc6e3"
+    "8d209d0fa6536d27a5d6fbb17641cde27525d61093f1b28072d111b2b4ae5f89"
+    "d5974ee12e5cf7d5da4d6a31123041f33e61407e76cffcdcfd7e19ba58cf4b53"
+    "6f4c4938ae79324dc402894b44faf8afbab35282ab659d13c93f70412e85cb19"
+    "9a37ddec600545473cfb5a05e08d0b209973b2172b4d21fb69745a262ccde96b"
+    "a18b2faa745b6fe189cf772a9f84cbfc")
+
+
+def _quic_varint(v):
+    """A QUIC variable-length integer (RFC 9000 16), in the shortest of the 1/2/4-byte forms."""
+    if v < 0x40:
+        return struct.pack("!B", v)
+    if v < 0x4000:
+        return struct.pack("!H", 0x4000 | v)
+    return struct.pack("!I", 0x80000000 | v)
+
+
+def _hkdf_expand_label(secret, label, length):
+    """TLS 1.3 HKDF-Expand-Label with an empty context (RFC 8446 7.1), SHA-256, length <= 32:
+    one HMAC block."""
+    info = struct.pack("!H", length) + _vec8(b"tls13 " + label) + b"\x00"
+    return hmac.new(secret, info + b"\x01", hashlib.sha256).digest()[:length]
+
+
+QUIC_V1_SALT = bytes.fromhex("38762cf7f55934b34d179ae6a4c80cadccbb7f0a")
+
+
+def quic_v1_client_initial(dcid, pn, frames, size=1200):
+    """A protected QUIC v1 client Initial (RFC 9001 5): long header c3 (4-byte packet
+    number), version 1, dcid, empty SCID and token, 2-byte Length; frames padded with
+    PADDING so the packet is size bytes; AEAD_AES_128_GCM with the client Initial keys of
+    dcid, then AES-ECB header protection. Deterministic: no randomness in QUIC Initial
+    protection. Needs python3-cryptography (a recommended dependency of python3-scapy)."""
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    initial = hmac.new(QUIC_V1_SALT, dcid, hashlib.sha256).digest()
+    client = _hkdf_expand_label(initial, b"client in", 32)
+    key = _hkdf_expand_label(client, b"quic key", 16)
+    iv = _hkdf_expand_label(client, b"quic iv", 12)
+    hp = _hkdf_expand_label(client, b"quic hp", 16)
+    head = b"\xc3" + struct.pack("!I", 1) + _vec8(dcid) + b"\x00" + b"\x00"
+    plain = frames + b"\x00" * (size - len(head) - 2 - 4 - 16 - len(frames))
+    header = head + struct.pack("!HI", 0x4000 | (4 + len(plain) + 16), pn)
+    nonce = (int.from_bytes(iv, "big") ^ pn).to_bytes(12, "big")
+    sealed = AESGCM(key).encrypt(nonce, plain, header)
+    enc = Cipher(algorithms.AES(hp), modes.ECB()).encryptor()
+    mask = enc.update(sealed[:16]) + enc.finalize()   # sample: 4 bytes after the pn start
+    first = header[0] ^ (mask[0] & 0x0F)
+    pn_bytes = bytes(a ^ b for a, b in zip(header[-4:], mask[1:5]))
+    return bytes([first]) + header[1:-4] + pn_bytes + sealed
+
+
+def quic_crypto_frame(offset, data):
+    """CRYPTO frame (RFC 9000 19.6): type 06, offset, length, data."""
+    return b"\x06" + _quic_varint(offset) + _quic_varint(len(data)) + data
+
+
+def case_quic():
+    cap = Capture(start=1800)
+    v1 = bytes.fromhex(QUIC_V1_INITIAL)
+    v2 = bytes.fromhex(QUIC_V2_INITIAL)
+    assert len(v1) == len(v2) == 1200
+    srv = "198.51.100.180"
+    # 64501: QUIC v1 client Initial; 64502: QUIC v2.
+    udp(cap, eth, CLIENT, 64501, srv, 443, v1, ipid=0x1801)
+    udp(cap, eth, CLIENT, 64502, srv, 443, v2, ipid=0x1802)
+    # 64503: v1 with one byte of the protected payload flipped (offset 600): the AEAD tag
+    # fails, nothing. 64504: v2 with the last byte (in the tag) flipped: nothing.
+    bad1 = bytearray(v1)
+    bad1[600] ^= 0x01
+    udp(cap, eth, CLIENT, 64503, srv, 443, bytes(bad1), ipid=0x1803)
+    bad2 = bytearray(v2)
+    bad2[-1] ^= 0x80
+    udp(cap, eth, CLIENT, 64504, srv, 443, bytes(bad2), ipid=0x1804)
+    # The sealer below rebuilds the RFC 9001 A.2 packet byte for byte from its CRYPTO frame
+    # (packet number 2), so the packets it makes are as real as the sample.
+    rfc_frame = bytes.fromhex(
+        "060040f1010000ed0303ebf8fa56f12939b9584a3896472ec40bb863cfd3e868"
+        "04fe3a47f06a2b69484c00000413011302010000c000000010000e00000b6578"
+        "616d706c652e636f6dff01000100000a00080006001d00170018001000070005"
+        "04616c706e000500050100000000003300260024001d00209370b2c9caa47fba"
+        "baf4559fedba753de171fa71f50f1ce15d43e994ec74d748002b000302030400"
+        "0d0010000e0403050306030203080408050806002d00020101001c0002400100"
+        "3900320408ffffffffffffffff05048000ffff07048000ffff08011001048000"
+        "75300901100f088394c8f03e51570806048000ffff")
+    assert quic_v1_client_initial(bytes.fromhex("8394c8f03e515708"), 2, rfc_frame) == v1
+    # A ClientHello for www.example.com (TLS 1.3 style) in two CRYPTO frames, one per
+    # Initial (packet numbers 0 and 1), cut inside the SNI.
+    hs = tls_client_hello("www.example.com")[5:]
+    cut = hs.index(b"www.example.com") + 6
+    dcid = bytes.fromhex("0b0b0b0b0b0b0b0b")
+    first = quic_v1_client_initial(dcid, 0, quic_crypto_frame(0, hs[:cut]))
+    second = quic_v1_client_initial(dcid, 1, quic_crypto_frame(cut, hs[cut:]))
+    # 64505: in order; 64506: second packet first; 64507: the second packet never comes.
+    udp(cap, eth, CLIENT, 64505, srv, 443, first, ipid=0x1805)
+    udp(cap, eth, CLIENT, 64505, srv, 443, second, ipid=0x1806)
+    udp(cap, eth, CLIENT, 64506, srv, 443, second, ipid=0x1807)
+    udp(cap, eth, CLIENT, 64506, srv, 443, first, ipid=0x1808)
+    udp(cap, eth, CLIENT, 64507, srv, 443, first, ipid=0x1809)
+    return {"quic/input.pcap": cap.pcap_bytes()}
+
+
+TUN_A, TUN_B = "198.51.100.201", "198.51.100.202"
+
+
+def _eth_hdr(ethertype, to_server):
+    dst, src = (ROUTER_MAC, CLIENT_MAC) if to_server else (CLIENT_MAC, ROUTER_MAC)
+    return dst + src + struct.pack("!H", ethertype)
+
+
+def _outer(proto_payload, proto, to_server, ipid=0x1900):
+    a, b = (TUN_A, TUN_B) if to_server else (TUN_B, TUN_A)
+    return IP(src=a, dst=b, id=ipid, ttl=64, proto=proto) / proto_payload
+
+
+def mpls2(ip, to_server=True):
+    """Two MPLS label stack entries (label 1000, then label 2000 with bottom-of-stack), TTL
+    64, then the IP packet (RFC 3032)."""
+    labels = struct.pack("!II", 1000 << 12 | 64, 2000 << 12 | 1 << 8 | 64)
+    return _eth_hdr(0x8847, to_server) + labels + bytes(ip)
+
+
+def pppoe(ip, to_server=True):
+    """PPPoE session stage (RFC 2516): ver/type 0x11, code 0, session 0x1234, length, then
+    PPP protocol 0x0021 (IPv4)."""
+    ppp = struct.pack("!H", 0x0021) + bytes(ip)
+    return _eth_hdr(0x8864, to_server) + struct.pack("!BBHH", 0x11, 0, 0x1234, len(ppp)) + ppp
+
+
+def gre_ip(ip, to_server=True):
+    """IPv4 / GRE (RFC 2784: no flags, protocol 0x0800) / IPv4."""
+    return eth(_outer(struct.pack("!HH", 0, 0x0800) + bytes(ip), 47, to_server))
+
+
+def gre_teb(ip, to_server=True):
+    """IPv4 / GRE with a key (RFC 2890: K flag 0x2000, key 42), protocol 0x6558
+    (transparent Ethernet bridging) / Ethernet / IPv4."""
+    gre = struct.pack("!HHI", 0x2000, 0x6558, 42)
+    return eth(_outer(gre + eth(ip, to_server), 47, to_server))
+
+
+def vxlan(ip, to_server=True):
+    """IPv4 / UDP 49152 -> 4789 / VXLAN (RFC 7348: I flag, VNI 5000) / Ethernet / IPv4."""
+    hdr = struct.pack("!II", 0x08000000, 5000 << 8)
+    a, b = (TUN_A, TUN_B) if to_server else (TUN_B, TUN_A)
+    return eth(IP(src=a, dst=b, id=0x1900, ttl=64) / UDP(sport=49152, dport=4789)
+               / (hdr + eth(ip, to_server)))
+
+
+def ipip(ip, to_server=True):
+    """IPv4 / IPv4 (protocol 4, RFC 2003)."""
+    return eth(_outer(bytes(ip), 4, to_server))
+
+
+def case_tunnels():
+    cap = Capture(start=1900)
+    tunnels = [mpls2, pppoe, gre_ip, gre_teb, vxlan, ipip]
+    for i, frame in enumerate(tunnels):
+        dns_flow(cap, frame, CLIENT, 64601 + i, "s02.upd.kaspersky.com", 0x1901 + i)
+    for i, frame in enumerate(tunnels):
+        dns_flow(cap, frame, CLIENT, 64611 + i, "s02.upd.kaspersky.com.evil.example",
+                 0x1911 + i)
+    return {"tunnels/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
-         case_error_inputs, case_robustness, case_vendors_dns_sni]
+         case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
+         case_dns_tcp_frag, case_dns_answers_attribution, case_attribution_split_hello,
+         case_http_keepalive, case_tls_cert, case_quic, case_tunnels]
 
 
 def main():
