@@ -137,6 +137,35 @@ typedef enum {
     EMB_FIELD__COUNT
 } emb_field_t;
 
+/*
+ * Lints a loaded pack: rules without references, bans without a reference,
+ * duplicate or overlapping indicators (of one rule, or of rules of one vendor
+ * and channel), alternatives or indicators that can never match. Returns 0
+ * and sets *warnings to the list ("file:line:column: warning: ...", the
+ * caller frees it) or to NULL when there is nothing to say; EMB_ENOMEM or
+ * EMB_EINVAL on failure (then *warnings is NULL).
+ */
+int emb_rules_lint(const emb_rules_t *rules, emb_diags_t **warnings);
+
+/* Formats emb_rules_export writes. */
+typedef enum {
+    EMB_EXPORT_SURICATA,  /* Suricata 7 rules, one per line */
+    EMB_EXPORT_ZEEK_INTEL /* a Zeek Intel framework file (tab-separated) */
+} emb_export_format_t;
+
+/* Receives the exported text; return nonzero to stop (EMB_EIO is returned). */
+typedef int (*emb_write_cb)(const char *buf, size_t len, void *userdata);
+
+/*
+ * Writes `rules` in `format` through `write` (docs/export.md has the
+ * mapping). What the format cannot express is left out and, when `notes` is
+ * not NULL, listed in *notes as "file:line:column: not exported: reason"
+ * (NULL when everything was exported; the caller frees it). Returns 0,
+ * EMB_EIO when `write` failed, EMB_ENOMEM or EMB_EINVAL.
+ */
+int emb_rules_export(const emb_rules_t *rules, emb_export_format_t format, emb_write_cb write,
+                     void *userdata, emb_diags_t **notes);
+
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct {
@@ -151,6 +180,7 @@ typedef struct {
     size_t attrib_max;             /* DNS attribution entries (client, address, rule) */
     uint32_t attrib_ttl_floor_s;   /* a DNS TTL counts at least this long */
     uint32_t attrib_ttl_ceiling_s; /* and at most this long */
+    const char *cache_dir;         /* compiled databases are kept here; NULL: none */
 } emb_config_t;
 
 /* Fills `cfg` with the defaults. */
@@ -166,6 +196,9 @@ typedef struct emb_engine emb_engine_t;
 int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
                    emb_diags_t **diags);
 void emb_engine_free(emb_engine_t *engine);
+
+/* True when the engine's databases were loaded from the cache, not compiled. */
+bool emb_engine_from_cache(const emb_engine_t *engine);
 
 /* Link types, numbered as pcap's LINKTYPE_* values (what a pcap file stores). */
 enum {
@@ -301,6 +334,15 @@ typedef struct {
 } emb_stats_t;
 
 void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);
+
+/*
+ * The engine's counters as one EVE `stats` record (Suricata's layout where a
+ * counter has a place in it: decoder, flow, tcp, detect), timestamped
+ * ts_sec.ts_usec, NUL-terminated, no newline, malloc'd: the caller frees it.
+ * `uptime_s` is what the host counts as its run time. NULL when out of memory.
+ */
+char *emb_engine_stats_json(const emb_engine_t *engine, int64_t ts_sec, uint32_t ts_usec,
+                            uint64_t uptime_s);
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,11 @@ void usage(FILE *f);
  * ../share/embargo/rules next to the binary, or the configured install path. */
 const char *default_rules(void);
 
+/* Where compiled rule databases are cached: $EMBARGO_CACHE_DIR,
+ * $XDG_CACHE_HOME/embargo or ~/.cache/embargo, created if needed; NULL when
+ * there is no such place. */
+const char *default_cache_dir(void);
+
 /* Loads rules, printing every diagnostic; NULL on error. */
 emb_rules_t *load_rules(const char *path);
 

@@ -20,7 +20,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #define MAX_TALLY 256
 
@@ -86,8 +88,55 @@ static int to_emb_linktype(int dlt) {
 }
 
 /* Scans one file. Returns 0, or -1 after printing why it could not. */
+/* SIGINT/SIGTERM: stop reading, then finish as after the last packet. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) {
+    stop_signal = sig;
+}
+
+static void catch_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The progress line on a terminal: where the file is, the rate, the alerts. */
+typedef struct {
+    bool on;
+    double start, last;
+    uint64_t packets;
+} progress_t;
+
+static void progress_show(progress_t *p, const char *path, FILE *f, long long total,
+                          uint64_t alerts, bool final) {
+    double t = now_s();
+    if (!final && t - p->last < 0.5)
+        return;
+    p->last = t;
+    long long pos = f ? ftello(f) : -1;
+    double el = t - p->start > 1e-6 ? t - p->start : 1e-6;
+    double mb = pos > 0 ? (double)pos / 1048576.0 : 0;
+    char eta[32] = "";
+    if (pos > 0 && total > pos)
+        snprintf(eta, sizeof(eta), ", ETA %.0f s", el * (double)(total - pos) / (double)pos);
+    fprintf(stderr,
+            "\r\033[K%s: %.1f/%.1f MiB, %" PRIu64 " packets, %.2f Mpps%s, %" PRIu64 " alerts%s",
+            path, mb, (double)total / 1048576.0, p->packets, (double)p->packets / el / 1e6, eta,
+            alerts, final ? "\n" : "");
+}
+
 static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt, scan_state_t *st,
-                     bool *canceled) {
+                     bool *canceled, progress_t *prog_line, int64_t *last_ts) {
     char errbuf[PCAP_ERRBUF_SIZE];
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (pc == NULL) {
@@ -108,8 +157,18 @@ static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
     const u_char *data;
     uint64_t in_file = 0;
     int rc;
+    struct stat sb;
+    long long total = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+    FILE *f = pcap_file(pc);
     while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1) {
         in_file++;
+        if (stop_signal) {
+            *canceled = true;
+            break;
+        }
+        *last_ts = hdr->ts.tv_sec;
+        if (prog_line->on && (++prog_line->packets & 0xFFF) == 0)
+            progress_show(prog_line, path, f, total, st->written, false);
         emb_packet_t pkt = {
             .ts_sec = hdr->ts.tv_sec,
             .ts_usec = (uint32_t)hdr->ts.tv_usec,
@@ -131,6 +190,8 @@ static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
             return -1;
         }
     }
+    if (prog_line->on)
+        progress_show(prog_line, path, f, total, st->written, true);
     if (rc == PCAP_ERROR) {
         /* libpcap says this for a cut-off file: keep what was read, warn where it ends. */
         fprintf(stderr, "%s: %s: warning: capture ends early after packet %" PRIu64 ": %s\n", prog,
@@ -151,13 +212,16 @@ int cmd_scan(int argc, char **argv) {
                                          {"max-flows", required_argument, NULL, 'F'},
                                          {"stream-depth", required_argument, NULL, 'D'},
                                          {"stream-memcap", required_argument, NULL, 'M'},
+                                         {"no-cache", no_argument, NULL, 'C'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
     emb_config_init(&cfg);
     unsigned long long num;
+    catch_stop_signals();
     const char *rules_path = NULL, *out_path = "eve.json";
-    bool append = false, quiet = false;
+    bool append = false, quiet = false, use_cache = true;
+    int show_progress = -1; /* -1: on a terminal, unless --quiet */
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:o:j:qh", opts, NULL)) != -1) {
@@ -190,8 +254,9 @@ int cmd_scan(int argc, char **argv) {
             cfg.stream_memcap = (size_t)num << 20;
             break;
         case 'q': quiet = true; break;
-        case 'P':
-        case 'N': break; /* progress display comes with a later version */
+        case 'C': use_cache = false; break;
+        case 'P': show_progress = 1; break;
+        case 'N': show_progress = 0; break;
         case 'h': usage(stdout); return EXIT_CLEAN;
         default: usage(stderr); return EXIT_ERROR;
         }
@@ -203,6 +268,8 @@ int cmd_scan(int argc, char **argv) {
     }
     if (rules_path == NULL)
         rules_path = default_rules();
+    if (use_cache)
+        cfg.cache_dir = default_cache_dir();
 
     emb_rules_t *rules = load_rules(rules_path);
     if (rules == NULL)
@@ -232,11 +299,31 @@ int cmd_scan(int argc, char **argv) {
     uint64_t pcap_cnt = 0;
     size_t files_ok = 0;
     bool canceled = false;
+    int64_t last_ts = 0;
+    progress_t prog_line = {.on = show_progress == 1 ||
+                                  (show_progress == -1 && !quiet && isatty(STDERR_FILENO)),
+                            .start = now_s()};
     for (int i = optind; i < argc && !canceled; i++) {
-        if (scan_file(engine, argv[i], &pcap_cnt, &st, &canceled) != 0)
+        if (scan_file(engine, argv[i], &pcap_cnt, &st, &canceled, &prog_line, &last_ts) != 0)
             status = EXIT_ERROR;
         else
             files_ok++;
+    }
+    if (stop_signal)
+        fprintf(stderr, "%s: stopped by signal %d after %" PRIu64 " packets\n", prog,
+                (int)stop_signal, pcap_cnt);
+
+    /* The last line: the counters, so a reader can tell nothing was lost
+     * (detect.alert equals the alert lines above it). */
+    if (!st.write_failed) {
+        char *stats = emb_engine_stats_json(engine, last_ts ? last_ts : (int64_t)time(NULL), 0,
+                                            (uint64_t)(now_s() - prog_line.start));
+        if (stats == NULL || fputs(stats, st.out) == EOF || fputc('\n', st.out) == EOF ||
+            fflush(st.out) != 0) {
+            st.write_failed = true;
+            st.write_errno = errno;
+        }
+        free(stats);
     }
     if (st.write_failed) {
         fprintf(stderr, "%s: %s: write failed: %s\n", prog, st.out_name, strerror(st.write_errno));

@@ -96,3 +96,29 @@ emb_engine_t *build_engine(const emb_rules_t *rules, const emb_config_t *cfg, co
     }
     return engine;
 }
+
+/* Makes `path` and its parents (like mkdir -p); true when it exists after. */
+static bool make_dirs(char *path) {
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        mkdir(path, 0700);
+        *p = '/';
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+const char *default_cache_dir(void) {
+    static char buf[PATH_MAX];
+    const char *env = getenv("EMBARGO_CACHE_DIR");
+    if (env && *env)
+        snprintf(buf, sizeof(buf), "%s", env);
+    else if ((env = getenv("XDG_CACHE_HOME")) && *env)
+        snprintf(buf, sizeof(buf), "%s/embargo", env);
+    else if ((env = getenv("HOME")) && *env)
+        snprintf(buf, sizeof(buf), "%s/.cache/embargo", env);
+    else
+        return NULL;
+    return make_dirs(buf) ? buf : NULL;
+}

@@ -30,9 +30,11 @@ void usage(FILE *f) {
                "      --max-flows N  flows tracked at once (default 65536); the oldest is evicted\n"
                "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
                "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n"
+               "      --no-cache     compile the rules even if a cached copy is there\n"
                "\n"
                "Exit status: 0 nothing found, 1 alerts written, 2 error.\n"
-               "Environment: EMBARGO_RULES overrides the default rule pack location.\n");
+               "Environment: EMBARGO_RULES overrides the default rule pack location;\n"
+               "EMBARGO_CACHE_DIR (default ~/.cache/embargo) holds compiled rule databases.\n");
 }
 
 int main(int argc, char **argv) {

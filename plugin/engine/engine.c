@@ -31,6 +31,7 @@ void emb_config_init(emb_config_t *cfg) {
     cfg->attrib_max = 16384;
     cfg->attrib_ttl_floor_s = 60;
     cfg->attrib_ttl_ceiling_s = 86400;
+    cfg->cache_dir = NULL;
 }
 
 static void on_flow_release(emb_flow_t *f, void *ctx) {
@@ -71,7 +72,7 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
     if (e->cfg.stream_depth < 64)
         e->cfg.stream_depth = 64;
 
-    int rc = emb__matcher_new(rules, &e->matcher, diags);
+    int rc = emb__matcher_new(rules, e->cfg.cache_dir, &e->matcher, diags);
     if (rc != 0)
         goto fail;
     rc = emb__flow_table_new(e->cfg.max_flows, e->cfg.tcp_timeout_s, e->cfg.udp_timeout_s,
@@ -137,6 +138,17 @@ void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
     out->stream_overlaps = e->streams.stats.overlaps;
     out->stream_memcap_refused = e->streams.stats.memcap_refused;
     out->stream_mem_peak = e->streams.stats.mem_peak;
+}
+
+bool emb_engine_from_cache(const emb_engine_t *e) {
+    return emb__matcher_from_cache(e->matcher);
+}
+
+char *emb_engine_stats_json(const emb_engine_t *e, int64_t ts_sec, uint32_t ts_usec,
+                            uint64_t uptime_s) {
+    emb_stats_t st;
+    emb_engine_stats(e, &st);
+    return emb__eve_stats(&st, ts_sec, ts_usec, uptime_s);
 }
 
 /* ---- matching ---------------------------------------------------------- */

@@ -309,3 +309,41 @@ void emb__eve_buf_free(emb_eve_buf_t *buf) {
     buf->data = NULL;
     buf->len = buf->cap = 0;
 }
+
+char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s) {
+    char ts[40];
+    emb__eve_timestamp(ts_sec, ts_usec, ts, sizeof(ts));
+    json_t *o = json_object();
+    json_object_set_new(o, "timestamp", json_string(ts));
+    json_object_set_new(o, "event_type", json_string("stats"));
+
+    json_t *dec = json_object();
+    json_object_set_new(dec, "pkts", json_integer((json_int_t)st->packets));
+    json_object_set_new(dec, "bytes", json_integer((json_int_t)st->bytes));
+    json_object_set_new(dec, "invalid",
+                        json_integer((json_int_t)(st->invalid + st->truncated + st->unsupported)));
+    json_t *flow = json_object();
+    json_object_set_new(flow, "total", json_integer((json_int_t)st->flows));
+    json_t *mgr = json_object();
+    json_object_set_new(mgr, "flows_evicted", json_integer((json_int_t)st->flows_evicted));
+    json_object_set_new(flow, "mgr", mgr);
+    json_t *tcp = json_object();
+    json_object_set_new(tcp, "overlap", json_integer((json_int_t)st->stream_overlaps));
+    json_object_set_new(tcp, "reassembly_gap", json_integer((json_int_t)st->stream_gaps));
+    json_object_set_new(tcp, "segment_memcap_drop",
+                        json_integer((json_int_t)st->stream_memcap_refused));
+    json_t *det = json_object();
+    json_object_set_new(det, "alert", json_integer((json_int_t)st->alerts));
+    json_object_set_new(det, "alerts_suppressed", json_integer((json_int_t)st->alerts_suppressed));
+
+    json_t *stats = json_object();
+    json_object_set_new(stats, "uptime", json_integer((json_int_t)uptime_s));
+    json_object_set_new(stats, "decoder", dec);
+    json_object_set_new(stats, "flow", flow);
+    json_object_set_new(stats, "tcp", tcp);
+    json_object_set_new(stats, "detect", det);
+    json_object_set_new(o, "stats", stats);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}

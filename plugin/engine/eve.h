@@ -70,4 +70,7 @@ struct json_t *emb__eve_string(const void *p, size_t n);
 
 void emb__eve_buf_free(emb_eve_buf_t *buf);
 
+/* A `stats` record in Suricata's layout (see emb_engine_stats_json). */
+char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s);
+
 #endif /* EMB_EVE_H */

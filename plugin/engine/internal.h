@@ -140,11 +140,20 @@ typedef struct emb_matcher emb_matcher_t;
 
 typedef struct {
     uint32_t alt;
-    uint32_t cond; /* index into the alternative's cond[] */
-    uint32_t ind;  /* the indicator itself */
+    uint32_t cond;   /* index into the alternative's cond[] */
+    uint32_t ind;    /* the indicator itself */
+    uint32_t fields; /* bit f set: the pattern applies to field f */
 } emb_patref_t;
 
-int emb__matcher_new(const emb_rules_t *rules, emb_matcher_t **out, emb_diags_t **diags);
+/*
+ * Compiles the pack's databases, or loads them from `cache_dir` (NULL: no
+ * cache) when a checked copy of exactly these databases is there; a fresh
+ * compile is stored there for the next start.
+ */
+int emb__matcher_new(const emb_rules_t *rules, const char *cache_dir, emb_matcher_t **out,
+                     emb_diags_t **diags);
+/* True when the databases came from the cache. */
+bool emb__matcher_from_cache(const emb_matcher_t *m);
 void emb__matcher_free(emb_matcher_t *m);
 
 /* Called once per matching indicator pattern (Hyperscan SINGLEMATCH). */

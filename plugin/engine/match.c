@@ -12,6 +12,7 @@
 #include "internal.h"
 
 #include <hs.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,112 +157,293 @@ char *emb__pattern_expr(const emb_indicator_t *ind) {
 
 /* ---- databases --------------------------------------------------------- */
 
+/*
+ * Databases. The five domain-valued fields share one: their patterns are
+ * mostly the same `domain` indicators, and compiling them five times would
+ * make start-up five times slower. Each pattern carries the set of fields it
+ * applies to, and a hit in a field outside that set is ignored. Every other
+ * field has a database of its own.
+ */
+typedef enum { DB_NAMES, DB_URI, DB_UA, DB_SUBJECT, DB_ISSUER, DB_JA4, DB_PAYLOAD, DB__COUNT } db_t;
+
+#define NAME_FIELDS                                                                                \
+    ((1u << EMB_FIELD_DNS_QUERY) | (1u << EMB_FIELD_TLS_SNI) | (1u << EMB_FIELD_HTTP_HOST) |       \
+     (1u << EMB_FIELD_QUIC_SNI) | (1u << EMB_FIELD_TLS_CERT_NAME))
+
+static db_t db_of(emb_field_t f) {
+    switch (f) {
+    case EMB_FIELD_HTTP_URI: return DB_URI;
+    case EMB_FIELD_HTTP_USER_AGENT: return DB_UA;
+    case EMB_FIELD_TLS_CERT_SUBJECT: return DB_SUBJECT;
+    case EMB_FIELD_TLS_CERT_ISSUER: return DB_ISSUER;
+    case EMB_FIELD_JA4: return DB_JA4;
+    case EMB_FIELD_PAYLOAD: return DB_PAYLOAD;
+    default: return DB_NAMES;
+    }
+}
+
+static uint32_t fields_of_db(db_t db) {
+    uint32_t mask = 0;
+    for (int f = 0; f < EMB_FIELD__COUNT; f++)
+        if (db_of((emb_field_t)f) == db)
+            mask |= 1u << f;
+    return mask;
+}
+
+static uint32_t fields_of_key(emb_key_t key) {
+    uint32_t mask = 0;
+    for (int f = 0; f < EMB_FIELD__COUNT; f++)
+        if (emb__key_feeds_field(key, (emb_field_t)f))
+            mask |= 1u << f;
+    return mask;
+}
+
 struct emb_matcher {
-    hs_database_t *db[EMB_FIELD__COUNT];
-    emb_patref_t *refs[EMB_FIELD__COUNT];
-    size_t nrefs[EMB_FIELD__COUNT];
+    hs_database_t *db[DB__COUNT];
+    emb_patref_t *refs[DB__COUNT];
+    size_t nrefs[DB__COUNT];
     hs_scratch_t *scratch;
     uint32_t *flow_alts;
     size_t nflow_alts;
+    bool from_cache;
 };
 
-/* One expression of a field's database, before compilation. */
+/* One expression of a database, before compilation. */
 typedef struct {
     char *expr;
-    uint32_t ind; /* indicator it came from, for error messages */
     emb_patref_t ref;
 } pending_t;
 
-/* Compiles the database of one field; leaves db NULL when no indicator feeds it. */
-static int build_field(emb_matcher_t *m, const emb_rules_t *r, emb_field_t f, emb_diags_t **diags) {
-    pending_t *pend = NULL;
-    size_t n = 0, cap = 0;
-    const char **exprs = NULL;
-    unsigned *flags = NULL, *ids = NULL;
-    int rc = 0;
+typedef struct {
+    pending_t *p;
+    size_t n, cap;
+} pending_list_t;
 
+static void pending_free(pending_list_t *pl) {
+    for (size_t i = 0; i < pl->n; i++)
+        free(pl->p[i].expr);
+    free(pl->p);
+    memset(pl, 0, sizeof(*pl));
+}
+
+/* The expressions of database `db`, in a fixed order (alternatives, then
+ * conditions, then indicators): the order is the pattern id. */
+static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
+    uint32_t want = fields_of_db(db);
     for (uint32_t a = 0; a < r->nalts; a++) {
         const emb_alt_t *alt = &r->alts[a];
         for (uint32_t c = 0; c < alt->ncond; c++) {
-            const emb_cond_t *cond = &alt->cond[c];
-            if (!emb__key_feeds_field(cond->key, f))
+            uint32_t fields = fields_of_key(alt->cond[c].key) & want;
+            if (fields == 0)
                 continue;
-            for (uint32_t i = cond->first; i < cond->first + cond->count; i++) {
-                if (emb__grow((void **)&pend, &cap, n + 1, sizeof(*pend)))
-                    goto nomem;
-                pend[n].expr = emb__pattern_expr(&r->inds[i]);
-                if (pend[n].expr == NULL)
-                    goto nomem;
-                pend[n].ind = i;
-                pend[n].ref.alt = a;
-                pend[n].ref.cond = c;
-                pend[n].ref.ind = i;
-                n++;
+            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count;
+                 i++) {
+                if (emb__grow((void **)&pl->p, &pl->cap, pl->n + 1, sizeof(*pl->p)))
+                    return EMB_ENOMEM;
+                pending_t *pe = &pl->p[pl->n];
+                pe->expr = emb__pattern_expr(&r->inds[i]);
+                if (pe->expr == NULL)
+                    return EMB_ENOMEM;
+                pe->ref = (emb_patref_t){a, c, i, fields};
+                pl->n++;
             }
         }
     }
-    if (n == 0)
-        goto out;
+    return 0;
+}
 
-    exprs = malloc(n * sizeof(*exprs));
-    flags = malloc(n * sizeof(*flags));
-    ids = malloc(n * sizeof(*ids));
-    m->refs[f] = malloc(n * sizeof(emb_patref_t));
-    if (exprs == NULL || flags == NULL || ids == NULL || m->refs[f] == NULL)
-        goto nomem;
-    for (size_t i = 0; i < n; i++) {
-        exprs[i] = pend[i].expr;
+static const char *db_name(db_t db) {
+    static const char *const names[DB__COUNT] = {
+        "names",           "http.uri", "http.user_agent", "tls.cert_subject",
+        "tls.cert_issuer", "ja4",      "payload"};
+    return names[db];
+}
+
+static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, hs_database_t **out,
+                      emb_diags_t **diags) {
+    const char **exprs = malloc(pl->n * sizeof(*exprs));
+    unsigned *flags = malloc(pl->n * sizeof(*flags));
+    unsigned *ids = malloc(pl->n * sizeof(*ids));
+    int rc = 0;
+    if (exprs == NULL || flags == NULL || ids == NULL) {
+        rc = EMB_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < pl->n; i++) {
+        exprs[i] = pl->p[i].expr;
         flags[i] = HS_FLAG_SINGLEMATCH;
         ids[i] = (unsigned)i;
-        m->refs[f][i] = pend[i].ref;
     }
-    m->nrefs[f] = n;
-
     hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)n, HS_MODE_BLOCK, NULL, &m->db[f], &cerr) !=
+    if (hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, HS_MODE_BLOCK, NULL, out, &cerr) !=
         HS_SUCCESS) {
-        const emb_indicator_t *bad = cerr && cerr->expression >= 0 && (size_t)cerr->expression < n
-                                         ? &r->inds[pend[cerr->expression].ind]
-                                         : NULL;
+        const emb_indicator_t *bad =
+            cerr && cerr->expression >= 0 && (size_t)cerr->expression < pl->n
+                ? &r->inds[pl->p[cerr->expression].ref.ind]
+                : NULL;
         if (bad)
             emb__diag_add(diags, r->files[bad->file], bad->line, bad->col,
-                          "Hyperscan cannot compile this pattern for %s: %s", emb__field_name(f),
+                          "Hyperscan cannot compile this pattern for %s: %s", db_name(db),
                           cerr->message);
         else
-            emb__diag_add(diags, NULL, 0, 0, "Hyperscan compile failed for %s: %s",
-                          emb__field_name(f), cerr ? cerr->message : "?");
+            emb__diag_add(diags, NULL, 0, 0, "Hyperscan compile failed for %s: %s", db_name(db),
+                          cerr ? cerr->message : "?");
         hs_free_compile_error(cerr);
         rc = EMB_EHS;
-        goto out;
     }
-    if (hs_alloc_scratch(m->db[f], &m->scratch) != HS_SUCCESS) {
-        emb__diag_add(diags, NULL, 0, 0, "Hyperscan could not allocate scratch space");
-        rc = EMB_EHS;
-    }
-    goto out;
-
-nomem:
-    rc = EMB_ENOMEM;
 out:
-    for (size_t i = 0; i < n; i++)
-        free(pend[i].expr);
-    free(pend);
     free(exprs);
     free(flags);
     free(ids);
     return rc;
 }
 
-int emb__matcher_new(const emb_rules_t *r, emb_matcher_t **out, emb_diags_t **diags) {
+/* ---- the database cache -------------------------------------------------- */
+
+/*
+ * Compiled databases are kept in `cache_dir/embargo-<key>.hsdb`, where the
+ * key hashes every expression of every database, the Hyperscan version and
+ * the CPU platform Hyperscan targets. A file whose header, sizes or
+ * checksums do not agree, or that Hyperscan refuses, is ignored and
+ * rewritten: a cache is never trusted, only checked.
+ */
+#define CACHE_MAGIC "EMBHSDB1"
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t cache_key(pending_list_t lists[DB__COUNT]) {
+    uint64_t h = 1469598103934665603ULL;
+    const char *v = hs_version();
+    h = fnv1a(h, v, strlen(v));
+    hs_platform_info_t plat;
+    memset(&plat, 0, sizeof(plat));
+    if (hs_populate_platform(&plat) == HS_SUCCESS)
+        h = fnv1a(h, &plat, sizeof(plat));
+    for (int db = 0; db < DB__COUNT; db++) {
+        uint64_t n = lists[db].n;
+        h = fnv1a(h, &n, sizeof(n));
+        for (size_t i = 0; i < lists[db].n; i++)
+            h = fnv1a(h, lists[db].p[i].expr, strlen(lists[db].p[i].expr) + 1);
+    }
+    return h;
+}
+
+static void cache_path(char *buf, size_t cap, const char *dir, uint64_t key) {
+    snprintf(buf, cap, "%s/embargo-%016llx.hsdb", dir, (unsigned long long)key);
+}
+
+/* Loads every database from the cache; false (and nothing loaded) if unusable. */
+static bool cache_load(emb_matcher_t *m, const char *dir, uint64_t key,
+                       pending_list_t lists[DB__COUNT]) {
+    char path[4096];
+    cache_path(path, sizeof(path), dir, key);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    bool ok = false;
+    char *blob = NULL;
+    char magic[8];
+    uint64_t fkey;
+    if (fread(magic, 8, 1, f) != 1 || memcmp(magic, CACHE_MAGIC, 8) != 0 ||
+        fread(&fkey, 8, 1, f) != 1 || fkey != key)
+        goto out;
+    for (int db = 0; db < DB__COUNT; db++) {
+        uint64_t hdr[3]; /* patterns, size, checksum */
+        if (fread(hdr, sizeof(hdr), 1, f) != 1 || hdr[0] != lists[db].n || hdr[1] > (1ULL << 31))
+            goto out;
+        if (hdr[0] == 0)
+            continue;
+        blob = malloc(hdr[1] ? hdr[1] : 1);
+        if (blob == NULL || fread(blob, 1, hdr[1], f) != hdr[1] ||
+            fnv1a(1469598103934665603ULL, blob, hdr[1]) != hdr[2] ||
+            hs_deserialize_database(blob, hdr[1], &m->db[db]) != HS_SUCCESS)
+            goto out;
+        free(blob);
+        blob = NULL;
+    }
+    ok = fgetc(f) == EOF; /* nothing trailing */
+out:
+    free(blob);
+    fclose(f);
+    if (!ok)
+        for (int db = 0; db < DB__COUNT; db++) {
+            hs_free_database(m->db[db]);
+            m->db[db] = NULL;
+        }
+    return ok;
+}
+
+/* Writes the databases; a failure only costs the next start its speed. */
+static void cache_store(const emb_matcher_t *m, const char *dir, uint64_t key,
+                        pending_list_t lists[DB__COUNT]) {
+    char path[4096], tmp[4200];
+    cache_path(path, sizeof(path), dir, key);
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return;
+    bool ok = fwrite(CACHE_MAGIC, 8, 1, f) == 1 && fwrite(&key, 8, 1, f) == 1;
+    for (int db = 0; db < DB__COUNT && ok; db++) {
+        char *blob = NULL;
+        size_t len = 0;
+        if (m->db[db] && hs_serialize_database(m->db[db], &blob, &len) != HS_SUCCESS) {
+            ok = false;
+            break;
+        }
+        uint64_t hdr[3] = {lists[db].n, len, fnv1a(1469598103934665603ULL, blob, len)};
+        ok = fwrite(hdr, sizeof(hdr), 1, f) == 1 && (len == 0 || fwrite(blob, 1, len, f) == len);
+        free(blob);
+    }
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        remove(tmp);
+}
+
+int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t **out,
+                     emb_diags_t **diags) {
     *out = NULL;
     emb_matcher_t *m = calloc(1, sizeof(*m));
+    pending_list_t lists[DB__COUNT];
+    memset(lists, 0, sizeof(lists));
     if (m == NULL)
         return EMB_ENOMEM;
     int rc = 0;
-    for (int f = 0; f < EMB_FIELD__COUNT; f++) {
-        if ((rc = build_field(m, r, (emb_field_t)f, diags)) != 0)
+    for (int db = 0; db < DB__COUNT; db++)
+        if ((rc = collect(r, (db_t)db, &lists[db])) != 0)
             goto fail;
+
+    uint64_t key = cache_key(lists);
+    m->from_cache = cache_dir && cache_load(m, cache_dir, key, lists);
+    if (!m->from_cache) {
+        for (int db = 0; db < DB__COUNT; db++)
+            if (lists[db].n > 0 && (rc = compile_db(r, (db_t)db, &lists[db], &m->db[db], diags)))
+                goto fail;
+        if (cache_dir)
+            cache_store(m, cache_dir, key, lists);
     }
+    for (int db = 0; db < DB__COUNT; db++) {
+        if (m->db[db] == NULL)
+            continue;
+        if (hs_alloc_scratch(m->db[db], &m->scratch) != HS_SUCCESS) {
+            emb__diag_add(diags, NULL, 0, 0, "Hyperscan could not allocate scratch space");
+            rc = EMB_EHS;
+            goto fail;
+        }
+        m->refs[db] = malloc(lists[db].n * sizeof(emb_patref_t));
+        if (m->refs[db] == NULL) {
+            rc = EMB_ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < lists[db].n; i++)
+            m->refs[db][i] = lists[db].p[i].ref;
+        m->nrefs[db] = lists[db].n;
+    }
+
     for (uint32_t a = 0; a < r->nalts; a++) {
         if (r->alts[a].content_mask != 0)
             continue;
@@ -273,19 +455,27 @@ int emb__matcher_new(const emb_rules_t *r, emb_matcher_t **out, emb_diags_t **di
         m->flow_alts = grown;
         m->flow_alts[m->nflow_alts++] = a;
     }
+    for (int db = 0; db < DB__COUNT; db++)
+        pending_free(&lists[db]);
     *out = m;
     return 0;
 fail:
+    for (int db = 0; db < DB__COUNT; db++)
+        pending_free(&lists[db]);
     emb__matcher_free(m);
     return rc;
+}
+
+bool emb__matcher_from_cache(const emb_matcher_t *m) {
+    return m->from_cache;
 }
 
 void emb__matcher_free(emb_matcher_t *m) {
     if (m == NULL)
         return;
-    for (int f = 0; f < EMB_FIELD__COUNT; f++) {
-        hs_free_database(m->db[f]);
-        free(m->refs[f]);
+    for (int db = 0; db < DB__COUNT; db++) {
+        hs_free_database(m->db[db]);
+        free(m->refs[db]);
     }
     hs_free_scratch(m->scratch);
     free(m->flow_alts);
@@ -299,6 +489,7 @@ const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n) {
 
 typedef struct {
     const emb_patref_t *refs;
+    uint32_t field_bit;
     emb_match_fn fn;
     void *ctx;
 } scan_ctx_t;
@@ -309,18 +500,20 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     (void)to;
     (void)flags;
     scan_ctx_t *sc = arg;
-    sc->fn(&sc->refs[id], sc->ctx);
+    if (sc->refs[id].fields & sc->field_bit)
+        sc->fn(&sc->refs[id], sc->ctx);
     return 0;
 }
 
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx) {
-    if (m->db[f] == NULL || len == 0)
+    db_t db = db_of(f);
+    if (m->db[db] == NULL || len == 0)
         return 0;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    scan_ctx_t sc = {m->refs[f], fn, ctx};
+    scan_ctx_t sc = {m->refs[db], 1u << f, fn, ctx};
     hs_error_t err =
-        hs_scan(m->db[f], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
+        hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
     return err == HS_SUCCESS ? 0 : EMB_EHS;
 }

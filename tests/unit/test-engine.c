@@ -257,3 +257,59 @@ Test(engine, malformed_packets_are_counted_not_fatal) {
     cr_assert_eq(st.unsupported, 1);
     cr_assert_eq(st.alerts, 0);
 }
+
+/* The path of the one cache file in `dir`, or "" if none. */
+static void cache_file(const char *dir, char *out, size_t cap) {
+    char cmd[600];
+    snprintf(cmd, sizeof(cmd), "ls %s/embargo-*.hsdb 2>/dev/null", dir);
+    FILE *p = popen(cmd, "r");
+    out[0] = '\0';
+    if (p && fgets(out, (int)cap, p))
+        out[strcspn(out, "\n")] = '\0';
+    if (p)
+        pclose(p);
+}
+
+Test(engine, compiled_databases_are_cached_and_checked) {
+    char dir[] = "/tmp/embargo-cache-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    cfg.cache_dir = dir;
+
+    emb_engine_t *a = NULL, *b = NULL, *c = NULL;
+    cr_assert_eq(emb_engine_new(rules, &cfg, &a, NULL), 0);
+    cr_assert_not(emb_engine_from_cache(a), "the first start compiles");
+    char path[600];
+    cache_file(dir, path, sizeof(path));
+    cr_assert_neq(path[0], '\0', "and leaves a cache file");
+
+    cr_assert_eq(emb_engine_new(rules, &cfg, &b, NULL), 0);
+    cr_assert(emb_engine_from_cache(b), "the second start loads it");
+    emb_fact_t fa = {EMB_FIELD_TLS_SNI, "s1.upd.acme.example", 19};
+    emb_facts_t f = {.facts = &fa, .nfacts = 1};
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match(b, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 1, "and matches as the compiled one does");
+    cr_assert_eq(g.sids[0], 10);
+
+    /* One flipped byte in the middle of a database: refused and rebuilt. */
+    FILE *fp = fopen(path, "r+b");
+    cr_assert_not_null(fp);
+    fseek(fp, 200, SEEK_SET);
+    int ch = fgetc(fp);
+    fseek(fp, 200, SEEK_SET);
+    fputc(ch ^ 0x40, fp);
+    fclose(fp);
+    cr_assert_eq(emb_engine_new(rules, &cfg, &c, NULL), 0);
+    cr_assert_not(emb_engine_from_cache(c), "a corrupt cache is never trusted");
+    g.n = 0;
+    cr_assert_eq(emb_engine_match(c, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 1);
+
+    emb_engine_free(a);
+    emb_engine_free(b);
+    emb_engine_free(c);
+    unlink(path);
+    rmdir(dir);
+}

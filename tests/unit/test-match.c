@@ -30,7 +30,7 @@ static void setup(void) {
     rules = test_load_text(pack, &d);
     test_print_diags(d);
     cr_assert_not_null(rules);
-    cr_assert_eq(emb__matcher_new(rules, &matcher, &d), 0);
+    cr_assert_eq(emb__matcher_new(rules, NULL, &matcher, &d), 0);
 }
 
 static void teardown(void) {
