@@ -7,13 +7,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
-cmake --build "$build" -j2 --target embargo gen-flows >/dev/null
+cmake --build "$build" -j2 --target embargo gen-traffic >/dev/null
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 printf '%-10s %-12s %-14s %-12s %-16s\n' flows packets evicted "peak RSS" "stream peak"
 for n in 10000 100000 1000000; do
-    "$build/bench/gen-flows" -n "$n" -o "$tmp/f.pcap"
+    "$build/bench/gen-traffic" -n "$n" -o "$tmp/f.pcap"
     "$build/embargo" scan -o /dev/null "$tmp/f.pcap" 2>"$tmp/err" || true
     packets=$(sed -n 's/.* file, \([0-9]*\) packets.*/\1/p' "$tmp/err")
     evicted=$(sed -n 's/.*flows: \([0-9]*\) evicted.*/\1/p' "$tmp/err")

@@ -173,6 +173,7 @@ typedef struct {
     uint32_t tcp_timeout_s;        /* idle time after which a TCP flow is forgotten */
     uint32_t udp_timeout_s;        /* same for UDP */
     uint32_t stream_depth;         /* bytes reassembled per TCP direction */
+    uint32_t udp_payload_packets;  /* UDP payloads scanned per flow direction */
     size_t stream_memcap;          /* bytes of all reassembly buffers together */
     size_t defrag_max;             /* IP datagrams under reassembly at once */
     size_t defrag_memcap;          /* bytes of all fragment buffers together */
@@ -334,6 +335,21 @@ typedef struct {
 } emb_stats_t;
 
 void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);
+
+/* Adds every counter of `src` to `dst` (peaks are added too: an upper bound). */
+void emb_stats_add(emb_stats_t *dst, const emb_stats_t *src);
+
+/* As emb_engine_stats_json, for counters summed over several engines. */
+char *emb_stats_json(const emb_stats_t *stats, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s);
+
+/*
+ * A shard key for spreading packets over several engines: the same for
+ * both directions of a flow, and for every flow of one client (the side
+ * with the higher port, an ephemeral one), so that DNS lookups and the
+ * connections that follow them meet in one engine. IP fragments, which
+ * carry no ports, and packets that do not decode to TCP/UDP get key 0.
+ */
+uint32_t emb_packet_shard(const emb_packet_t *pkt);
 
 /*
  * The engine's counters as one EVE `stats` record (Suricata's layout where a

@@ -1,12 +1,19 @@
 /*
- * `embargo scan`: a thin host over the engine library. It reads pcap
- * and pcapng files with libpcap, feeds every packet to the engine, writes the
+ * `embargo scan`: a thin host over the engine library. It reads pcap and
+ * pcapng files with libpcap, feeds every packet to the engine, writes the
  * EVE lines the engine renders, and prints a human summary on stderr.
+ *
+ * With -j N, N workers each read every file and inspect the packets of
+ * their shard (emb_packet_shard: by the flow's client, so a host's DNS
+ * lookups and the connections that follow them meet in one engine). Each
+ * worker writes its alerts, tagged with the packet number, to a temporary
+ * file in packet order; at the end the files are merged by packet number,
+ * so the output is the same whatever N is. With one worker alerts go
+ * straight to the output, flushed line by line.
  *
  * Exit status: 0 scanned and found nothing, 1 alerts written, 2 an error
  * (bad rules, unreadable input, a failed write), always with a one-line
- * message naming what and where. Each alert line is flushed as it is
- * written, so an error later in the run loses nothing already found.
+ * message naming what and where. eve.json ends with a stats record.
  */
 #include "cli.h"
 
@@ -14,80 +21,20 @@
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pcap/pcap.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <pcap/pcap.h>
-#include <signal.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define MAX_TALLY 256
+#define MAX_WORKERS 64
 
-typedef struct {
-    FILE *out;
-    const char *out_name;
-    bool write_failed;
-    int write_errno;
-    uint64_t written;
-    struct {
-        const char *vendor, *channel;
-        uint64_t n;
-    } tally[MAX_TALLY];
-    size_t ntally;
-} scan_state_t;
-
-static int on_alert(const emb_alert_t *a, void *ud) {
-    scan_state_t *st = ud;
-    if (fwrite(a->eve, 1, a->eve_len, st->out) != a->eve_len || fputc('\n', st->out) == EOF ||
-        fflush(st->out) != 0) {
-        st->write_failed = true;
-        st->write_errno = errno;
-        return 1;
-    }
-    st->written++;
-    size_t i;
-    for (i = 0; i < st->ntally; i++)
-        if (strcmp(st->tally[i].vendor, a->vendor) == 0 &&
-            strcmp(st->tally[i].channel, a->channel) == 0)
-            break;
-    if (i == st->ntally && st->ntally < MAX_TALLY) {
-        /* vendor and channel strings live as long as the rules */
-        st->tally[i].vendor = a->vendor;
-        st->tally[i].channel = a->channel;
-        st->tally[i].n = 0;
-        st->ntally++;
-    }
-    if (i < st->ntally)
-        st->tally[i].n++;
-    return 0;
-}
-
-static int to_emb_linktype(int dlt) {
-    switch (dlt) {
-    case DLT_NULL: return EMB_LINK_NULL;
-    case DLT_EN10MB: return EMB_LINK_ETHERNET;
-#ifdef DLT_LOOP
-    case DLT_LOOP: return EMB_LINK_LOOP;
-#endif
-    case DLT_LINUX_SLL: return EMB_LINK_LINUX_SLL;
-#ifdef DLT_LINUX_SLL2
-    case DLT_LINUX_SLL2: return EMB_LINK_LINUX_SLL2;
-#endif
-#ifdef DLT_IPV4
-    case DLT_IPV4: return EMB_LINK_IPV4;
-    case DLT_IPV6: return EMB_LINK_IPV6;
-#endif
-    default:
-        if (dlt == DLT_RAW || dlt == 12 || dlt == 14 || dlt == 101)
-            return EMB_LINK_RAW;
-        return -1;
-    }
-}
-
-/* Scans one file. Returns 0, or -1 after printing why it could not. */
 /* SIGINT/SIGTERM: stop reading, then finish as after the last packet. */
 static volatile sig_atomic_t stop_signal;
 
@@ -135,20 +82,102 @@ static void progress_show(progress_t *p, const char *path, FILE *f, long long to
             alerts, final ? "\n" : "");
 }
 
-static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt, scan_state_t *st,
-                     bool *canceled, progress_t *prog_line, int64_t *last_ts) {
+typedef struct {
+    const char *vendor, *channel; /* live as long as the rules */
+    uint64_t n;
+} tally_t;
+
+/* One worker: its engine, its shard, where its alerts go, what happened. */
+typedef struct {
+    int id, n;
+    emb_engine_t *engine;
+    FILE *out;   /* the output (one worker) or this worker's temporary file */
+    bool tagged; /* lines carry "PCAPCNT SEQ\t" for the merge */
+    uint64_t pcap_cnt;
+    uint32_t seq;
+    bool write_failed;
+    int write_errno;
+    uint64_t written;
+    tally_t tally[MAX_TALLY];
+    size_t ntally;
+    char **files;
+    int nfiles;
+    size_t files_ok;
+    bool failed;   /* some file could not be read */
+    bool canceled; /* the callback or a signal stopped it */
+    int64_t last_ts;
+    progress_t *progress; /* worker 0 only */
+} worker_t;
+
+static void count(worker_t *w, const emb_alert_t *a) {
+    size_t i;
+    for (i = 0; i < w->ntally; i++)
+        if (strcmp(w->tally[i].vendor, a->vendor) == 0 &&
+            strcmp(w->tally[i].channel, a->channel) == 0)
+            break;
+    if (i == w->ntally && w->ntally < MAX_TALLY)
+        w->tally[w->ntally++] = (tally_t){a->vendor, a->channel, 0};
+    if (i < w->ntally)
+        w->tally[i].n++;
+}
+
+static int on_alert(const emb_alert_t *a, void *ud) {
+    worker_t *w = ud;
+    bool ok = true;
+    if (w->tagged)
+        ok = fprintf(w->out, "%020" PRIu64 " %010" PRIu32 "\t", w->pcap_cnt, w->seq++) > 0;
+    ok = ok && fwrite(a->eve, 1, a->eve_len, w->out) == a->eve_len && fputc('\n', w->out) != EOF;
+    if (ok && !w->tagged)
+        ok = fflush(w->out) == 0; /* one worker: nothing found is held back */
+    if (!ok) {
+        w->write_failed = true;
+        w->write_errno = errno;
+        return 1;
+    }
+    w->written++;
+    count(w, a);
+    return 0;
+}
+
+static int to_emb_linktype(int dlt) {
+    switch (dlt) {
+    case DLT_NULL: return EMB_LINK_NULL;
+    case DLT_EN10MB: return EMB_LINK_ETHERNET;
+#ifdef DLT_LOOP
+    case DLT_LOOP: return EMB_LINK_LOOP;
+#endif
+    case DLT_LINUX_SLL: return EMB_LINK_LINUX_SLL;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2: return EMB_LINK_LINUX_SLL2;
+#endif
+#ifdef DLT_IPV4
+    case DLT_IPV4: return EMB_LINK_IPV4;
+    case DLT_IPV6: return EMB_LINK_IPV6;
+#endif
+    default:
+        if (dlt == DLT_RAW || dlt == 12 || dlt == 14 || dlt == 101)
+            return EMB_LINK_RAW;
+        return -1;
+    }
+}
+
+/* Scans one file. Returns 0, or -1 after printing (worker 0) why it could not. */
+static int scan_file(worker_t *w, const char *path) {
     char errbuf[PCAP_ERRBUF_SIZE];
+    bool speak = w->id == 0;
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
     if (pc == NULL) {
-        fprintf(stderr, "%s: %s: cannot read capture: %s\n", prog, path, errbuf);
+        if (speak)
+            fprintf(stderr, "%s: %s: cannot read capture: %s\n", prog, path, errbuf);
         return -1;
     }
     int dlt = pcap_datalink(pc);
     int link = to_emb_linktype(dlt);
     if (link < 0) {
         const char *name = pcap_datalink_val_to_name(dlt);
-        fprintf(stderr, "%s: %s: unsupported link type %d (%s)\n", prog, path, dlt,
-                name ? name : "unknown");
+        if (speak)
+            fprintf(stderr, "%s: %s: unsupported link type %d (%s)\n", prog, path, dlt,
+                    name ? name : "unknown");
         pcap_close(pc);
         return -1;
     }
@@ -160,15 +189,13 @@ static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
     struct stat sb;
     long long total = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
     FILE *f = pcap_file(pc);
+    progress_t *prog_line = w->progress;
     while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1) {
         in_file++;
         if (stop_signal) {
-            *canceled = true;
+            w->canceled = true;
             break;
         }
-        *last_ts = hdr->ts.tv_sec;
-        if (prog_line->on && (++prog_line->packets & 0xFFF) == 0)
-            progress_show(prog_line, path, f, total, st->written, false);
         emb_packet_t pkt = {
             .ts_sec = hdr->ts.tv_sec,
             .ts_usec = (uint32_t)hdr->ts.tv_usec,
@@ -176,29 +203,79 @@ static int scan_file(emb_engine_t *engine, const char *path, uint64_t *pcap_cnt,
             .data = data,
             .caplen = hdr->caplen,
             .len = hdr->len,
-            .pcap_cnt = ++*pcap_cnt,
+            .pcap_cnt = ++w->pcap_cnt,
         };
-        int prc = emb_engine_process(engine, &pkt, on_alert, st);
+        w->last_ts = hdr->ts.tv_sec;
+        if (w->n > 1 && emb_packet_shard(&pkt) % (uint32_t)w->n != (uint32_t)w->id)
+            continue;
+        w->seq = 0;
+        if (prog_line && prog_line->on && (++prog_line->packets & 0xFFF) == 0)
+            progress_show(prog_line, path, f, total, w->written, false);
+        int prc = emb_engine_process(w->engine, &pkt, on_alert, w);
         if (prc == EMB_ECANCELED) {
-            *canceled = true;
+            w->canceled = true;
             break;
         }
         if (prc != 0) {
-            fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, path, in_file,
-                    emb_strerror(prc));
+            if (speak)
+                fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, path, in_file,
+                        emb_strerror(prc));
             pcap_close(pc);
             return -1;
         }
     }
-    if (prog_line->on)
-        progress_show(prog_line, path, f, total, st->written, true);
-    if (rc == PCAP_ERROR) {
+    if (prog_line && prog_line->on)
+        progress_show(prog_line, path, f, total, w->written, true);
+    if (rc == PCAP_ERROR && speak) {
         /* libpcap says this for a cut-off file: keep what was read, warn where it ends. */
         fprintf(stderr, "%s: %s: warning: capture ends early after packet %" PRIu64 ": %s\n", prog,
                 path, in_file, pcap_geterr(pc));
     }
     pcap_close(pc);
     return 0;
+}
+
+static void *run_worker(void *arg) {
+    worker_t *w = arg;
+    for (int i = 0; i < w->nfiles && !w->canceled; i++) {
+        if (scan_file(w, w->files[i]) != 0)
+            w->failed = true;
+        else
+            w->files_ok++;
+    }
+    return NULL;
+}
+
+/*
+ * Merges the workers' tagged files into `out` by packet number. Each file is
+ * already in order, so this is a k-way merge holding one line per worker.
+ */
+static bool merge(worker_t *ws, int n, FILE *out) {
+    char *line[MAX_WORKERS] = {0};
+    size_t cap[MAX_WORKERS] = {0};
+    bool have[MAX_WORKERS] = {0};
+    bool ok = true;
+    for (int i = 0; i < n; i++) {
+        rewind(ws[i].out);
+        have[i] = getline(&line[i], &cap[i], ws[i].out) > 0;
+    }
+    for (;;) {
+        int best = -1;
+        for (int i = 0; i < n; i++)
+            if (have[i] && (best < 0 || strncmp(line[i], line[best], 31) < 0))
+                best = i;
+        if (best < 0)
+            break;
+        const char *text = strchr(line[best], '\t');
+        if (text == NULL || fputs(text + 1, out) == EOF) {
+            ok = false;
+            break;
+        }
+        have[best] = getline(&line[best], &cap[best], ws[best].out) > 0;
+    }
+    for (int i = 0; i < n; i++)
+        free(line[i]);
+    return ok && fflush(out) == 0;
 }
 
 int cmd_scan(int argc, char **argv) {
@@ -222,21 +299,18 @@ int cmd_scan(int argc, char **argv) {
     const char *rules_path = NULL, *out_path = "eve.json";
     bool append = false, quiet = false, use_cache = true;
     int show_progress = -1; /* -1: on a terminal, unless --quiet */
+    int nworkers = 1;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "r:o:j:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rules_path = optarg; break;
         case 'o': out_path = optarg; break;
-        case 'j': {
-            char *end;
-            long n = strtol(optarg, &end, 10);
-            if (*end != '\0' || n < 1 || n > 256) {
-                fprintf(stderr, "%s: -j wants a number of threads from 1 to 256\n", prog);
+        case 'j':
+            if (!parse_number(optarg, 1, MAX_WORKERS, &num, "-j"))
                 return EXIT_ERROR;
-            }
+            nworkers = (int)num;
             break;
-        }
         case 'a': append = true; break;
         case 'F':
             if (!parse_number(optarg, 1, 1ULL << 26, &num, "--max-flows"))
@@ -271,99 +345,167 @@ int cmd_scan(int argc, char **argv) {
     if (use_cache)
         cfg.cache_dir = default_cache_dir();
 
+    int status = EXIT_CLEAN;
     emb_rules_t *rules = load_rules(rules_path);
     if (rules == NULL)
         return EXIT_ERROR;
-    emb_engine_t *engine = build_engine(rules, &cfg, rules_path);
-    if (engine == NULL) {
-        emb_rules_free(rules);
-        return EXIT_ERROR;
-    }
-
-    scan_state_t st = {.out_name = out_path};
-    if (strcmp(out_path, "-") == 0) {
-        st.out = stdout;
-        st.out_name = "standard output";
-    } else {
-        st.out = fopen(out_path, append ? "a" : "w");
-        if (st.out == NULL) {
-            fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, out_path,
-                    strerror(errno));
-            emb_engine_free(engine);
-            emb_rules_free(rules);
-            return EXIT_ERROR;
-        }
-    }
-
-    int status = EXIT_CLEAN;
-    uint64_t pcap_cnt = 0;
-    size_t files_ok = 0;
-    bool canceled = false;
-    int64_t last_ts = 0;
+    FILE *out = NULL;
+    const char *out_name = out_path;
+    worker_t *ws = calloc((size_t)nworkers, sizeof(worker_t));
     progress_t prog_line = {.on = show_progress == 1 ||
                                   (show_progress == -1 && !quiet && isatty(STDERR_FILENO)),
                             .start = now_s()};
-    for (int i = optind; i < argc && !canceled; i++) {
-        if (scan_file(engine, argv[i], &pcap_cnt, &st, &canceled, &prog_line, &last_ts) != 0)
-            status = EXIT_ERROR;
-        else
-            files_ok++;
+    if (ws == NULL) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        status = EXIT_ERROR;
+        goto done;
     }
+    /* The first engine compiles (or loads the cache); the others load the cache. */
+    for (int i = 0; i < nworkers; i++) {
+        ws[i].engine = build_engine(rules, &cfg, rules_path);
+        if (ws[i].engine == NULL) {
+            status = EXIT_ERROR;
+            goto done;
+        }
+    }
+    if (strcmp(out_path, "-") == 0) {
+        out = stdout;
+        out_name = "standard output";
+    } else if ((out = fopen(out_path, append ? "a" : "w")) == NULL) {
+        fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, out_path, strerror(errno));
+        status = EXIT_ERROR;
+        goto done;
+    }
+
+    for (int i = 0; i < nworkers; i++) {
+        worker_t *w = &ws[i];
+        w->id = i;
+        w->n = nworkers;
+        w->files = argv + optind;
+        w->nfiles = argc - optind;
+        w->progress = i == 0 ? &prog_line : NULL;
+        w->tagged = nworkers > 1;
+        w->out = nworkers > 1 ? tmpfile() : out;
+        if (w->out == NULL) {
+            fprintf(stderr, "%s: cannot create a temporary file: %s\n", prog, strerror(errno));
+            status = EXIT_ERROR;
+            goto done;
+        }
+    }
+    if (nworkers == 1) {
+        run_worker(&ws[0]);
+    } else {
+        pthread_t tid[MAX_WORKERS];
+        int started = 0;
+        for (; started < nworkers; started++)
+            if (pthread_create(&tid[started], NULL, run_worker, &ws[started]) != 0)
+                break;
+        for (int i = 0; i < started; i++)
+            pthread_join(tid[i], NULL);
+        if (started < nworkers) {
+            fprintf(stderr, "%s: cannot start %d threads\n", prog, nworkers);
+            status = EXIT_ERROR;
+            goto done;
+        }
+    }
+
+    emb_stats_t total;
+    memset(&total, 0, sizeof(total));
+    uint64_t written = 0;
+    bool write_failed = false;
+    int write_errno = 0;
+    for (int i = 0; i < nworkers; i++) {
+        emb_stats_t s;
+        emb_engine_stats(ws[i].engine, &s);
+        emb_stats_add(&total, &s);
+        written += ws[i].written;
+        if (ws[i].write_failed && !write_failed) {
+            write_failed = true;
+            write_errno = ws[i].write_errno;
+        }
+    }
+    if (nworkers > 1 && !write_failed && !merge(ws, nworkers, out)) {
+        write_failed = true;
+        write_errno = errno;
+    }
+    if (ws[0].failed)
+        status = EXIT_ERROR;
     if (stop_signal)
         fprintf(stderr, "%s: stopped by signal %d after %" PRIu64 " packets\n", prog,
-                (int)stop_signal, pcap_cnt);
+                (int)stop_signal, ws[0].pcap_cnt);
 
     /* The last line: the counters, so a reader can tell nothing was lost
      * (detect.alert equals the alert lines above it). */
-    if (!st.write_failed) {
-        char *stats = emb_engine_stats_json(engine, last_ts ? last_ts : (int64_t)time(NULL), 0,
-                                            (uint64_t)(now_s() - prog_line.start));
-        if (stats == NULL || fputs(stats, st.out) == EOF || fputc('\n', st.out) == EOF ||
-            fflush(st.out) != 0) {
-            st.write_failed = true;
-            st.write_errno = errno;
+    if (!write_failed) {
+        char *stats = emb_stats_json(&total, ws[0].last_ts ? ws[0].last_ts : (int64_t)time(NULL), 0,
+                                     (uint64_t)(now_s() - prog_line.start));
+        if (stats == NULL || fputs(stats, out) == EOF || fputc('\n', out) == EOF ||
+            fflush(out) != 0) {
+            write_failed = true;
+            write_errno = errno;
         }
         free(stats);
     }
-    if (st.write_failed) {
-        fprintf(stderr, "%s: %s: write failed: %s\n", prog, st.out_name, strerror(st.write_errno));
+    if (write_failed) {
+        fprintf(stderr, "%s: %s: write failed: %s\n", prog, out_name, strerror(write_errno));
         status = EXIT_ERROR;
     }
-    if (st.out != stdout && fclose(st.out) != 0 && !st.write_failed) {
-        fprintf(stderr, "%s: %s: write failed: %s\n", prog, st.out_name, strerror(errno));
+    if (out != stdout && fclose(out) != 0 && !write_failed) {
+        fprintf(stderr, "%s: %s: write failed: %s\n", prog, out_name, strerror(errno));
         status = EXIT_ERROR;
     }
+    out = NULL;
 
-    emb_stats_t s;
-    emb_engine_stats(engine, &s);
-    if (!quiet && files_ok > 0) {
+    if (!quiet && ws[0].files_ok > 0) {
+        size_t files_ok = ws[0].files_ok;
+        const emb_stats_t *s = &total;
         fprintf(stderr,
                 "%s: %zu file%s, %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
                 " alerts written to %s\n",
-                prog, files_ok, files_ok == 1 ? "" : "s", s.packets, s.flows, st.written,
-                st.out_name);
+                prog, files_ok, files_ok == 1 ? "" : "s", s->packets, s->flows, written, out_name);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
                 "%s: decode: %" PRIu64 " truncated, %" PRIu64 " invalid, %" PRIu64
                 " unsupported; %" PRIu64 " tunnelled; %" PRIu64 " fragments, %" PRIu64
                 " datagrams reassembled, %" PRIu64 " dropped\n",
-                prog, s.truncated, s.invalid, s.unsupported, s.tunnels, s.fragments, s.reassembled,
-                s.defrag_dropped);
+                prog, s->truncated, s->invalid, s->unsupported, s->tunnels, s->fragments,
+                s->reassembled, s->defrag_dropped);
         fprintf(stderr,
                 "%s: flows: %" PRIu64 " evicted; streams: %" PRIu64 " segments, %" PRIu64
                 " out of order, %" PRIu64 " overlaps, %" PRIu64
                 " refused for memory, peak %zu KiB; peak RSS %ld KiB\n",
-                prog, s.flows_evicted, s.tcp_segments, s.stream_gaps, s.stream_overlaps,
-                s.stream_memcap_refused, s.stream_mem_peak / 1024, ru.ru_maxrss);
-        for (size_t i = 0; i < st.ntally; i++)
-            fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", st.tally[i].vendor, st.tally[i].channel,
-                    st.tally[i].n);
+                prog, s->flows_evicted, s->tcp_segments, s->stream_gaps, s->stream_overlaps,
+                s->stream_memcap_refused, s->stream_mem_peak / 1024, ru.ru_maxrss);
+        /* one line per vendor and channel, summed over the workers */
+        tally_t sum[MAX_TALLY];
+        size_t nsum = 0;
+        for (int i = 0; i < nworkers; i++)
+            for (size_t t = 0; t < ws[i].ntally; t++) {
+                size_t k = 0;
+                while (k < nsum && (strcmp(sum[k].vendor, ws[i].tally[t].vendor) != 0 ||
+                                    strcmp(sum[k].channel, ws[i].tally[t].channel) != 0))
+                    k++;
+                if (k == nsum && nsum < MAX_TALLY)
+                    sum[nsum++] = (tally_t){ws[i].tally[t].vendor, ws[i].tally[t].channel, 0};
+                if (k < nsum)
+                    sum[k].n += ws[i].tally[t].n;
+            }
+        for (size_t k = 0; k < nsum; k++)
+            fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", sum[k].vendor, sum[k].channel, sum[k].n);
     }
-    if (status == EXIT_CLEAN && st.written > 0)
+    if (status == EXIT_CLEAN && written > 0)
         status = EXIT_ALERTS;
 
-    emb_engine_free(engine);
+done:
+    if (out && out != stdout)
+        fclose(out);
+    for (int i = 0; ws && i < nworkers; i++) {
+        if (ws[i].out && ws[i].tagged)
+            fclose(ws[i].out);
+        emb_engine_free(ws[i].engine);
+    }
+    free(ws);
     emb_rules_free(rules);
     return status;
 }

@@ -24,6 +24,7 @@ void emb_config_init(emb_config_t *cfg) {
     cfg->tcp_timeout_s = 3600;
     cfg->udp_timeout_s = 120;
     cfg->stream_depth = 16384;
+    cfg->udp_payload_packets = 32;
     cfg->stream_memcap = 64u << 20;
     cfg->defrag_max = 1024;
     cfg->defrag_memcap = 16u << 20;
@@ -149,6 +150,55 @@ char *emb_engine_stats_json(const emb_engine_t *e, int64_t ts_sec, uint32_t ts_u
     emb_stats_t st;
     emb_engine_stats(e, &st);
     return emb__eve_stats(&st, ts_sec, ts_usec, uptime_s);
+}
+
+char *emb_stats_json(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s) {
+    return emb__eve_stats(st, ts_sec, ts_usec, uptime_s);
+}
+
+void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
+#define ADD(f) d->f += s->f
+    ADD(packets);
+    ADD(bytes);
+    ADD(truncated);
+    ADD(invalid);
+    ADD(unsupported);
+    ADD(fragments);
+    ADD(reassembled);
+    ADD(defrag_dropped);
+    ADD(tunnels);
+    ADD(tcp_segments);
+    ADD(stream_gaps);
+    ADD(stream_overlaps);
+    ADD(stream_memcap_refused);
+    ADD(stream_mem_peak);
+    ADD(quic_initials);
+    ADD(tls_certificates);
+    ADD(http_responses);
+    ADD(attributions);
+    ADD(flows);
+    ADD(flows_evicted);
+    ADD(dns_parsed);
+    ADD(tls_client_hellos);
+    ADD(http_requests);
+    ADD(alerts);
+    ADD(alerts_suppressed);
+#undef ADD
+}
+
+uint32_t emb_packet_shard(const emb_packet_t *pkt) {
+    emb_decoded_t d;
+    if (pkt == NULL || pkt->data == NULL ||
+        emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d) != EMB_DEC_OK)
+        return 0;
+    /* The client: the side with the higher (ephemeral) port. */
+    const uint8_t *client = d.sport > d.dport ? d.src : d.dst;
+    if (d.sport == d.dport)
+        client = memcmp(d.src, d.dst, 16) < 0 ? d.src : d.dst;
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ client[i]) * 16777619u;
+    return h ? h : 1;
 }
 
 /* ---- matching ---------------------------------------------------------- */
@@ -495,6 +545,7 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
         e->stats.truncated++;
 
     bool to_server, is_new;
+    emb__flow_table_id_hint(e->flows, pkt->pcap_cnt);
     emb_flow_t *flow = emb__flow_get(e->flows, dp, pkt->ts_sec, pkt->ts_usec, &to_server, &is_new);
     if (to_server) {
         flow->pkts_toserver++;

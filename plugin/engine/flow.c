@@ -6,9 +6,10 @@
  *
  * The client is the side that sent the flow's first packet, except that a
  * first packet with SYN+ACK comes from the server (we joined after the SYN).
- * flow_id is a bijective mix of a creation counter: unique in a run (until
- * 2^51 flows), identical between runs over the same input, and below 2^53 so
- * every JSON reader keeps it exact.
+ * flow_id is a bijective mix of the number of the packet that created the
+ * flow (or of a creation counter when the host numbers no packets): unique
+ * in a run (below 2^51 packets), identical between runs and between engines
+ * sharing one capture, and below 2^53 so every JSON reader keeps it exact.
  */
 #include "flow.h"
 
@@ -29,6 +30,7 @@ struct emb_flow_table {
     emb_flow_t *lru_head, *lru_tail; /* head: most recent */
     uint32_t tcp_timeout, udp_timeout;
     uint64_t created, evicted, seq;
+    uint64_t id_hint;
     emb_flow_release_fn on_release;
     void *release_ctx;
 };
@@ -224,7 +226,7 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     }
     f->start_sec = f->last_sec = sec;
     f->start_usec = usec;
-    f->flow_id = flow_id_of(++t->seq);
+    f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
 
     emb_flow_t **bucket = &t->buckets[h & (t->nbuckets - 1)];
     f->hnext = *bucket;
@@ -234,6 +236,10 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
     *to_server = !from_server;
     *is_new = true;
     return f;
+}
+
+void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n) {
+    t->id_hint = n;
 }
 
 uint64_t emb__flow_evicted(const emb_flow_table_t *t) {

@@ -25,9 +25,11 @@ typedef enum {
 
 /* One direction of a flow: its stream and where its parser stands. */
 typedef struct {
-    emb_stream_t stream; /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
-    uint32_t scanned;    /* stream bytes already scanned for payload patterns */
-    bool done;           /* the application parser has nothing more to look at */
+    emb_stream_t stream;  /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
+    uint32_t scanned;     /* stream bytes already scanned for payload patterns */
+    bool done;            /* the application parser has nothing more to look at */
+    bool past_depth;      /* the stream reached the depth and was let go */
+    uint32_t udp_scanned; /* UDP payloads scanned in this direction */
 } emb_flow_dir_t;
 
 typedef struct emb_flow {
@@ -66,6 +68,14 @@ void emb__flow_table_free(emb_flow_table_t *t);
  */
 emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
                           bool *to_server, bool *is_new);
+
+/*
+ * The number a flow created by the next emb__flow_get takes its id from
+ * (the host's packet number, unique per packet); 0 means a counter of the
+ * table's own. Ids from packet numbers are the same whichever engine of
+ * several saw the flow.
+ */
+void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n);
 
 uint64_t emb__flow_evicted(const emb_flow_table_t *t);
 uint64_t emb__flow_created(const emb_flow_table_t *t);

@@ -309,7 +309,7 @@ static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_serv
 }
 
 /* What single packets show when their stream is not kept. */
-static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len) {
+static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool payload) {
     int rc = 0;
     if (p[0] == TLS_CONTENT_HANDSHAKE) {
         const uint8_t *sni;
@@ -326,7 +326,7 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len) {
     } else if (looks_like_http_request(p, len)) {
         rc = http_request(e, p, len);
     }
-    if (rc != 0)
+    if (rc != 0 || !payload)
         return rc;
     emb__round_begin(e);
     rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, p, len);
@@ -344,12 +344,16 @@ int emb__inspect_tcp(emb_engine_t *e) {
     if (s->closed) {
         if (to_server && d->payload_len > 0)
             f->client_spoke = true;
-        return d->payload_len > 0 ? inspect_packet(e, d->payload, d->payload_len) : 0;
+        /* Past the depth only request lines and handshakes are looked for:
+         * payload patterns are for stream starts. A stream closed for want
+         * of memory gets them per packet instead. */
+        return d->payload_len > 0 ? inspect_packet(e, d->payload, d->payload_len, !fd->past_depth)
+                                  : 0;
     }
     uint32_t grew = emb__stream_add(&e->streams, s, d->tcp_seq, syn, d->payload, d->payload_len);
     if (s->closed && d->payload_len > 0 && grew == 0 && s->buf == NULL) {
         f->client_spoke = f->client_spoke || to_server;
-        return inspect_packet(e, d->payload, d->payload_len); /* refused just now */
+        return inspect_packet(e, d->payload, d->payload_len, true); /* refused just now */
     }
     if (grew == 0)
         return 0;
@@ -375,8 +379,10 @@ int emb__inspect_tcp(emb_engine_t *e) {
         rc = scan_stream_payload(e, fd, to_server);
     /* Past the depth, or with nothing left to look for in the stream, the
      * buffer goes back; later packets are looked at one at a time. */
-    if (full || (fd->done && !e->has_payload_rules))
+    if (full || (fd->done && !e->has_payload_rules)) {
+        fd->past_depth = true;
         emb__stream_close(&e->streams, s);
+    }
     return rc;
 }
 
@@ -442,6 +448,12 @@ int emb__inspect_udp(emb_engine_t *e) {
     }
     if (rc != 0)
         return rc;
+    /* Payload patterns look at the first packets of each direction: long
+     * media or tunnel flows are not scanned to their end. */
+    emb_flow_dir_t *fd = &e->cur.flow->dir[e->cur.to_server ? 0 : 1];
+    if (fd->udp_scanned >= e->cfg.udp_payload_packets)
+        return 0;
+    fd->udp_scanned++;
     emb__round_begin(e);
     rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, d->payload, d->payload_len);
     return rc != 0 ? rc : emb__round_end(e);

@@ -131,8 +131,11 @@ bool emb__key_feeds_field(emb_key_t key, emb_field_t f);
 
 /*
  * The Hyperscan expression for a string indicator, NUL-terminated, malloc'd.
- * Domain patterns become "(?:^|\.)<labels>\z", exact ones "^<labels>\z",
- * with '*' as "[^.]*"; literals are escaped byte by byte.
+ * Domain patterns are matched against "." + name: without '*' they are the
+ * literal "." + name (the matcher checks that the match ends the name, and
+ * for `=name` that it starts it too); with '*' they are the regex
+ * "\.<labels>\z" (exact: "^\.<labels>\z") with '*' as "[^.]*". Other
+ * literals are escaped byte by byte.
  */
 char *emb__pattern_expr(const emb_indicator_t *ind);
 
@@ -140,9 +143,11 @@ typedef struct emb_matcher emb_matcher_t;
 
 typedef struct {
     uint32_t alt;
-    uint32_t cond;   /* index into the alternative's cond[] */
-    uint32_t ind;    /* the indicator itself */
-    uint32_t fields; /* bit f set: the pattern applies to field f */
+    uint32_t cond;    /* index into the alternative's cond[] */
+    uint32_t ind;     /* the indicator itself */
+    uint32_t fields;  /* bit f set: the pattern applies to field f */
+    uint16_t lit_len; /* a dotted-name literal: its length, to check where it matched */
+    bool exact;       /* ... and it must cover the whole name */
 } emb_patref_t;
 
 /*

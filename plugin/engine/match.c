@@ -122,20 +122,39 @@ static size_t put_lit(char *o, uint8_t c) {
     return 4;
 }
 
+/* A domain pattern without '*' is a plain literal over the dotted name. */
+static bool dotted_literal(const emb_indicator_t *ind) {
+    return (ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT) &&
+           memchr(ind->text, '*', ind->len) == NULL;
+}
+
 char *emb__pattern_expr(const emb_indicator_t *ind) {
     if (ind->kind == EMB_PAT_REGEX)
         return emb__strndup(ind->text, ind->len);
+    if (dotted_literal(ind)) {
+        char *o = malloc(ind->len + 2);
+        if (o) {
+            o[0] = '.';
+            memcpy(o + 1, ind->text, ind->len);
+            o[ind->len + 1] = '\0';
+        }
+        return o;
+    }
 
     /* Worst case: every byte becomes "[^.]*" or "\xHH" (5 chars), plus anchors. */
     char *o = malloc(ind->len * 5 + 16);
     if (o == NULL)
         return NULL;
     size_t n = 0;
-    if (ind->kind == EMB_PAT_DOMAIN) {
-        memcpy(o, "(?:^|\\.)", 8);
-        n = 8;
-    } else if (ind->kind == EMB_PAT_DOMAIN_EXACT) {
+    /* Domain patterns are matched against the name with a dot in front
+     * (".kaspersky.com"), so "the name or any subdomain" is one plain suffix,
+     * ".kaspersky.com" at the end, with no alternation for Hyperscan to
+     * compile: that keeps start-up fast with thousands of names. */
+    if (ind->kind == EMB_PAT_DOMAIN_EXACT)
         o[n++] = '^';
+    if (ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT) {
+        memcpy(o + n, "\\.", 2);
+        n += 2;
     }
     bool domain = ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT;
     for (size_t i = 0; i < ind->len; i++) {
@@ -164,7 +183,18 @@ char *emb__pattern_expr(const emb_indicator_t *ind) {
  * applies to, and a hit in a field outside that set is ignored. Every other
  * field has a database of its own.
  */
-typedef enum { DB_NAMES, DB_URI, DB_UA, DB_SUBJECT, DB_ISSUER, DB_JA4, DB_PAYLOAD, DB__COUNT } db_t;
+typedef enum {
+    DB_DOTTED,    /* domain patterns without '*': literals over "." + name */
+    DB_DOTTED_RE, /* domain patterns with '*': regexes over "." + name */
+    DB_NAMES,     /* other patterns of the name fields (substrings, regexes), over the name */
+    DB_URI,
+    DB_UA,
+    DB_SUBJECT,
+    DB_ISSUER,
+    DB_JA4,
+    DB_PAYLOAD,
+    DB__COUNT
+} db_t;
 
 #define NAME_FIELDS                                                                                \
     ((1u << EMB_FIELD_DNS_QUERY) | (1u << EMB_FIELD_TLS_SNI) | (1u << EMB_FIELD_HTTP_HOST) |       \
@@ -183,6 +213,8 @@ static db_t db_of(emb_field_t f) {
 }
 
 static uint32_t fields_of_db(db_t db) {
+    if (db == DB_DOTTED || db == DB_DOTTED_RE)
+        db = DB_NAMES;
     uint32_t mask = 0;
     for (int f = 0; f < EMB_FIELD__COUNT; f++)
         if (db_of((emb_field_t)f) == db)
@@ -206,6 +238,7 @@ struct emb_matcher {
     uint32_t *flow_alts;
     size_t nflow_alts;
     bool from_cache;
+    char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
 };
 
 /* One expression of a database, before compilation. */
@@ -238,13 +271,22 @@ static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
                 continue;
             for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count;
                  i++) {
+                const emb_indicator_t *ind = &r->inds[i];
+                bool domain = ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT;
+                db_t home = !domain ? DB_NAMES : dotted_literal(ind) ? DB_DOTTED : DB_DOTTED_RE;
+                if ((db == DB_DOTTED || db == DB_DOTTED_RE || db == DB_NAMES) && db != home)
+                    continue;
                 if (emb__grow((void **)&pl->p, &pl->cap, pl->n + 1, sizeof(*pl->p)))
                     return EMB_ENOMEM;
                 pending_t *pe = &pl->p[pl->n];
                 pe->expr = emb__pattern_expr(&r->inds[i]);
                 if (pe->expr == NULL)
                     return EMB_ENOMEM;
-                pe->ref = (emb_patref_t){a, c, i, fields};
+                pe->ref = (emb_patref_t){a, c, i, fields, 0, false};
+                if (db == DB_DOTTED) {
+                    pe->ref.lit_len = (uint16_t)(ind->len + 1);
+                    pe->ref.exact = ind->kind == EMB_PAT_DOMAIN_EXACT;
+                }
                 pl->n++;
             }
         }
@@ -253,9 +295,15 @@ static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
 }
 
 static const char *db_name(db_t db) {
-    static const char *const names[DB__COUNT] = {
-        "names",           "http.uri", "http.user_agent", "tls.cert_subject",
-        "tls.cert_issuer", "ja4",      "payload"};
+    static const char *const names[DB__COUNT] = {[DB_DOTTED] = "domain names",
+                                                 [DB_DOTTED_RE] = "domain wildcards",
+                                                 [DB_NAMES] = "names",
+                                                 [DB_URI] = "http.uri",
+                                                 [DB_UA] = "http.user_agent",
+                                                 [DB_SUBJECT] = "tls.cert_subject",
+                                                 [DB_ISSUER] = "tls.cert_issuer",
+                                                 [DB_JA4] = "ja4",
+                                                 [DB_PAYLOAD] = "payload"};
     return names[db];
 }
 
@@ -269,14 +317,28 @@ static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, h
         rc = EMB_ENOMEM;
         goto out;
     }
+    /* Dotted literals may occur inside a name too ("a.kaspersky.com.evil"):
+     * every occurrence is reported and the one that ends the name counts. */
+    bool lit = db == DB_DOTTED;
+    size_t *lens = lit ? malloc(pl->n * sizeof(size_t)) : NULL;
+    if (lit && lens == NULL) {
+        rc = EMB_ENOMEM;
+        goto out;
+    }
     for (size_t i = 0; i < pl->n; i++) {
         exprs[i] = pl->p[i].expr;
-        flags[i] = HS_FLAG_SINGLEMATCH;
+        flags[i] = lit ? 0 : HS_FLAG_SINGLEMATCH;
         ids[i] = (unsigned)i;
+        if (lit)
+            lens[i] = strlen(exprs[i]);
     }
     hs_compile_error_t *cerr = NULL;
-    if (hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, HS_MODE_BLOCK, NULL, out, &cerr) !=
-        HS_SUCCESS) {
+    hs_error_t herr =
+        lit ? hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pl->n, HS_MODE_BLOCK, NULL,
+                                   out, &cerr)
+            : hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, HS_MODE_BLOCK, NULL, out, &cerr);
+    free(lens);
+    if (herr != HS_SUCCESS) {
         const emb_indicator_t *bad =
             cerr && cerr->expression >= 0 && (size_t)cerr->expression < pl->n
                 ? &r->inds[pl->p[cerr->expression].ref.ind]
@@ -490,6 +552,7 @@ const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n) {
 typedef struct {
     const emb_patref_t *refs;
     uint32_t field_bit;
+    unsigned long long len; /* of the data scanned */
     emb_match_fn fn;
     void *ctx;
 } scan_ctx_t;
@@ -497,23 +560,47 @@ typedef struct {
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *arg) {
     (void)from;
-    (void)to;
     (void)flags;
     scan_ctx_t *sc = arg;
-    if (sc->refs[id].fields & sc->field_bit)
-        sc->fn(&sc->refs[id], sc->ctx);
+    const emb_patref_t *ref = &sc->refs[id];
+    if (!(ref->fields & sc->field_bit))
+        return 0;
+    /* A dotted literal counts where it ends the name (and, exact, starts it). */
+    if (ref->lit_len && (to != sc->len || (ref->exact && to != ref->lit_len)))
+        return 0;
+    sc->fn(ref, sc->ctx);
     return 0;
+}
+
+static int scan_db(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data, size_t len,
+                   emb_match_fn fn, void *ctx) {
+    if (m->db[db] == NULL || len == 0)
+        return 0;
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    scan_ctx_t sc = {m->refs[db], field_bit, len, fn, ctx};
+    hs_error_t err =
+        hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
+    return err == HS_SUCCESS ? 0 : EMB_EHS;
 }
 
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx) {
     db_t db = db_of(f);
-    if (m->db[db] == NULL || len == 0)
-        return 0;
-    if (len > UINT32_MAX)
-        len = UINT32_MAX;
-    scan_ctx_t sc = {m->refs[db], 1u << f, fn, ctx};
-    hs_error_t err =
-        hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
-    return err == HS_SUCCESS ? 0 : EMB_EHS;
+    int rc = scan_db(m, db, 1u << f, data, len, fn, ctx);
+    if (rc != 0 || db != DB_NAMES || len == 0 ||
+        (m->db[DB_DOTTED] == NULL && m->db[DB_DOTTED_RE] == NULL))
+        return rc;
+    /* A name longer than any real one is cut: domain patterns anchor at its end, so
+     * keep the end. */
+    if (len > sizeof(m->dotted) - 1) {
+        data += len - (sizeof(m->dotted) - 1);
+        len = sizeof(m->dotted) - 1;
+    }
+    m->dotted[0] = '.';
+    memcpy(m->dotted + 1, data, len);
+    rc = scan_db(m, DB_DOTTED, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
+    if (rc == 0)
+        rc = scan_db(m, DB_DOTTED_RE, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
+    return rc;
 }

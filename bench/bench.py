@@ -1,0 +1,205 @@
+#!/usr/bin/python3
+"""embargo's benchmark: one command, one table of ratios measured in the same run.
+
+    bench/run.sh [--size MIB] [--runs N]
+
+Every figure is the median of N runs, with wall and CPU time (user + system of
+the child) side by side; ratios compare figures of this run only, because this
+kind of machine is noisy. Rows:
+  floor            a libpcap read loop that touches every packet (bench/floor.c)
+  embargo -j1/-j2  embargo scan, databases from the cache, output discarded
+  suricata         Suricata (runmode single, Hyperscan) with `embargo rules export`
+  ndpiReader       nDPI's reader with the pack's domain names as host rules
+  start-up         embargo on a tiny capture with a 10k-indicator pack, cold and cached
+  peak RSS         embargo on the capture and on a quarter of it (flat?)
+"""
+
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def run(cmd, env=None, stdout=subprocess.DEVNULL):
+    """Runs cmd; returns (wall seconds, cpu seconds, exit status, stderr text)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.PIPE, env=env)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    err = p.stderr.read().decode(errors="replace")
+    p.stderr.close()
+    return wall, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status), err
+
+
+def median_of(n, cmd, ok=(0, 1), env=None):
+    walls, cpus, last_err = [], [], ""
+    for _ in range(n):
+        w, c, st, err = run(cmd, env=env)
+        if st not in ok:
+            raise RuntimeError("%s exited %d: %s" % (" ".join(cmd), st, err[-500:]))
+        walls.append(w)
+        cpus.append(c)
+        last_err = err
+    return statistics.median(walls), statistics.median(cpus), last_err
+
+
+def domains_of_pack(rules_dir):
+    names = set()
+    for f in sorted(os.listdir(rules_dir)):
+        if not f.endswith(".yaml"):
+            continue
+        doc = yaml.safe_load(open(os.path.join(rules_dir, f)))
+        for rule in doc.get("rules", []):
+            for alt in rule.get("match", []):
+                vals = alt.get("domain", [])
+                for v in vals if isinstance(vals, list) else [vals]:
+                    v = str(v)
+                    if v.startswith("re:") or "*" in v:
+                        continue
+                    names.add(v.lstrip("="))
+    return sorted(names)
+
+
+def write_big_pack(path, n):
+    """A pack of n distinct domain indicators over 100 rules, for start-up."""
+    with open(path, "w") as f:
+        f.write("vendor: bench\nname: Bench\nrules:\n")
+        per = n // 100
+        for r in range(100):
+            f.write("  - sid: %d\n    msg: bench %d\n    channel: cloud\n    match:\n"
+                    "      - domain:\n" % (9000000 + r, r))
+            for i in range(per):
+                f.write("          - h%d-%d.vendor%d.example\n" % (r, i, r % 7))
+
+
+def peak_rss_kib(err):
+    m = re.search(r"peak RSS (\d+) KiB", err)
+    return int(m.group(1)) if m else 0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--size", type=int, default=1024, help="MiB of mixed traffic")
+    ap.add_argument("--runs", type=int, default=3)
+    a = ap.parse_args()
+    b = a.build
+    embargo, gen, floor = b + "/embargo", b + "/bench/gen-traffic", b + "/bench/floor"
+    rules = os.path.join(ROOT, "rules")
+    tmp = tempfile.mkdtemp(prefix="embargo-bench-")
+    env = dict(os.environ, EMBARGO_CACHE_DIR=os.path.join(tmp, "cache"))
+    rows = []
+
+    def row(name, wall, cpu, pkts, note=""):
+        rows.append((name, wall, cpu, pkts / cpu if cpu > 0 else 0, note))
+
+    try:
+        mix = os.path.join(tmp, "mix.pcap")
+        quarter = os.path.join(tmp, "quarter.pcap")
+        subprocess.run([gen, "-m", str(a.size), "-o", mix], check=True)
+        subprocess.run([gen, "-m", str(max(a.size // 4, 1)), "-o", quarter], check=True)
+        out = subprocess.run([floor, mix], check=True, capture_output=True, text=True).stdout
+        pkts = int(out.split()[0])
+        size = os.path.getsize(mix)
+        print("capture: %d MiB, %d packets (bench/gen-traffic -m %d)" % (size >> 20, pkts, a.size))
+
+        # warm the page cache and the database cache
+        run([floor, mix])
+        run([embargo, "scan", "-q", "-o", "/dev/null", mix], env=env)
+
+        fw, fc, _ = median_of(a.runs, [floor, mix])
+        row("floor (libpcap read loop)", fw, fc, pkts)
+        ew, ec, err1 = median_of(a.runs, [embargo, "scan", "-q", "-o", "/dev/null", mix], env=env)
+        row("embargo scan -j 1", ew, ec, pkts)
+        e2w, e2c, _ = median_of(a.runs, [embargo, "scan", "-q", "-j", "2", "-o", "/dev/null", mix],
+                                env=env)
+        row("embargo scan -j 2", e2w, e2c, pkts)
+
+        # Suricata with the exported rules
+        sw = sc = None
+        suricata = shutil.which("suricata")
+        exp = subprocess.run([embargo, "rules", "export", "--format", "suricata", rules],
+                             capture_output=True, text=True)
+        if suricata and exp.returncode == 0 and exp.stdout.strip():
+            rfile = os.path.join(tmp, "embargo.rules")
+            open(rfile, "w").write(exp.stdout)
+            conf = os.path.join(tmp, "suricata.yaml")
+            open(conf, "w").write(
+                "%YAML 1.1\n---\nmpm-algo: hs\nspm-algo: hs\n"
+                "outputs:\n  - eve-log:\n      enabled: yes\n      filename: eve.json\n"
+                "      types: [alert]\n"
+                "classification-file: /etc/suricata/classification.config\n"
+                "reference-config-file: /etc/suricata/reference.config\n")
+            logdir = os.path.join(tmp, "sur")
+            os.makedirs(logdir, exist_ok=True)
+            cmd = [suricata, "-c", conf, "-S", rfile, "-r", mix, "-l", logdir, "-k", "none",
+                   "--runmode", "single"]
+            sw, sc, _ = median_of(a.runs, cmd)
+            row("suricata 7 (single, hs, exported rules)", sw, sc, pkts)
+        else:
+            print("suricata row skipped: %s" % ("no suricata" if not suricata else
+                                                 "embargo rules export unavailable"))
+
+        # nDPI with the pack's names as host rules
+        nw = nc = None
+        ndpi = shutil.which("ndpiReader")
+        if ndpi:
+            protos = os.path.join(tmp, "protos.txt")
+            with open(protos, "w") as f:
+                for d in domains_of_pack(rules):
+                    f.write('host:"%s"@Banned\n' % d)
+            nw, nc, _ = median_of(a.runs, [ndpi, "-i", mix, "-p", protos, "-q"])
+            row("ndpiReader 4.2 (pack names as host rules)", nw, nc, pkts)
+        else:
+            print("ndpiReader row skipped: install libndpi-bin")
+
+        # start-up with 10k indicators
+        pack = os.path.join(tmp, "big.yaml")
+        write_big_pack(pack, 10000)
+        tiny = os.path.join(ROOT, "pcaps", "detect-kaspersky.pcap")
+        cold, _, _ = median_of(a.runs, [embargo, "scan", "-q", "--no-cache", "-r", pack, "-o",
+                                        "/dev/null", tiny], env=env)
+        run([embargo, "scan", "-q", "-r", pack, "-o", "/dev/null", tiny], env=env)
+        warm, _, _ = median_of(a.runs, [embargo, "scan", "-q", "-r", pack, "-o", "/dev/null",
+                                        tiny], env=env)
+
+        # peak RSS, full and a quarter
+        _, _, _, errf = run([embargo, "scan", "-o", "/dev/null", mix], env=env)
+        _, _, _, errq = run([embargo, "scan", "-o", "/dev/null", quarter], env=env)
+        rss_full, rss_quarter = peak_rss_kib(errf), peak_rss_kib(errq)
+
+        print()
+        print("%-44s %9s %9s %12s" % ("", "wall s", "CPU s", "pkts/CPU-s"))
+        for name, w, c, pps, _ in rows:
+            print("%-44s %9.3f %9.3f %12.0f" % (name, w, c, pps))
+        print()
+        print("ratios (this run)                               measured   target")
+        print("embargo -j1 vs floor, wall                      %7.2fx   <= 1.5x (stretch 1.25x)"
+              % (ew / fw))
+        print("embargo -j1 vs floor, CPU                       %7.2fx" % (ec / fc))
+        if sc:
+            print("packets per CPU-second, embargo / suricata      %7.1fx   >= 10x" % (sc / ec))
+        if nc:
+            print("packets per CPU-second, embargo / ndpiReader    %7.1fx   >= 8x" % (nc / ec))
+        print("-j 2 vs -j 1, wall speed-up                     %7.2fx   >= 1.8x" % (ew / e2w))
+        print("start-up, 10k indicators, cold compile          %7.3f s  <= 1 s" % cold)
+        print("start-up, 10k indicators, from the cache        %7.3f s  <= 0.05 s" % warm)
+        print("peak RSS, %4d MiB capture                        %6.1f MiB <= 64 MiB"
+              % (a.size, rss_full / 1024))
+        print("peak RSS, %4d MiB capture                        %6.1f MiB (flat?)"
+              % (max(a.size // 4, 1), rss_quarter / 1024))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
