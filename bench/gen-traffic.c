@@ -181,7 +181,11 @@ static void tcp_flow(uint32_t cli, uint32_t srv, uint16_t sport, uint16_t dport,
             memcpy(body + k, &r, len - k < 4 ? len - k : 4);
         }
         if (n == 0 && dport == 80) /* an HTTP response header first */
-            memcpy(body, "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n", 58);
+        {
+            static const char hdr[] =
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n";
+            memcpy(body, hdr, sizeof(hdr) - 1);
+        }
         off = headers(frame, srv, cli, 6, dport, sport, sseq, 0x10, len);
         memcpy(frame + off, body, len);
         write_packet(frame, off + len);

@@ -30,6 +30,7 @@ typedef struct {
     bool done;            /* the application parser has nothing more to look at */
     bool past_depth;      /* the stream reached the depth and was let go */
     uint32_t udp_scanned; /* UDP payloads scanned in this direction */
+    uint32_t searched;    /* stream offset up to which a header end was looked for */
 } emb_flow_dir_t;
 
 typedef struct emb_flow {

@@ -209,7 +209,12 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
     while (s->cursor < s->have) {
         const uint8_t *p = s->buf + s->cursor;
         size_t avail = s->have - s->cursor;
-        size_t hdr = emb__http_header_end(p, avail);
+        /* Resume the search for the empty line where the last one stopped
+         * (less the 3 bytes a "\r\n\r\n" split across segments may leave). */
+        size_t from = fd->searched > s->cursor + 3 ? fd->searched - 3 - s->cursor : 0;
+        size_t end = emb__http_header_end(p + from, avail - from);
+        size_t hdr = end ? from + end : 0;
+        fd->searched = hdr ? 0 : s->have;
         if (hdr == 0) {
             if (s->have >= e->cfg.stream_depth) {
                 *done = true; /* headers longer than the depth: take what is there */
