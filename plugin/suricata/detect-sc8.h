@@ -1,0 +1,19 @@
+/*
+ * The Suricata 8 detection part of embargo.so (detect-sc8.c): the `embargo`
+ * packet keyword, fed by embargo's engine running inside Suricata's workers.
+ * Built only against Suricata 8's installed headers (CMake SURICATA8_CONFIG).
+ */
+#ifndef EMBARGO_DETECT_SC8_H
+#define EMBARGO_DETECT_SC8_H
+
+/*
+ * Registers everything from the plugin's Init (SCPlugin.Init): loads the pack
+ * named by `embargo.rules` in suricata.yaml (else $EMBARGO_RULES, else the
+ * installed pack), compiles it once into `embargo.cache-dir`, and registers
+ * thread and flow storage, the thread-init and flow-update callbacks, the EVE
+ * callback and the `embargo` keyword. On a pack that does not load it logs
+ * why and Suricata stops (FatalError), as for a rule file that does not parse.
+ */
+void EmbargoSc8Register(void);
+
+#endif /* EMBARGO_DETECT_SC8_H */

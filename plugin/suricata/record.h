@@ -1,0 +1,117 @@
+/*
+ * One EVE record as Suricata hands it to an EVE filetype: scanned, checked,
+ * and turned into the facts embargo matches (flow endpoints and the names
+ * Suricata's own parsers extracted), and the alert record written after it.
+ * Nothing here depends on Suricata's headers or allocates, so the unit tests
+ * feed it hostile input directly (tests/suricata/test-record.c).
+ */
+#ifndef EMBARGO_SURICATA_RECORD_H
+#define EMBARGO_SURICATA_RECORD_H
+
+#include <embargo/embargo.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Facts kept from one record; more names than this are ignored. */
+#define EMBARGO_RECORD_MAX_FACTS 48
+/* Array elements looked at per list (dns.answers, dns.queries, grouped names). */
+#define EMBARGO_RECORD_MAX_ITEMS 64
+/* Bytes for names that carried JSON escapes and had to be decoded; a name
+ * that no longer fits is left out. Names without escapes point into the record. */
+#define EMBARGO_RECORD_SCRATCH 4096
+/* Deepest nesting of arrays and objects accepted; deeper records are invalid. */
+#define EMBARGO_RECORD_MAX_DEPTH 512
+
+typedef enum {
+    EMBARGO_REC_OTHER = 0, /* an event type embargo does not match (alert, stats, ...) */
+    EMBARGO_REC_DNS,
+    EMBARGO_REC_TLS,
+    EMBARGO_REC_HTTP,
+    EMBARGO_REC_QUIC,
+    EMBARGO_REC_FLOW,
+} EmbargoRecordType;
+
+/* Bit masks of EmbargoRecordType, for EmbargoRecordParseTypes. */
+#define EMBARGO_REC_MASK(t) (1u << (t))
+#define EMBARGO_REC_ALL 0x3eu
+
+typedef enum {
+    EMBARGO_PARSE_OK = 0,  /* facts filled in: match them */
+    EMBARGO_PARSE_SKIP,    /* not a type we match: nothing to do */
+    EMBARGO_PARSE_TOOBIG,  /* longer than the limit: written, not matched */
+    EMBARGO_PARSE_INVALID, /* not JSON, not an object, not UTF-8, or too deep */
+} EmbargoParseResult;
+
+/* A slice of the record text: `len` bytes at `off`; len 0 means absent. */
+typedef struct {
+    uint32_t off, len;
+} EmbargoSpan;
+
+typedef struct {
+    const char *buf; /* the record; NULL unless parsed. Not owned. */
+    size_t len;
+    EmbargoRecordType type;
+    uint64_t flow_id; /* 0 when absent or not a positive integer */
+    uint64_t pcap_cnt;
+    bool has_pcap_cnt;
+    int32_t src_port, dest_port; /* -1 when absent or not a port */
+    bool to_client;              /* the record says "direction":"to_client" */
+    bool dns_response;           /* a DNS answer/response record (names from the server) */
+    /* Header members as JSON text (strings with their quotes), copied verbatim. */
+    EmbargoSpan timestamp, in_iface, vlan, src_ip, dest_ip, proto, pkt_src, community_id, app_proto;
+    EmbargoSpan app;   /* the dns/tls/http/quic/flow object */
+    emb_facts_t facts; /* .facts points at fact[]; values point into buf or scratch */
+    emb_fact_t fact[EMBARGO_RECORD_MAX_FACTS];
+    size_t scratch_used;
+    char scratch[EMBARGO_RECORD_SCRATCH];
+} EmbargoRecord;
+
+/*
+ * The event type of a record: the first top-level "event_type" member
+ * (Suricata writes the header first, so this reads a few dozen bytes).
+ * Strings and nested objects before it are stepped over, not searched.
+ */
+EmbargoRecordType EmbargoRecordPeekType(const char *buf, size_t len);
+
+/*
+ * Scans `buf` (`len` bytes, need not be NUL-terminated) when it is at most
+ * `max_len` bytes and of a type embargo matches, and fills r->facts. A
+ * record of another type is left after its event_type is read (SKIP); one
+ * of ours is checked whole: strict JSON, UTF-8, nesting at most
+ * EMBARGO_RECORD_MAX_DEPTH. `r` is reset first; nothing is allocated.
+ * Facts and spans point into `buf` and r->scratch: valid while both are.
+ * Members of the wrong JSON type count as absent. Keys are compared as
+ * written: a key spelled with escapes is not recognised.
+ */
+EmbargoParseResult EmbargoRecordParse(EmbargoRecord *r, const char *buf, size_t len,
+                                      size_t max_len);
+
+/* The same, for the types in `types` (EMBARGO_REC_MASK bits) only; others SKIP. */
+EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, size_t len,
+                                           size_t max_len, unsigned types);
+
+/* Forgets the record (resets `r`); `r` may be NULL. */
+void EmbargoRecordClear(EmbargoRecord *r);
+
+/*
+ * Writes the alert record for a parsed record and the JSON text of its
+ * `alert` object (emb_match_alert_json, `alert_len` bytes) into out[0..cap),
+ * as one compact JSON line without newline or NUL: the record's header
+ * members, "event_type":"alert", "direction", the alert, app_proto and the
+ * record's protocol object, each copied as text. `field` is the key that
+ * matched (emb_match_t.field) or NULL: a match on names the server sent (a
+ * DNS response, a certificate) is written in the server-to-client direction,
+ * addresses and ports swapped, as Suricata writes an alert on that packet.
+ * Returns the length of the whole line, also when it is more than `cap`
+ * (then out holds only a prefix: grow it and call again); 0 when `r` was
+ * not parsed or `alert` is not one JSON object.
+ */
+size_t EmbargoRecordAlertWrite(const EmbargoRecord *r, const char *alert, size_t alert_len,
+                               const char *field, char *out, size_t cap);
+
+/* The same line, malloc'd and NUL-terminated (the caller frees it); *len is set.
+ * NULL when out of memory or when EmbargoRecordAlertWrite returns 0. */
+char *EmbargoRecordAlert(const EmbargoRecord *r, const char *alert_json, size_t *len);
+
+#endif /* EMBARGO_SURICATA_RECORD_H */
