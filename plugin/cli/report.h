@@ -1,0 +1,77 @@
+/*
+ * The compliance inventory behind `embargo report`: EVE lines in (from
+ * embargo scan, embargo live, or Suricata with the embargo plugin), an
+ * inventory per internal host out, written as text, JSON, CSV or one
+ * self-contained HTML page.
+ *
+ * Only `event_type: alert` records that carry `alert.metadata.vendor` or
+ * `alert.context.embargo` count; every other record is skipped, and a line
+ * that is not a JSON object is counted as bad with its place (file:line).
+ * The internal host is the client side of the flow: `flow.src_ip` when the
+ * record has it, else the destination of a `to_client` alert, else the source.
+ * Every string taken from the EVE is attacker-controlled (a DNS name is
+ * whatever the client asked for): each writer escapes for its own format.
+ */
+#ifndef EMB_REPORT_H
+#define EMB_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef struct report report_t;
+
+typedef enum { REPORT_TEXT, REPORT_JSON, REPORT_CSV, REPORT_HTML } report_format_t;
+
+/* What one line was. */
+typedef enum {
+    REPORT_LINE_ALERT,   /* an embargo alert, counted */
+    REPORT_LINE_SKIPPED, /* another record type, or an alert of another engine */
+    REPORT_LINE_BAD      /* not a JSON object */
+} report_line_t;
+
+typedef struct {
+    uint64_t lines;      /* non-empty lines read */
+    uint64_t alerts;     /* embargo alerts counted */
+    uint64_t skipped;    /* other records */
+    uint64_t bad;        /* lines that are not JSON objects */
+    size_t hosts;        /* internal hosts with at least one alert */
+    size_t vendors;      /* vendors seen */
+    int64_t first, last; /* microseconds since the epoch, UTC; 0 when no alert had a time */
+    size_t bad_places;   /* places of bad lines kept (the first REPORT_MAX_BAD_PLACES) */
+} report_totals_t;
+
+#define REPORT_MAX_BAD_PLACES 20
+#define REPORT_TOP_DESTINATIONS 5
+
+/* A new, empty inventory; NULL when out of memory. */
+report_t *report_new(void);
+void report_free(report_t *r);
+
+/* Names an input (a file name) so that later lines are placed as "name:line". */
+int report_add_source(report_t *r, const char *name);
+
+/*
+ * Adds one line (without its newline; need not be NUL-terminated) that is line
+ * `lineno` of the last source added. Empty lines are ignored (REPORT_LINE_SKIPPED
+ * without counting). Returns what the line was, or -1 when out of memory.
+ */
+int report_add_line(report_t *r, size_t lineno, const char *line, size_t len);
+
+void report_totals(const report_t *r, report_totals_t *out);
+
+/* The i-th kept bad-line place, "file:line", owned by r; NULL when out of range. */
+const char *report_bad_place(const report_t *r, size_t i);
+
+/* Parses "text", "json", "csv" or "html"; false for anything else. */
+bool report_format_parse(const char *s, report_format_t *out);
+
+/* Writes the inventory to `f`. Returns 0, or -1 when a write failed (errno set). */
+int report_write(const report_t *r, report_format_t fmt, FILE *f);
+
+/* An EVE timestamp ("2024-09-30T12:00:00.123456+0000") as microseconds since
+ * the epoch, UTC; false when it is not one. */
+bool report_parse_time(const char *s, int64_t *out);
+
+#endif /* EMB_REPORT_H */
