@@ -32,6 +32,8 @@ pkgs=(
     build-essential cmake pkg-config clang-format
     libpcap-dev "$hs_pkg" libyaml-dev libjansson-dev libcriterion-dev libssl-dev
     python3-scapy python3-jsonschema python3-yaml python3-cryptography
+    tcpreplay iproute2 chromium # live capture on veth (tests/live), the HTML report check
+    clang libclang-rt-14-dev cppcheck
 )
 
 missing=()

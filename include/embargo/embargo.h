@@ -150,7 +150,11 @@ int emb_rules_lint(const emb_rules_t *rules, emb_diags_t **warnings);
 /* Formats emb_rules_export writes. */
 typedef enum {
     EMB_EXPORT_SURICATA,  /* Suricata 7 rules, one per line */
-    EMB_EXPORT_ZEEK_INTEL /* a Zeek Intel framework file (tab-separated) */
+    EMB_EXPORT_ZEEK_INTEL, /* a Zeek Intel framework file (tab-separated) */
+    /* Suricata 8 rules for embargo.so's `embargo` keyword, one per pack rule,
+     * with the pack's sid, rev, msg and metadata; _DROP writes `drop` rules (IPS) */
+    EMB_EXPORT_SURICATA_PLUGIN,
+    EMB_EXPORT_SURICATA_PLUGIN_DROP
 } emb_export_format_t;
 
 /* Receives the exported text; return nonzero to stop (EMB_EIO is returned). */

@@ -8,6 +8,7 @@
 #include "embargo/embargo.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define EXIT_CLEAN 0
@@ -39,5 +40,56 @@ bool parse_number(const char *s, unsigned long long min, unsigned long long max,
 
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
+
+/* ---- shared by scan, live and report (additions for live/report/--version) ---- */
+
+/* Per-subcommand help, each agreeing with docs/embargo.1. */
+void usage_scan(FILE *f);
+void usage_live(FILE *f);
+void usage_report(FILE *f);
+void usage_rules(FILE *f);
+
+/* The engine's EMB_LINK_* for a libpcap DLT_* value; -1 when not decoded. */
+int linktype_from_dlt(int dlt);
+
+/*
+ * Where EVE alerts go: a file (replaced or appended to) or standard output,
+ * each line flushed as written, plus a tally per vendor and channel. The
+ * tally copies its strings, so it outlives the rules (live reloads them).
+ */
+#define EVE_OUT_MAX_TALLY 256
+typedef struct {
+    FILE *out;
+    const char *name; /* for messages: the path, or "standard output" */
+    bool write_failed;
+    int write_errno;
+    uint64_t written;
+    struct {
+        char vendor[64], channel[32];
+        uint64_t n;
+    } tally[EVE_OUT_MAX_TALLY];
+    size_t ntally;
+} eve_out_t;
+
+/* Opens `path` ("-": standard output); prints why not and returns -1 on error. */
+int eve_out_open(eve_out_t *o, const char *path, bool append);
+/* An emb_alert_cb (userdata: the eve_out_t): writes and flushes one line;
+ * returns nonzero (stop) once a write failed. */
+int eve_out_alert(const emb_alert_t *a, void *userdata);
+/* Closes the file; prints the first write failure; 0 or -1. */
+int eve_out_close(eve_out_t *o);
+/* "  vendor  channel  n" lines on `f`. */
+void eve_out_print_tally(const eve_out_t *o, FILE *f);
+
+/*
+ * The rule pack's version. The pack format has no version field, so one is
+ * derived: "<rules>-<first 12 hex digits of SHA-256>" over every *.yaml file
+ * of the pack in name order (its base name, a NUL, its bytes, a NUL). The
+ * rule count needs the pack to load; on error returns -1 and sets buf to why.
+ */
+int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules, size_t *nfiles);
+
+int cmd_live(int argc, char **argv);
+int cmd_report(int argc, char **argv);
 
 #endif /* EMB_CLI_H */

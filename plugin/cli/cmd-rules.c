@@ -1,6 +1,10 @@
 /*
- * `embargo rules check [RULES]`: validate a pack, compile it, and summarise
- * it (vendors, rules per channel, indicators per field).
+ * `embargo rules check [--strict] [RULES]`: validate a pack, compile it, lint
+ * it, and summarise it (vendors, rules per channel, indicators per field).
+ * `embargo rules export --format suricata|zeek-intel [RULES]`: the pack in
+ * another tool's language on standard output, what it cannot say on stderr.
+ * `embargo rules export --format suricata-plugin [--action alert|drop] [RULES]`:
+ * Suricata 8 rules for embargo.so's `embargo` keyword, one per pack rule.
  */
 #include "cli.h"
 
@@ -14,7 +18,21 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Prints each message of `d` on stderr; returns how many. */
+static size_t print_diags(const emb_diags_t *d) {
+    size_t n = emb_diags_count(d);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s\n", emb_diags_message(d, i));
+    return n;
+}
+
 static int cmd_rules_check(int argc, char **argv) {
+    bool strict = false;
+    if (argc > 0 && strcmp(argv[0], "--strict") == 0) {
+        strict = true;
+        argc--;
+        argv++;
+    }
     const char *path = argc > 0 ? argv[0] : default_rules();
     if (argc > 1) {
         usage(stderr);
@@ -47,15 +65,105 @@ static int cmd_rules_check(int argc, char **argv) {
     for (int k = 0; k < EMB_K__COUNT; k++)
         if (s.indicators_per_key[k] > 0)
             printf("  %-16s %zu\n", emb_key_name((emb_key_t)k), s.indicators_per_key[k]);
-    printf("ok\n");
+
+    emb_diags_t *warnings = NULL;
+    int rc = emb_rules_lint(rules, &warnings);
+    size_t nwarn = print_diags(warnings);
+    emb_diags_free(warnings);
     emb_engine_free(engine);
     emb_rules_free(rules);
+    if (rc != 0) {
+        fprintf(stderr, "%s: cannot lint %s: %s\n", prog, path, emb_strerror(rc));
+        return EXIT_ERROR;
+    }
+    if (nwarn == 0) {
+        printf("ok\n");
+        return EXIT_CLEAN;
+    }
+    printf("%s, %zu warning%s\n", strict ? "failed (--strict)" : "ok", nwarn,
+           nwarn == 1 ? "" : "s");
+    return strict ? EXIT_ERROR : EXIT_CLEAN;
+}
+
+static int write_stdout(const char *buf, size_t len, void *ud) {
+    (void)ud;
+    return fwrite(buf, 1, len, stdout) == len ? 0 : -1;
+}
+
+static int cmd_rules_export(int argc, char **argv) {
+    const char *format = NULL, *path = NULL, *action = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            format = argv[++i];
+        else if (strncmp(argv[i], "--format=", 9) == 0)
+            format = argv[i] + 9;
+        else if (strcmp(argv[i], "--action") == 0 && i + 1 < argc)
+            action = argv[++i];
+        else if (strncmp(argv[i], "--action=", 9) == 0)
+            action = argv[i] + 9;
+        else if (argv[i][0] == '-' || path != NULL) {
+            usage(stderr);
+            return EXIT_ERROR;
+        } else
+            path = argv[i];
+    }
+    emb_export_format_t fmt;
+    if (format == NULL) {
+        fprintf(stderr, "%s: rules export: --format suricata or --format zeek-intel is needed\n",
+                prog);
+        return EXIT_ERROR;
+    } else if (strcmp(format, "suricata") == 0)
+        fmt = EMB_EXPORT_SURICATA;
+    else if (strcmp(format, "zeek-intel") == 0)
+        fmt = EMB_EXPORT_ZEEK_INTEL;
+    else if (strcmp(format, "suricata-plugin") == 0)
+        fmt = EMB_EXPORT_SURICATA_PLUGIN;
+    else {
+        fprintf(stderr,
+                "%s: rules export: unknown format '%s' (suricata, suricata-plugin or zeek-intel)\n",
+                prog, format);
+        return EXIT_ERROR;
+    }
+    /* --action alert|drop: the action of the suricata-plugin rules (drop for IPS) */
+    if (action != NULL && fmt != EMB_EXPORT_SURICATA_PLUGIN) {
+        fprintf(stderr, "%s: rules export: --action is for --format suricata-plugin\n", prog);
+        return EXIT_ERROR;
+    }
+    if (action != NULL && strcmp(action, "drop") == 0)
+        fmt = EMB_EXPORT_SURICATA_PLUGIN_DROP;
+    else if (action != NULL && strcmp(action, "alert") != 0) {
+        fprintf(stderr, "%s: rules export: unknown action '%s' (alert or drop)\n", prog, action);
+        return EXIT_ERROR;
+    }
+    if (path == NULL)
+        path = default_rules();
+    emb_rules_t *rules = load_rules(path);
+    if (rules == NULL)
+        return EXIT_ERROR;
+    emb_diags_t *notes = NULL;
+    int rc = emb_rules_export(rules, fmt, write_stdout, NULL, &notes);
+    print_diags(notes);
+    emb_diags_free(notes);
+    emb_rules_free(rules);
+    if (rc == 0 && fflush(stdout) != 0)
+        rc = EMB_EIO;
+    if (rc != 0) {
+        fprintf(stderr, "%s: rules export: %s\n", prog,
+                rc == EMB_EIO ? strerror(errno) : emb_strerror(rc));
+        return EXIT_ERROR;
+    }
     return EXIT_CLEAN;
 }
 
 int cmd_rules(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "check") == 0)
         return cmd_rules_check(argc - 2, argv + 2);
-    fprintf(stderr, "%s: rules: unknown action (want: rules check [RULES])\n", prog);
+    if (argc >= 2 && strcmp(argv[1], "export") == 0)
+        return cmd_rules_export(argc - 2, argv + 2);
+    fprintf(stderr,
+            "%s: rules: unknown action (want: rules check [--strict] [RULES], "
+            "rules export --format suricata|suricata-plugin|zeek-intel [--action alert|drop] "
+            "[RULES])\n",
+            prog);
     return EXIT_ERROR;
 }

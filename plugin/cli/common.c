@@ -1,6 +1,7 @@
 /*
  * Helpers of the `embargo` command: where the shipped rule pack is, loading
- * rules and engines with their messages, parsing numbers in options.
+ * rules and engines with their messages, parsing numbers in options; the
+ * EVE writer, link types and the pack version shared by scan, live and report.
  */
 #include "cli.h"
 
@@ -13,6 +14,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <pcap/pcap.h>
 
 static bool is_dir(const char *path) {
     struct stat st;
@@ -121,4 +125,180 @@ const char *default_cache_dir(void) {
     else
         return NULL;
     return make_dirs(buf) ? buf : NULL;
+}
+
+/* ---- additions for live, report and --version ------------------------------ */
+
+int linktype_from_dlt(int dlt) {
+    switch (dlt) {
+    case DLT_NULL: return EMB_LINK_NULL;
+    case DLT_EN10MB: return EMB_LINK_ETHERNET;
+#ifdef DLT_LOOP
+    case DLT_LOOP: return EMB_LINK_LOOP;
+#endif
+    case DLT_LINUX_SLL: return EMB_LINK_LINUX_SLL;
+#ifdef DLT_LINUX_SLL2
+    case DLT_LINUX_SLL2: return EMB_LINK_LINUX_SLL2;
+#endif
+#ifdef DLT_IPV4
+    case DLT_IPV4: return EMB_LINK_IPV4;
+    case DLT_IPV6: return EMB_LINK_IPV6;
+#endif
+    default:
+        /* DLT_RAW is 12 or 14 depending on the platform; 101 is LINKTYPE_RAW */
+        if (dlt == DLT_RAW || dlt == 12 || dlt == 14 || dlt == 101)
+            return EMB_LINK_RAW;
+        return -1;
+    }
+}
+
+int eve_out_open(eve_out_t *o, const char *path, bool append) {
+    memset(o, 0, sizeof(*o));
+    if (strcmp(path, "-") == 0) {
+        o->out = stdout;
+        o->name = "standard output";
+        return 0;
+    }
+    o->name = path;
+    o->out = fopen(path, append ? "a" : "w");
+    if (o->out == NULL) {
+        fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+int eve_out_alert(const emb_alert_t *a, void *userdata) {
+    eve_out_t *o = userdata;
+    if (o->write_failed)
+        return 1;
+    if (fwrite(a->eve, 1, a->eve_len, o->out) != a->eve_len || fputc('\n', o->out) == EOF ||
+        fflush(o->out) != 0) {
+        o->write_failed = true;
+        o->write_errno = errno;
+        return 1;
+    }
+    o->written++;
+    size_t i;
+    for (i = 0; i < o->ntally; i++)
+        if (strcmp(o->tally[i].vendor, a->vendor) == 0 &&
+            strcmp(o->tally[i].channel, a->channel) == 0)
+            break;
+    if (i == o->ntally && o->ntally < EVE_OUT_MAX_TALLY) {
+        snprintf(o->tally[i].vendor, sizeof(o->tally[i].vendor), "%s", a->vendor);
+        snprintf(o->tally[i].channel, sizeof(o->tally[i].channel), "%s", a->channel);
+        o->tally[i].n = 0;
+        o->ntally++;
+    }
+    if (i < o->ntally)
+        o->tally[i].n++;
+    return 0;
+}
+
+int eve_out_close(eve_out_t *o) {
+    int rc = 0;
+    if (o->write_failed) {
+        fprintf(stderr, "%s: %s: write failed: %s\n", prog, o->name, strerror(o->write_errno));
+        rc = -1;
+    }
+    if (o->out != NULL && o->out != stdout && fclose(o->out) != 0 && rc == 0) {
+        fprintf(stderr, "%s: %s: write failed: %s\n", prog, o->name, strerror(errno));
+        rc = -1;
+    }
+    o->out = NULL;
+    return rc;
+}
+
+void eve_out_print_tally(const eve_out_t *o, FILE *f) {
+    for (size_t i = 0; i < o->ntally; i++)
+        fprintf(f, "  %-16s %-12s %" PRIu64 "\n", o->tally[i].vendor, o->tally[i].channel,
+                o->tally[i].n);
+}
+
+static int cmp_names(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Feeds one file (base name, NUL, bytes, NUL) to the digest; -1 when unreadable. */
+static int hash_file(EVP_MD_CTX *md, const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return -1;
+    EVP_DigestUpdate(md, base, strlen(base) + 1);
+    unsigned char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+        EVP_DigestUpdate(md, buf, n);
+    int rc = ferror(f) ? -1 : 0;
+    fclose(f);
+    EVP_DigestUpdate(md, "", 1);
+    return rc;
+}
+
+int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules, size_t *nfiles) {
+    emb_rules_t *rules = NULL;
+    int rc = emb_rules_load(path, &rules, NULL);
+    if (rc != 0) {
+        snprintf(buf, size, "does not load: %s", emb_strerror(rc));
+        return -1;
+    }
+    emb_rules_summary_t s;
+    emb_rules_summary(rules, &s);
+    emb_rules_free(rules);
+
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    char **names = NULL;
+    size_t n = 0;
+    rc = -1;
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
+        goto out;
+    if (is_dir(path)) {
+        DIR *d = opendir(path);
+        if (d == NULL)
+            goto out;
+        struct dirent *e;
+        size_t cap = 0;
+        while ((e = readdir(d)) != NULL) {
+            size_t len = strlen(e->d_name);
+            if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0 || e->d_name[0] == '.')
+                continue;
+            if (n == cap) {
+                cap = cap ? cap * 2 : 16;
+                char **p = realloc(names, cap * sizeof(*names));
+                if (p == NULL)
+                    break;
+                names = p;
+            }
+            size_t plen = strlen(path) + len + 2;
+            if ((names[n] = malloc(plen)) == NULL)
+                break;
+            snprintf(names[n++], plen, "%s/%s", path, e->d_name);
+        }
+        closedir(d);
+        qsort(names, n, sizeof(*names), cmp_names);
+        for (size_t i = 0; i < n; i++)
+            if (hash_file(md, names[i]) != 0)
+                goto out;
+    } else if (hash_file(md, path) != 0) {
+        goto out;
+    }
+    unsigned char dig[EVP_MAX_MD_SIZE];
+    unsigned int dlen = 0;
+    if (EVP_DigestFinal_ex(md, dig, &dlen) != 1 || dlen < 6)
+        goto out;
+    snprintf(buf, size, "%zu-%02x%02x%02x%02x%02x%02x", s.rules, dig[0], dig[1], dig[2], dig[3],
+             dig[4], dig[5]);
+    *nrules = s.rules;
+    *nfiles = s.files;
+    rc = 0;
+out:
+    if (rc != 0)
+        snprintf(buf, size, "cannot read: %s", strerror(errno));
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    EVP_MD_CTX_free(md);
+    return rc;
 }

@@ -107,6 +107,9 @@ static tracker_t *find_or_start(emb_defrag_t *d, const emb_decoded_t *f, int64_t
             oldest = t;
     }
     if (free_slot == NULL) {
+        /* Every slot is in use, so oldest is set (emb__defrag_new refuses 0 slots). */
+        if (oldest == NULL)
+            return NULL;
         drop(d, oldest);
         d->stats.evicted++;
         free_slot = oldest;
@@ -152,6 +155,8 @@ bool emb__defrag_add(emb_defrag_t *d, const emb_decoded_t *f, int64_t now, const
     d->stats.fragments++;
 
     tracker_t *t = find_or_start(d, f, now);
+    if (t == NULL)
+        return false;
     uint32_t start = f->frag_off;
     uint32_t end = start + (uint32_t)f->frag_len;
     /* Every fragment but the last carries a multiple of 8 bytes (RFC 791, 8200). */

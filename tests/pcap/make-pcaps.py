@@ -1329,11 +1329,161 @@ def case_tunnels():
     return {"tunnels/input.pcap": cap.pcap_bytes()}
 
 
+# ---- malformed inputs (issue 7): absurd lengths, pcapng oddities, link types ----------------
+
+def _raw_eth(l3, ethertype=ETH_P_IP):
+    """An Ethernet frame around hand-made (possibly broken) network-layer bytes."""
+    return ROUTER_MAC + CLIENT_MAC + struct.pack("!H", ethertype) + bytes(l3)
+
+
+def case_absurd_lengths():
+    cap = Capture(start=1400)
+    q = lambda name, qid: dns_query(name, qid)  # noqa: E731
+    udp_dns = lambda sport, name, qid: bytes(UDP(sport=sport, dport=53) / q(name, qid))  # noqa
+    # 1. Zero-length packet; 2. caplen 0 of an 81-byte DNS query; 3. caplen 10 (inside the
+    #    Ethernet header). Each is truncated, none alerts.
+    cap.add(b"")
+    cap.add(eth(_ip(CLIENT, RESOLVER, 0x0E02) / UDP(sport=49002, dport=53)
+                / q("s21.upd.kaspersky.com", 0x0E02)), caplen=0)
+    cap.add(eth(_ip(CLIENT, RESOLVER, 0x0E03) / UDP(sport=49003, dport=53)
+                / q("s21.upd.kaspersky.com", 0x0E03)), caplen=10)
+    # 4. IPv4 header length 15 words (60 bytes) in a packet of 48: truncated.
+    ip = bytearray(bytes(IP(src=CLIENT, dst=RESOLVER, id=0x0E04) / udp_dns(49004, "s22.upd.kaspersky.com", 0x0E04)))
+    ip[0] = 0x4F
+    cap.add(_raw_eth(ip[:48]))
+    # 5. IPv4 header length 4 words (< 20 bytes): invalid.
+    ip = bytearray(bytes(IP(src=CLIENT, dst=RESOLVER, id=0x0E05) / udp_dns(49005, "s22.upd.kaspersky.com", 0x0E05)))
+    ip[0] = 0x44
+    cap.add(_raw_eth(ip))
+    # 6. IPv4 total length 65535 on a 69-byte datagram (the wire length agrees with the
+    #    capture): the datagram is cut, so the DNS name is not trusted.
+    ip = bytearray(bytes(IP(src=CLIENT, dst=RESOLVER, id=0x0E06) / udp_dns(49006, "s23.upd.kaspersky.com", 0x0E06)))
+    ip[2:4] = b"\xff\xff"
+    cap.add(_raw_eth(ip))
+    # 7. IPv4 total length 10 (< its own header): invalid.
+    ip = bytearray(bytes(IP(src=CLIENT, dst=RESOLVER, id=0x0E07) / udp_dns(49007, "s23.upd.kaspersky.com", 0x0E07)))
+    ip[2:4] = b"\x00\x0a"
+    cap.add(_raw_eth(ip))
+    # 8. UDP length 65535 and 9. UDP length 4 (< its header).
+    for n, (sport, ulen) in enumerate(((49008, 0xFFFF), (49009, 4))):
+        d = bytearray(udp_dns(sport, "s24.upd.kaspersky.com", 0x0E08 + n))
+        d[4:6] = struct.pack("!H", ulen)
+        ip = bytes(IP(src=CLIENT, dst=RESOLVER, id=0x0E08 + n, proto=17)) + bytes(d)
+        ip = bytearray(ip)
+        ip[2:4] = struct.pack("!H", len(ip))
+        cap.add(_raw_eth(bytes(IP(ip))))
+    # 10. TCP data offset 15 words in a 20-byte segment; 11. data offset 2 (< 5).
+    for n, (sport, doff) in enumerate(((49010, 15), (49011, 2))):
+        seg = bytearray(bytes(TCP(sport=sport, dport=443, flags="PA", seq=1, ack=1)))
+        seg[12] = doff << 4
+        cap.add(_raw_eth(bytes(IP(src=CLIENT, dst="198.51.100.120", id=0x0E10 + n, proto=6))
+                         + bytes(seg)))
+    # 12. IPv6 payload length 65535 on a short packet; 13. a hop-by-hop header claiming
+    #     (255+1)*8 bytes.
+    v6 = bytearray(bytes(IPv6(src="2001:db8:e::10", dst="2001:db8:e::53", hlim=64)
+                         / udp_dns(49012, "s25.upd.kaspersky.com", 0x0E12)))
+    v6[4:6] = b"\xff\xff"
+    cap.add(_raw_eth(v6, ETH_P_IPV6))
+    v6 = bytearray(bytes(IPv6(src="2001:db8:e::10", dst="2001:db8:e::53", hlim=64)
+                         / IPv6ExtHdrHopByHop() / udp_dns(49013, "s25.upd.kaspersky.com", 0x0E13)))
+    v6[41] = 255
+    cap.add(_raw_eth(v6, ETH_P_IPV6))
+    # 14. DNS counts of 65535 questions and answers with one question there: the parser
+    #     stops at the end of the message (a benign name: counting is what is tested).
+    msg = bytearray(bytes(q("absurd-counts.example", 0x0E14)))
+    msg[4:8] = b"\xff\xff\xff\xff"
+    udp(cap, eth, CLIENT, 49014, RESOLVER, 53, bytes(msg), ipid=0x0E14)
+    # 15. A TLS record of 65535 bytes and a handshake of 16 MiB around a real ClientHello
+    #     for ksc.kaspersky.com, then the connection closes: the SNI is never trusted.
+    hello = bytearray(tls_client_hello("ksc.kaspersky.com"))
+    hello[3:5] = b"\xff\xff"
+    hello[6:9] = b"\xff\xff\xff"
+    TcpFlow(cap, eth, CLIENT, 49015, "198.51.100.121", 443).handshake().client(bytes(hello))
+    # 16. An IPv4 fragment at offset 65528 with 100 bytes: past 64 KiB, dropped.
+    frag = IP(src=CLIENT, dst=RESOLVER, id=0x0E16, proto=17, frag=8191, flags=0) / (b"x" * 100)
+    cap.add(eth(frag))
+    # 17. IP-in-IP nested eight deep around a DNS query: more tunnels than are followed.
+    inner = _ip(CLIENT, RESOLVER, 0x0E17) / UDP(sport=49017, dport=53) / q("s26.upd.kaspersky.com", 0x0E17)
+    for _ in range(8):
+        inner = IP(src="203.0.113.1", dst="203.0.113.2", id=0x0E17, proto=4) / inner
+    cap.add(eth(inner))
+    # 18. A well-formed query after all that: s27.upd.kaspersky.com alerts.
+    dns_flow(cap, eth, CLIENT, 49018, "s27.upd.kaspersky.com", 0x0E18)
+    return {"absurd-lengths/input.pcap": cap.pcap_bytes()}
+
+
+def _ng_block(btype, body):
+    body += b"\0" * (-len(body) % 4)
+    total = 12 + len(body)
+    return struct.pack("<II", btype, total) + body + struct.pack("<I", total)
+
+
+def _ng_shb():
+    return _ng_block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+
+
+def _ng_idb(linktype, tsresol=None):
+    opts = b""
+    if tsresol is not None:
+        # if_tsresol (9), one byte, then opt_endofopt.
+        opts = struct.pack("<HH", 9, 1) + bytes([tsresol]) + b"\0\0\0" + b"\0\0\0\0"
+    return _ng_block(0x00000001, struct.pack("<HHI", linktype, 0, 262144) + opts)
+
+
+def _ng_epb(iface, ticks, frame):
+    hdr = struct.pack("<IIIII", iface, ticks >> 32, ticks & 0xFFFFFFFF, len(frame), len(frame))
+    return _ng_block(0x00000006, hdr + frame)
+
+
+def _dns_frame(name, qid, cport, framer=None):
+    framer = framer or eth
+    return bytes(framer(_ip(CLIENT, RESOLVER, qid) / UDP(sport=cport, dport=53)
+                        / dns_query(name, qid)))
+
+
+def case_pcapng_oddities():
+    t0 = (BASE_TS + 1500) * 1000000
+    blocks = [_ng_shb(),
+              # An unknown block type and a Custom Block (0x00000BAD, PEN 32473) before
+              # any interface: skipped.
+              _ng_block(0x0BADF00D, b"unknown block body"),
+              _ng_block(0x00000BAD, struct.pack("<I", 32473) + b"custom data"),
+              _ng_idb(LINKTYPE_ETHERNET),
+              # A second Ethernet interface whose timestamps count nanoseconds.
+              _ng_idb(LINKTYPE_ETHERNET, tsresol=9),
+              _ng_epb(0, t0, _dns_frame("s31.upd.kaspersky.com", 0x0F01, 49101)),
+              # Name Resolution Block (type 4) with only opt_endofrecord, Interface
+              # Statistics Block (type 5) for interface 1: both skipped.
+              _ng_block(0x00000004, b"\0\0\0\0"),
+              _ng_block(0x00000005, struct.pack("<III", 1, 0, 0)),
+              _ng_epb(1, (t0 + 1000) * 1000, _dns_frame("s32.upd.kaspersky.com", 0x0F02, 49102)),
+              _ng_block(0x7EADBEEF, b"another unknown block"),
+              _ng_epb(0, t0 + 2000, _dns_frame("www.example.com", 0x0F03, 49103))]
+    # A second section (a new SHB) with its own interface: libpcap reads on.
+    blocks += [_ng_shb(), _ng_idb(LINKTYPE_ETHERNET),
+               _ng_epb(0, t0 + 3000, _dns_frame("s33.upd.kaspersky.com", 0x0F04, 49104))]
+    # Interfaces of different link types in one file: Ethernet, then raw IP.
+    mixed = [_ng_shb(), _ng_idb(LINKTYPE_ETHERNET), _ng_idb(LINKTYPE_RAW),
+             _ng_epb(0, t0, _dns_frame("s34.upd.kaspersky.com", 0x0F05, 49105)),
+             _ng_epb(1, t0 + 1000, _dns_frame("s35.upd.kaspersky.com", 0x0F06, 49106, raw)),
+             _ng_epb(0, t0 + 2000, _dns_frame("s36.upd.kaspersky.com", 0x0F07, 49107))]
+    return {"pcapng-oddities/input.pcapng": b"".join(blocks),
+            "pcapng-mixed-linktypes/input.pcapng": b"".join(mixed)}
+
+
+def case_unsupported_linktype():
+    # DLT_USER0 (147): a valid pcap whose link type embargo does not decode.
+    cap = Capture(linktype=147, start=1600)
+    cap.add(_dns_frame("s37.upd.kaspersky.com", 0x1001, 49201))
+    return {"unsupported-linktype/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
          case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
          case_dns_tcp_frag, case_dns_answers_attribution, case_attribution_split_hello,
-         case_http_keepalive, case_tls_cert, case_quic, case_tunnels]
+         case_http_keepalive, case_tls_cert, case_quic, case_tunnels,
+         case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype]
 
 
 def main():

@@ -1,0 +1,82 @@
+/*
+ * libFuzzer target: the whole pipeline. The input is a capture file (pcap or
+ * pcapng), read by libpcap from memory (fmemopen + pcap_fopen_offline) as the
+ * `embargo` command reads a file, and every packet goes through one engine
+ * built once from the shipped rule pack (EMBARGO_RULES_DIR). Alerts are
+ * rendered and discarded. The engine keeps its flows between inputs, as a
+ * long capture would; its tables are made small so that eviction and
+ * timeouts are exercised too.
+ */
+#include <embargo/embargo.h>
+
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static emb_rules_t *rules;
+static emb_engine_t *engine;
+
+static int on_alert(const emb_alert_t *a, void *userdata) {
+    size_t *n = userdata;
+    /* The record must be one line of the length it claims. */
+    if (a->eve == NULL || a->eve_len == 0 || memchr(a->eve, '\n', a->eve_len) != NULL)
+        abort();
+    (*n)++;
+    return 0;
+}
+
+static void setup(void) {
+    emb_diags_t *diags = NULL;
+    if (emb_rules_load(EMBARGO_RULES_DIR, &rules, &diags) != 0) {
+        fprintf(stderr, "fuzz-pipeline: cannot load %s\n", EMBARGO_RULES_DIR);
+        abort();
+    }
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    cfg.max_flows = 512;
+    cfg.stream_memcap = 1u << 20;
+    cfg.defrag_max = 32;
+    cfg.defrag_memcap = 256u << 10;
+    cfg.attrib_max = 256;
+    if (emb_engine_new(rules, &cfg, &engine, &diags) != 0) {
+        fprintf(stderr, "fuzz-pipeline: cannot build the engine\n");
+        abort();
+    }
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (engine == NULL)
+        setup();
+    if (size == 0)
+        return 0;
+    FILE *f = fmemopen((void *)data, size, "rb");
+    if (f == NULL)
+        return 0;
+    char errbuf[PCAP_ERRBUF_SIZE];
+    /* pcap_fopen_offline takes ownership of f and closes it. */
+    pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
+    if (pc == NULL)
+        return 0;
+    int link = pcap_datalink(pc);
+    struct pcap_pkthdr *hdr;
+    const u_char *pkt;
+    uint64_t cnt = 0;
+    size_t alerts = 0;
+    while (pcap_next_ex(pc, &hdr, &pkt) == 1) {
+        emb_packet_t p = {.ts_sec = hdr->ts.tv_sec,
+                          .ts_usec = (uint32_t)hdr->ts.tv_usec,
+                          .linktype = link,
+                          .data = pkt,
+                          .caplen = hdr->caplen,
+                          .len = hdr->len,
+                          .pcap_cnt = ++cnt};
+        int rc = emb_engine_process(engine, &p, on_alert, &alerts);
+        if (rc != 0 && rc != EMB_ENOMEM)
+            abort();
+    }
+    pcap_close(pc);
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    return 0;
+}

@@ -1,0 +1,47 @@
+/*
+ * libFuzzer target: the Suricata plugin's EVE record parser
+ * (plugin/suricata/record.h). A record that parses is matched against the
+ * shipped pack, and each match rendered into the alert record, as the plugin
+ * does for every record Suricata writes.
+ */
+#include "record.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static emb_rules_t *rules;
+static emb_engine_t *engine;
+
+typedef struct {
+    const EmbargoRecord *rec;
+} ctx_t;
+
+static int on_match(const emb_match_t *m, void *userdata) {
+    ctx_t *c = userdata;
+    char *alert = emb_match_alert_json(engine, m);
+    if (alert == NULL)
+        return 0;
+    size_t len = 0;
+    free(EmbargoRecordAlert(c->rec, alert, &len));
+    free(alert);
+    return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    if (engine == NULL) {
+        emb_diags_t *diags = NULL;
+        if (emb_rules_load(EMBARGO_RULES_DIR, &rules, &diags) != 0 ||
+            emb_engine_new(rules, NULL, &engine, &diags) != 0) {
+            fprintf(stderr, "fuzz-record: cannot load %s\n", EMBARGO_RULES_DIR);
+            abort();
+        }
+    }
+    (void)EmbargoRecordPeekType((const char *)data, size);
+    EmbargoRecord r;
+    if (EmbargoRecordParse(&r, (const char *)data, size, 65536) == EMBARGO_PARSE_OK) {
+        ctx_t c = {&r};
+        (void)emb_engine_match(engine, &r.facts, on_match, &c);
+    }
+    EmbargoRecordClear(&r);
+    return 0;
+}
