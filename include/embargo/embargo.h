@@ -149,7 +149,7 @@ int emb_rules_lint(const emb_rules_t *rules, emb_diags_t **warnings);
 
 /* Formats emb_rules_export writes. */
 typedef enum {
-    EMB_EXPORT_SURICATA,  /* Suricata 7 rules, one per line */
+    EMB_EXPORT_SURICATA,   /* Suricata 7 rules, one per line */
     EMB_EXPORT_ZEEK_INTEL, /* a Zeek Intel framework file (tab-separated) */
     /* Suricata 8 rules for embargo.so's `embargo` keyword, one per pack rule,
      * with the pack's sid, rev, msg and metadata; _DROP writes `drop` rules (IPS) */

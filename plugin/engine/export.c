@@ -671,8 +671,8 @@ static int export_suricata_plugin(exp_t *X, const char *action) {
         const emb_vendor_t *v = &r->vendors[ru->vendor];
         sb_printf(b, "%s ip any any -> any any (msg:\"", action);
         put_escaped(b, ru->msg, strlen(ru->msg));
-        sb_printf(b, "\"; embargo: sid %u; sid:%u; rev:%u; priority:%d;", ru->sid, ru->sid,
-                  ru->rev, ru->severity);
+        sb_printf(b, "\"; embargo: sid %u; sid:%u; rev:%u; priority:%d;", ru->sid, ru->sid, ru->rev,
+                  ru->severity);
         sb_printf(b, " metadata: vendor %s, channel %s", v->id, emb_channel_name(ru->channel));
         if (ru->product != NULL) {
             SB_LIT(b, ", product ");
