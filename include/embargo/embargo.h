@@ -202,6 +202,18 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
                    emb_diags_t **diags);
 void emb_engine_free(emb_engine_t *engine);
 
+/*
+ * Swaps in another rule pack without losing what the engine knows of the
+ * traffic: flows, reassembly and fragments stay; each flow still remembers
+ * the rules it raised (matched by sid, so a rule kept across the reload does
+ * not alert again on a flow that already raised it; rules that are gone are
+ * forgotten), and DNS attribution is kept for rules that remain. The new
+ * pack is compiled first: on error nothing changes and a negative code is
+ * returned (with *diags when not NULL). On success `rules` must outlive the
+ * engine and the old pack may be freed by the caller.
+ */
+int emb_engine_reload(emb_engine_t *engine, const emb_rules_t *rules, emb_diags_t **diags);
+
 /* True when the engine's databases were loaded from the cache, not compiled. */
 bool emb_engine_from_cache(const emb_engine_t *engine);
 

@@ -9,10 +9,10 @@
  *   SIGINT, SIGTERM  stop: statistics, close the EVE file, exit as scan does
  *   SIGUSR1          statistics on standard error, keep capturing
  *   SIGHUP           reload the rules: the new pack is loaded and compiled
- *                    first; if that fails the old engine keeps running.
- * The engine keeps its flow table inside and has no call to swap rules yet,
- * so a reload starts a new engine: flows in progress are re-learned from
- * their next packet (a flow that already alerted may alert once more).
+ *                    first; if that fails the old one keeps running. The
+ *                    engine swaps the pack in place (emb_engine_reload):
+ *                    flows, reassembly and what each flow already raised
+ *                    (by sid) are kept.
  * Like scan, the EVE file ends with a `stats` record (summed over reloads).
  */
 #include "cli.h"
@@ -51,7 +51,6 @@ typedef struct {
     emb_rules_t *rules;
     int link;
     uint64_t pcap_cnt;
-    emb_stats_t before; /* counters of the engines that reloads replaced */
     time_t started;
     uint64_t reloads;
     eve_out_t eve;
@@ -91,35 +90,35 @@ static void print_stats(const live_t *lv, const char *iface, const char *when) {
     fprintf(stderr,
             "%s: %s: %s: %" PRIu64 " packets inspected, %" PRIu64 " flows, %" PRIu64
             " alerts written to %s, %" PRIu64 " rule reload%s\n",
-            prog, iface, when, lv->pcap_cnt, lv->before.flows + s.flows, lv->eve.written,
-            lv->eve.name, lv->reloads, lv->reloads == 1 ? "" : "s");
+            prog, iface, when, lv->pcap_cnt, s.flows, lv->eve.written, lv->eve.name, lv->reloads,
+            lv->reloads == 1 ? "" : "s");
     eve_out_print_tally(&lv->eve, stderr);
 }
 
 /* Loads and compiles the pack again; on any error the running engine stays. */
-static void reload(live_t *lv, const char *rules_path, const emb_config_t *cfg) {
+static void reload(live_t *lv, const char *rules_path) {
     fprintf(stderr, "%s: SIGHUP: reloading rules from %s\n", prog, rules_path);
     emb_rules_t *rules = load_rules(rules_path);
-    emb_engine_t *engine = rules ? build_engine(rules, cfg, rules_path) : NULL;
-    if (engine == NULL) {
+    emb_diags_t *diags = NULL;
+    int rc = rules ? emb_engine_reload(lv->engine, rules, &diags) : EMB_ERULES;
+    if (rc != 0) {
+        for (size_t i = 0; i < emb_diags_count(diags); i++)
+            fprintf(stderr, "%s\n", emb_diags_message(diags, i));
+        emb_diags_free(diags);
         emb_rules_free(rules);
         fprintf(stderr, "%s: reload failed: still running with the rules loaded before\n", prog);
         return;
     }
-    emb_stats_t s;
-    emb_engine_stats(lv->engine, &s);
-    emb_stats_add(&lv->before, &s);
-    emb_engine_free(lv->engine);
     emb_rules_free(lv->rules);
-    lv->engine = engine;
     lv->rules = rules;
     lv->reloads++;
+    emb_stats_t s;
+    emb_engine_stats(lv->engine, &s);
     emb_rules_summary_t sum;
     emb_rules_summary(rules, &sum);
     fprintf(stderr,
-            "%s: rules reloaded from %s: %zu rules of %zu vendors; %" PRIu64
-            " flows in progress start over\n",
-            prog, rules_path, sum.rules, sum.vendors, s.flows);
+            "%s: rules reloaded from %s: %zu rules of %zu vendors; %" PRIu64 " flows kept\n", prog,
+            rules_path, sum.rules, sum.vendors, s.flows - s.flows_evicted);
 }
 
 /* Opens and activates the interface; prints why not and returns NULL. */
@@ -284,7 +283,7 @@ int cmd_live(int argc, char **argv) {
         }
         if (want_reload) {
             want_reload = 0;
-            reload(&lv, rules_path, &cfg);
+            reload(&lv, rules_path);
         }
     }
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
@@ -295,10 +294,9 @@ int cmd_live(int argc, char **argv) {
                     want_stop == SIGINT    ? "SIGINT, stopping"
                     : want_stop == SIGTERM ? "SIGTERM, stopping"
                                            : "stopping");
-    /* eve.json ends with a stats record, as scan writes it, summed over reloads */
-    emb_stats_t total = lv.before, s;
-    emb_engine_stats(lv.engine, &s);
-    emb_stats_add(&total, &s);
+    /* eve.json ends with a stats record, as scan writes it (reloads keep the engine) */
+    emb_stats_t total;
+    emb_engine_stats(lv.engine, &total);
     time_t now = time(NULL);
     char *stats = emb_stats_json(&total, (int64_t)now, 0, (uint64_t)(now - lv.started));
     if (stats == NULL) {

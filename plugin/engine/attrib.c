@@ -118,3 +118,18 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
     a->stats.hits += n;
     return n;
 }
+
+void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx), void *ctx) {
+    for (size_t i = 0; i < a->nsets * WAYS; i++) {
+        emb_attrib_entry_t *e = &a->e[i];
+        if (!e->used)
+            continue;
+        uint32_t r = map(e->rule, ctx);
+        if (r == UINT32_MAX) {
+            e->used = false;
+            a->stats.entries--;
+        } else {
+            e->rule = r;
+        }
+    }
+}

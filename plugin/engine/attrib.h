@@ -41,6 +41,12 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
                           const uint8_t *addr, int64_t now, const emb_attrib_entry_t **out,
                           size_t max);
 
+/*
+ * Renumbers every entry's rule with map(rule, ctx); an entry whose rule maps
+ * to UINT32_MAX is dropped. For a rule pack swapped under a live engine.
+ */
+void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx), void *ctx);
+
 typedef struct {
     uint64_t added, replaced, hits;
     size_t entries; /* live or expired entries held */

@@ -141,6 +141,81 @@ void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
     out->stream_mem_peak = e->streams.stats.mem_peak;
 }
 
+/* ---- reload --------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t sid, idx;
+} sid_idx_t;
+
+typedef struct {
+    const emb_rules_t *from;
+    sid_idx_t *by_sid; /* the new pack's rules, sorted by sid */
+    size_t n;
+} remap_t;
+
+static int cmp_sid(const void *a, const void *b) {
+    uint32_t x = ((const sid_idx_t *)a)->sid, y = ((const sid_idx_t *)b)->sid;
+    return x < y ? -1 : x > y;
+}
+
+/* The index in the new pack of old rule `rule` (same sid), or UINT32_MAX. */
+static uint32_t remap_rule(uint32_t rule, void *ctx) {
+    const remap_t *m = ctx;
+    sid_idx_t key = {m->from->rules[rule].sid, 0};
+    const sid_idx_t *hit = bsearch(&key, m->by_sid, m->n, sizeof(*hit), cmp_sid);
+    return hit ? hit->idx : UINT32_MAX;
+}
+
+static void remap_flow(emb_flow_t *f, void *ctx) {
+    uint8_t keep = 0;
+    for (uint8_t i = 0; i < f->nalerted; i++) {
+        uint32_t r = remap_rule(f->alerted[i], ctx);
+        if (r != UINT32_MAX)
+            f->alerted[keep++] = r;
+    }
+    f->nalerted = keep;
+}
+
+int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **diags) {
+    if (diags)
+        *diags = NULL;
+    if (e == NULL || rules == NULL)
+        return EMB_EINVAL;
+    emb_matcher_t *m = NULL;
+    int rc = emb__matcher_new(rules, e->cfg.cache_dir, &m, diags);
+    if (rc != 0)
+        return rc;
+    emb_alt_state_t *st = calloc(rules->nalts ? rules->nalts : 1, sizeof(*st));
+    remap_t map = {e->rules, malloc((rules->nrules ? rules->nrules : 1) * sizeof(sid_idx_t)),
+                   rules->nrules};
+    if (st == NULL || map.by_sid == NULL) {
+        emb__matcher_free(m);
+        free(st);
+        free(map.by_sid);
+        return EMB_ENOMEM;
+    }
+    for (uint32_t i = 0; i < rules->nrules; i++)
+        map.by_sid[i] = (sid_idx_t){rules->rules[i].sid, i};
+    qsort(map.by_sid, map.n, sizeof(sid_idx_t), cmp_sid);
+
+    /* Everything that names a rule by index is renumbered by sid. */
+    emb__flow_table_foreach(e->flows, remap_flow, &map);
+    emb__attrib_remap(e->attrib, remap_rule, &map);
+    free(map.by_sid);
+
+    emb__matcher_free(e->matcher);
+    free(e->alt_state);
+    e->matcher = m;
+    e->alt_state = st;
+    e->stamp = 0;
+    e->rules = rules;
+    e->payload_overlap = payload_overlap(rules);
+    e->has_payload_rules = false;
+    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
+        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
+    return 0;
+}
+
 bool emb_engine_from_cache(const emb_engine_t *e) {
     return emb__matcher_from_cache(e->matcher);
 }

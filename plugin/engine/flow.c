@@ -248,3 +248,8 @@ uint64_t emb__flow_evicted(const emb_flow_table_t *t) {
 uint64_t emb__flow_created(const emb_flow_table_t *t) {
     return t->created;
 }
+
+void emb__flow_table_foreach(emb_flow_table_t *t, void (*fn)(emb_flow_t *f, void *ctx), void *ctx) {
+    for (emb_flow_t *f = t->lru_head; f; f = f->lru_next)
+        fn(f, ctx);
+}

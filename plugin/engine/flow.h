@@ -58,6 +58,9 @@ typedef struct emb_flow_table emb_flow_table_t;
 int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_timeout,
                         emb_flow_table_t **out);
 
+/* Calls fn for every flow held. */
+void emb__flow_table_foreach(emb_flow_table_t *t, void (*fn)(emb_flow_t *f, void *ctx), void *ctx);
+
 /* Called with each flow the table lets go of (timed out, evicted, or at free). */
 typedef void (*emb_flow_release_fn)(emb_flow_t *f, void *ctx);
 void emb__flow_table_on_release(emb_flow_table_t *t, emb_flow_release_fn fn, void *ctx);

@@ -313,3 +313,36 @@ Test(engine, compiled_databases_are_cached_and_checked) {
     unlink(path);
     rmdir(dir);
 }
+
+Test(engine, reload_keeps_flows_and_what_they_raised) {
+    uint8_t b[256];
+    size_t n = dns_packet(b, "s1.upd.acme.example", 41000);
+    emb_packet_t pkt = {.ts_sec = 1727697600,
+                        .linktype = EMB_LINK_RAW,
+                        .data = b,
+                        .caplen = (uint32_t)n,
+                        .len = (uint32_t)n,
+                        .pcap_cnt = 1};
+    int alerts = 0;
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    cr_assert_eq(alerts, 1, "sid 10 on the first query");
+
+    /* The same sid 10 in a new pack, plus sid 30 on the same names. */
+    emb_diags_t *d = NULL;
+    emb_rules_t *next = test_load_text(
+        "vendor: acme\nname: Acme\nrules:\n"
+        "  - {sid: 30, msg: new, channel: telemetry, match: [{dns.query: s1.upd}]}\n"
+        "  - {sid: 10, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n",
+        &d);
+    cr_assert_not_null(next);
+    cr_assert_eq(emb_engine_reload(engine, next, &d), 0);
+    emb_rules_free(rules); /* the old pack can go */
+    rules = next;
+
+    pkt.pcap_cnt = 2; /* the same flow again */
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    cr_assert_eq(alerts, 2, "sid 10 kept its place on the flow; only the new sid 30 alerts");
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.flows, 1, "the flow was not forgotten");
+}
