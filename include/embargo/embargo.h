@@ -152,7 +152,8 @@ typedef enum {
     EMB_EXPORT_SURICATA,   /* Suricata 7 rules, one per line */
     EMB_EXPORT_ZEEK_INTEL, /* a Zeek Intel framework file (tab-separated) */
     /* Suricata 8 rules for embargo.so's `embargo` keyword, one per pack rule,
-     * with the pack's sid, rev, msg and metadata; _DROP writes `drop` rules (IPS) */
+     * with the pack's sid, rev, msg and metadata; _DROP writes `drop:flow` rules
+     * (IPS: the packet that raised the rule and the rest of its flow) */
     EMB_EXPORT_SURICATA_PLUGIN,
     EMB_EXPORT_SURICATA_PLUGIN_DROP
 } emb_export_format_t;

@@ -18,7 +18,8 @@ static const char synopsis[] =
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append] [-q] [--max-flows N]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [-q] EVE...\n"
     "       embargo rules check [--strict] [RULES]\n"
-    "       embargo rules export --format suricata|zeek-intel [RULES]\n"
+    "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
+    "                            [--action alert|drop] [RULES]\n"
     "       embargo --version | --help (-h) | COMMAND --help\n";
 
 static const char engine_opts[] =
@@ -33,14 +34,17 @@ static const char engine_opts[] =
 static const char footer[] =
     "\n"
     "Exit status: 0 nothing found, 1 alerts written (report: alerts listed), 2 error.\n"
-    "Environment: EMBARGO_RULES overrides the default rule pack location.\n"
+    "Environment: EMBARGO_RULES overrides the default rule pack location;\n"
+    "EMBARGO_CACHE_DIR (default ~/.cache/embargo) holds compiled rule databases.\n"
     "See embargo(1).\n";
 
 static void scan_opts(FILE *f) {
     fprintf(f,
             "scan: read pcap/pcapng files, write one EVE alert line per rule and flow.\n"
             "%s"
-            "  -j, --threads N    worker threads (this version runs one)\n"
+            "  -j, --threads N    worker threads, each inspecting its share of the flows;\n"
+            "                     the output is the same for every N\n"
+            "      --no-cache     compile the rules even if a cached copy is there\n"
             "      --progress, --no-progress  progress line on a terminal (default: on a "
             "terminal)\n",
             engine_opts);

@@ -656,7 +656,9 @@ static void put_metadata_value(sbuf_t *b, const char *s) {
 
 /* One rule per pack rule: the `embargo` keyword carries the whole condition
  * (the engine inside Suricata evaluates every alternative), so the Suricata
- * sid is the pack's sid and nothing is left out. */
+ * sid is the pack's sid and nothing is left out. `action` is "alert", or
+ * "drop:flow" for IPS: the engine raises a rule once per flow, so a packet-only
+ * drop would let the client's retransmission of the dropped packet through. */
 static int export_suricata_plugin(exp_t *X, const char *action) {
     const emb_rules_t *r = X->r;
     sbuf_t *b = &X->line;
@@ -664,7 +666,7 @@ static int export_suricata_plugin(exp_t *X, const char *action) {
               "# embargo %s rule pack for Suricata 8 with embargo.so (embargo rules export "
               "--format suricata-plugin%s)\n"
               "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n",
-              EMB_VERSION_STRING, strcmp(action, "drop") == 0 ? " --action drop" : "");
+              EMB_VERSION_STRING, strcmp(action, "alert") != 0 ? " --action drop" : "");
     flush_line(X);
     for (size_t i = 0; i < r->nrules && X->rc == 0; i++) {
         const emb_rule_t *ru = &r->rules[i];
@@ -811,8 +813,8 @@ int emb_rules_export(const emb_rules_t *rules, emb_export_format_t format, emb_w
     else if (format == EMB_EXPORT_ZEEK_INTEL)
         rc = export_zeek(&X);
     else
-        rc = export_suricata_plugin(&X,
-                                    format == EMB_EXPORT_SURICATA_PLUGIN_DROP ? "drop" : "alert");
+        rc = export_suricata_plugin(&X, format == EMB_EXPORT_SURICATA_PLUGIN_DROP ? "drop:flow"
+                                                                                  : "alert");
     free(X.line.p);
     if (rc == EMB_ENOMEM && notes) {
         emb_diags_free(*notes);

@@ -188,8 +188,9 @@ static int OnAlert(const emb_alert_t *a, void *userdata) {
         /* no value (too long or unreadable): the rest of the context still goes */
         t->errors++;
         snprintf(h->json, sizeof(h->json),
-                 "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}", h->vendor,
-                 h->channel, a->field != NULL ? a->field : "");
+                 "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}",
+                 a->vendor != NULL ? a->vendor : "", a->channel != NULL ? a->channel : "",
+                 a->field != NULL ? a->field : "");
     }
     t->nhits++;
     return 0;
@@ -209,7 +210,7 @@ static bool IsKey(const EmbargoSc8Thread *t, const Packet *r) {
 }
 
 static void RecordOnFlow(Flow *f, const EmbargoSc8Thread *t) {
-    if (f == NULL || G.flow_id.id < 0 || f->storage == NULL || t->nhits == 0)
+    if (f == NULL || G.flow_id.id < 0 || t->nhits == 0)
         return;
     EmbargoSc8Flow *fs = FlowGetStorageById(f, G.flow_id);
     if (fs == NULL) {
@@ -263,6 +264,10 @@ static void OnFlowUpdate(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     /* A tunnel root's rules belong to its children's flows. */
     if (!PacketIsTunnelRoot(p) && IsKey(t, RootOf(p)))
         RecordOnFlow(f, t);
+}
+
+static void FlowFree(void *ptr) {
+    SCFree(ptr);
 }
 
 /* ---- the keyword ------------------------------------------------------- */
@@ -402,7 +407,7 @@ static void OnEve(ThreadVars *tv, const Packet *p, Flow *f, SCJsonBuilder *jb, v
     (void)tv;
     (void)user;
     /* Only records without a packet (flow, netflow): alerts carry alert.context.embargo. */
-    if (p != NULL || f == NULL || f->storage == NULL)
+    if (p != NULL || f == NULL)
         return;
     const EmbargoSc8Flow *fs = FlowGetStorageById(f, G.flow_id);
     if (fs == NULL || fs->n == 0)
@@ -506,7 +511,7 @@ void EmbargoSc8Register(void) {
         FatalError("embargo: no rule pack, cannot run the embargo keyword");
 
     G.thread_id = ThreadStorageRegister("embargo", sizeof(void *), NULL, ThreadFree);
-    G.flow_id = FlowStorageRegister("embargo", sizeof(void *), NULL, SCFree);
+    G.flow_id = FlowStorageRegister("embargo", sizeof(void *), NULL, FlowFree);
     if (G.thread_id.id < 0 || G.flow_id.id < 0)
         FatalError("embargo: cannot register thread or flow storage");
     if (!SCThreadRegisterInitCallback(OnThreadInit, NULL) ||

@@ -163,6 +163,37 @@ Test(export, zeek_intel_exact) {
     emb_rules_free(r);
 }
 
+Test(export, suricata_plugin_exact) {
+    emb_rules_t *r = load_pack();
+    sink_t s = {.fail_after = -1};
+    emb_diags_t *notes = NULL;
+    cr_assert_eq(emb_rules_export(r, EMB_EXPORT_SURICATA_PLUGIN, sink_write, &s, &notes), 0);
+    cr_assert_null(notes); /* one keyword rule says everything: nothing left out */
+    cr_assert_str_eq(
+        s.buf,
+        "# embargo " EMB_VERSION_STRING " rule pack for Suricata 8 with embargo.so (embargo rules "
+        "export --format suricata-plugin)\n"
+        "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n"
+        "alert ip any any -> any any (msg:\"Acme update\"; embargo: sid 100; sid:100; rev:1; "
+        "priority:2; metadata: vendor acme, channel update, confidence high, authority Test "
+        "authority; classtype:policy-violation;)\n"
+        "alert ip any any -> any any (msg:\"Acme website\"; embargo: sid 190; sid:190; rev:1; "
+        "priority:3; metadata: vendor acme, channel web, confidence medium, authority Test "
+        "authority; classtype:policy-violation;)\n");
+    emb_rules_free(r);
+}
+
+Test(export, suricata_plugin_drop_is_flow_scoped) {
+    emb_rules_t *r = load_pack();
+    sink_t s = {.fail_after = -1};
+    cr_assert_eq(emb_rules_export(r, EMB_EXPORT_SURICATA_PLUGIN_DROP, sink_write, &s, NULL), 0);
+    cr_assert(strstr(s.buf, "--action drop)\n") != NULL);
+    cr_assert(strstr(s.buf, "\ndrop:flow ip any any -> any any (msg:\"Acme update\"; embargo: "
+                            "sid 100;") != NULL);
+    cr_assert(strstr(s.buf, "\nalert ") == NULL);
+    emb_rules_free(r);
+}
+
 Test(export, write_failure_is_EIO) {
     emb_rules_t *r = load_pack();
     sink_t s = {.fail_after = 2};
