@@ -1,8 +1,10 @@
 /*
- * Fragment reassembly. Datagrams under reassembly sit in a fixed table
- * (linear search: fragments are rare next to whole packets, and the table is
- * small); each holds a buffer that grows as fragments arrive, within a
- * memory cap shared by all.
+ * Fragment reassembly. Datagrams under reassembly sit in a fixed table,
+ * found through a hash of (addresses, id, protocol) and kept on a list by
+ * age, so a fragment costs the same whether 10 or 1,000 datagrams are
+ * waiting (a flood of incomplete datagrams must not turn every fragment into
+ * a walk over the table). Each holds a buffer that grows as fragments
+ * arrive, within a memory cap shared by all.
  *
  * Overlap policy: the first copy of a byte wins, as in TCP reassembly; a
  * fragment that would make the datagram exceed 65,535 bytes, or that
@@ -20,8 +22,13 @@
 #define MAX_DATAGRAM 65535u
 #define MAX_PIECES 16
 
+#define NIL (-1)
+
 typedef struct {
     bool used;
+    int32_t hnext;        /* next slot in the same bucket */
+    int32_t older, newer; /* the age list */
+    uint32_t hash;
     uint8_t family, proto;
     uint8_t src[16], dst[16];
     uint32_t id;
@@ -36,6 +43,10 @@ typedef struct {
 struct emb_defrag {
     tracker_t *slots;
     size_t nslots;
+    int32_t *buckets; /* nbuckets, a power of two; NIL when empty */
+    size_t nbuckets;
+    int32_t oldest, newest; /* ends of the age list */
+    int32_t free_head;      /* unused slots, through hnext */
     size_t memcap;
     uint32_t timeout;
     uint8_t *done; /* the last datagram handed out */
@@ -55,16 +66,52 @@ int emb__defrag_new(size_t max_datagrams, size_t memcap, uint32_t timeout_s, emb
         return EMB_ENOMEM;
     }
     d->nslots = max_datagrams;
+    d->nbuckets = 1;
+    while (d->nbuckets < 2 * max_datagrams)
+        d->nbuckets <<= 1;
+    d->buckets = malloc(d->nbuckets * sizeof(int32_t));
+    if (max_datagrams > INT32_MAX / 2 || d->buckets == NULL) {
+        free(d->buckets);
+        free(d->slots);
+        free(d);
+        return EMB_ENOMEM;
+    }
+    for (size_t i = 0; i < d->nbuckets; i++)
+        d->buckets[i] = NIL;
+    for (size_t i = 0; i < max_datagrams; i++)
+        d->slots[i].hnext = i + 1 < max_datagrams ? (int32_t)(i + 1) : NIL;
+    d->free_head = 0;
+    d->oldest = d->newest = NIL;
     d->memcap = memcap;
     d->timeout = timeout_s;
     *out = d;
     return 0;
 }
 
-static void drop(emb_defrag_t *d, tracker_t *t) {
+/* Takes slot `t` out of its bucket and the age list and frees what it holds. */
+static void release(emb_defrag_t *d, tracker_t *t) {
+    int32_t idx = (int32_t)(t - d->slots);
+    int32_t *pp = &d->buckets[t->hash & (d->nbuckets - 1)];
+    while (*pp != idx)
+        pp = &d->slots[*pp].hnext;
+    *pp = t->hnext;
+    if (t->older != NIL)
+        d->slots[t->older].newer = t->newer;
+    else
+        d->oldest = t->newer;
+    if (t->newer != NIL)
+        d->slots[t->newer].older = t->older;
+    else
+        d->newest = t->older;
     d->stats.mem_in_use -= t->cap;
-    free(t->buf);
     memset(t, 0, sizeof(*t));
+    t->hnext = d->free_head;
+    d->free_head = idx;
+}
+
+static void drop(emb_defrag_t *d, tracker_t *t) {
+    free(t->buf);
+    release(d, t);
 }
 
 void emb__defrag_free(emb_defrag_t *d) {
@@ -73,6 +120,7 @@ void emb__defrag_free(emb_defrag_t *d) {
     for (size_t i = 0; i < d->nslots; i++)
         free(d->slots[i].buf);
     free(d->slots);
+    free(d->buckets);
     free(d->done);
     free(d);
 }
@@ -87,41 +135,51 @@ static bool same_datagram(const tracker_t *t, const emb_decoded_t *f) {
            memcmp(t->src, f->src, alen) == 0 && memcmp(t->dst, f->dst, alen) == 0;
 }
 
+static uint32_t datagram_hash(const emb_decoded_t *f) {
+    size_t alen = f->family == 4 ? 4 : 16;
+    uint32_t h = 2166136261u ^ f->frag_id ^ ((uint32_t)f->frag_proto << 24);
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ f->src[i]) * 16777619u;
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ f->dst[i]) * 16777619u;
+    return h;
+}
+
 /* Finds the datagram of `f`, or starts one (expiring and evicting as needed). */
 static tracker_t *find_or_start(emb_defrag_t *d, const emb_decoded_t *f, int64_t now) {
-    tracker_t *free_slot = NULL, *oldest = NULL;
-    for (size_t i = 0; i < d->nslots; i++) {
-        tracker_t *t = &d->slots[i];
-        if (t->used && now - t->first_seen > (int64_t)d->timeout) {
-            drop(d, t);
-            d->stats.timeouts++;
-        }
-        if (!t->used) {
-            if (free_slot == NULL)
-                free_slot = t;
-            continue;
-        }
-        if (same_datagram(t, f))
-            return t;
-        if (oldest == NULL || t->first_seen < oldest->first_seen)
-            oldest = t;
+    while (d->oldest != NIL && now - d->slots[d->oldest].first_seen > (int64_t)d->timeout) {
+        drop(d, &d->slots[d->oldest]);
+        d->stats.timeouts++;
     }
-    if (free_slot == NULL) {
-        /* Every slot is in use, so oldest is set (emb__defrag_new refuses 0 slots). */
-        if (oldest == NULL)
-            return NULL;
-        drop(d, oldest);
+    uint32_t h = datagram_hash(f);
+    for (int32_t i = d->buckets[h & (d->nbuckets - 1)]; i != NIL; i = d->slots[i].hnext)
+        if (d->slots[i].hash == h && same_datagram(&d->slots[i], f))
+            return &d->slots[i];
+    if (d->free_head == NIL) {
+        drop(d, &d->slots[d->oldest]); /* full: the datagram waiting longest goes */
         d->stats.evicted++;
-        free_slot = oldest;
     }
-    tracker_t *t = free_slot;
+    int32_t idx = d->free_head;
+    tracker_t *t = &d->slots[idx];
+    d->free_head = t->hnext;
     t->used = true;
+    t->hash = h;
     t->family = f->family;
     t->proto = f->frag_proto;
     memcpy(t->src, f->src, 16);
     memcpy(t->dst, f->dst, 16);
     t->id = f->frag_id;
     t->first_seen = now;
+    int32_t *bucket = &d->buckets[h & (d->nbuckets - 1)];
+    t->hnext = *bucket;
+    *bucket = idx;
+    t->newer = NIL;
+    t->older = d->newest;
+    if (d->newest != NIL)
+        d->slots[d->newest].newer = idx;
+    else
+        d->oldest = idx;
+    d->newest = idx;
     return t;
 }
 
@@ -192,10 +250,8 @@ bool emb__defrag_add(emb_defrag_t *d, const emb_decoded_t *f, int64_t now, const
     d->done = t->buf;
     *data = t->buf;
     *len = t->total;
-    d->stats.mem_in_use -= t->cap;
     t->buf = NULL;
-    t->cap = 0;
-    memset(t, 0, sizeof(*t));
+    release(d, t);
     d->stats.reassembled++;
     return true;
 }
