@@ -20,4 +20,5 @@ fi
 cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${sc_args[@]}" ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
-ctest --output-on-failure -j"$(nproc)"
+# shellcheck disable=SC2086
+ctest --output-on-failure -j"$(nproc)" ${CTEST_ARGS:-}

@@ -407,7 +407,9 @@ static bool domain_covers(const emb_indicator_t *a, const emb_indicator_t *b) {
 }
 
 static bool same_text(const emb_indicator_t *a, const emb_indicator_t *b) {
-    return a->kind == b->kind && a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
+    /* ip and port indicators have no text (len 0, text NULL) */
+    return a->kind == b->kind && a->len == b->len &&
+           (a->len == 0 || memcmp(a->text, b->text, a->len) == 0);
 }
 
 /* Where an indicator sits: its alternative, rule and condition. */

@@ -54,10 +54,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (f == NULL)
         return 0;
     char errbuf[PCAP_ERRBUF_SIZE];
-    /* pcap_fopen_offline takes ownership of f and closes it. */
+    /* pcap_close closes f; when the open fails, f is still ours. */
     pcap_t *pc = pcap_fopen_offline_with_tstamp_precision(f, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
-    if (pc == NULL)
+    if (pc == NULL) {
+        fclose(f);
         return 0;
+    }
     int link = pcap_datalink(pc);
     struct pcap_pkthdr *hdr;
     const u_char *pkt;
