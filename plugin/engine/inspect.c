@@ -338,7 +338,7 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool pa
     return rc != 0 ? rc : emb__round_end(e);
 }
 
-int emb__inspect_tcp(emb_engine_t *e) {
+static int inspect_tcp_segment(emb_engine_t *e) {
     const emb_decoded_t *d = e->cur.d;
     emb_flow_t *f = e->cur.flow;
     bool to_server = e->cur.to_server;
@@ -388,6 +388,30 @@ int emb__inspect_tcp(emb_engine_t *e) {
         fd->past_depth = true;
         emb__stream_close(&e->streams, s);
     }
+    return rc;
+}
+
+/* A direction that has ended (FIN, with nothing missing before it) or a flow
+ * that was reset gives its buffers back now rather than at eviction. */
+static void release_ended(emb_engine_t *e) {
+    const emb_decoded_t *d = e->cur.d;
+    emb_flow_t *f = e->cur.flow;
+    for (int i = 0; i < 2; i++) {
+        emb_flow_dir_t *fd = &f->dir[i];
+        bool this_dir = (i == 0) == e->cur.to_server;
+        bool ended = (d->tcp_flags & EMB_TCP_RST) ||
+                     (this_dir && (d->tcp_flags & EMB_TCP_FIN) && fd->stream.nranges <= 1);
+        if (ended && !fd->stream.closed) {
+            fd->past_depth = true;
+            emb__stream_close(&e->streams, &fd->stream);
+        }
+    }
+}
+
+int emb__inspect_tcp(emb_engine_t *e) {
+    int rc = inspect_tcp_segment(e);
+    if (e->cur.d->tcp_flags & (EMB_TCP_FIN | EMB_TCP_RST))
+        release_ended(e);
     return rc;
 }
 
