@@ -38,6 +38,13 @@ emb_engine_t *build_engine(const emb_rules_t *rules, const emb_config_t *cfg, co
 bool parse_number(const char *s, unsigned long long min, unsigned long long max,
                   unsigned long long *out, const char *opt);
 
+/*
+ * The engine options scan and live share (--max-flows 'F', --stream-depth 'D',
+ * --stream-memcap 'M'): 1 when `c` was one and went into cfg, 0 when it is not
+ * one of them, -1 (after printing why) when its value is bad.
+ */
+int engine_option(int c, const char *arg, emb_config_t *cfg);
+
 int cmd_scan(int argc, char **argv);
 int cmd_rules(int argc, char **argv);
 

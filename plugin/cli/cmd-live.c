@@ -181,7 +181,6 @@ int cmd_live(int argc, char **argv) {
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
     emb_config_init(&cfg);
-    unsigned long long num;
     const char *iface = NULL, *rules_path = NULL, *out_path = "eve.json", *bpf = NULL;
     bool append = false, quiet = false;
     int c;
@@ -195,19 +194,10 @@ int cmd_live(int argc, char **argv) {
         case 'a': append = true; break;
         case 'q': quiet = true; break;
         case 'F':
-            if (!parse_number(optarg, 1, 1ULL << 26, &num, "--max-flows"))
-                return EXIT_ERROR;
-            cfg.max_flows = (size_t)num;
-            break;
         case 'D':
-            if (!parse_number(optarg, 64, 1ULL << 24, &num, "--stream-depth"))
-                return EXIT_ERROR;
-            cfg.stream_depth = (uint32_t)num;
-            break;
         case 'M':
-            if (!parse_number(optarg, 0, 1ULL << 20, &num, "--stream-memcap"))
+            if (engine_option(c, optarg, &cfg) < 0)
                 return EXIT_ERROR;
-            cfg.stream_memcap = (size_t)num << 20;
             break;
         case 'h': usage_live(stdout); return EXIT_CLEAN;
         default: usage_live(stderr); return EXIT_ERROR;

@@ -139,28 +139,6 @@ static int on_alert(const emb_alert_t *a, void *ud) {
     return 0;
 }
 
-static int to_emb_linktype(int dlt) {
-    switch (dlt) {
-    case DLT_NULL: return EMB_LINK_NULL;
-    case DLT_EN10MB: return EMB_LINK_ETHERNET;
-#ifdef DLT_LOOP
-    case DLT_LOOP: return EMB_LINK_LOOP;
-#endif
-    case DLT_LINUX_SLL: return EMB_LINK_LINUX_SLL;
-#ifdef DLT_LINUX_SLL2
-    case DLT_LINUX_SLL2: return EMB_LINK_LINUX_SLL2;
-#endif
-#ifdef DLT_IPV4
-    case DLT_IPV4: return EMB_LINK_IPV4;
-    case DLT_IPV6: return EMB_LINK_IPV6;
-#endif
-    default:
-        if (dlt == DLT_RAW || dlt == 12 || dlt == 14 || dlt == 101)
-            return EMB_LINK_RAW;
-        return -1;
-    }
-}
-
 /* Scans one file. Returns 0, or -1 after printing (worker 0) why it could not. */
 static int scan_file(worker_t *w, const char *path) {
     char errbuf[PCAP_ERRBUF_SIZE];
@@ -172,7 +150,7 @@ static int scan_file(worker_t *w, const char *path) {
         return -1;
     }
     int dlt = pcap_datalink(pc);
-    int link = to_emb_linktype(dlt);
+    int link = linktype_from_dlt(dlt);
     if (link < 0) {
         const char *name = pcap_datalink_val_to_name(dlt);
         if (speak)
@@ -313,19 +291,10 @@ int cmd_scan(int argc, char **argv) {
             break;
         case 'a': append = true; break;
         case 'F':
-            if (!parse_number(optarg, 1, 1ULL << 26, &num, "--max-flows"))
-                return EXIT_ERROR;
-            cfg.max_flows = (size_t)num;
-            break;
         case 'D':
-            if (!parse_number(optarg, 64, 1ULL << 24, &num, "--stream-depth"))
-                return EXIT_ERROR;
-            cfg.stream_depth = (uint32_t)num;
-            break;
         case 'M':
-            if (!parse_number(optarg, 0, 1ULL << 20, &num, "--stream-memcap"))
+            if (engine_option(c, optarg, &cfg) < 0)
                 return EXIT_ERROR;
-            cfg.stream_memcap = (size_t)num << 20;
             break;
         case 'q': quiet = true; break;
         case 'C': use_cache = false; break;

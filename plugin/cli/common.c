@@ -302,3 +302,25 @@ out:
     EVP_MD_CTX_free(md);
     return rc;
 }
+
+int engine_option(int c, const char *arg, emb_config_t *cfg) {
+    unsigned long long num;
+    switch (c) {
+    case 'F':
+        if (!parse_number(arg, 1, 1ULL << 26, &num, "--max-flows"))
+            return -1;
+        cfg->max_flows = (size_t)num;
+        return 1;
+    case 'D':
+        if (!parse_number(arg, 64, 1ULL << 24, &num, "--stream-depth"))
+            return -1;
+        cfg->stream_depth = (uint32_t)num;
+        return 1;
+    case 'M':
+        if (!parse_number(arg, 0, 1ULL << 20, &num, "--stream-memcap"))
+            return -1;
+        cfg->stream_memcap = (size_t)num << 20;
+        return 1;
+    default: return 0;
+    }
+}
