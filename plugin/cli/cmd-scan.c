@@ -204,6 +204,14 @@ static int scan_file(worker_t *w, const char *path) {
     }
     if (prog_line && prog_line->on)
         progress_show(prog_line, path, f, total, w->written, true);
+    if (rc == PCAP_ERROR && in_file == 0) {
+        /* Not one packet could be read (a pcapng whose interfaces disagree on the
+         * link type, say): an unreadable input, not an empty one. */
+        if (speak)
+            fprintf(stderr, "%s: %s: cannot read capture: %s\n", prog, path, pcap_geterr(pc));
+        pcap_close(pc);
+        return -1;
+    }
     if (rc == PCAP_ERROR && speak) {
         /* libpcap says this for a cut-off file: keep what was read, warn where it ends. */
         fprintf(stderr, "%s: %s: warning: capture ends early after packet %" PRIu64 ": %s\n", prog,
