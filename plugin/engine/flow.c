@@ -65,15 +65,17 @@ static uint64_t flow_id_of(uint64_t seq) {
 }
 
 /* A hash that is the same for both directions of a flow. */
+/* One side's address and port as a 64-bit value (the decoder zeroes the
+ * unused bytes of an IPv4 address, so all 16 can be read). */
+static uint64_t side_hash(const uint8_t addr[16], uint16_t port) {
+    uint64_t w0, w1;
+    memcpy(&w0, addr, 8);
+    memcpy(&w1, addr + 8, 8);
+    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)port << 48)));
+}
+
 static uint32_t tuple_hash(const emb_decoded_t *d) {
-    size_t alen = d->family == 4 ? 4 : 16;
-    uint64_t ha = 0, hb = 0;
-    for (size_t i = 0; i < alen; i++) {
-        ha = ha * 131 + d->src[i];
-        hb = hb * 131 + d->dst[i];
-    }
-    ha = mix64(ha ^ ((uint64_t)d->sport << 48));
-    hb = mix64(hb ^ ((uint64_t)d->dport << 48));
+    uint64_t ha = side_hash(d->src, d->sport), hb = side_hash(d->dst, d->dport);
     return (uint32_t)mix64((ha ^ hb) + (ha + hb) * 3 + d->proto);
 }
 
