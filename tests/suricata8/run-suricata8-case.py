@@ -151,49 +151,6 @@ def read_events(tmp, validator):
     return events
 
 
-def key_ignored(paths, prefixes):
-    """A has-key / not-has-key check on an ignored path (one or a list)."""
-    paths = paths if isinstance(paths, list) else [paths]
-    return any(sc7.ignored(p, prefixes) for p in paths)
-
-
-def apply_checks(cfg, exp, expectations, alerts):
-    """test.yaml's checks on the alert records, adjusted as expectations.yaml says (the
-    keys of tests/suricata/expectations.yaml, read with that runner's helpers)."""
-    defaults = expectations.get("defaults") or {}
-    prefixes = list(HEADER_ONLY) + list(defaults.get("ignore-keys") or []) + \
-        list(exp.get("ignore-keys") or [])
-    checks = list(enumerate(cfg.get("checks") or [], 1))
-    checks += [("extra %d" % i, c) for i, c in enumerate(exp.get("extra-checks") or [], 1)]
-    done = skipped = 0
-    failures = []
-    for i, check in checks:
-        flt = check["filter"]
-        if isinstance(i, int) and any(sc7.selects(s, flt) for s in exp.get("skip-checks") or []):
-            skipped += 1
-            continue
-        match = flt.get("match") or {}
-        if match.get("event_type") == "stats":
-            skipped += 1  # embargo scan's own stats record; Suricata's has other counters
-            continue
-        kept = {k: v for k, v in match.items() if not sc7.ignored(k, prefixes)
-                and not (k in ("has-key", "not-has-key") and key_ignored(v, prefixes))}
-        if len(kept) != len(match) and flt["count"] == 0:
-            skipped += 1  # a negative check on a field Suricata numbers itself
-            continue
-        got = [n for n, ev in enumerate(alerts) if rc.matches(kept, ev)]
-        if len(got) != flt["count"]:
-            failures.append("check %s failed: expected count %d, got %d\n  match: %s\n%s" % (
-                i, flt["count"], len(got), json.dumps(kept), rc.near_misses(kept, alerts)))
-            continue
-        done += 1
-    if failures:
-        seen = "\n".join(rc.summarise(e) for e in alerts) or "(no alerts)"
-        raise CaseFailure("%s\nalerts seen (%d):\n%s" % (
-            "\n".join(failures), len(alerts), rc._indent(seen)))
-    return done, skipped
-
-
 def five_tuple(ev):
     a = (ev.get("src_ip"), ev.get("src_port"))
     b = (ev.get("dest_ip"), ev.get("dest_port"))
@@ -280,7 +237,7 @@ def run_case(case_dir, opts, validator, expectations):
         if exit_expected == 0 and alerts:
             raise CaseFailure("embargo scan finds nothing here, Suricata alerted:\n%s" %
                               rc._indent("\n".join(rc.summarise(a) for a in alerts)))
-        return apply_checks(cfg, exp, expectations, alerts)
+        return sc7.apply_checks(cfg, exp, expectations, alerts, HEADER_ONLY)
     finally:
         if opts.keep:
             print("kept %s" % tmp)
