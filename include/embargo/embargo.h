@@ -121,6 +121,9 @@ void emb_rules_summary(const emb_rules_t *rules, emb_rules_summary_t *out);
 int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const char **name,
                      size_t *nrules);
 
+/* The sid of rule i (0 <= i < summary.rules), in the pack's order; 0 out of range. */
+uint32_t emb_rules_sid(const emb_rules_t *rules, size_t i);
+
 /* Fields the engine matches, each in its own Hyperscan database. */
 typedef enum {
     EMB_FIELD_DNS_QUERY,       /* DNS question (and answer) names */

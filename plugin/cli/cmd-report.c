@@ -10,7 +10,7 @@
  * 2 an error (an unreadable input, a failed write).
  */
 #include "cli.h"
-#include "report.h"
+#include "report/report.h"
 
 #include <errno.h>
 #include <getopt.h>

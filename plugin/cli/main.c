@@ -1,5 +1,6 @@
 /*
- * The `embargo` command: usage and dispatch to the subcommands (cmd-*.c).
+ * The `embargo` command: dispatch to the subcommands (cmd-*.c), whose help
+ * texts are in usage.c.
  * Each subcommand is a thin host over the engine library.
  *
  * Exit status: 0 scanned and found nothing, 1 alerts written, 2 an error
@@ -10,114 +11,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-const char *prog = "embargo";
-
-static const char synopsis[] =
-    "usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] [--max-flows N] PCAP...\n"
-    "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append] [-q] [--max-flows N]\n"
-    "       embargo report [--format text|json|csv|html] [-o OUT] [-q] EVE...\n"
-    "       embargo rules check [--strict] [RULES]\n"
-    "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
-    "                            [--action alert|drop] [RULES]\n"
-    "       embargo --version | --help (-h) | COMMAND --help\n";
-
-static const char engine_opts[] =
-    "  -r, --rules RULES  rule file or directory of *.yaml (default: the shipped pack)\n"
-    "  -o, --output EVE   where alerts go; '-' for standard output (default: eve.json)\n"
-    "      --append       append to EVE instead of replacing it\n"
-    "  -q, --quiet        no summary on standard error\n"
-    "      --max-flows N  flows tracked at once (default 65536); the oldest is evicted\n"
-    "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
-    "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n";
-
-static const char footer[] =
-    "\n"
-    "Exit status: 0 nothing found, 1 alerts written (report: alerts listed), 2 error.\n"
-    "Environment: EMBARGO_RULES overrides the default rule pack location;\n"
-    "EMBARGO_CACHE_DIR (default ~/.cache/embargo) holds compiled rule databases.\n"
-    "See embargo(1).\n";
-
-static void scan_opts(FILE *f) {
-    fprintf(f,
-            "scan: read pcap/pcapng files, write one EVE alert line per rule and flow.\n"
-            "%s"
-            "  -j, --threads N    worker threads, each inspecting its share of the flows;\n"
-            "                     the output is the same for every N\n"
-            "      --no-cache     compile the rules even if a cached copy is there\n"
-            "      --progress, --no-progress  progress line on a terminal (default: on a "
-            "terminal)\n",
-            engine_opts);
-}
-
-static void live_opts(FILE *f) {
-    fprintf(f,
-            "live: capture on an interface with libpcap and alert as scan does.\n"
-            "  -i, --interface IFACE  the interface to capture on (required)\n"
-            "  -f, --filter BPF   a capture filter in tcpdump syntax, e.g. 'not port 22'\n"
-            "%s"
-            "  Signals: SIGUSR1 prints capture and engine statistics; SIGHUP reloads the\n"
-            "  rules (kept as they were if the new pack has errors); SIGINT or SIGTERM\n"
-            "  stops, prints statistics and closes EVE.\n",
-            engine_opts);
-}
-
-static void report_opts(FILE *f) {
-    fprintf(f, "report: the compliance inventory from eve.json files ('-': standard input).\n"
-               "  -f, --format FMT   text (default), json, csv or html (one self-contained page)\n"
-               "  -o, --output OUT   where the report goes (default: standard output)\n"
-               "  -q, --quiet        no summary on standard error\n"
-               "  Reads embargo's alerts (alert.metadata.vendor or alert.context.embargo) from\n"
-               "  embargo scan, embargo live or Suricata with the plugin; other records are\n"
-               "  skipped, lines that are not JSON are counted and named as file:line.\n");
-}
-
-static void rules_opts(FILE *f) {
-    fprintf(f, "rules check: validate and compile a pack (default: the shipped pack) and\n"
-               "  print its vendors, rules per channel and indicators per field.\n");
-}
-
-void usage(FILE *f) {
-    fputs(synopsis, f);
-    fputs("\nFinds traffic of banned vendors' software and devices (Kaspersky, ...) in\n"
-          "packet captures or on an interface, writes Suricata EVE JSON alerts, and builds\n"
-          "a compliance inventory from them.\n\n",
-          f);
-    scan_opts(f);
-    fputc('\n', f);
-    live_opts(f);
-    fputc('\n', f);
-    report_opts(f);
-    fputc('\n', f);
-    rules_opts(f);
-    fputs(footer, f);
-}
-
-void usage_scan(FILE *f) {
-    fputs("usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] [--max-flows N] PCAP...\n\n", f);
-    scan_opts(f);
-    fputs(footer, f);
-}
-
-void usage_live(FILE *f) {
-    fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append] [-q]\n"
-          "                    [--max-flows N]\n\n",
-          f);
-    live_opts(f);
-    fputs(footer, f);
-}
-
-void usage_report(FILE *f) {
-    fputs("usage: embargo report [--format text|json|csv|html] [-o OUT] [-q] EVE...\n\n", f);
-    report_opts(f);
-    fputs(footer, f);
-}
-
-void usage_rules(FILE *f) {
-    fputs("usage: embargo rules check [RULES]\n\n", f);
-    rules_opts(f);
-    fputs(footer, f);
-}
 
 /* `--version`: the program, Hyperscan, and the default pack's derived version. */
 static int version(void) {

@@ -450,18 +450,17 @@ static void CacheDir(void) {
         SCLogWarning("embargo: cache dir %s is not writable: each worker compiles the rules", dir);
 }
 
-static int CollectSid(const char *buf, size_t len, void *ud) {
-    (void)ud;
-    /* one exported rule: "... embargo: sid N; ..." */
-    static const char tag[] = "embargo: sid ";
-    const char *at = memmem(buf, len, tag, sizeof(tag) - 1);
-    if (at == NULL)
-        return 0;
-    uint32_t *grown = SCRealloc(G.sids, (G.nsids + 1) * sizeof(*G.sids));
-    if (grown == NULL)
-        return -1;
-    G.sids = grown;
-    G.sids[G.nsids++] = (uint32_t)strtoul(at + sizeof(tag) - 1, NULL, 10);
+/* The pack's sids, sorted, so that a Suricata rule can name only a sid the
+ * pack has (KnownSid). */
+static int CollectSids(void) {
+    emb_rules_summary_t sum;
+    emb_rules_summary(G.rules, &sum);
+    G.sids = SCCalloc(sum.rules ? sum.rules : 1, sizeof(*G.sids));
+    if (G.sids == NULL)
+        return EMB_ENOMEM;
+    for (size_t i = 0; i < sum.rules; i++)
+        G.sids[i] = emb_rules_sid(G.rules, i);
+    G.nsids = sum.rules;
     return 0;
 }
 
@@ -485,7 +484,7 @@ static int LoadRules(void) {
         rc = emb_engine_new(G.rules, &cfg, &e, &diags);
     }
     if (rc == 0)
-        rc = emb_rules_export(G.rules, EMB_EXPORT_SURICATA_PLUGIN, CollectSid, NULL, NULL);
+        rc = CollectSids();
     if (rc != 0) {
         size_t n = emb_diags_count(diags);
         if (n == 0)

@@ -4,7 +4,7 @@
  * The first input byte picks the link type from the ones a pcap can carry
  * (and two the engine does not decode); the rest is the frame.
  */
-#include "decode.h"
+#include "packet/decode.h"
 
 #include <embargo/embargo.h>
 #include <stddef.h>

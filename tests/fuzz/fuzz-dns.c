@@ -2,7 +2,7 @@
  * libFuzzer target: a DNS message (UDP payload) through the question and
  * record parsers, as the engine calls them.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <stddef.h>
 #include <stdint.h>

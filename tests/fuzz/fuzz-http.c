@@ -2,7 +2,7 @@
  * libFuzzer target: HTTP/1.x request and response heads, and the header
  * block end finder the stream parser relies on.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <stddef.h>
 #include <stdint.h>

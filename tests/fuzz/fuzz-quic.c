@@ -8,7 +8,7 @@
  *         the frame parser and the CRYPTO reassembly behind it are reached;
  *         the gathered CRYPTO bytes are then parsed as a ClientHello body.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <openssl/evp.h>
 #include <stdbool.h>

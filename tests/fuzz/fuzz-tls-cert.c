@@ -3,7 +3,7 @@
  * list), whose leaf goes through the X.509 decoder; with the first byte odd
  * the rest is given to the DER decoder directly.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <stddef.h>
 #include <stdint.h>

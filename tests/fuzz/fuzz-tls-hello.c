@@ -3,7 +3,7 @@
  * handshake body for the JA4 parser (TLS or QUIC flavour), or a whole
  * record for the SNI finder the engine runs on a first TLS packet.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -2,7 +2,7 @@
  * DNS attribution table: per client, TTL floor and ceiling, the set's
  * replacement when full.
  */
-#include "attrib.h"
+#include "detect/attrib.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

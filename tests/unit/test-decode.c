@@ -12,7 +12,7 @@
  * The packets are built from a link header and an IP packet, each a byte
  * array below; variants copy one and change a field, saying which.
  */
-#include "decode.h"
+#include "packet/decode.h"
 
 #include "embargo/embargo.h"
 

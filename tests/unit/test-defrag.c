@@ -2,7 +2,7 @@
  * IP fragment reassembly: any order, overlaps (first copy wins), the 64 KiB
  * limit, inconsistent ends, timeouts, a full table, and IPv6.
  */
-#include "defrag.h"
+#include "packet/defrag.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -8,7 +8,7 @@
  * short; unassigned opcodes; more questions announced than present; an
  * output buffer too small.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

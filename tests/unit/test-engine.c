@@ -4,7 +4,7 @@
  * conditions, and one alert per rule per flow on packets.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 

@@ -3,8 +3,8 @@
  * attacker-controlled bytes: every byte survives, and the output is always
  * valid JSON whatever the input.
  */
-#include "eve.h"
-#include "internal.h"
+#include "output/eve.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

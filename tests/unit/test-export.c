@@ -3,7 +3,7 @@
  * small pack, the notes for what a format cannot say, and write errors.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 

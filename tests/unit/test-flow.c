@@ -10,7 +10,7 @@
  * Packets are emb_decoded_t values built by hand: the flow table looks at
  * nothing else.
  */
-#include "flow.h"
+#include "packet/flow.h"
 
 #include "embargo/embargo.h"
 

@@ -8,7 +8,7 @@
  * request lines not yet complete; CONNECT; duplicated Host; URIs holding
  * spaces (the version is what follows the last space).
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

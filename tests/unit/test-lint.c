@@ -5,7 +5,7 @@
  * is not flagged.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 

@@ -5,7 +5,9 @@
  * substrings. Lookalikes never match.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "common/names.h"
+#include "detect/match.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 

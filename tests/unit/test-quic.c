@@ -16,7 +16,7 @@
  *
  * Test vectors are copied from RFC 9001 appendix A and RFC 9369 appendix A.
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <criterion/criterion.h>
 #include <openssl/evp.h>

@@ -3,7 +3,7 @@
  * which side is the internal host, what is skipped or bad, the aggregates,
  * and the escaping of every writer.
  */
-#include "report.h"
+#include "report/report.h"
 
 #include <criterion/criterion.h>
 #include <jansson.h>

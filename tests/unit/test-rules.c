@@ -4,7 +4,7 @@
  * every error of a file is reported, not only the first.
  */
 #include "helpers.h"
-#include "internal.h"
+#include "pack/pack.h"
 
 #include <criterion/criterion.h>
 

@@ -3,7 +3,7 @@
  * copy wins), retransmissions of old data, sequence wrap, midstream pickup,
  * the depth, and the memory cap.
  */
-#include "stream.h"
+#include "packet/stream.h"
 
 #include <criterion/criterion.h>
 #include <string.h>

@@ -16,7 +16,7 @@
  * GREASE left out of counts and hashes, a cut at every length, INVALID
  * structures, and random byte changes (run under ASan).
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <criterion/criterion.h>
 #include <stdio.h>

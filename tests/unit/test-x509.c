@@ -10,7 +10,7 @@
  * random byte changes that must never read outside the buffer (run under
  * ASan).
  */
-#include "extract.h"
+#include "protocols/protocols.h"
 
 #include <criterion/criterion.h>
 #include <stdlib.h>

@@ -1,0 +1,23 @@
+/*
+ * The allocation helpers and the diagnostics list that every room of the
+ * engine uses. Nothing here knows about packets or rules.
+ */
+#ifndef EMB_COMMON_UTIL_H
+#define EMB_COMMON_UTIL_H
+
+#include "embargo/embargo.h"
+
+#include <stddef.h>
+
+/* Grows *arr (elements of `elsize`) so that it holds at least `need`. */
+int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize);
+char *emb__strndup(const char *s, size_t n);
+char *emb__strdup(const char *s);
+
+/* ---- diagnostics ------------------------------------------------------- */
+
+/* Appends a formatted message; returns EMB_ENOMEM if it could not. */
+int emb__diag_add(emb_diags_t **d, const char *file, unsigned line, unsigned col, const char *fmt,
+                  ...) __attribute__((format(printf, 5, 6)));
+
+#endif /* EMB_COMMON_UTIL_H */

@@ -1,0 +1,457 @@
+/*
+ * The engine: decode -> (defrag) -> flow -> reassembly -> inspectors ->
+ * match -> alert, one packet at a time.
+ *
+ * Matching works in rounds, one per message (a DNS message, a TLS
+ * handshake message, an HTTP request, a stretch of stream bytes): each field
+ * of the message is scanned in its own Hyperscan database, each hit marks
+ * one condition of one alternative, and an alternative whose content
+ * conditions were all marked in the round, and whose ip/port conditions hold
+ * for the flow, raises its rule. Alternatives made only of ip/port conditions
+ * are checked once, on the flow's first packet. The marks live in a
+ * per-alternative array stamped with the round number, so nothing is cleared
+ * between rounds.
+ */
+#include "detect/inspect.h"
+#include "detect/round.h"
+
+#include "common/names.h"
+#include "common/util.h"
+
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void emb_config_init(emb_config_t *cfg) {
+    cfg->max_flows = 65536;
+    cfg->tcp_timeout_s = 3600;
+    cfg->udp_timeout_s = 120;
+    cfg->stream_depth = 16384;
+    cfg->udp_payload_packets = 32;
+    cfg->stream_memcap = 64u << 20;
+    cfg->defrag_max = 1024;
+    cfg->defrag_memcap = 16u << 20;
+    cfg->defrag_timeout_s = 30;
+    cfg->attrib_max = 16384;
+    cfg->attrib_ttl_floor_s = 60;
+    cfg->attrib_ttl_ceiling_s = 86400;
+    cfg->cache_dir = NULL;
+}
+
+static void on_flow_release(emb_flow_t *f, void *ctx) {
+    emb_engine_t *e = ctx;
+    emb__stream_close(&e->streams, &f->dir[0].stream);
+    emb__stream_close(&e->streams, &f->dir[1].stream);
+}
+
+/* Longest payload indicator, to re-scan across stream growth (regexes: 256). */
+static uint32_t payload_overlap(const emb_rules_t *r) {
+    size_t longest = 1;
+    for (size_t i = 0; i < r->ninds; i++) {
+        const emb_indicator_t *ind = &r->inds[i];
+        if (ind->key != EMB_K_PAYLOAD)
+            continue;
+        size_t n = ind->kind == EMB_PAT_REGEX ? 256 : ind->len;
+        if (n > longest)
+            longest = n;
+    }
+    return (uint32_t)(longest > 4096 ? 4096 : longest) - 1;
+}
+
+int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
+                   emb_diags_t **diags) {
+    if (diags)
+        *diags = NULL;
+    *out = NULL;
+    if (rules == NULL)
+        return EMB_EINVAL;
+    emb_engine_t *e = calloc(1, sizeof(*e));
+    if (e == NULL)
+        return EMB_ENOMEM;
+    e->rules = rules;
+    if (cfg)
+        e->cfg = *cfg;
+    else
+        emb_config_init(&e->cfg);
+    if (e->cfg.stream_depth < 64)
+        e->cfg.stream_depth = 64;
+
+    int rc = emb__matcher_new(rules, e->cfg.cache_dir, &e->matcher, diags);
+    if (rc != 0)
+        goto fail;
+    rc = emb__flow_table_new(e->cfg.max_flows, e->cfg.tcp_timeout_s, e->cfg.udp_timeout_s,
+                             &e->flows);
+    if (rc != 0) {
+        emb__diag_add(diags, NULL, 0, 0, "cannot allocate a flow table of %zu flows",
+                      e->cfg.max_flows);
+        goto fail;
+    }
+    emb__flow_table_on_release(e->flows, on_flow_release, e);
+    rc = emb__defrag_new(e->cfg.defrag_max, e->cfg.defrag_memcap, e->cfg.defrag_timeout_s,
+                         &e->defrag);
+    if (rc != 0)
+        goto fail;
+    rc = emb__attrib_new(e->cfg.attrib_max, e->cfg.attrib_ttl_floor_s, e->cfg.attrib_ttl_ceiling_s,
+                         &e->attrib);
+    if (rc != 0) {
+        emb__diag_add(diags, NULL, 0, 0, "bad DNS attribution settings");
+        goto fail;
+    }
+    e->streams.depth = e->cfg.stream_depth;
+    e->streams.memcap = e->cfg.stream_memcap;
+    e->payload_overlap = payload_overlap(rules);
+    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
+        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
+    e->quic = emb__quic_ctx_new();
+    e->hs = malloc(e->cfg.stream_depth);
+    e->alt_state = calloc(rules->nalts ? rules->nalts : 1, sizeof(emb_alt_state_t));
+    if (e->quic == NULL || e->hs == NULL || e->alt_state == NULL) {
+        rc = EMB_ENOMEM;
+        goto fail;
+    }
+    *out = e;
+    return 0;
+fail:
+    emb_engine_free(e);
+    return rc;
+}
+
+void emb_engine_free(emb_engine_t *e) {
+    if (e == NULL)
+        return;
+    emb__flow_table_free(e->flows); /* releases the flows' streams first */
+    emb__matcher_free(e->matcher);
+    emb__defrag_free(e->defrag);
+    emb__attrib_free(e->attrib);
+    emb__quic_ctx_free(e->quic);
+    free(e->hs);
+    free(e->alt_state);
+    emb__eve_buf_free(&e->eve);
+    free(e);
+}
+
+void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
+    *out = e->stats;
+    out->flows = emb__flow_created(e->flows);
+    out->flows_evicted = emb__flow_evicted(e->flows);
+    const emb_defrag_stats_t *ds = emb__defrag_stats(e->defrag);
+    out->reassembled = ds->reassembled;
+    out->defrag_dropped = ds->timeouts + ds->evicted + ds->invalid + ds->memcap_refused;
+    out->tcp_segments = e->streams.stats.segments;
+    out->stream_gaps = e->streams.stats.out_of_order;
+    out->stream_overlaps = e->streams.stats.overlaps;
+    out->stream_memcap_refused = e->streams.stats.memcap_refused;
+    out->stream_mem_peak = e->streams.stats.mem_peak;
+}
+
+/* ---- reload --------------------------------------------------------------- */
+
+typedef struct {
+    uint32_t sid, idx;
+} sid_idx_t;
+
+typedef struct {
+    const emb_rules_t *from;
+    sid_idx_t *by_sid; /* the new pack's rules, sorted by sid */
+    size_t n;
+} remap_t;
+
+static int cmp_sid(const void *a, const void *b) {
+    uint32_t x = ((const sid_idx_t *)a)->sid, y = ((const sid_idx_t *)b)->sid;
+    return x < y ? -1 : x > y;
+}
+
+/* The index in the new pack of old rule `rule` (same sid), or UINT32_MAX. */
+static uint32_t remap_rule(uint32_t rule, void *ctx) {
+    const remap_t *m = ctx;
+    sid_idx_t key = {m->from->rules[rule].sid, 0};
+    const sid_idx_t *hit = bsearch(&key, m->by_sid, m->n, sizeof(*hit), cmp_sid);
+    return hit ? hit->idx : UINT32_MAX;
+}
+
+static void remap_flow(emb_flow_t *f, void *ctx) {
+    uint8_t keep = 0;
+    for (uint8_t i = 0; i < f->nalerted; i++) {
+        uint32_t r = remap_rule(f->alerted[i], ctx);
+        if (r != UINT32_MAX)
+            f->alerted[keep++] = r;
+    }
+    f->nalerted = keep;
+}
+
+int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **diags) {
+    if (diags)
+        *diags = NULL;
+    if (e == NULL || rules == NULL)
+        return EMB_EINVAL;
+    emb_matcher_t *m = NULL;
+    int rc = emb__matcher_new(rules, e->cfg.cache_dir, &m, diags);
+    if (rc != 0)
+        return rc;
+    emb_alt_state_t *st = calloc(rules->nalts ? rules->nalts : 1, sizeof(*st));
+    remap_t map = {e->rules, malloc((rules->nrules ? rules->nrules : 1) * sizeof(sid_idx_t)),
+                   rules->nrules};
+    if (st == NULL || map.by_sid == NULL) {
+        emb__matcher_free(m);
+        free(st);
+        free(map.by_sid);
+        return EMB_ENOMEM;
+    }
+    for (uint32_t i = 0; i < rules->nrules; i++)
+        map.by_sid[i] = (sid_idx_t){rules->rules[i].sid, i};
+    qsort(map.by_sid, map.n, sizeof(sid_idx_t), cmp_sid);
+
+    /* Everything that names a rule by index is renumbered by sid. */
+    emb__flow_table_foreach(e->flows, remap_flow, &map);
+    emb__attrib_remap(e->attrib, remap_rule, &map);
+    free(map.by_sid);
+
+    emb__matcher_free(e->matcher);
+    free(e->alt_state);
+    e->matcher = m;
+    e->alt_state = st;
+    e->stamp = 0;
+    e->rules = rules;
+    e->payload_overlap = payload_overlap(rules);
+    e->has_payload_rules = false;
+    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
+        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
+    return 0;
+}
+
+bool emb_engine_from_cache(const emb_engine_t *e) {
+    return emb__matcher_from_cache(e->matcher);
+}
+
+char *emb_engine_stats_json(const emb_engine_t *e, int64_t ts_sec, uint32_t ts_usec,
+                            uint64_t uptime_s) {
+    emb_stats_t st;
+    emb_engine_stats(e, &st);
+    return emb__eve_stats(&st, ts_sec, ts_usec, uptime_s);
+}
+
+char *emb_stats_json(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s) {
+    return emb__eve_stats(st, ts_sec, ts_usec, uptime_s);
+}
+
+void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
+#define ADD(f) d->f += s->f
+    ADD(packets);
+    ADD(bytes);
+    ADD(truncated);
+    ADD(invalid);
+    ADD(unsupported);
+    ADD(fragments);
+    ADD(reassembled);
+    ADD(defrag_dropped);
+    ADD(tunnels);
+    ADD(tcp_segments);
+    ADD(stream_gaps);
+    ADD(stream_overlaps);
+    ADD(stream_memcap_refused);
+    ADD(stream_mem_peak);
+    ADD(quic_initials);
+    ADD(tls_certificates);
+    ADD(http_responses);
+    ADD(attributions);
+    ADD(flows);
+    ADD(flows_evicted);
+    ADD(dns_parsed);
+    ADD(tls_client_hellos);
+    ADD(http_requests);
+    ADD(alerts);
+    ADD(alerts_suppressed);
+#undef ADD
+}
+
+uint32_t emb_packet_shard(const emb_packet_t *pkt) {
+    emb_decoded_t d;
+    if (pkt == NULL || pkt->data == NULL ||
+        emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d) != EMB_DEC_OK)
+        return 0;
+    /* The client: the side with the higher (ephemeral) port. */
+    const uint8_t *client = d.sport > d.dport ? d.src : d.dst;
+    if (d.sport == d.dport)
+        client = memcmp(d.src, d.dst, 16) < 0 ? d.src : d.dst;
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ client[i]) * 16777619u;
+    return h ? h : 1;
+}
+
+/*
+ * DNS attribution: on a flow's first payload from its client, the rules whose
+ * names resolved to the server's address for this client, unless the flow
+ * already raised them by name.
+ */
+static int check_attribution(emb_engine_t *e) {
+    emb_flow_t *f = e->cur.flow;
+    if (f->attrib_checked || !e->cur.to_server || f->app_proto == EMB_AP_DNS || f->srv_port == 53)
+        return 0;
+    /* Wait until the client's first message was read: a name in it (an SNI
+     * split over segments, say) speaks for the flow better than the lookup. */
+    if (f->proto == 6 && !f->client_spoke)
+        return 0;
+    f->attrib_checked = true;
+    const emb_attrib_entry_t *hits[8];
+    size_t n =
+        emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);
+    if (n == 0)
+        return 0;
+    emb__round_begin(e);
+    for (size_t i = 0; i < n; i++)
+        emb__round_add_candidate(e, hits[i]->rule, EMB_EV_DNS_ATTRIBUTION, hits[i]->name,
+                                 hits[i]->name_len, 0);
+    emb__round_precedence(e);
+    return emb__round_emit(e);
+}
+
+/* ---- the packet pipeline ------------------------------------------------ */
+
+/* Counts a decode result that ends the packet's journey; true if it does. */
+static bool count_result(emb_engine_t *e, emb_dec_result_t r) {
+    switch (r) {
+    case EMB_DEC_OK: return false;
+    case EMB_DEC_OTHER: return true;
+    case EMB_DEC_FRAGMENT: return false;
+    case EMB_DEC_TRUNCATED: e->stats.truncated++; return true;
+    case EMB_DEC_INVALID: e->stats.invalid++; return true;
+    case EMB_DEC_UNSUPPORTED: e->stats.unsupported++; return true;
+    }
+    return true;
+}
+
+int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
+    emb_decoded_t d, whole;
+    const emb_decoded_t *dp = &d;
+    e->stats.packets++;
+    e->stats.bytes += pkt->len;
+    if (pkt->data == NULL)
+        return EMB_EINVAL;
+
+    emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
+    if (count_result(e, r))
+        return 0;
+    if (d.tunnels)
+        e->stats.tunnels++;
+    if (r == EMB_DEC_FRAGMENT) {
+        const uint8_t *data;
+        size_t len;
+        e->stats.fragments++;
+        if (!emb__defrag_add(e->defrag, &d, pkt->ts_sec, &data, &len))
+            return 0;
+        r = emb__decode_datagram(&d, data, len, &whole);
+        if (r == EMB_DEC_FRAGMENT)
+            r = EMB_DEC_INVALID; /* a fragment inside a reassembled datagram */
+        if (count_result(e, r))
+            return 0;
+        dp = &whole;
+    }
+    if (dp->truncated)
+        e->stats.truncated++;
+
+    bool to_server, is_new;
+    emb__flow_table_id_hint(e->flows, pkt->pcap_cnt);
+    emb_flow_t *flow = emb__flow_get(e->flows, dp, pkt->ts_sec, pkt->ts_usec, &to_server, &is_new);
+    if (to_server) {
+        flow->pkts_toserver++;
+        flow->bytes_toserver += pkt->len;
+    } else {
+        flow->pkts_toclient++;
+        flow->bytes_toclient += pkt->len;
+    }
+    e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
+
+    int rc = 0;
+    if (is_new) {
+        emb__round_begin(e);
+        emb_endpoints_t ep = emb__flow_endpoints(flow);
+        emb__round_flow_alts(e, &ep);
+        emb__round_precedence(e);
+        if ((rc = emb__round_emit(e)) != 0)
+            return rc;
+    }
+    if (dp->proto == 6)
+        rc = emb__inspect_tcp(e);
+    else if (dp->payload_len > 0)
+        rc = emb__inspect_udp(e);
+    if (rc == 0 && dp->payload_len > 0)
+        rc = check_attribution(e);
+    return rc;
+}
+
+/* ---- facts from another parser ----------------------------------------- */
+
+static bool domain_valued(emb_field_t f) {
+    return f == EMB_FIELD_DNS_QUERY || f == EMB_FIELD_TLS_SNI || f == EMB_FIELD_QUIC_SNI ||
+           f == EMB_FIELD_TLS_CERT_NAME;
+}
+
+int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
+    if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
+        return EMB_EINVAL;
+    emb__round_begin(e);
+    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
+                          facts->server_port};
+    if (facts->family == 4 || facts->family == 6)
+        emb__round_flow_alts(e, &ep);
+    else
+        ep.family = 0;
+
+    /* Normalised copies must outlive the scans: they are the reported values. */
+    size_t used = 0;
+    for (size_t i = 0; i < facts->nfacts; i++) {
+        const emb_fact_t *fa = &facts->facts[i];
+        if ((unsigned)fa->field >= EMB_FIELD__COUNT || (fa->value == NULL && fa->len > 0))
+            return EMB_EINVAL;
+        const void *v = fa->value;
+        size_t n = fa->len;
+        if (domain_valued(fa->field) || fa->field == EMB_FIELD_HTTP_HOST) {
+            if (used == EMB_MAX_FACT_NAMES)
+                continue; /* more names than one record holds in practice */
+            char *buf = e->names[used++];
+            n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, EMB_NAME_BUF)
+                                                 : emb__normalize_name(v, n, buf, EMB_NAME_BUF);
+            v = buf;
+        }
+        int rc = emb__round_scan(e, fa->field, v, n);
+        if (rc != 0)
+            return rc;
+    }
+    emb__round_hits(e, &ep);
+    emb__round_precedence(e);
+
+    for (size_t i = 0; i < e->ncands; i++) {
+        const emb_cand_t *c = &e->cands[i];
+        const emb_rule_t *rule = &e->rules->rules[c->rule];
+        const emb_vendor_t *v = &e->rules->vendors[rule->vendor];
+        emb_match_t m = {
+            .sid = rule->sid,
+            .rev = rule->rev,
+            .severity = rule->severity,
+            .vendor = v->id,
+            .channel = emb_channel_name(rule->channel),
+            .confidence = emb__confidence_name(rule->confidence),
+            .msg = rule->msg,
+            .product = rule->product,
+            .field = emb__evidence_name(c->ev),
+            .value = c->value,
+            .value_len = c->value_len,
+            .authorities = v->authorities,
+            .nauthorities = v->nbans,
+            .references = (const char *const *)rule->refs,
+            .nreferences = rule->nrefs,
+            .rule = rule,
+        };
+        if (cb && cb(&m, userdata) != 0)
+            return EMB_ECANCELED;
+    }
+    return 0;
+}
+
+char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
+    if (e == NULL || m == NULL || m->rule == NULL)
+        return NULL;
+    return emb__eve_alert_object(e->rules, m->rule, m->field, m->value, m->value_len);
+}

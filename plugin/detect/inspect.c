@@ -1,0 +1,490 @@
+/*
+ * Application-layer inspection: what to scan in each message, and when a
+ * message is complete.
+ *
+ * TCP data goes through reassembly first (stream.c); each time a direction's
+ * in-order prefix grows, its new bytes are scanned for payload patterns and
+ * the flow's parser looks again: TLS handshake messages are gathered from
+ * records (a ClientHello or a Certificate may span several records and
+ * segments), HTTP/1.x requests and responses are walked one after the other
+ * (keep-alive) using Content-Length, DNS over TCP is split on its length
+ * prefix. When a stream cannot be kept (beyond the depth, or the memory cap
+ * refused it), single packets are inspected as they come.
+ *
+ * The protocol of a TCP flow is decided from its first bytes, not its port:
+ * a TLS record header, an HTTP method or status line, or port 53 for DNS.
+ */
+#include "detect/inspect.h"
+#include "detect/round.h"
+
+#include <string.h>
+
+#define TLS_CONTENT_HANDSHAKE 22
+#define TLS_HS_CLIENT_HELLO 1
+#define TLS_HS_SERVER_HELLO 2
+#define TLS_HS_CERTIFICATE 11
+#define TLS_HS_SERVER_HELLO_DONE 14
+
+/* ---- DNS --------------------------------------------------------------- */
+
+/*
+ * Remembers, for each rule this response raised by name, the addresses its
+ * A/AAAA records give, for the client that asked.
+ */
+static void record_attribution(emb_engine_t *e) {
+    const emb_flow_t *f = e->cur.flow;
+    /* The response goes to the client that asked: its destination, whichever
+     * side opened the flow as we saw it. */
+    const uint8_t *client = e->cur.d->dst;
+    for (size_t c = 0; c < e->ncands; c++) {
+        const emb_cand_t *cand = &e->cands[c];
+        if (cand->ev != emb__field_evidence(EMB_FIELD_DNS_QUERY))
+            continue;
+        for (size_t i = 0; i < e->app.nrrs; i++) {
+            const emb_dns_rr_t *rr = &e->app.rrs[i];
+            if (rr->section != 1 || rr->family != f->family)
+                continue;
+            emb__attrib_add(e->attrib, f->family, client, rr->addr, cand->rule, cand->value,
+                            cand->value_len, rr->ttl, e->cur.pkt->ts_sec);
+        }
+    }
+}
+
+int emb__inspect_dns(emb_engine_t *e, const uint8_t *msg, size_t len) {
+    emb__round_begin(e);
+    emb_app_info_t *app = &e->app;
+    emb_x_result_t x = emb__dns_parse(msg, len, &app->dns, app->questions, EMB_DNS_MAX_QUESTIONS,
+                                      &app->nquestions);
+    if (x != EMB_X_OK) {
+        if (x == EMB_X_TRUNCATED)
+            e->stats.truncated++;
+        else if (x == EMB_X_INVALID)
+            e->stats.invalid++;
+        return 0;
+    }
+    e->stats.dns_parsed++;
+    app->app = EMB_APP_DNS;
+    if (app->dns.qr)
+        emb__dns_parse_records(msg, len, app->rrs, EMB_DNS_MAX_RECORDS, &app->nrrs);
+
+    int rc = 0;
+    for (size_t i = 0; i < app->nquestions && rc == 0; i++)
+        rc = emb__round_scan_name(e, EMB_FIELD_DNS_QUERY, app->questions[i].name,
+                                  app->questions[i].name_len, false);
+    /* Answer names and the names they point to: a vendor name may show only
+     * in a CNAME chain. */
+    for (size_t i = 0; i < app->nrrs && rc == 0; i++) {
+        const emb_dns_rr_t *rr = &app->rrs[i];
+        rc = emb__round_scan_name(e, EMB_FIELD_DNS_QUERY, rr->name, rr->name_len, false);
+        if (rc == 0 && rr->target_len > 0)
+            rc = emb__round_scan_name(e, EMB_FIELD_DNS_QUERY, rr->target, rr->target_len, false);
+    }
+    if (rc != 0)
+        return rc;
+    emb__round_collect(e);
+    if (app->dns.qr)
+        record_attribution(e);
+    return emb__round_emit(e);
+}
+
+/* ---- TLS --------------------------------------------------------------- */
+
+static int tls_client_hello(emb_engine_t *e, const uint8_t *body, size_t len, bool quic) {
+    emb_tls_hello_t *h = &e->hello;
+    emb_x_result_t x = emb__tls_client_hello(body, len, quic, h);
+    if (x != EMB_X_OK && h->sni == NULL) {
+        if (x == EMB_X_INVALID)
+            e->stats.invalid++;
+        return 0;
+    }
+    e->stats.tls_client_hellos++;
+    emb__round_begin(e);
+    e->app.app = quic ? EMB_APP_QUIC : EMB_APP_TLS;
+    e->app.sni = h->sni;
+    e->app.sni_len = h->sni_len;
+    e->app.ja4 = h->ja4;
+    int rc = 0;
+    if (h->sni)
+        rc = emb__round_scan_name(e, quic ? EMB_FIELD_QUIC_SNI : EMB_FIELD_TLS_SNI, h->sni,
+                                  h->sni_len, false);
+    if (rc == 0 && h->ja4[0])
+        rc = emb__round_scan(e, EMB_FIELD_JA4, h->ja4, strlen(h->ja4));
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+static int tls_certificate(emb_engine_t *e, const uint8_t *body, size_t len) {
+    emb_tls_cert_t *c = &e->cert;
+    if (emb__tls_certificate(body, len, c) != EMB_X_OK)
+        return 0;
+    e->stats.tls_certificates++;
+    emb__round_begin(e);
+    e->app.app = EMB_APP_TLS;
+    e->app.cert = c;
+    int rc = emb__round_scan(e, EMB_FIELD_TLS_CERT_SUBJECT, c->subject, c->subject_len);
+    if (rc == 0)
+        rc = emb__round_scan(e, EMB_FIELD_TLS_CERT_ISSUER, c->issuer, c->issuer_len);
+    if (rc == 0 && c->cn)
+        rc = emb__round_scan_name(e, EMB_FIELD_TLS_CERT_NAME, c->cn, c->cn_len, false);
+    for (size_t i = 0; i < c->san_n && rc == 0; i++)
+        rc = emb__round_scan_name(e, EMB_FIELD_TLS_CERT_NAME, c->san[i], c->san_len[i], false);
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+/*
+ * Gathers the handshake bytes of the records in buf[0, have) into e->hs and
+ * inspects the complete messages: the ClientHello of the client, the
+ * Certificate of the server. Sets *done when nothing more can come.
+ */
+static int tls_stream(emb_engine_t *e, const uint8_t *buf, uint32_t have, bool to_server,
+                      bool closed, bool *done) {
+    size_t off = 0, hs_len = 0;
+    bool more_records = true;
+    while (off + 5 <= have) {
+        uint16_t rec_len = (uint16_t)(buf[off + 3] << 8 | buf[off + 4]);
+        if (buf[off] != TLS_CONTENT_HANDSHAKE || buf[off + 1] != 3) {
+            more_records = false; /* ChangeCipherSpec, Alert, data: the handshake is over */
+            break;
+        }
+        if (off + 5 + rec_len > have)
+            break;
+        size_t take = rec_len;
+        if (hs_len + take > e->cfg.stream_depth)
+            take = e->cfg.stream_depth - hs_len;
+        memcpy(e->hs + hs_len, buf + off + 5, take);
+        hs_len += take;
+        off += 5 + (size_t)rec_len;
+    }
+
+    size_t m = 0;
+    while (m + 4 <= hs_len) {
+        uint8_t type = e->hs[m];
+        size_t mlen = (size_t)e->hs[m + 1] << 16 | (size_t)e->hs[m + 2] << 8 | e->hs[m + 3];
+        if (m + 4 + mlen > hs_len)
+            break; /* the rest of this message is still to come */
+        const uint8_t *body = e->hs + m + 4;
+        if (to_server && type == TLS_HS_CLIENT_HELLO) {
+            *done = true;
+            return tls_client_hello(e, body, mlen, false);
+        }
+        if (!to_server && type == TLS_HS_CERTIFICATE) {
+            *done = true;
+            return tls_certificate(e, body, mlen);
+        }
+        if (!to_server && type == TLS_HS_SERVER_HELLO_DONE) {
+            *done = true;
+            return 0;
+        }
+        m += 4 + mlen;
+    }
+    if (!more_records || closed || have >= e->cfg.stream_depth)
+        *done = true;
+    return 0;
+}
+
+/* ---- HTTP -------------------------------------------------------------- */
+
+static int http_request(emb_engine_t *e, const uint8_t *p, size_t len) {
+    emb__round_begin(e);
+    emb_http_request_t *req = &e->app.http;
+    if (emb__http_parse_request(p, len, req) != EMB_X_OK)
+        return 0;
+    e->stats.http_requests++;
+    e->app.app = EMB_APP_HTTP;
+    e->app.have_request = true;
+    int rc = emb__round_scan(e, EMB_FIELD_HTTP_URI, req->uri, req->uri_len);
+    if (rc == 0 && req->user_agent)
+        rc = emb__round_scan(e, EMB_FIELD_HTTP_USER_AGENT, req->user_agent, req->user_agent_len);
+    if (rc == 0 && req->host)
+        rc = emb__round_scan_name(e, EMB_FIELD_HTTP_HOST, req->host, req->host_len, true);
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+/*
+ * Walks HTTP messages from the direction's cursor: for requests, inspects
+ * each; for responses, notes the status. Bodies are skipped by
+ * Content-Length; a chunked or unsized body ends the walk (payload patterns
+ * still see the bytes).
+ */
+static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool *done) {
+    emb_stream_t *s = &fd->stream;
+    while (s->cursor < s->have) {
+        const uint8_t *p = s->buf + s->cursor;
+        size_t avail = s->have - s->cursor;
+        /* Resume the search for the empty line where the last one stopped
+         * (less the 3 bytes a "\r\n\r\n" split across segments may leave). */
+        size_t from = fd->searched > s->cursor + 3 ? fd->searched - 3 - s->cursor : 0;
+        size_t end = emb__http_header_end(p + from, avail - from);
+        size_t hdr = end ? from + end : 0;
+        fd->searched = hdr ? 0 : s->have;
+        if (hdr == 0) {
+            if (s->have >= e->cfg.stream_depth) {
+                *done = true; /* headers longer than the depth: take what is there */
+                return to_server ? http_request(e, p, avail) : 0;
+            }
+            return 0;
+        }
+        int64_t body;
+        bool chunked;
+        if (to_server) {
+            emb_http_request_t req;
+            if (emb__http_parse_request(p, hdr, &req) != EMB_X_OK) {
+                *done = true;
+                return 0;
+            }
+            int rc = http_request(e, p, hdr);
+            if (rc != 0)
+                return rc;
+            body = req.content_length < 0 ? 0 : req.content_length; /* no body by default */
+            chunked = req.chunked;
+        } else {
+            emb_http_response_t resp;
+            if (emb__http_parse_response(p, hdr, &resp) != EMB_X_OK) {
+                *done = true;
+                return 0;
+            }
+            e->stats.http_responses++;
+            e->cur.flow->http_status = resp.status;
+            body = resp.content_length;
+            chunked = resp.chunked;
+            if (resp.status == 204 || resp.status == 304 ||
+                (resp.status >= 100 && resp.status < 200))
+                body = 0;
+        }
+        if (chunked || body < 0 || (uint64_t)body > UINT32_MAX - s->cursor - hdr) {
+            *done = true;
+            return 0;
+        }
+        s->cursor += (uint32_t)hdr + (uint32_t)body;
+    }
+    return 0;
+}
+
+/* ---- DNS over TCP ------------------------------------------------------ */
+
+static int dns_stream(emb_engine_t *e, emb_stream_t *s, bool *done) {
+    while (s->cursor + 2 <= s->have) {
+        uint32_t mlen = (uint32_t)s->buf[s->cursor] << 8 | s->buf[s->cursor + 1];
+        if (s->cursor + 2 + mlen > s->have) {
+            if (s->cursor + 2 + mlen > e->cfg.stream_depth)
+                *done = true; /* a message beyond the depth */
+            return 0;
+        }
+        int rc = emb__inspect_dns(e, s->buf + s->cursor + 2, mlen);
+        if (rc != 0)
+            return rc;
+        s->cursor += 2 + mlen;
+    }
+    return 0;
+}
+
+/* ---- TCP --------------------------------------------------------------- */
+
+static bool looks_like_http_request(const uint8_t *p, size_t n) {
+    size_t i = 0;
+    while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
+        i++;
+    return i >= 3 && i < n && p[i] == ' ';
+}
+
+/* Decides a flow's protocol from the first bytes of one of its directions. */
+static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, bool final) {
+    if (n >= 2 && p[0] == TLS_CONTENT_HANDSHAKE && p[1] == 3)
+        f->app_proto = EMB_AP_TLS;
+    else if (to_server && looks_like_http_request(p, n))
+        f->app_proto = EMB_AP_HTTP;
+    else if (!to_server && n >= 7 && memcmp(p, "HTTP/1.", 7) == 0)
+        f->app_proto = EMB_AP_HTTP;
+    else if (f->srv_port == 53)
+        f->app_proto = EMB_AP_DNS;
+    else if (n >= 17 || final)
+        f->app_proto = EMB_AP_OTHER; /* the longest method plus a space did not show */
+}
+
+/* Payload patterns over the new bytes of a stream, with some overlap. */
+static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server) {
+    emb_stream_t *s = &fd->stream;
+    uint32_t from = fd->scanned > e->payload_overlap ? fd->scanned - e->payload_overlap : 0;
+    fd->scanned = s->have;
+    emb__round_begin(e);
+    if (e->cur.flow->app_proto == EMB_AP_HTTP && !to_server && e->cur.flow->http_status) {
+        e->app.app = EMB_APP_HTTP; /* a response body: say which status it came with */
+        e->app.http_status = e->cur.flow->http_status;
+    }
+    int rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, s->buf + from, s->have - from);
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+/* What single packets show when their stream is not kept. */
+static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool payload) {
+    int rc = 0;
+    if (p[0] == TLS_CONTENT_HANDSHAKE) {
+        const uint8_t *sni;
+        size_t sni_len;
+        if (emb__tls_client_hello_sni(p, len, &sni, &sni_len) == EMB_X_OK) {
+            emb__round_begin(e);
+            e->app.app = EMB_APP_TLS;
+            e->app.sni = sni;
+            e->app.sni_len = sni_len;
+            rc = emb__round_scan_name(e, EMB_FIELD_TLS_SNI, sni, sni_len, false);
+            if (rc == 0)
+                rc = emb__round_end(e);
+        }
+    } else if (looks_like_http_request(p, len)) {
+        rc = http_request(e, p, len);
+    }
+    if (rc != 0 || !payload)
+        return rc;
+    emb__round_begin(e);
+    rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, p, len);
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+static int inspect_tcp_segment(emb_engine_t *e) {
+    const emb_decoded_t *d = e->cur.d;
+    emb_flow_t *f = e->cur.flow;
+    bool to_server = e->cur.to_server;
+    emb_flow_dir_t *fd = &f->dir[to_server ? 0 : 1];
+    emb_stream_t *s = &fd->stream;
+    bool syn = (d->tcp_flags & EMB_TCP_SYN) != 0;
+
+    if (s->closed) {
+        if (to_server && d->payload_len > 0)
+            f->client_spoke = true;
+        /* Past the depth only request lines and handshakes are looked for:
+         * payload patterns are for stream starts. A stream closed for want
+         * of memory gets them per packet instead. */
+        return d->payload_len > 0 ? inspect_packet(e, d->payload, d->payload_len, !fd->past_depth)
+                                  : 0;
+    }
+    uint32_t grew = emb__stream_add(&e->streams, s, d->tcp_seq, syn, d->payload, d->payload_len);
+    if (s->closed && d->payload_len > 0 && grew == 0 && s->buf == NULL) {
+        f->client_spoke = f->client_spoke || to_server;
+        return inspect_packet(e, d->payload, d->payload_len, true); /* refused just now */
+    }
+    if (grew == 0)
+        return 0;
+
+    int rc = 0;
+    bool full = s->have >= e->cfg.stream_depth;
+    if (!fd->done) {
+        if (f->app_proto == EMB_AP_UNKNOWN)
+            detect(f, s->buf, s->have, to_server, full);
+        bool done = false;
+        switch (f->app_proto) {
+        case EMB_AP_TLS: rc = tls_stream(e, s->buf, s->have, to_server, full, &done); break;
+        case EMB_AP_HTTP: rc = http_stream(e, fd, to_server, &done); break;
+        case EMB_AP_DNS: rc = dns_stream(e, s, &done); break;
+        case EMB_AP_OTHER: done = true; break;
+        default: break;
+        }
+        fd->done = done || full;
+    }
+    if (to_server && (fd->done || e->app.app != EMB_APP_NONE))
+        f->client_spoke = true;
+    if (rc == 0)
+        rc = scan_stream_payload(e, fd, to_server);
+    /* Past the depth, or with nothing left to look for in the stream, the
+     * buffer goes back; later packets are looked at one at a time. */
+    if (full || (fd->done && !e->has_payload_rules)) {
+        fd->past_depth = true;
+        emb__stream_close(&e->streams, s);
+    }
+    return rc;
+}
+
+/* A direction that has ended (FIN, with nothing missing before it) or a flow
+ * that was reset gives its buffers back now rather than at eviction. */
+static void release_ended(emb_engine_t *e) {
+    const emb_decoded_t *d = e->cur.d;
+    emb_flow_t *f = e->cur.flow;
+    for (int i = 0; i < 2; i++) {
+        emb_flow_dir_t *fd = &f->dir[i];
+        bool this_dir = (i == 0) == e->cur.to_server;
+        bool ended = (d->tcp_flags & EMB_TCP_RST) ||
+                     (this_dir && (d->tcp_flags & EMB_TCP_FIN) && fd->stream.nranges <= 1);
+        if (ended && !fd->stream.closed) {
+            fd->past_depth = true;
+            emb__stream_close(&e->streams, &fd->stream);
+        }
+    }
+}
+
+int emb__inspect_tcp(emb_engine_t *e) {
+    int rc = inspect_tcp_segment(e);
+    if (e->cur.d->tcp_flags & (EMB_TCP_FIN | EMB_TCP_RST))
+        release_ended(e);
+    return rc;
+}
+
+/* ---- UDP --------------------------------------------------------------- */
+
+/*
+ * A client Initial: its CRYPTO frames go into the flow's to-server stream
+ * (at their crypto-stream offsets); once the ClientHello is whole, it is
+ * inspected like a TLS one.
+ */
+static int inspect_quic(emb_engine_t *e, const uint8_t *p, size_t len) {
+    emb_flow_dir_t *fd = &e->cur.flow->dir[0];
+    emb_stream_t *s = &fd->stream;
+    if (fd->done || !e->cur.to_server)
+        return 0;
+    emb_quic_initial_t *ini = &e->quic_ini;
+    if (emb__quic_initial(e->quic, p, len, ini, e->quic_plain, sizeof(e->quic_plain)) != EMB_X_OK)
+        return 0;
+    e->stats.quic_initials++;
+    e->cur.flow->app_proto = EMB_AP_QUIC;
+    if (!s->base_set) {
+        s->base_set = true; /* CRYPTO offsets start at 0 */
+        s->base = 0;
+    }
+    for (size_t i = 0; i < ini->crypto_count; i++) {
+        const emb_quic_crypto_t *c = &ini->crypto[i];
+        if (c->offset < e->cfg.stream_depth)
+            emb__stream_add(&e->streams, s, (uint32_t)c->offset, false, c->data, c->len);
+    }
+    if (s->have < 4 || s->buf == NULL)
+        return 0;
+    size_t mlen = (size_t)s->buf[1] << 16 | (size_t)s->buf[2] << 8 | s->buf[3];
+    if (s->buf[0] != TLS_HS_CLIENT_HELLO) {
+        fd->done = true;
+        return 0;
+    }
+    if (4 + mlen > s->have) {
+        if (4 + mlen > e->cfg.stream_depth)
+            fd->done = true;
+        return 0;
+    }
+    fd->done = true;
+    int rc = tls_client_hello(e, s->buf + 4, mlen, true);
+    emb__stream_close(&e->streams, s);
+    return rc;
+}
+
+static bool looks_like_quic_long_header(const uint8_t *p, size_t n) {
+    if (n < 5 || !(p[0] & 0x80))
+        return false;
+    uint32_t v = (uint32_t)p[1] << 24 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 8 | p[4];
+    return v == EMB_QUIC_V1 || v == EMB_QUIC_V2;
+}
+
+int emb__inspect_udp(emb_engine_t *e) {
+    const emb_decoded_t *d = e->cur.d;
+    int rc = 0;
+    if (d->sport == 53 || d->dport == 53) {
+        e->cur.flow->app_proto = EMB_AP_DNS;
+        rc = emb__inspect_dns(e, d->payload, d->payload_len);
+    } else if (looks_like_quic_long_header(d->payload, d->payload_len)) {
+        rc = inspect_quic(e, d->payload, d->payload_len);
+    }
+    if (rc != 0)
+        return rc;
+    /* Payload patterns look at the first packets of each direction: long
+     * media or tunnel flows are not scanned to their end. */
+    emb_flow_dir_t *fd = &e->cur.flow->dir[e->cur.to_server ? 0 : 1];
+    if (fd->udp_scanned >= e->cfg.udp_payload_packets)
+        return 0;
+    fd->udp_scanned++;
+    emb__round_begin(e);
+    rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, d->payload, d->payload_len);
+    return rc != 0 ? rc : emb__round_end(e);
+}

@@ -1,0 +1,518 @@
+/*
+ * Hyperscan matching: one database per field kind, compiled once from the
+ * rule pack.
+ *
+ * Every string indicator becomes one expression in the database of each field
+ * it applies to (a `domain` indicator lands in the DNS, SNI, Host, QUIC and
+ * certificate-name databases). The expression id is an index into that
+ * field's table of (alternative, condition) references, so a match maps back
+ * to its rule in O(1). All expressions use HS_FLAG_SINGLEMATCH: the engine
+ * only needs to know that a condition held, not where or how often.
+ */
+#include "detect/match.h"
+
+#include "common/util.h"
+
+#include <hs.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- expressions ------------------------------------------------------- */
+
+/* Appends `c` escaped so Hyperscan reads it as that literal byte. */
+static size_t put_lit(char *o, uint8_t c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == '-' || c == '/' || c == ' ')
+        return (size_t)(o[0] = (char)c, 1);
+    static const char hex[] = "0123456789abcdef";
+    o[0] = '\\';
+    o[1] = 'x';
+    o[2] = hex[c >> 4];
+    o[3] = hex[c & 15];
+    return 4;
+}
+
+/* A domain pattern without '*' is a plain literal over the dotted name. */
+static bool dotted_literal(const emb_indicator_t *ind) {
+    return (ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT) &&
+           memchr(ind->text, '*', ind->len) == NULL;
+}
+
+char *emb__pattern_expr(const emb_indicator_t *ind) {
+    if (ind->kind == EMB_PAT_REGEX)
+        return emb__strndup(ind->text, ind->len);
+    if (dotted_literal(ind)) {
+        char *o = malloc(ind->len + 2);
+        if (o) {
+            o[0] = '.';
+            memcpy(o + 1, ind->text, ind->len);
+            o[ind->len + 1] = '\0';
+        }
+        return o;
+    }
+
+    /* Worst case: every byte becomes "[^.]*" or "\xHH" (5 chars), plus anchors. */
+    char *o = malloc(ind->len * 5 + 16);
+    if (o == NULL)
+        return NULL;
+    size_t n = 0;
+    /* Domain patterns are matched against the name with a dot in front
+     * (".kaspersky.com"), so "the name or any subdomain" is one plain suffix,
+     * ".kaspersky.com" at the end, with no alternation for Hyperscan to
+     * compile: that keeps start-up fast with thousands of names. */
+    if (ind->kind == EMB_PAT_DOMAIN_EXACT)
+        o[n++] = '^';
+    if (ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT) {
+        memcpy(o + n, "\\.", 2);
+        n += 2;
+    }
+    bool domain = ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT;
+    for (size_t i = 0; i < ind->len; i++) {
+        uint8_t c = (uint8_t)ind->text[i];
+        if (domain && c == '*') {
+            memcpy(o + n, "[^.]*", 5);
+            n += 5;
+        } else {
+            n += put_lit(o + n, c);
+        }
+    }
+    if (domain) {
+        memcpy(o + n, "\\z", 2);
+        n += 2;
+    }
+    o[n] = '\0';
+    return o;
+}
+
+/* ---- databases --------------------------------------------------------- */
+
+/*
+ * Databases. The five domain-valued fields share one: their patterns are
+ * mostly the same `domain` indicators, and compiling them five times would
+ * make start-up five times slower. Each pattern carries the set of fields it
+ * applies to, and a hit in a field outside that set is ignored. Every other
+ * field has a database of its own.
+ */
+typedef enum {
+    DB_DOTTED,    /* domain patterns without '*': literals over "." + name */
+    DB_DOTTED_RE, /* domain patterns with '*': regexes over "." + name */
+    DB_NAMES,     /* other patterns of the name fields (substrings, regexes), over the name */
+    DB_URI,
+    DB_UA,
+    DB_SUBJECT,
+    DB_ISSUER,
+    DB_JA4,
+    DB_PAYLOAD,
+    DB__COUNT
+} db_t;
+
+#define NAME_FIELDS                                                                                \
+    ((1u << EMB_FIELD_DNS_QUERY) | (1u << EMB_FIELD_TLS_SNI) | (1u << EMB_FIELD_HTTP_HOST) |       \
+     (1u << EMB_FIELD_QUIC_SNI) | (1u << EMB_FIELD_TLS_CERT_NAME))
+
+static db_t db_of(emb_field_t f) {
+    switch (f) {
+    case EMB_FIELD_HTTP_URI: return DB_URI;
+    case EMB_FIELD_HTTP_USER_AGENT: return DB_UA;
+    case EMB_FIELD_TLS_CERT_SUBJECT: return DB_SUBJECT;
+    case EMB_FIELD_TLS_CERT_ISSUER: return DB_ISSUER;
+    case EMB_FIELD_JA4: return DB_JA4;
+    case EMB_FIELD_PAYLOAD: return DB_PAYLOAD;
+    default: return DB_NAMES;
+    }
+}
+
+static uint32_t fields_of_db(db_t db) {
+    if (db == DB_DOTTED || db == DB_DOTTED_RE)
+        db = DB_NAMES;
+    uint32_t mask = 0;
+    for (int f = 0; f < EMB_FIELD__COUNT; f++)
+        if (db_of((emb_field_t)f) == db)
+            mask |= 1u << f;
+    return mask;
+}
+
+static uint32_t fields_of_key(emb_key_t key) {
+    uint32_t mask = 0;
+    for (int f = 0; f < EMB_FIELD__COUNT; f++)
+        if (emb__key_feeds_field(key, (emb_field_t)f))
+            mask |= 1u << f;
+    return mask;
+}
+
+struct emb_matcher {
+    hs_database_t *db[DB__COUNT];
+    emb_patref_t *refs[DB__COUNT];
+    size_t nrefs[DB__COUNT];
+    hs_scratch_t *scratch;
+    uint32_t *flow_alts;
+    size_t nflow_alts;
+    bool from_cache;
+    char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
+};
+
+/* One expression of a database, before compilation. */
+typedef struct {
+    char *expr;
+    emb_patref_t ref;
+} pending_t;
+
+typedef struct {
+    pending_t *p;
+    size_t n, cap;
+} pending_list_t;
+
+static void pending_free(pending_list_t *pl) {
+    for (size_t i = 0; i < pl->n; i++)
+        free(pl->p[i].expr);
+    free(pl->p);
+    memset(pl, 0, sizeof(*pl));
+}
+
+/* The expressions of database `db`, in a fixed order (alternatives, then
+ * conditions, then indicators): the order is the pattern id. */
+static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
+    uint32_t want = fields_of_db(db);
+    for (uint32_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            uint32_t fields = fields_of_key(alt->cond[c].key) & want;
+            if (fields == 0)
+                continue;
+            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count;
+                 i++) {
+                const emb_indicator_t *ind = &r->inds[i];
+                bool domain = ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT;
+                db_t home = !domain ? DB_NAMES : dotted_literal(ind) ? DB_DOTTED : DB_DOTTED_RE;
+                if ((db == DB_DOTTED || db == DB_DOTTED_RE || db == DB_NAMES) && db != home)
+                    continue;
+                if (emb__grow((void **)&pl->p, &pl->cap, pl->n + 1, sizeof(*pl->p)))
+                    return EMB_ENOMEM;
+                pending_t *pe = &pl->p[pl->n];
+                pe->expr = emb__pattern_expr(&r->inds[i]);
+                if (pe->expr == NULL)
+                    return EMB_ENOMEM;
+                pe->ref = (emb_patref_t){a, c, i, fields, 0, false};
+                if (db == DB_DOTTED) {
+                    pe->ref.lit_len = (uint16_t)(ind->len + 1);
+                    pe->ref.exact = ind->kind == EMB_PAT_DOMAIN_EXACT;
+                }
+                pl->n++;
+            }
+        }
+    }
+    return 0;
+}
+
+static const char *db_name(db_t db) {
+    static const char *const names[DB__COUNT] = {[DB_DOTTED] = "domain names",
+                                                 [DB_DOTTED_RE] = "domain wildcards",
+                                                 [DB_NAMES] = "names",
+                                                 [DB_URI] = "http.uri",
+                                                 [DB_UA] = "http.user_agent",
+                                                 [DB_SUBJECT] = "tls.cert_subject",
+                                                 [DB_ISSUER] = "tls.cert_issuer",
+                                                 [DB_JA4] = "ja4",
+                                                 [DB_PAYLOAD] = "payload"};
+    return names[db];
+}
+
+static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, hs_database_t **out,
+                      emb_diags_t **diags) {
+    const char **exprs = malloc(pl->n * sizeof(*exprs));
+    unsigned *flags = malloc(pl->n * sizeof(*flags));
+    unsigned *ids = malloc(pl->n * sizeof(*ids));
+    int rc = 0;
+    if (exprs == NULL || flags == NULL || ids == NULL) {
+        rc = EMB_ENOMEM;
+        goto out;
+    }
+    /* Dotted literals may occur inside a name too ("a.kaspersky.com.evil"):
+     * every occurrence is reported and the one that ends the name counts. */
+    bool lit = db == DB_DOTTED;
+    size_t *lens = lit ? malloc(pl->n * sizeof(size_t)) : NULL;
+    if (lit && lens == NULL) {
+        rc = EMB_ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < pl->n; i++) {
+        exprs[i] = pl->p[i].expr;
+        flags[i] = lit ? 0 : HS_FLAG_SINGLEMATCH;
+        ids[i] = (unsigned)i;
+        if (lit)
+            lens[i] = strlen(exprs[i]);
+    }
+    hs_compile_error_t *cerr = NULL;
+    hs_error_t herr =
+        lit ? hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pl->n, HS_MODE_BLOCK, NULL,
+                                   out, &cerr)
+            : hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, HS_MODE_BLOCK, NULL, out, &cerr);
+    free(lens);
+    if (herr != HS_SUCCESS) {
+        const emb_indicator_t *bad =
+            cerr && cerr->expression >= 0 && (size_t)cerr->expression < pl->n
+                ? &r->inds[pl->p[cerr->expression].ref.ind]
+                : NULL;
+        if (bad)
+            emb__diag_add(diags, r->files[bad->file], bad->line, bad->col,
+                          "Hyperscan cannot compile this pattern for %s: %s", db_name(db),
+                          cerr->message);
+        else
+            emb__diag_add(diags, NULL, 0, 0, "Hyperscan compile failed for %s: %s", db_name(db),
+                          cerr ? cerr->message : "?");
+        hs_free_compile_error(cerr);
+        rc = EMB_EHS;
+    }
+out:
+    free(exprs);
+    free(flags);
+    free(ids);
+    return rc;
+}
+
+/* ---- the database cache -------------------------------------------------- */
+
+/*
+ * Compiled databases are kept in `cache_dir/embargo-<key>.hsdb`, where the
+ * key hashes every expression of every database, the Hyperscan version and
+ * the CPU platform Hyperscan targets. A file whose header, sizes or
+ * checksums do not agree, or that Hyperscan refuses, is ignored and
+ * rewritten: a cache is never trusted, only checked.
+ */
+#define CACHE_MAGIC "EMBHSDB1"
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ b[i]) * 1099511628211ULL;
+    return h;
+}
+
+static uint64_t cache_key(pending_list_t lists[DB__COUNT]) {
+    uint64_t h = 1469598103934665603ULL;
+    const char *v = hs_version();
+    h = fnv1a(h, v, strlen(v));
+    hs_platform_info_t plat;
+    memset(&plat, 0, sizeof(plat));
+    if (hs_populate_platform(&plat) == HS_SUCCESS)
+        h = fnv1a(h, &plat, sizeof(plat));
+    for (int db = 0; db < DB__COUNT; db++) {
+        uint64_t n = lists[db].n;
+        h = fnv1a(h, &n, sizeof(n));
+        for (size_t i = 0; i < lists[db].n; i++)
+            h = fnv1a(h, lists[db].p[i].expr, strlen(lists[db].p[i].expr) + 1);
+    }
+    return h;
+}
+
+static void cache_path(char *buf, size_t cap, const char *dir, uint64_t key) {
+    snprintf(buf, cap, "%s/embargo-%016llx.hsdb", dir, (unsigned long long)key);
+}
+
+/* Loads every database from the cache; false (and nothing loaded) if unusable. */
+static bool cache_load(emb_matcher_t *m, const char *dir, uint64_t key,
+                       pending_list_t lists[DB__COUNT]) {
+    char path[4096];
+    cache_path(path, sizeof(path), dir, key);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return false;
+    bool ok = false;
+    char *blob = NULL;
+    char magic[8];
+    uint64_t fkey;
+    if (fread(magic, 8, 1, f) != 1 || memcmp(magic, CACHE_MAGIC, 8) != 0 ||
+        fread(&fkey, 8, 1, f) != 1 || fkey != key)
+        goto out;
+    for (int db = 0; db < DB__COUNT; db++) {
+        uint64_t hdr[3]; /* patterns, size, checksum */
+        if (fread(hdr, sizeof(hdr), 1, f) != 1 || hdr[0] != lists[db].n || hdr[1] > (1ULL << 31))
+            goto out;
+        if (hdr[0] == 0)
+            continue;
+        blob = malloc(hdr[1] ? hdr[1] : 1);
+        if (blob == NULL || fread(blob, 1, hdr[1], f) != hdr[1] ||
+            fnv1a(1469598103934665603ULL, blob, hdr[1]) != hdr[2] ||
+            hs_deserialize_database(blob, hdr[1], &m->db[db]) != HS_SUCCESS)
+            goto out;
+        free(blob);
+        blob = NULL;
+    }
+    ok = fgetc(f) == EOF; /* nothing trailing */
+out:
+    free(blob);
+    fclose(f);
+    if (!ok)
+        for (int db = 0; db < DB__COUNT; db++) {
+            hs_free_database(m->db[db]);
+            m->db[db] = NULL;
+        }
+    return ok;
+}
+
+/* Writes the databases; a failure only costs the next start its speed. */
+static void cache_store(const emb_matcher_t *m, const char *dir, uint64_t key,
+                        pending_list_t lists[DB__COUNT]) {
+    char path[4096], tmp[4200];
+    cache_path(path, sizeof(path), dir, key);
+    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (f == NULL)
+        return;
+    bool ok = fwrite(CACHE_MAGIC, 8, 1, f) == 1 && fwrite(&key, 8, 1, f) == 1;
+    for (int db = 0; db < DB__COUNT && ok; db++) {
+        char *blob = NULL;
+        size_t len = 0;
+        if (m->db[db] && hs_serialize_database(m->db[db], &blob, &len) != HS_SUCCESS) {
+            ok = false;
+            break;
+        }
+        uint64_t hdr[3] = {lists[db].n, len, fnv1a(1469598103934665603ULL, blob, len)};
+        ok = fwrite(hdr, sizeof(hdr), 1, f) == 1 && (len == 0 || fwrite(blob, 1, len, f) == len);
+        free(blob);
+    }
+    ok = fclose(f) == 0 && ok;
+    if (!ok || rename(tmp, path) != 0)
+        remove(tmp);
+}
+
+int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t **out,
+                     emb_diags_t **diags) {
+    *out = NULL;
+    emb_matcher_t *m = calloc(1, sizeof(*m));
+    pending_list_t lists[DB__COUNT];
+    memset(lists, 0, sizeof(lists));
+    if (m == NULL)
+        return EMB_ENOMEM;
+    int rc = 0;
+    for (int db = 0; db < DB__COUNT; db++)
+        if ((rc = collect(r, (db_t)db, &lists[db])) != 0)
+            goto fail;
+
+    uint64_t key = cache_key(lists);
+    m->from_cache = cache_dir && cache_load(m, cache_dir, key, lists);
+    if (!m->from_cache) {
+        for (int db = 0; db < DB__COUNT; db++)
+            if (lists[db].n > 0 && (rc = compile_db(r, (db_t)db, &lists[db], &m->db[db], diags)))
+                goto fail;
+        if (cache_dir)
+            cache_store(m, cache_dir, key, lists);
+    }
+    for (int db = 0; db < DB__COUNT; db++) {
+        if (m->db[db] == NULL)
+            continue;
+        if (hs_alloc_scratch(m->db[db], &m->scratch) != HS_SUCCESS) {
+            emb__diag_add(diags, NULL, 0, 0, "Hyperscan could not allocate scratch space");
+            rc = EMB_EHS;
+            goto fail;
+        }
+        m->refs[db] = malloc(lists[db].n * sizeof(emb_patref_t));
+        if (m->refs[db] == NULL) {
+            rc = EMB_ENOMEM;
+            goto fail;
+        }
+        for (size_t i = 0; i < lists[db].n; i++)
+            m->refs[db][i] = lists[db].p[i].ref;
+        m->nrefs[db] = lists[db].n;
+    }
+
+    for (uint32_t a = 0; a < r->nalts; a++) {
+        if (r->alts[a].content_mask != 0)
+            continue;
+        uint32_t *grown = realloc(m->flow_alts, (m->nflow_alts + 1) * sizeof(uint32_t));
+        if (grown == NULL) {
+            rc = EMB_ENOMEM;
+            goto fail;
+        }
+        m->flow_alts = grown;
+        m->flow_alts[m->nflow_alts++] = a;
+    }
+    for (int db = 0; db < DB__COUNT; db++)
+        pending_free(&lists[db]);
+    *out = m;
+    return 0;
+fail:
+    for (int db = 0; db < DB__COUNT; db++)
+        pending_free(&lists[db]);
+    emb__matcher_free(m);
+    return rc;
+}
+
+bool emb__matcher_from_cache(const emb_matcher_t *m) {
+    return m->from_cache;
+}
+
+void emb__matcher_free(emb_matcher_t *m) {
+    if (m == NULL)
+        return;
+    for (int db = 0; db < DB__COUNT; db++) {
+        hs_free_database(m->db[db]);
+        free(m->refs[db]);
+    }
+    hs_free_scratch(m->scratch);
+    free(m->flow_alts);
+    free(m);
+}
+
+const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n) {
+    *n = m->nflow_alts;
+    return m->flow_alts;
+}
+
+typedef struct {
+    const emb_patref_t *refs;
+    uint32_t field_bit;
+    unsigned long long len; /* of the data scanned */
+    emb_match_fn fn;
+    void *ctx;
+} scan_ctx_t;
+
+static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
+                    void *arg) {
+    (void)from;
+    (void)flags;
+    scan_ctx_t *sc = arg;
+    const emb_patref_t *ref = &sc->refs[id];
+    if (!(ref->fields & sc->field_bit))
+        return 0;
+    /* A dotted literal counts where it ends the name (and, exact, starts it). */
+    if (ref->lit_len && (to != sc->len || (ref->exact && to != ref->lit_len)))
+        return 0;
+    sc->fn(ref, sc->ctx);
+    return 0;
+}
+
+static int scan_db(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data, size_t len,
+                   emb_match_fn fn, void *ctx) {
+    if (m->db[db] == NULL || len == 0)
+        return 0;
+    if (len > UINT32_MAX)
+        len = UINT32_MAX;
+    scan_ctx_t sc = {m->refs[db], field_bit, len, fn, ctx};
+    hs_error_t err =
+        hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
+    return err == HS_SUCCESS ? 0 : EMB_EHS;
+}
+
+int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
+                      emb_match_fn fn, void *ctx) {
+    db_t db = db_of(f);
+    int rc = scan_db(m, db, 1u << f, data, len, fn, ctx);
+    if (rc != 0 || db != DB_NAMES || len == 0 ||
+        (m->db[DB_DOTTED] == NULL && m->db[DB_DOTTED_RE] == NULL))
+        return rc;
+    /* A name longer than any real one is cut: domain patterns anchor at its end, so
+     * keep the end. */
+    if (len > sizeof(m->dotted) - 1) {
+        data += len - (sizeof(m->dotted) - 1);
+        len = sizeof(m->dotted) - 1;
+    }
+    m->dotted[0] = '.';
+    memcpy(m->dotted + 1, data, len);
+    rc = scan_db(m, DB_DOTTED, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
+    if (rc == 0)
+        rc = scan_db(m, DB_DOTTED_RE, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
+    return rc;
+}

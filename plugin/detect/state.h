@@ -1,0 +1,101 @@
+/*
+ * The engine's state (struct emb_engine), shared by the three files of
+ * detection that work on it: engine.c (the packet pipeline), inspect.c (the
+ * application-layer inspectors) and round.c (matching rounds and alerts).
+ * Each includes this header; the calls run one way only: engine.c calls
+ * inspect.c and round.c, inspect.c calls round.c, round.c calls neither.
+ */
+#ifndef EMB_DETECT_STATE_H
+#define EMB_DETECT_STATE_H
+
+#include "detect/attrib.h"
+#include "detect/fields.h"
+#include "detect/match.h"
+#include "output/eve.h"
+#include "pack/pack.h"
+#include "packet/decode.h"
+#include "packet/defrag.h"
+#include "packet/flow.h"
+#include "packet/stream.h"
+#include "protocols/protocols.h"
+
+#define EMB_MAX_HITS 256
+#define EMB_NAME_BUF 1024
+#define EMB_MAX_FLOW_VALUES 16 /* ip/port values reported in one round */
+#define EMB_FLOW_VALUE_LEN 64
+#define EMB_MAX_FACT_NAMES 32
+#define EMB_MAX_ROUND_NAMES 64 /* normalised names scanned in one round */
+#define EMB_QUIC_PLAIN 2048    /* a client Initial fits in the 1,500 bytes of a datagram */
+
+typedef struct {
+    uint32_t alt;
+    uint32_t cond;
+    emb_field_t field;
+    const char *value; /* what matched: normalised text or the indicator */
+    size_t value_len;
+    uint32_t spec; /* for a domain pattern, its length: longer is more specific */
+} emb_hit_t;
+
+/* A rule that holds in this round, with what to report for it. */
+typedef struct {
+    uint32_t rule;
+    emb_evidence_t ev; /* what it rests on: a field, an address, a port, attribution */
+    const char *value;
+    size_t value_len;
+    uint32_t spec; /* as in emb_hit_t; 0 when not from a domain pattern */
+} emb_cand_t;
+
+typedef struct {
+    uint64_t stamp; /* round when `mask` was last touched */
+    uint32_t mask;
+} emb_alt_state_t;
+
+/* The packet being processed, for alerts raised while inspecting it. */
+typedef struct {
+    const emb_packet_t *pkt;
+    const emb_decoded_t *d;
+    emb_flow_t *flow;
+    bool to_server;
+    emb_alert_cb cb;
+    void *ud;
+} emb_pkt_ctx_t;
+
+struct emb_engine {
+    const emb_rules_t *rules;
+    emb_config_t cfg;
+    emb_matcher_t *matcher;
+    emb_flow_table_t *flows;
+    emb_defrag_t *defrag;
+    emb_attrib_t *attrib;
+    emb_stream_pool_t streams;
+    emb_quic_ctx_t *quic;
+    uint32_t payload_overlap; /* bytes re-scanned across stream growth */
+    bool has_payload_rules;   /* some rule has a payload pattern */
+
+    emb_alt_state_t *alt_state;
+    uint64_t stamp;
+    emb_hit_t hits[EMB_MAX_HITS];
+    size_t nhits;
+    emb_cand_t cands[EMB_MAX_HITS];
+    size_t ncands;
+    emb_field_t cur_field; /* set around each scan for the match callback */
+    const char *cur_value;
+    size_t cur_value_len;
+
+    char flow_value[EMB_MAX_FLOW_VALUES][EMB_FLOW_VALUE_LEN];
+    size_t nflow_values;
+    char names[EMB_MAX_ROUND_NAMES][EMB_NAME_BUF]; /* normalised names of this round */
+    size_t nnames;
+    uint8_t *hs; /* TLS handshake bytes gathered from records, stream_depth long */
+    emb_tls_hello_t hello;
+    emb_tls_cert_t cert;
+    emb_quic_initial_t quic_ini;
+    uint8_t quic_plain[EMB_QUIC_PLAIN];
+
+    emb_app_info_t app;
+    emb_pkt_ctx_t cur;
+    emb_eve_buf_t eve;
+    emb_stats_t stats;
+};
+
+#endif /* EMB_DETECT_STATE_H */

@@ -1,0 +1,351 @@
+/*
+ * EVE JSON output. Alerts are rare next to packets, so each is built as a
+ * jansson object and dumped into a reused buffer: correctness of escaping
+ * (names in packets are attacker-controlled) matters more than speed here.
+ * Field names and layout follow what Suricata 8 writes for an alert, and the
+ * result validates against Suricata's EVE schema; what matched goes in
+ * alert.context.embargo, where the schema allows extra JSON.
+ */
+#include "output/eve.h"
+
+#include "common/names.h"
+
+#include <arpa/inet.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap) {
+    time_t t = (time_t)sec;
+    struct tm tm;
+    if (gmtime_r(&t, &tm) == NULL)
+        memset(&tm, 0, sizeof(tm));
+    char date[32];
+    strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, cap, "%s.%06u+0000", date, usec % 1000000);
+}
+
+json_t *emb__eve_string(const void *p, size_t n) {
+    json_t *s = json_stringn(p, n);
+    if (s != NULL)
+        return s;
+    /* Not UTF-8: map each byte to the code point of the same value. */
+    const uint8_t *b = p;
+    char *u = malloc(n * 2 + 1);
+    if (u == NULL)
+        return NULL;
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] < 0x80) {
+            u[k++] = (char)b[i];
+        } else {
+            u[k++] = (char)(0xC0 | b[i] >> 6);
+            u[k++] = (char)(0x80 | (b[i] & 0x3F));
+        }
+    }
+    s = json_stringn(u, k);
+    free(u);
+    return s;
+}
+
+static json_t *str_array1(const char *s) {
+    json_t *a = json_array();
+    json_array_append_new(a, json_string(s));
+    return a;
+}
+
+static json_t *addr_string(int family, const uint8_t *addr) {
+    char buf[INET6_ADDRSTRLEN];
+    if (inet_ntop(family == 4 ? AF_INET : AF_INET6, addr, buf, sizeof(buf)) == NULL)
+        buf[0] = '\0';
+    return json_string(buf);
+}
+
+static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *rule,
+                                  const char *field, const char *value, size_t value_len) {
+    const emb_vendor_t *v = &rules->vendors[rule->vendor];
+    json_t *al = json_object();
+    json_object_set_new(al, "action", json_string("allowed"));
+    json_object_set_new(al, "gid", json_integer(1));
+    json_object_set_new(al, "signature_id", json_integer(rule->sid));
+    json_object_set_new(al, "rev", json_integer(rule->rev));
+    json_object_set_new(al, "signature", json_string(rule->msg));
+    json_object_set_new(al, "category", json_string("Potential Corporate Privacy Violation"));
+    json_object_set_new(al, "severity", json_integer(rule->severity));
+
+    json_t *md = json_object();
+    json_object_set_new(md, "vendor", str_array1(v->id));
+    json_object_set_new(md, "channel", str_array1(emb_channel_name(rule->channel)));
+    if (rule->product)
+        json_object_set_new(md, "product", str_array1(rule->product));
+    json_object_set_new(md, "confidence", str_array1(emb__confidence_name(rule->confidence)));
+    if (v->nbans > 0) {
+        json_t *auth = json_array();
+        for (size_t i = 0; i < v->nbans; i++)
+            json_array_append_new(auth, json_string(v->bans[i].authority));
+        json_object_set_new(md, "authority", auth);
+    }
+    json_object_set_new(al, "metadata", md);
+
+    if (rule->nrefs > 0) {
+        json_t *refs = json_array();
+        for (size_t i = 0; i < rule->nrefs; i++)
+            json_array_append_new(refs, json_string(rule->refs[i]));
+        json_object_set_new(al, "references", refs);
+    }
+
+    json_t *emb = json_object();
+    json_object_set_new(emb, "vendor", json_string(v->id));
+    json_object_set_new(emb, "channel", json_string(emb_channel_name(rule->channel)));
+    json_object_set_new(emb, "field", json_string(field));
+    json_object_set_new(emb, "value", emb__eve_string(value, value_len));
+    json_t *ctx = json_object();
+    json_object_set_new(ctx, "embargo", emb);
+    json_object_set_new(al, "context", ctx);
+    return al;
+}
+
+char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
+                            const char *value, size_t value_len) {
+    json_t *al = build_alert_object(rules, rule, field, value, value_len);
+    if (al == NULL)
+        return NULL;
+    char *text = json_dumps(al, JSON_COMPACT);
+    json_decref(al);
+    return text;
+}
+
+static json_t *rrtype_string(uint16_t type) {
+    const char *tn = emb__dns_rrtype_name(type);
+    char num[8];
+    if (tn == NULL) {
+        snprintf(num, sizeof(num), "%u", type);
+        tn = num;
+    }
+    return json_string(tn);
+}
+
+static json_t *build_dns(const emb_app_info_t *in) {
+    json_t *dns = json_object();
+    json_object_set_new(dns, "version", json_integer(3)); /* EVE DNS v3, as Suricata 8 */
+    json_object_set_new(dns, "type", json_string(in->dns.qr ? "response" : "request"));
+    json_object_set_new(dns, "id", json_integer(in->dns.id));
+    json_object_set_new(dns, "rd", json_boolean(in->dns.rd));
+    json_object_set_new(dns, "opcode", json_integer(in->dns.opcode));
+    if (in->nquestions > 0) {
+        json_t *qs = json_array();
+        for (size_t i = 0; i < in->nquestions; i++) {
+            const emb_dns_question_t *q = &in->questions[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "rrname", emb__eve_string(q->name, q->name_len));
+            json_object_set_new(o, "rrtype", rrtype_string(q->qtype));
+            json_array_append_new(qs, o);
+        }
+        json_object_set_new(dns, "queries", qs);
+    }
+    json_t *ans = NULL;
+    for (size_t i = 0; i < in->nrrs; i++) {
+        const emb_dns_rr_t *rr = &in->rrs[i];
+        if (rr->section != 1)
+            continue; /* authority and additional records are matched, not logged */
+        json_t *o = json_object();
+        json_object_set_new(o, "rrname", emb__eve_string(rr->name, rr->name_len));
+        json_object_set_new(o, "rrtype", rrtype_string(rr->type));
+        json_object_set_new(o, "ttl", json_integer(rr->ttl));
+        char addr[INET6_ADDRSTRLEN];
+        if (rr->family &&
+            inet_ntop(rr->family == 4 ? AF_INET : AF_INET6, rr->addr, addr, sizeof(addr)))
+            json_object_set_new(o, "rdata", json_string(addr));
+        else if (rr->target_len > 0)
+            json_object_set_new(o, "rdata", emb__eve_string(rr->target, rr->target_len));
+        if (ans == NULL)
+            ans = json_array();
+        json_array_append_new(ans, o);
+    }
+    if (ans)
+        json_object_set_new(dns, "answers", ans);
+    return dns;
+}
+
+static json_t *build_tls(const emb_app_info_t *in) {
+    json_t *tls = json_object();
+    if (in->sni)
+        json_object_set_new(tls, "sni", emb__eve_string(in->sni, in->sni_len));
+    if (in->cert) {
+        json_object_set_new(tls, "subject",
+                            emb__eve_string(in->cert->subject, in->cert->subject_len));
+        json_object_set_new(tls, "issuerdn",
+                            emb__eve_string(in->cert->issuer, in->cert->issuer_len));
+    }
+    if (in->ja4 && in->ja4[0])
+        json_object_set_new(tls, "ja4", json_string(in->ja4));
+    return tls;
+}
+
+static json_t *build_quic(const emb_app_info_t *in) {
+    json_t *q = json_object();
+    if (in->sni)
+        json_object_set_new(q, "sni", emb__eve_string(in->sni, in->sni_len));
+    if (in->ja4 && in->ja4[0])
+        json_object_set_new(q, "ja4", json_string(in->ja4));
+    return q;
+}
+
+static json_t *build_http(const emb_app_info_t *in) {
+    const emb_http_request_t *h = &in->http;
+    json_t *o = json_object();
+    if (in->http_status)
+        json_object_set_new(o, "status", json_integer(in->http_status));
+    if (!in->have_request)
+        return o;
+    if (h->host) {
+        /* As Suricata: the name without its port, the port apart. */
+        size_t name_len, port;
+        emb__host_split(h->host, h->host_len, &name_len, &port);
+        const uint8_t *name = h->host;
+        if (name_len >= 2 && name[0] == '[') {
+            name++;
+            name_len -= 2;
+        }
+        /* lower-cased, as Suricata logs it */
+        char lower[256];
+        size_t n = name_len < sizeof(lower) ? name_len : sizeof(lower);
+        for (size_t i = 0; i < n; i++)
+            lower[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        json_object_set_new(o, "hostname", emb__eve_string(lower, n));
+        if (port > 0)
+            json_object_set_new(o, "http_port", json_integer((json_int_t)port));
+    }
+    json_object_set_new(o, "url", emb__eve_string(h->uri, h->uri_len));
+    if (h->user_agent)
+        json_object_set_new(o, "http_user_agent",
+                            emb__eve_string(h->user_agent, h->user_agent_len));
+    json_object_set_new(o, "http_method", emb__eve_string(h->method, h->method_len));
+    json_object_set_new(o, "protocol", emb__eve_string(h->version, h->version_len));
+    return o;
+}
+
+static json_t *build_flow(const emb_flow_t *f) {
+    json_t *o = json_object();
+    char ts[40];
+    json_object_set_new(o, "pkts_toserver", json_integer((json_int_t)f->pkts_toserver));
+    json_object_set_new(o, "pkts_toclient", json_integer((json_int_t)f->pkts_toclient));
+    json_object_set_new(o, "bytes_toserver", json_integer((json_int_t)f->bytes_toserver));
+    json_object_set_new(o, "bytes_toclient", json_integer((json_int_t)f->bytes_toclient));
+    emb__eve_timestamp(f->start_sec, f->start_usec, ts, sizeof(ts));
+    json_object_set_new(o, "start", json_string(ts));
+    json_object_set_new(o, "src_ip", addr_string(f->family, f->cli));
+    json_object_set_new(o, "dest_ip", addr_string(f->family, f->srv));
+    json_object_set_new(o, "src_port", json_integer(f->cli_port));
+    json_object_set_new(o, "dest_port", json_integer(f->srv_port));
+    return o;
+}
+
+int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
+    const emb_decoded_t *d = a->pkt;
+    char ts[40];
+    emb__eve_timestamp(a->ts_sec, a->ts_usec, ts, sizeof(ts));
+
+    json_t *o = json_object();
+    if (o == NULL)
+        return EMB_ENOMEM;
+    json_object_set_new(o, "timestamp", json_string(ts));
+    json_object_set_new(o, "flow_id", json_integer((json_int_t)a->flow->flow_id));
+    json_object_set_new(o, "pcap_cnt", json_integer((json_int_t)a->pcap_cnt));
+    json_object_set_new(o, "event_type", json_string("alert"));
+    json_object_set_new(o, "src_ip", addr_string(d->family, d->src));
+    json_object_set_new(o, "src_port", json_integer(d->sport));
+    json_object_set_new(o, "dest_ip", addr_string(d->family, d->dst));
+    json_object_set_new(o, "dest_port", json_integer(d->dport));
+    json_object_set_new(o, "proto", json_string(d->proto == 6 ? "TCP" : "UDP"));
+    json_object_set_new(o, "pkt_src", json_string("wire/pcap"));
+    if (d->nvlan > 0) {
+        json_t *vl = json_array();
+        for (size_t i = 0; i < d->nvlan; i++)
+            json_array_append_new(vl, json_integer(d->vlan[i]));
+        json_object_set_new(o, "vlan", vl);
+    }
+    json_object_set_new(o, "direction", json_string(a->to_server ? "to_server" : "to_client"));
+    json_object_set_new(o, "alert",
+                        build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len));
+
+    static const char *const app_names[] = {NULL, "dns", "tls", "http", "quic"};
+    const emb_app_info_t *in = a->info;
+    if (in && in->app != EMB_APP_NONE) {
+        json_object_set_new(o, "app_proto", json_string(app_names[in->app]));
+        switch (in->app) {
+        case EMB_APP_DNS: json_object_set_new(o, "dns", build_dns(in)); break;
+        case EMB_APP_TLS: json_object_set_new(o, "tls", build_tls(in)); break;
+        case EMB_APP_HTTP: json_object_set_new(o, "http", build_http(in)); break;
+        case EMB_APP_QUIC: json_object_set_new(o, "quic", build_quic(in)); break;
+        case EMB_APP_NONE: break;
+        }
+    }
+    json_object_set_new(o, "flow", build_flow(a->flow));
+
+    int rc = 0;
+    size_t need = json_dumpb(o, NULL, 0, JSON_COMPACT);
+    if (need == 0) {
+        rc = EMB_ENOMEM;
+    } else {
+        if (need > buf->cap) {
+            char *p = realloc(buf->data, need);
+            if (p == NULL) {
+                rc = EMB_ENOMEM;
+                goto out;
+            }
+            buf->data = p;
+            buf->cap = need;
+        }
+        buf->len = json_dumpb(o, buf->data, buf->cap, JSON_COMPACT);
+    }
+out:
+    json_decref(o);
+    return rc;
+}
+
+void emb__eve_buf_free(emb_eve_buf_t *buf) {
+    free(buf->data);
+    buf->data = NULL;
+    buf->len = buf->cap = 0;
+}
+
+char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s) {
+    char ts[40];
+    emb__eve_timestamp(ts_sec, ts_usec, ts, sizeof(ts));
+    json_t *o = json_object();
+    json_object_set_new(o, "timestamp", json_string(ts));
+    json_object_set_new(o, "event_type", json_string("stats"));
+
+    json_t *dec = json_object();
+    json_object_set_new(dec, "pkts", json_integer((json_int_t)st->packets));
+    json_object_set_new(dec, "bytes", json_integer((json_int_t)st->bytes));
+    json_object_set_new(dec, "invalid",
+                        json_integer((json_int_t)(st->invalid + st->truncated + st->unsupported)));
+    json_t *flow = json_object();
+    json_object_set_new(flow, "total", json_integer((json_int_t)st->flows));
+    json_t *mgr = json_object();
+    json_object_set_new(mgr, "flows_evicted", json_integer((json_int_t)st->flows_evicted));
+    json_object_set_new(flow, "mgr", mgr);
+    json_t *tcp = json_object();
+    json_object_set_new(tcp, "overlap", json_integer((json_int_t)st->stream_overlaps));
+    json_object_set_new(tcp, "reassembly_gap", json_integer((json_int_t)st->stream_gaps));
+    json_object_set_new(tcp, "segment_memcap_drop",
+                        json_integer((json_int_t)st->stream_memcap_refused));
+    json_t *det = json_object();
+    json_object_set_new(det, "alert", json_integer((json_int_t)st->alerts));
+    json_object_set_new(det, "alerts_suppressed", json_integer((json_int_t)st->alerts_suppressed));
+
+    json_t *stats = json_object();
+    json_object_set_new(stats, "uptime", json_integer((json_int_t)uptime_s));
+    json_object_set_new(stats, "decoder", dec);
+    json_object_set_new(stats, "flow", flow);
+    json_object_set_new(stats, "tcp", tcp);
+    json_object_set_new(stats, "detect", det);
+    json_object_set_new(o, "stats", stats);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    return text;
+}

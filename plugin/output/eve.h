@@ -1,0 +1,76 @@
+/*
+ * Rendering of alerts as Suricata EVE JSON lines.
+ */
+#ifndef EMB_EVE_H
+#define EMB_EVE_H
+
+#include "packet/decode.h"
+#include "protocols/protocols.h"
+#include "packet/flow.h"
+#include "pack/pack.h"
+
+typedef enum { EMB_APP_NONE, EMB_APP_DNS, EMB_APP_TLS, EMB_APP_HTTP, EMB_APP_QUIC } emb_app_t;
+
+/* What the alert's protocol object shows for the message of this round. */
+typedef struct {
+    emb_app_t app;
+    emb_dns_header_t dns;
+    emb_dns_question_t questions[EMB_DNS_MAX_QUESTIONS];
+    size_t nquestions;
+    emb_dns_rr_t rrs[EMB_DNS_MAX_RECORDS];
+    size_t nrrs;
+    const uint8_t *sni;
+    size_t sni_len;
+    const char *ja4;
+    const emb_tls_cert_t *cert;
+    emb_http_request_t http;
+    bool have_request;
+    uint16_t http_status;
+} emb_app_info_t;
+
+/* Everything an alert line says; pointers are borrowed for the call. */
+typedef struct {
+    int64_t ts_sec;
+    uint32_t ts_usec;
+    uint64_t pcap_cnt;
+    const emb_decoded_t *pkt;
+    bool to_server;
+    const emb_flow_t *flow;
+    const emb_rules_t *rules;
+    const emb_rule_t *rule;
+    const char *field;
+    const char *value;
+    size_t value_len;
+    const emb_app_info_t *info; /* the protocol object; NULL for none */
+} emb_eve_alert_t;
+
+/* A growable output buffer that the engine keeps between alerts. */
+typedef struct {
+    char *data;
+    size_t len, cap;
+} emb_eve_buf_t;
+
+/* Renders `a` as one JSON line (no newline) into `buf`. 0 or EMB_ENOMEM. */
+int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf);
+
+/* The `alert` object alone, as JSON text (malloc'd), for hosts that write
+ * the rest of the record themselves. NULL when out of memory. */
+char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
+                            const char *value, size_t value_len);
+
+/* "2024-09-30T12:00:00.123456+0000" into out (at least 32 bytes). */
+void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap);
+
+/*
+ * A JSON string for arbitrary bytes: kept as is when they are valid UTF-8,
+ * otherwise each byte is read as Latin-1, so nothing is lost or invalid.
+ */
+struct json_t;
+struct json_t *emb__eve_string(const void *p, size_t n);
+
+void emb__eve_buf_free(emb_eve_buf_t *buf);
+
+/* A `stats` record in Suricata's layout (see emb_engine_stats_json). */
+char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s);
+
+#endif /* EMB_EVE_H */

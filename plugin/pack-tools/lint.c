@@ -1,0 +1,561 @@
+/*
+ * The rule-pack linter: finds what loads fine but is probably a mistake.
+ *
+ * The loader (rules.c) rejects what cannot work; this file warns about what
+ * works but says less than its author meant: a rule without references, a ban
+ * without a source, an indicator another one already covers (so one of the
+ * two is dead weight or mis-filed), and an alternative that can never match
+ * because its keys are never extracted from the same packet, or its port
+ * rules out the protocol its keys are read from.
+ *
+ * The one design choice: coverage of domain patterns is decided label by
+ * label, with `*` of the covering pattern matching any run of the other's
+ * characters (its `*` included). That is exact for the pack's patterns (one
+ * `*` per label at most) and never claims a coverage that does not hold.
+ */
+#include "pack/pack.h"
+
+#include "common/names.h"
+#include "common/util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+/* ---- message kinds: which packet a key's field comes from -------------- */
+
+/* Kinds of message an extractor reads fields from (see inspect.c). */
+enum {
+    MK_DNS = 1 << 0,       /* DNS on port 53, UDP or TCP */
+    MK_TLS_HELLO = 1 << 1, /* TLS ClientHello, TCP */
+    MK_TLS_CERT = 1 << 2,  /* TLS Certificate, TCP */
+    MK_QUIC = 1 << 3,      /* QUIC Initial, UDP */
+    MK_HTTP = 1 << 4,      /* HTTP request, TCP */
+    MK_ALL = 0x1f
+};
+
+static unsigned key_kinds(emb_key_t k) {
+    switch (k) {
+    case EMB_K_DOMAIN: return MK_ALL;
+    case EMB_K_DNS_QUERY: return MK_DNS;
+    case EMB_K_TLS_SNI: return MK_TLS_HELLO;
+    case EMB_K_TLS_CERT_SUBJECT:
+    case EMB_K_TLS_CERT_ISSUER: return MK_TLS_CERT;
+    case EMB_K_HTTP_HOST:
+    case EMB_K_HTTP_URI:
+    case EMB_K_HTTP_USER_AGENT: return MK_HTTP;
+    case EMB_K_QUIC_SNI: return MK_QUIC;
+    case EMB_K_JA4: return MK_TLS_HELLO | MK_QUIC;
+    default: return MK_ALL; /* payload: every TCP/UDP payload */
+    }
+}
+
+static const char *kind_name(unsigned mk) {
+    switch (mk) {
+    case MK_DNS: return "DNS (port 53)";
+    case MK_TLS_HELLO: return "TLS ClientHello (TCP)";
+    case MK_TLS_CERT: return "TLS certificate (TCP)";
+    case MK_QUIC: return "QUIC Initial (UDP)";
+    case MK_HTTP: return "HTTP request (TCP)";
+    default: return "?";
+    }
+}
+
+/* True when a flow whose server side is `pr` can carry messages of kind `mk`. */
+static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
+    bool tcp = pr->proto == 0 || pr->proto == 6, udp = pr->proto == 0 || pr->proto == 17;
+    switch (mk) {
+    case MK_DNS: return pr->lo <= 53 && 53 <= pr->hi;
+    case MK_TLS_HELLO:
+    case MK_TLS_CERT:
+    case MK_HTTP: return tcp;
+    case MK_QUIC: return udp;
+    default: return true;
+    }
+}
+
+/* True when `needle` occurs in `hay`. */
+static bool contains(const char *hay, size_t hn, const char *needle, size_t nn) {
+    for (size_t i = 0; nn <= hn && i <= hn - nn; i++)
+        if (memcmp(hay + i, needle, nn) == 0)
+            return true;
+    return false;
+}
+
+static bool key_domain_valued(emb_key_t k) {
+    return k == EMB_K_DOMAIN || k == EMB_K_DNS_QUERY || k == EMB_K_TLS_SNI ||
+           k == EMB_K_HTTP_HOST || k == EMB_K_QUIC_SNI;
+}
+
+/* ---- lint state -------------------------------------------------------- */
+
+typedef struct {
+    uint32_t file, line, col, seq;
+    char *msg;
+} warning_t;
+
+typedef struct {
+    const emb_rules_t *r;
+    warning_t *w; /* collected, then sorted by place */
+    size_t nw, capw;
+    bool *covered; /* per indicator: an overlap was reported already */
+    int rc;
+} lint_t;
+
+#define WARN(L, fileidx, line, col, ...) warn((L), (fileidx), (line), (col), __VA_ARGS__)
+
+static void warn(lint_t *L, uint32_t file, unsigned line, unsigned col, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+static void warn(lint_t *L, uint32_t file, unsigned line, unsigned col, const char *fmt, ...) {
+    char msg[480];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    char *copy = emb__strdup(msg);
+    if (copy == NULL || emb__grow((void **)&L->w, &L->capw, L->nw + 1, sizeof(*L->w)) != 0) {
+        free(copy);
+        L->rc = EMB_ENOMEM;
+        return;
+    }
+    L->w[L->nw] = (warning_t){file, line, col, (uint32_t)L->nw, copy};
+    L->nw++;
+}
+
+static int cmp_warning(const void *pa, const void *pb) {
+    const warning_t *a = pa, *b = pb;
+    if (a->file != b->file)
+        return a->file < b->file ? -1 : 1;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->col != b->col)
+        return a->col < b->col ? -1 : 1;
+    return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+/* The indicator's text, printable, for messages. */
+static const char *show(const emb_indicator_t *ind, char *buf, size_t cap) {
+    size_t n = 0;
+    if (ind->kind == EMB_PAT_DOMAIN_EXACT && n + 1 < cap)
+        buf[n++] = '=';
+    for (size_t i = 0; i < ind->len && n + 5 < cap; i++) {
+        unsigned char c = (unsigned char)ind->text[i];
+        if (c >= 0x20 && c < 0x7f)
+            buf[n++] = (char)c;
+        else
+            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
+    }
+    buf[n] = '\0';
+    return buf;
+}
+
+/* ---- bans: positions come from the file, the pack does not keep them --- */
+
+/* Finds the line and column of each entry of the file's `bans` list. */
+static size_t ban_positions(const char *path, unsigned *lines, unsigned *cols, size_t max,
+                            unsigned *vline, unsigned *vcol) {
+    size_t n = 0;
+    *vline = 1;
+    *vcol = 1;
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return 0;
+    yaml_parser_t p;
+    yaml_document_t doc;
+    if (!yaml_parser_initialize(&p)) {
+        fclose(f);
+        return 0;
+    }
+    yaml_parser_set_input_file(&p, f);
+    if (yaml_parser_load(&p, &doc)) {
+        yaml_node_t *root = yaml_document_get_root_node(&doc);
+        if (root && root->type == YAML_MAPPING_NODE) {
+            for (yaml_node_pair_t *q = root->data.mapping.pairs.start;
+                 q < root->data.mapping.pairs.top; q++) {
+                yaml_node_t *k = yaml_document_get_node(&doc, q->key);
+                yaml_node_t *v = yaml_document_get_node(&doc, q->value);
+                if (k == NULL || v == NULL || k->type != YAML_SCALAR_NODE)
+                    continue;
+                const char *ks = (const char *)k->data.scalar.value;
+                if (strcmp(ks, "vendor") == 0) {
+                    *vline = (unsigned)k->start_mark.line + 1;
+                    *vcol = (unsigned)k->start_mark.column + 1;
+                } else if (strcmp(ks, "bans") == 0 && v->type == YAML_SEQUENCE_NODE) {
+                    for (yaml_node_item_t *it = v->data.sequence.items.start;
+                         it < v->data.sequence.items.top && n < max; it++) {
+                        yaml_node_t *b = yaml_document_get_node(&doc, *it);
+                        lines[n] = b ? (unsigned)b->start_mark.line + 1 : 1;
+                        cols[n] = b ? (unsigned)b->start_mark.column + 1 : 1;
+                        n++;
+                    }
+                }
+            }
+        }
+        yaml_document_delete(&doc);
+    }
+    yaml_parser_delete(&p);
+    fclose(f);
+    return n;
+}
+
+static void lint_vendor(lint_t *L, const emb_vendor_t *v) {
+    enum { MAXB = 64 };
+    unsigned lines[MAXB], cols[MAXB], vline, vcol;
+    uint32_t file = v->file;
+    size_t npos = ban_positions(L->r->files[file], lines, cols, MAXB, &vline, &vcol);
+    if (v->nbans == 0)
+        warn(L, file, vline, vcol, "vendor '%s' has no bans: nothing says why it is flagged",
+             v->id);
+    for (size_t i = 0; i < v->nbans; i++) {
+        const emb_ban_t *b = &v->bans[i];
+        unsigned line = i < npos ? lines[i] : vline, col = i < npos ? cols[i] : vcol;
+        if (b->reference == NULL || b->reference[0] == '\0')
+            warn(L, file, line, col, "ban of vendor '%s' (%s) has no reference", v->id,
+                 b->authority ? b->authority : "no authority");
+        if (b->effective == NULL)
+            warn(L, file, line, col, "ban of vendor '%s' (%s) has no effective date", v->id,
+                 b->authority ? b->authority : "no authority");
+    }
+}
+
+/* ---- indicators that can never match ----------------------------------- */
+
+/* True when regex `re` has an upper-case letter that is a literal (not an
+ * escape like \S, not inside [...] or {...}); `*at` gets it. */
+static bool regex_upper_literal(const char *re, size_t len, char *at) {
+    int cls = 0, brace = 0;
+    for (size_t i = 0; i < len; i++) {
+        char c = re[i];
+        if (c == '\\') {
+            /* \x{..}, \p{..} and the like: skip the escape and its argument */
+            if (i + 1 < len && (re[i + 1] == 'x' || re[i + 1] == 'p' || re[i + 1] == 'P') &&
+                i + 2 < len && re[i + 2] == '{')
+                brace = 1;
+            i++;
+            continue;
+        }
+        if (cls) {
+            if (c == ']')
+                cls = 0;
+            continue;
+        }
+        if (brace) {
+            if (c == '}')
+                brace = 0;
+            continue;
+        }
+        if (c == '[') {
+            cls = 1;
+            if (i + 1 < len && re[i + 1] == ']')
+                i++; /* "[]...]": the first ] is a member */
+            continue;
+        }
+        if (c == '{') {
+            brace = 1;
+            continue;
+        }
+        if (c == '(' && i + 1 < len && re[i + 1] == '?') {
+            /* group options and names: (?i), (?P<Name>...), (?<Name>...) */
+            size_t j = i + 2;
+            while (j < len && re[j] != ')' && re[j] != ':' && re[j] != '>')
+                j++;
+            i = j;
+            continue;
+        }
+        if (c >= 'A' && c <= 'Z') {
+            *at = c;
+            return true;
+        }
+    }
+    return false;
+}
+
+static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
+    char buf[300];
+    if (!key_domain_valued(ind->key) || ind->key == EMB_K_DOMAIN)
+        return;
+    const char *kname = emb_key_name(ind->key);
+    if (ind->kind == EMB_PAT_REGEX) {
+        char up;
+        if (strstr(ind->text, "(?i") == NULL && regex_upper_literal(ind->text, ind->len, &up))
+            WARN(L, ind->file, ind->line, ind->col,
+                 "%s regex 're:%s' needs the upper-case '%c', but %s is lower-cased before "
+                 "matching: it can never match there (write it in lower case or add (?i))",
+                 kname, show(ind, buf, sizeof(buf)), up, kname);
+        return;
+    }
+    /* Literal substrings on names: lower-cased by the loader already. */
+    if (ind->key == EMB_K_DNS_QUERY) {
+        for (size_t i = 0; i < ind->len; i++) {
+            unsigned char c = (unsigned char)ind->text[i];
+            if (c <= 0x20 || c >= 0x7f) {
+                WARN(L, ind->file, ind->line, ind->col,
+                     "dns.query '%s' holds byte 0x%02x, which a DNS name shows as \\%03u: it can "
+                     "never match",
+                     show(ind, buf, sizeof(buf)), c, c);
+                return;
+            }
+        }
+        if (contains(ind->text, ind->len, "..", 2)) {
+            WARN(L, ind->file, ind->line, ind->col,
+                 "dns.query '%s' has an empty label: a DNS name never does, it can never match",
+                 show(ind, buf, sizeof(buf)));
+            return;
+        }
+    }
+    if (ind->key == EMB_K_HTTP_HOST) {
+        /* The engine drops ":port" from the Host value before matching. */
+        size_t name_len, port;
+        emb__host_split((const uint8_t *)ind->text, ind->len, &name_len, &port);
+        if (name_len < ind->len && ind->text[0] != '[')
+            WARN(L, ind->file, ind->line, ind->col,
+                 "http.host '%s' has a port, but the port is removed from Host before matching: "
+                 "it can never match (use a port condition)",
+                 show(ind, buf, sizeof(buf)));
+    }
+}
+
+/* An alternative whose keys are never read from one packet, or whose port
+ * excludes the protocol they are read from. */
+static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
+    const emb_rules_t *r = L->r;
+    unsigned kinds = MK_ALL;
+    const emb_cond_t *port = NULL;
+    char keys[200] = "";
+    size_t kn = 0;
+    bool content = false;
+    for (uint32_t c = 0; c < alt->ncond; c++) {
+        emb_key_t k = alt->cond[c].key;
+        if (k == EMB_K_PORT)
+            port = &alt->cond[c];
+        if (k == EMB_K_PORT || k == EMB_K_IP)
+            continue;
+        content = true;
+        kinds &= key_kinds(k);
+        kn +=
+            (size_t)snprintf(keys + kn, sizeof(keys) - kn, "%s%s", kn ? ", " : "", emb_key_name(k));
+        if (kn >= sizeof(keys))
+            kn = sizeof(keys) - 1;
+    }
+    const emb_rule_t *rule = &r->rules[alt->rule];
+    if (content && kinds == 0) {
+        WARN(L, alt->file, alt->line, alt->col,
+             "rule %u: keys %s are never extracted from the same packet, and all keys of an "
+             "alternative must match in one packet: it can never match",
+             rule->sid, keys);
+        return;
+    }
+    if (port == NULL || !content || kinds == MK_ALL)
+        return;
+    for (uint32_t i = port->first; i < port->first + port->count; i++)
+        for (unsigned mk = 1; mk < MK_ALL; mk <<= 1)
+            if ((kinds & mk) && port_allows(&r->inds[i].ports, mk))
+                return;
+    /* Name the first kind for the message: usually there is one. */
+    unsigned first = kinds & (~kinds + 1);
+    WARN(L, alt->file, alt->line, alt->col,
+         "rule %u: %s %s read from %s%s, which none of the alternative's ports allows: it can "
+         "never match",
+         rule->sid, keys, strchr(keys, ',') ? "are" : "is", kind_name(first),
+         (kinds & ~first) ? " (and the like)" : "");
+}
+
+/* ---- overlaps ---------------------------------------------------------- */
+
+/* True when every string glob `b` matches is matched by glob `a` ('*': any
+ * run); a '*' in `b` can only be matched by a '*' of `a`. */
+static bool glob_covers(const char *a, size_t an, const char *b, size_t bn) {
+    if (an == 0)
+        return bn == 0;
+    if (a[0] == '*') {
+        for (size_t skip = 0; skip <= bn; skip++)
+            if (glob_covers(a + 1, an - 1, b + skip, bn - skip))
+                return true;
+        return false;
+    }
+    return bn > 0 && b[0] != '*' && a[0] == b[0] && glob_covers(a + 1, an - 1, b + 1, bn - 1);
+}
+
+#define MAX_LABELS 128
+
+static size_t split_labels(const char *s, size_t len, const char **lab, size_t *lablen) {
+    size_t n = 0, start = 0;
+    for (size_t i = 0; i <= len && n < MAX_LABELS; i++) {
+        if (i == len || s[i] == '.') {
+            lab[n] = s + start;
+            lablen[n++] = i - start;
+            start = i + 1;
+        }
+    }
+    return n;
+}
+
+/* True when every name domain pattern `b` matches, `a` matches too. */
+static bool domain_covers(const emb_indicator_t *a, const emb_indicator_t *b) {
+    const char *al[MAX_LABELS], *bl[MAX_LABELS];
+    size_t aln[MAX_LABELS], bln[MAX_LABELS];
+    size_t na = split_labels(a->text, a->len, al, aln);
+    size_t nb = split_labels(b->text, b->len, bl, bln);
+    if (a->kind == EMB_PAT_DOMAIN_EXACT && (b->kind != EMB_PAT_DOMAIN_EXACT || na != nb))
+        return false;
+    if (nb < na)
+        return false;
+    for (size_t k = 1; k <= na; k++)
+        if (!glob_covers(al[na - k], aln[na - k], bl[nb - k], bln[nb - k]))
+            return false;
+    return true;
+}
+
+static bool same_text(const emb_indicator_t *a, const emb_indicator_t *b) {
+    /* ip and port indicators have no text (len 0, text NULL) */
+    return a->kind == b->kind && a->len == b->len &&
+           (a->len == 0 || memcmp(a->text, b->text, a->len) == 0);
+}
+
+/* Where an indicator sits: its alternative, rule and condition. */
+typedef struct {
+    uint32_t alt, cond;
+} ind_home_t;
+
+/*
+ * Pairs of string indicators of one key, where both are in the same rule, or
+ * in rules of one vendor and channel. For `b` to be redundant next to `a`,
+ * `a` must be able to fire alone: in the same condition, or in an
+ * alternative of that one condition.
+ */
+static void lint_pair(lint_t *L, uint32_t ia, uint32_t ib, const ind_home_t *home) {
+    const emb_rules_t *r = L->r;
+    const emb_indicator_t *a = &r->inds[ia], *b = &r->inds[ib];
+    if (a->key != b->key || a->key == EMB_K_IP || a->key == EMB_K_PORT)
+        return;
+    const emb_alt_t *aa = &r->alts[home[ia].alt], *ab = &r->alts[home[ib].alt];
+    bool same_cond = home[ia].alt == home[ib].alt && home[ia].cond == home[ib].cond;
+    if (!same_cond && aa->ncond != 1)
+        return;
+    const emb_rule_t *ra = &r->rules[aa->rule], *rb = &r->rules[ab->rule];
+    if (ra != rb && (ra->vendor != rb->vendor || ra->channel != rb->channel))
+        return;
+    char sa[300], sb[300];
+    char where[64];
+    if (ra == rb)
+        snprintf(where, sizeof(where), "in the same rule");
+    else
+        snprintf(where, sizeof(where), "of rule %u, same vendor and channel", ra->sid);
+
+    if (same_text(a, b)) {
+        /* Report a duplicate once, at the second place. */
+        WARN(L, b->file, b->line, b->col, "duplicate %s '%s' (first at %s:%u:%u, %s)",
+             emb_key_name(b->key), show(b, sb, sizeof(sb)), r->files[a->file], a->line, a->col,
+             where);
+        return;
+    }
+    bool covered = false;
+    if (a->key == EMB_K_DOMAIN && a->kind != EMB_PAT_REGEX && b->kind != EMB_PAT_REGEX)
+        covered = domain_covers(a, b);
+    else if (a->kind == EMB_PAT_LITERAL && b->kind == EMB_PAT_LITERAL)
+        covered = a->len < b->len && contains(b->text, b->len, a->text, a->len);
+    if (covered && !L->covered[ib]) {
+        L->covered[ib] = true;
+        WARN(L, b->file, b->line, b->col, "%s '%s' is already covered by '%s' at %s:%u:%u (%s)",
+             emb_key_name(b->key), show(b, sb, sizeof(sb)), show(a, sa, sizeof(sa)),
+             r->files[a->file], a->line, a->col, where);
+    }
+}
+
+/* Overlapping CIDR blocks and port ranges inside one condition. */
+static void lint_cond_lists(lint_t *L, const emb_cond_t *c) {
+    const emb_rules_t *r = L->r;
+    for (uint32_t i = c->first; i < c->first + c->count; i++) {
+        for (uint32_t j = c->first; j < c->first + c->count; j++) {
+            if (i == j)
+                continue;
+            const emb_indicator_t *a = &r->inds[i], *b = &r->inds[j];
+            if (c->key == EMB_K_IP) {
+                const emb_cidr_t *ca = &a->cidr, *cb = &b->cidr;
+                bool same = ca->family == cb->family && ca->plen == cb->plen &&
+                            memcmp(ca->addr, cb->addr, 16) == 0;
+                if (same && i < j)
+                    WARN(L, b->file, b->line, b->col, "duplicate ip block (first at line %u)",
+                         a->line);
+                else if (!same && ca->plen < cb->plen &&
+                         emb__cidr_contains(ca, cb->family, cb->addr))
+                    WARN(L, b->file, b->line, b->col,
+                         "ip block is inside another block of the same list (line %u:%u)", a->line,
+                         a->col);
+            } else if (c->key == EMB_K_PORT && i < j) {
+                const emb_portrange_t *pa = &a->ports, *pb = &b->ports;
+                bool proto = pa->proto == 0 || pb->proto == 0 || pa->proto == pb->proto;
+                if (proto && pa->lo <= pb->hi && pb->lo <= pa->hi)
+                    WARN(L, b->file, b->line, b->col,
+                         "port %u-%u overlaps port %u-%u of the same list (line %u:%u)", pb->lo,
+                         pb->hi, pa->lo, pa->hi, a->line, a->col);
+            }
+        }
+    }
+}
+
+int emb_rules_lint(const emb_rules_t *r, emb_diags_t **warnings) {
+    if (warnings == NULL)
+        return EMB_EINVAL;
+    *warnings = NULL;
+    if (r == NULL)
+        return EMB_EINVAL;
+    lint_t L = {.r = r, .rc = 0};
+    ind_home_t *home = calloc(r->ninds ? r->ninds : 1, sizeof(*home));
+    L.covered = calloc(r->ninds ? r->ninds : 1, sizeof(bool));
+    if (home == NULL || L.covered == NULL) {
+        free(home);
+        free(L.covered);
+        return EMB_ENOMEM;
+    }
+
+    for (size_t v = 0; v < r->nvendors; v++)
+        lint_vendor(&L, &r->vendors[v]);
+    for (size_t i = 0; i < r->nrules; i++) {
+        const emb_rule_t *ru = &r->rules[i];
+        if (ru->nrefs == 0)
+            WARN(&L, ru->file, ru->line, ru->col, "rule %u has no references", ru->sid);
+    }
+
+    for (uint32_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        lint_alternative(&L, alt);
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            const emb_cond_t *cond = &alt->cond[c];
+            lint_cond_lists(&L, cond);
+            for (uint32_t i = cond->first; i < cond->first + cond->count; i++) {
+                home[i] = (ind_home_t){a, c};
+                lint_indicator(&L, &r->inds[i]);
+            }
+        }
+    }
+    /* Indicators are stored in file order: report each overlap once, at the later one
+     * for duplicates, at the covered one otherwise. */
+    for (uint32_t i = 0; i < r->ninds && L.rc == 0; i++) {
+        for (uint32_t j = 0; j < r->ninds; j++) {
+            if (i == j || (same_text(&r->inds[i], &r->inds[j]) && j < i))
+                continue;
+            lint_pair(&L, i, j, home);
+        }
+    }
+    free(home);
+    free(L.covered);
+    if (L.nw > 1)
+        qsort(L.w, L.nw, sizeof(*L.w), cmp_warning);
+    for (size_t i = 0; i < L.nw; i++) {
+        const warning_t *w = &L.w[i];
+        if (L.rc == 0 &&
+            emb__diag_add(warnings, r->files[w->file], w->line, w->col, "warning: %s", w->msg))
+            L.rc = EMB_ENOMEM;
+        free(w->msg);
+    }
+    free(L.w);
+    if (L.rc != 0) {
+        emb_diags_free(*warnings);
+        *warnings = NULL;
+    }
+    return L.rc;
+}

@@ -1,0 +1,126 @@
+/*
+ * The loaded rule pack, as the engine and the pack tools read it; not
+ * installed.
+ *
+ * A loaded rule pack is flat arrays (vendors, rules, alternatives,
+ * indicators) that refer to each other by index, so the matcher can map a
+ * Hyperscan pattern id back to (rule, alternative, condition) in O(1).
+ * load.c fills it from YAML; indicator.c parses one indicator's text.
+ */
+#ifndef EMB_PACK_H
+#define EMB_PACK_H
+
+#include "embargo/embargo.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef enum { EMB_CONF_HIGH, EMB_CONF_MEDIUM, EMB_CONF_LOW } emb_confidence_t;
+
+typedef enum {
+    EMB_PAT_DOMAIN,       /* name and every subdomain; may hold '*' */
+    EMB_PAT_DOMAIN_EXACT, /* `=name`: only the name; may hold '*' */
+    EMB_PAT_LITERAL,      /* substring; `hex:` payloads end up here too */
+    EMB_PAT_REGEX         /* `re:` Hyperscan regex */
+} emb_pat_kind_t;
+
+typedef struct {
+    uint8_t family; /* 4 or 6 */
+    uint8_t plen;
+    uint8_t addr[16];
+} emb_cidr_t;
+
+typedef struct {
+    uint16_t lo, hi;
+    uint8_t proto; /* 0 for any, 6 tcp, 17 udp */
+} emb_portrange_t;
+
+typedef struct {
+    emb_key_t key;
+    emb_pat_kind_t kind;
+    char *text; /* pattern bytes (not NUL-safe for hex payloads: use len) */
+    size_t len;
+    emb_cidr_t cidr;       /* EMB_K_IP */
+    emb_portrange_t ports; /* EMB_K_PORT */
+    uint32_t file, line, col;
+} emb_indicator_t;
+
+/* One key of an alternative: any of its indicators satisfies it. */
+typedef struct {
+    emb_key_t key;
+    uint32_t first, count; /* indicators[first .. first+count) */
+} emb_cond_t;
+
+/* One entry of a rule's `match` list: all its conditions must hold. */
+typedef struct {
+    uint32_t rule;
+    uint32_t ncond;
+    emb_cond_t cond[EMB_K__COUNT];
+    uint32_t content_mask; /* bits of cond[] matched by content (not ip/port) */
+    uint32_t file, line, col;
+} emb_alt_t;
+
+typedef struct {
+    uint32_t sid, rev;
+    int severity;
+    emb_channel_t channel;
+    emb_confidence_t confidence;
+    char *msg;
+    char *product; /* may be NULL */
+    char **refs;
+    size_t nrefs;
+    uint32_t vendor;
+    uint32_t first_alt, nalts;
+    uint32_t file, line, col;
+} emb_rule_t;
+
+typedef struct {
+    char *authority, *effective, *reference;
+} emb_ban_t;
+
+typedef struct {
+    char *id, *name;
+    emb_ban_t *bans;
+    size_t nbans;
+    const char **authorities; /* bans[i].authority, for emb_match_t */
+    size_t nrules;
+    uint32_t file;
+} emb_vendor_t;
+
+struct emb_rules {
+    char **files;
+    size_t nfiles, cap_files;
+    emb_vendor_t *vendors;
+    size_t nvendors, cap_vendors;
+    emb_rule_t *rules;
+    size_t nrules, cap_rules;
+    emb_alt_t *alts;
+    size_t nalts, cap_alts;
+    emb_indicator_t *inds;
+    size_t ninds, cap_inds;
+};
+
+/* Parses "a.b.c.d/n" or "v6/n" (a bare address is a full-length prefix). */
+int emb__parse_cidr(const char *s, emb_cidr_t *out, const char **why);
+/* Parses "N", "N-M", optionally followed by "/tcp" or "/udp". */
+int emb__parse_ports(const char *s, emb_portrange_t *out, const char **why);
+bool emb__cidr_contains(const emb_cidr_t *c, int family, const uint8_t *addr);
+
+/* ---- indicator.c: names and indicator text ------------------------------ */
+
+const char *emb__confidence_name(emb_confidence_t c);
+/* The key or channel of that name; false when there is none. */
+bool emb__key_lookup(const char *s, emb_key_t *out);
+bool emb__channel_lookup(const char *s, emb_channel_t *out);
+/* A decimal number in [min, max], digits only. */
+bool emb__parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
+/*
+ * Fills `ind` (key, kind, text, len, cidr, ports; not its position) from the
+ * text `v` of one indicator of `key`. Returns 0; EMB_EINVAL with the reason
+ * in `err` ("bad CIDR '10.0.0.1/8': ..."); or EMB_ENOMEM.
+ */
+int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, char *err,
+                         size_t errcap);
+
+#endif /* EMB_PACK_H */

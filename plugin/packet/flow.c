@@ -1,0 +1,257 @@
+/*
+ * The flow table: a chained hash over a fixed pool, with an LRU list by time
+ * of last packet. Expired flows are reaped from the cold end as packets
+ * arrive (a couple per packet, so the cost is spread evenly); when the pool
+ * is empty the coldest flow is evicted even if it has not expired.
+ *
+ * The client is the side that sent the flow's first packet, except that a
+ * first packet with SYN+ACK comes from the server (we joined after the SYN).
+ * flow_id is a bijective mix of the number of the packet that created the
+ * flow (or of a creation counter when the host numbers no packets): unique
+ * in a run (below 2^51 packets), identical between runs and between engines
+ * sharing one capture, and below 2^53 so every JSON reader keeps it exact.
+ */
+#include "packet/flow.h"
+
+#include "embargo/embargo.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define REAP_PER_PACKET 2
+
+struct emb_flow_table {
+    emb_flow_t *pool;
+    emb_flow_t *free_list; /* released flows, through hnext */
+    size_t pool_next;      /* pool[pool_next..] were never used */
+    emb_flow_t **buckets;
+    size_t nbuckets; /* a power of two */
+    size_t max;
+    emb_flow_t *lru_head, *lru_tail; /* head: most recent */
+    uint32_t tcp_timeout, udp_timeout;
+    uint64_t created, evicted, seq;
+    uint64_t id_hint;
+    emb_flow_release_fn on_release;
+    void *release_ctx;
+};
+
+void emb__flow_table_on_release(emb_flow_table_t *t, emb_flow_release_fn fn, void *ctx) {
+    t->on_release = fn;
+    t->release_ctx = ctx;
+}
+
+static uint64_t mix64(uint64_t x) {
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+/*
+ * A bijection on 51-bit numbers (xor-shifts and odd multipliers modulo 2^51),
+ * so distinct creation numbers give distinct, well-spread flow ids.
+ */
+static uint64_t flow_id_of(uint64_t seq) {
+    const uint64_t m = (1ULL << 51) - 1;
+    uint64_t x = seq & m;
+    x ^= x >> 26;
+    x = (x * 0x5bd1e9955bd1e995ULL) & m;
+    x ^= x >> 23;
+    x = (x * 0x2127599bf4325c37ULL) & m;
+    x ^= x >> 27;
+    return x;
+}
+
+/* A hash that is the same for both directions of a flow. */
+/* One side's address and port as a 64-bit value (the decoder zeroes the
+ * unused bytes of an IPv4 address, so all 16 can be read). */
+static uint64_t side_hash(const uint8_t addr[16], uint16_t port) {
+    uint64_t w0, w1;
+    memcpy(&w0, addr, 8);
+    memcpy(&w1, addr + 8, 8);
+    return mix64(w0 ^ mix64(w1 ^ ((uint64_t)port << 48)));
+}
+
+static uint32_t tuple_hash(const emb_decoded_t *d) {
+    uint64_t ha = side_hash(d->src, d->sport), hb = side_hash(d->dst, d->dport);
+    return (uint32_t)mix64((ha ^ hb) + (ha + hb) * 3 + d->proto);
+}
+
+int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_timeout,
+                        emb_flow_table_t **out) {
+    *out = NULL;
+    if (max_flows == 0 || max_flows > (1u << 26))
+        return EMB_EINVAL;
+    emb_flow_table_t *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return EMB_ENOMEM;
+    t->max = max_flows;
+    t->nbuckets = 1;
+    while (t->nbuckets < max_flows)
+        t->nbuckets <<= 1;
+    t->pool = calloc(max_flows, sizeof(emb_flow_t));
+    t->buckets = calloc(t->nbuckets, sizeof(emb_flow_t *));
+    if (t->pool == NULL || t->buckets == NULL) {
+        emb__flow_table_free(t);
+        return EMB_ENOMEM;
+    }
+    /* The pool is handed out in order (pool_next) before the free list is
+     * used, so pages of a large table are touched only as flows arrive. */
+    t->tcp_timeout = tcp_timeout;
+    t->udp_timeout = udp_timeout;
+    *out = t;
+    return 0;
+}
+
+void emb__flow_table_free(emb_flow_table_t *t) {
+    if (t == NULL)
+        return;
+    if (t->on_release)
+        for (emb_flow_t *f = t->lru_head; f; f = f->lru_next)
+            t->on_release(f, t->release_ctx);
+    free(t->pool);
+    free(t->buckets);
+    free(t);
+}
+
+static void lru_unlink(emb_flow_table_t *t, emb_flow_t *f) {
+    if (f->lru_prev)
+        f->lru_prev->lru_next = f->lru_next;
+    else
+        t->lru_head = f->lru_next;
+    if (f->lru_next)
+        f->lru_next->lru_prev = f->lru_prev;
+    else
+        t->lru_tail = f->lru_prev;
+    f->lru_prev = f->lru_next = NULL;
+}
+
+static void lru_push_head(emb_flow_table_t *t, emb_flow_t *f) {
+    f->lru_prev = NULL;
+    f->lru_next = t->lru_head;
+    if (t->lru_head)
+        t->lru_head->lru_prev = f;
+    t->lru_head = f;
+    if (t->lru_tail == NULL)
+        t->lru_tail = f;
+}
+
+static void release(emb_flow_table_t *t, emb_flow_t *f) {
+    if (t->on_release)
+        t->on_release(f, t->release_ctx);
+    emb_flow_t **pp = &t->buckets[f->hash & (t->nbuckets - 1)];
+    while (*pp != f)
+        pp = &(*pp)->hnext;
+    *pp = f->hnext;
+    lru_unlink(t, f);
+    f->hnext = t->free_list;
+    t->free_list = f;
+}
+
+static bool expired(const emb_flow_table_t *t, const emb_flow_t *f, int64_t now) {
+    uint32_t timeout = f->proto == 6 ? t->tcp_timeout : t->udp_timeout;
+    return now - f->last_sec > (int64_t)timeout;
+}
+
+static bool same_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen) {
+    return f->cli_port == d->sport && f->srv_port == d->dport &&
+           memcmp(f->cli, d->src, alen) == 0 && memcmp(f->srv, d->dst, alen) == 0;
+}
+
+static bool reverse_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen) {
+    return f->cli_port == d->dport && f->srv_port == d->sport &&
+           memcmp(f->cli, d->dst, alen) == 0 && memcmp(f->srv, d->src, alen) == 0;
+}
+
+emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
+                          bool *to_server, bool *is_new) {
+    for (int i = 0; i < REAP_PER_PACKET && t->lru_tail && expired(t, t->lru_tail, sec); i++)
+        release(t, t->lru_tail);
+
+    size_t alen = d->family == 4 ? 4 : 16;
+    uint32_t h = tuple_hash(d);
+    for (emb_flow_t *f = t->buckets[h & (t->nbuckets - 1)]; f; f = f->hnext) {
+        if (f->hash != h || f->family != d->family || f->proto != d->proto)
+            continue;
+        bool fwd = same_dir(f, d, alen);
+        if (!fwd && !reverse_dir(f, d, alen))
+            continue;
+        if (expired(t, f, sec)) {
+            release(t, f); /* a new conversation on an old tuple */
+            break;
+        }
+        *to_server = fwd;
+        *is_new = false;
+        if (sec > f->last_sec)
+            f->last_sec = sec;
+        if (t->lru_head != f) {
+            lru_unlink(t, f);
+            lru_push_head(t, f);
+        }
+        return f;
+    }
+
+    if (t->free_list == NULL && t->pool_next == t->max) {
+        release(t, t->lru_tail);
+        t->evicted++;
+    }
+    emb_flow_t *f;
+    if (t->free_list) {
+        f = t->free_list;
+        t->free_list = f->hnext;
+    } else {
+        f = &t->pool[t->pool_next++];
+    }
+    memset(f, 0, sizeof(*f));
+    f->hash = h;
+    f->family = d->family;
+    f->proto = d->proto;
+
+    /* SYN+ACK first: we missed the SYN, and this packet comes from the server.
+     * Likewise a UDP datagram from port 53 to another port is a DNS answer
+     * whose query we did not see. */
+    bool from_server = (d->proto == 6 && (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) ==
+                                             (EMB_TCP_SYN | EMB_TCP_ACK)) ||
+                       (d->proto == 17 && d->sport == 53 && d->dport != 53);
+    if (from_server) {
+        memcpy(f->cli, d->dst, alen);
+        memcpy(f->srv, d->src, alen);
+        f->cli_port = d->dport;
+        f->srv_port = d->sport;
+    } else {
+        memcpy(f->cli, d->src, alen);
+        memcpy(f->srv, d->dst, alen);
+        f->cli_port = d->sport;
+        f->srv_port = d->dport;
+    }
+    f->start_sec = f->last_sec = sec;
+    f->start_usec = usec;
+    f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
+
+    emb_flow_t **bucket = &t->buckets[h & (t->nbuckets - 1)];
+    f->hnext = *bucket;
+    *bucket = f;
+    lru_push_head(t, f);
+    t->created++;
+    *to_server = !from_server;
+    *is_new = true;
+    return f;
+}
+
+void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n) {
+    t->id_hint = n;
+}
+
+uint64_t emb__flow_evicted(const emb_flow_table_t *t) {
+    return t->evicted;
+}
+uint64_t emb__flow_created(const emb_flow_table_t *t) {
+    return t->created;
+}
+
+void emb__flow_table_foreach(emb_flow_table_t *t, void (*fn)(emb_flow_t *f, void *ctx), void *ctx) {
+    for (emb_flow_t *f = t->lru_head; f; f = f->lru_next)
+        fn(f, ctx);
+}

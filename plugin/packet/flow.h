@@ -1,0 +1,87 @@
+/*
+ * A bounded flow table keyed on the 5-tuple, either direction. Entries come
+ * from one preallocated pool: when it is full the flow idle longest is
+ * evicted (and counted), so memory never grows with the capture.
+ */
+#ifndef EMB_FLOW_H
+#define EMB_FLOW_H
+
+#include "packet/decode.h"
+#include "packet/stream.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EMB_FLOW_MAX_ALERTED 16 /* distinct rules remembered per flow */
+
+typedef enum {
+    EMB_AP_UNKNOWN,
+    EMB_AP_TLS,
+    EMB_AP_HTTP,
+    EMB_AP_DNS,
+    EMB_AP_QUIC,
+    EMB_AP_OTHER
+} emb_app_proto_t;
+
+/* One direction of a flow: its stream and where its parser stands. */
+typedef struct {
+    emb_stream_t stream;  /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
+    uint32_t scanned;     /* stream bytes already scanned for payload patterns */
+    bool done;            /* the application parser has nothing more to look at */
+    bool past_depth;      /* the stream reached the depth and was let go */
+    uint32_t udp_scanned; /* UDP payloads scanned in this direction */
+    uint32_t searched;    /* stream offset up to which a header end was looked for */
+} emb_flow_dir_t;
+
+typedef struct emb_flow {
+    struct emb_flow *hnext; /* hash chain */
+    struct emb_flow *lru_prev, *lru_next;
+    uint32_t hash;
+    uint8_t family, proto;
+    uint8_t cli[16], srv[16]; /* client: the side that opened the flow */
+    uint16_t cli_port, srv_port;
+    uint64_t flow_id;
+    int64_t start_sec, last_sec;
+    uint32_t start_usec;
+    uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
+    uint32_t alerted[EMB_FLOW_MAX_ALERTED]; /* rule indices already raised */
+    uint8_t nalerted;
+    uint8_t app_proto;     /* emb_app_proto_t */
+    bool attrib_checked;   /* DNS attribution looked up for this flow */
+    bool client_spoke;     /* the client's first message was inspected, or given up on */
+    uint16_t http_status;  /* of the last response seen, for EVE */
+    emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
+} emb_flow_t;
+
+typedef struct emb_flow_table emb_flow_table_t;
+
+int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_timeout,
+                        emb_flow_table_t **out);
+
+/* Calls fn for every flow held. */
+void emb__flow_table_foreach(emb_flow_table_t *t, void (*fn)(emb_flow_t *f, void *ctx), void *ctx);
+
+/* Called with each flow the table lets go of (timed out, evicted, or at free). */
+typedef void (*emb_flow_release_fn)(emb_flow_t *f, void *ctx);
+void emb__flow_table_on_release(emb_flow_table_t *t, emb_flow_release_fn fn, void *ctx);
+void emb__flow_table_free(emb_flow_table_t *t);
+
+/*
+ * Finds or creates the flow of a decoded TCP/UDP packet seen at `sec`.
+ * Sets *to_server and *is_new. Never fails: a full table evicts.
+ */
+emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
+                          bool *to_server, bool *is_new);
+
+/*
+ * The number a flow created by the next emb__flow_get takes its id from
+ * (the host's packet number, unique per packet); 0 means a counter of the
+ * table's own. Ids from packet numbers are the same whichever engine of
+ * several saw the flow.
+ */
+void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n);
+
+uint64_t emb__flow_evicted(const emb_flow_table_t *t);
+uint64_t emb__flow_created(const emb_flow_table_t *t);
+
+#endif /* EMB_FLOW_H */

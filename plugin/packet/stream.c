@@ -1,0 +1,107 @@
+/*
+ * TCP stream reassembly, for inspection only: nothing is forwarded, so the
+ * only questions are which bytes sit at which stream offset, and when the
+ * prefix from offset 0 grows.
+ *
+ * Policy on overlaps: the first copy of a byte wins (later retransmissions
+ * that disagree are ignored and counted). Offsets are sequence numbers minus
+ * the stream's base, in 32-bit arithmetic, so sequence wrap needs no special
+ * case; data that lies before the base (an old retransmission) is trimmed.
+ * Only bytes below the depth are kept. Buffers start small and double up to
+ * the depth, within the pool's memory cap; a stream refused memory is closed
+ * and the engine falls back to looking at single packets.
+ */
+#include "packet/stream.h"
+
+#include "packet/ranges.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define FIRST_CHUNK 2048
+
+/* Grows s->buf to hold [0, need), within depth and memcap. */
+static bool reserve(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t need) {
+    if (need <= s->cap)
+        return true;
+    uint32_t ncap = s->cap ? s->cap : FIRST_CHUNK;
+    while (ncap < need)
+        ncap *= 2;
+    if (ncap > pool->depth)
+        ncap = pool->depth;
+    size_t extra = ncap - s->cap;
+    if (pool->stats.mem_in_use + extra > pool->memcap) {
+        pool->stats.memcap_refused++;
+        return false;
+    }
+    uint8_t *nb = realloc(s->buf, ncap);
+    if (nb == NULL)
+        return false;
+    s->buf = nb;
+    s->cap = ncap;
+    pool->stats.mem_in_use += extra;
+    if (pool->stats.mem_in_use > pool->stats.mem_peak)
+        pool->stats.mem_peak = pool->stats.mem_in_use;
+    return true;
+}
+
+void emb__stream_close(emb_stream_pool_t *pool, emb_stream_t *s) {
+    if (s->buf) {
+        pool->stats.mem_in_use -= s->cap;
+        free(s->buf);
+    }
+    s->buf = NULL;
+    s->cap = 0;
+    s->nranges = 0;
+    s->closed = true;
+}
+
+uint32_t emb__stream_add(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t seq, bool syn,
+                         const uint8_t *data, size_t len) {
+    if (syn && !s->base_set) {
+        s->base = seq + 1;
+        s->base_set = true;
+        seq += 1; /* a SYN occupies one sequence number; data may follow it */
+    }
+    if (s->closed || len == 0)
+        return 0;
+    if (!s->base_set) {
+        s->base = seq;
+        s->base_set = true;
+        s->midstream = true;
+    }
+
+    uint32_t rel = seq - s->base;
+    if (rel >= 0x80000000u) {
+        /* before the base: keep only what reaches past it */
+        uint32_t behind = s->base - seq;
+        if (behind >= len)
+            return 0;
+        data += behind;
+        len -= behind;
+        rel = 0;
+    }
+    if (rel >= pool->depth)
+        return 0;
+    uint32_t end = rel + (uint32_t)(len < pool->depth - rel ? len : pool->depth - rel);
+
+    if (!reserve(pool, s, end)) {
+        emb__stream_close(pool, s);
+        pool->stats.dropped++;
+        return 0;
+    }
+    if (emb__ranges_copy_gaps(s->ranges, s->nranges, s->buf, rel, end, data))
+        pool->stats.overlaps++;
+    if (!emb__ranges_insert(s->ranges, &s->nranges, EMB_STREAM_MAX_RANGES, rel, end)) {
+        pool->stats.dropped++; /* too many islands: this one is forgotten */
+        return 0;
+    }
+    pool->stats.segments++;
+    if (rel > s->have)
+        pool->stats.out_of_order++;
+
+    uint32_t old = s->have;
+    if (s->nranges > 0 && s->ranges[0].start == 0)
+        s->have = s->ranges[0].end;
+    return s->have - old;
+}
