@@ -60,7 +60,28 @@ void usage_rules(FILE *f);
 int linktype_from_dlt(int dlt);
 
 /*
- * Where EVE alerts go: a file (replaced or appended to) or standard output,
+ * What an output file that already holds something becomes. embargo never
+ * replaces earlier results silently: without --append or --force, a regular
+ * file that is not empty is refused (docs/cli.md says why).
+ */
+typedef enum { OUT_KEEP, OUT_APPEND, OUT_REPLACE } out_mode_t;
+
+/* getopt_long's value for --force (no short option: -f is live's filter). */
+#define OPT_FORCE 256
+
+/*
+ * Opens `path` for writing under `mode` ("-": standard output); `hint` is
+ * what the refusal suggests ("--append adds to it, --force replaces it").
+ * Prints why and returns NULL when it cannot or may not.
+ */
+FILE *open_output(const char *path, out_mode_t mode, const char *hint);
+
+/* Sets *mode from --append ('a') or --force (OPT_FORCE); false (after printing why)
+ * when both are given. */
+bool output_mode_option(int c, out_mode_t *mode);
+
+/*
+ * Where EVE alerts go: a file (new, appended to or replaced) or standard output,
  * each line flushed as written, plus a tally per vendor and channel. The
  * tally copies its strings, so it outlives the rules (live reloads them).
  */
@@ -79,7 +100,7 @@ typedef struct {
 } eve_out_t;
 
 /* Opens `path` ("-": standard output); prints why not and returns -1 on error. */
-int eve_out_open(eve_out_t *o, const char *path, bool append);
+int eve_out_open(eve_out_t *o, const char *path, out_mode_t mode);
 /* An emb_alert_cb (userdata: the eve_out_t): writes and flushes one line;
  * returns nonzero (stop) once a write failed. */
 int eve_out_alert(const emb_alert_t *a, void *userdata);

@@ -173,6 +173,7 @@ int cmd_live(int argc, char **argv) {
                                          {"output", required_argument, NULL, 'o'},
                                          {"filter", required_argument, NULL, 'f'},
                                          {"append", no_argument, NULL, 'a'},
+                                         {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"max-flows", required_argument, NULL, 'F'},
                                          {"stream-depth", required_argument, NULL, 'D'},
@@ -182,7 +183,8 @@ int cmd_live(int argc, char **argv) {
     emb_config_t cfg;
     emb_config_init(&cfg);
     const char *iface = NULL, *rules_path = NULL, *out_path = "eve.json", *bpf = NULL;
-    bool append = false, quiet = false;
+    out_mode_t out_mode = OUT_KEEP;
+    bool quiet = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "i:r:o:f:qh", opts, NULL)) != -1) {
@@ -191,7 +193,11 @@ int cmd_live(int argc, char **argv) {
         case 'r': rules_path = optarg; break;
         case 'o': out_path = optarg; break;
         case 'f': bpf = optarg; break;
-        case 'a': append = true; break;
+        case 'a':
+        case OPT_FORCE:
+            if (!output_mode_option(c, &out_mode))
+                return EXIT_ERROR;
+            break;
         case 'q': quiet = true; break;
         case 'F':
         case 'D':
@@ -231,7 +237,7 @@ int cmd_live(int argc, char **argv) {
                 name ? name : "unknown");
         goto out_pcap;
     }
-    if (eve_out_open(&lv.eve, out_path, append) != 0)
+    if (eve_out_open(&lv.eve, out_path, out_mode) != 0)
         goto out_pcap;
 
     /* No SA_RESTART: a signal wakes the poll inside libpcap, which then sees the break. */

@@ -66,14 +66,14 @@ fail:
 }
 
 int cmd_report(int argc, char **argv) {
-    static const struct option opts[] = {{"format", required_argument, NULL, 'F'},
-                                         {"output", required_argument, NULL, 'o'},
-                                         {"quiet", no_argument, NULL, 'q'},
-                                         {"help", no_argument, NULL, 'h'},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
+        {"force", no_argument, NULL, OPT_FORCE},  {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
     report_format_t fmt = REPORT_TEXT;
     const char *out_path = "-";
     bool quiet = false;
+    out_mode_t out_mode = OUT_KEEP;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "f:F:o:qh", opts, NULL)) != -1) {
@@ -87,6 +87,7 @@ int cmd_report(int argc, char **argv) {
             }
             break;
         case 'o': out_path = optarg; break;
+        case OPT_FORCE: out_mode = OUT_REPLACE; break;
         case 'q': quiet = true; break;
         case 'h': usage_report(stdout); return EXIT_CLEAN;
         default: usage_report(stderr); return EXIT_ERROR;
@@ -115,17 +116,11 @@ int cmd_report(int argc, char **argv) {
         fprintf(stderr, "%s: %" PRIu64 " lines in all were not JSON records and were skipped\n",
                 prog, t.bad);
 
-    FILE *out = stdout;
-    const char *out_name = "standard output";
-    if (strcmp(out_path, "-") != 0) {
-        out = fopen(out_path, "w");
-        out_name = out_path;
-        if (out == NULL) {
-            fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, out_path,
-                    strerror(errno));
-            report_free(r);
-            return EXIT_ERROR;
-        }
+    const char *out_name = strcmp(out_path, "-") == 0 ? "standard output" : out_path;
+    FILE *out = open_output(out_path, out_mode, "--force replaces it");
+    if (out == NULL) {
+        report_free(r);
+        return EXIT_ERROR;
     }
     int wrc = report_write(r, fmt, out);
     int werr = errno;

@@ -269,6 +269,7 @@ int cmd_scan(int argc, char **argv) {
                                          {"output", required_argument, NULL, 'o'},
                                          {"threads", required_argument, NULL, 'j'},
                                          {"append", no_argument, NULL, 'a'},
+                                         {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
                                          {"progress", no_argument, NULL, 'P'},
                                          {"no-progress", no_argument, NULL, 'N'},
@@ -283,7 +284,8 @@ int cmd_scan(int argc, char **argv) {
     unsigned long long num;
     catch_stop_signals();
     const char *rules_path = NULL, *out_path = "eve.json";
-    bool append = false, quiet = false, use_cache = true;
+    out_mode_t out_mode = OUT_KEEP;
+    bool quiet = false, use_cache = true;
     int show_progress = -1; /* -1: on a terminal, unless --quiet */
     int nworkers = 1;
     int c;
@@ -297,7 +299,11 @@ int cmd_scan(int argc, char **argv) {
                 return EXIT_ERROR;
             nworkers = (int)num;
             break;
-        case 'a': append = true; break;
+        case 'a':
+        case OPT_FORCE:
+            if (!output_mode_option(c, &out_mode))
+                return EXIT_ERROR;
+            break;
         case 'F':
         case 'D':
         case 'M':
@@ -348,8 +354,8 @@ int cmd_scan(int argc, char **argv) {
     if (strcmp(out_path, "-") == 0) {
         out = stdout;
         out_name = "standard output";
-    } else if ((out = fopen(out_path, append ? "a" : "w")) == NULL) {
-        fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, out_path, strerror(errno));
+    } else if ((out = open_output(out_path, out_mode,
+                                  "--append adds to it, --force replaces it")) == NULL) {
         status = EXIT_ERROR;
         goto done;
     }

@@ -152,20 +152,38 @@ int linktype_from_dlt(int dlt) {
     }
 }
 
-int eve_out_open(eve_out_t *o, const char *path, bool append) {
-    memset(o, 0, sizeof(*o));
-    if (strcmp(path, "-") == 0) {
-        o->out = stdout;
-        o->name = "standard output";
-        return 0;
+FILE *open_output(const char *path, out_mode_t mode, const char *hint) {
+    if (strcmp(path, "-") == 0)
+        return stdout;
+    struct stat st;
+    /* Only a regular file with something in it is a result to keep: /dev/null,
+     * a pipe or an empty file are written as they are. */
+    if (mode == OUT_KEEP && stat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0) {
+        fprintf(stderr, "%s: %s: already holds %lld bytes of earlier results; %s\n", prog, path,
+                (long long)st.st_size, hint);
+        return NULL;
     }
-    o->name = path;
-    o->out = fopen(path, append ? "a" : "w");
-    if (o->out == NULL) {
+    FILE *f = fopen(path, mode == OUT_APPEND ? "a" : "w");
+    if (f == NULL)
         fprintf(stderr, "%s: %s: cannot open for writing: %s\n", prog, path, strerror(errno));
-        return -1;
+    return f;
+}
+
+bool output_mode_option(int c, out_mode_t *mode) {
+    out_mode_t want = c == 'a' ? OUT_APPEND : OUT_REPLACE;
+    if (*mode != OUT_KEEP && *mode != want) {
+        fprintf(stderr, "%s: --append and --force exclude each other\n", prog);
+        return false;
     }
-    return 0;
+    *mode = want;
+    return true;
+}
+
+int eve_out_open(eve_out_t *o, const char *path, out_mode_t mode) {
+    memset(o, 0, sizeof(*o));
+    o->name = strcmp(path, "-") == 0 ? "standard output" : path;
+    o->out = open_output(path, mode, "--append adds to it, --force replaces it");
+    return o->out == NULL ? -1 : 0;
 }
 
 int eve_out_alert(const emb_alert_t *a, void *userdata) {

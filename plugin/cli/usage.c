@@ -9,9 +9,10 @@
 const char *prog = "embargo";
 
 static const char synopsis[] =
-    "usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] [--max-flows N] PCAP...\n"
-    "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append] [-q] [--max-flows N]\n"
-    "       embargo report [--format text|json|csv|html] [-o OUT] [-q] EVE...\n"
+    "usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] PCAP...\n"
+    "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
+    "                    [--max-flows N]\n"
+    "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n"
     "       embargo rules check [--strict] [RULES]\n"
     "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
     "                            [--action alert|drop] [RULES]\n"
@@ -20,7 +21,9 @@ static const char synopsis[] =
 static const char engine_opts[] =
     "  -r, --rules RULES  rule file or directory of *.yaml (default: the shipped pack)\n"
     "  -o, --output EVE   where alerts go; '-' for standard output (default: eve.json)\n"
-    "      --append       append to EVE instead of replacing it\n"
+    "      --append       add to EVE if it holds earlier results\n"
+    "      --force        replace EVE if it holds earlier results (without either,\n"
+    "                     a file that is not empty is refused)\n"
     "  -q, --quiet        no summary on standard error\n"
     "      --max-flows N  flows tracked at once (default 65536); the oldest is evicted\n"
     "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
@@ -61,6 +64,7 @@ static void report_opts(FILE *f) {
     fprintf(f, "report: the compliance inventory from eve.json files ('-': standard input).\n"
                "  -f, --format FMT   text (default), json, csv or html (one self-contained page)\n"
                "  -o, --output OUT   where the report goes (default: standard output)\n"
+               "      --force        replace OUT if it holds an earlier report\n"
                "  -q, --quiet        no summary on standard error\n"
                "  Reads embargo's alerts (alert.metadata.vendor or alert.context.embargo) from\n"
                "  embargo scan, embargo live or Suricata with the plugin; other records are\n"
@@ -89,13 +93,15 @@ void usage(FILE *f) {
 }
 
 void usage_scan(FILE *f) {
-    fputs("usage: embargo scan [-r RULES] [-o EVE] [--append] [-q] [--max-flows N] PCAP...\n\n", f);
+    fputs("usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] "
+          "PCAP...\n\n",
+          f);
     scan_opts(f);
     fputs(footer, f);
 }
 
 void usage_live(FILE *f) {
-    fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append] [-q]\n"
+    fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
           "                    [--max-flows N]\n\n",
           f);
     live_opts(f);
@@ -103,7 +109,8 @@ void usage_live(FILE *f) {
 }
 
 void usage_report(FILE *f) {
-    fputs("usage: embargo report [--format text|json|csv|html] [-o OUT] [-q] EVE...\n\n", f);
+    fputs("usage: embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n\n",
+          f);
     report_opts(f);
     fputs(footer, f);
 }
