@@ -219,6 +219,15 @@ static const char *db_name(db_t db) {
     return names[db];
 }
 
+/* How every database is compiled; the cache key covers both. */
+#define DB_MODE HS_MODE_BLOCK
+
+static unsigned expr_flags(db_t db) {
+    /* Dotted literals may occur inside a name too ("a.kaspersky.com.evil"):
+     * every occurrence is reported and the one that ends the name counts. */
+    return db == DB_DOTTED ? 0 : HS_FLAG_SINGLEMATCH;
+}
+
 static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, hs_database_t **out,
                       emb_diags_t **diags) {
     const char **exprs = malloc(pl->n * sizeof(*exprs));
@@ -229,8 +238,6 @@ static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, h
         rc = EMB_ENOMEM;
         goto out;
     }
-    /* Dotted literals may occur inside a name too ("a.kaspersky.com.evil"):
-     * every occurrence is reported and the one that ends the name counts. */
     bool lit = db == DB_DOTTED;
     size_t *lens = lit ? malloc(pl->n * sizeof(size_t)) : NULL;
     if (lit && lens == NULL) {
@@ -239,16 +246,16 @@ static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, h
     }
     for (size_t i = 0; i < pl->n; i++) {
         exprs[i] = pl->p[i].expr;
-        flags[i] = lit ? 0 : HS_FLAG_SINGLEMATCH;
+        flags[i] = expr_flags(db);
         ids[i] = (unsigned)i;
         if (lit)
             lens[i] = strlen(exprs[i]);
     }
     hs_compile_error_t *cerr = NULL;
     hs_error_t herr =
-        lit ? hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pl->n, HS_MODE_BLOCK, NULL,
-                                   out, &cerr)
-            : hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, HS_MODE_BLOCK, NULL, out, &cerr);
+        lit ? hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pl->n, DB_MODE, NULL, out,
+                                   &cerr)
+            : hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, DB_MODE, NULL, out, &cerr);
     free(lens);
     if (herr != HS_SUCCESS) {
         const emb_indicator_t *bad =
@@ -276,8 +283,10 @@ out:
 
 /*
  * Compiled databases are kept in `cache_dir/embargo-<key>.hsdb`, where the
- * key hashes every expression of every database, the Hyperscan version and
- * the CPU platform Hyperscan targets. A file whose header, sizes or
+ * key hashes the cache format, embargo's version, every expression of every
+ * database with its id, flags and compile mode, the Hyperscan version and the
+ * CPU platform Hyperscan targets: whatever changes the compiled bytes or how
+ * they are read changes the key. A file whose header, sizes or
  * checksums do not agree, or that Hyperscan refuses, is ignored and
  * rewritten: a cache is never trusted, only checked.
  */
@@ -292,6 +301,8 @@ static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
 
 static uint64_t cache_key(pending_list_t lists[DB__COUNT]) {
     uint64_t h = 1469598103934665603ULL;
+    h = fnv1a(h, CACHE_MAGIC, sizeof(CACHE_MAGIC));
+    h = fnv1a(h, EMB_VERSION_STRING, sizeof(EMB_VERSION_STRING));
     const char *v = hs_version();
     h = fnv1a(h, v, strlen(v));
     hs_platform_info_t plat;
@@ -299,10 +310,13 @@ static uint64_t cache_key(pending_list_t lists[DB__COUNT]) {
     if (hs_populate_platform(&plat) == HS_SUCCESS)
         h = fnv1a(h, &plat, sizeof(plat));
     for (int db = 0; db < DB__COUNT; db++) {
-        uint64_t n = lists[db].n;
-        h = fnv1a(h, &n, sizeof(n));
-        for (size_t i = 0; i < lists[db].n; i++)
+        uint64_t head[3] = {lists[db].n, expr_flags((db_t)db), DB_MODE};
+        h = fnv1a(h, head, sizeof(head));
+        for (size_t i = 0; i < lists[db].n; i++) {
+            uint64_t id = i; /* the id compile_db gives expression i */
+            h = fnv1a(h, &id, sizeof(id));
             h = fnv1a(h, lists[db].p[i].expr, strlen(lists[db].p[i].expr) + 1);
+        }
     }
     return h;
 }
