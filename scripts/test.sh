@@ -17,7 +17,8 @@ if [ -n "$sc_inc" ]; then
     sc_args=(-DSURICATA_INCLUDE_DIR="$sc_inc")
 fi
 # shellcheck disable=SC2086
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${sc_args[@]}" ${CMAKE_ARGS:-} >/dev/null
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DEMBARGO_WERROR=ON "${sc_args[@]}" \
+    ${CMAKE_ARGS:-} >/dev/null
 cmake --build "$build" -j"$(nproc)"
 cd "$build"
 # shellcheck disable=SC2086
