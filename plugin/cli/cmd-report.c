@@ -1,7 +1,7 @@
 /*
  * `embargo report`: reads eve.json files (from embargo scan, embargo live, or
  * Suricata with the embargo plugin) and writes the compliance inventory
- * (report.c) as text, JSON, CSV or one self-contained HTML page.
+ * (report/) as text, JSON, CSV or one self-contained HTML page.
  *
  * Reading is tolerant: records of other types are skipped and lines that are
  * not JSON are counted and named (file:line) on standard error, because an

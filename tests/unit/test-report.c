@@ -1,5 +1,5 @@
 /*
- * Unit tests of the compliance inventory (plugin/cli/report.c): timestamps,
+ * Unit tests of the compliance inventory (plugin/report/): timestamps,
  * which side is the internal host, what is skipped or bad, the aggregates,
  * and the escaping of every writer.
  */
