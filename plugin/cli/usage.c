@@ -73,7 +73,12 @@ static void report_opts(FILE *f) {
 
 static void rules_opts(FILE *f) {
     fprintf(f, "rules check: validate and compile a pack (default: the shipped pack) and\n"
-               "  print its vendors, rules per channel and indicators per field.\n");
+               "  print its vendors, rules per channel and indicators per field.\n"
+               "      --strict       the linter's warnings are errors (exit 2)\n"
+               "rules export: the pack as rules for another engine, on standard output.\n"
+               "      --format FMT   suricata (Suricata 7 rules), suricata-plugin (Suricata 8\n"
+               "                     with embargo.so) or zeek-intel (a Zeek Intel file)\n"
+               "      --action ACT   alert (default) or drop, for suricata-plugin (IPS)\n");
 }
 
 void usage(FILE *f) {
@@ -116,7 +121,10 @@ void usage_report(FILE *f) {
 }
 
 void usage_rules(FILE *f) {
-    fputs("usage: embargo rules check [RULES]\n\n", f);
+    fputs("usage: embargo rules check [--strict] [RULES]\n"
+          "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
+          "                            [--action alert|drop] [RULES]\n\n",
+          f);
     rules_opts(f);
     fputs(footer, f);
 }

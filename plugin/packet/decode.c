@@ -146,7 +146,11 @@ static emb_dec_result_t decode_ipv4(const uint8_t *p, size_t len, emb_decoded_t 
     else
         len = total; /* drop link-layer padding */
 
+    /* All 16 bytes: an IPv4 header inside IPv6 (or after a 6in4 outer header)
+     * must not keep the outer address's tail, which the flow hash reads. */
     out->family = 4;
+    memset(out->src, 0, sizeof(out->src));
+    memset(out->dst, 0, sizeof(out->dst));
     memcpy(out->src, p + 12, 4);
     memcpy(out->dst, p + 16, 4);
     if ((frag & 0x2000) || (frag & 0x1FFF)) {
@@ -164,7 +168,7 @@ static emb_dec_result_t decode_ipv4(const uint8_t *p, size_t len, emb_decoded_t 
 /*
  * Walks IPv6 extension headers from `nh` at p[0] on, then decodes L4. A
  * fragment header with a non-zero offset or the M flag ends the walk with
- * EMB_DEC_FRAGMENT (unless `in_datagram`: a reassembled datagram has none).
+ * EMB_DEC_FRAGMENT; an atomic fragment header (offset 0, no M) is stepped over.
  */
 static emb_dec_result_t decode_ipv6_chain(uint8_t nh, const uint8_t *p, size_t len,
                                           emb_decoded_t *out) {

@@ -71,8 +71,9 @@ typedef struct {
 
 /*
  * Parses the answer, authority and additional records of a DNS message (up
- * to `max`, in that order; *n says how many). OPT and records whose owner
- * name cannot be decoded end the walk; what was parsed before stays.
+ * to `max`, in that order; *n says how many). OPT pseudo-records are skipped;
+ * a record whose owner name, fixed fields or data cannot be read ends the
+ * walk, and what was parsed before stays.
  * Returns EMB_X_OK when at least the header and questions parsed.
  */
 emb_x_result_t emb__dns_parse_records(const uint8_t *msg, size_t len, emb_dns_rr_t *rrs, size_t max,

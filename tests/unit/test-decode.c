@@ -858,6 +858,25 @@ Test(decode, vxlan_then_ethernet_ipv4) {
     cr_assert_eq(d.tunnels, 1);
 }
 
+Test(decode, ipv4_in_ipv6_keeps_no_outer_address_bytes) {
+    /* An IPv6 header (next header 4) around ipv4_tcp: the inner addresses are
+     * the flow's, and the 12 bytes past them must be zero, not the outer
+     * IPv6 addresses' tails (the flow table hashes all 16 bytes). */
+    uint8_t b[200];
+    memcpy(b, ipv6_udp, 40);
+    b[4] = 0;
+    b[5] = (uint8_t)sizeof(ipv4_tcp);
+    b[6] = 4;
+    memcpy(b + 40, ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, 40 + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, 40);
+    static const uint8_t zero[12];
+    cr_assert_arr_eq(d.src + 4, zero, 12);
+    cr_assert_arr_eq(d.dst + 4, zero, 12);
+    cr_assert_eq(d.tunnels, 1);
+}
+
 Test(decode, ip_in_ip_nested_too_deep_is_unsupported) {
     /* five IPv4-in-IPv4 headers around ipv4_tcp: one more than EMB_MAX_TUNNELS */
     uint8_t b[256];
