@@ -2,7 +2,7 @@
  * Application-layer inspection: what to scan in each message, and when a
  * message is complete.
  *
- * TCP data goes through reassembly first (stream.c); each time a direction's
+ * TCP data goes through reassembly first (packet/stream.c); each time a direction's
  * in-order prefix grows, its new bytes are scanned for payload patterns and
  * the flow's parser looks again: TLS handshake messages are gathered from
  * records (a ClientHello or a Certificate may span several records and

@@ -1,7 +1,7 @@
 /*
  * The rule-pack linter: finds what loads fine but is probably a mistake.
  *
- * The loader (rules.c) rejects what cannot work; this file warns about what
+ * The loader (pack/load.c) rejects what cannot work; this file warns about what
  * works but says less than its author meant: a rule without references, a ban
  * without a source, an indicator another one already covers (so one of the
  * two is dead weight or mis-filed), and an alternative that can never match

@@ -179,7 +179,7 @@ emb_x_result_t emb__tls_certificate(const uint8_t *body, size_t len, emb_tls_cer
  * Decodes one DER X.509 certificate occupying exactly [der, der+len) into
  * *out (the name, CN and SAN fields; leaf is set to der). A length running
  * past `len`, or anything contradicting the structure, is EMB_X_INVALID.
- * In extract-x509.c.
+ * In x509.c.
  */
 emb_x_result_t emb__x509_decode(const uint8_t *der, size_t len, emb_tls_cert_t *out);
 
@@ -217,7 +217,7 @@ emb_x_result_t emb__http_parse_response(const uint8_t *p, size_t len, emb_http_r
  */
 emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_request_t *req);
 
-/* ---- QUIC (extract-quic.c) ----------------------------------------------- */
+/* ---- QUIC (quic.c) ----------------------------------------------- */
 
 #define EMB_QUIC_V1 0x00000001u /* RFC 9000 */
 #define EMB_QUIC_V2 0x6b3343cfu /* RFC 9369 */

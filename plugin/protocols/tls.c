@@ -2,7 +2,7 @@
  * TLS handshake parsing: the server_name of a ClientHello inside a TLS
  * record (RFC 8446 section 4.1.2, RFC 6066 section 3); a whole ClientHello
  * body with its JA4 fingerprint; and the Certificate message, whose leaf
- * certificate extract-x509.c decodes. Each length is checked against both the
+ * certificate x509.c decodes. Each length is checked against both the
  * enclosing structure and the bytes captured; a message cut off is
  * "truncated", not "invalid", since a later segment may hold the rest.
  *

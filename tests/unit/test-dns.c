@@ -1,5 +1,5 @@
 /*
- * Unit tests for extract-dns.c: emb__dns_parse (header and questions),
+ * Unit tests for dns.c: emb__dns_parse (header and questions),
  * emb__dns_name (labels, compression, escaping) and emb__dns_rrtype_name.
  *
  * Covered: a plain query; a compressed second question; pointers forwards,

@@ -1,5 +1,5 @@
 /*
- * Unit tests for extract-http.c: emb__http_parse_request.
+ * Unit tests for http.c: emb__http_parse_request.
  *
  * Covered: method, URI, version, Host and User-Agent as slices into the
  * buffer (header names in any case, optional whitespace trimmed); HTTP/1.0;

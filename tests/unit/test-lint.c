@@ -1,5 +1,5 @@
 /*
- * The rule-pack linter (rules-lint.c): each kind of warning is reported at
+ * The rule-pack linter (pack-tools/lint.c): each kind of warning is reported at
  * the right place, a clean pack gets none, and what is fine by design (a
  * product rule under a `web` rule's domain, an IPv6 block with a /tcp port)
  * is not flagged.

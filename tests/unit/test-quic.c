@@ -1,5 +1,5 @@
 /*
- * Unit tests for extract-quic.c: emb__quic_client_keys and emb__quic_initial.
+ * Unit tests for quic.c: emb__quic_client_keys and emb__quic_initial.
  *
  * Covered: the Initial keys of RFC 9001 and RFC 9369 appendix A.1; the
  * client Initials of appendix A.2 of both, opened to their CRYPTO frame and

@@ -1,5 +1,5 @@
 /*
- * Unit tests for extract-tls.c: emb__tls_client_hello_sni (a ClientHello in
+ * Unit tests for tls.c: emb__tls_client_hello_sni (a ClientHello in
  * a TLS record) and emb__tls_client_hello (a ClientHello body, with JA4).
  *
  * Covered for emb__tls_client_hello_sni: a ClientHello with several

@@ -1,6 +1,6 @@
 /*
- * Unit tests for extract-x509.c (emb__x509_decode) and for
- * emb__tls_certificate in extract-tls.c, which hands it the leaf.
+ * Unit tests for x509.c (emb__x509_decode) and for
+ * emb__tls_certificate in tls.c, which hands it the leaf.
  *
  * Covered: a real RSA certificate made with openssl: subject and issuer
  * rendered as Suricata's tls.subject / tls.issuerdn, the CN slice, the two
