@@ -3,7 +3,7 @@
  * eve-log output). It replaces `regular`: every record Suricata hands over is
  * written unchanged, one per line, and after each dns/tls/http/quic/flow
  * record whose names, addresses or ports raise a rule of the pack, an alert
- * record built from it (record.c), once per rule per flow.
+ * record built from it (record.h), once per rule per flow.
  *
  * The design choice to know: state is per thread and nothing is shared on
  * the hot path but the read-only rules. With `threaded: yes` Suricata calls
@@ -15,7 +15,7 @@
  * thread-local cache, and takes one mutex per record around the matching
  * (one engine, compiled once, shared under the lock) and the single writev()
  * to the shared file, which keeps a record and its alerts together, as
- * `regular` locks its FILE. Per record, the cost is record.c's scan (other
+ * `regular` locks its FILE. Per record, the cost is record-parse.c's scan (other
  * event types stop after "event_type") and, per alert, a splice of text.
  */
 #define _GNU_SOURCE
@@ -176,8 +176,8 @@ static bool DedupSeen(EmbargoThread *t, uint64_t flow_id, uint32_t sid) {
     return false;
 }
 
-/* Splices the alert line for t->rec straight into t->alerts (record.c writes
- * it from slices of the record; nothing is parsed back). */
+/* Splices the alert line for t->rec straight into t->alerts (record-alert.c
+ * writes it from slices of the record; nothing is parsed back). */
 static int AlertsSplice(EmbargoThread *t, const char *alert, size_t alert_len, const char *field) {
     size_t room = t->alerts_cap > t->alerts_len ? t->alerts_cap - t->alerts_len : 0;
     size_t n = EmbargoRecordAlertWrite(&t->rec, alert, alert_len, field,

@@ -1,5 +1,5 @@
 /*
- * Unit tests for plugin/suricata/record.c: the parser of the EVE records
+ * Unit tests for plugin/suricata/record.h: the parser of the EVE records
  * Suricata hands to the embargo filetype, and the alert records built from
  * them. Hostile input (garbage, truncation, size, depth, wrong types,
  * missing members, invalid UTF-8) must never crash and never match.

@@ -1,5 +1,6 @@
 /*
- * EVE records in, facts and alert records out, without parsing into a tree.
+ * EVE records in, facts out, without parsing into a tree: this file owns
+ * EmbargoRecord, from the first look at a record to the facts kept from it.
  *
  * Suricata hands the EVE filetype every record it writes; only dns, tls,
  * http, quic and flow records carry anything embargo matches. A small
@@ -8,325 +9,20 @@
  * costs that much and no more. A record of ours is then checked whole
  * (strict JSON grammar, UTF-8, escapes, nesting bounded by a bit stack, no
  * recursion), and only the members the plugin needs are remembered, as
- * slices of the text. The alert record is spliced from those slices: header
- * members and the protocol object are copied as text, never re-encoded.
+ * slices of the text, which record-alert.c splices into the alert record.
+ * The JSON grammar itself is record-json.c's.
  *
  * The one design choice to know: everything is validated before anything is
  * used, and every read goes through the cursor's bounds. A member of the
  * wrong JSON type counts as absent, so a hostile or future record can at
  * worst miss a match, never raise a wrong one or crash.
  */
-#include "record.h"
+#include "record-json.h"
 
 #include <arpa/inet.h>
-#include <stdlib.h>
 #include <string.h>
 
-/* ---- the scanner ----------------------------------------------------------- */
-
-typedef struct {
-    const char *p, *end;
-} Cur;
-
-static void Ws(Cur *c) {
-    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
-        c->p++;
-}
-
-static int HexVal(char ch) {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
-}
-
-/* Four hex digits at p (the caller checked p+4 <= end). */
-static bool Hex4(const char *p, unsigned *out) {
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        int h = HexVal(p[i]);
-        if (h < 0)
-            return false;
-        v = v << 4 | (unsigned)h;
-    }
-    *out = v;
-    return true;
-}
-
-/* Length of the UTF-8 sequence at p (a byte >= 0x80), 0 when not well-formed. */
-static size_t Utf8Len(const unsigned char *p, const unsigned char *end) {
-    size_t n;
-    unsigned char lo = 0x80, hi = 0xbf;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf)
-        n = 2;
-    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        n = 3;
-        if (p[0] == 0xe0)
-            lo = 0xa0;
-        else if (p[0] == 0xed)
-            hi = 0x9f; /* no UTF-16 surrogates */
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        n = 4;
-        if (p[0] == 0xf0)
-            lo = 0x90;
-        else if (p[0] == 0xf4)
-            hi = 0x8f;
-    } else
-        return 0;
-    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
-        return 0;
-    for (size_t i = 2; i < n; i++)
-        if (p[i] < 0x80 || p[i] > 0xbf)
-            return 0;
-    return n;
-}
-
-/* A string at c->p (which is '"'): checked and stepped over. *esc is set
- * when it holds a backslash escape. */
-static bool ScanString(Cur *c, bool *esc) {
-    const unsigned char *p = (const unsigned char *)c->p + 1;
-    const unsigned char *end = (const unsigned char *)c->end;
-    for (;;) {
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
-        if (p >= end)
-            return false;
-        if (*p == '"') {
-            c->p = (const char *)p + 1;
-            return true;
-        }
-        if (*p == '\\') {
-            *esc = true;
-            if (end - p < 2)
-                return false;
-            if (p[1] != 'u') {
-                if (strchr("\"\\/bfnrt", p[1]) == NULL || p[1] == '\0')
-                    return false;
-                p += 2;
-                continue;
-            }
-            unsigned u, lo;
-            if (end - p < 6 || !Hex4((const char *)p + 2, &u))
-                return false;
-            p += 6;
-            if (u >= 0xdc00 && u <= 0xdfff)
-                return false; /* a low surrogate alone */
-            if (u >= 0xd800 && u <= 0xdbff) {
-                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' || !Hex4((const char *)p + 2, &lo) ||
-                    lo < 0xdc00 || lo > 0xdfff)
-                    return false;
-                p += 6;
-            }
-            continue;
-        }
-        if (*p < 0x20)
-            return false; /* control characters must be escaped */
-        size_t n = Utf8Len(p, end);
-        if (n == 0)
-            return false;
-        p += n;
-    }
-}
-
-/* A number at c->p, in JSON's grammar. *uval is set (and *is_uint true) for
- * a non-negative integer that fits in 63 bits. */
-static bool ScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
-    const char *p = c->p, *end = c->end;
-    bool neg = false, frac = false, over = false;
-    uint64_t v = 0;
-    if (p < end && *p == '-') {
-        neg = true;
-        p++;
-    }
-    if (p >= end || *p < '0' || *p > '9')
-        return false;
-    if (*p == '0')
-        p++;
-    else
-        while (p < end && *p >= '0' && *p <= '9') {
-            if (v > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)
-                over = true;
-            else
-                v = v * 10 + (uint64_t)(*p - '0');
-            p++;
-        }
-    if (p < end && *p == '.') {
-        frac = true;
-        if (++p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        frac = true;
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    c->p = p;
-    *is_uint = !neg && !frac && !over;
-    *uval = v;
-    return true;
-}
-
-static bool ScanLiteral(Cur *c, const char *lit, size_t n) {
-    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
-        return false;
-    c->p += n;
-    return true;
-}
-
-/* A key and its colon, at c->p (after whitespace). */
-static bool ScanKey(Cur *c, const char **key, size_t *klen) {
-    bool esc = false;
-    if (c->p >= c->end || *c->p != '"')
-        return false;
-    const char *k = c->p + 1;
-    if (!ScanString(c, &esc))
-        return false;
-    *key = k;
-    *klen = (size_t)(c->p - 1 - k);
-    Ws(c);
-    if (c->p >= c->end || *c->p != ':')
-        return false;
-    c->p++;
-    return true;
-}
-
-/* Steps over one value of any kind, checking it; no recursion: a bit per
- * level says object or array. `depth` is the nesting already around it. */
-static bool SkipValue(Cur *c, unsigned depth) {
-    uint8_t stack[EMBARGO_RECORD_MAX_DEPTH / 8];
-    unsigned d = 0;
-    const char *k;
-    size_t kn;
-    for (;;) {
-        /* a value */
-        Ws(c);
-        if (c->p >= c->end)
-            return false;
-        char ch = *c->p;
-        if (ch == '{' || ch == '[') {
-            if (depth + d >= EMBARGO_RECORD_MAX_DEPTH)
-                return false;
-            bool obj = ch == '{';
-            stack[d / 8] =
-                (uint8_t)(obj ? stack[d / 8] | (1u << (d % 8)) : stack[d / 8] & ~(1u << (d % 8)));
-            d++;
-            c->p++;
-            Ws(c);
-            if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
-                c->p++;
-                d--;
-            } else {
-                if (obj && !ScanKey(c, &k, &kn))
-                    return false;
-                continue;
-            }
-        } else if (ch == '"') {
-            bool esc = false;
-            if (!ScanString(c, &esc))
-                return false;
-        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
-            bool u;
-            uint64_t v;
-            if (!ScanNumber(c, &u, &v))
-                return false;
-        } else if (!(ScanLiteral(c, "true", 4) || ScanLiteral(c, "false", 5) ||
-                     ScanLiteral(c, "null", 4)))
-            return false;
-        /* after a value: close containers, or go on to the next element */
-        for (;;) {
-            if (d == 0)
-                return true;
-            Ws(c);
-            if (c->p >= c->end)
-                return false;
-            bool obj = stack[(d - 1) / 8] & (1u << ((d - 1) % 8));
-            if (*c->p == ',') {
-                c->p++;
-                if (obj) {
-                    Ws(c);
-                    if (!ScanKey(c, &k, &kn))
-                        return false;
-                }
-                break;
-            }
-            if (*c->p != (obj ? '}' : ']'))
-                return false;
-            c->p++;
-            d--;
-        }
-    }
-}
-
-/*
- * Iterates the members of an object or the elements of an array, each value
- * checked by SkipValue. Used on the whole record (depth 0) and again on
- * parts already checked (the cursor still bounds every read).
- */
-typedef struct {
-    Cur c;
-    bool obj, first;
-    unsigned depth;
-} Iter;
-
-static bool IterBegin(Iter *it, const char *p, const char *end, unsigned depth) {
-    it->c = (Cur){p, end};
-    Ws(&it->c);
-    if (it->c.p >= end || (*it->c.p != '{' && *it->c.p != '['))
-        return false;
-    it->obj = *it->c.p == '{';
-    it->c.p++;
-    it->first = true;
-    it->depth = depth + 1;
-    return true;
-}
-
-typedef enum { ITER_ITEM, ITER_END, ITER_BAD } IterStep;
-
-/* The next member: *key (NULL in arrays) and the value's extent [*v, *vend). */
-static IterStep IterNext(Iter *it, const char **key, size_t *klen, const char **v,
-                         const char **vend) {
-    Cur *c = &it->c;
-    Ws(c);
-    if (c->p >= c->end)
-        return ITER_BAD;
-    if (*c->p == (it->obj ? '}' : ']')) {
-        if (!it->first)
-            return ITER_BAD; /* "x," then the end: a trailing comma */
-        c->p++;
-        return ITER_END;
-    }
-    it->first = false;
-    *key = NULL;
-    *klen = 0;
-    if (it->obj && !ScanKey(c, key, klen))
-        return ITER_BAD;
-    Ws(c);
-    *v = c->p;
-    if (!SkipValue(c, it->depth))
-        return ITER_BAD;
-    *vend = c->p;
-    Ws(c);
-    if (c->p < c->end && *c->p == ',') {
-        c->p++;
-        return ITER_ITEM;
-    }
-    if (c->p < c->end && *c->p == (it->obj ? '}' : ']')) {
-        it->first = true; /* the closer is left for the next call: ITER_END */
-        return ITER_ITEM;
-    }
-    return ITER_BAD;
-}
-
+/* A key as the iterator gives it, compared as written (escapes not decoded). */
 #define KEY_IS(k, n, lit) ((n) == sizeof(lit) - 1 && memcmp((k), (lit), sizeof(lit) - 1) == 0)
 
 /* ---- values ---------------------------------------------------------------- */
@@ -405,10 +101,10 @@ static bool StrValue(EmbargoRecord *r, const char *v, const char *vend, const ch
             continue;
         }
         unsigned u = 0, lo = 0;
-        (void)Hex4(raw + i + 2, &u);
+        (void)EmbargoJsonHex4(raw + i + 2, &u);
         i += 6;
         if (u >= 0xd800 && u <= 0xdbff) {
-            (void)Hex4(raw + i + 2, &lo);
+            (void)EmbargoJsonHex4(raw + i + 2, &lo);
             i += 6;
             u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
         }
@@ -423,7 +119,8 @@ static bool StrValue(EmbargoRecord *r, const char *v, const char *vend, const ch
 static bool UintValue(const char *v, const char *vend, uint64_t *out) {
     Cur c = {v, vend};
     bool u;
-    if (v >= vend || !(*v == '-' || (*v >= '0' && *v <= '9')) || !ScanNumber(&c, &u, out))
+    if (v >= vend || !(*v == '-' || (*v >= '0' && *v <= '9')) ||
+        !EmbargoJsonScanNumber(&c, &u, out))
         return false;
     return u && c.p == vend;
 }
@@ -476,9 +173,10 @@ static void AddStrArray(EmbargoRecord *r, emb_field_t field, const char *v, cons
     Iter it;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !IterBegin(&it, v, vend, depth))
+    if (*v != '[' || !EmbargoJsonIterBegin(&it, v, vend, depth))
         return;
-    for (int i = 0; i < EMBARGO_RECORD_MAX_ITEMS && IterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
+    for (int i = 0;
+         i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
          i++)
         (void)AddStr(r, field, e, ee, NULL, NULL);
 }
@@ -490,16 +188,17 @@ static void AddRrList(EmbargoRecord *r, const char *v, const char *vend, bool rd
     Iter it, o;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !IterBegin(&it, v, vend, depth))
+    if (*v != '[' || !EmbargoJsonIterBegin(&it, v, vend, depth))
         return;
-    for (int i = 0; i < EMBARGO_RECORD_MAX_ITEMS && IterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
+    for (int i = 0;
+         i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
          i++) {
-        if (*e != '{' || !IterBegin(&o, e, ee, depth + 1))
+        if (*e != '{' || !EmbargoJsonIterBegin(&o, e, ee, depth + 1))
             continue;
         const char *rd = NULL, *rde = NULL, *mk, *mv, *mve;
         bool named = false;
         size_t mkn;
-        while (IterNext(&o, &mk, &mkn, &mv, &mve) == ITER_ITEM) {
+        while (EmbargoJsonIterNext(&o, &mk, &mkn, &mv, &mve) == ITER_ITEM) {
             const char *s;
             size_t n;
             if (KEY_IS(mk, mkn, "rrname"))
@@ -517,7 +216,7 @@ static void AddRrList(EmbargoRecord *r, const char *v, const char *vend, bool rd
 static void DnsFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (IterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
         if (KEY_IS(k, kn, "rrname")) /* EVE DNS v2 */
             (void)AddStr(r, EMB_FIELD_DNS_QUERY, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "type"))
@@ -530,9 +229,9 @@ static void DnsFacts(EmbargoRecord *r, Iter *it) {
             Iter g;
             const char *gk, *gv, *gve;
             size_t gkn;
-            if (!IterBegin(&g, v, ve, 2))
+            if (!EmbargoJsonIterBegin(&g, v, ve, 2))
                 continue;
-            while (IterNext(&g, &gk, &gkn, &gv, &gve) == ITER_ITEM)
+            while (EmbargoJsonIterNext(&g, &gk, &gkn, &gv, &gve) == ITER_ITEM)
                 if (IsNameRrtype(gk, gkn))
                     AddStrArray(r, EMB_FIELD_DNS_QUERY, gv, gve, 3);
         }
@@ -542,7 +241,7 @@ static void DnsFacts(EmbargoRecord *r, Iter *it) {
 static void TlsFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve, *s;
     size_t kn, n;
-    while (IterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
         if (KEY_IS(k, kn, "sni"))
             (void)AddStr(r, EMB_FIELD_TLS_SNI, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "subject")) {
@@ -560,7 +259,7 @@ static void TlsFacts(EmbargoRecord *r, Iter *it) {
 static void HttpFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (IterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
         if (KEY_IS(k, kn, "hostname"))
             (void)AddStr(r, EMB_FIELD_HTTP_HOST, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "url"))
@@ -573,7 +272,7 @@ static void HttpFacts(EmbargoRecord *r, Iter *it) {
 static void QuicFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (IterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
         if (KEY_IS(k, kn, "sni"))
             (void)AddStr(r, EMB_FIELD_QUIC_SNI, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "ja4"))
@@ -582,10 +281,6 @@ static void QuicFacts(EmbargoRecord *r, Iter *it) {
 }
 
 /* ---- endpoints ------------------------------------------------------------- */
-
-static const char *SpanPtr(const EmbargoRecord *r, EmbargoSpan s) {
-    return r->buf + s.off;
-}
 
 static int ParseAddr(const EmbargoRecord *r, EmbargoSpan sp, uint8_t out[16]) {
     const char *s;
@@ -650,11 +345,6 @@ static EmbargoRecordType TypeOf(const char *v, const char *vend) {
     return EMBARGO_REC_OTHER;
 }
 
-static const char *const app_names[] = {
-    [EMBARGO_REC_DNS] = "dns",   [EMBARGO_REC_TLS] = "tls",   [EMBARGO_REC_HTTP] = "http",
-    [EMBARGO_REC_QUIC] = "quic", [EMBARGO_REC_FLOW] = "flow",
-};
-
 void EmbargoRecordClear(EmbargoRecord *r) {
     if (r == NULL)
         return;
@@ -668,9 +358,9 @@ EmbargoRecordType EmbargoRecordPeekType(const char *buf, size_t len) {
     Iter it;
     const char *k, *v, *ve;
     size_t kn;
-    if (buf == NULL || !IterBegin(&it, buf, buf + len, 0) || !it.obj)
+    if (buf == NULL || !EmbargoJsonIterBegin(&it, buf, buf + len, 0) || !it.obj)
         return EMBARGO_REC_OTHER;
-    while (IterNext(&it, &k, &kn, &v, &ve) == ITER_ITEM)
+    while (EmbargoJsonIterNext(&it, &k, &kn, &v, &ve) == ITER_ITEM)
         if (KEY_IS(k, kn, "event_type"))
             return TypeOf(v, ve);
     return EMBARGO_REC_OTHER;
@@ -687,10 +377,10 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
     const char *k, *v, *ve;
     size_t kn;
     const char *apps[EMBARGO_REC_FLOW + 1][2] = {{NULL, NULL}};
-    if (!IterBegin(&it, buf, buf + len, 0) || !it.obj)
+    if (!EmbargoJsonIterBegin(&it, buf, buf + len, 0) || !it.obj)
         goto invalid;
     for (;;) {
-        IterStep st = IterNext(&it, &k, &kn, &v, &ve);
+        IterStep st = EmbargoJsonIterNext(&it, &k, &kn, &v, &ve);
         if (st == ITER_END)
             break;
         if (st == ITER_BAD)
@@ -792,7 +482,7 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
     if (v != NULL && *v == '{') {
         r->app = SpanOf(r, v, ve);
         Iter o;
-        if (r->type != EMBARGO_REC_FLOW && IterBegin(&o, v, ve, 1)) {
+        if (r->type != EMBARGO_REC_FLOW && EmbargoJsonIterBegin(&o, v, ve, 1)) {
             switch (r->type) {
             case EMBARGO_REC_DNS: DnsFacts(r, &o); break;
             case EMBARGO_REC_TLS: TlsFacts(r, &o); break;
@@ -815,130 +505,4 @@ invalid:
 EmbargoParseResult EmbargoRecordParse(EmbargoRecord *r, const char *buf, size_t len,
                                       size_t max_len) {
     return EmbargoRecordParseTypes(r, buf, len, max_len, EMBARGO_REC_ALL);
-}
-
-/* ---- the alert record ------------------------------------------------------ */
-
-typedef struct {
-    char *p;
-    size_t n, cap;
-} Out;
-
-static void Put(Out *o, const char *s, size_t n) {
-    if (o->n < o->cap)
-        memcpy(o->p + o->n, s, n <= o->cap - o->n ? n : o->cap - o->n);
-    o->n += n;
-}
-
-#define PUTS(o, lit) Put((o), (lit), sizeof(lit) - 1)
-
-/* `,"key":` (no comma right after the opening brace: o->n counts every byte,
- * written or not, so 1 means only "{" so far). */
-static void PutKey(Out *o, const char *key) {
-    if (o->n > 1)
-        Put(o, ",", 1);
-    Put(o, "\"", 1);
-    Put(o, key, strlen(key));
-    Put(o, "\":", 2);
-}
-
-static void PutSpan(Out *o, const EmbargoRecord *r, const char *key, EmbargoSpan s) {
-    if (s.len == 0)
-        return;
-    PutKey(o, key);
-    Put(o, SpanPtr(r, s), s.len);
-}
-
-static void PutUint(Out *o, const char *key, uint64_t v) {
-    char num[24];
-    size_t n = sizeof(num);
-    do
-        num[--n] = (char)('0' + v % 10);
-    while ((v /= 10) != 0);
-    PutKey(o, key);
-    Put(o, num + n, sizeof(num) - n);
-}
-
-/* Did the server send what matched? Then the alert is written to_client. */
-static bool ServerSide(const EmbargoRecord *r, const char *field) {
-    if (field == NULL)
-        return r->dns_response;
-    if (strncmp(field, "tls.cert", 8) == 0)
-        return true;
-    return r->dns_response && (strncmp(field, "dns.", 4) == 0 || strcmp(field, "domain") == 0);
-}
-
-size_t EmbargoRecordAlertWrite(const EmbargoRecord *r, const char *alert, size_t alert_len,
-                               const char *field, char *out, size_t cap) {
-    if (r == NULL || r->buf == NULL || r->type == EMBARGO_REC_OTHER || alert == NULL)
-        return 0;
-    /* The alert text must be exactly one object: it is spliced in as is. */
-    Cur c = {alert, alert + alert_len};
-    Ws(&c);
-    if (c.p >= c.end || *c.p != '{' || !SkipValue(&c, 1))
-        return 0;
-    Ws(&c);
-    if (c.p != c.end)
-        return 0;
-
-    bool to_client = ServerSide(r, field) || r->to_client;
-    bool swap = to_client != r->to_client;
-    Out o = {out, 0, out ? cap : 0};
-    /* The header, in Suricata's order. */
-    PUTS(&o, "{");
-    PutSpan(&o, r, "timestamp", r->timestamp);
-    if (r->flow_id != 0)
-        PutUint(&o, "flow_id", r->flow_id);
-    PutSpan(&o, r, "in_iface", r->in_iface);
-    if (r->has_pcap_cnt)
-        PutUint(&o, "pcap_cnt", r->pcap_cnt);
-    PutKey(&o, "event_type");
-    PUTS(&o, "\"alert\"");
-    PutSpan(&o, r, "vlan", r->vlan);
-    PutSpan(&o, r, "src_ip", swap ? r->dest_ip : r->src_ip);
-    int32_t sp = swap ? r->dest_port : r->src_port, dp = swap ? r->src_port : r->dest_port;
-    if (sp >= 0)
-        PutUint(&o, "src_port", (uint64_t)sp);
-    PutSpan(&o, r, "dest_ip", swap ? r->src_ip : r->dest_ip);
-    if (dp >= 0)
-        PutUint(&o, "dest_port", (uint64_t)dp);
-    PutSpan(&o, r, "proto", r->proto);
-    PutSpan(&o, r, "pkt_src", r->pkt_src);
-    PutSpan(&o, r, "community_id", r->community_id);
-    if (to_client)
-        PUTS(&o, ",\"direction\":\"to_client\"");
-    else
-        PUTS(&o, ",\"direction\":\"to_server\"");
-    PUTS(&o, ",\"alert\":");
-    Put(&o, alert, alert_len);
-    /* app_proto: the record's, else the protocol of the record (not for flows) */
-    if (r->app_proto.len != 0)
-        PutSpan(&o, r, "app_proto", r->app_proto);
-    else if (r->type != EMBARGO_REC_FLOW) {
-        PUTS(&o, ",\"app_proto\":\"");
-        Put(&o, app_names[r->type], strlen(app_names[r->type]));
-        PUTS(&o, "\"");
-    }
-    PutSpan(&o, r, app_names[r->type], r->app);
-    PUTS(&o, "}");
-    return o.n;
-}
-
-char *EmbargoRecordAlert(const EmbargoRecord *r, const char *alert_json, size_t *len) {
-    if (len == NULL)
-        return NULL;
-    *len = 0;
-    if (alert_json == NULL)
-        return NULL;
-    size_t alen = strlen(alert_json);
-    size_t n = EmbargoRecordAlertWrite(r, alert_json, alen, NULL, NULL, 0);
-    if (n == 0)
-        return NULL;
-    char *text = malloc(n + 1);
-    if (text == NULL)
-        return NULL;
-    (void)EmbargoRecordAlertWrite(r, alert_json, alen, NULL, text, n);
-    text[n] = '\0';
-    *len = n;
-    return text;
 }

@@ -1,0 +1,286 @@
+/*
+ * The strict JSON scanner under the record parser (record-parse.c) and the
+ * alert writer (record-alert.c): strings (escapes, surrogate pairs, UTF-8),
+ * numbers, literals, and whole values stepped over with their nesting kept
+ * in a bit stack, never by recursion, so a hostile record cannot exhaust the
+ * stack. Every read goes through the cursor's bounds and nothing is
+ * allocated. What each function promises is in record-json.h.
+ */
+#include "record-json.h"
+
+#include <string.h>
+
+static int HexVal(char ch) {
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+bool EmbargoJsonHex4(const char *p, unsigned *out) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = HexVal(p[i]);
+        if (h < 0)
+            return false;
+        v = v << 4 | (unsigned)h;
+    }
+    *out = v;
+    return true;
+}
+
+/* Length of the UTF-8 sequence at p (a byte >= 0x80), 0 when not well-formed. */
+static size_t Utf8Len(const unsigned char *p, const unsigned char *end) {
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        if (p[0] == 0xe0)
+            lo = 0xa0;
+        else if (p[0] == 0xed)
+            hi = 0x9f; /* no UTF-16 surrogates */
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        if (p[0] == 0xf0)
+            lo = 0x90;
+        else if (p[0] == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+/* A string at c->p (which is '"'): checked and stepped over. *esc is set
+ * when it holds a backslash escape. */
+static bool ScanString(Cur *c, bool *esc) {
+    const unsigned char *p = (const unsigned char *)c->p + 1;
+    const unsigned char *end = (const unsigned char *)c->end;
+    for (;;) {
+        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end)
+            return false;
+        if (*p == '"') {
+            c->p = (const char *)p + 1;
+            return true;
+        }
+        if (*p == '\\') {
+            *esc = true;
+            if (end - p < 2)
+                return false;
+            if (p[1] != 'u') {
+                if (strchr("\"\\/bfnrt", p[1]) == NULL || p[1] == '\0')
+                    return false;
+                p += 2;
+                continue;
+            }
+            unsigned u, lo;
+            if (end - p < 6 || !EmbargoJsonHex4((const char *)p + 2, &u))
+                return false;
+            p += 6;
+            if (u >= 0xdc00 && u <= 0xdfff)
+                return false; /* a low surrogate alone */
+            if (u >= 0xd800 && u <= 0xdbff) {
+                if (end - p < 6 || p[0] != '\\' || p[1] != 'u' ||
+                    !EmbargoJsonHex4((const char *)p + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+                    return false;
+                p += 6;
+            }
+            continue;
+        }
+        if (*p < 0x20)
+            return false; /* control characters must be escaped */
+        size_t n = Utf8Len(p, end);
+        if (n == 0)
+            return false;
+        p += n;
+    }
+}
+
+bool EmbargoJsonScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
+    const char *p = c->p, *end = c->end;
+    bool neg = false, frac = false, over = false;
+    uint64_t v = 0;
+    if (p < end && *p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= end || *p < '0' || *p > '9')
+        return false;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && *p >= '0' && *p <= '9') {
+            if (v > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)
+                over = true;
+            else
+                v = v * 10 + (uint64_t)(*p - '0');
+            p++;
+        }
+    if (p < end && *p == '.') {
+        frac = true;
+        if (++p >= end || *p < '0' || *p > '9')
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        frac = true;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    c->p = p;
+    *is_uint = !neg && !frac && !over;
+    *uval = v;
+    return true;
+}
+
+static bool ScanLiteral(Cur *c, const char *lit, size_t n) {
+    if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
+        return false;
+    c->p += n;
+    return true;
+}
+
+/* A key and its colon, at c->p (after whitespace). */
+static bool ScanKey(Cur *c, const char **key, size_t *klen) {
+    bool esc = false;
+    if (c->p >= c->end || *c->p != '"')
+        return false;
+    const char *k = c->p + 1;
+    if (!ScanString(c, &esc))
+        return false;
+    *key = k;
+    *klen = (size_t)(c->p - 1 - k);
+    Ws(c);
+    if (c->p >= c->end || *c->p != ':')
+        return false;
+    c->p++;
+    return true;
+}
+
+bool EmbargoJsonSkipValue(Cur *c, unsigned depth) {
+    uint8_t stack[EMBARGO_RECORD_MAX_DEPTH / 8];
+    unsigned d = 0;
+    const char *k;
+    size_t kn;
+    for (;;) {
+        /* a value */
+        Ws(c);
+        if (c->p >= c->end)
+            return false;
+        char ch = *c->p;
+        if (ch == '{' || ch == '[') {
+            if (depth + d >= EMBARGO_RECORD_MAX_DEPTH)
+                return false;
+            bool obj = ch == '{';
+            stack[d / 8] =
+                (uint8_t)(obj ? stack[d / 8] | (1u << (d % 8)) : stack[d / 8] & ~(1u << (d % 8)));
+            d++;
+            c->p++;
+            Ws(c);
+            if (c->p < c->end && *c->p == (obj ? '}' : ']')) {
+                c->p++;
+                d--;
+            } else {
+                if (obj && !ScanKey(c, &k, &kn))
+                    return false;
+                continue;
+            }
+        } else if (ch == '"') {
+            bool esc = false;
+            if (!ScanString(c, &esc))
+                return false;
+        } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
+            bool u;
+            uint64_t v;
+            if (!EmbargoJsonScanNumber(c, &u, &v))
+                return false;
+        } else if (!(ScanLiteral(c, "true", 4) || ScanLiteral(c, "false", 5) ||
+                     ScanLiteral(c, "null", 4)))
+            return false;
+        /* after a value: close containers, or go on to the next element */
+        for (;;) {
+            if (d == 0)
+                return true;
+            Ws(c);
+            if (c->p >= c->end)
+                return false;
+            bool obj = stack[(d - 1) / 8] & (1u << ((d - 1) % 8));
+            if (*c->p == ',') {
+                c->p++;
+                if (obj) {
+                    Ws(c);
+                    if (!ScanKey(c, &k, &kn))
+                        return false;
+                }
+                break;
+            }
+            if (*c->p != (obj ? '}' : ']'))
+                return false;
+            c->p++;
+            d--;
+        }
+    }
+}
+
+bool EmbargoJsonIterBegin(Iter *it, const char *p, const char *end, unsigned depth) {
+    it->c = (Cur){p, end};
+    Ws(&it->c);
+    if (it->c.p >= end || (*it->c.p != '{' && *it->c.p != '['))
+        return false;
+    it->obj = *it->c.p == '{';
+    it->c.p++;
+    it->first = true;
+    it->depth = depth + 1;
+    return true;
+}
+
+IterStep EmbargoJsonIterNext(Iter *it, const char **key, size_t *klen, const char **v,
+                             const char **vend) {
+    Cur *c = &it->c;
+    Ws(c);
+    if (c->p >= c->end)
+        return ITER_BAD;
+    if (*c->p == (it->obj ? '}' : ']')) {
+        if (!it->first)
+            return ITER_BAD; /* "x," then the end: a trailing comma */
+        c->p++;
+        return ITER_END;
+    }
+    it->first = false;
+    *key = NULL;
+    *klen = 0;
+    if (it->obj && !ScanKey(c, key, klen))
+        return ITER_BAD;
+    Ws(c);
+    *v = c->p;
+    if (!EmbargoJsonSkipValue(c, it->depth))
+        return ITER_BAD;
+    *vend = c->p;
+    Ws(c);
+    if (c->p < c->end && *c->p == ',') {
+        c->p++;
+        return ITER_ITEM;
+    }
+    if (c->p < c->end && *c->p == (it->obj ? '}' : ']')) {
+        it->first = true; /* the closer is left for the next call: ITER_END */
+        return ITER_ITEM;
+    }
+    return ITER_BAD;
+}
