@@ -344,9 +344,12 @@ typedef struct {
     uint64_t quic_initials;
     uint64_t tls_certificates;
     uint64_t http_responses;
-    uint64_t attributions;  /* alerts raised by DNS attribution */
-    uint64_t flows;         /* flows created */
-    uint64_t flows_evicted; /* dropped from a full table before timing out */
+    uint64_t attributions;     /* alerts raised by DNS attribution */
+    uint64_t flows;            /* flows created */
+    uint64_t flows_evicted;    /* dropped from a full table before timing out */
+    uint64_t flows_reused;     /* TCP connections that reused an old one's tuple */
+    uint64_t flows_reoriented; /* client and server swapped on a message's evidence */
+    uint64_t tcp_midstream;    /* TCP connections picked up without their SYN */
     uint64_t dns_parsed;
     uint64_t tls_client_hellos;
     uint64_t http_requests;

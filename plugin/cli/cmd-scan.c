@@ -455,11 +455,13 @@ int cmd_scan(int argc, char **argv) {
                 prog, s->truncated, s->invalid, s->unsupported, s->tunnels, s->fragments,
                 s->reassembled, s->defrag_dropped);
         fprintf(stderr,
-                "%s: flows: %" PRIu64 " evicted; streams: %" PRIu64 " segments, %" PRIu64
-                " out of order, %" PRIu64 " overlaps, %" PRIu64
+                "%s: flows: %" PRIu64 " evicted, %" PRIu64 " TCP reused, %" PRIu64
+                " picked up mid-stream, %" PRIu64 " re-oriented; streams: %" PRIu64
+                " segments, %" PRIu64 " out of order, %" PRIu64 " overlaps, %" PRIu64
                 " refused for memory, peak %zu KiB; peak RSS %ld KiB\n",
-                prog, s->flows_evicted, s->tcp_segments, s->stream_gaps, s->stream_overlaps,
-                s->stream_memcap_refused, s->stream_mem_peak / 1024, ru.ru_maxrss);
+                prog, s->flows_evicted, s->flows_reused, s->tcp_midstream, s->flows_reoriented,
+                s->tcp_segments, s->stream_gaps, s->stream_overlaps, s->stream_memcap_refused,
+                s->stream_mem_peak / 1024, ru.ru_maxrss);
         /* one line per vendor and channel, summed over the workers */
         tally_t sum[MAX_TALLY];
         size_t nsum = 0;

@@ -135,6 +135,9 @@ void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
     *out = e->stats;
     out->flows = emb__flow_created(e->flows);
     out->flows_evicted = emb__flow_evicted(e->flows);
+    out->flows_reused = emb__flow_reused(e->flows);
+    out->flows_reoriented = emb__flow_reoriented(e->flows);
+    out->tcp_midstream = emb__flow_midstream(e->flows);
     const emb_defrag_stats_t *ds = emb__defrag_stats(e->defrag);
     out->reassembled = ds->reassembled;
     out->defrag_dropped = ds->timeouts + ds->evicted + ds->invalid + ds->memcap_refused;
@@ -257,6 +260,9 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
     ADD(attributions);
     ADD(flows);
     ADD(flows_evicted);
+    ADD(flows_reused);
+    ADD(flows_reoriented);
+    ADD(tcp_midstream);
     ADD(dns_parsed);
     ADD(tls_client_hellos);
     ADD(http_requests);
@@ -364,14 +370,8 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
 
     int rc = 0;
-    if (is_new) {
-        emb__round_begin(e);
-        emb_endpoints_t ep = emb__flow_endpoints(flow);
-        emb__round_flow_alts(e, &ep);
-        emb__round_precedence(e);
-        if ((rc = emb__round_emit(e)) != 0)
-            return rc;
-    }
+    if (is_new && (rc = emb__round_flow_rules(e)) != 0)
+        return rc;
     if (dp->proto == 6)
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)

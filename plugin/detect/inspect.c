@@ -25,6 +25,27 @@
 #define TLS_HS_CERTIFICATE 11
 #define TLS_HS_SERVER_HELLO_DONE 14
 
+/* ---- orientation -------------------------------------------------------- */
+
+/*
+ * The first message of a flow whose sides were guessed from its ports says
+ * who sent it (docs/flows.md, "Client and server"): when it disagrees with
+ * the guess, the flow is re-oriented before the message is inspected, and
+ * the ip/port rules are checked again with the new server port.
+ */
+static int orient(emb_engine_t *e, bool sender_is_client) {
+    emb_flow_t *f = e->cur.flow;
+    if (f->oriented)
+        return 0;
+    if (sender_is_client == e->cur.to_server) {
+        f->oriented = true;
+        return 0;
+    }
+    emb__flow_reorient(e->flows, f);
+    e->cur.to_server = !e->cur.to_server;
+    return emb__round_flow_rules(e);
+}
+
 /* ---- DNS --------------------------------------------------------------- */
 
 /*
@@ -342,6 +363,13 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool pa
 static int inspect_tcp_segment(emb_engine_t *e) {
     const emb_decoded_t *d = e->cur.d;
     emb_flow_t *f = e->cur.flow;
+    if (!f->oriented && d->payload_len > 0 && !f->dir[e->cur.to_server ? 0 : 1].stream.base_set) {
+        /* The first bytes of a direction of a flow picked up mid-stream. */
+        int side = emb__flow_message_side(d->payload, d->payload_len);
+        int rc = side != 0 ? orient(e, side > 0) : 0;
+        if (rc != 0)
+            return rc;
+    }
     bool to_server = e->cur.to_server;
     emb_flow_dir_t *fd = &f->dir[to_server ? 0 : 1];
     emb_stream_t *s = &fd->stream;
@@ -426,10 +454,20 @@ int emb__inspect_tcp(emb_engine_t *e) {
 static int inspect_quic(emb_engine_t *e, const uint8_t *p, size_t len) {
     emb_flow_dir_t *fd = &e->cur.flow->dir[0];
     emb_stream_t *s = &fd->stream;
-    if (fd->done || !e->cur.to_server)
+    /* From the side taken for the server only while the flow's sides are a
+     * guess: a client Initial (only those decrypt with the client keys)
+     * re-orients it. */
+    if ((!e->cur.to_server && e->cur.flow->oriented) || (e->cur.to_server && fd->done))
         return 0;
     emb_quic_initial_t *ini = &e->quic_ini;
     if (emb__quic_initial(e->quic, p, len, ini, e->quic_plain, sizeof(e->quic_plain)) != EMB_X_OK)
+        return 0;
+    int rc = orient(e, true);
+    if (rc != 0)
+        return rc;
+    fd = &e->cur.flow->dir[0];
+    s = &fd->stream;
+    if (fd->done)
         return 0;
     e->stats.quic_initials++;
     e->cur.flow->app_proto = EMB_AP_QUIC;
@@ -455,7 +493,7 @@ static int inspect_quic(emb_engine_t *e, const uint8_t *p, size_t len) {
         return 0;
     }
     fd->done = true;
-    int rc = tls_client_hello(e, s->buf + 4, mlen, true);
+    rc = tls_client_hello(e, s->buf + 4, mlen, true);
     emb__stream_close(&e->streams, s);
     return rc;
 }
@@ -472,6 +510,9 @@ int emb__inspect_udp(emb_engine_t *e) {
     int rc = 0;
     if (d->sport == 53 || d->dport == 53) {
         e->cur.flow->app_proto = EMB_AP_DNS;
+        /* QR clear: a query, sent by the client. */
+        if (d->payload_len >= 3 && (rc = orient(e, !(d->payload[2] & 0x80))) != 0)
+            return rc;
         rc = emb__inspect_dns(e, d->payload, d->payload_len);
     } else if (looks_like_quic_long_header(d->payload, d->payload_len)) {
         rc = inspect_quic(e, d->payload, d->payload_len);

@@ -201,6 +201,14 @@ void emb__round_precedence(emb_engine_t *e) {
     e->ncands = keep;
 }
 
+int emb__round_flow_rules(emb_engine_t *e) {
+    emb__round_begin(e);
+    emb_endpoints_t ep = emb__flow_endpoints(e->cur.flow);
+    emb__round_flow_alts(e, &ep);
+    emb__round_precedence(e);
+    return emb__round_emit(e);
+}
+
 void emb__round_begin(emb_engine_t *e) {
     e->stamp++;
     e->nhits = 0;

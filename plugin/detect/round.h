@@ -39,5 +39,8 @@ void emb__round_flow_alts(emb_engine_t *e, const emb_endpoints_t *ep);
 void emb__round_hits(emb_engine_t *e, const emb_endpoints_t *ep);
 /* Drops the candidates a better one of the same vendor covers. */
 void emb__round_precedence(emb_engine_t *e);
+/* A round of the ip/port-only rules for the current flow (its first packet,
+ * or after it was re-oriented). */
+int emb__round_flow_rules(emb_engine_t *e);
 
 #endif /* EMB_DETECT_ROUND_H */

@@ -326,10 +326,12 @@ char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, ui
                         json_integer((json_int_t)(st->invalid + st->truncated + st->unsupported)));
     json_t *flow = json_object();
     json_object_set_new(flow, "total", json_integer((json_int_t)st->flows));
+    json_object_set_new(flow, "tcp_reuse", json_integer((json_int_t)st->flows_reused));
     json_t *mgr = json_object();
     json_object_set_new(mgr, "flows_evicted", json_integer((json_int_t)st->flows_evicted));
     json_object_set_new(flow, "mgr", mgr);
     json_t *tcp = json_object();
+    json_object_set_new(tcp, "midstream_pickups", json_integer((json_int_t)st->tcp_midstream));
     json_object_set_new(tcp, "overlap", json_integer((json_int_t)st->stream_overlaps));
     json_object_set_new(tcp, "reassembly_gap", json_integer((json_int_t)st->stream_gaps));
     json_object_set_new(tcp, "segment_memcap_drop",

@@ -4,9 +4,11 @@
  * arrive (a couple per packet, so the cost is spread evenly); when the pool
  * is empty the coldest flow is evicted even if it has not expired.
  *
- * The client is the side that sent the flow's first packet, except that a
- * first packet with SYN+ACK comes from the server (we joined after the SYN).
- * flow_id is a bijective mix of the number of the packet that created the
+ * Who is client and who server, and when a packet on the tuple of a flow
+ * starts a new connection, follow docs/flows.md: the handshake, else the
+ * first message (emb__flow_reorient, called by inspection), else the ports.
+ * A new connection on an old tuple (TCP session reuse) takes over the flow's
+ * slot with a new flow_id. flow_id is a bijective mix of the number of the packet that created the
  * flow (or of a creation counter when the host numbers no packets): unique
  * in a run (below 2^51 packets), identical between runs and between engines
  * sharing one capture, and below 2^53 so every JSON reader keeps it exact.
@@ -19,6 +21,9 @@
 #include <string.h>
 
 #define REAP_PER_PACKET 2
+/* A SYN this far from the highest sequence number its side sent is a new
+ * connection (session reuse), not a late or early segment of the old one. */
+#define REUSE_WINDOW (1u << 20)
 
 struct emb_flow_table {
     emb_flow_t *pool;
@@ -29,7 +34,7 @@ struct emb_flow_table {
     size_t max;
     emb_flow_t *lru_head, *lru_tail; /* head: most recent */
     uint32_t tcp_timeout, udp_timeout;
-    uint64_t created, evicted, seq;
+    uint64_t created, evicted, seq, reused, reoriented, midstream;
     uint64_t id_hint;
     emb_flow_release_fn on_release;
     void *release_ctx;
@@ -155,6 +160,85 @@ static bool expired(const emb_flow_table_t *t, const emb_flow_t *f, int64_t now)
     return now - f->last_sec > (int64_t)timeout;
 }
 
+/* Follows one TCP direction's sequence numbers and FIN/RST, for reuse. */
+static void track_tcp(emb_flow_t *f, const emb_decoded_t *d, bool to_server) {
+    emb_flow_dir_t *fd = &f->dir[to_server ? 0 : 1];
+    bool syn = d->tcp_flags & EMB_TCP_SYN, fin = d->tcp_flags & EMB_TCP_FIN;
+    uint32_t end = d->tcp_seq + (uint32_t)d->payload_len + syn + fin;
+    if (syn && !fd->isn_set) {
+        fd->isn = d->tcp_seq;
+        fd->isn_set = true;
+    }
+    if (!fd->seq_set || (int32_t)(end - fd->next_seq) > 0) {
+        fd->next_seq = end;
+        fd->seq_set = true;
+    }
+    fd->fin |= fin;
+    f->rst |= (d->tcp_flags & EMB_TCP_RST) != 0;
+}
+
+/* True when this SYN starts a new connection on the flow's tuple: a new
+ * sequence number after the old connection closed, or one outside the
+ * window of the side that sends it (docs/flows.md, "Identity"). */
+static bool syn_starts_connection(const emb_flow_t *f, const emb_decoded_t *d, bool to_server) {
+    if ((d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) != EMB_TCP_SYN)
+        return false;
+    const emb_flow_dir_t *fd = &f->dir[to_server ? 0 : 1];
+    if (fd->isn_set && d->tcp_seq == fd->isn)
+        return false; /* the same SYN again */
+    if (f->rst || (f->dir[0].fin && f->dir[1].fin) || !fd->seq_set)
+        return true;
+    uint32_t ahead = d->tcp_seq - fd->next_seq, behind = fd->next_seq - d->tcp_seq;
+    return ahead > REUSE_WINDOW && behind > REUSE_WINDOW;
+}
+
+/*
+ * Sets up `f` for the connection that packet `d` opens: sides, times, id.
+ * Returns true when `d` comes from the server.
+ */
+static bool init_flow(emb_flow_table_t *t, emb_flow_t *f, const emb_decoded_t *d, uint32_t h,
+                      int64_t sec, uint32_t usec) {
+    size_t alen = d->family == 4 ? 4 : 16;
+    f->hash = h;
+    f->family = d->family;
+    f->proto = d->proto;
+    uint8_t hs = d->proto == 6 ? d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK) : 0;
+    bool from_server;
+    if (hs == EMB_TCP_SYN || hs == (EMB_TCP_SYN | EMB_TCP_ACK)) {
+        /* The handshake says it; a SYN+ACK first means we missed the SYN. */
+        from_server = hs != EMB_TCP_SYN;
+        f->oriented = true;
+    } else if (d->proto == 17 && d->sport == 53 && d->dport != 53) {
+        from_server = true; /* a DNS answer whose query we did not see */
+    } else if ((d->sport < 1024) != (d->dport < 1024)) {
+        from_server = d->sport < 1024; /* one well-known port: the server's */
+    } else {
+        /* TCP picked up mid-stream: the lower port is the server's. UDP: the
+         * first datagram seen is the client's. A message may say otherwise
+         * (emb__flow_reorient). */
+        from_server = d->proto == 6 && d->sport < d->dport;
+    }
+    if (d->proto == 6 && !(hs & EMB_TCP_SYN))
+        t->midstream++;
+    if (from_server) {
+        memcpy(f->cli, d->dst, alen);
+        memcpy(f->srv, d->src, alen);
+        f->cli_port = d->dport;
+        f->srv_port = d->sport;
+    } else {
+        memcpy(f->cli, d->src, alen);
+        memcpy(f->srv, d->dst, alen);
+        f->cli_port = d->sport;
+        f->srv_port = d->dport;
+    }
+    f->start_sec = f->last_sec = sec;
+    f->start_usec = usec;
+    f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
+    if (d->proto == 6)
+        track_tcp(f, d, !from_server);
+    return from_server;
+}
+
 static bool same_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen) {
     return f->cli_port == d->sport && f->srv_port == d->dport &&
            memcmp(f->cli, d->src, alen) == 0 && memcmp(f->srv, d->dst, alen) == 0;
@@ -182,14 +266,32 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
             release(t, f); /* a new conversation on an old tuple */
             break;
         }
-        *to_server = fwd;
-        *is_new = false;
-        if (sec > f->last_sec)
-            f->last_sec = sec;
         if (t->lru_head != f) {
             lru_unlink(t, f);
             lru_push_head(t, f);
         }
+        if (f->proto == 6 && syn_starts_connection(f, d, fwd)) {
+            /* Session reuse: the old connection's state goes, its slot,
+             * hash chain and LRU place stay. */
+            if (t->on_release)
+                t->on_release(f, t->release_ctx);
+            emb_flow_t *hnext = f->hnext, *prev = f->lru_prev, *next = f->lru_next;
+            memset(f, 0, sizeof(*f));
+            f->hnext = hnext;
+            f->lru_prev = prev;
+            f->lru_next = next;
+            *to_server = !init_flow(t, f, d, h, sec, usec);
+            *is_new = true;
+            t->created++;
+            t->reused++;
+            return f;
+        }
+        *to_server = fwd;
+        *is_new = false;
+        if (sec > f->last_sec)
+            f->last_sec = sec;
+        if (f->proto == 6)
+            track_tcp(f, d, fwd);
         return f;
     }
 
@@ -205,30 +307,7 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
         f = &t->pool[t->pool_next++];
     }
     memset(f, 0, sizeof(*f));
-    f->hash = h;
-    f->family = d->family;
-    f->proto = d->proto;
-
-    /* SYN+ACK first: we missed the SYN, and this packet comes from the server.
-     * Likewise a UDP datagram from port 53 to another port is a DNS answer
-     * whose query we did not see. */
-    bool from_server = (d->proto == 6 && (d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK)) ==
-                                             (EMB_TCP_SYN | EMB_TCP_ACK)) ||
-                       (d->proto == 17 && d->sport == 53 && d->dport != 53);
-    if (from_server) {
-        memcpy(f->cli, d->dst, alen);
-        memcpy(f->srv, d->src, alen);
-        f->cli_port = d->dport;
-        f->srv_port = d->sport;
-    } else {
-        memcpy(f->cli, d->src, alen);
-        memcpy(f->srv, d->dst, alen);
-        f->cli_port = d->sport;
-        f->srv_port = d->dport;
-    }
-    f->start_sec = f->last_sec = sec;
-    f->start_usec = usec;
-    f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
+    bool from_server = init_flow(t, f, d, h, sec, usec);
 
     emb_flow_t **bucket = &t->buckets[h & (t->nbuckets - 1)];
     f->hnext = *bucket;
@@ -249,6 +328,55 @@ uint64_t emb__flow_evicted(const emb_flow_table_t *t) {
 }
 uint64_t emb__flow_created(const emb_flow_table_t *t) {
     return t->created;
+}
+uint64_t emb__flow_reused(const emb_flow_table_t *t) {
+    return t->reused;
+}
+uint64_t emb__flow_reoriented(const emb_flow_table_t *t) {
+    return t->reoriented;
+}
+uint64_t emb__flow_midstream(const emb_flow_table_t *t) {
+    return t->midstream;
+}
+
+#define SWAP(a, b)                                                                                 \
+    do {                                                                                           \
+        __typeof__(a) tmp_ = (a);                                                                  \
+        (a) = (b);                                                                                 \
+        (b) = tmp_;                                                                                \
+    } while (0)
+
+void emb__flow_reorient(emb_flow_table_t *t, emb_flow_t *f) {
+    uint8_t addr[16];
+    memcpy(addr, f->cli, 16);
+    memcpy(f->cli, f->srv, 16);
+    memcpy(f->srv, addr, 16);
+    SWAP(f->cli_port, f->srv_port);
+    SWAP(f->dir[0], f->dir[1]);
+    SWAP(f->pkts_toserver, f->pkts_toclient);
+    SWAP(f->bytes_toserver, f->bytes_toclient);
+    f->oriented = true;
+    f->reoriented = true;
+    t->reoriented++;
+}
+
+int emb__flow_message_side(const uint8_t *p, size_t n) {
+    /* TLS: a handshake record (22, version 3.x) whose first message is a
+     * ClientHello (1) or a ServerHello (2). */
+    if (n >= 6 && p[0] == 22 && p[1] == 3)
+        return p[5] == 1 ? 1 : p[5] == 2 ? -1 : 0;
+    if (n >= 7 && memcmp(p, "HTTP/1.", 7) == 0)
+        return -1;
+    /* An HTTP request line: a method of capitals, a space, then a target
+     * starting with '/' (origin form) or a letter (absolute or authority). */
+    size_t i = 0;
+    while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
+        i++;
+    if (i >= 3 && i + 1 < n && p[i] == ' ' &&
+        (p[i + 1] == '/' || p[i + 1] == '*' ||
+         ((p[i + 1] | 0x20) >= 'a' && (p[i + 1] | 0x20) <= 'z')))
+        return 1;
+    return 0;
 }
 
 void emb__flow_table_foreach(emb_flow_table_t *t, void (*fn)(emb_flow_t *f, void *ctx), void *ctx) {

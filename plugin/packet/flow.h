@@ -31,6 +31,10 @@ typedef struct {
     bool past_depth;      /* the stream reached the depth and was let go */
     uint32_t udp_scanned; /* UDP payloads scanned in this direction */
     uint32_t searched;    /* stream offset up to which a header end was looked for */
+    uint32_t isn;         /* TCP: the sequence number of this direction's SYN */
+    uint32_t next_seq;    /* TCP: one past the highest sequence number it sent */
+    bool isn_set, seq_set;
+    bool fin; /* TCP: this direction sent a FIN */
 } emb_flow_dir_t;
 
 typedef struct emb_flow {
@@ -49,6 +53,9 @@ typedef struct emb_flow {
     uint8_t app_proto;     /* emb_app_proto_t */
     bool attrib_checked;   /* DNS attribution looked up for this flow */
     bool client_spoke;     /* the client's first message was inspected, or given up on */
+    bool oriented;         /* client and server known from a handshake or a message */
+    bool reoriented;       /* sides swapped once on a message's evidence */
+    bool rst;              /* TCP: a reset was seen */
     uint16_t http_status;  /* of the last response seen, for EVE */
     emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
 } emb_flow_t;
@@ -68,7 +75,8 @@ void emb__flow_table_free(emb_flow_table_t *t);
 
 /*
  * Finds or creates the flow of a decoded TCP/UDP packet seen at `sec`.
- * Sets *to_server and *is_new. Never fails: a full table evicts.
+ * Sets *to_server and *is_new (a new flow, or a new connection on the tuple
+ * of an old one: docs/flows.md). Never fails: a full table evicts.
  */
 emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
                           bool *to_server, bool *is_new);
@@ -81,7 +89,22 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
  */
 void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n);
 
+/*
+ * Swaps client and server of `f`, with everything kept per direction: the
+ * evidence of a message said the guess from the ports was wrong. Marks the
+ * flow oriented (it is never swapped again) and counts it.
+ */
+void emb__flow_reorient(emb_flow_table_t *t, emb_flow_t *f);
+
+/* Which side sends `p` (the first bytes of one direction): 1 the client (a
+ * TLS ClientHello, an HTTP request line), -1 the server (a TLS ServerHello, an
+ * HTTP status line), 0 these bytes do not say. */
+int emb__flow_message_side(const uint8_t *p, size_t n);
+
 uint64_t emb__flow_evicted(const emb_flow_table_t *t);
 uint64_t emb__flow_created(const emb_flow_table_t *t);
+uint64_t emb__flow_reused(const emb_flow_table_t *t);     /* TCP session reuse */
+uint64_t emb__flow_reoriented(const emb_flow_table_t *t); /* emb__flow_reorient calls */
+uint64_t emb__flow_midstream(const emb_flow_table_t *t);  /* TCP picked up without SYN */
 
 #endif /* EMB_FLOW_H */

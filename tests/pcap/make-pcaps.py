@@ -1478,12 +1478,80 @@ def case_unsupported_linktype():
     return {"unsupported-linktype/input.pcap": cap.pcap_bytes()}
 
 
+# ---- flows as real networks make them (docs/flows.md) ----------------------------------
+
+KL_UPDATE_HOST = "s01.upd.kaspersky.com"
+KL_UPDATE_REQ = (b"GET /updaters/updater.xml.dif HTTP/1.1\r\nHost: s01.upd.kaspersky.com\r\n"
+                 b"User-Agent: Mozilla/5.0\r\nAccept: */*\r\n\r\n")
+
+
+def case_flow_reuse():
+    """TCP session reuse: a new connection on the tuple of an old one (NAT, pools)."""
+    cap = Capture(start=2000)
+    srv = "198.51.100.70"
+    # 64701: a benign request, closed with FIN; the same ports then open a new connection
+    # (a new ISN) whose Kaspersky update request has its Host header in a segment of its own.
+    TcpFlow(cap, eth, CLIENT, 64701, srv, 80).handshake() \
+        .client(http_get("www.example.org", "/")).server(HTTP_200).close()
+    cap.skip(5)
+    f = TcpFlow(cap, eth, CLIENT, 64701, srv, 80)
+    f.cseq, f.sseq = 0x80001000, 0x90005000
+    at = KL_UPDATE_REQ.index(b"Host:")
+    f.handshake().pieces(True, split_at(KL_UPDATE_REQ, [at, at + 29])) \
+        .server(HTTP_200).close()
+    # 64702: the old connection never closed (a NAT gateway forgot it): the new SYN's
+    # sequence number is far outside its window.
+    TcpFlow(cap, eth, CLIENT, 64702, srv, 80).handshake() \
+        .client(http_get("www.example.org", "/")).server(HTTP_200)
+    cap.skip(5)
+    f = TcpFlow(cap, eth, CLIENT, 64702, srv, 80)
+    f.cseq, f.sseq = 0x40002000, 0x10007000
+    f.handshake().client(KL_UPDATE_REQ).server(HTTP_200).close()
+    # 64703: a retransmitted SYN (the same ISN) is the same connection: one flow, one
+    # alert per rule.
+    f = TcpFlow(cap, eth, CLIENT, 64703, srv, 80)
+    f._pkt(True, "S", seq=f.cseq)
+    f.handshake().client(KL_UPDATE_REQ).server(HTTP_200).close()
+    # 64704: a late retransmission of the old connection's data (inside its window)
+    # after a benign request is not a new connection and raises nothing.
+    f = TcpFlow(cap, eth, CLIENT, 64704, srv, 80).handshake() \
+        .client(http_get("www.example.org", "/a"))
+    f._pkt(True, "PA", http_get("www.example.org", "/a"), seq=f.cseq - 60)
+    f.server(HTTP_200).close()
+    return {"flow-reuse/input.pcap": cap.pcap_bytes()}
+
+
+def case_flow_midstream():
+    """Connections picked up mid-stream, the server's packet first."""
+    cap = Capture(start=2100)
+    srv = "198.51.100.71"
+    # 3000 -> 8443: both ports unprivileged and the client's the lower one: the ports
+    # guess wrong, the ClientHello re-orients the flow.
+    f = TcpFlow(cap, eth, CLIENT, 3000, srv, 8443)
+    f.server(b"\x17\x03\x03\x00\x05hello")
+    f.client(tls_client_hello("ds.kaspersky.com"))
+    # 50123 -> 443: the well-known port says which side serves.
+    f = TcpFlow(cap, eth, CLIENT, 50123, srv, 443)
+    f.server(b"\x17\x03\x03\x00\x05hello")
+    f.client(tls_client_hello("ds.kaspersky.com"))
+    # 1025 -> 8080: an HTTP response first, then the next request on the connection.
+    f = TcpFlow(cap, eth, CLIENT, 1025, srv, 8080)
+    f.server(HTTP_200)
+    f.client(KL_UPDATE_REQ)
+    # 3001 -> 8444: a lookalike SNI after the same re-orientation: nothing.
+    f = TcpFlow(cap, eth, CLIENT, 3001, srv, 8444)
+    f.server(b"\x17\x03\x03\x00\x05hello")
+    f.client(tls_client_hello("ds.kaspersky.com.evil.example"))
+    return {"flow-midstream/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
          case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
          case_dns_tcp_frag, case_dns_answers_attribution, case_attribution_split_hello,
          case_http_keepalive, case_tls_cert, case_quic, case_tunnels,
-         case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype]
+         case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype,
+         case_flow_reuse, case_flow_midstream]
 
 
 def main():
