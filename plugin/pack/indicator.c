@@ -307,7 +307,7 @@ int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, cha
         }
         ind->text = malloc(len + 1);
         if (ind->text) {
-            emb__normalize_name((const uint8_t *)v, len, ind->text, len);
+            len = emb__normalize_name((const uint8_t *)v, len, ind->text, len);
             ind->text[len] = '\0';
         }
         ind->len = len;
@@ -317,11 +317,20 @@ int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, cha
             BAD("empty pattern");
             return EMB_EINVAL;
         }
+        /* Names are matched without their trailing dot, so a substring that ends
+         * in one could only ever meet a longer name ("upd.kaspersky.com." inside
+         * "upd.kaspersky.com.evil.example"): refuse it rather than guess. */
+        if (key_is_domain_valued(key) && v[len - 1] == '.') {
+            BAD("'%s' ends with a dot, which names are matched without; drop it, or use "
+                "domain: for the whole name",
+                v);
+            return EMB_EINVAL;
+        }
         ind->text = malloc(len + 1);
         if (ind->text) {
             /* Domain-valued fields are lower-cased before matching: so is the pattern. */
             if (key_is_domain_valued(key))
-                emb__normalize_name((const uint8_t *)v, len, ind->text, len);
+                len = emb__normalize_name((const uint8_t *)v, len, ind->text, len);
             else
                 memcpy(ind->text, v, len);
             ind->text[len] = '\0';

@@ -275,3 +275,26 @@ Test(rules, cidr_and_port_parsers) {
     cr_assert_neq(emb__parse_ports("", &p, &why), 0);
     cr_assert_neq(emb__parse_ports("12/", &p, &why), 0);
 }
+
+Test(rules, trailing_dot_in_names) {
+    /* A substring on a name field ending in a dot could only match a longer name:
+     * refused where it is written. */
+    expect_error("  - {sid: 1, msg: m, channel: update, match: [{dns.query: upd.kaspersky.}]}\n",
+                 "r.yaml:8:59: 'upd.kaspersky.' ends with a dot");
+    expect_error("  - {sid: 1, msg: m, channel: update, match: [{tls.sni: A.Example.}]}\n",
+                 "ends with a dot");
+    /* A whole name (domain) drops its trailing dot, and its length with it; a name
+     * that is only cased differently is lower-cased to the same length. */
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(HEAD "  - {sid: 1, msg: m, channel: update,\n"
+                                         "     match: [{domain: Upd.Kaspersky.COM.},\n"
+                                         "             {dns.query: UPD.kaspersky}]}\n",
+                                    &d);
+    cr_assert_not_null(r);
+    cr_assert_eq(r->ninds, 2);
+    cr_assert_eq(r->inds[0].len, strlen("upd.kaspersky.com"));
+    cr_assert_str_eq(r->inds[0].text, "upd.kaspersky.com");
+    cr_assert_eq(r->inds[1].len, strlen("upd.kaspersky"));
+    cr_assert_str_eq(r->inds[1].text, "upd.kaspersky");
+    emb_rules_free(r);
+}
