@@ -307,6 +307,19 @@ static bool looks_like_http_request(const uint8_t *p, size_t n) {
     return i >= 3 && i < n && p[i] == ' ';
 }
 
+/* True while the first n bytes of a direction could still begin a TLS record
+ * or (to the server) an HTTP request line or (to the client) a status line. */
+static bool may_become_tls_or_http(const uint8_t *p, uint32_t n, bool to_server) {
+    if (p[0] == TLS_CONTENT_HANDSHAKE && (n < 2 || p[1] == 3))
+        return true;
+    if (!to_server)
+        return n < 7 && memcmp(p, "HTTP/1.", n) == 0;
+    uint32_t i = 0;
+    while (i < n && i < 16 && p[i] >= 'A' && p[i] <= 'Z')
+        i++;
+    return i == n && n < 17; /* only capitals so far: a method may still end in ' ' */
+}
+
 /* Decides a flow's protocol from the first bytes of one of its directions. */
 static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, bool final) {
     if (n >= 2 && p[0] == TLS_CONTENT_HANDSHAKE && p[1] == 3)
@@ -317,8 +330,8 @@ static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, 
         f->app_proto = EMB_AP_HTTP;
     else if (f->srv_port == 53)
         f->app_proto = EMB_AP_DNS;
-    else if (n >= 17 || final)
-        f->app_proto = EMB_AP_OTHER; /* the longest method plus a space did not show */
+    else if (n >= 17 || final || !may_become_tls_or_http(p, n, to_server))
+        f->app_proto = EMB_AP_OTHER; /* a short first message too: attribution runs on it */
 }
 
 /* Payload patterns over the new bytes of a stream, with some overlap. */

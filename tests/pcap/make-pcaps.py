@@ -1545,13 +1545,32 @@ def case_flow_midstream():
     return {"flow-midstream/input.pcap": cap.pcap_bytes()}
 
 
+def case_flow_short_message():
+    """DNS attribution on a flow whose first client message is short and carries no name."""
+    cap = Capture(start=2200)
+    # 64801: s08.upd.kaspersky.com resolves to 203.0.113.95 for the client.
+    dns_flow(cap, eth, CLIENT, 64801, "s08.upd.kaspersky.com", 0x2201, answer="203.0.113.95")
+    # 64802: a device protocol on 37777 whose first message is 8 binary bytes, then the
+    # server answers: attributed (the message can be neither TLS nor HTTP).
+    TcpFlow(cap, eth, CLIENT, 64802, "203.0.113.95", 37777).handshake() \
+        .client(b"\xa0\x00\x00\x60\x00\x00\x00\x00").server(b"\xb0\x00\x00\x08ok").close()
+    # 64803: a 4-byte first message that could still be a method ("HEAD") and is then
+    # followed by one that is not: attributed once the bytes rule HTTP out.
+    TcpFlow(cap, eth, CLIENT, 64803, "203.0.113.95", 5000).handshake() \
+        .client(b"HEAD").client(b"\x00\x01").close()
+    # 64804: the same short message to an address nobody resolved: nothing.
+    TcpFlow(cap, eth, CLIENT, 64804, "203.0.113.96", 37777).handshake() \
+        .client(b"\xa0\x00\x00\x60\x00\x00\x00\x00").close()
+    return {"flow-short-message/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
          case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
          case_dns_tcp_frag, case_dns_answers_attribution, case_attribution_split_hello,
          case_http_keepalive, case_tls_cert, case_quic, case_tunnels,
          case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype,
-         case_flow_reuse, case_flow_midstream]
+         case_flow_reuse, case_flow_midstream, case_flow_short_message]
 
 
 def main():
