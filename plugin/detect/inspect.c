@@ -238,7 +238,7 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
         size_t hdr = end ? from + end : 0;
         fd->searched = hdr ? 0 : s->have;
         if (hdr == 0) {
-            if (s->have >= e->cfg.stream_depth) {
+            if (s->cursor == 0 && s->have >= e->cfg.stream_depth) {
                 *done = true; /* headers longer than the depth: take what is there */
                 return to_server ? http_request(e, p, avail) : 0;
             }
@@ -286,8 +286,8 @@ static int dns_stream(emb_engine_t *e, emb_stream_t *s, bool *done) {
     while (s->cursor + 2 <= s->have) {
         uint32_t mlen = (uint32_t)s->buf[s->cursor] << 8 | s->buf[s->cursor + 1];
         if (s->cursor + 2 + mlen > s->have) {
-            if (s->cursor + 2 + mlen > e->cfg.stream_depth)
-                *done = true; /* a message beyond the depth */
+            if (2 + mlen > e->cfg.stream_depth)
+                *done = true; /* a message longer than the window */
             return 0;
         }
         int rc = emb__inspect_dns(e, s->buf + s->cursor + 2, mlen);
@@ -310,7 +310,7 @@ static bool looks_like_http_request(const uint8_t *p, size_t n) {
 /* True while the first n bytes of a direction could still begin a TLS record
  * or (to the server) an HTTP request line or (to the client) a status line. */
 static bool may_become_tls_or_http(const uint8_t *p, uint32_t n, bool to_server) {
-    if (p[0] == TLS_CONTENT_HANDSHAKE && (n < 2 || p[1] == 3))
+    if (p[0] >= 20 && p[0] <= 23 && (n < 2 || p[1] == 3))
         return true;
     if (!to_server)
         return n < 7 && memcmp(p, "HTTP/1.", n) == 0;
@@ -322,7 +322,9 @@ static bool may_become_tls_or_http(const uint8_t *p, uint32_t n, bool to_server)
 
 /* Decides a flow's protocol from the first bytes of one of its directions. */
 static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, bool final) {
-    if (n >= 2 && p[0] == TLS_CONTENT_HANDSHAKE && p[1] == 3)
+    /* Any TLS record (ChangeCipherSpec, Alert, Handshake, ApplicationData): a
+     * flow picked up mid-stream may show its server's data first. */
+    if (n >= 2 && p[0] >= 20 && p[0] <= 23 && p[1] == 3)
         f->app_proto = EMB_AP_TLS;
     else if (to_server && looks_like_http_request(p, n))
         f->app_proto = EMB_AP_HTTP;
@@ -330,21 +332,27 @@ static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, 
         f->app_proto = EMB_AP_HTTP;
     else if (f->srv_port == 53)
         f->app_proto = EMB_AP_DNS;
-    else if (n >= 17 || final || !may_become_tls_or_http(p, n, to_server))
-        f->app_proto = EMB_AP_OTHER; /* a short first message too: attribution runs on it */
+    else if (n >= 17 || final || (to_server && !may_become_tls_or_http(p, n, to_server)))
+        f->app_proto = EMB_AP_OTHER; /* a client's short first message too: attribution runs */
 }
 
-/* Payload patterns over the new bytes of a stream, with some overlap. */
+/* Payload patterns over the new bytes of a stream, with some overlap; only
+ * the first depth bytes of the stream (a sliding window goes on past them). */
 static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server) {
     emb_stream_t *s = &fd->stream;
     uint32_t from = fd->scanned > e->payload_overlap ? fd->scanned - e->payload_overlap : 0;
+    uint32_t upto = s->offset < e->cfg.stream_depth ? e->cfg.stream_depth - s->offset : 0;
+    if (upto > s->have)
+        upto = s->have;
     fd->scanned = s->have;
+    if (from >= upto)
+        return 0;
     emb__round_begin(e);
     if (e->cur.flow->app_proto == EMB_AP_HTTP && !to_server && e->cur.flow->http_status) {
         e->app.app = EMB_APP_HTTP; /* a response body: say which status it came with */
         e->app.http_status = e->cur.flow->http_status;
     }
-    int rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, s->buf + from, s->have - from);
+    int rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, s->buf + from, upto - from);
     return rc != 0 ? rc : emb__round_end(e);
 }
 
@@ -397,7 +405,14 @@ static int inspect_tcp_segment(emb_engine_t *e) {
         return d->payload_len > 0 ? inspect_packet(e, d->payload, d->payload_len, !fd->past_depth)
                                   : 0;
     }
+    uint32_t offset = s->offset;
     uint32_t grew = emb__stream_add(&e->streams, s, d->tcp_seq, syn, d->payload, d->payload_len);
+    if (s->offset != offset) {
+        /* The window slid: positions into the buffer move back with it. */
+        uint32_t slid = s->offset - offset;
+        fd->scanned = fd->scanned > slid ? fd->scanned - slid : 0;
+        fd->searched = fd->searched > slid ? fd->searched - slid : 0;
+    }
     if (s->closed && d->payload_len > 0 && grew == 0 && s->buf == NULL) {
         f->client_spoke = f->client_spoke || to_server;
         return inspect_packet(e, d->payload, d->payload_len, true); /* refused just now */
@@ -406,7 +421,8 @@ static int inspect_tcp_segment(emb_engine_t *e) {
         return 0;
 
     int rc = 0;
-    bool full = s->have >= e->cfg.stream_depth;
+    /* A full window is the end of the stream unless it can slide on. */
+    bool full = s->have >= e->cfg.stream_depth && !(s->slide && s->cursor > 0);
     if (!fd->done) {
         if (f->app_proto == EMB_AP_UNKNOWN)
             detect(f, s->buf, s->have, to_server, full);
@@ -419,6 +435,9 @@ static int inspect_tcp_segment(emb_engine_t *e) {
         default: break;
         }
         fd->done = done || full;
+        /* HTTP and DNS frame their messages: their windows slide for the life
+         * of the connection (docs/flows.md, "Messages and depth"). */
+        s->slide = !fd->done && (f->app_proto == EMB_AP_HTTP || f->app_proto == EMB_AP_DNS);
     }
     if (to_server && (fd->done || e->app.app != EMB_APP_NONE))
         f->client_spoke = true;

@@ -7,9 +7,12 @@
  * that disagree are ignored and counted). Offsets are sequence numbers minus
  * the stream's base, in 32-bit arithmetic, so sequence wrap needs no special
  * case; data that lies before the base (an old retransmission) is trimmed.
- * Only bytes below the depth are kept. Buffers start small and double up to
- * the depth, within the pool's memory cap; a stream refused memory is closed
- * and the engine falls back to looking at single packets.
+ * Only bytes below the depth are kept: the window. A sliding stream moves
+ * its window past what its parser consumed when a segment would reach past
+ * it (emb__stream_consume), so the depth bounds one message, not the
+ * connection. Buffers start small and double up to the depth, within the
+ * pool's memory cap; a stream refused memory is closed and the engine falls
+ * back to looking at single packets.
  */
 #include "packet/stream.h"
 
@@ -45,6 +48,39 @@ static bool reserve(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t need) {
     return true;
 }
 
+static void release_buf(emb_stream_pool_t *pool, emb_stream_t *s) {
+    if (s->buf) {
+        pool->stats.mem_in_use -= s->cap;
+        free(s->buf);
+    }
+    s->buf = NULL;
+    s->cap = 0;
+}
+
+void emb__stream_consume(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t n) {
+    if (n == 0 || s->closed)
+        return;
+    /* The islands move back by n; what lies before n goes. */
+    uint8_t k = 0;
+    uint32_t keep_end = 0;
+    for (uint8_t i = 0; i < s->nranges; i++) {
+        if (s->ranges[i].end <= n)
+            continue;
+        uint32_t start = s->ranges[i].start > n ? s->ranges[i].start - n : 0;
+        keep_end = s->ranges[i].end - n;
+        s->ranges[k++] = (emb_range_t){start, keep_end};
+    }
+    s->nranges = k;
+    if (k > 0 && s->buf)
+        memmove(s->buf, s->buf + n, keep_end);
+    s->base += n;
+    s->offset += n;
+    s->cursor = s->cursor > n ? s->cursor - n : 0;
+    s->have = k > 0 && s->ranges[0].start == 0 ? s->ranges[0].end : 0;
+    if (k == 0)
+        release_buf(pool, s); /* an idle keep-alive connection holds no memory */
+}
+
 void emb__stream_close(emb_stream_pool_t *pool, emb_stream_t *s) {
     if (s->buf) {
         pool->stats.mem_in_use -= s->cap;
@@ -72,6 +108,9 @@ uint32_t emb__stream_add(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t seq,
     }
 
     uint32_t rel = seq - s->base;
+    if (s->slide && s->cursor > 0 && rel < 0x80000000u && (uint64_t)rel + len > pool->depth)
+        emb__stream_consume(pool, s, s->cursor); /* the parser is done with [0, cursor) */
+    rel = seq - s->base;
     if (rel >= 0x80000000u) {
         /* before the base: keep only what reaches past it */
         uint32_t behind = s->base - seq;

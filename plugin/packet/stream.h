@@ -1,7 +1,11 @@
 /*
- * TCP reassembly for inspection: the first `depth` bytes of each direction
- * of a flow, put in order. Buffers come from a pool with a memory cap and
- * grow as data arrives, so a flow that sends little costs little.
+ * TCP reassembly for inspection: a window of `depth` bytes of each direction
+ * of a flow, put in order. The window starts at the stream's first byte; a
+ * stream whose parser frames messages (HTTP, DNS over TCP) slides it past
+ * what the parser consumed, so messages are reassembled for the life of the
+ * connection while the depth bounds one message. Buffers come from a pool
+ * with a memory cap and grow as data arrives, so a flow that sends little
+ * costs little.
  */
 #ifndef EMB_STREAM_H
 #define EMB_STREAM_H
@@ -17,14 +21,17 @@
 typedef struct {
     uint8_t *buf;    /* bytes [0, cap) of the stream, valid where ranges say */
     uint32_t cap;    /* allocated size, at most the depth */
-    uint32_t base;   /* sequence number of stream offset 0 */
+    uint32_t base;   /* sequence number of buf[0] */
+    uint32_t offset; /* stream offset of buf[0]: bytes slid past */
     uint32_t have;   /* bytes [0, have) are contiguous */
-    uint32_t cursor; /* how far the application parser has consumed */
+    uint32_t cursor; /* how far the application parser has consumed (may pass have:
+                        a body still to come is skipped) */
     emb_range_t ranges[EMB_STREAM_MAX_RANGES];
     uint8_t nranges;
     bool base_set;
     bool closed; /* reassembly over: depth reached, memory refused, or parser done */
     bool midstream;
+    bool slide; /* slide the window past `cursor` when a segment would not fit */
 } emb_stream_t;
 
 typedef struct {
@@ -46,12 +53,21 @@ typedef struct {
 /*
  * Adds a TCP segment. `syn` sets the stream's start (ISN + 1). Data first seen
  * without a SYN starts the stream where it is (midstream pickup). Bytes
- * already held are kept: on overlap, the first copy wins. Returns the number
- * of bytes by which the contiguous prefix grew (the new bytes are
- * buf[have - n, have)).
+ * already held are kept: on overlap, the first copy wins. When the segment
+ * reaches past the window and the stream slides, the window first moves past
+ * `cursor` (offset grows by as much; callers' buffer positions move back by
+ * it). Returns the number of bytes by which the contiguous prefix grew (the
+ * new bytes are buf[have - n, have)).
  */
 uint32_t emb__stream_add(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t seq, bool syn,
                          const uint8_t *data, size_t len);
+
+/*
+ * Moves the window `n` bytes on: buf[0, n) is dropped, and when `n` passes
+ * what is held, the bytes up to it are skipped as they arrive. The buffer is
+ * given back when nothing is left in it.
+ */
+void emb__stream_consume(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t n);
 
 /* Gives the buffer back and closes the stream; later segments are ignored. */
 void emb__stream_close(emb_stream_pool_t *pool, emb_stream_t *s);

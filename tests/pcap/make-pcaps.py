@@ -1564,13 +1564,59 @@ def case_flow_short_message():
     return {"flow-short-message/input.pcap": cap.pcap_bytes()}
 
 
+def _segments(data, size=1400):
+    return [(i, data[i:i + size]) for i in range(0, len(data), size)]
+
+
+def case_flow_past_depth():
+    """Messages past the 16 KiB stream depth of a keep-alive connection."""
+    cap = Capture(start=2300)
+    srv = "198.51.100.72"
+    big = b"x" * 17000
+    post = (b"POST /upload HTTP/1.1\r\nHost: www.example.org\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(big)) + big
+    at = KL_UPDATE_REQ.index(b"Host:")
+    # 64901: a 17 KB POST, then the update request with its Host header in a segment of
+    # its own: 4200101 and 4200102, as on a fresh connection.
+    f = TcpFlow(cap, eth, CLIENT, 64901, srv, 80).handshake()
+    f.pieces(True, _segments(post)).server(HTTP_200)
+    f.pieces(True, split_at(KL_UPDATE_REQ, [at, at + 29])).server(HTTP_200).close()
+    # 64902: a 20 KB response body, then five benign requests, then the update request
+    # with its Host header in a segment of its own.
+    body = bytes(range(256)) * 80
+    resp = (b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(body)) + body
+    f = TcpFlow(cap, eth, CLIENT, 64902, srv, 80).handshake()
+    f.client(http_get("www.example.org", "/big")).pieces(False, _segments(resp))
+    for i in range(5):
+        f.client(http_get("www.example.org", "/%d" % i)).server(HTTP_200)
+    f.pieces(True, split_at(KL_UPDATE_REQ, [at, at + 29])).server(HTTP_200).close()
+    # 64903: the update request inside a POST body 20 KB in (walked over by its
+    # Content-Length): nothing.
+    smuggled = b"y" * 20000 + KL_UPDATE_REQ
+    post2 = (b"POST /upload HTTP/1.1\r\nHost: www.example.org\r\n"
+             b"Content-Length: %d\r\n\r\n" % len(smuggled)) + smuggled
+    f = TcpFlow(cap, eth, CLIENT, 64903, srv, 80).handshake()
+    f.pieces(True, _segments(post2)).server(HTTP_200)
+    f.client(http_get("www.example.org", "/after")).server(HTTP_200).close()
+    # 64904: DNS over TCP: 600 benign queries (more than 16 KB), then a Kaspersky one whose
+    # length prefix is in a segment of its own.
+    f = TcpFlow(cap, eth, CLIENT, 64904, RESOLVER, 53).handshake()
+    msgs = b"".join(struct.pack("!H", len(q)) + q for q in
+                    (bytes(dns_query("host%d.example.org" % i, 0x3000 + i)) for i in range(600)))
+    f.pieces(True, _segments(msgs))
+    q = bytes(dns_query("s09.upd.kaspersky.com", 0x3999))
+    f.client(struct.pack("!H", len(q))).client(q).close()
+    return {"flow-past-depth/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
          case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
          case_dns_tcp_frag, case_dns_answers_attribution, case_attribution_split_hello,
          case_http_keepalive, case_tls_cert, case_quic, case_tunnels,
          case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype,
-         case_flow_reuse, case_flow_midstream, case_flow_short_message]
+         case_flow_reuse, case_flow_midstream, case_flow_short_message,
+         case_flow_past_depth]
 
 
 def main():

@@ -115,3 +115,70 @@ Test(stream, memory_is_given_back_on_close) {
     cr_assert_eq(pool.stats.mem_in_use, 0);
     cr_assert_gt(pool.stats.mem_peak, 0);
 }
+
+/* ---- the sliding window (HTTP and DNS over TCP) ---------------------------- */
+
+Test(stream, sliding_window_moves_past_what_the_parser_consumed) {
+    emb__stream_add(&pool, &s, 0, true, NULL, 0);
+    s.slide = true;
+    char msg[41];
+    memset(msg, 'a', 40);
+    msg[40] = '\0';
+    cr_assert_eq(add(1, msg), 40);
+    s.cursor = 30; /* the parser took 30 bytes; 10 wait for the rest of a message */
+    /* 40 more bytes would pass the 64-byte window: it slides by 30 first */
+    char more[41];
+    memset(more, 'b', 40);
+    more[40] = '\0';
+    cr_assert_eq(add(41, more), 40);
+    cr_assert_eq(s.offset, 30);
+    cr_assert_eq(s.base, 31);
+    cr_assert_eq(s.cursor, 0);
+    cr_assert_eq(s.have, 50);
+    cr_assert(memcmp(s.buf, "aaaaaaaaaabbbb", 14) == 0, "the unconsumed bytes moved to the front");
+}
+
+Test(stream, sliding_past_what_is_held_skips_bytes_still_to_come) {
+    emb__stream_add(&pool, &s, 0, true, NULL, 0);
+    s.slide = true;
+    add(1, "0123456789");
+    s.cursor = 50; /* a body runs 40 bytes past what arrived */
+    char big[61];
+    memset(big, 'x', 60);
+    big[60] = '\0';
+    add(11, big); /* offsets 10..70: the window slides by 50 first */
+    cr_assert_eq(s.offset, 50);
+    cr_assert_eq(s.have, 20, "bytes 50..70 of the stream are held");
+    cr_assert_eq(add(71, "NEXT"), 4);
+    cr_assert(memcmp(s.buf + 20, "NEXT", 4) == 0);
+}
+
+Test(stream, sliding_keeps_islands_beyond_the_cut) {
+    emb__stream_add(&pool, &s, 0, true, NULL, 0);
+    s.slide = true;
+    add(1, "0123456789");
+    add(31, "island"); /* offsets 30..36, beyond a gap */
+    s.cursor = 10;
+    char big[61];
+    memset(big, 'y', 60);
+    big[60] = '\0';
+    add(41, big); /* offsets 40..100: the window slides by 10 */
+    cr_assert_eq(s.offset, 10);
+    cr_assert_eq(s.have, 0, "the gap at 10..30 is still open");
+    cr_assert_eq(s.ranges[0].start, 20);
+    cr_assert(memcmp(s.buf + 20, "island", 6) == 0);
+    /* the gap closes up to the island; 26..30 (stream 36..40) is still open */
+    cr_assert_eq(add(11, "abcdefghijklmnopqrst"), 26);
+    cr_assert(memcmp(s.buf + 20, "island", 6) == 0);
+}
+
+Test(stream, consuming_everything_gives_the_buffer_back) {
+    add(1, "abc");
+    cr_assert_gt(pool.stats.mem_in_use, 0);
+    emb__stream_consume(&pool, &s, 3);
+    cr_assert_null(s.buf);
+    cr_assert_eq(pool.stats.mem_in_use, 0);
+    cr_assert_eq(s.offset, 3);
+    cr_assert_eq(add(4, "def"), 3, "the next bytes start a new buffer");
+    cr_assert(memcmp(s.buf, "def", 3) == 0);
+}
