@@ -352,7 +352,19 @@ static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_serv
         e->app.app = EMB_APP_HTTP; /* a response body: say which status it came with */
         e->app.http_status = e->cur.flow->http_status;
     }
-    int rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, s->buf + from, upto - from);
+    /* `^` in a payload regex is the start of the stream direction: only a scan
+     * from its first byte has it; a later, longer look at the start is made for
+     * the anchored patterns alone while they could still span more. */
+    emb_payload_at_t at = from == 0 && s->offset == 0 ? EMB_AT_START : EMB_AT_MIDDLE;
+    int rc = emb__round_scan_payload(e, s->buf + from, upto - from, at);
+    uint32_t width = emb__matcher_start_width(e->matcher);
+    if (at == EMB_AT_START) {
+        fd->start_scanned = upto;
+    } else if (rc == 0 && s->offset == 0 && fd->start_scanned < width && fd->start_scanned < upto) {
+        uint32_t n = upto < width ? upto : width;
+        rc = emb__round_scan_payload(e, s->buf, n, EMB_AT_START_ONLY);
+        fd->start_scanned = n;
+    }
     return rc != 0 ? rc : emb__round_end(e);
 }
 
@@ -377,7 +389,7 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool pa
     if (rc != 0 || !payload)
         return rc;
     emb__round_begin(e);
-    rc = emb__round_scan(e, EMB_FIELD_PAYLOAD, p, len);
+    rc = emb__round_scan_payload(e, p, len, EMB_AT_MIDDLE); /* not a stream's start */
     return rc != 0 ? rc : emb__round_end(e);
 }
 

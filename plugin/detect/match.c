@@ -149,6 +149,7 @@ struct emb_matcher {
     hs_scratch_t *scratch;
     uint32_t *flow_alts;
     size_t nflow_alts;
+    uint32_t start_width; /* emb__matcher_start_width */
     bool from_cache;
     char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
 };
@@ -169,6 +170,49 @@ static void pending_free(pending_list_t *pl) {
         free(pl->p[i].expr);
     free(pl->p);
     memset(pl, 0, sizeof(*pl));
+}
+
+/*
+ * True when every match of regex `re` starts at the first byte it is given:
+ * it begins with ^ (or \A), after inline flags other than m (multiline, where
+ * ^ also holds after a newline), and has no alternative outside parentheses.
+ */
+static bool anchored_at_start(const char *re) {
+    while (re[0] == '(' && re[1] == '?' && re[2] != ':') {
+        const char *close = strchr(re, ')');
+        if (close == NULL || memchr(re, 'm', (size_t)(close - re)) != NULL ||
+            memchr(re, ':', (size_t)(close - re)) != NULL)
+            return false;
+        re = close + 1;
+    }
+    if (re[0] == '^')
+        re++;
+    else if (re[0] == '\\' && re[1] == 'A')
+        re += 2;
+    else
+        return false;
+    int depth = 0;
+    bool in_class = false;
+    for (; *re; re++) {
+        if (*re == '\\') {
+            if (re[1] == '\0')
+                break;
+            re++;
+        } else if (in_class) {
+            in_class = *re != ']';
+        } else if (*re == '[') {
+            in_class = true;
+            if (re[1] == ']' || (re[1] == '^' && re[2] == ']'))
+                re += re[1] == '^' ? 2 : 1; /* a ] first in a class is a member */
+        } else if (*re == '(') {
+            depth++;
+        } else if (*re == ')') {
+            depth--;
+        } else if (*re == '|' && depth == 0) {
+            return false;
+        }
+    }
+    return true;
 }
 
 /* The expressions of database `db`, in a fixed order (alternatives, then
@@ -194,7 +238,9 @@ static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
                 pe->expr = emb__pattern_expr(&r->inds[i]);
                 if (pe->expr == NULL)
                     return EMB_ENOMEM;
-                pe->ref = (emb_patref_t){a, c, i, fields, 0, false};
+                pe->ref = (emb_patref_t){a, c, i, fields, 0, false, false};
+                pe->ref.start =
+                    db == DB_PAYLOAD && ind->kind == EMB_PAT_REGEX && anchored_at_start(ind->text);
                 if (db == DB_DOTTED) {
                     pe->ref.lit_len = (uint16_t)(ind->len + 1);
                     pe->ref.exact = ind->kind == EMB_PAT_DOMAIN_EXACT;
@@ -432,6 +478,22 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
         m->nrefs[db] = lists[db].n;
     }
 
+    for (size_t i = 0; i < lists[DB_PAYLOAD].n; i++) {
+        const pending_t *pe = &lists[DB_PAYLOAD].p[i];
+        if (!pe->ref.start)
+            continue;
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *cerr = NULL;
+        uint32_t width = UINT32_MAX;
+        if (hs_expression_info(pe->expr, expr_flags(DB_PAYLOAD), &info, &cerr) == HS_SUCCESS) {
+            width = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(cerr);
+        }
+        if (width > m->start_width)
+            m->start_width = width;
+    }
     for (uint32_t a = 0; a < r->nalts; a++) {
         if (r->alts[a].content_mask != 0)
             continue;
@@ -481,6 +543,7 @@ typedef struct {
     unsigned long long len; /* of the data scanned */
     emb_match_fn fn;
     void *ctx;
+    emb_payload_at_t at;
 } scan_ctx_t;
 
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
@@ -491,6 +554,8 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     const emb_patref_t *ref = &sc->refs[id];
     if (!(ref->fields & sc->field_bit))
         return 0;
+    if (ref->start ? sc->at == EMB_AT_MIDDLE : sc->at == EMB_AT_START_ONLY)
+        return 0; /* a ^ away from the start, or a pattern the first pass reported */
     /* A dotted literal counts where it ends the name (and, exact, starts it). */
     if (ref->lit_len && (to != sc->len || (ref->exact && to != ref->lit_len)))
         return 0;
@@ -498,16 +563,32 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
-static int scan_db(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data, size_t len,
-                   emb_match_fn fn, void *ctx) {
+static int scan_db_at(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data,
+                      size_t len, emb_payload_at_t at, emb_match_fn fn, void *ctx) {
     if (m->db[db] == NULL || len == 0)
         return 0;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    scan_ctx_t sc = {m->refs[db], field_bit, len, fn, ctx};
+    scan_ctx_t sc = {m->refs[db], field_bit, len, fn, ctx, at};
     hs_error_t err =
         hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
     return err == HS_SUCCESS ? 0 : EMB_EHS;
+}
+
+static int scan_db(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data, size_t len,
+                   emb_match_fn fn, void *ctx) {
+    return scan_db_at(m, db, field_bit, data, len, EMB_AT_START, fn, ctx);
+}
+
+int emb__matcher_scan_payload(emb_matcher_t *m, const uint8_t *data, size_t len,
+                              emb_payload_at_t at, emb_match_fn fn, void *ctx) {
+    if (at == EMB_AT_START_ONLY && m->start_width == 0)
+        return 0;
+    return scan_db_at(m, DB_PAYLOAD, 1u << EMB_FIELD_PAYLOAD, data, len, at, fn, ctx);
+}
+
+uint32_t emb__matcher_start_width(const emb_matcher_t *m) {
+    return m->start_width;
 }
 
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,

@@ -32,6 +32,7 @@ typedef struct {
     uint32_t fields;  /* bit f set: the pattern applies to field f */
     uint16_t lit_len; /* a dotted-name literal: its length, to check where it matched */
     bool exact;       /* ... and it must cover the whole name */
+    bool start;       /* a payload regex anchored with ^: only at the start of a stream */
 } emb_patref_t;
 
 /*
@@ -51,6 +52,24 @@ typedef void (*emb_match_fn)(const emb_patref_t *ref, void *ctx);
 /* Scans `data` for field `f`; returns 0, or EMB_EHS. */
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx);
+/*
+ * Where payload bytes lie, for the `^` of a payload regex: at the start of a
+ * stream direction or a UDP payload, `^` holds at the first byte; in the
+ * middle of a stream it never holds.
+ */
+typedef enum {
+    EMB_AT_START,      /* the bytes start the stream (or datagram): every pattern */
+    EMB_AT_MIDDLE,     /* the bytes are from its middle: anchored patterns are left out */
+    EMB_AT_START_ONLY, /* the start again, longer: only the anchored patterns */
+} emb_payload_at_t;
+
+/* Scans payload bytes `at` a place in their stream; 0 or EMB_EHS. */
+int emb__matcher_scan_payload(emb_matcher_t *m, const uint8_t *data, size_t len,
+                              emb_payload_at_t at, emb_match_fn fn, void *ctx);
+/* How many bytes from a stream's start anchored payload patterns can span
+ * (0: the pack has none; UINT32_MAX: unbounded). */
+uint32_t emb__matcher_start_width(const emb_matcher_t *m);
+
 /* Alternatives made only of ip/port conditions: checked once per new flow. */
 const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n);
 

@@ -60,6 +60,13 @@ int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n) {
     return emb__matcher_scan(e->matcher, f, p, n, on_hit, e);
 }
 
+int emb__round_scan_payload(emb_engine_t *e, const void *p, size_t n, emb_payload_at_t at) {
+    e->cur_field = EMB_FIELD_PAYLOAD;
+    e->cur_value = p;
+    e->cur_value_len = n;
+    return emb__matcher_scan_payload(e->matcher, p, n, at, on_hit, e);
+}
+
 int emb__round_scan_name(emb_engine_t *e, emb_field_t f, const void *p, size_t n, bool host) {
     if (e->nnames == EMB_MAX_ROUND_NAMES)
         return 0; /* more names than any real message has: the rest are skipped */

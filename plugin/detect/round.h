@@ -20,6 +20,8 @@ emb_endpoints_t emb__flow_endpoints(const emb_flow_t *f);
 void emb__round_begin(emb_engine_t *e);
 /* Scans one field value (as is). 0 or EMB_EHS. */
 int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n);
+/* Scans payload bytes, `at` a place in their stream (the `^` of a regex). */
+int emb__round_scan_payload(emb_engine_t *e, const void *p, size_t n, emb_payload_at_t at);
 /* Normalises a domain-valued field (name or HTTP Host) and scans it. */
 int emb__round_scan_name(emb_engine_t *e, emb_field_t f, const void *p, size_t n, bool host);
 /* Turns the hits into candidates (ip/port checked against the current flow). */

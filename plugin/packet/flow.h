@@ -25,14 +25,15 @@ typedef enum {
 
 /* One direction of a flow: its stream and where its parser stands. */
 typedef struct {
-    emb_stream_t stream;  /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
-    uint32_t scanned;     /* stream bytes already scanned for payload patterns */
-    bool done;            /* the application parser has nothing more to look at */
-    bool past_depth;      /* the stream reached the depth and was let go */
-    uint32_t udp_scanned; /* UDP payloads scanned in this direction */
-    uint32_t searched;    /* stream offset up to which a header end was looked for */
-    uint32_t isn;         /* TCP: the sequence number of this direction's SYN */
-    uint32_t next_seq;    /* TCP: one past the highest sequence number it sent */
+    emb_stream_t stream;    /* TCP bytes; for QUIC (to server) the Initial CRYPTO stream */
+    uint32_t scanned;       /* stream bytes already scanned for payload patterns */
+    uint32_t start_scanned; /* ... of them, from the start for ^-anchored patterns */
+    bool done;              /* the application parser has nothing more to look at */
+    bool past_depth;        /* the stream reached the depth and was let go */
+    uint32_t udp_scanned;   /* UDP payloads scanned in this direction */
+    uint32_t searched;      /* stream offset up to which a header end was looked for */
+    uint32_t isn;           /* TCP: the sequence number of this direction's SYN */
+    uint32_t next_seq;      /* TCP: one past the highest sequence number it sent */
     bool isn_set, seq_set;
     bool fin; /* TCP: this direction sent a FIN */
 } emb_flow_dir_t;

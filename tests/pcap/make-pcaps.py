@@ -1609,6 +1609,26 @@ def case_flow_past_depth():
     return {"flow-past-depth/input.pcap": cap.pcap_bytes()}
 
 
+def case_payload_anchor():
+    """`^` in a payload regex: the start of the stream direction or of the datagram."""
+    cap = Capture(start=2400)
+    srv = "198.51.100.73"
+    # 65001: the stream starts with the marker: 4299101.
+    TcpFlow(cap, eth, CLIENT, 65001, srv, 7000).handshake() \
+        .client(b"MAGIC1 hello").close()
+    # 65002: the marker 745 bytes in, where the second scan's look-back starts: nothing.
+    TcpFlow(cap, eth, CLIENT, 65002, srv, 7000).handshake() \
+        .client(b"x" * 745 + b"MAGIC1 " + b"y" * 248).client(b"z" * 100).close()
+    # 65003: an anchored pattern 406 bytes wide, in four segments: 4299102 once whole.
+    wide = b"HDR" + b"7" * 400 + b"END"
+    TcpFlow(cap, eth, CLIENT, 65003, srv, 7000).handshake() \
+        .pieces(True, _segments(wide, 120)).close()
+    # 65004: a datagram that starts with the marker: 4299101; 65005: one that does not.
+    udp(cap, eth, CLIENT, 65004, srv, 9999, b"MAGIC1 ping", ipid=7)
+    udp(cap, eth, CLIENT, 65005, srv, 9999, b"> MAGIC1 ping", ipid=8)
+    return {"payload-anchor/input.pcap": cap.pcap_bytes()}
+
+
 CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_ports_cidr, case_linktypes, case_multi_pcap, case_rules_forms, case_clean,
          case_error_inputs, case_robustness, case_vendors_dns_sni, case_tcp_segments,
@@ -1616,7 +1636,7 @@ CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_http_keepalive, case_tls_cert, case_quic, case_tunnels,
          case_absurd_lengths, case_pcapng_oddities, case_unsupported_linktype,
          case_flow_reuse, case_flow_midstream, case_flow_short_message,
-         case_flow_past_depth]
+         case_flow_past_depth, case_payload_anchor]
 
 
 def main():

@@ -178,3 +178,51 @@ Test(match, pattern_expressions) {
     cr_assert_str_eq(e, "/a\\x3fb\\x2a");
     free(e);
 }
+
+/* `^` of a payload regex: which patterns count as anchored at a stream's start. */
+Test(match, payload_anchors) {
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(
+        "vendor: t\nname: T\nrules:\n"
+        "  - {sid: 11, msg: a, channel: cloud, match: [{payload: \"re:^AB\"}]}\n"
+        "  - {sid: 12, msg: b, channel: cloud, match: [{payload: \"re:^XY|CD\"}]}\n"
+        "  - {sid: 13, msg: c, channel: cloud, match: [{payload: \"re:(?m)^EF\"}]}\n"
+        "  - {sid: 14, msg: d, channel: cloud, match: [{payload: \"re:(?i)^(GH|IJ)\"}]}\n"
+        "  - {sid: 15, msg: e, channel: cloud, match: [{payload: \"re:^[|]K\"}]}\n",
+        &d);
+    test_print_diags(d);
+    cr_assert_not_null(r);
+    emb_matcher_t *m = NULL;
+    cr_assert_eq(emb__matcher_new(r, NULL, &m, &d), 0);
+    cr_assert_eq(emb__matcher_start_width(m), 2, "the widest anchored pattern is 2 bytes");
+    emb_rules_t *saved = rules;
+    rules = r; /* collect() names sids through `rules` */
+    struct {
+        const char *bytes;
+        emb_payload_at_t at;
+        uint32_t want[4];
+    } cases[] = {
+        {"AB", EMB_AT_START, {11}},
+        {"AB", EMB_AT_MIDDLE, {0}}, /* ^ never holds in a stream's middle */
+        {"AB", EMB_AT_START_ONLY, {11}},
+        {"xCD", EMB_AT_MIDDLE, {12}},   /* an alternative outside the anchor: not anchored */
+        {"x\nEF", EMB_AT_MIDDLE, {13}}, /* multiline: ^ after a newline too */
+        {"ij", EMB_AT_START, {14}},
+        {"ij", EMB_AT_MIDDLE, {0}},
+        {"|K", EMB_AT_MIDDLE, {0}}, /* a | inside a class is no alternative */
+        {"|K", EMB_AT_START, {15}},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        seen_t s = {{0}, 0};
+        cr_assert_eq(emb__matcher_scan_payload(m, (const uint8_t *)cases[i].bytes,
+                                               strlen(cases[i].bytes), cases[i].at, collect, &s),
+                     0);
+        size_t want = cases[i].want[0] ? 1 : 0;
+        cr_assert_eq(s.n, want, "case %zu (%s): %zu matches", i, cases[i].bytes, s.n);
+        if (want)
+            cr_assert(has(s, cases[i].want[0]), "case %zu: sid %u", i, cases[i].want[0]);
+    }
+    rules = saved;
+    emb__matcher_free(m);
+    emb_rules_free(r);
+}
