@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The cost of the packet path, this tree against a baseline commit, in one run:
 #   bench/packet-cost.sh [--base REF] [--size MIB] [--runs N]
-# Builds both in Release (build-cost/, build-cost-base/ from a git worktree of REF,
+# Builds both in Release (build-cost/; the baseline from a git worktree of REF,
 # default the commit before docs/flows.md landed), writes the benchmark mix with
 # gen-traffic, and reports for each:
 #   - instructions per packet, from callgrind (repeatable whatever the machine
@@ -33,8 +33,8 @@ build() { # SRC BUILD
     cmake --build "$2" -j2 --target embargo gen-traffic >/dev/null
 }
 build . build-cost
-build "$work/base" build-cost-base
-new=build-cost/embargo old=build-cost-base/embargo
+build "$work/base" "$work/build-base"
+new=build-cost/embargo old=$work/build-base/embargo
 
 mix=$work/mix.pcap
 build-cost/bench/gen-traffic -m "$size" -o "$mix" >/dev/null
