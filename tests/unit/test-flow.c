@@ -2,7 +2,8 @@
  * Unit tests for flow.c: emb__flow_get over a bounded table.
  *
  * Covered: a first packet creates a flow and a reverse packet finds it;
- * SYN+ACK first makes its sender the server; flow_id is unique and below
+ * SYN+ACK first makes its sender the server; without a handshake the ports
+ * decide (docs/flows.md); session reuse; re-orientation; flow_id is unique and below
  * 2^51; a full table evicts the least recently used flow; flows idle past
  * their protocol's timeout are created afresh (reaped at the cold end, or
  * found expired in their bucket); IPv6 tuples.
@@ -151,16 +152,18 @@ Test(flow, syn_ack_first_makes_sender_the_server) {
 Test(flow, syn_ack_rule_is_tcp_only_and_needs_both_flags) {
     emb_flow_table_t *t = table(16, 600, 120);
     bool to_server, is_new;
-    /* UDP with tcp_flags that would read SYN+ACK: the sender is still the client */
-    emb_decoded_t udp = v4(UDP, server_ip, 443, client_ip, 40000, EMB_TCP_SYN | EMB_TCP_ACK);
+    /* UDP with tcp_flags that would read SYN+ACK: the first sender is still the client */
+    emb_decoded_t udp = v4(UDP, server_ip, 5000, client_ip, 40000, EMB_TCP_SYN | EMB_TCP_ACK);
     emb_flow_t *f = emb__flow_get(t, &udp, 0, 0, &to_server, &is_new);
     cr_assert(to_server);
-    cr_assert_eq(f->cli_port, 443);
-    /* TCP ACK alone (a mid-stream pickup): the sender is the client */
-    emb_decoded_t ack = v4(TCP, server_ip, 443, client_ip, 40001, EMB_TCP_ACK);
+    cr_assert_eq(f->cli_port, 5000);
+    /* TCP ACK alone (a mid-stream pickup) from the higher port: the ports decide, and
+     * the lower one serves */
+    emb_decoded_t ack = v4(TCP, client_ip, 40001, server_ip, 5001, EMB_TCP_ACK);
     f = emb__flow_get(t, &ack, 0, 0, &to_server, &is_new);
     cr_assert(to_server);
-    cr_assert_eq(f->cli_port, 443);
+    cr_assert_eq(f->cli_port, 40001);
+    cr_assert_not(f->oriented);
     emb__flow_table_free(t);
 }
 
@@ -379,4 +382,119 @@ Test(flow, ipv6_flows) {
     cr_assert(is_new);
     cr_assert_neq(h, f);
     emb__flow_table_free(t);
+}
+
+/* ---- connections and sides (docs/flows.md) -------------------------------- */
+
+static emb_flow_t *get(emb_flow_table_t *t, emb_decoded_t d, int64_t sec, bool *ts, bool *is_new) {
+    return emb__flow_get(t, &d, sec, 0, ts, is_new);
+}
+
+static emb_decoded_t seg(emb_decoded_t d, uint8_t flags, uint32_t seq, size_t len) {
+    d.tcp_flags = flags;
+    d.tcp_seq = seq;
+    d.payload_len = len;
+    return d;
+}
+
+Test(flow, syn_with_a_new_isn_after_close_is_a_new_connection) {
+    emb_flow_table_t *t = table(16, 3600, 120);
+    emb_decoded_t c = v4(TCP, client_ip, 40000, server_ip, 80, 0);
+    emb_decoded_t s = reverse(&c, 0);
+    bool ts, is_new;
+    emb_flow_t *f = get(t, seg(c, EMB_TCP_SYN, 1000, 0), 1, &ts, &is_new);
+    uint64_t id = f->flow_id;
+    f->nalerted = 1; /* something the first connection raised */
+    get(t, seg(s, EMB_TCP_SYN | EMB_TCP_ACK, 5000, 0), 1, &ts, &is_new);
+    get(t, seg(c, EMB_TCP_ACK, 1001, 100), 1, &ts, &is_new);
+    /* the same SYN again: the same connection */
+    get(t, seg(c, EMB_TCP_SYN, 1000, 0), 1, &ts, &is_new);
+    cr_assert_not(is_new);
+    cr_assert_eq(emb__flow_reused(t), 0);
+    /* FIN both ways, then a SYN with another ISN on the same ports */
+    get(t, seg(c, EMB_TCP_FIN | EMB_TCP_ACK, 1101, 0), 2, &ts, &is_new);
+    get(t, seg(s, EMB_TCP_FIN | EMB_TCP_ACK, 5001, 0), 2, &ts, &is_new);
+    emb__flow_table_id_hint(t, 77);
+    emb_flow_t *g = get(t, seg(c, EMB_TCP_SYN, 1200, 0), 3, &ts, &is_new);
+    cr_assert(is_new);
+    cr_assert(ts);
+    cr_assert_eq(g, f, "the same slot");
+    cr_assert_neq(g->flow_id, id, "a flow id of its own");
+    cr_assert_eq(g->nalerted, 0, "nothing raised yet on the new connection");
+    cr_assert_eq(emb__flow_reused(t), 1);
+    cr_assert_eq(emb__flow_created(t), 2);
+    emb__flow_table_free(t);
+}
+
+Test(flow, syn_outside_the_window_of_an_open_connection_is_a_new_one) {
+    emb_flow_table_t *t = table(16, 3600, 120);
+    emb_decoded_t c = v4(TCP, client_ip, 40001, server_ip, 80, 0);
+    bool ts, is_new;
+    get(t, seg(c, EMB_TCP_SYN, 1000, 0), 1, &ts, &is_new);
+    get(t, seg(c, EMB_TCP_ACK, 1001, 500), 1, &ts, &is_new);
+    /* a SYN inside the window (a confused retransmission): the same connection */
+    get(t, seg(c, EMB_TCP_SYN, 1400, 0), 1, &ts, &is_new);
+    cr_assert_not(is_new);
+    /* one 2^31 away: a new connection, though nothing closed the old one */
+    get(t, seg(c, EMB_TCP_SYN, 0x80000000u, 0), 2, &ts, &is_new);
+    cr_assert(is_new);
+    cr_assert_eq(emb__flow_reused(t), 1);
+    emb__flow_table_free(t);
+}
+
+Test(flow, midstream_sides_from_the_ports) {
+    emb_flow_table_t *t = table(16, 3600, 120);
+    bool ts, is_new;
+    /* the server's data first, its port well-known: the receiver is the client */
+    emb_decoded_t a = v4(TCP, server_ip, 443, client_ip, 50000, EMB_TCP_ACK);
+    emb_flow_t *f = emb__flow_get(t, &a, 1, 0, &ts, &is_new);
+    cr_assert_not(ts);
+    cr_assert_eq(f->srv_port, 443);
+    cr_assert_not(f->oriented, "a guess, until a message says");
+    /* both unprivileged: TCP takes the lower port for the server's */
+    emb_decoded_t b = v4(TCP, client_ip, 9000, server_ip, 3000, EMB_TCP_ACK);
+    f = emb__flow_get(t, &b, 1, 0, &ts, &is_new);
+    cr_assert(ts);
+    cr_assert_eq(f->srv_port, 3000);
+    /* UDP: the first sender is the client */
+    emb_decoded_t u = v4(UDP, client_ip, 9000, server_ip, 3000, 0);
+    f = emb__flow_get(t, &u, 1, 0, &ts, &is_new);
+    cr_assert(ts);
+    cr_assert_eq(f->srv_port, 3000);
+    cr_assert_eq(emb__flow_midstream(t), 2);
+    emb__flow_table_free(t);
+}
+
+Test(flow, reorient_swaps_the_sides_once) {
+    emb_flow_table_t *t = table(16, 3600, 120);
+    bool ts, is_new;
+    /* the client on the lower port: the ports guess it serves */
+    emb_decoded_t b = v4(TCP, client_ip, 3000, server_ip, 9000, EMB_TCP_ACK);
+    emb_flow_t *f = emb__flow_get(t, &b, 1, 0, &ts, &is_new);
+    cr_assert_not(ts);
+    f->dir[1].scanned = 7; /* state of the direction 3000 -> 9000, taken for to-client */
+    emb__flow_reorient(t, f);
+    cr_assert_arr_eq(f->cli, client_ip, 4);
+    cr_assert_eq(f->cli_port, 3000);
+    cr_assert_eq(f->srv_port, 9000);
+    cr_assert_eq(f->dir[0].scanned, 7, "per-direction state goes with its direction");
+    cr_assert(f->oriented);
+    cr_assert_eq(emb__flow_reoriented(t), 1);
+    /* the same packet now goes to the server */
+    emb__flow_get(t, &b, 1, 0, &ts, &is_new);
+    cr_assert(ts);
+    emb__flow_table_free(t);
+}
+
+Test(flow, message_side) {
+    static const uint8_t hello[] = {22, 3, 1, 0, 40, 1, 0, 0, 36};
+    static const uint8_t shello[] = {22, 3, 3, 0, 40, 2, 0, 0, 36};
+    cr_assert_eq(emb__flow_message_side(hello, sizeof(hello)), 1);
+    cr_assert_eq(emb__flow_message_side(shello, sizeof(shello)), -1);
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"GET / HTTP/1.1\r\n", 16), 1);
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"CONNECT a:443 HTTP", 18), 1);
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"HTTP/1.1 200 OK", 15), -1);
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"GET", 3), 0, "too short to say");
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"ABC 123", 7), 0);
+    cr_assert_eq(emb__flow_message_side((const uint8_t *)"\x17\x03\x03\x00\x10", 5), 0);
 }
