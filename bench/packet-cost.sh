@@ -11,7 +11,7 @@
 # and the ratio of this tree to the baseline for both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-base_ref=$(git log --format=%H -1 -- docs/flows.md 2>/dev/null)
+base_ref=$(git log --diff-filter=A --format=%H -- docs/flows.md 2>/dev/null | tail -1)
 base_ref=${base_ref:+$base_ref~1}
 size=8 runs=5
 while [ $# -gt 0 ]; do
