@@ -179,6 +179,8 @@ def run_case(case_dir, opts, validator, expectations):
         raise CaseFailure("'defaults' is not a case")
     if "skip" in exp:
         return None, exp["skip"]
+    if opts.runmode != "single" and "threads-skip" in exp:
+        return None, "%s: %s" % (opts.runmode, exp["threads-skip"])
     with open(os.path.join(case_dir, "test.yaml")) as f:
         cfg = yaml.safe_load(f) or {}
     exit_expected = cfg["exit"]
@@ -201,7 +203,7 @@ def run_case(case_dir, opts, validator, expectations):
             f.write("%YAML 1.1\n---\n")
             yaml.safe_dump(suricata_yaml(tmp, opts.plugin, rules), f)
         cmd = [opts.suricata, "-r", source, "-c", conf, "-l", tmp, "-k", "none",
-               "--runmode", "single", "-S", "/dev/null"]
+               "--runmode", opts.runmode, "-S", "/dev/null"]
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=dict(os.environ, TZ="UTC"),
                                   capture_output=True, timeout=cfg.get("timeout", 120))
@@ -281,6 +283,9 @@ def main():
                     help="rules file or directory used when a case has no 'rules:'")
     ap.add_argument("--expectations", default=os.path.join(HERE, "expectations.yaml"))
     ap.add_argument("--schema", help="EVE JSON schema; every alert is validated against it")
+    ap.add_argument("--runmode", default="single", choices=["single", "autofp"],
+                    help="Suricata's runmode: autofp runs several threads, each with its own "
+                         "engine state")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("cases", nargs="+", metavar="CASE_DIR")

@@ -117,7 +117,7 @@ def run_suricata(case_dir, cfg, opts, tmp):
         f.write("%YAML 1.1\n---\n")
         yaml.safe_dump(suricata_yaml(tmp, opts, rules), f)
     cmd = [opts.suricata, "-r", source, "-c", conf, "-l", tmp, "-S", sig, "-k", "none",
-           "--runmode", "single"]
+           "--runmode", opts.runmode]
     if opts.ips:
         cmd.append("--simulate-ips")
     try:
@@ -209,6 +209,8 @@ def run_case(case_dir, opts, validator, expectations):
         raise CaseFailure("'defaults' is not a case")
     if "skip" in exp:
         return None, exp["skip"]
+    if opts.runmode != "single" and "threads-skip" in exp:
+        return None, "%s: %s" % (opts.runmode, exp["threads-skip"])
     with open(os.path.join(case_dir, "test.yaml")) as f:
         cfg = yaml.safe_load(f) or {}
     exit_expected = cfg["exit"]
@@ -255,6 +257,9 @@ def main():
     ap.add_argument("--expectations", default=os.path.join(HERE, "expectations.yaml"))
     ap.add_argument("--cache-dir", help="embargo.cache-dir (default: a scratch directory)")
     ap.add_argument("--schema", help="EVE JSON schema; every alert is validated against it")
+    ap.add_argument("--runmode", default="single", choices=["single", "autofp"],
+                    help="Suricata's runmode: autofp runs several detect threads, each with "
+                         "its own engine state")
     ap.add_argument("--ips", action="store_true",
                     help="drop rules and --simulate-ips; check drops instead of test.yaml")
     ap.add_argument("-v", "--verbose", action="store_true")
