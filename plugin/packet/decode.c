@@ -9,8 +9,11 @@
  * Fragments are reported with what reassembly needs (id, offset, bytes); the
  * engine puts datagrams back together and hands them to
  * emb__decode_datagram. Tunnels seen on mirror ports (MPLS, PPPoE, GRE,
- * VXLAN on UDP 4789, IP-in-IP) are removed, at most EMB_MAX_TUNNELS deep:
- * the inner packet is the one inspected.
+ * ERSPAN types I, II and III inside GRE, VXLAN on UDP 4789, Geneve on UDP
+ * 6081, IP-in-IP) are removed, at most EMB_MAX_TUNNELS deep: the inner
+ * packet is the one inspected. A GRE protocol type, or an ERSPAN or Geneve
+ * version, that is not one of these is EMB_DEC_UNSUPPORTED: counted, never
+ * passed off as an ordinary packet we chose not to inspect.
  */
 #include "packet/decode.h"
 
@@ -27,8 +30,13 @@
 #define ETH_P_MPLS_UC 0x8847
 #define ETH_P_MPLS_MC 0x8848
 #define ETH_P_PPPOE_SESS 0x8864
-#define ETH_P_TEB 0x6558 /* transparent Ethernet bridging, inside GRE */
+#define ETH_P_ARP 0x0806
+#define ETH_P_TEB 0x6558         /* transparent Ethernet bridging, inside GRE and Geneve */
+#define ETH_P_ERSPAN_I_II 0x88BE /* GRE protocol of ERSPAN types I and II */
+#define ETH_P_ERSPAN_III 0x22EB  /* GRE protocol of ERSPAN type III */
+#define GRE_F_SEQ 0x1000         /* GRE S bit: a sequence number follows */
 #define VXLAN_PORT 4789
+#define GENEVE_PORT 6081
 #define MAX_TAGS 4 /* VLAN tags skipped before giving up */
 
 static emb_dec_result_t decode_ipv4(const uint8_t *p, size_t len, emb_decoded_t *out);
@@ -45,26 +53,148 @@ static bool enter_tunnel(emb_decoded_t *out) {
     return true;
 }
 
-/* GRE (RFC 2784, with the key and sequence fields of RFC 2890). */
-static emb_dec_result_t decode_gre(const uint8_t *p, size_t len, emb_decoded_t *out) {
-    uint16_t flags, proto;
-    if (!emb_rd_be16(p, len, 0, &flags) || !emb_rd_be16(p, len, 2, &proto))
+/* An Ethernet frame carried by a tunnel: its EtherType, then what that holds. */
+static emb_dec_result_t decode_inner_ethernet(const uint8_t *p, size_t len, emb_decoded_t *out) {
+    uint16_t type;
+    if (!emb_rd_be16(p, len, 12, &type))
         return EMB_DEC_TRUNCATED;
-    if ((flags & 0x0007) != 0)
-        return EMB_DEC_OTHER; /* version 1 is PPTP's enhanced GRE: PPP inside */
-    size_t hlen =
-        4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & 0x1000) ? 4 : 0);
-    if (hlen > len)
-        return EMB_DEC_TRUNCATED;
+    return decode_ethertype(type, p + 14, len - 14, out);
+}
+
+/*
+ * ERSPAN, the payload of a GRE packet of protocol 0x88BE or 0x22EB. Layouts
+ * from draft-foschiano-erspan-03 (Cisco's ERSPAN) and, for types I and II,
+ * Suricata's src/decode-erspan.c and decode-gre.c:
+ *
+ *   type I    0x88BE, GRE S bit clear: the mirrored Ethernet frame at once.
+ *   type II   0x88BE, GRE S bit set: 8 bytes, Ver(4) = 1, VLAN(12),
+ *             COS(3) En(2) T(1) Session ID(10), Reserved(12) Index(20).
+ *   type III  0x22EB: 12 bytes, Ver(4) = 2, VLAN(12), COS(3) BSO(2) T(1)
+ *             Session ID(10), Timestamp(32), SGT(16), P(1) FT(5) HW ID(6)
+ *             D(1) Gra(2) O(1); with O set an 8-byte platform-specific
+ *             subheader follows. Frame type FT 0 is an Ethernet frame, 2 an
+ *             IP packet.
+ *
+ * Another version, or another frame type, is unsupported. The VLAN field
+ * (the mirrored port's) is not recorded: a tag kept in the frame is.
+ */
+static emb_dec_result_t decode_erspan(uint16_t proto, bool gre_seq, const uint8_t *p, size_t len,
+                                      emb_decoded_t *out) {
+    const emb_dec_result_t short_hdr = out->truncated ? EMB_DEC_TRUNCATED : EMB_DEC_INVALID;
+    size_t hlen = 0;
+    bool ip = false;
+    if (proto == ETH_P_ERSPAN_III || gre_seq) {
+        uint16_t ver_vlan;
+        if (!emb_rd_be16(p, len, 0, &ver_vlan))
+            return short_hdr;
+        unsigned version = ver_vlan >> 12;
+        if (proto == ETH_P_ERSPAN_I_II) {
+            if (version != 1)
+                return EMB_DEC_UNSUPPORTED;
+            hlen = 8;
+        } else {
+            uint16_t word;
+            if (version != 2)
+                return EMB_DEC_UNSUPPORTED;
+            if (!emb_rd_be16(p, len, 10, &word))
+                return short_hdr;
+            unsigned frame_type = (word >> 10) & 0x1F;
+            if (frame_type != 0 && frame_type != 2)
+                return EMB_DEC_UNSUPPORTED;
+            ip = frame_type == 2;
+            hlen = 12 + ((word & 0x0001) ? 8 : 0);
+        }
+        if (hlen > len)
+            return short_hdr;
+    }
     if (!enter_tunnel(out))
         return EMB_DEC_UNSUPPORTED;
-    if (proto == ETH_P_TEB) {
-        uint16_t type;
-        if (!emb_rd_be16(p, len, hlen + 12, &type))
-            return EMB_DEC_TRUNCATED;
-        return decode_ethertype(type, p + hlen + 14, len - hlen - 14, out);
+    if (ip)
+        return emb__decode_ip(p + hlen, len - hlen, out);
+    return decode_inner_ethernet(p + hlen, len - hlen, out);
+}
+
+/*
+ * GRE (RFC 2784, with the key and sequence fields of RFC 2890). The
+ * protocol types followed are IPv4, IPv6, MPLS, transparent Ethernet
+ * bridging and ERSPAN; ARP is a packet not inspected; any other is
+ * unsupported, as is a version other than 0 and 1. A header that does not
+ * fit is truncated or invalid as in decode_l4.
+ */
+static emb_dec_result_t decode_gre(const uint8_t *p, size_t len, emb_decoded_t *out) {
+    const emb_dec_result_t short_hdr = out->truncated ? EMB_DEC_TRUNCATED : EMB_DEC_INVALID;
+    uint16_t flags, proto;
+    if (!emb_rd_be16(p, len, 0, &flags) || !emb_rd_be16(p, len, 2, &proto))
+        return short_hdr;
+    switch (flags & 0x0007) {
+    case 0: break;
+    case 1: return EMB_DEC_OTHER; /* PPTP's enhanced GRE: PPP inside */
+    default: return EMB_DEC_UNSUPPORTED;
     }
-    return decode_ethertype(proto, p + hlen, len - hlen, out);
+    size_t hlen =
+        4 + ((flags & 0x8000) ? 4 : 0) + ((flags & 0x2000) ? 4 : 0) + ((flags & GRE_F_SEQ) ? 4 : 0);
+    if (hlen > len)
+        return short_hdr;
+    p += hlen;
+    len -= hlen;
+    switch (proto) {
+    case ETH_P_ERSPAN_I_II:
+    case ETH_P_ERSPAN_III: return decode_erspan(proto, (flags & GRE_F_SEQ) != 0, p, len, out);
+    case ETH_P_TEB:
+    case ETH_P_IPV4:
+    case ETH_P_IPV6:
+    case ETH_P_MPLS_UC:
+    case ETH_P_MPLS_MC:
+    case ETH_P_ARP:
+        if (!enter_tunnel(out))
+            return EMB_DEC_UNSUPPORTED;
+        if (proto == ETH_P_TEB)
+            return decode_inner_ethernet(p, len, out);
+        return decode_ethertype(proto, p, len, out);
+    default: return EMB_DEC_UNSUPPORTED;
+    }
+}
+
+/*
+ * Geneve (RFC 8926 section 3.4; Suricata's src/decode-geneve.c), the payload
+ * of a UDP datagram to port 6081: Ver(2) = 0, Opt Len(6) in 4-byte words,
+ * O(1) C(1) Rsvd(6), Protocol Type(16), VNI(24), Reserved(8); then the
+ * options, each Class(16) Type(8) R(3) Length(5) and Length words of data,
+ * which must fill Opt Len exactly. The protocol types followed are
+ * transparent Ethernet bridging, IPv4 and IPv6; ARP is a packet not
+ * inspected; another protocol type or version is unsupported. Reserved bits
+ * are ignored, as the RFC asks of a receiver.
+ */
+static emb_dec_result_t decode_geneve(const uint8_t *p, size_t len, emb_decoded_t *out) {
+    const emb_dec_result_t short_hdr = out->truncated ? EMB_DEC_TRUNCATED : EMB_DEC_INVALID;
+    uint8_t ver_optlen;
+    uint16_t proto;
+    if (!emb_have(len, 0, 8) || !emb_rd_u8(p, len, 0, &ver_optlen) ||
+        !emb_rd_be16(p, len, 2, &proto))
+        return short_hdr;
+    if (ver_optlen >> 6 != 0)
+        return EMB_DEC_UNSUPPORTED;
+    size_t hlen = 8 + (size_t)(ver_optlen & 0x3F) * 4;
+    if (hlen > len)
+        return short_hdr;
+    size_t off = 8;
+    while (off < hlen) {
+        uint8_t opt_len;
+        if (!emb_rd_u8(p, hlen, off + 3, &opt_len))
+            return EMB_DEC_INVALID; /* an option header across the end of the options */
+        off += 4 + (size_t)(opt_len & 0x1F) * 4;
+    }
+    if (off != hlen)
+        return EMB_DEC_INVALID; /* the last option's data runs past Opt Len */
+    if (!enter_tunnel(out))
+        return EMB_DEC_UNSUPPORTED;
+    switch (proto) {
+    case ETH_P_TEB: return decode_inner_ethernet(p + hlen, len - hlen, out);
+    case ETH_P_IPV4: return decode_ipv4(p + hlen, len - hlen, out);
+    case ETH_P_IPV6: return decode_ipv6(p + hlen, len - hlen, out);
+    case ETH_P_ARP: return EMB_DEC_OTHER;
+    default: return EMB_DEC_UNSUPPORTED;
+    }
 }
 
 /*
@@ -107,6 +237,8 @@ static emb_dec_result_t decode_l4(uint8_t proto, const uint8_t *p, size_t len, e
         emb_rd_be16(p, len, 2, &out->dport);
         out->payload = p + 8;
         out->payload_len = len - 8;
+        if (out->dport == GENEVE_PORT)
+            return decode_geneve(out->payload, out->payload_len, out);
         /* VXLAN (RFC 7348): 8-byte header with the I flag, then an Ethernet frame. */
         if (out->dport == VXLAN_PORT && out->payload_len >= 8 + 14 && (out->payload[0] & 0x08)) {
             uint16_t type;

@@ -35,7 +35,7 @@ typedef struct {
     uint8_t nvlan;
     const uint8_t *payload;
     size_t payload_len;
-    uint8_t tunnels; /* encapsulations removed (MPLS, PPPoE, GRE, VXLAN, IP-in-IP) */
+    uint8_t tunnels; /* encapsulations removed (MPLS, PPPoE, GRE, VXLAN, Geneve, IP-in-IP) */
     /* For EMB_DEC_FRAGMENT: this fragment of datagram (src, dst, frag_id, proto). */
     uint32_t frag_id;
     uint32_t frag_off; /* in bytes */

@@ -7,7 +7,10 @@
  * IPv6, BSD null loopback in both byte orders, OpenBSD loop; IPv6 extension
  * headers and fragments; IPv4 fragments; a cut at every length of each
  * framing (TRUNCATED until the L4 header is whole, then OK); headers that
- * contradict themselves (INVALID); and the OTHER/UNSUPPORTED cases.
+ * contradict themselves (INVALID); and the OTHER/UNSUPPORTED cases. Tunnels:
+ * MPLS, PPPoE, GRE, ERSPAN I/II/III, VXLAN, Geneve, IP-in-IP, each cut at
+ * every length where it is a mirror-port tunnel; unknown versions and GRE
+ * protocol types (UNSUPPORTED); the nesting limit.
  *
  * The packets are built from a link header and an IP packet, each a byte
  * array below; variants copy one and change a field, saying which.
@@ -889,6 +892,282 @@ Test(decode, ip_in_ip_nested_too_deep_is_unsupported) {
     /* four are fine */
     cr_assert_eq(emb__decode(EMB_LINK_RAW, b + 20, off - 20 + sizeof(ipv4_tcp), &d), EMB_DEC_OK);
     cr_assert_eq(d.tunnels, 4);
+}
+
+/* ---- mirror-port tunnels: ERSPAN and Geneve ------------------------------ */
+
+/* clang-format off */
+/* GRE for ERSPAN type I: no flags, protocol 0x88be. */
+static const uint8_t gre_erspan1[] = {0x00, 0x00, 0x88, 0xbe};
+/* GRE for ERSPAN type II: S bit (sequence 7), protocol 0x88be; then ERSPAN II:
+ * Ver 1 VLAN 0, COS 0 En 0 T 0 session 1, reserved 0 index 5. */
+static const uint8_t gre_erspan2[] = {0x10, 0x00, 0x88, 0xbe, 0x00, 0x00, 0x00, 0x07,
+                                      0x10, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x05};
+/* GRE with S bit, protocol 0x22eb; then ERSPAN III: Ver 2 VLAN 0, session 1,
+ * timestamp 0x01020304, SGT 0, P 0 FT 0 HW 0 D 0 Gra 1 O 1; then the 8-byte
+ * platform-specific subheader (platform 3, port 5, upper timestamp 0). */
+static const uint8_t gre_erspan3[] = {0x10, 0x00, 0x22, 0xeb, 0x00, 0x00, 0x00, 0x07,
+                                      0x20, 0x00, 0x00, 0x01, 0x01, 0x02, 0x03, 0x04,
+                                      0x00, 0x00, 0x00, 0x03,
+                                      0x0c, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x00};
+#define ERSPAN3_WORD 18 /* offset of P/FT/HW/D/Gra/O in gre_erspan3 */
+/* UDP 50000 -> 6081 (length filled in by tunnel_pkt); then Geneve: Ver 0 Opt
+ * Len 2, no flags, protocol 0x6558, VNI 100; one option, class 0x0102 type
+ * 0x80 length 1, 4 bytes of data. */
+static const uint8_t udp_geneve[] = {0xc3, 0x50, 0x17, 0xc1, 0x00, 0x00, 0x00, 0x00,
+                                     0x02, 0x00, 0x65, 0x58, 0x00, 0x00, 0x64, 0x00,
+                                     0x01, 0x02, 0x80, 0x01, 0xde, 0xad, 0xbe, 0xef};
+#define GENEVE_AT 8 /* offset of the Geneve header in udp_geneve */
+/* clang-format on */
+
+/*
+ * Writes outer IPv4 (protocol `proto`) / hdr / link / inner into b and
+ * returns the offset of inner. With proto 17 the UDP length at hdr[4] is set.
+ */
+static size_t tunnel_pkt(uint8_t *b, uint8_t proto, const uint8_t *hdr, size_t hlen,
+                         const uint8_t *link, size_t llen, const uint8_t *inner, size_t ilen) {
+    size_t n = outer_ipv4(b, proto, hlen + llen + ilen);
+    memcpy(b + n, hdr, hlen);
+    if (proto == 17) {
+        b[n + 4] = (uint8_t)((hlen + llen + ilen) >> 8);
+        b[n + 5] = (uint8_t)(hlen + llen + ilen);
+    }
+    if (llen)
+        memcpy(b + n + hlen, link, llen);
+    if (ilen)
+        memcpy(b + n + hlen + llen, inner, ilen);
+    return n + hlen + llen;
+}
+
+/* Decodes the tunnel built from hdr (+ an inner Ethernet header) around ipv4_tcp. */
+static emb_dec_result_t decode_tunnel(uint8_t proto, const uint8_t *hdr, size_t hlen,
+                                      emb_decoded_t *d) {
+    uint8_t b[256];
+    size_t l3 =
+        tunnel_pkt(b, proto, hdr, hlen, eth_ipv4, sizeof(eth_ipv4), ipv4_tcp, sizeof(ipv4_tcp));
+    return emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv4_tcp), d);
+}
+
+/* Each mirror-port tunnel around ipv4_tcp decodes to it, one tunnel deep, and
+ * a cut at every length is TRUNCATED until the inner TCP header is whole. */
+static void assert_tunnel_decodes(uint8_t proto, const uint8_t *hdr, size_t hlen,
+                                  const uint8_t *link, size_t llen) {
+    uint8_t b[256];
+    size_t l3 = tunnel_pkt(b, proto, hdr, hlen, link, llen, ipv4_tcp, sizeof(ipv4_tcp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv4_tcp), &d);
+    assert_ipv4_tcp(r, &d, b, l3);
+    cr_assert_eq(d.tunnels, 1);
+    cut_everywhere(EMB_LINK_RAW, b, l3, ipv4_tcp, sizeof(ipv4_tcp), l3 + IPV4_TCP_L4_END);
+}
+
+Test(decode, erspan_type_i_then_ethernet_ipv4) {
+    assert_tunnel_decodes(47, gre_erspan1, sizeof(gre_erspan1), eth_ipv4, sizeof(eth_ipv4));
+}
+
+Test(decode, erspan_type_ii_then_ethernet_ipv4) {
+    assert_tunnel_decodes(47, gre_erspan2, sizeof(gre_erspan2), eth_ipv4, sizeof(eth_ipv4));
+}
+
+Test(decode, erspan_type_ii_vlan_tag_kept_in_frame) {
+    /* En 3 (tag preserved in the frame): the inner 802.1Q tag is recorded */
+    assert_tunnel_decodes(47, gre_erspan2, sizeof(gre_erspan2), eth_vlan, sizeof(eth_vlan));
+    uint8_t b[256];
+    size_t l3 = tunnel_pkt(b, 47, gre_erspan2, sizeof(gre_erspan2), eth_vlan, sizeof(eth_vlan),
+                           ipv4_tcp, sizeof(ipv4_tcp));
+    b[20 + 10] |= 0x18;
+    emb_decoded_t d;
+    assert_ipv4_tcp(emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv4_tcp), &d), &d, b, l3);
+    cr_assert_eq(d.nvlan, 1);
+    cr_assert_eq(d.vlan[0], 100);
+}
+
+Test(decode, erspan_type_iii_with_subheader_then_ethernet_ipv4) {
+    assert_tunnel_decodes(47, gre_erspan3, sizeof(gre_erspan3), eth_ipv4, sizeof(eth_ipv4));
+}
+
+Test(decode, erspan_type_iii_without_subheader_then_ethernet_ipv4) {
+    /* O clear: Ethernet right after the 12-byte header */
+    uint8_t hdr[sizeof(gre_erspan3) - 8];
+    memcpy(hdr, gre_erspan3, sizeof(hdr));
+    hdr[ERSPAN3_WORD + 1] &= (uint8_t)~0x01;
+    assert_tunnel_decodes(47, hdr, sizeof(hdr), eth_ipv4, sizeof(eth_ipv4));
+}
+
+Test(decode, erspan_type_iii_frame_type_ip) {
+    /* FT 2: an IP packet, no Ethernet header */
+    uint8_t hdr[sizeof(gre_erspan3)];
+    memcpy(hdr, gre_erspan3, sizeof(hdr));
+    hdr[ERSPAN3_WORD] |= 2 << 2;
+    assert_tunnel_decodes(47, hdr, sizeof(hdr), NULL, 0);
+}
+
+Test(decode, geneve_ethernet_then_ipv4) {
+    assert_tunnel_decodes(17, udp_geneve, sizeof(udp_geneve), eth_ipv4, sizeof(eth_ipv4));
+}
+
+Test(decode, geneve_ipv4_without_options) {
+    /* protocol 0x0800, Opt Len 0: IPv4 right after the 8-byte header */
+    uint8_t hdr[GENEVE_AT + 8];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT] = 0x00;
+    hdr[GENEVE_AT + 2] = 0x08;
+    hdr[GENEVE_AT + 3] = 0x00;
+    assert_tunnel_decodes(17, hdr, sizeof(hdr), NULL, 0);
+}
+
+Test(decode, geneve_ipv6) {
+    /* protocol 0x86dd around the IPv6 "hello" datagram */
+    uint8_t hdr[sizeof(udp_geneve)];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT + 2] = 0x86;
+    hdr[GENEVE_AT + 3] = 0xdd;
+    uint8_t b[256];
+    size_t l3 = tunnel_pkt(b, 17, hdr, sizeof(hdr), NULL, 0, ipv6_udp, sizeof(ipv6_udp));
+    emb_decoded_t d;
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b, l3 + sizeof(ipv6_udp), &d);
+    assert_ipv6_udp(r, &d, b, l3 + sizeof(ipv6_udp));
+    cr_assert_eq(d.tunnels, 1);
+}
+
+Test(decode, erspan_wrong_version_unsupported) {
+    emb_decoded_t d;
+    uint8_t hdr2[sizeof(gre_erspan2)];
+    memcpy(hdr2, gre_erspan2, sizeof(hdr2));
+    hdr2[8] = 0x20; /* version 2 behind 0x88be */
+    cr_assert_eq(decode_tunnel(47, hdr2, sizeof(hdr2), &d), EMB_DEC_UNSUPPORTED);
+    hdr2[8] = 0x00; /* version 0 */
+    cr_assert_eq(decode_tunnel(47, hdr2, sizeof(hdr2), &d), EMB_DEC_UNSUPPORTED);
+    uint8_t hdr3[sizeof(gre_erspan3)];
+    memcpy(hdr3, gre_erspan3, sizeof(hdr3));
+    hdr3[8] = 0x10; /* version 1 behind 0x22eb */
+    cr_assert_eq(decode_tunnel(47, hdr3, sizeof(hdr3), &d), EMB_DEC_UNSUPPORTED);
+    hdr3[8] = 0xf0; /* version 15 */
+    cr_assert_eq(decode_tunnel(47, hdr3, sizeof(hdr3), &d), EMB_DEC_UNSUPPORTED);
+}
+
+Test(decode, erspan_type_iii_unknown_frame_type_unsupported) {
+    uint8_t hdr[sizeof(gre_erspan3)];
+    memcpy(hdr, gre_erspan3, sizeof(hdr));
+    hdr[ERSPAN3_WORD] |= 1 << 2; /* FT 1: reserved */
+    emb_decoded_t d;
+    cr_assert_eq(decode_tunnel(47, hdr, sizeof(hdr), &d), EMB_DEC_UNSUPPORTED);
+}
+
+Test(decode, erspan_header_beyond_ip_length_invalid) {
+    /* ERSPAN II whose GRE packet ends (by the IP total length, with nothing
+     * cut) inside the ERSPAN header, and a type III one inside the subheader */
+    uint8_t b[64];
+    size_t n = outer_ipv4(b, 47, 12);
+    memcpy(b + n, gre_erspan2, 12);
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, n + 12, &d), EMB_DEC_INVALID);
+    n = outer_ipv4(b, 47, 24);
+    memcpy(b + n, gre_erspan3, 24);
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, n + 24, &d), EMB_DEC_INVALID);
+}
+
+Test(decode, geneve_wrong_version_unsupported) {
+    uint8_t hdr[sizeof(udp_geneve)];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    emb_decoded_t d;
+    for (uint8_t v = 1; v < 4; v++) {
+        hdr[GENEVE_AT] = (uint8_t)(v << 6 | 0x02);
+        cr_assert_eq(decode_tunnel(17, hdr, sizeof(hdr), &d), EMB_DEC_UNSUPPORTED, "version %u", v);
+    }
+}
+
+Test(decode, geneve_unknown_protocol_unsupported) {
+    uint8_t hdr[sizeof(udp_geneve)];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT + 2] = 0x88; /* 0x8847 MPLS: not a Geneve payload embargo follows */
+    hdr[GENEVE_AT + 3] = 0x47;
+    emb_decoded_t d;
+    cr_assert_eq(decode_tunnel(17, hdr, sizeof(hdr), &d), EMB_DEC_UNSUPPORTED);
+}
+
+Test(decode, geneve_options_inconsistent_invalid) {
+    uint8_t hdr[sizeof(udp_geneve)];
+    emb_decoded_t d;
+    /* the option says 2 words of data where Opt Len leaves room for 1 */
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT + 11] = 0x02;
+    cr_assert_eq(decode_tunnel(17, hdr, sizeof(hdr), &d), EMB_DEC_INVALID);
+    /* Opt Len 3 words: a second option header would straddle the end */
+    uint8_t hdr3[sizeof(udp_geneve) + 4];
+    memcpy(hdr3, udp_geneve, sizeof(udp_geneve));
+    memset(hdr3 + sizeof(udp_geneve), 0, 4);
+    hdr3[GENEVE_AT] = 0x03;
+    hdr3[GENEVE_AT + 11] = 0x00; /* first option: no data, so 3 words = 4 + 8 bytes */
+    cr_assert_eq(decode_tunnel(17, hdr3, sizeof(hdr3), &d), EMB_DEC_INVALID);
+}
+
+Test(decode, geneve_options_beyond_udp_length_invalid) {
+    /* Opt Len 63 words in a datagram of 8 + 24 bytes, nothing cut */
+    uint8_t b[64];
+    uint8_t hdr[sizeof(udp_geneve)];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT] = 0x3f;
+    size_t l3 = tunnel_pkt(b, 17, hdr, sizeof(hdr), NULL, 0, NULL, 0);
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, l3, &d), EMB_DEC_INVALID);
+    /* and a datagram to 6081 too short for the base header */
+    l3 = tunnel_pkt(b, 17, udp_geneve, GENEVE_AT + 4, NULL, 0, NULL, 0);
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, l3, &d), EMB_DEC_INVALID);
+}
+
+Test(decode, gre_unknown_protocol_unsupported) {
+    /* GRE protocol 0x880b (PPP) and 0x0000: neither is followed */
+    static const uint8_t gre_ppp[] = {0x00, 0x00, 0x88, 0x0b};
+    static const uint8_t gre_zero[] = {0x00, 0x00, 0x00, 0x00};
+    emb_decoded_t d;
+    cr_assert_eq(decode_tunnel(47, gre_ppp, sizeof(gre_ppp), &d), EMB_DEC_UNSUPPORTED);
+    cr_assert_eq(decode_tunnel(47, gre_zero, sizeof(gre_zero), &d), EMB_DEC_UNSUPPORTED);
+}
+
+Test(decode, gre_undefined_version_unsupported) {
+    static const uint8_t gre[] = {0x00, 0x02, 0x08, 0x00}; /* version 2 */
+    emb_decoded_t d;
+    cr_assert_eq(decode_tunnel(47, gre, sizeof(gre), &d), EMB_DEC_UNSUPPORTED);
+}
+
+Test(decode, gre_arp_is_other) {
+    /* GRE protocol 0x0806: understood, not inspected */
+    static const uint8_t gre[] = {0x00, 0x00, 0x08, 0x06};
+    emb_decoded_t d;
+    cr_assert_eq(decode_tunnel(47, gre, sizeof(gre), &d), EMB_DEC_OTHER);
+    cr_assert_eq(d.tunnels, 1);
+}
+
+Test(decode, erspan_and_geneve_keep_the_nesting_limit) {
+    /* three IPv4-in-IPv4 headers, then Geneve carrying IPv4 / GRE / ERSPAN II
+     * around ipv4_tcp: five tunnels, one more than EMB_MAX_TUNNELS */
+    uint8_t erspan[sizeof(gre_erspan2) + sizeof(eth_ipv4) + sizeof(ipv4_tcp)];
+    memcpy(erspan, gre_erspan2, sizeof(gre_erspan2));
+    memcpy(erspan + sizeof(gre_erspan2), eth_ipv4, sizeof(eth_ipv4));
+    memcpy(erspan + sizeof(gre_erspan2) + sizeof(eth_ipv4), ipv4_tcp, sizeof(ipv4_tcp));
+    uint8_t gre_pkt[20 + sizeof(erspan)];
+    size_t n = outer_ipv4(gre_pkt, 47, sizeof(erspan));
+    memcpy(gre_pkt + n, erspan, sizeof(erspan));
+    uint8_t hdr[GENEVE_AT + 8];
+    memcpy(hdr, udp_geneve, sizeof(hdr));
+    hdr[GENEVE_AT] = 0x00;
+    hdr[GENEVE_AT + 2] = 0x08;
+    hdr[GENEVE_AT + 3] = 0x00;
+    uint8_t b[512];
+    size_t off = 0, inner = sizeof(hdr) + sizeof(gre_pkt);
+    for (int i = 0; i < 3; i++)
+        off += outer_ipv4(b + off, 4, inner + 20 + (size_t)(2 - i) * 20);
+    size_t end = off +
+                 tunnel_pkt(b + off, 17, hdr, sizeof(hdr), NULL, 0, gre_pkt, sizeof(gre_pkt)) +
+                 sizeof(gre_pkt);
+    emb_decoded_t d;
+    cr_assert_eq(emb__decode(EMB_LINK_RAW, b, end, &d), EMB_DEC_UNSUPPORTED);
+    /* without the first IP-in-IP header: four, fine */
+    emb_dec_result_t r = emb__decode(EMB_LINK_RAW, b + 20, end - 20, &d);
+    cr_assert_eq(r, EMB_DEC_OK, "result %d", r);
+    cr_assert_eq(d.tunnels, 4);
+    cr_assert_eq(d.dport, 80);
 }
 
 Test(decode, fragment_metadata_for_reassembly) {
