@@ -331,11 +331,11 @@ typedef struct {
     uint64_t bytes;
     uint64_t truncated;      /* shorter than its headers say (snaplen or cut) */
     uint64_t invalid;        /* headers that cannot be right */
-    uint64_t unsupported;    /* link or network types not decoded */
+    uint64_t unsupported;    /* link, network or tunnel types/versions not decoded */
     uint64_t fragments;      /* IP fragments seen */
     uint64_t reassembled;    /* IP datagrams put back together */
     uint64_t defrag_dropped; /* datagrams dropped unfinished: timeout, eviction, invalid */
-    uint64_t tunnels;        /* packets decapsulated (MPLS, PPPoE, GRE, VXLAN, IP-in-IP) */
+    uint64_t tunnels;        /* packets decapsulated, inspected or not (see decode.c) */
     uint64_t tcp_segments;   /* segments that added bytes to a stream */
     uint64_t stream_gaps;    /* segments held beyond a gap (out of order) */
     uint64_t stream_overlaps;

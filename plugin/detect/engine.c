@@ -337,10 +337,11 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
         return EMB_EINVAL;
 
     emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
+    /* Decapsulated, whether or not what came out is inspected (ARP, ICMP, ...). */
+    if (d.tunnels && (r == EMB_DEC_OK || r == EMB_DEC_FRAGMENT || r == EMB_DEC_OTHER))
+        e->stats.tunnels++;
     if (count_result(e, r))
         return 0;
-    if (d.tunnels)
-        e->stats.tunnels++;
     if (r == EMB_DEC_FRAGMENT) {
         const uint8_t *data;
         size_t len;

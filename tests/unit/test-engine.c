@@ -258,6 +258,30 @@ Test(engine, malformed_packets_are_counted_not_fatal) {
     cr_assert_eq(st.alerts, 0);
 }
 
+Test(engine, tunnelled_packets_counted_whether_inspected_or_not) {
+    /* IPv4 198.51.100.1 -> .2 / GRE (protocol 0x0800) / IPv4 proto 1 (ICMP echo):
+     * decapsulated, then not inspected ("other") */
+    uint8_t b[20 + 4 + 28] = {0x45, 0, 0,   sizeof(b), 0,   1, 0,   0,  64,  47,
+                              0,    0, 198, 51,        100, 1, 198, 51, 100, 2};
+    static const uint8_t gre[4] = {0x00, 0x00, 0x08, 0x00};
+    static const uint8_t icmp[28] = {0x45, 0, 0,   28, 0, 2, 0, 0, 64, 1, 0, 0, 192, 0,
+                                     2,    1, 192, 0,  2, 2, 8, 0, 0,  0, 0, 1, 0,   1};
+    memcpy(b + 20, gre, sizeof(gre));
+    memcpy(b + 24, icmp, sizeof(icmp));
+    emb_packet_t pkt = {.linktype = EMB_LINK_RAW, .data = b, .caplen = sizeof(b), .len = sizeof(b)};
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    /* the same with GRE protocol 0x880b (PPP): not decapsulated, unsupported */
+    b[22] = 0x88;
+    b[23] = 0x0b;
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.tunnels, 1);
+    cr_assert_eq(st.unsupported, 1);
+    cr_assert_eq(st.invalid + st.truncated, 0);
+    cr_assert_eq(st.flows, 0);
+}
+
 /* The path of the one cache file in `dir`, or "" if none. */
 static void cache_file(const char *dir, char *out, size_t cap) {
     char cmd[600];
