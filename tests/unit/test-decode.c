@@ -1117,12 +1117,15 @@ Test(decode, geneve_options_beyond_udp_length_invalid) {
 }
 
 Test(decode, gre_unknown_protocol_unsupported) {
-    /* GRE protocol 0x880b (PPP) and 0x0000: neither is followed */
-    static const uint8_t gre_ppp[] = {0x00, 0x00, 0x88, 0x0b};
+    /* GRE protocol 0x88b5 (IEEE local experimental), 0x0000, and 0x880b (PPP,
+     * which Suricata follows and embargo does not yet): none is followed */
+    static const uint8_t gre_exp[] = {0x00, 0x00, 0x88, 0xb5};
     static const uint8_t gre_zero[] = {0x00, 0x00, 0x00, 0x00};
+    static const uint8_t gre_ppp[] = {0x00, 0x00, 0x88, 0x0b};
     emb_decoded_t d;
-    cr_assert_eq(decode_tunnel(47, gre_ppp, sizeof(gre_ppp), &d), EMB_DEC_UNSUPPORTED);
+    cr_assert_eq(decode_tunnel(47, gre_exp, sizeof(gre_exp), &d), EMB_DEC_UNSUPPORTED);
     cr_assert_eq(decode_tunnel(47, gre_zero, sizeof(gre_zero), &d), EMB_DEC_UNSUPPORTED);
+    cr_assert_eq(decode_tunnel(47, gre_ppp, sizeof(gre_ppp), &d), EMB_DEC_UNSUPPORTED);
 }
 
 Test(decode, gre_undefined_version_unsupported) {
