@@ -1639,6 +1639,102 @@ CASES = [case_dns_kaspersky, case_tls_sni, case_http_host, case_ipv6, case_vlan,
          case_flow_past_depth, case_payload_anchor]
 
 
+
+# ---- mirror-port tunnels: ERSPAN types I-III (draft-foschiano-erspan-03), Geneve (RFC 8926) --
+
+def _gre_seq(proto, seq=1):
+    """GRE with the S bit (RFC 2890): flags 0x1000, protocol, sequence number."""
+    return struct.pack("!HHI", 0x1000, proto, seq)
+
+
+def erspan1(ip, to_server=True):
+    """IPv4 / GRE (no flags, protocol 0x88BE) / Ethernet / IPv4: ERSPAN type I."""
+    return eth(_outer(struct.pack("!HH", 0, 0x88BE) + eth(ip, to_server), 47, to_server))
+
+
+def erspan2(ip, to_server=True, version=1):
+    """IPv4 / GRE (S, protocol 0x88BE) / ERSPAN type II (Ver 1, VLAN 10, COS 0, En 0, T 0,
+    session 100, index 7) / Ethernet / IPv4."""
+    hdr = struct.pack("!HHI", version << 12 | 10, 100, 7)
+    return eth(_outer(_gre_seq(0x88BE) + hdr + eth(ip, to_server), 47, to_server))
+
+
+def erspan3(ip, to_server=True, subheader=True, frame_type=0):
+    """IPv4 / GRE (S, protocol 0x22EB) / ERSPAN type III (Ver 2, VLAN 10, session 100,
+    timestamp 0x01020304, SGT 0, P 0, FT, HW ID 0, D 0, Gra 1, O) [/ platform-specific
+    subheader: platform 3, port 5, upper timestamp 0] / Ethernet (FT 0) or nothing (FT 2)
+    / IP."""
+    word = frame_type << 10 | 1 << 1 | (1 if subheader else 0)
+    hdr = struct.pack("!HHIHH", 2 << 12 | 10, 100, 0x01020304, 0, word)
+    if subheader:
+        hdr += struct.pack("!II", 3 << 26 | 5, 0)
+    inner = bytes(ip) if frame_type == 2 else eth(ip, to_server)
+    return eth(_outer(_gre_seq(0x22EB) + hdr + inner, 47, to_server))
+
+
+def erspan3_ip(ip, to_server=True):
+    """ERSPAN type III without the subheader, frame type 2: the IP packet, no Ethernet."""
+    return erspan3(ip, to_server, subheader=False, frame_type=2)
+
+
+def erspan3_nosub(ip, to_server=True):
+    """ERSPAN type III without the subheader (O clear), frame type 0."""
+    return erspan3(ip, to_server, subheader=False)
+
+
+def _geneve(payload, proto, options=b"", to_server=True, version=0):
+    """IPv4 / UDP 49153 -> 6081 / Geneve: Ver, Opt Len, no flags, protocol, VNI 5001."""
+    hdr = struct.pack("!BBHI", version << 6 | len(options) // 4, 0, proto, 5001 << 8) + options
+    a, b = (TUN_A, TUN_B) if to_server else (TUN_B, TUN_A)
+    return eth(IP(src=a, dst=b, id=0x1900, ttl=64) / UDP(sport=49153, dport=6081)
+               / (hdr + payload))
+
+
+def geneve_eth(ip, to_server=True):
+    """Geneve protocol 0x6558 with one option (class 0x0102, type 0x80, 4 bytes) / Ethernet
+    / IP."""
+    opt = struct.pack("!HBB", 0x0102, 0x80, 1) + b"\xde\xad\xbe\xef"
+    return _geneve(eth(ip, to_server), 0x6558, opt, to_server)
+
+
+def geneve_ip(ip, to_server=True):
+    """Geneve protocol 0x0800 or 0x86DD, no options / the IP packet."""
+    ip = bytes(ip)
+    return _geneve(ip, _ethertype(ip), b"", to_server)
+
+
+def gre_unknown(ip, to_server=True):
+    """IPv4 / GRE protocol 0x88B5 (IEEE 802 local experimental EtherType 1) / Ethernet /
+    IPv4: a protocol type nobody decodes, so not followed."""
+    return eth(_outer(struct.pack("!HH", 0, 0x88B5) + eth(ip, to_server), 47, to_server))
+
+
+def erspan2_v3(ip, to_server=True):
+    """ERSPAN behind 0x88BE with the S bit but header version 3: not followed."""
+    return erspan2(ip, to_server, version=3)
+
+
+def geneve_v1(ip, to_server=True):
+    """Geneve version 1 around Ethernet / IP: not followed."""
+    return _geneve(eth(ip, to_server), 0x6558, b"", to_server, version=1)
+
+
+def case_mirror_tunnels():
+    cap = Capture(start=2650)
+    tunnels = [erspan1, erspan2, erspan3, erspan3_nosub, erspan3_ip, geneve_eth, geneve_ip]
+    for names, port in (("s02.upd.kaspersky.com", 64701),
+                        ("s02.upd.kaspersky.com.evil.example", 64711)):
+        for i, frame in enumerate(tunnels):
+            dns_flow(cap, frame, CLIENT, port + i, names, port + i)
+        dns_flow(cap, geneve_ip, "2001:db8::10", port + len(tunnels), names,
+                 port + len(tunnels), resolver="2001:db8::53")
+    for i, frame in enumerate([gre_unknown, erspan2_v3, geneve_v1]):
+        dns_flow(cap, frame, CLIENT, 64721 + i, "s02.upd.kaspersky.com", 64721 + i)
+    return {"mirror-tunnels/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_mirror_tunnels)
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",
