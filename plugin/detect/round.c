@@ -176,16 +176,25 @@ void emb__round_hits(emb_engine_t *e, const emb_endpoints_t *ep) {
     }
 }
 
-/* True when candidate `a` says less than `b` of the same vendor and drops out. */
+/*
+ * True when candidate `a` says less than `b` of the same vendor and drops out
+ * (docs/rules.md, "Precedence"). Candidates are ordered by (class, spec):
+ *   1. `web` is the fallback channel: a product channel rule (telemetry,
+ *      licensing, update, cloud, management) beats it;
+ *   2. within one class, of two domain patterns that matched the same name the
+ *      longer is the more specific: metrics1.data.hicloud.com is telemetry,
+ *      not just cloud.
+ * Each drop goes up that lexicographic order, so the relation has no cycle
+ * and the best candidate of a vendor always survives: precedence can thin a
+ * round's alerts, never empty it (test-engine's precedence_never_cancels).
+ */
 static bool outranked(const emb_rules_t *r, const emb_cand_t *a, const emb_cand_t *b) {
     const emb_rule_t *ra = &r->rules[a->rule], *rb = &r->rules[b->rule];
     if (a == b || ra->vendor != rb->vendor)
         return false;
-    /* `web` is the fallback channel: a person on the vendor's site. */
-    if (ra->channel == EMB_CH_WEB && rb->channel != EMB_CH_WEB)
-        return true;
-    /* Of two domain patterns that matched the same name, the longer is the
-     * more specific: metrics1.data.hicloud.com is telemetry, not just cloud. */
+    bool web_a = ra->channel == EMB_CH_WEB, web_b = rb->channel == EMB_CH_WEB;
+    if (web_a != web_b)
+        return web_a;
     return a->spec > 0 && b->spec > a->spec && a->value_len == b->value_len &&
            memcmp(a->value, b->value, a->value_len) == 0;
 }
@@ -193,7 +202,7 @@ static bool outranked(const emb_rules_t *r, const emb_cand_t *a, const emb_cand_
 /*
  * Drops the candidates that a better one of the same vendor covers: a `web`
  * rule when a product channel rule holds in the same round, and a rule whose
- * domain pattern is less specific than another's on the same name.
+ * domain pattern is less specific than another's of its class on the same name.
  */
 void emb__round_precedence(emb_engine_t *e) {
     const emb_rules_t *r = e->rules;

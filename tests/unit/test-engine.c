@@ -370,3 +370,66 @@ Test(engine, reload_keeps_flows_and_what_they_raised) {
     emb_engine_stats(engine, &st);
     cr_assert_eq(st.flows, 1, "the flow was not forgotten");
 }
+
+/*
+ * Precedence never cancels (docs/rules.md, "Precedence"): for every set of
+ * rules of one vendor built from the two exceptions (web below a product
+ * channel; a shorter domain pattern below a longer one on the same name) and a
+ * substring rule outside both, a name they all match raises at least one
+ * alert, never a web rule beside a product one, and never a shorter domain
+ * pattern beside a longer one of its class.
+ */
+Test(engine, precedence_never_cancels) {
+    static const struct {
+        bool web;
+        const char *key, *pattern;
+        uint32_t spec; /* the domain pattern's length: longer wins in its class */
+    } tpl[] = {
+        {false, "domain", "hicloud.com", 11}, {false, "domain", "www.hicloud.com", 15},
+        {true, "domain", "hicloud.com", 11},  {true, "domain", "www.hicloud.com", 15},
+        {false, "http.host", "hicloud", 0},   {true, "http.host", "hicloud", 0},
+    };
+    const size_t n = sizeof(tpl) / sizeof(tpl[0]);
+    for (unsigned set = 1; set < (1u << n); set++) {
+        char text[2048];
+        int len = snprintf(text, sizeof(text),
+                           "vendor: huawei\nname: Huawei\n"
+                           "bans: [{authority: Test, effective: 2024-01-01, "
+                           "reference: https://example.org}]\nrules:\n");
+        for (size_t i = 0; i < n; i++)
+            if (set & (1u << i))
+                len +=
+                    snprintf(text + len, sizeof(text) - (size_t)len,
+                             "  - {sid: %zu, msg: r%zu, channel: %s, match: [{%s: %s}]}\n", 100 + i,
+                             i, tpl[i].web ? "web" : "cloud", tpl[i].key, tpl[i].pattern);
+        emb_diags_t *d = NULL;
+        emb_rules_t *r = test_load_text(text, &d);
+        test_print_diags(d);
+        cr_assert_not_null(r);
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(r, NULL, &e, &d), 0);
+        emb_fact_t fa = {EMB_FIELD_HTTP_HOST, "www.hicloud.com", 15};
+        emb_facts_t f = {.facts = &fa, .nfacts = 1};
+        got_t g = {0};
+        cr_assert_eq(emb_engine_match(e, &f, on_match, &g), 0);
+        cr_assert_geq(g.n, 1, "rule set %#x: every rule matched, none was reported", set);
+        bool product = false, web = false;
+        uint32_t best[2] = {0, 0}; /* the longest domain pattern per class */
+        for (size_t i = 0; i < n; i++)
+            if (set & (1u << i)) {
+                product |= !tpl[i].web;
+                if (tpl[i].spec > best[tpl[i].web])
+                    best[tpl[i].web] = tpl[i].spec;
+            }
+        for (size_t k = 0; k < g.n; k++) {
+            size_t i = g.sids[k] - 100;
+            web |= tpl[i].web;
+            cr_assert(tpl[i].spec == 0 || tpl[i].spec == best[tpl[i].web],
+                      "rule set %#x: sid %u is a shorter pattern than its class's best", set,
+                      g.sids[k]);
+        }
+        cr_assert(!(product && web), "rule set %#x: a web rule beside a product rule", set);
+        emb_engine_free(e);
+        emb_rules_free(r);
+    }
+}
