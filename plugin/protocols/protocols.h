@@ -271,6 +271,11 @@ emb_starttls_proto_t emb__starttls_detect(const uint8_t *p, size_t len, bool to_
 emb_x_result_t emb__starttls_find(const uint8_t *c, size_t clen, const uint8_t *s, size_t slen,
                                   emb_starttls_t *out);
 
+/* XMPP's part of emb__starttls_find (xmpp.c): the same results, with the
+ * offsets where TLS begins in *client_tls and *server_tls. */
+emb_x_result_t emb__xmpp_starttls(const uint8_t *c, size_t clen, const uint8_t *s, size_t slen,
+                                  uint32_t *client_tls, uint32_t *server_tls);
+
 /* The protocol's name as Suricata's app_proto spells it ("ftp", "smtp", ...);
  * NULL for EMB_STARTTLS_NONE and EMB_STARTTLS_FTP_SMTP. */
 const char *emb__starttls_name(emb_starttls_proto_t proto);
