@@ -12,7 +12,13 @@
  * refused it), single packets are inspected as they come.
  *
  * The protocol of a TCP flow is decided from its first bytes, not its port:
- * a TLS record header, an HTTP method or status line, or port 53 for DNS.
+ * a TLS record header, an HTTP method or status line, port 53 for DNS, or the
+ * greeting or opening of a plaintext protocol that can switch to TLS (FTP,
+ * SMTP, IMAP, POP3, XMPP, LDAP, PostgreSQL, MySQL). The last are followed in
+ * both directions (protocols/starttls.c) until the client's upgrade request
+ * and the server's positive answer are both there; from then on each
+ * direction's bytes from where its TLS begins go through the TLS handshake
+ * parser as a direct TLS flow's would.
  */
 #include "detect/inspect.h"
 #include "detect/round.h"
@@ -298,6 +304,46 @@ static int dns_stream(emb_engine_t *e, emb_stream_t *s, bool *done) {
     return 0;
 }
 
+/* ---- TLS after a plaintext upgrade (STARTTLS) -------------------------- */
+
+/*
+ * A flow in a plaintext protocol that can switch to TLS. Until the switch
+ * is confirmed or ruled out, both directions' bytes are walked again on each
+ * growth (at most EMB_STARTTLS_WINDOW of each); once it is confirmed, this
+ * direction's bytes from its TLS offset (kept in the stream cursor) are a
+ * TLS stream. Ruled out, both directions are done.
+ */
+static int starttls_stream(emb_engine_t *e, emb_flow_t *f, bool to_server, bool full, bool *done) {
+    if (f->app_proto == EMB_AP_STARTTLS) {
+        const emb_stream_t *cs = &f->dir[0].stream, *ss = &f->dir[1].stream;
+        emb_starttls_t st;
+        emb_x_result_t x = EMB_X_NONE;
+        /* A direction whose bytes were let go (memory, FIN) cannot be followed. */
+        if (!cs->closed && !ss->closed)
+            x = emb__starttls_find(cs->buf, cs->have, ss->buf, ss->have, &st);
+        if (x == EMB_X_TRUNCATED && !full)
+            return 0;
+        if (x != EMB_X_OK) {
+            f->app_proto = EMB_AP_PLAINTEXT;
+            f->client_spoke = true; /* no ClientHello will come to wait for */
+            *done = true;
+            emb_flow_dir_t *other = &f->dir[to_server ? 1 : 0];
+            other->done = true;
+            if (!e->has_payload_rules && !other->stream.closed) {
+                other->past_depth = true;
+                emb__stream_close(&e->streams, &other->stream);
+            }
+            return 0;
+        }
+        f->app_proto = EMB_AP_STARTTLS_TLS;
+        f->plain_proto = (uint8_t)st.proto;
+        f->dir[0].stream.cursor = st.client_tls;
+        f->dir[1].stream.cursor = st.server_tls;
+    }
+    const emb_stream_t *s = &f->dir[to_server ? 0 : 1].stream;
+    return tls_stream(e, s->buf + s->cursor, s->have - s->cursor, to_server, full, done);
+}
+
 /* ---- TCP --------------------------------------------------------------- */
 
 static bool looks_like_http_request(const uint8_t *p, size_t n) {
@@ -322,6 +368,7 @@ static bool may_become_tls_or_http(const uint8_t *p, uint32_t n, bool to_server)
 
 /* Decides a flow's protocol from the first bytes of one of its directions. */
 static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, bool final) {
+    bool more = false;
     /* Any TLS record (ChangeCipherSpec, Alert, Handshake, ApplicationData): a
      * flow picked up mid-stream may show its server's data first. */
     if (n >= 2 && p[0] >= 20 && p[0] <= 23 && p[1] == 3)
@@ -332,7 +379,10 @@ static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, 
         f->app_proto = EMB_AP_HTTP;
     else if (f->srv_port == 53)
         f->app_proto = EMB_AP_DNS;
-    else if (n >= 17 || final || (to_server && !may_become_tls_or_http(p, n, to_server)))
+    else if (emb__starttls_detect(p, n, to_server, &more) != EMB_STARTTLS_NONE)
+        f->app_proto = EMB_AP_STARTTLS; /* a greeting such as "220 " may be 4 bytes */
+    else if ((n >= 17 && !more) || final ||
+             (to_server && !more && !may_become_tls_or_http(p, n, to_server)))
         f->app_proto = EMB_AP_OTHER; /* a client's short first message too: attribution runs */
 }
 
@@ -368,10 +418,13 @@ static int scan_stream_payload(emb_engine_t *e, emb_flow_dir_t *fd, bool to_serv
     return rc != 0 ? rc : emb__round_end(e);
 }
 
-/* What single packets show when their stream is not kept. */
+/* What single packets show when their stream is not kept. A plaintext
+ * protocol's flow that did not switch to TLS has no handshake to look for. */
 static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool payload) {
     int rc = 0;
-    if (p[0] == TLS_CONTENT_HANDSHAKE) {
+    uint8_t ap = e->cur.flow->app_proto;
+    bool messages = ap != EMB_AP_STARTTLS && ap != EMB_AP_PLAINTEXT;
+    if (messages && p[0] == TLS_CONTENT_HANDSHAKE) {
         const uint8_t *sni;
         size_t sni_len;
         if (emb__tls_client_hello_sni(p, len, &sni, &sni_len) == EMB_X_OK) {
@@ -383,7 +436,7 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool pa
             if (rc == 0)
                 rc = emb__round_end(e);
         }
-    } else if (looks_like_http_request(p, len)) {
+    } else if (messages && looks_like_http_request(p, len)) {
         rc = http_request(e, p, len);
     }
     if (rc != 0 || !payload)
@@ -443,7 +496,10 @@ static int inspect_tcp_segment(emb_engine_t *e) {
         case EMB_AP_TLS: rc = tls_stream(e, s->buf, s->have, to_server, full, &done); break;
         case EMB_AP_HTTP: rc = http_stream(e, fd, to_server, &done); break;
         case EMB_AP_DNS: rc = dns_stream(e, s, &done); break;
-        case EMB_AP_OTHER: done = true; break;
+        case EMB_AP_STARTTLS:
+        case EMB_AP_STARTTLS_TLS: rc = starttls_stream(e, f, to_server, full, &done); break;
+        case EMB_AP_OTHER:
+        case EMB_AP_PLAINTEXT: done = true; break;
         default: break;
         }
         fd->done = done || full;
@@ -478,6 +534,10 @@ static void release_ended(emb_engine_t *e) {
             fd->past_depth = true;
             emb__stream_close(&e->streams, &fd->stream);
         }
+        /* A plaintext exchange that ended before any TLS: no ClientHello to
+         * wait for (DNS attribution waits for the client's first message). */
+        if (ended && i == 0 && f->app_proto == EMB_AP_STARTTLS)
+            f->client_spoke = true;
     }
 }
 

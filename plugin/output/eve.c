@@ -275,6 +275,13 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
     const emb_app_info_t *in = a->info;
     if (in && in->app != EMB_APP_NONE) {
         json_object_set_new(o, "app_proto", json_string(app_names[in->app]));
+        /* TLS that began inside another protocol (STARTTLS): Suricata names
+         * the protocol the flow switched from, as for any protocol change. */
+        const char *orig = in->app == EMB_APP_TLS && a->flow->app_proto == EMB_AP_STARTTLS_TLS
+                               ? emb__starttls_name((emb_starttls_proto_t)a->flow->plain_proto)
+                               : NULL;
+        if (orig)
+            json_object_set_new(o, "app_proto_orig", json_string(orig));
         switch (in->app) {
         case EMB_APP_DNS: json_object_set_new(o, "dns", build_dns(in)); break;
         case EMB_APP_TLS: json_object_set_new(o, "tls", build_tls(in)); break;

@@ -20,7 +20,10 @@ typedef enum {
     EMB_AP_HTTP,
     EMB_AP_DNS,
     EMB_AP_QUIC,
-    EMB_AP_OTHER
+    EMB_AP_OTHER,
+    EMB_AP_STARTTLS,     /* a plaintext protocol that can switch to TLS, followed until it does */
+    EMB_AP_STARTTLS_TLS, /* it did: TLS from each direction's stream cursor on */
+    EMB_AP_PLAINTEXT     /* it cannot any more (refused, or went on in plaintext) */
 } emb_app_proto_t;
 
 /* One direction of a flow: its stream and where its parser stands. */
@@ -57,6 +60,7 @@ typedef struct emb_flow {
     bool oriented;         /* client and server known from a handshake or a message */
     bool reoriented;       /* sides swapped once on a message's evidence */
     bool rst;              /* TCP: a reset was seen */
+    uint8_t plain_proto;   /* EMB_AP_STARTTLS_TLS: the protocol it switched from (starttls.c) */
     uint16_t http_status;  /* of the last response seen, for EVE */
     emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
 } emb_flow_t;

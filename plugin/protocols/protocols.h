@@ -217,6 +217,69 @@ emb_x_result_t emb__http_parse_response(const uint8_t *p, size_t len, emb_http_r
  */
 emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_request_t *req);
 
+/* ---- STARTTLS (starttls.c) ---------------------------------------------- */
+
+/* The plaintext protocols whose sessions can switch to TLS part way. */
+typedef enum {
+    EMB_STARTTLS_NONE = 0,
+    EMB_STARTTLS_FTP_SMTP, /* a "220" greeting: FTP or SMTP, until the request tells */
+    EMB_STARTTLS_FTP,      /* AUTH TLS (RFC 4217) */
+    EMB_STARTTLS_SMTP,     /* STARTTLS (RFC 3207) */
+    EMB_STARTTLS_POP3,     /* STLS (RFC 2595) */
+    EMB_STARTTLS_IMAP,     /* STARTTLS (RFC 2595, RFC 9051) */
+    EMB_STARTTLS_XMPP,     /* <starttls/> (RFC 6120) */
+    EMB_STARTTLS_LDAP,     /* StartTLS extended operation (RFC 4511) */
+    EMB_STARTTLS_PGSQL,    /* SSLRequest */
+    EMB_STARTTLS_MYSQL     /* SSL request packet */
+} emb_starttls_proto_t;
+
+/* Bytes of each direction the plaintext exchange may take before TLS. */
+#define EMB_STARTTLS_WINDOW 4096
+
+typedef struct {
+    emb_starttls_proto_t proto; /* FTP or SMTP once the request told them apart */
+    uint32_t client_tls;        /* EMB_X_OK: stream offset of the client's first TLS byte */
+    uint32_t server_tls;        /* EMB_X_OK: stream offset of the server's first TLS byte */
+} emb_starttls_t;
+
+/*
+ * Which of the protocols above the first bytes of one direction of a TCP
+ * flow begin (to_server: the client's bytes): a server greeting ("220 ",
+ * "+OK", "* OK", a MySQL handshake, an XMPP stream header) or a client's
+ * opening (an XMPP stream header, a PostgreSQL SSLRequest or GSSENCRequest,
+ * an LDAP message). EMB_STARTTLS_NONE when they begin none; then *more is set
+ * when the bytes so far are the start of one of them and more could tell.
+ */
+emb_starttls_proto_t emb__starttls_detect(const uint8_t *p, size_t len, bool to_server, bool *more);
+
+/*
+ * Follows the plaintext exchange of a TCP flow, given each direction's bytes
+ * from the start of the stream (c: client to server, s: server to client;
+ * either may be empty), and tells whether and where it switches to TLS: the
+ * client asked (a request alone on its line or in its own message) and the
+ * server's answer to that request is the positive one. Nothing is kept
+ * between calls: call again, with the same bytes and more, as they grow.
+ *
+ * EMB_X_OK: TLS begins at out->client_tls and out->server_tls; out->proto
+ * names the protocol. EMB_X_TRUNCATED: no answer yet; more bytes of either
+ * direction may bring one. EMB_X_NONE: no TLS will follow: not one of these
+ * protocols, the upgrade was refused, or the session went on in a way that
+ * rules it out (logged in, sent mail, said goodbye, passed the request or
+ * byte limits). EMB_X_INVALID: the bytes contradict the protocol.
+ * Only the first EMB_STARTTLS_WINDOW bytes of each direction are read.
+ */
+emb_x_result_t emb__starttls_find(const uint8_t *c, size_t clen, const uint8_t *s, size_t slen,
+                                  emb_starttls_t *out);
+
+/* XMPP's part of emb__starttls_find (xmpp.c): the same results, with the
+ * offsets where TLS begins in *client_tls and *server_tls. */
+emb_x_result_t emb__xmpp_starttls(const uint8_t *c, size_t clen, const uint8_t *s, size_t slen,
+                                  uint32_t *client_tls, uint32_t *server_tls);
+
+/* The protocol's name as Suricata's app_proto spells it ("ftp", "smtp", ...);
+ * NULL for EMB_STARTTLS_NONE and EMB_STARTTLS_FTP_SMTP. */
+const char *emb__starttls_name(emb_starttls_proto_t proto);
+
 /* ---- QUIC (quic.c) ----------------------------------------------- */
 
 #define EMB_QUIC_V1 0x00000001u /* RFC 9000 */

@@ -1735,6 +1735,182 @@ def case_mirror_tunnels():
 
 CASES.append(case_mirror_tunnels)
 
+# --------------------------------------------------------------------------------------------
+# TLS that begins inside another protocol (STARTTLS, AUTH TLS, SSLRequest): tests/pcap/starttls.
+
+
+def starttls_certificate(subject_cn, subject, issuer, label, issuer_label, serial, ca=False):
+    """A DER X.509 v3 certificate for the Ed25519 key derived from label, signed (RFC 8410,
+    deterministic signatures) by the key derived from issuer_label; subject and issuer are
+    lists of (attribute name, value) in order, e.g. [("C", "CN"), ("CN", "x")]. A leaf
+    gets subject_cn as its one SAN dNSName. Fixed validity (2024-01-01 to 2034-01-01), so
+    the bytes are the same on every run. Needs python3-cryptography."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.x509.oid import NameOID
+    oids = {"C": NameOID.COUNTRY_NAME, "O": NameOID.ORGANIZATION_NAME,
+            "OU": NameOID.ORGANIZATIONAL_UNIT_NAME, "CN": NameOID.COMMON_NAME}
+
+    def name(rdns):
+        return x509.Name([x509.NameAttribute(oids[k], v) for k, v in rdns])
+
+    def key(lbl):
+        return Ed25519PrivateKey.from_private_bytes(_fixed_bytes(lbl + "/ed25519", 32))
+
+    public = key(label).public_key()
+    b = (x509.CertificateBuilder()
+         .subject_name(name(subject)).issuer_name(name(issuer)).public_key(public)
+         .serial_number(serial)
+         .not_valid_before(datetime.datetime(2024, 1, 1))
+         .not_valid_after(datetime.datetime(2034, 1, 1))
+         .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    if not ca:
+        b = b.add_extension(x509.SubjectAlternativeName([x509.DNSName(subject_cn)]),
+                            critical=False)
+    cert = b.sign(key(issuer_label), algorithm=None)
+    return cert.public_bytes(serialization.Encoding.DER)
+
+
+HUAWEI_WNP_CA = [("C", "CN"), ("O", "Huawei"), ("OU", "Wireless Network Product Line"),
+                 ("CN", "Huawei Wireless Network Product CA")]
+
+
+def ldap_message(msg_id, op):
+    """An LDAPMessage (RFC 4511 4.2): SEQUENCE { messageID INTEGER, protocolOp }, short-form
+    lengths (every message here is under 128 bytes)."""
+    body = b"\x02\x01" + bytes([msg_id]) + op
+    return b"\x30" + bytes([len(body)]) + body
+
+
+def case_starttls():
+    cap = Capture(start=2800)
+    hello = lambda name, label: tls_client_hello(name, tls13=False, label=label)  # noqa: E731
+
+    # 65301: FTPS to a Huawei wireless controller. AUTH TLS answered 234 (RFC 4217); the
+    # server's TLS 1.2 flight carries OSS.huawei.com issued by Huawei Wireless Network
+    # Product CA (issuer 4200220), in 200-byte records and 300-byte segments.
+    ca = starttls_certificate("", HUAWEI_WNP_CA, HUAWEI_WNP_CA, "huawei-wnp-ca", "huawei-wnp-ca",
+                              0x2801, ca=True)
+    leaf = starttls_certificate("OSS.huawei.com",
+                                [("C", "CN"), ("O", "Huawei"), ("CN", "OSS.huawei.com")],
+                                HUAWEI_WNP_CA, "oss.huawei.com", "huawei-wnp-ca", 0x2802)
+    flight = tls12_server_flight("oss.huawei.com", [leaf, ca])
+    records = tls_records(b"\x16\x03\x03" + _vec16(flight),
+                          list(range(200, len(flight), 200)), version=b"\x03\x03")
+    TcpFlow(cap, eth, CLIENT, 65301, "198.51.100.201", 21).handshake() \
+        .server(b"220 FTP service ready.\r\n") \
+        .client(b"AUTH TLS\r\n") \
+        .server(b"234 AUTH command ok. Expecting TLS Negotiation.\r\n") \
+        .client(hello(None, "starttls-ftp")) \
+        .pieces(False, split_at(records, range(300, len(records), 300))) \
+        .close()
+
+    # 65302: SMTP, EHLO then STARTTLS answered 220 (RFC 3207); SNI ds.kaspersky.com.
+    TcpFlow(cap, eth, CLIENT, 65302, "198.51.100.202", 587).handshake() \
+        .server(b"220 mail.example.net ESMTP\r\n") \
+        .client(b"EHLO client.example\r\n") \
+        .server(b"250-mail.example.net\r\n250-PIPELINING\r\n250-STARTTLS\r\n"
+                b"250 8BITMIME\r\n") \
+        .client(b"STARTTLS\r\n") \
+        .server(b"220 2.0.0 Ready to start TLS\r\n") \
+        .client(hello("ds.kaspersky.com", "starttls-smtp")).close()
+
+    # 65303: IMAP, CAPABILITY then "a002 STARTTLS" answered "a002 OK" (RFC 2595, RFC 9051).
+    TcpFlow(cap, eth, CLIENT, 65303, "198.51.100.203", 143).handshake() \
+        .server(b"* OK [CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED] ready\r\n") \
+        .client(b"a001 CAPABILITY\r\n") \
+        .server(b"* CAPABILITY IMAP4rev1 STARTTLS LOGINDISABLED\r\na001 OK done\r\n") \
+        .client(b"a002 STARTTLS\r\n") \
+        .server(b"a002 OK Begin TLS negotiation now\r\n") \
+        .client(hello("ds.kaspersky.com", "starttls-imap")).close()
+
+    # 65304: POP3, CAPA (multi-line) then STLS answered +OK (RFC 2595).
+    TcpFlow(cap, eth, CLIENT, 65304, "198.51.100.204", 110).handshake() \
+        .server(b"+OK POP3 server ready\r\n") \
+        .client(b"CAPA\r\n") \
+        .server(b"+OK Capability list follows\r\nSTLS\r\nUSER\r\n.\r\n") \
+        .client(b"STLS\r\n") \
+        .server(b"+OK Begin TLS negotiation\r\n") \
+        .client(hello("ds.kaspersky.com", "starttls-pop3")).close()
+
+    # 65305: XMPP, stream headers and features, <starttls/> answered <proceed/> (RFC 6120).
+    TcpFlow(cap, eth, CLIENT, 65305, "198.51.100.205", 5222).handshake() \
+        .client(b"<?xml version='1.0'?><stream:stream to='example.net' version='1.0' "
+                b"xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>") \
+        .server(b"<?xml version='1.0'?><stream:stream from='example.net' id='c2s-1' "
+                b"version='1.0' xmlns='jabber:client' "
+                b"xmlns:stream='http://etherx.jabber.org/streams'><stream:features>"
+                b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"
+                b"</stream:features>") \
+        .client(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") \
+        .server(b"<proceed xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>") \
+        .client(hello("ds.kaspersky.com", "starttls-xmpp")).close()
+
+    # 65306: PostgreSQL SSLRequest (Int32 8, Int32 80877103) answered 'S'.
+    TcpFlow(cap, eth, CLIENT, 65306, "198.51.100.206", 5432).handshake() \
+        .client(struct.pack("!II", 8, 80877103)) \
+        .server(b"S") \
+        .client(hello("ds.kaspersky.com", "starttls-pgsql")).close()
+
+    # 65307: LDAP StartTLS extended operation (RFC 4511 4.14), resultCode success.
+    oid = b"1.3.6.1.4.1.1466.20037"
+    TcpFlow(cap, eth, CLIENT, 65307, "198.51.100.207", 389).handshake() \
+        .client(ldap_message(1, b"\x77" + bytes([len(oid) + 2]) + b"\x80" + bytes([len(oid)])
+                             + oid)) \
+        .server(ldap_message(1, b"\x78\x07\x0a\x01\x00\x04\x00\x04\x00")) \
+        .client(hello("ds.kaspersky.com", "starttls-ldap")).close()
+
+    # 65308: MySQL, HandshakeV10 offering CLIENT_SSL (0x0800), the client's 32-byte
+    # SSLRequest (sequence 1, CLIENT_SSL | CLIENT_PROTOCOL_41), TLS at once.
+    greeting = (b"\x0a" + b"8.0.36\x00" + struct.pack("<I", 7) + b"abcdefgh" + b"\x00"
+                + struct.pack("<H", 0xFFFF) + b"\xff" + struct.pack("<HH", 2, 0xDFFF)
+                + b"\x15" + b"\x00" * 10 + b"ijklmnopqrst\x00" + b"caching_sha2_password\x00")
+    ssl_request = struct.pack("<IIB", 0x000AAA0D, 1 << 24, 255) + b"\x00" * 23
+    TcpFlow(cap, eth, CLIENT, 65308, "198.51.100.208", 3306).handshake() \
+        .server(struct.pack("<I", len(greeting))[:3] + b"\x00" + greeting) \
+        .client(struct.pack("<I", len(ssl_request))[:3] + b"\x01" + ssl_request
+                + hello("ds.kaspersky.com", "starttls-mysql")).close()
+
+    # Negatives. 65311: SMTP STARTTLS refused with 454; the client sends ClientHello bytes
+    # for ds.kaspersky.com anyway: no TLS, nothing.
+    TcpFlow(cap, eth, CLIENT, 65311, "198.51.100.211", 25).handshake() \
+        .server(b"220 mail.example.net ESMTP\r\n") \
+        .client(b"EHLO client.example\r\n") \
+        .server(b"250-mail.example.net\r\n250 STARTTLS\r\n") \
+        .client(b"STARTTLS\r\n") \
+        .server(b"454 4.7.0 TLS not available due to local problem\r\n") \
+        .client(hello("ds.kaspersky.com", "starttls-refused")).close()
+    # 65312: plaintext SMTP naming vendors in every line, STARTTLS only as text: nothing.
+    TcpFlow(cap, eth, CLIENT, 65312, "198.51.100.212", 25).handshake() \
+        .server(b"220 smtp.huawei.com ESMTP STARTTLS ds.kaspersky.com\r\n") \
+        .client(b"EHLO ds.kaspersky.com\r\n") \
+        .server(b"250-smtp.huawei.com\r\n250 STARTTLS\r\n") \
+        .client(b"NOOP STARTTLS ds.kaspersky.com\r\n") \
+        .server(b"250 2.0.0 OK\r\n") \
+        .client(b"MAIL FROM:<update@kaspersky.com>\r\n") \
+        .server(b"250 2.1.0 Ok\r\n") \
+        .client(b"QUIT\r\n") \
+        .server(b"221 2.0.0 Bye\r\n").close()
+    # 65313: FTP where a 234 answers FEAT, not AUTH TLS (never sent): the ClientHello that
+    # follows is not TLS after an upgrade: nothing.
+    TcpFlow(cap, eth, CLIENT, 65313, "198.51.100.213", 21).handshake() \
+        .server(b"220 FTP service ready.\r\n") \
+        .client(b"FEAT\r\n") \
+        .server(b"234 AUTH TLS ok\r\n") \
+        .client(hello("ds.kaspersky.com", "starttls-unasked")).close()
+    # 65314: PostgreSQL SSLRequest refused with 'N', then a ClientHello: nothing.
+    TcpFlow(cap, eth, CLIENT, 65314, "198.51.100.214", 5432).handshake() \
+        .client(struct.pack("!II", 8, 80877103)) \
+        .server(b"N") \
+        .client(hello("ds.kaspersky.com", "starttls-pg-refused")).close()
+    return {"starttls/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_starttls)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",

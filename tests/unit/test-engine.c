@@ -1,7 +1,9 @@
 /*
  * The engine as a whole: facts from another parser (emb_engine_match), the
  * precedence of product channels over `web`, AND across keys, ip and port
- * conditions, and one alert per rule per flow on packets.
+ * conditions, and one alert per rule per flow on packets; TLS after an
+ * accepted STARTTLS is inspected, after a refused one it is not (with no
+ * payload rule, so the refused flow's later packets come one at a time).
  */
 #include "helpers.h"
 #include "pack/pack.h"
@@ -432,4 +434,123 @@ Test(engine, precedence_never_cancels) {
         emb_engine_free(e);
         emb_rules_free(r);
     }
+}
+
+/* ---- TLS after STARTTLS, with a pack that has no payload rule ------------- */
+
+/* A TCP segment in an IPv4 packet from 192.0.2.10 (the client) to
+ * 198.51.100.30 or back: ports, sequence number, flags, payload. */
+typedef struct {
+    uint8_t b[600];
+    size_t n;
+} seg_t;
+
+static seg_t tcp_seg(bool to_server, uint16_t cport, uint32_t seq, uint8_t flags, const void *data,
+                     size_t len) {
+    seg_t s;
+    static const uint8_t cli[4] = {192, 0, 2, 10}, srv[4] = {198, 51, 100, 30};
+    memset(s.b, 0, 40);
+    s.n = 40 + len;
+    s.b[0] = 0x45; /* IPv4, 20-byte header */
+    s.b[2] = (uint8_t)(s.n >> 8);
+    s.b[3] = (uint8_t)s.n;
+    s.b[8] = 64;
+    s.b[9] = 6; /* TCP */
+    memcpy(s.b + 12, to_server ? cli : srv, 4);
+    memcpy(s.b + 16, to_server ? srv : cli, 4);
+    uint16_t sp = to_server ? cport : 25, dp = to_server ? 25 : cport;
+    s.b[20] = (uint8_t)(sp >> 8);
+    s.b[21] = (uint8_t)sp;
+    s.b[22] = (uint8_t)(dp >> 8);
+    s.b[23] = (uint8_t)dp;
+    for (int i = 0; i < 4; i++)
+        s.b[24 + i] = (uint8_t)(seq >> (24 - 8 * i));
+    s.b[32] = 0x50; /* 20-byte header */
+    s.b[33] = flags;
+    s.b[34] = 0xff;
+    memcpy(s.b + 40, data, len);
+    return s;
+}
+
+/* A ClientHello record whose one extension is server_name `name`. */
+static size_t client_hello(uint8_t *b, const char *name) {
+    size_t nl = strlen(name), n = 0;
+    uint8_t body[200];
+    body[n++] = 3; /* client_version 3.3 */
+    body[n++] = 3;
+    memset(body + n, 0x11, 32); /* random */
+    n += 32;
+    body[n++] = 0;                                /* session_id */
+    body[n++] = 0, body[n++] = 2;                 /* cipher_suites: one */
+    body[n++] = 0x13, body[n++] = 0x01;           /* TLS_AES_128_GCM_SHA256 */
+    body[n++] = 1, body[n++] = 0;                 /* compression: null */
+    body[n++] = 0, body[n++] = (uint8_t)(nl + 9); /* extensions */
+    body[n++] = 0, body[n++] = 0;                 /* server_name */
+    body[n++] = 0, body[n++] = (uint8_t)(nl + 5);
+    body[n++] = 0, body[n++] = (uint8_t)(nl + 3); /* server_name_list */
+    body[n++] = 0;                                /* host_name */
+    body[n++] = 0, body[n++] = (uint8_t)nl;
+    memcpy(body + n, name, nl);
+    n += nl;
+    uint8_t rec[] = {22, 3, 1, 0, (uint8_t)(n + 4), 1, 0, 0, (uint8_t)n};
+    memcpy(b, rec, sizeof(rec));
+    memcpy(b + sizeof(rec), body, n);
+    return sizeof(rec) + n;
+}
+
+/* An SMTP session on client port `cport`: greeting, STARTTLS, the server's
+ * answer `reply`, then a ClientHello for upd.acme.example. Returns the alerts. */
+static int smtp_session(uint16_t cport, const char *reply) {
+    struct {
+        bool to_server;
+        const char *text;
+    } steps[] = {{false, "220 mail.example ESMTP\r\n"}, {true, "STARTTLS\r\n"}, {false, reply}};
+    uint32_t cseq = 1001, sseq = 5001;
+    int alerts = 0;
+    uint64_t cnt = 0;
+    emb_packet_t pkt = {.ts_sec = 1727697600, .linktype = EMB_LINK_RAW};
+    seg_t s[3] = {tcp_seg(true, cport, 1000, 0x02, "", 0), tcp_seg(false, cport, 5000, 0x12, "", 0),
+                  tcp_seg(true, cport, 1001, 0x10, "", 0)};
+    for (int i = 0; i < 3; i++) {
+        pkt.data = s[i].b;
+        pkt.caplen = pkt.len = (uint32_t)s[i].n;
+        pkt.pcap_cnt = ++cnt;
+        cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        size_t len = strlen(steps[i].text);
+        seg_t g = tcp_seg(steps[i].to_server, cport, steps[i].to_server ? cseq : sseq, 0x18,
+                          steps[i].text, len);
+        *(steps[i].to_server ? &cseq : &sseq) += (uint32_t)len;
+        pkt.data = g.b;
+        pkt.caplen = pkt.len = (uint32_t)g.n;
+        pkt.pcap_cnt = ++cnt;
+        cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    }
+    uint8_t ch[256];
+    size_t chl = client_hello(ch, "upd.acme.example");
+    seg_t g = tcp_seg(true, cport, cseq, 0x18, ch, chl);
+    pkt.data = g.b;
+    pkt.caplen = pkt.len = (uint32_t)g.n;
+    pkt.pcap_cnt = ++cnt;
+    cr_assert_eq(emb_engine_process(engine, &pkt, count_alerts, &alerts), 0);
+    return alerts;
+}
+
+Test(engine, tls_after_starttls_is_inspected) {
+    cr_assert_eq(smtp_session(42001, "220 2.0.0 Ready to start TLS\r\n"), 1,
+                 "the ClientHello after an accepted STARTTLS raises sid 10");
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.tls_client_hellos, 1);
+}
+
+Test(engine, a_refused_starttls_is_no_tls) {
+    /* Without payload rules the client's stream is let go once the upgrade is
+     * ruled out; the ClientHello then comes as a lone packet, which must not
+     * be searched for a handshake either. */
+    cr_assert_eq(smtp_session(42002, "454 4.7.0 TLS not available\r\n"), 0);
+    emb_stats_t st;
+    emb_engine_stats(engine, &st);
+    cr_assert_eq(st.tls_client_hellos, 0);
 }
