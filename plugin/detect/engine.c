@@ -286,10 +286,33 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt) {
     return h ? h : 1;
 }
 
+/* True when the address `addr` is in an `ip` indicator of a rule of `vendor`:
+ * the vendor's own ranges, which make an attribution more than a guess. */
+static bool in_vendor_ranges(const emb_rules_t *r, uint32_t vendor, int family,
+                             const uint8_t *addr) {
+    for (size_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        if (r->rules[alt->rule].vendor != vendor)
+            continue;
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            if (alt->cond[c].key != EMB_K_IP)
+                continue;
+            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count; i++)
+                if (emb__cidr_contains(&r->inds[i].cidr, family, addr))
+                    return true;
+        }
+    }
+    return false;
+}
+
 /*
- * DNS attribution: on a flow's first payload from its client, the rules whose
- * names resolved to the server's address for this client, unless the flow
- * already raised them by name.
+ * DNS attribution (docs/flows.md): on a flow's first message from its client,
+ * the rules whose names resolved to the server's address for this client,
+ * unless the flow already raised them by name. Only a flow that named no
+ * server is attributed: one that carries its own SNI or Host is judged by that
+ * name, so a shared CDN address is never blamed on a vendor whose name also
+ * resolved to it. An attribution is reported with confidence low unless the
+ * address is also in the vendor's own ranges.
  */
 static int check_attribution(emb_engine_t *e) {
     emb_flow_t *f = e->cur.flow;
@@ -300,15 +323,22 @@ static int check_attribution(emb_engine_t *e) {
     if (f->proto == 6 && !f->client_spoke)
         return 0;
     f->attrib_checked = true;
+    if (f->named)
+        return 0;
     const emb_attrib_entry_t *hits[8];
     size_t n =
         emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);
     if (n == 0)
         return 0;
     emb__round_begin(e);
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        size_t before = e->ncands;
         emb__round_add_candidate(e, hits[i]->rule, EMB_EV_DNS_ATTRIBUTION, hits[i]->name,
                                  hits[i]->name_len, 0);
+        if (e->ncands > before)
+            e->cands[before].low = !in_vendor_ranges(
+                e->rules, e->rules->rules[hits[i]->rule].vendor, f->family, f->srv);
+    }
     emb__round_precedence(e);
     return emb__round_emit(e);
 }

@@ -23,6 +23,8 @@
 #include "detect/inspect.h"
 #include "detect/round.h"
 
+#include "common/names.h"
+
 #include <string.h>
 
 #define TLS_CONTENT_HANDSHAKE 22
@@ -125,6 +127,8 @@ static int tls_client_hello(emb_engine_t *e, const uint8_t *body, size_t len, bo
         return 0;
     }
     e->stats.tls_client_hellos++;
+    if (h->sni && !h->has_ech)
+        e->cur.flow->named = true; /* ECH's outer SNI is a public name, not the server's */
     emb__round_begin(e);
     e->app.app = quic ? EMB_APP_QUIC : EMB_APP_TLS;
     e->app.sni = h->sni;
@@ -210,12 +214,27 @@ static int tls_stream(emb_engine_t *e, const uint8_t *buf, uint32_t have, bool t
 
 /* ---- HTTP -------------------------------------------------------------- */
 
+/* True when an HTTP Host value is an address literal (no name): digits and
+ * dots, or a bracketed IPv6 address, with or without a port. */
+static bool host_is_address(const uint8_t *p, size_t len) {
+    size_t name_len, port;
+    emb__host_split(p, len, &name_len, &port);
+    if (name_len > 0 && p[0] == '[')
+        return true;
+    for (size_t i = 0; i < name_len; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+            return false;
+    return name_len > 0;
+}
+
 static int http_request(emb_engine_t *e, const uint8_t *p, size_t len) {
     emb__round_begin(e);
     emb_http_request_t *req = &e->app.http;
     if (emb__http_parse_request(p, len, req) != EMB_X_OK)
         return 0;
     e->stats.http_requests++;
+    if (req->host && !host_is_address(req->host, req->host_len))
+        e->cur.flow->named = true;
     e->app.app = EMB_APP_HTTP;
     e->app.have_request = true;
     int rc = emb__round_scan(e, EMB_FIELD_HTTP_URI, req->uri, req->uri_len);
@@ -428,6 +447,7 @@ static int inspect_packet(emb_engine_t *e, const uint8_t *p, size_t len, bool pa
         const uint8_t *sni;
         size_t sni_len;
         if (emb__tls_client_hello_sni(p, len, &sni, &sni_len) == EMB_X_OK) {
+            e->cur.flow->named = true;
             emb__round_begin(e);
             e->app.app = EMB_APP_TLS;
             e->app.sni = sni;

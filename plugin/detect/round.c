@@ -126,7 +126,7 @@ void emb__round_add_candidate(emb_engine_t *e, uint32_t rule, emb_evidence_t ev,
             return; /* the first alternative to hold speaks for the rule */
     if (e->ncands == EMB_MAX_HITS)
         return;
-    e->cands[e->ncands++] = (emb_cand_t){rule, ev, value, value_len, spec};
+    e->cands[e->ncands++] = (emb_cand_t){rule, ev, value, value_len, spec, false};
 }
 
 /* Alternatives of ip/port only: checked once per flow (or per set of facts). */
@@ -281,6 +281,8 @@ int emb__round_emit(emb_engine_t *e) {
             .field = emb__evidence_name(c->ev),
             .value = c->value,
             .value_len = c->value_len,
+            .confidence = c->low ? EMB_CONF_LOW : rule->confidence,
+            .no_name = c->ev == EMB_EV_DNS_ATTRIBUTION,
             .info = &e->app,
         };
         int rc = emb__eve_alert(&a, &e->eve);

@@ -43,6 +43,7 @@ typedef struct {
     const char *value;
     size_t value_len;
     uint32_t spec; /* as in emb_hit_t; 0 when not from a domain pattern */
+    bool low;      /* reported with confidence low (attribution outside the vendor's ranges) */
 } emb_cand_t;
 
 typedef struct {

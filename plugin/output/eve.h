@@ -41,7 +41,9 @@ typedef struct {
     const char *field;
     const char *value;
     size_t value_len;
-    const emb_app_info_t *info; /* the protocol object; NULL for none */
+    emb_confidence_t confidence; /* metadata.confidence: the rule's, or lowered */
+    bool no_name;                /* the connection carried no name of its own */
+    const emb_app_info_t *info;  /* the protocol object; NULL for none */
 } emb_eve_alert_t;
 
 /* A growable output buffer that the engine keeps between alerts. */

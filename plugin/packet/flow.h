@@ -57,6 +57,7 @@ typedef struct emb_flow {
     uint8_t app_proto;     /* emb_app_proto_t */
     bool attrib_checked;   /* DNS attribution looked up for this flow */
     bool client_spoke;     /* the client's first message was inspected, or given up on */
+    bool named;            /* the client named its server: SNI (not ECH's outer), Host */
     bool oriented;         /* client and server known from a handshake or a message */
     bool reoriented;       /* sides swapped once on a message's evidence */
     bool rst;              /* TCP: a reset was seen */

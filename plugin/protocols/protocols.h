@@ -120,6 +120,7 @@ typedef struct {
     uint16_t max_version;    /* highest supported_versions entry, GREASE ignored; 0 if none */
     bool has_sni;            /* a server_name extension is there (JA4 "d"), even if empty */
     bool has_alpn;           /* an ALPN extension is there */
+    bool has_ech;            /* encrypted_client_hello: the SNI is the outer, public name */
     /* Counts with GREASE values (RFC 8701) left out, not capped. */
     size_t ciphers_n, extensions_n, sigalgs_n;
     /* JA4 client fingerprint, NUL-terminated; "" unless the result is EMB_X_OK

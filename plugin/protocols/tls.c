@@ -79,6 +79,8 @@ emb_x_result_t emb__tls_client_hello_sni(const uint8_t *p, size_t len, const uin
 #define EXT_ALPN 0x0010
 #define EXT_SIGNATURE_ALGORITHMS 0x000d
 #define EXT_SUPPORTED_VERSIONS 0x002b
+/* encrypted_client_hello (draft-ietf-tls-esni, the code point browsers send) */
+#define EXT_ECH 0xfe0d
 
 /* GREASE values (RFC 8701 section 2): 0x0a0a, 0x1a1a, ... 0xfafa. */
 static bool is_grease(uint16_t v) {
@@ -383,6 +385,10 @@ emb_x_result_t emb__tls_client_hello(const uint8_t *body, size_t len, bool quic,
         case EXT_ALPN: r = ext_alpn(body, off, elen, out); break;
         case EXT_SUPPORTED_VERSIONS: r = ext_supported_versions(body, off, elen, out); break;
         case EXT_SIGNATURE_ALGORITHMS: r = ext_sigalgs(body, off, elen, out, &l); break;
+        case EXT_ECH:
+            out->has_ech = true;
+            r = EMB_X_OK;
+            break;
         default: r = EMB_X_OK;
         }
         if (r != EMB_X_OK)

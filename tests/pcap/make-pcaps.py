@@ -205,7 +205,7 @@ def _vec8(body):
     return struct.pack("!B", len(body)) + body
 
 
-def tls_client_hello(sni, tls13=True, label=None):
+def tls_client_hello(sni, tls13=True, label=None, ech=False):
     """The bytes of one TLS record holding a ClientHello, as browsers send it. sni=None
     leaves out the server_name extension; the random, session id and key share derive from
     label (default: the SNI).
@@ -252,6 +252,9 @@ def tls_client_hello(sni, tls13=True, label=None):
             _ext(0x002D, _vec8(b"\x01")),
             _ext(0x0033, _vec16(struct.pack("!HH", 0x001D, 32) + _fixed_bytes(label + "/ks", 32))),
         ]
+    if ech:  # encrypted_client_hello (fe0d): outer, config id 1, a fixed enc and payload
+        exts.append(_ext(0xFE0D, b"\x00\x00\x01\x00\x01\x01" + _vec16(_fixed_bytes(label + "/enc", 32))
+                         + _vec16(_fixed_bytes(label + "/ech", 64))))
     exts.append(_ext(0xFF01, b"\x00"))
     body = (b"\x03\x03" + _fixed_bytes(label + "/random", 32)
             + _vec8(_fixed_bytes(label + "/sid", 32))
@@ -993,8 +996,8 @@ def case_attribution_split_hello():
     mid = hello.index(name.encode()) + 8
     TcpFlow(cap, eth, CLIENT, 64222, "203.0.113.90", 443).handshake() \
         .pieces(True, split_at(hello, [mid])).close()
-    # 64223: the same with a lookalike SNI (s07.upd.kaspersky.com.evil.example): the name
-    # does not match, the address does: dns.attribution.
+    # 64223: the same with a lookalike SNI (s07.upd.kaspersky.com.evil.example): the flow
+    # names its own server, which is no vendor's: not attributed (docs/flows.md).
     look = "s07.upd.kaspersky.com.evil.example"
     lhello = tls_client_hello(look)
     lmid = lhello.index(look.encode()) + 8
@@ -1909,6 +1912,42 @@ def case_starttls():
 
 
 CASES.append(case_starttls)
+
+
+def case_precision_attribution():
+    """DNS attribution only for connections that name no server (docs/flows.md): a vendor
+    name resolving into a shared CDN address does not blame the other sites on it."""
+    cap = Capture(start=2500)
+    client = "192.0.2.20"
+    cdn = "23.50.1.1"
+    # 65401: the TikTok CDN alias resolves to an Akamai edge address.
+    dns_flow(cap, eth, client, 65401, "p16-tiktokcdn-com.akamaized.net", 0x2501, answer=cdn)
+    # 65402: TLS to that address naming www.apple.com: judged by its own name, nothing.
+    TcpFlow(cap, eth, client, 65402, cdn, 443).handshake() \
+        .client(tls_client_hello("www.apple.com")).close()
+    # 65403: TLS with no SNI at all: attributed, confidence low, flow_name null.
+    TcpFlow(cap, eth, client, 65403, cdn, 443).handshake() \
+        .client(tls_client_hello(None, label="precision-nosni")).close()
+    # 65404: HTTP whose Host is the address itself: no name, attributed.
+    TcpFlow(cap, eth, client, 65404, cdn, 80).handshake() \
+        .client(http_get(cdn, "/v1/feed")).server(HTTP_200).close()
+    # 65405: HTTP naming another site: nothing.
+    TcpFlow(cap, eth, client, 65405, cdn, 80).handshake() \
+        .client(http_get("www.example.org", "/")).server(HTTP_200).close()
+    # 65406: Encrypted Client Hello: the outer SNI is the CDN's public name, not the
+    # server's: attributed.
+    TcpFlow(cap, eth, client, 65406, cdn, 443).handshake() \
+        .client(tls_client_hello("cloudflare-ech.com", ech=True)).close()
+    # 65407: s01.upd.kaspersky.com (4200101, confidence high) resolves into Kaspersky's own
+    # network (AS200107, rule 4200140); a flow without SNI to it is attributed at the
+    # rule's own confidence.
+    dns_flow(cap, eth, client, 65407, "s01.upd.kaspersky.com", 0x2502, answer="185.85.12.10")
+    TcpFlow(cap, eth, client, 65408, "185.85.12.10", 443).handshake() \
+        .client(tls_client_hello(None, label="precision-kl")).close()
+    return {"precision-attribution/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_precision_attribution)
 
 
 def main():
