@@ -343,6 +343,25 @@ static int check_attribution(emb_engine_t *e) {
     return emb__round_emit(e);
 }
 
+/*
+ * The ip/port-only rules of a flow, once it is a conversation (docs/flows.md):
+ * a completed handshake, payload both ways, or TCP payload one way (a one-way
+ * SPAN) that is reported as such. An unanswered SYN or datagram never gets
+ * here. Counted after inspection, when the flow's sides are final.
+ */
+static int check_flow_rules(emb_engine_t *e) {
+    emb_flow_t *f = e->cur.flow;
+    if (e->cur.d->payload_len > 0) {
+        uint16_t *n = &f->data_pkts[e->cur.to_server ? 0 : 1];
+        if (*n < UINT16_MAX)
+            (*n)++;
+    }
+    if (f->evidence != EMB_EVIDENCE_NONE)
+        return 0;
+    f->evidence = (uint8_t)emb__flow_evidence(f);
+    return f->evidence != EMB_EVIDENCE_NONE ? emb__round_flow_rules(e) : 0;
+}
+
 /* ---- the packet pipeline ------------------------------------------------ */
 
 /* Counts a decode result that ends the packet's journey; true if it does. */
@@ -400,15 +419,16 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     }
     e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
 
+    (void)is_new;
     int rc = 0;
-    if (is_new && (rc = emb__round_flow_rules(e)) != 0)
-        return rc;
     if (dp->proto == 6)
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)
         rc = emb__inspect_udp(e);
     if (rc == 0 && dp->payload_len > 0)
         rc = check_attribution(e);
+    if (rc == 0)
+        rc = check_flow_rules(e);
     return rc;
 }
 
@@ -422,6 +442,7 @@ static bool domain_valued(emb_field_t f) {
 int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
     if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
         return EMB_EINVAL;
+    e->cur = (emb_pkt_ctx_t){0}; /* facts, not a packet: no flow of ours */
     emb__round_begin(e);
     emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
                           facts->server_port};
@@ -463,7 +484,7 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
             .severity = rule->severity,
             .vendor = v->id,
             .channel = emb_channel_name(rule->channel),
-            .confidence = emb__confidence_name(rule->confidence),
+            .confidence = emb__confidence_name(c->low ? EMB_CONF_LOW : rule->confidence),
             .msg = rule->msg,
             .product = rule->product,
             .field = emb__evidence_name(c->ev),
@@ -484,5 +505,9 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
 char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
     if (e == NULL || m == NULL || m->rule == NULL)
         return NULL;
-    return emb__eve_alert_object(e->rules, m->rule, m->field, m->value, m->value_len);
+    const emb_rule_t *rule = m->rule;
+    emb_confidence_t conf = rule->confidence;
+    if (m->confidence != NULL && strcmp(m->confidence, emb__confidence_name(EMB_CONF_LOW)) == 0)
+        conf = EMB_CONF_LOW; /* an ip/port rule, reported low */
+    return emb__eve_alert_object(e->rules, rule, m->field, m->value, m->value_len, conf);
 }

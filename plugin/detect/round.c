@@ -126,7 +126,7 @@ void emb__round_add_candidate(emb_engine_t *e, uint32_t rule, emb_evidence_t ev,
             return; /* the first alternative to hold speaks for the rule */
     if (e->ncands == EMB_MAX_HITS)
         return;
-    e->cands[e->ncands++] = (emb_cand_t){rule, ev, value, value_len, spec, false};
+    e->cands[e->ncands++] = (emb_cand_t){rule, ev, value, value_len, spec, false, 0};
 }
 
 /* Alternatives of ip/port only: checked once per flow (or per set of facts). */
@@ -155,7 +155,13 @@ void emb__round_flow_alts(emb_engine_t *e, const emb_endpoints_t *ep) {
             snprintf(val, EMB_FLOW_VALUE_LEN, "%u/%s", ep->srv_port,
                      ep->proto == 6 ? "tcp" : "udp");
         }
+        size_t before = e->ncands;
         emb__round_add_candidate(e, alt->rule, ev, val, strlen(val), 0);
+        if (e->ncands > before) {
+            /* An address or a port alone is weak evidence of a vendor: always low. */
+            e->cands[before].low = true;
+            e->cands[before].evidence = e->cur.flow ? e->cur.flow->evidence : 0;
+        }
     }
 }
 
@@ -217,7 +223,18 @@ void emb__round_precedence(emb_engine_t *e) {
     e->ncands = keep;
 }
 
+const char *emb__flow_evidence_name(uint8_t evidence) {
+    switch (evidence) {
+    case EMB_EVIDENCE_HANDSHAKE: return "handshake";
+    case EMB_EVIDENCE_BOTH: return "both directions";
+    case EMB_EVIDENCE_ONE_WAY: return "one direction only";
+    default: return NULL;
+    }
+}
+
 int emb__round_flow_rules(emb_engine_t *e) {
+    if (e->cur.flow->evidence == EMB_EVIDENCE_NONE)
+        return 0; /* not a conversation yet (docs/flows.md): checked again later */
     emb__round_begin(e);
     emb_endpoints_t ep = emb__flow_endpoints(e->cur.flow);
     emb__round_flow_alts(e, &ep);
@@ -283,6 +300,7 @@ int emb__round_emit(emb_engine_t *e) {
             .value_len = c->value_len,
             .confidence = c->low ? EMB_CONF_LOW : rule->confidence,
             .no_name = c->ev == EMB_EV_DNS_ATTRIBUTION,
+            .evidence = emb__flow_evidence_name(c->evidence),
             .info = &e->app,
         };
         int rc = emb__eve_alert(&a, &e->eve);

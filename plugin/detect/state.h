@@ -42,8 +42,10 @@ typedef struct {
     emb_evidence_t ev; /* what it rests on: a field, an address, a port, attribution */
     const char *value;
     size_t value_len;
-    uint32_t spec; /* as in emb_hit_t; 0 when not from a domain pattern */
-    bool low;      /* reported with confidence low (attribution outside the vendor's ranges) */
+    uint32_t spec;    /* as in emb_hit_t; 0 when not from a domain pattern */
+    bool low;         /* reported with confidence low: an ip/port rule, or an attribution
+                         outside the vendor's ranges */
+    uint8_t evidence; /* an ip/port rule: the flow's emb_flow_evidence_t */
 } emb_cand_t;
 
 typedef struct {

@@ -65,7 +65,7 @@ static json_t *addr_string(int family, const uint8_t *addr) {
 
 static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *rule,
                                   const char *field, const char *value, size_t value_len,
-                                  emb_confidence_t confidence, bool no_name) {
+                                  emb_confidence_t confidence, bool no_name, const char *evidence) {
     const emb_vendor_t *v = &rules->vendors[rule->vendor];
     json_t *al = json_object();
     json_object_set_new(al, "action", json_string("allowed"));
@@ -104,6 +104,8 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
     json_object_set_new(emb, "value", emb__eve_string(value, value_len));
     if (no_name) /* said outright: the connection named no server (docs/flows.md) */
         json_object_set_new(emb, "named", json_false());
+    if (evidence)
+        json_object_set_new(emb, "evidence", json_string(evidence));
     if (confidence != rule->confidence) /* also here: a host may write its own metadata */
         json_object_set_new(emb, "confidence", json_string(emb__confidence_name(confidence)));
     json_t *ctx = json_object();
@@ -113,8 +115,8 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
 }
 
 char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
-                            const char *value, size_t value_len) {
-    json_t *al = build_alert_object(rules, rule, field, value, value_len, rule->confidence, false);
+                            const char *value, size_t value_len, emb_confidence_t confidence) {
+    json_t *al = build_alert_object(rules, rule, field, value, value_len, confidence, false, NULL);
     if (al == NULL)
         return NULL;
     char *text = json_dumps(al, JSON_COMPACT);
@@ -275,7 +277,7 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
     json_object_set_new(o, "direction", json_string(a->to_server ? "to_server" : "to_client"));
     json_object_set_new(o, "alert",
                         build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len,
-                                           a->confidence, a->no_name));
+                                           a->confidence, a->no_name, a->evidence));
 
     static const char *const app_names[] = {NULL, "dns", "tls", "http", "quic"};
     const emb_app_info_t *in = a->info;

@@ -43,6 +43,7 @@ typedef struct {
     size_t value_len;
     emb_confidence_t confidence; /* metadata.confidence: the rule's, or lowered */
     bool no_name;                /* the connection carried no name of its own */
+    const char *evidence;        /* an ip/port rule: what made the flow a conversation */
     const emb_app_info_t *info;  /* the protocol object; NULL for none */
 } emb_eve_alert_t;
 
@@ -58,7 +59,7 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf);
 /* The `alert` object alone, as JSON text (malloc'd), for hosts that write
  * the rest of the record themselves. NULL when out of memory. */
 char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
-                            const char *value, size_t value_len);
+                            const char *value, size_t value_len, emb_confidence_t confidence);
 
 /* "2024-09-30T12:00:00.123456+0000" into out (at least 32 bytes). */
 void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap);

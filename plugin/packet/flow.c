@@ -175,6 +175,23 @@ static void track_tcp(emb_flow_t *f, const emb_decoded_t *d, bool to_server) {
     }
     fd->fin |= fin;
     f->rst |= (d->tcp_flags & EMB_TCP_RST) != 0;
+    uint8_t fl = d->tcp_flags & (EMB_TCP_SYN | EMB_TCP_ACK | EMB_TCP_RST);
+    if (to_server && fl == EMB_TCP_SYN && f->handshake == 0)
+        f->handshake = 1;
+    else if (!to_server && fl == (EMB_TCP_SYN | EMB_TCP_ACK) && f->handshake == 1)
+        f->handshake = 2;
+    else if (to_server && fl == EMB_TCP_ACK && f->handshake == 2)
+        f->handshake = 3; /* a SYN scan answers the SYN+ACK with RST instead */
+}
+
+emb_flow_evidence_t emb__flow_evidence(const emb_flow_t *f) {
+    if (f->proto == 6 && f->handshake == 3)
+        return EMB_EVIDENCE_HANDSHAKE;
+    if (f->data_pkts[0] > 0 && f->data_pkts[1] > 0)
+        return EMB_EVIDENCE_BOTH;
+    if (f->proto == 6 && (f->data_pkts[0] >= 3 || f->data_pkts[1] >= 3))
+        return EMB_EVIDENCE_ONE_WAY;
+    return EMB_EVIDENCE_NONE;
 }
 
 /* True when this SYN starts a new connection on the flow's tuple: a new
@@ -355,6 +372,7 @@ void emb__flow_reorient(emb_flow_table_t *t, emb_flow_t *f) {
     SWAP(f->dir[0], f->dir[1]);
     SWAP(f->pkts_toserver, f->pkts_toclient);
     SWAP(f->bytes_toserver, f->bytes_toclient);
+    SWAP(f->data_pkts[0], f->data_pkts[1]);
     f->oriented = true;
     f->reoriented = true;
     t->reoriented++;

@@ -58,6 +58,9 @@ typedef struct emb_flow {
     bool attrib_checked;   /* DNS attribution looked up for this flow */
     bool client_spoke;     /* the client's first message was inspected, or given up on */
     bool named;            /* the client named its server: SNI (not ECH's outer), Host */
+    uint8_t handshake;     /* TCP: 1 SYN, 2 SYN+ACK, 3 the client's ACK: established */
+    uint8_t evidence;      /* emb_flow_evidence_t once the ip/port rules were checked */
+    uint16_t data_pkts[2]; /* packets with payload, to server and to client (capped) */
     bool oriented;         /* client and server known from a handshake or a message */
     bool reoriented;       /* sides swapped once on a message's evidence */
     bool rst;              /* TCP: a reset was seen */
@@ -65,6 +68,18 @@ typedef struct emb_flow {
     uint16_t http_status;  /* of the last response seen, for EVE */
     emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
 } emb_flow_t;
+
+/* What says a flow is a conversation, for the ip/port rules (docs/flows.md). */
+typedef enum {
+    EMB_EVIDENCE_NONE,      /* not yet: an unanswered SYN or datagram never gets further */
+    EMB_EVIDENCE_HANDSHAKE, /* SYN, SYN+ACK and the client's ACK */
+    EMB_EVIDENCE_BOTH,      /* payload in both directions (no handshake seen) */
+    EMB_EVIDENCE_ONE_WAY,   /* TCP payload one way only, 3 packets or more */
+} emb_flow_evidence_t;
+
+/* Decides the evidence of `f` from what it has seen; EMB_EVIDENCE_NONE while
+ * there is not enough. */
+emb_flow_evidence_t emb__flow_evidence(const emb_flow_t *f);
 
 typedef struct emb_flow_table emb_flow_table_t;
 

@@ -507,8 +507,9 @@ def case_ports_cidr():
     cap = Capture(start=500)
     # Server port 13000/tcp: Network Agent (4200130, field port). Handshake only.
     TcpFlow(cap, eth, CLIENT, 54001, "203.0.113.10", 13000).handshake().close()
-    # 15111/udp: KSN proxy (4200112).
+    # 15111/udp: KSN proxy (4200112), answered: a conversation.
     udp(cap, eth, CLIENT, 54002, "203.0.113.11", 15111, b"\x00\x01ksnproxy-test", ipid=2)
+    udp(cap, eth, "203.0.113.11", 15111, CLIENT, 54002, b"\x00\x01ok", ipid=3, to_server=False)
     # 15111/tcp: the rule says udp, so nothing.
     TcpFlow(cap, eth, CLIENT, 54003, "203.0.113.11", 15111).handshake().close()
     # 13111/udp: the rule says tcp, so nothing.
@@ -1948,6 +1949,36 @@ def case_precision_attribution():
 
 
 CASES.append(case_precision_attribution)
+
+
+def case_precision_ports():
+    """Port and address rules need a conversation (docs/flows.md): scans, unanswered SYNs
+    and one-way datagrams raise nothing; a one-way TCP stream says so."""
+    cap = Capture(start=2600)
+    scanner, target = "172.16.0.8", "203.0.113.60"
+    # 55001: an nmap SYN scan of 14000/tcp (KSC Network Agent): SYN, SYN+ACK, RST.
+    f = TcpFlow(cap, eth, scanner, 55001, target, 14000)
+    f._pkt(True, "S")
+    f._pkt(False, "SA")
+    f._pkt(True, "R")
+    # 55002: a SYN to 13000/tcp nobody answers, sent twice.
+    f = TcpFlow(cap, eth, scanner, 55002, target, 13000)
+    f._pkt(True, "S", seq=f.cseq)
+    f._pkt(True, "S", seq=f.cseq)
+    # 30000 -> 13000/udp: a one-way datagram (an IPv6 tunnel test): nothing.
+    udp(cap, eth, "2001:db8:30::1", 30000, "2001:db8:30::2", 13000, b"\x00" * 40, ipid=9)
+    # 55003: a completed handshake to 13000/tcp: 4200130, confidence low, evidence handshake.
+    TcpFlow(cap, eth, CLIENT, 55003, target, 13000).handshake() \
+        .client(b"\x00\x00\x00\x10agent-hello-xxx").server(b"\x00\x00\x00\x02ok").close()
+    # 55004: a one-way SPAN: three segments to 13000/tcp, nothing back, no handshake:
+    # 4200130 with evidence "one direction only".
+    f = TcpFlow(cap, eth, CLIENT, 55004, target, 13000)
+    for i in range(3):
+        f._pkt(True, "PA", b"\x00\x00\x00\x08data-%03d" % i)
+    return {"precision-ports/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_precision_ports)
 
 
 def main():
