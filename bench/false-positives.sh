@@ -57,6 +57,8 @@ if [ "$do_build" = 1 ]; then
         cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release -DEMBARGO_TESTS=OFF >/dev/null
     fi
     cmake --build "$build" -j2 --target embargo >/dev/null
+    type=$(sed -n 's/^CMAKE_BUILD_TYPE:[A-Z]*=//p' "$build/CMakeCache.txt")
+    [ "$type" = Release ] || echo "false-positives.sh: warning: $build is a '$type' build, not Release" >&2
 fi
 embargo=$build/embargo
 [ -x "$embargo" ] || { echo "false-positives.sh: no embargo binary at $embargo" >&2; exit 2; }
