@@ -27,7 +27,7 @@ usage() {
 
 corpora=()
 rules=$repo/rules
-build=$repo/build
+build=$repo/build-fp # its own Release tree: never the developer's build/
 do_build=1
 timeout_s=60
 explained=$repo/bench/false-positives-explained.yaml
