@@ -5,8 +5,9 @@
  * works but says less than its author meant: a rule without references, a ban
  * without a source, an indicator another one already covers (so one of the
  * two is dead weight or mis-filed), and an alternative that can never match
- * because its keys are never extracted from the same packet, or its port
- * rules out the protocol its keys are read from.
+ * because its keys are never scanned in the same round (payload has a round
+ * of its own, every other key the round of one message), or its port rules
+ * out every message its keys are read from.
  *
  * The one design choice: coverage of domain patterns is decided label by
  * label, with `*` of the covering pattern matching any run of the other's
@@ -24,21 +25,26 @@
 #include <string.h>
 #include <yaml.h>
 
-/* ---- message kinds: which packet a key's field comes from -------------- */
+/* ---- message kinds: which round a key's field is scanned in ------------- */
 
-/* Kinds of message an extractor reads fields from (see inspect.c). */
+/*
+ * Each round scans the fields of one message (see detect/inspect.c), and an
+ * alternative fires only when all its content keys matched in one round.
+ */
 enum {
-    MK_DNS = 1 << 0,       /* DNS on port 53, UDP or TCP */
-    MK_TLS_HELLO = 1 << 1, /* TLS ClientHello, TCP */
-    MK_TLS_CERT = 1 << 2,  /* TLS Certificate, TCP */
-    MK_QUIC = 1 << 3,      /* QUIC Initial, UDP */
-    MK_HTTP = 1 << 4,      /* HTTP request, TCP */
-    MK_ALL = 0x1f
+    MK_DNS = 1 << 0,       /* DNS message: UDP with either port 53, TCP to server port 53 */
+    MK_TLS_HELLO = 1 << 1, /* TLS ClientHello, TCP, any port */
+    MK_TLS_CERT = 1 << 2,  /* TLS Certificate, TCP, any port */
+    MK_QUIC = 1 << 3,      /* QUIC Initial's ClientHello, UDP with neither port 53 */
+    MK_HTTP = 1 << 4,      /* HTTP request, TCP, any port */
+    MK_PAYLOAD = 1 << 5,   /* stream or datagram bytes, a round with no other field */
+    MK_NAMES = MK_DNS | MK_TLS_HELLO | MK_TLS_CERT | MK_QUIC | MK_HTTP,
+    MK_ALL = MK_NAMES | MK_PAYLOAD
 };
 
 static unsigned key_kinds(emb_key_t k) {
     switch (k) {
-    case EMB_K_DOMAIN: return MK_ALL;
+    case EMB_K_DOMAIN: return MK_NAMES; /* DNS names, SNI, Host, certificate names */
     case EMB_K_DNS_QUERY: return MK_DNS;
     case EMB_K_TLS_SNI: return MK_TLS_HELLO;
     case EMB_K_TLS_CERT_SUBJECT:
@@ -48,7 +54,8 @@ static unsigned key_kinds(emb_key_t k) {
     case EMB_K_HTTP_USER_AGENT: return MK_HTTP;
     case EMB_K_QUIC_SNI: return MK_QUIC;
     case EMB_K_JA4: return MK_TLS_HELLO | MK_QUIC;
-    default: return MK_ALL; /* payload: every TCP/UDP payload */
+    case EMB_K_PAYLOAD: return MK_PAYLOAD;
+    default: return MK_ALL; /* ip and port: facts of the flow, true in every round */
     }
 }
 
@@ -57,13 +64,36 @@ static const char *kind_name(unsigned mk) {
     case MK_DNS: return "DNS (port 53)";
     case MK_TLS_HELLO: return "TLS ClientHello (TCP)";
     case MK_TLS_CERT: return "TLS certificate (TCP)";
-    case MK_QUIC: return "QUIC Initial (UDP)";
+    case MK_QUIC: return "QUIC Initial (UDP, not port 53)";
     case MK_HTTP: return "HTTP request (TCP)";
+    case MK_PAYLOAD: return "stream or datagram bytes";
     default: return "?";
     }
 }
 
-/* True when a flow whose server side is `pr` can carry messages of kind `mk`. */
+/* The message a key is read from, for the message on keys of two messages. */
+static const char *key_message(emb_key_t k) {
+    switch (k) {
+    case EMB_K_DNS_QUERY: return "a DNS message";
+    case EMB_K_TLS_SNI: return "a TLS ClientHello";
+    case EMB_K_TLS_CERT_SUBJECT:
+    case EMB_K_TLS_CERT_ISSUER: return "a TLS Certificate";
+    case EMB_K_HTTP_HOST:
+    case EMB_K_HTTP_URI:
+    case EMB_K_HTTP_USER_AGENT: return "an HTTP request";
+    case EMB_K_QUIC_SNI: return "a QUIC Initial's ClientHello";
+    case EMB_K_JA4: return "a TLS or QUIC ClientHello";
+    default: return "any message with a name";
+    }
+}
+
+/*
+ * True when a flow whose server side is `pr` can carry messages of kind `mk`.
+ * Only the server port is in a rule: TLS and HTTP are told by their first
+ * bytes on any TCP port; DNS is read over TCP when the server port is 53 and
+ * over UDP when either port is (lint_alternative says so apart); QUIC on UDP
+ * unless a port is 53, which makes the datagram DNS.
+ */
 static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
     bool tcp = pr->proto == 0 || pr->proto == 6, udp = pr->proto == 0 || pr->proto == 17;
     switch (mk) {
@@ -71,7 +101,7 @@ static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
     case MK_TLS_HELLO:
     case MK_TLS_CERT:
     case MK_HTTP: return tcp;
-    case MK_QUIC: return udp;
+    case MK_QUIC: return udp && !(pr->lo == 53 && pr->hi == 53);
     default: return true;
     }
 }
@@ -318,14 +348,55 @@ static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
     }
 }
 
-/* An alternative whose keys are never read from one packet, or whose port
- * excludes the protocol they are read from. */
+/* Appends `word` to the list in buf (", " between), cut to fit. */
+static void list_add(char *buf, size_t cap, const char *sep, const char *word) {
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%s%s", n ? sep : "", word);
+}
+
+/* Content keys of two rounds: payload with any other key, or keys of two messages. */
+static void lint_kinds(lint_t *L, const emb_alt_t *alt) {
+    const emb_rule_t *rule = &L->r->rules[alt->rule];
+    char others[200] = "";
+    bool payload = false;
+    for (uint32_t c = 0; c < alt->ncond; c++) {
+        emb_key_t k = alt->cond[c].key;
+        if (k == EMB_K_PAYLOAD)
+            payload = true;
+        else if (k != EMB_K_PORT && k != EMB_K_IP)
+            list_add(others, sizeof(others), ", ", emb_key_name(k));
+    }
+    if (payload) {
+        WARN(L, alt->file, alt->line, alt->col,
+             "rule %u: payload is scanned in a round of its own (stream or datagram bytes, no "
+             "other field), never in one message with %s: all keys of an alternative must match "
+             "in one message, so it can never match",
+             rule->sid, others);
+        return;
+    }
+    /* Without payload a pair of keys of disjoint messages is always there:
+     * only ja4 and domain are read from more than one kind of message. */
+    for (uint32_t i = 0; i < alt->ncond; i++) {
+        for (uint32_t j = i + 1; j < alt->ncond; j++) {
+            emb_key_t a = alt->cond[i].key, b = alt->cond[j].key;
+            if (key_kinds(a) & key_kinds(b))
+                continue;
+            WARN(L, alt->file, alt->line, alt->col,
+                 "rule %u: %s is read from %s, %s from %s: all keys of an alternative must "
+                 "match in one message, so it can never match",
+                 rule->sid, emb_key_name(a), key_message(a), emb_key_name(b), key_message(b));
+            return;
+        }
+    }
+}
+
+/* An alternative whose content keys are never scanned in one round, or whose
+ * port excludes every message they are read from. */
 static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
     const emb_rules_t *r = L->r;
     unsigned kinds = MK_ALL;
     const emb_cond_t *port = NULL;
     char keys[200] = "";
-    size_t kn = 0;
     bool content = false;
     for (uint32_t c = 0; c < alt->ncond; c++) {
         emb_key_t k = alt->cond[c].key;
@@ -335,32 +406,34 @@ static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
             continue;
         content = true;
         kinds &= key_kinds(k);
-        kn +=
-            (size_t)snprintf(keys + kn, sizeof(keys) - kn, "%s%s", kn ? ", " : "", emb_key_name(k));
-        if (kn >= sizeof(keys))
-            kn = sizeof(keys) - 1;
+        list_add(keys, sizeof(keys), ", ", emb_key_name(k));
     }
-    const emb_rule_t *rule = &r->rules[alt->rule];
     if (content && kinds == 0) {
-        WARN(L, alt->file, alt->line, alt->col,
-             "rule %u: keys %s are never extracted from the same packet, and all keys of an "
-             "alternative must match in one packet: it can never match",
-             rule->sid, keys);
+        lint_kinds(L, alt);
         return;
     }
-    if (port == NULL || !content || kinds == MK_ALL)
+    if (port == NULL || !content)
         return;
-    for (uint32_t i = port->first; i < port->first + port->count; i++)
-        for (unsigned mk = 1; mk < MK_ALL; mk <<= 1)
-            if ((kinds & mk) && port_allows(&r->inds[i].ports, mk))
+    /* DNS over UDP is read when either port is 53: a server port without 53
+     * leaves a client that sends from port 53, which is almost never meant. */
+    bool client53 = false;
+    for (uint32_t i = port->first; i < port->first + port->count; i++) {
+        const emb_portrange_t *pr = &r->inds[i].ports;
+        for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+            if ((kinds & mk) && port_allows(pr, mk))
                 return;
-    /* Name the first kind for the message: usually there is one. */
-    unsigned first = kinds & (~kinds + 1);
+        if ((kinds & MK_DNS) && pr->proto != 6)
+            client53 = true;
+    }
+    char from[200] = "";
+    for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+        if (kinds & mk)
+            list_add(from, sizeof(from), " or ", kind_name(mk));
     WARN(L, alt->file, alt->line, alt->col,
-         "rule %u: %s %s read from %s%s, which none of the alternative's ports allows: it can "
-         "never match",
-         rule->sid, keys, strchr(keys, ',') ? "are" : "is", kind_name(first),
-         (kinds & ~first) ? " (and the like)" : "");
+         "rule %u: %s %s read from %s, which none of the alternative's ports allows: %s",
+         r->rules[alt->rule].sid, keys, strchr(keys, ',') ? "are" : "is", from,
+         client53 ? "it can only match DNS that a client sends from port 53"
+                  : "it can never match");
 }
 
 /* ---- overlaps ---------------------------------------------------------- */

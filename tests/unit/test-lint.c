@@ -53,6 +53,23 @@ static void expect_warning(const char *text, const char *want) {
     emb_diags_free(w);
 }
 
+/* `text` gets one warning, and it is `want` exactly (after the file's directory). */
+static void expect_only(const char *text, const char *want) {
+    emb_diags_t *w = lint_text(text);
+    cr_assert_eq(emb_diags_count(w), 1, "want one warning: %s", want);
+    const char *m = emb_diags_message(w, 0);
+    size_t n = strlen(m), wn = strlen(want);
+    cr_assert(n > wn && strcmp(m + n - wn, want) == 0 && m[n - wn - 1] == '/',
+              "got '%s', want '.../%s'", m, want);
+    emb_diags_free(w);
+}
+
+static void expect_none(const char *text) {
+    emb_diags_t *w = lint_text(text);
+    cr_assert_eq(emb_diags_count(w), 0, "want no warning, got %zu", emb_diags_count(w));
+    emb_diags_free(w);
+}
+
 Test(lint, clean_pack_has_no_warnings) {
     emb_diags_t *w = lint_text(HEAD RULE(
         1, "update") "      - domain: upd.acme.example\n"
@@ -126,11 +143,73 @@ Test(lint, literal_substring_covered) {
                    "http.uri '/upd/index.xml' is already covered by '/upd'");
 }
 
-Test(lint, keys_never_in_one_packet) {
-    expect_warning(HEAD RULE(1, "update") "      - dns.query: acme\n"
-                                          "        http.uri: /x\n",
-                   "r.yaml:12:9: warning: rule 1: keys dns.query, http.uri are never extracted "
-                   "from the same packet");
+Test(lint, keys_never_in_one_message) {
+    expect_only(HEAD RULE(1, "update") "      - dns.query: acme\n"
+                                       "        http.uri: /x\n",
+                "r.yaml:12:9: warning: rule 1: dns.query is read from a DNS message, http.uri "
+                "from an HTTP request: all keys of an alternative must match in one message, so "
+                "it can never match");
+    expect_only(HEAD RULE(1, "update") "      - tls.sni: acme\n"
+                                       "        http.host: acme\n",
+                "r.yaml:12:9: warning: rule 1: tls.sni is read from a TLS ClientHello, http.host "
+                "from an HTTP request: all keys of an alternative must match in one message, so it "
+                "can never match");
+    expect_only(HEAD RULE(1, "update") "      - dns.query: acme\n"
+                                       "        tls.cert_issuer: Acme\n",
+                "r.yaml:12:9: warning: rule 1: dns.query is read from a DNS message, "
+                "tls.cert_issuer from a TLS Certificate: all keys of an alternative must match in "
+                "one message, so it can never match");
+    /* JA4 is the ClientHello's; the certificate comes in a later message */
+    expect_only(HEAD RULE(1, "update") "      - ja4: t13d\n"
+                                       "        tls.cert_subject: Acme\n",
+                "r.yaml:12:9: warning: rule 1: ja4 is read from a TLS or QUIC ClientHello, "
+                "tls.cert_subject from a TLS Certificate: all keys of an alternative must match in "
+                "one message, so it can never match");
+    expect_only(HEAD RULE(1, "update") "      - domain: acme.example\n"
+                                       "        quic.sni: acme\n"
+                                       "        tls.sni: acme\n",
+                "r.yaml:12:9: warning: rule 1: quic.sni is read from a QUIC Initial's "
+                "ClientHello, tls.sni from a TLS ClientHello: all keys of an alternative must "
+                "match in one message, so it can never match");
+}
+
+Test(lint, keys_of_one_message_are_fine) {
+    expect_none(HEAD RULE(1, "update") "      - ja4: t13d\n"
+                                       "        tls.sni: acme\n"
+                                       "      - ja4: q13d\n"
+                                       "        quic.sni: acme\n"
+                                       "      - domain: acme.example\n"
+                                       "        tls.cert_subject: Acme\n"
+                                       "      - domain: acme.example\n"
+                                       "        ja4: t13d\n"
+                                       "      - http.host: acme\n"
+                                       "        http.uri: /x\n"
+                                       "        http.user_agent: Acme\n"
+                                       "      - tls.cert_subject: Acme\n"
+                                       "        tls.cert_issuer: Acme CA\n");
+}
+
+Test(lint, payload_with_a_message_key) {
+    expect_only(HEAD RULE(1, "update") "      - http.user_agent: Acme\n"
+                                       "        payload: acme\n",
+                "r.yaml:12:9: warning: rule 1: payload is scanned in a round of its own (stream "
+                "or datagram bytes, no other field), never in one message with http.user_agent: "
+                "all keys of an alternative must match in one message, so it can never match");
+    expect_only(HEAD RULE(1, "update") "      - ip: 192.0.2.0/24\n"
+                                       "        payload: acme\n"
+                                       "        domain: acme.example\n"
+                                       "        http.uri: /x\n",
+                "r.yaml:12:9: warning: rule 1: payload is scanned in a round of its own (stream "
+                "or datagram bytes, no other field), never in one message with domain, http.uri: "
+                "all keys of an alternative must match in one message, so it can never match");
+}
+
+Test(lint, payload_with_ip_and_port_is_fine) {
+    /* ip and port are facts of the flow: they hold in the payload round too */
+    expect_none(HEAD RULE(1, "update") "      - payload: acme\n"
+                                       "        ip: 192.0.2.0/24\n"
+                                       "        port: 53/udp\n"
+                                       "      - payload: \"hex:4b 4c\"\n");
 }
 
 Test(lint, port_excludes_the_protocol) {
@@ -141,6 +220,50 @@ Test(lint, port_excludes_the_protocol) {
     expect_warning(HEAD RULE(1, "update") "      - dns.query: acme\n"
                                           "        port: 5353/udp\n",
                    "dns.query is read from DNS (port 53)");
+}
+
+Test(lint, port_excludes_every_message_of_the_keys) {
+    /* port 53 makes a UDP flow DNS, never QUIC */
+    expect_only(HEAD RULE(1, "update") "      - quic.sni: acme\n"
+                                       "        port: 53/udp\n",
+                "r.yaml:12:9: warning: rule 1: quic.sni is read from QUIC Initial (UDP, not port "
+                "53), which none of the alternative's ports allows: it can never match");
+    expect_only(HEAD RULE(1, "update") "      - ja4: t13d\n"
+                                       "        port: 53/udp\n",
+                "r.yaml:12:9: warning: rule 1: ja4 is read from TLS ClientHello (TCP) or QUIC "
+                "Initial (UDP, not port 53), which none of the alternative's ports allows: it can "
+                "never match");
+    expect_only(HEAD RULE(1, "update") "      - http.host: acme\n"
+                                       "        http.uri: /x\n"
+                                       "        port: 443/udp\n",
+                "r.yaml:12:9: warning: rule 1: http.host, http.uri are read from HTTP request "
+                "(TCP), which none of the alternative's ports allows: it can never match");
+    /* DNS over TCP only to server port 53; over UDP either port may be 53 */
+    expect_only(HEAD RULE(1, "update") "      - dns.query: acme\n"
+                                       "        port: 5353/tcp\n",
+                "r.yaml:12:9: warning: rule 1: dns.query is read from DNS (port 53), which none "
+                "of the alternative's ports allows: it can never match");
+    expect_only(HEAD RULE(1, "update") "      - dns.query: acme\n"
+                                       "        port: 5353\n",
+                "r.yaml:12:9: warning: rule 1: dns.query is read from DNS (port 53), which none "
+                "of the alternative's ports allows: it can only match DNS that a client sends "
+                "from port 53");
+}
+
+Test(lint, ports_that_allow_a_message_are_fine) {
+    /* TLS and HTTP are told by their first bytes on any TCP port, 53 too */
+    expect_none(HEAD RULE(1, "update") "      - tls.sni: acme\n"
+                                       "        port: 53/tcp\n"
+                                       "      - http.host: acme\n"
+                                       "        port: 53\n"
+                                       "      - quic.sni: acme\n"
+                                       "        port: 50-60/udp\n"
+                                       "      - ja4: t13d\n"
+                                       "        port: [53/udp, 8443/tcp]\n"
+                                       "      - dns.query: acme\n"
+                                       "        port: 53/tcp\n"
+                                       "      - domain: acme.example\n"
+                                       "        port: 5353/udp\n");
 }
 
 Test(lint, ipv6_block_with_tcp_port_is_fine) {
