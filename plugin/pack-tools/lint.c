@@ -7,7 +7,8 @@
  * two is dead weight or mis-filed), and an alternative that can never match
  * because its keys are never scanned in the same round (payload has a round
  * of its own, every other key the round of one message), or its port rules
- * out every message its keys are read from.
+ * out every message its keys are read from. Whether a pattern of a name key
+ * can match a name as the engine normalises it is lint-names.c's to say.
  *
  * The one design choice: coverage of domain patterns is decided label by
  * label, with `*` of the covering pattern matching any run of the other's
@@ -15,8 +16,8 @@
  * `*` per label at most) and never claims a coverage that does not hold.
  */
 #include "pack/pack.h"
+#include "pack-tools/lint-names.h"
 
-#include "common/names.h"
 #include "common/util.h"
 
 #include <stdarg.h>
@@ -114,11 +115,6 @@ static bool contains(const char *hay, size_t hn, const char *needle, size_t nn) 
     return false;
 }
 
-static bool key_domain_valued(emb_key_t k) {
-    return k == EMB_K_DOMAIN || k == EMB_K_DNS_QUERY || k == EMB_K_TLS_SNI ||
-           k == EMB_K_HTTP_HOST || k == EMB_K_QUIC_SNI;
-}
-
 /* ---- lint state -------------------------------------------------------- */
 
 typedef struct {
@@ -164,22 +160,6 @@ static int cmp_warning(const void *pa, const void *pb) {
     if (a->col != b->col)
         return a->col < b->col ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* The indicator's text, printable, for messages. */
-static const char *show(const emb_indicator_t *ind, char *buf, size_t cap) {
-    size_t n = 0;
-    if (ind->kind == EMB_PAT_DOMAIN_EXACT && n + 1 < cap)
-        buf[n++] = '=';
-    for (size_t i = 0; i < ind->len && n + 5 < cap; i++) {
-        unsigned char c = (unsigned char)ind->text[i];
-        if (c >= 0x20 && c < 0x7f)
-            buf[n++] = (char)c;
-        else
-            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
-    }
-    buf[n] = '\0';
-    return buf;
 }
 
 /* ---- bans: positions come from the file, the pack does not keep them --- */
@@ -253,100 +233,13 @@ static void lint_vendor(lint_t *L, const emb_vendor_t *v) {
 
 /* ---- indicators that can never match ----------------------------------- */
 
-/* True when regex `re` has an upper-case letter that is a literal (not an
- * escape like \S, not inside [...] or {...}); `*at` gets it. */
-static bool regex_upper_literal(const char *re, size_t len, char *at) {
-    int cls = 0, brace = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = re[i];
-        if (c == '\\') {
-            /* \x{..}, \p{..} and the like: skip the escape and its argument */
-            if (i + 1 < len && (re[i + 1] == 'x' || re[i + 1] == 'p' || re[i + 1] == 'P') &&
-                i + 2 < len && re[i + 2] == '{')
-                brace = 1;
-            i++;
-            continue;
-        }
-        if (cls) {
-            if (c == ']')
-                cls = 0;
-            continue;
-        }
-        if (brace) {
-            if (c == '}')
-                brace = 0;
-            continue;
-        }
-        if (c == '[') {
-            cls = 1;
-            if (i + 1 < len && re[i + 1] == ']')
-                i++; /* "[]...]": the first ] is a member */
-            continue;
-        }
-        if (c == '{') {
-            brace = 1;
-            continue;
-        }
-        if (c == '(' && i + 1 < len && re[i + 1] == '?') {
-            /* group options and names: (?i), (?P<Name>...), (?<Name>...) */
-            size_t j = i + 2;
-            while (j < len && re[j] != ')' && re[j] != ':' && re[j] != '>')
-                j++;
-            i = j;
-            continue;
-        }
-        if (c >= 'A' && c <= 'Z') {
-            *at = c;
-            return true;
-        }
-    }
-    return false;
+static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
+    char msg[400];
+    if (emb__lint_name_never(ind, msg, sizeof(msg)))
+        WARN(L, ind->file, ind->line, ind->col, "%s", msg);
 }
 
-static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
-    char buf[300];
-    if (!key_domain_valued(ind->key) || ind->key == EMB_K_DOMAIN)
-        return;
-    const char *kname = emb_key_name(ind->key);
-    if (ind->kind == EMB_PAT_REGEX) {
-        char up;
-        if (strstr(ind->text, "(?i") == NULL && regex_upper_literal(ind->text, ind->len, &up))
-            WARN(L, ind->file, ind->line, ind->col,
-                 "%s regex 're:%s' needs the upper-case '%c', but %s is lower-cased before "
-                 "matching: it can never match there (write it in lower case or add (?i))",
-                 kname, show(ind, buf, sizeof(buf)), up, kname);
-        return;
-    }
-    /* Literal substrings on names: lower-cased by the loader already. */
-    if (ind->key == EMB_K_DNS_QUERY) {
-        for (size_t i = 0; i < ind->len; i++) {
-            unsigned char c = (unsigned char)ind->text[i];
-            if (c <= 0x20 || c >= 0x7f) {
-                WARN(L, ind->file, ind->line, ind->col,
-                     "dns.query '%s' holds byte 0x%02x, which a DNS name shows as \\%03u: it can "
-                     "never match",
-                     show(ind, buf, sizeof(buf)), c, c);
-                return;
-            }
-        }
-        if (contains(ind->text, ind->len, "..", 2)) {
-            WARN(L, ind->file, ind->line, ind->col,
-                 "dns.query '%s' has an empty label: a DNS name never does, it can never match",
-                 show(ind, buf, sizeof(buf)));
-            return;
-        }
-    }
-    if (ind->key == EMB_K_HTTP_HOST) {
-        /* The engine drops ":port" from the Host value before matching. */
-        size_t name_len, port;
-        emb__host_split((const uint8_t *)ind->text, ind->len, &name_len, &port);
-        if (name_len < ind->len && ind->text[0] != '[')
-            WARN(L, ind->file, ind->line, ind->col,
-                 "http.host '%s' has a port, but the port is removed from Host before matching: "
-                 "it can never match (use a port condition)",
-                 show(ind, buf, sizeof(buf)));
-    }
-}
+/* ---- alternatives that can never match --------------------------------- */
 
 /* Appends `word` to the list in buf (", " between), cut to fit. */
 static void list_add(char *buf, size_t cap, const char *sep, const char *word) {
@@ -521,8 +414,8 @@ static void lint_pair(lint_t *L, uint32_t ia, uint32_t ib, const ind_home_t *hom
     if (same_text(a, b)) {
         /* Report a duplicate once, at the second place. */
         WARN(L, b->file, b->line, b->col, "duplicate %s '%s' (first at %s:%u:%u, %s)",
-             emb_key_name(b->key), show(b, sb, sizeof(sb)), r->files[a->file], a->line, a->col,
-             where);
+             emb_key_name(b->key), emb__lint_show(b, sb, sizeof(sb)), r->files[a->file], a->line,
+             a->col, where);
         return;
     }
     bool covered = false;
@@ -533,8 +426,8 @@ static void lint_pair(lint_t *L, uint32_t ia, uint32_t ib, const ind_home_t *hom
     if (covered && !L->covered[ib]) {
         L->covered[ib] = true;
         WARN(L, b->file, b->line, b->col, "%s '%s' is already covered by '%s' at %s:%u:%u (%s)",
-             emb_key_name(b->key), show(b, sb, sizeof(sb)), show(a, sa, sizeof(sa)),
-             r->files[a->file], a->line, a->col, where);
+             emb_key_name(b->key), emb__lint_show(b, sb, sizeof(sb)),
+             emb__lint_show(a, sa, sizeof(sa)), r->files[a->file], a->line, a->col, where);
     }
 }
 

@@ -1,8 +1,9 @@
 /*
- * The rule-pack linter (pack-tools/lint.c): each kind of warning is reported at
- * the right place, a clean pack gets none, and what is fine by design (a
- * product rule under a `web` rule's domain, an IPv6 block with a /tcp port)
- * is not flagged.
+ * The rule-pack linter (pack-tools/lint.c, lint-names.c, lint-regex.c): each
+ * kind of warning is reported at the right place, a clean pack gets none, and
+ * what is fine by design (a product rule under a `web` rule's domain, an IPv6
+ * block with a /tcp port) or can still match (a regex with a lower-case way
+ * through, payload with only ip and port) is not flagged.
  */
 #include "helpers.h"
 #include "pack/pack.h"
@@ -293,6 +294,76 @@ Test(lint, names_a_dns_query_cannot_hold) {
                    "has an empty label");
     expect_warning(HEAD RULE(1, "update") "      - http.host: \"acme.example:8080\"\n",
                    "http.host 'acme.example:8080' has a port");
+}
+
+Test(lint, regex_needing_upper_case_in_a_class_or_on_domain) {
+    expect_only(HEAD RULE(1, "update") "      - tls.sni: \"re:^[A-Z]+\\\\.acme\"\n",
+                "r.yaml:12:18: warning: tls.sni regex 're:^[A-Z]+\\.acme' needs an upper-case "
+                "letter, but tls.sni is lower-cased before matching: it can never match there "
+                "(write it in lower case or add (?i))");
+    /* (?i) only from where it stands */
+    expect_only(HEAD RULE(1, "update") "      - domain: \"re:^Acme(?i)corp\"\n",
+                "r.yaml:12:17: warning: domain regex 're:^Acme(?i)corp' needs the upper-case 'A', "
+                "but domain is lower-cased before matching: it can never match there (write it in "
+                "lower case or add (?i))");
+}
+
+Test(lint, regex_with_a_lower_case_way_is_fine) {
+    /* a branch, an optional letter or a negated class leaves a lower-case match; URI,
+     * User-Agent and certificate DNs keep their case */
+    expect_none(HEAD RULE(1, "update") "      - tls.sni: \"re:^(acme|ACME)\\\\.\"\n"
+                                       "      - quic.sni: \"re:^X?acme[^A-Z]\"\n"
+                                       "      - http.host: \"re:(?i:A)cme\"\n"
+                                       "      - domain: \"re:(?i)^[A-Z]+corp\"\n"
+                                       "      - http.uri: \"re:^/Acme\"\n"
+                                       "      - tls.cert_subject: \"re:CN=Acme\"\n");
+}
+
+Test(lint, regex_needing_a_trailing_dot) {
+    expect_only(HEAD RULE(1, "update") "      - dns.query: \"re:acme\\\\.$\"\n",
+                "r.yaml:12:20: warning: dns.query regex 're:acme\\.$' needs a dot at the end of "
+                "the name, but names are matched without their trailing dot: it can never match");
+    expect_only(HEAD RULE(1, "update") "      - tls.sni: \"re:^acme(\\\\.com)?\\\\.\\\\z\"\n",
+                "r.yaml:12:18: warning: tls.sni regex 're:^acme(\\.com)?\\.\\z' needs a dot at "
+                "the end of the name, but names are matched without their trailing dot: it can "
+                "never match");
+}
+
+Test(lint, regex_with_a_dot_the_name_goes_on_after_is_fine) {
+    expect_none(HEAD RULE(1, "update") "      - dns.query: \"re:acme\\\\.\"\n"
+                                       "      - tls.sni: \"re:acme\\\\.(com|$)\"\n"
+                                       "      - http.host: \"re:\\\\.acme$\"\n");
+}
+
+Test(lint, regex_a_dns_name_cannot_hold) {
+    expect_only(HEAD RULE(1, "update") "      - dns.query: \"re:acme[ _]corp\"\n"
+                                       "      - dns.query: \"re:acme\\\\s+corp\"\n",
+                "r.yaml:13:20: warning: dns.query regex 're:acme\\s+corp' needs a space, control "
+                "or non-ASCII byte, which a DNS name shows as \\DDD: it can never match");
+    expect_only(HEAD RULE(1, "update") "      - dns.query: \"re:^acme\\\\x00\"\n",
+                "r.yaml:12:20: warning: dns.query regex 're:^acme\\x00' needs byte 0x00, which a "
+                "DNS name shows as \\000: it can never match");
+    expect_only(HEAD RULE(1, "update") "      - dns.query: \"re:acme\\\\.{2}example\"\n",
+                "r.yaml:12:20: warning: dns.query regex 're:acme\\.{2}example' needs an empty "
+                "label (a leading dot or two dots in a row), which a DNS name never has: it can "
+                "never match");
+}
+
+Test(lint, regex_a_dns_name_can_hold_is_fine) {
+    /* a space shows as \032 in a DNS name; an SNI or a Host carries its bytes as sent */
+    expect_none(HEAD RULE(1, "update") "      - dns.query: \"re:acme\\\\\\\\032corp\"\n"
+                                       "      - dns.query: \"re:^[^.]+\\\\.acme\\\\.\"\n"
+                                       "      - tls.sni: \"re:acme corp\"\n"
+                                       "      - http.host: \"re:acme\\\\.\\\\.example\"\n"
+                                       "      - dns.query: \"re:\\\\p{L}\\\\.\\\\.\"\n");
+}
+
+Test(lint, host_port_that_may_be_part_of_an_ipv6_literal) {
+    /* "[2001:db8::beef:80]" is matched as 2001:db8::beef:80: ':80' may be in it */
+    expect_none(HEAD RULE(1, "update") "      - http.host: \"beef:80\"\n");
+    expect_only(HEAD RULE(1, "update") "      - http.host: \"cafe.example:80\"\n",
+                "r.yaml:12:20: warning: http.host 'cafe.example:80' has a port, but the port is "
+                "removed from Host before matching: it can never match (use a port condition)");
 }
 
 Test(lint, overlapping_blocks_and_ports_in_a_list) {
