@@ -5,8 +5,10 @@
  * works but says less than its author meant: a rule without references, a ban
  * without a source, an indicator another one already covers (so one of the
  * two is dead weight or mis-filed), and an alternative that can never match
- * because its keys are never extracted from the same packet, or its port
- * rules out the protocol its keys are read from.
+ * because its keys are never scanned in the same round (payload has a round
+ * of its own, every other key the round of one message), or its port rules
+ * out every message its keys are read from. Whether a pattern of a name key
+ * can match a name as the engine normalises it is lint-names.c's to say.
  *
  * The one design choice: coverage of domain patterns is decided label by
  * label, with `*` of the covering pattern matching any run of the other's
@@ -14,8 +16,8 @@
  * `*` per label at most) and never claims a coverage that does not hold.
  */
 #include "pack/pack.h"
+#include "pack-tools/lint-names.h"
 
-#include "common/names.h"
 #include "common/util.h"
 
 #include <stdarg.h>
@@ -24,21 +26,26 @@
 #include <string.h>
 #include <yaml.h>
 
-/* ---- message kinds: which packet a key's field comes from -------------- */
+/* ---- message kinds: which round a key's field is scanned in ------------- */
 
-/* Kinds of message an extractor reads fields from (see inspect.c). */
+/*
+ * Each round scans the fields of one message (see detect/inspect.c), and an
+ * alternative fires only when all its content keys matched in one round.
+ */
 enum {
-    MK_DNS = 1 << 0,       /* DNS on port 53, UDP or TCP */
-    MK_TLS_HELLO = 1 << 1, /* TLS ClientHello, TCP */
-    MK_TLS_CERT = 1 << 2,  /* TLS Certificate, TCP */
-    MK_QUIC = 1 << 3,      /* QUIC Initial, UDP */
-    MK_HTTP = 1 << 4,      /* HTTP request, TCP */
-    MK_ALL = 0x1f
+    MK_DNS = 1 << 0,       /* DNS message: UDP with either port 53, TCP to server port 53 */
+    MK_TLS_HELLO = 1 << 1, /* TLS ClientHello, TCP, any port */
+    MK_TLS_CERT = 1 << 2,  /* TLS Certificate, TCP, any port */
+    MK_QUIC = 1 << 3,      /* QUIC Initial's ClientHello, UDP with neither port 53 */
+    MK_HTTP = 1 << 4,      /* HTTP request, TCP, any port */
+    MK_PAYLOAD = 1 << 5,   /* stream or datagram bytes, a round with no other field */
+    MK_NAMES = MK_DNS | MK_TLS_HELLO | MK_TLS_CERT | MK_QUIC | MK_HTTP,
+    MK_ALL = MK_NAMES | MK_PAYLOAD
 };
 
 static unsigned key_kinds(emb_key_t k) {
     switch (k) {
-    case EMB_K_DOMAIN: return MK_ALL;
+    case EMB_K_DOMAIN: return MK_NAMES; /* DNS names, SNI, Host, certificate names */
     case EMB_K_DNS_QUERY: return MK_DNS;
     case EMB_K_TLS_SNI: return MK_TLS_HELLO;
     case EMB_K_TLS_CERT_SUBJECT:
@@ -48,7 +55,8 @@ static unsigned key_kinds(emb_key_t k) {
     case EMB_K_HTTP_USER_AGENT: return MK_HTTP;
     case EMB_K_QUIC_SNI: return MK_QUIC;
     case EMB_K_JA4: return MK_TLS_HELLO | MK_QUIC;
-    default: return MK_ALL; /* payload: every TCP/UDP payload */
+    case EMB_K_PAYLOAD: return MK_PAYLOAD;
+    default: return MK_ALL; /* ip and port: facts of the flow, true in every round */
     }
 }
 
@@ -57,13 +65,36 @@ static const char *kind_name(unsigned mk) {
     case MK_DNS: return "DNS (port 53)";
     case MK_TLS_HELLO: return "TLS ClientHello (TCP)";
     case MK_TLS_CERT: return "TLS certificate (TCP)";
-    case MK_QUIC: return "QUIC Initial (UDP)";
+    case MK_QUIC: return "QUIC Initial (UDP, not port 53)";
     case MK_HTTP: return "HTTP request (TCP)";
+    case MK_PAYLOAD: return "stream or datagram bytes";
     default: return "?";
     }
 }
 
-/* True when a flow whose server side is `pr` can carry messages of kind `mk`. */
+/* The message a key is read from, for the message on keys of two messages. */
+static const char *key_message(emb_key_t k) {
+    switch (k) {
+    case EMB_K_DNS_QUERY: return "a DNS message";
+    case EMB_K_TLS_SNI: return "a TLS ClientHello";
+    case EMB_K_TLS_CERT_SUBJECT:
+    case EMB_K_TLS_CERT_ISSUER: return "a TLS Certificate";
+    case EMB_K_HTTP_HOST:
+    case EMB_K_HTTP_URI:
+    case EMB_K_HTTP_USER_AGENT: return "an HTTP request";
+    case EMB_K_QUIC_SNI: return "a QUIC Initial's ClientHello";
+    case EMB_K_JA4: return "a TLS or QUIC ClientHello";
+    default: return "any message with a name";
+    }
+}
+
+/*
+ * True when a flow whose server side is `pr` can carry messages of kind `mk`.
+ * Only the server port is in a rule: TLS and HTTP are told by their first
+ * bytes on any TCP port; DNS is read over TCP when the server port is 53 and
+ * over UDP when either port is (lint_alternative says so apart); QUIC on UDP
+ * unless a port is 53, which makes the datagram DNS.
+ */
 static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
     bool tcp = pr->proto == 0 || pr->proto == 6, udp = pr->proto == 0 || pr->proto == 17;
     switch (mk) {
@@ -71,7 +102,7 @@ static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
     case MK_TLS_HELLO:
     case MK_TLS_CERT:
     case MK_HTTP: return tcp;
-    case MK_QUIC: return udp;
+    case MK_QUIC: return udp && !(pr->lo == 53 && pr->hi == 53);
     default: return true;
     }
 }
@@ -82,11 +113,6 @@ static bool contains(const char *hay, size_t hn, const char *needle, size_t nn) 
         if (memcmp(hay + i, needle, nn) == 0)
             return true;
     return false;
-}
-
-static bool key_domain_valued(emb_key_t k) {
-    return k == EMB_K_DOMAIN || k == EMB_K_DNS_QUERY || k == EMB_K_TLS_SNI ||
-           k == EMB_K_HTTP_HOST || k == EMB_K_QUIC_SNI;
 }
 
 /* ---- lint state -------------------------------------------------------- */
@@ -134,22 +160,6 @@ static int cmp_warning(const void *pa, const void *pb) {
     if (a->col != b->col)
         return a->col < b->col ? -1 : 1;
     return a->seq < b->seq ? -1 : a->seq > b->seq;
-}
-
-/* The indicator's text, printable, for messages. */
-static const char *show(const emb_indicator_t *ind, char *buf, size_t cap) {
-    size_t n = 0;
-    if (ind->kind == EMB_PAT_DOMAIN_EXACT && n + 1 < cap)
-        buf[n++] = '=';
-    for (size_t i = 0; i < ind->len && n + 5 < cap; i++) {
-        unsigned char c = (unsigned char)ind->text[i];
-        if (c >= 0x20 && c < 0x7f)
-            buf[n++] = (char)c;
-        else
-            n += (size_t)snprintf(buf + n, cap - n, "\\x%02x", c);
-    }
-    buf[n] = '\0';
-    return buf;
 }
 
 /* ---- bans: positions come from the file, the pack does not keep them --- */
@@ -223,109 +233,63 @@ static void lint_vendor(lint_t *L, const emb_vendor_t *v) {
 
 /* ---- indicators that can never match ----------------------------------- */
 
-/* True when regex `re` has an upper-case letter that is a literal (not an
- * escape like \S, not inside [...] or {...}); `*at` gets it. */
-static bool regex_upper_literal(const char *re, size_t len, char *at) {
-    int cls = 0, brace = 0;
-    for (size_t i = 0; i < len; i++) {
-        char c = re[i];
-        if (c == '\\') {
-            /* \x{..}, \p{..} and the like: skip the escape and its argument */
-            if (i + 1 < len && (re[i + 1] == 'x' || re[i + 1] == 'p' || re[i + 1] == 'P') &&
-                i + 2 < len && re[i + 2] == '{')
-                brace = 1;
-            i++;
-            continue;
-        }
-        if (cls) {
-            if (c == ']')
-                cls = 0;
-            continue;
-        }
-        if (brace) {
-            if (c == '}')
-                brace = 0;
-            continue;
-        }
-        if (c == '[') {
-            cls = 1;
-            if (i + 1 < len && re[i + 1] == ']')
-                i++; /* "[]...]": the first ] is a member */
-            continue;
-        }
-        if (c == '{') {
-            brace = 1;
-            continue;
-        }
-        if (c == '(' && i + 1 < len && re[i + 1] == '?') {
-            /* group options and names: (?i), (?P<Name>...), (?<Name>...) */
-            size_t j = i + 2;
-            while (j < len && re[j] != ')' && re[j] != ':' && re[j] != '>')
-                j++;
-            i = j;
-            continue;
-        }
-        if (c >= 'A' && c <= 'Z') {
-            *at = c;
-            return true;
-        }
-    }
-    return false;
+static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
+    char msg[400];
+    if (emb__lint_name_never(ind, msg, sizeof(msg)))
+        WARN(L, ind->file, ind->line, ind->col, "%s", msg);
 }
 
-static void lint_indicator(lint_t *L, const emb_indicator_t *ind) {
-    char buf[300];
-    if (!key_domain_valued(ind->key) || ind->key == EMB_K_DOMAIN)
-        return;
-    const char *kname = emb_key_name(ind->key);
-    if (ind->kind == EMB_PAT_REGEX) {
-        char up;
-        if (strstr(ind->text, "(?i") == NULL && regex_upper_literal(ind->text, ind->len, &up))
-            WARN(L, ind->file, ind->line, ind->col,
-                 "%s regex 're:%s' needs the upper-case '%c', but %s is lower-cased before "
-                 "matching: it can never match there (write it in lower case or add (?i))",
-                 kname, show(ind, buf, sizeof(buf)), up, kname);
+/* ---- alternatives that can never match --------------------------------- */
+
+/* Appends `word` to the list in buf (", " between), cut to fit. */
+static void list_add(char *buf, size_t cap, const char *sep, const char *word) {
+    size_t n = strlen(buf);
+    snprintf(buf + n, cap - n, "%s%s", n ? sep : "", word);
+}
+
+/* Content keys of two rounds: payload with any other key, or keys of two messages. */
+static void lint_kinds(lint_t *L, const emb_alt_t *alt) {
+    const emb_rule_t *rule = &L->r->rules[alt->rule];
+    char others[200] = "";
+    bool payload = false;
+    for (uint32_t c = 0; c < alt->ncond; c++) {
+        emb_key_t k = alt->cond[c].key;
+        if (k == EMB_K_PAYLOAD)
+            payload = true;
+        else if (k != EMB_K_PORT && k != EMB_K_IP)
+            list_add(others, sizeof(others), ", ", emb_key_name(k));
+    }
+    if (payload) {
+        WARN(L, alt->file, alt->line, alt->col,
+             "rule %u: payload is scanned in a round of its own (stream or datagram bytes, no "
+             "other field), never in one message with %s: all keys of an alternative must match "
+             "in one message, so it can never match",
+             rule->sid, others);
         return;
     }
-    /* Literal substrings on names: lower-cased by the loader already. */
-    if (ind->key == EMB_K_DNS_QUERY) {
-        for (size_t i = 0; i < ind->len; i++) {
-            unsigned char c = (unsigned char)ind->text[i];
-            if (c <= 0x20 || c >= 0x7f) {
-                WARN(L, ind->file, ind->line, ind->col,
-                     "dns.query '%s' holds byte 0x%02x, which a DNS name shows as \\%03u: it can "
-                     "never match",
-                     show(ind, buf, sizeof(buf)), c, c);
-                return;
-            }
-        }
-        if (contains(ind->text, ind->len, "..", 2)) {
-            WARN(L, ind->file, ind->line, ind->col,
-                 "dns.query '%s' has an empty label: a DNS name never does, it can never match",
-                 show(ind, buf, sizeof(buf)));
+    /* Without payload a pair of keys of disjoint messages is always there:
+     * only ja4 and domain are read from more than one kind of message. */
+    for (uint32_t i = 0; i < alt->ncond; i++) {
+        for (uint32_t j = i + 1; j < alt->ncond; j++) {
+            emb_key_t a = alt->cond[i].key, b = alt->cond[j].key;
+            if (key_kinds(a) & key_kinds(b))
+                continue;
+            WARN(L, alt->file, alt->line, alt->col,
+                 "rule %u: %s is read from %s, %s from %s: all keys of an alternative must "
+                 "match in one message, so it can never match",
+                 rule->sid, emb_key_name(a), key_message(a), emb_key_name(b), key_message(b));
             return;
         }
     }
-    if (ind->key == EMB_K_HTTP_HOST) {
-        /* The engine drops ":port" from the Host value before matching. */
-        size_t name_len, port;
-        emb__host_split((const uint8_t *)ind->text, ind->len, &name_len, &port);
-        if (name_len < ind->len && ind->text[0] != '[')
-            WARN(L, ind->file, ind->line, ind->col,
-                 "http.host '%s' has a port, but the port is removed from Host before matching: "
-                 "it can never match (use a port condition)",
-                 show(ind, buf, sizeof(buf)));
-    }
 }
 
-/* An alternative whose keys are never read from one packet, or whose port
- * excludes the protocol they are read from. */
+/* An alternative whose content keys are never scanned in one round, or whose
+ * port excludes every message they are read from. */
 static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
     const emb_rules_t *r = L->r;
     unsigned kinds = MK_ALL;
     const emb_cond_t *port = NULL;
     char keys[200] = "";
-    size_t kn = 0;
     bool content = false;
     for (uint32_t c = 0; c < alt->ncond; c++) {
         emb_key_t k = alt->cond[c].key;
@@ -335,32 +299,34 @@ static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
             continue;
         content = true;
         kinds &= key_kinds(k);
-        kn +=
-            (size_t)snprintf(keys + kn, sizeof(keys) - kn, "%s%s", kn ? ", " : "", emb_key_name(k));
-        if (kn >= sizeof(keys))
-            kn = sizeof(keys) - 1;
+        list_add(keys, sizeof(keys), ", ", emb_key_name(k));
     }
-    const emb_rule_t *rule = &r->rules[alt->rule];
     if (content && kinds == 0) {
-        WARN(L, alt->file, alt->line, alt->col,
-             "rule %u: keys %s are never extracted from the same packet, and all keys of an "
-             "alternative must match in one packet: it can never match",
-             rule->sid, keys);
+        lint_kinds(L, alt);
         return;
     }
-    if (port == NULL || !content || kinds == MK_ALL)
+    if (port == NULL || !content)
         return;
-    for (uint32_t i = port->first; i < port->first + port->count; i++)
-        for (unsigned mk = 1; mk < MK_ALL; mk <<= 1)
-            if ((kinds & mk) && port_allows(&r->inds[i].ports, mk))
+    /* DNS over UDP is read when either port is 53: a server port without 53
+     * leaves a client that sends from port 53, which is almost never meant. */
+    bool client53 = false;
+    for (uint32_t i = port->first; i < port->first + port->count; i++) {
+        const emb_portrange_t *pr = &r->inds[i].ports;
+        for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+            if ((kinds & mk) && port_allows(pr, mk))
                 return;
-    /* Name the first kind for the message: usually there is one. */
-    unsigned first = kinds & (~kinds + 1);
+        if ((kinds & MK_DNS) && pr->proto != 6)
+            client53 = true;
+    }
+    char from[200] = "";
+    for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+        if (kinds & mk)
+            list_add(from, sizeof(from), " or ", kind_name(mk));
     WARN(L, alt->file, alt->line, alt->col,
-         "rule %u: %s %s read from %s%s, which none of the alternative's ports allows: it can "
-         "never match",
-         rule->sid, keys, strchr(keys, ',') ? "are" : "is", kind_name(first),
-         (kinds & ~first) ? " (and the like)" : "");
+         "rule %u: %s %s read from %s, which none of the alternative's ports allows: %s",
+         r->rules[alt->rule].sid, keys, strchr(keys, ',') ? "are" : "is", from,
+         client53 ? "it can only match DNS that a client sends from port 53"
+                  : "it can never match");
 }
 
 /* ---- overlaps ---------------------------------------------------------- */
@@ -448,8 +414,8 @@ static void lint_pair(lint_t *L, uint32_t ia, uint32_t ib, const ind_home_t *hom
     if (same_text(a, b)) {
         /* Report a duplicate once, at the second place. */
         WARN(L, b->file, b->line, b->col, "duplicate %s '%s' (first at %s:%u:%u, %s)",
-             emb_key_name(b->key), show(b, sb, sizeof(sb)), r->files[a->file], a->line, a->col,
-             where);
+             emb_key_name(b->key), emb__lint_show(b, sb, sizeof(sb)), r->files[a->file], a->line,
+             a->col, where);
         return;
     }
     bool covered = false;
@@ -460,8 +426,8 @@ static void lint_pair(lint_t *L, uint32_t ia, uint32_t ib, const ind_home_t *hom
     if (covered && !L->covered[ib]) {
         L->covered[ib] = true;
         WARN(L, b->file, b->line, b->col, "%s '%s' is already covered by '%s' at %s:%u:%u (%s)",
-             emb_key_name(b->key), show(b, sb, sizeof(sb)), show(a, sa, sizeof(sa)),
-             r->files[a->file], a->line, a->col, where);
+             emb_key_name(b->key), emb__lint_show(b, sb, sizeof(sb)),
+             emb__lint_show(a, sa, sizeof(sa)), r->files[a->file], a->line, a->col, where);
     }
 }
 
