@@ -45,6 +45,7 @@
  *    at once, with no answer in between.
  */
 #include "protocols/protocols.h"
+#include "protocols/starttls-cursor.h"
 
 #include "common/buf.h"
 
@@ -59,28 +60,6 @@
 #define PG_GSSENC_REQUEST 80877104u
 #define MYSQL_CLIENT_PROTOCOL_41 0x0200u
 #define MYSQL_CLIENT_SSL 0x0800u
-
-/* One direction's bytes, read from `off`; `clipped` when there were more
- * than the window, so waiting for more of this direction is pointless. */
-typedef struct {
-    const uint8_t *p;
-    size_t len, off;
-    bool clipped;
-} cur_t;
-
-static cur_t cursor(const uint8_t *p, size_t len) {
-    cur_t c = {p, len, 0, false};
-    if (len > EMB_STARTTLS_WINDOW) {
-        c.len = EMB_STARTTLS_WINDOW;
-        c.clipped = true;
-    }
-    return c;
-}
-
-/* What to say when a unit of `c` is not complete yet. */
-static emb_x_result_t need(const cur_t *c) {
-    return c->clipped ? EMB_X_NONE : EMB_X_TRUNCATED;
-}
 
 static uint8_t upper(uint8_t ch) {
     return ch >= 'a' && ch <= 'z' ? (uint8_t)(ch - 32) : ch;

@@ -15,34 +15,13 @@
  * most EMB_STARTTLS_WINDOW bytes of each direction.
  */
 #include "protocols/protocols.h"
+#include "protocols/starttls-cursor.h"
 
 #include <string.h>
 
 #define XML_TAG_MAX 2048 /* longest tag */
 #define XML_DEPTH_MAX 16 /* nesting inside <stream:features/> */
 #define XMPP_TLS_NS "urn:ietf:params:xml:ns:xmpp-tls"
-
-/* One direction's bytes, read from `off`; `clipped` when there were more
- * than the window. */
-typedef struct {
-    const uint8_t *p;
-    size_t len, off;
-    bool clipped;
-} cur_t;
-
-static cur_t cursor(const uint8_t *p, size_t len) {
-    cur_t c = {p, len, 0, false};
-    if (len > EMB_STARTTLS_WINDOW) {
-        c.len = EMB_STARTTLS_WINDOW;
-        c.clipped = true;
-    }
-    return c;
-}
-
-/* What to say when a token of `c` is not complete yet. */
-static emb_x_result_t need(const cur_t *c) {
-    return c->clipped ? EMB_X_NONE : EMB_X_TRUNCATED;
-}
 
 enum { X_TEXT, X_DECL, X_OPEN, X_EMPTY, X_CLOSE };
 
