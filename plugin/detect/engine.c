@@ -419,8 +419,10 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     }
     e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
 
-    (void)is_new;
     int rc = 0;
+    /* Rules that say `established: false` hold on any packet: the first one. */
+    if (is_new && (rc = emb__round_flow_rules(e)) != 0)
+        return rc;
     if (dp->proto == 6)
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)

@@ -136,6 +136,8 @@ void emb__round_flow_alts(emb_engine_t *e, const emb_endpoints_t *ep) {
     const uint32_t *alts = emb__matcher_flow_alts(e->matcher, &n);
     for (size_t i = 0; i < n; i++) {
         const emb_alt_t *alt = &r->alts[alts[i]];
+        if (e->cur.flow && r->rules[alt->rule].any_packet != (e->cur.flow->evidence == 0))
+            continue; /* checked at the other moment (first packet / conversation) */
         if (!flow_conds_hold(r, alt, ep))
             continue;
         /* Report the address if the alternative has one, else the port. */
@@ -233,8 +235,6 @@ const char *emb__flow_evidence_name(uint8_t evidence) {
 }
 
 int emb__round_flow_rules(emb_engine_t *e) {
-    if (e->cur.flow->evidence == EMB_EVIDENCE_NONE)
-        return 0; /* not a conversation yet (docs/flows.md): checked again later */
     emb__round_begin(e);
     emb_endpoints_t ep = emb__flow_endpoints(e->cur.flow);
     emb__round_flow_alts(e, &ep);

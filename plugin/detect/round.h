@@ -41,8 +41,9 @@ void emb__round_flow_alts(emb_engine_t *e, const emb_endpoints_t *ep);
 void emb__round_hits(emb_engine_t *e, const emb_endpoints_t *ep);
 /* Drops the candidates a better one of the same vendor covers. */
 void emb__round_precedence(emb_engine_t *e);
-/* A round of the ip/port-only rules for the current flow, once its evidence
- * says it is a conversation (or again after it was re-oriented). */
+/* A round of the ip/port-only rules for the current flow: before it is a
+ * conversation those of rules with `established: false` (on its first
+ * packet), after that the others (docs/flows.md); again after re-orientation. */
 int emb__round_flow_rules(emb_engine_t *e);
 /* "handshake", "both directions", "one direction only"; NULL for none. */
 const char *emb__flow_evidence_name(uint8_t evidence);

@@ -324,6 +324,15 @@ static void load_rule(loader_t *L, yaml_node_t *n, uint32_t vendor_idx) {
                 if ((rule.refs[rule.nrefs] = dup_or_oom(L, ref)) != NULL)
                     rule.nrefs++;
             }
+        } else if (strcmp(k, "established") == 0) {
+            if ((v = scalar(L, vn, "established"))) {
+                if (strcmp(v, "true") == 0)
+                    rule.any_packet = false;
+                else if (strcmp(v, "false") == 0)
+                    rule.any_packet = true;
+                else
+                    LERR(L, vn, "established must be true or false, not '%s'", v);
+            }
         } else if (strcmp(k, "description") == 0) {
             scalar(L, vn, "description");
         } else if (strcmp(k, "match") == 0) {

@@ -67,7 +67,9 @@ typedef struct {
     emb_channel_t channel;
     emb_confidence_t confidence;
     char *msg;
-    char *product; /* may be NULL */
+    char *product;   /* may be NULL */
+    bool any_packet; /* `established: false`: its ip/port alternatives hold on any packet,
+                        a lone SYN included, not only once the flow is a conversation */
     char **refs;
     size_t nrefs;
     uint32_t vendor;

@@ -554,3 +554,60 @@ Test(engine, a_refused_starttls_is_no_tls) {
     emb_engine_stats(engine, &st);
     cr_assert_eq(st.tls_client_hellos, 0);
 }
+
+/* A port rule waits for a conversation unless it says `established: false`
+ * (docs/rules.md): a lone SYN raises only the latter; the completed handshake
+ * then raises the former. */
+static int last_sid;
+static int record_sid(const emb_alert_t *a, void *ud) {
+    (*(int *)ud)++;
+    last_sid = (int)a->sid;
+    return 0;
+}
+
+Test(engine, established_false_holds_on_a_lone_syn) {
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(
+        "vendor: acme\nname: Acme\n"
+        "bans: [{authority: Test ban, effective: 2024-01-01, reference: https://example.org}]\n"
+        "rules:\n"
+        "  - {sid: 50, msg: conv, channel: management, match: [{port: 25/tcp}]}\n"
+        "  - {sid: 51, msg: any, channel: management, established: false,\n"
+        "     match: [{port: 25/tcp}]}\n",
+        &d);
+    test_print_diags(d);
+    cr_assert_not_null(r);
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(r, NULL, &e, &d), 0);
+    emb_packet_t pkt = {.ts_sec = 1727697600, .linktype = EMB_LINK_RAW};
+    seg_t s[3] = {tcp_seg(true, 42100, 1000, 0x02, "", 0), tcp_seg(false, 42100, 5000, 0x12, "", 0),
+                  tcp_seg(true, 42100, 1001, 0x10, "", 0)};
+    int alerts = 0;
+    pkt.data = s[0].b;
+    pkt.caplen = pkt.len = (uint32_t)s[0].n;
+    pkt.pcap_cnt = 1;
+    cr_assert_eq(emb_engine_process(e, &pkt, record_sid, &alerts), 0);
+    cr_assert_eq(alerts, 1, "the SYN raises only the rule that says established: false");
+    cr_assert_eq(last_sid, 51);
+    for (int i = 1; i < 3; i++) {
+        pkt.data = s[i].b;
+        pkt.caplen = pkt.len = (uint32_t)s[i].n;
+        pkt.pcap_cnt = (uint64_t)i + 1;
+        cr_assert_eq(emb_engine_process(e, &pkt, record_sid, &alerts), 0);
+    }
+    cr_assert_eq(alerts, 2, "the client's ACK completes the handshake: sid 50, once");
+    cr_assert_eq(last_sid, 50);
+    emb_engine_free(e);
+    emb_rules_free(r);
+}
+
+Test(engine, established_must_be_true_or_false) {
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(
+        "vendor: acme\nname: Acme\nrules:\n"
+        "  - {sid: 50, msg: m, channel: cloud, established: maybe, match: [{port: 25/tcp}]}\n",
+        &d);
+    cr_assert_null(r);
+    cr_assert(test_diags_have(d, "r.yaml:4:52: established must be true or false, not 'maybe'"));
+    emb_diags_free(d);
+}
