@@ -12,9 +12,21 @@
 #include <string.h>
 
 #define WAYS 4
+#define SHARE_DOMAINS 4
+
+/* What one address answered for: registrable domains and their vendors. */
+typedef struct {
+    bool used;
+    uint8_t family, ndomains;
+    uint8_t addr[16];
+    int64_t expires;
+    uint64_t domain[SHARE_DOMAINS];
+    uint32_t vendor[SHARE_DOMAINS]; /* tag of the vendor it raised, 0: none */
+} share_t;
 
 struct emb_attrib {
     emb_attrib_entry_t *e;
+    share_t *share; /* nsets * WAYS, set-associative by address */
     size_t nsets;
     uint32_t floor, ceiling;
     emb_attrib_stats_t stats;
@@ -29,7 +41,10 @@ int emb__attrib_new(size_t max, uint32_t ttl_floor, uint32_t ttl_ceiling, emb_at
         return EMB_ENOMEM;
     a->nsets = max / WAYS;
     a->e = calloc(a->nsets * WAYS, sizeof(emb_attrib_entry_t));
-    if (a->e == NULL) {
+    a->share = calloc(a->nsets * WAYS, sizeof(share_t));
+    if (a->e == NULL || a->share == NULL) {
+        free(a->e);
+        free(a->share);
         free(a);
         return EMB_ENOMEM;
     }
@@ -43,6 +58,7 @@ void emb__attrib_free(emb_attrib_t *a) {
     if (a == NULL)
         return;
     free(a->e);
+    free(a->share);
     free(a);
 }
 
@@ -132,4 +148,94 @@ void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx
             e->rule = r;
         }
     }
+}
+
+/* ---- shared addresses ------------------------------------------------------ */
+
+static uint32_t clamp_ttl(const emb_attrib_t *a, uint32_t ttl) {
+    return ttl < a->floor ? a->floor : ttl > a->ceiling ? a->ceiling : ttl;
+}
+
+/* FNV-1a of the registrable part of a dotted, normalised name (see attrib.h). */
+static uint64_t registrable_hash(const char *name, size_t len) {
+    size_t dots[3] = {len, len, len}; /* positions of the last three dots */
+    int ndots = 0;
+    for (size_t i = len; i-- > 0 && ndots < 3;)
+        if (name[i] == '.')
+            dots[ndots++] = i;
+    size_t start = 0;
+    if (ndots >= 2) {
+        start = dots[1] + 1; /* last two labels */
+        size_t sld = dots[0] - start, tld = len - dots[0] - 1;
+        static const char *const second[] = {"co", "com", "net", "org", "gov", "edu", "ac"};
+        for (size_t i = 0; tld == 2 && i < sizeof(second) / sizeof(second[0]); i++)
+            if (strlen(second[i]) == sld && memcmp(name + start, second[i], sld) == 0)
+                start = ndots >= 3 ? dots[2] + 1 : 0;
+    }
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = start; i < len; i++)
+        h = (h ^ (uint8_t)name[i]) * 1099511628211ULL;
+    return h;
+}
+
+static share_t *share_set(emb_attrib_t *a, uint8_t family, const uint8_t *addr) {
+    size_t alen = family == 4 ? 4 : 16;
+    uint64_t h = 1469598103934665603ULL ^ family;
+    for (size_t i = 0; i < alen; i++)
+        h = (h ^ addr[i]) * 1099511628211ULL;
+    return &a->share[(h % a->nsets) * WAYS];
+}
+
+static share_t *share_find(share_t *set, uint8_t family, const uint8_t *addr, int64_t now) {
+    size_t alen = family == 4 ? 4 : 16;
+    for (int w = 0; w < WAYS; w++)
+        if (set[w].used && set[w].family == family && set[w].expires >= now &&
+            memcmp(set[w].addr, addr, alen) == 0)
+            return &set[w];
+    return NULL;
+}
+
+void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, const char *name,
+                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now) {
+    share_t *set = share_set(a, family, addr);
+    share_t *s = share_find(set, family, addr, now);
+    if (s == NULL) {
+        s = &set[0]; /* a free or expired way, else the one that expires soonest */
+        for (int w = 0; w < WAYS; w++) {
+            if (!set[w].used || set[w].expires < now) {
+                s = &set[w];
+                break;
+            }
+            if (set[w].expires < s->expires)
+                s = &set[w];
+        }
+        memset(s, 0, sizeof(*s));
+        s->used = true;
+        s->family = family;
+        memcpy(s->addr, addr, family == 4 ? 4 : 16);
+    }
+    int64_t expires = now + clamp_ttl(a, ttl);
+    if (expires > s->expires)
+        s->expires = expires;
+    uint64_t d = registrable_hash(name, name_len);
+    for (uint8_t i = 0; i < s->ndomains; i++)
+        if (s->domain[i] == d) {
+            if (vendor_tag)
+                s->vendor[i] = vendor_tag;
+            return;
+        }
+    if (s->ndomains < SHARE_DOMAINS) {
+        s->domain[s->ndomains] = d;
+        s->vendor[s->ndomains++] = vendor_tag;
+    }
+}
+
+bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now) {
+    const share_t *s = share_find(share_set(a, family, addr), family, addr, now);
+    if (s == NULL)
+        return false;
+    for (uint8_t i = 1; i < s->ndomains; i++)
+        if (s->vendor[i] == 0 || s->vendor[i] != s->vendor[0])
+            return true; /* another vendor's domain, or a domain of no vendor */
+    return s->ndomains > 1 && s->vendor[0] == 0;
 }

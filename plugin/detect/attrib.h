@@ -47,6 +47,21 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
  */
 void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx), void *ctx);
 
+/*
+ * Shared addresses: every A/AAAA answer is noted with the registrable domain
+ * of the name asked (its last two labels, three under a two-letter country
+ * code with co/com/net/org/gov/edu/ac before it: an approximation, no public
+ * suffix list) and the vendor the answer's message raised (0: none). An
+ * address that answers for two unrelated domains (different registrable
+ * domains not both of one vendor) while the notes live is a shared edge (a
+ * CDN), and no vendor is attributed for it. At most 4 domains per address;
+ * as many addresses as the table has entries; a note lives as long as an
+ * attribution from the same TTL would.
+ */
+void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, const char *name,
+                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now);
+bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now);
+
 typedef struct {
     uint64_t added, replaced, hits;
     size_t entries; /* live or expired entries held */

@@ -323,8 +323,8 @@ static int check_attribution(emb_engine_t *e) {
     if (f->proto == 6 && !f->client_spoke)
         return 0;
     f->attrib_checked = true;
-    if (f->named)
-        return 0;
+    if (f->named || emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec))
+        return 0; /* its own name speaks for it; a shared edge speaks for nobody */
     const emb_attrib_entry_t *hits[8];
     size_t n =
         emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);

@@ -65,6 +65,25 @@ static void record_attribution(emb_engine_t *e) {
     /* The response goes to the client that asked: its destination, whichever
      * side opened the flow as we saw it. */
     const uint8_t *client = e->cur.d->dst;
+    /* Every answer address is noted with the name asked, so that an address
+     * that answers for unrelated domains (a CDN edge) is known to be shared. */
+    uint32_t vendor_tag = 0;
+    for (size_t c = 0; c < e->ncands && vendor_tag == 0; c++)
+        if (e->cands[c].ev == emb__field_evidence(EMB_FIELD_DNS_QUERY))
+            vendor_tag = e->rules->rules[e->cands[c].rule].vendor + 1;
+    for (size_t i = 0; i < e->app.nrrs; i++) {
+        const emb_dns_rr_t *rr = &e->app.rrs[i];
+        if (rr->section != 1 || rr->family != f->family)
+            continue;
+        char asked[EMB_NAME_BUF];
+        size_t n = e->app.nquestions > 0
+                       ? emb__normalize_name((const uint8_t *)e->app.questions[0].name,
+                                             e->app.questions[0].name_len, asked, sizeof(asked))
+                       : emb__normalize_name((const uint8_t *)rr->name, rr->name_len, asked,
+                                             sizeof(asked));
+        emb__attrib_note(e->attrib, f->family, rr->addr, asked, n, vendor_tag, rr->ttl,
+                         e->cur.pkt->ts_sec);
+    }
     for (size_t c = 0; c < e->ncands; c++) {
         const emb_cand_t *cand = &e->cands[c];
         if (cand->ev != emb__field_evidence(EMB_FIELD_DNS_QUERY))

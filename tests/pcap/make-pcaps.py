@@ -1945,6 +1945,20 @@ def case_precision_attribution():
     dns_flow(cap, eth, client, 65407, "s01.upd.kaspersky.com", 0x2502, answer="185.85.12.10")
     TcpFlow(cap, eth, client, 65408, "185.85.12.10", 443).handshake() \
         .client(tls_client_hello(None, label="precision-kl")).close()
+    # 65409-65411: a shared edge: the TikTok alias and www.apple.com both answer with
+    # 23.50.1.2; a connection with no SNI to it is attributed to nobody.
+    dns_flow(cap, eth, client, 65409, "p16-tiktokcdn-com.akamaized.net", 0x2503,
+             answer="23.50.1.2")
+    dns_flow(cap, eth, client, 65410, "www.apple.com", 0x2504, answer="23.50.1.2")
+    TcpFlow(cap, eth, client, 65411, "23.50.1.2", 443).handshake() \
+        .client(tls_client_hello(None, label="precision-shared")).close()
+    # 65412-65414: two domains of one vendor on one address are not a shared edge:
+    # attributed (kaspersky.com and kaspersky-labs.com, both Kaspersky's).
+    dns_flow(cap, eth, client, 65412, "s02.upd.kaspersky.com", 0x2505, answer="185.85.12.20")
+    dns_flow(cap, eth, client, 65413, "dc1.ksn.kaspersky-labs.com", 0x2506,
+             answer="185.85.12.20")
+    TcpFlow(cap, eth, client, 65414, "185.85.12.20", 443).handshake() \
+        .client(tls_client_hello(None, label="precision-kl2")).close()
     return {"precision-attribution/input.pcap": cap.pcap_bytes()}
 
 

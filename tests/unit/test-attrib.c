@@ -65,3 +65,31 @@ Test(attrib, bad_settings_refused) {
     cr_assert_neq(emb__attrib_new(2, 60, 3600, &b), 0);
     cr_assert_neq(emb__attrib_new(64, 3600, 60, &b), 0);
 }
+
+/* Shared addresses (attrib.h): unrelated registrable domains on one address. */
+static bool note2(const char *n1, uint32_t v1, const char *n2, uint32_t v2, int64_t when) {
+    emb_attrib_t *t = NULL;
+    cr_assert_eq(emb__attrib_new(64, 60, 3600, &t), 0);
+    static const uint8_t edge[16] = {23, 50, 1, 2};
+    emb__attrib_note(t, 4, edge, n1, strlen(n1), v1, 300, 1000);
+    emb__attrib_note(t, 4, edge, n2, strlen(n2), v2, 300, 1000);
+    bool shared = emb__attrib_shared(t, 4, edge, when);
+    emb__attrib_free(t);
+    return shared;
+}
+
+Test(attrib, shared_addresses) {
+    cr_assert_not(note2("a.example.com", 0, "b.example.com", 0, 1100), "one registrable domain");
+    cr_assert(note2("example.com", 0, "other.org", 0, 1100), "two unrelated domains");
+    cr_assert(note2("p16-tiktokcdn-com.akamaized.net", 7, "www.apple.com", 0, 1100),
+              "a vendor's alias beside another site: a CDN edge");
+    cr_assert_not(note2("s01.upd.kaspersky.com", 3, "dc1.ksn.kaspersky-labs.com", 3, 1100),
+                  "two domains of one vendor");
+    cr_assert(note2("x.kaspersky.com", 3, "y.hicloud.com", 5, 1100), "two vendors");
+    cr_assert_not(note2("a.example.co.uk", 0, "b.example.co.uk", 0, 1100),
+                  "co.uk: three labels make the registrable domain");
+    cr_assert(note2("example.co.uk", 0, "other.co.uk", 0, 1100));
+    cr_assert_not(note2("example.com", 0, "other.org", 0, 1000 + 3601),
+                  "the notes expire with their TTL (held within the floor and ceiling)");
+    cr_assert_not(emb__attrib_shared(a, 4, addr, 1000), "an address never noted");
+}
