@@ -359,6 +359,15 @@ typedef struct {
 
 void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);
 
+/*
+ * The flow_id (as written in EVE) of the flow of the last packet
+ * emb_engine_process handled, or 0 when that packet had none: not TCP or UDP,
+ * an IP fragment of a datagram still incomplete, undecodable. Flow ids derive
+ * from the number (pcap_cnt) of the packet that created the flow, so another
+ * engine fed the same packets gives the same ids.
+ */
+uint64_t emb_engine_last_flow_id(const emb_engine_t *engine);
+
 /* Adds every counter of `src` to `dst` (peaks are added too: an upper bound). */
 void emb_stats_add(emb_stats_t *dst, const emb_stats_t *src);
 

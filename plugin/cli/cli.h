@@ -117,6 +117,24 @@ void eve_out_print_tally(const eve_out_t *o, FILE *f);
  */
 int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules, size_t *nfiles);
 
+/*
+ * scan --evidence DIR (evidence.c): per alerting flow, its packets up to its
+ * last alerting packet, written by a second pass to DIR/<flow_id>.pcap.
+ */
+typedef struct evidence evidence_t;
+evidence_t *evidence_new(void);
+void evidence_free(evidence_t *ev);
+/* Notes an alert of flow `flow_id` (0: none) at packet `pcap_cnt`; false when out of memory. */
+bool evidence_note(evidence_t *ev, uint64_t flow_id, uint64_t pcap_cnt);
+bool evidence_merge(evidence_t *dst, const evidence_t *src);
+size_t evidence_flows(const evidence_t *ev);
+/* Creates DIR if missing (one level); -1 after printing why not. */
+int evidence_prepare_dir(const char *dir);
+/* The second pass over `files`; prints what was written (unless quiet) or why not; 0 or -1. */
+int evidence_write(evidence_t *ev, const char *dir, char **files, int nfiles,
+                   const emb_rules_t *rules, const emb_config_t *cfg, const char *rules_path,
+                   bool quiet);
+
 int cmd_live(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 

@@ -107,6 +107,8 @@ typedef struct {
     bool canceled; /* the callback or a signal stopped it */
     int64_t last_ts;
     progress_t *progress; /* worker 0 only */
+    evidence_t *evidence; /* --evidence: the flows that alerted, where */
+    bool evidence_failed; /* out of memory noting one */
 } worker_t;
 
 static void count(worker_t *w, const emb_alert_t *a) {
@@ -136,6 +138,8 @@ static int on_alert(const emb_alert_t *a, void *ud) {
     }
     w->written++;
     count(w, a);
+    if (w->evidence && !evidence_note(w->evidence, emb_engine_last_flow_id(w->engine), w->pcap_cnt))
+        w->evidence_failed = true;
     return 0;
 }
 
@@ -277,13 +281,14 @@ int cmd_scan(int argc, char **argv) {
                                          {"stream-depth", required_argument, NULL, 'D'},
                                          {"stream-memcap", required_argument, NULL, 'M'},
                                          {"no-cache", no_argument, NULL, 'C'},
+                                         {"evidence", required_argument, NULL, 'E'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
     emb_config_init(&cfg);
     unsigned long long num;
     catch_stop_signals();
-    const char *rules_path = NULL, *out_path = "eve.json";
+    const char *rules_path = NULL, *out_path = "eve.json", *evidence_dir = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false, use_cache = true;
     int show_progress = -1; /* -1: on a terminal, unless --quiet */
@@ -312,6 +317,7 @@ int cmd_scan(int argc, char **argv) {
             break;
         case 'q': quiet = true; break;
         case 'C': use_cache = false; break;
+        case 'E': evidence_dir = optarg; break;
         case 'P': show_progress = 1; break;
         case 'N': show_progress = 0; break;
         case 'h': usage(stdout); return EXIT_CLEAN;
@@ -323,6 +329,8 @@ int cmd_scan(int argc, char **argv) {
         usage(stderr);
         return EXIT_ERROR;
     }
+    if (evidence_dir && evidence_prepare_dir(evidence_dir) != 0)
+        return EXIT_ERROR;
     if (rules_path == NULL)
         rules_path = default_rules();
     if (use_cache)
@@ -368,6 +376,11 @@ int cmd_scan(int argc, char **argv) {
         w->nfiles = argc - optind;
         w->progress = i == 0 ? &prog_line : NULL;
         w->tagged = nworkers > 1;
+        if (evidence_dir && (w->evidence = evidence_new()) == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            status = EXIT_ERROR;
+            goto done;
+        }
         w->out = nworkers > 1 ? tmpfile() : out;
         if (w->out == NULL) {
             fprintf(stderr, "%s: cannot create a temporary file: %s\n", prog, strerror(errno));
@@ -439,6 +452,23 @@ int cmd_scan(int argc, char **argv) {
     }
     out = NULL;
 
+    if (evidence_dir && !write_failed && !stop_signal) {
+        for (int i = 1; i < nworkers; i++)
+            if (!evidence_merge(ws[0].evidence, ws[i].evidence))
+                ws[0].evidence_failed = true;
+        for (int i = 0; i < nworkers; i++)
+            if (ws[i].evidence_failed) {
+                fprintf(stderr, "%s: %s: out of memory noting the alerting flows\n", prog,
+                        evidence_dir);
+                status = EXIT_ERROR;
+                break;
+            }
+        if (status != EXIT_ERROR &&
+            evidence_write(ws[0].evidence, evidence_dir, argv + optind, argc - optind, rules, &cfg,
+                           rules_path, quiet) != 0)
+            status = EXIT_ERROR;
+    }
+
     if (!quiet && ws[0].files_ok > 0) {
         size_t files_ok = ws[0].files_ok;
         const emb_stats_t *s = &total;
@@ -489,6 +519,7 @@ done:
         if (ws[i].out && ws[i].tagged)
             fclose(ws[i].out);
         emb_engine_free(ws[i].engine);
+        evidence_free(ws[i].evidence);
     }
     free(ws);
     emb_rules_free(rules);

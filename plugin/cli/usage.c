@@ -9,7 +9,8 @@
 const char *prog = "embargo";
 
 static const char synopsis[] =
-    "usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] PCAP...\n"
+    "usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N]\n"
+    "                    [--evidence DIR] PCAP...\n"
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
     "                    [--max-flows N]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n"
@@ -43,6 +44,9 @@ static void scan_opts(FILE *f) {
             "  -j, --threads N    worker threads, each inspecting its share of the flows;\n"
             "                     the output is the same for every N\n"
             "      --no-cache     compile the rules even if a cached copy is there\n"
+            "      --evidence DIR for each alerting flow, its packets up to its last alert\n"
+            "                     as DIR/FLOW_ID.pcap (at most 10000 packets per flow,\n"
+            "                     256 MiB in all; DIR is created if missing)\n"
             "      --progress, --no-progress  progress line on a terminal (default: on a "
             "terminal)\n",
             engine_opts);
@@ -99,7 +103,7 @@ void usage(FILE *f) {
 
 void usage_scan(FILE *f) {
     fputs("usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] "
-          "PCAP...\n\n",
+          "[--evidence DIR] PCAP...\n\n",
           f);
     scan_opts(f);
     fputs(footer, f);

@@ -382,6 +382,7 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     const emb_decoded_t *dp = &d;
     e->stats.packets++;
     e->stats.bytes += pkt->len;
+    e->last_flow_id = 0;
     if (pkt->data == NULL)
         return EMB_EINVAL;
 
@@ -418,6 +419,7 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
         flow->bytes_toclient += pkt->len;
     }
     e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
+    e->last_flow_id = flow->flow_id;
 
     int rc = 0;
     /* Rules that say `established: false` hold on any packet: the first one. */
@@ -432,6 +434,10 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     if (rc == 0)
         rc = check_flow_rules(e);
     return rc;
+}
+
+uint64_t emb_engine_last_flow_id(const emb_engine_t *e) {
+    return e ? e->last_flow_id : 0;
 }
 
 /* ---- facts from another parser ----------------------------------------- */

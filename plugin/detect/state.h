@@ -97,6 +97,7 @@ struct emb_engine {
 
     emb_app_info_t app;
     emb_pkt_ctx_t cur;
+    uint64_t last_flow_id; /* of the last packet processed; 0 when it had no flow */
     emb_eve_buf_t eve;
     emb_stats_t stats;
 };

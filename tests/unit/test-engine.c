@@ -245,6 +245,55 @@ Test(engine, one_alert_per_rule_per_flow) {
     cr_assert_eq(st.dns_parsed, 3);
 }
 
+Test(engine, last_flow_id_names_the_packets_flow) {
+    uint8_t b[256];
+    size_t n = dns_packet(b, "www.example.org", 40000);
+    emb_packet_t pkt = {.ts_sec = 1727697600,
+                        .linktype = EMB_LINK_RAW,
+                        .data = b,
+                        .caplen = (uint32_t)n,
+                        .len = (uint32_t)n,
+                        .pcap_cnt = 1};
+    cr_assert_eq(emb_engine_last_flow_id(engine), 0); /* nothing processed yet */
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    uint64_t first = emb_engine_last_flow_id(engine);
+    cr_assert_neq(first, 0);
+    pkt.pcap_cnt = 2; /* the same flow again */
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    cr_assert_eq(emb_engine_last_flow_id(engine), first);
+
+    /* not IP: an ICMP echo has no flow */
+    static const uint8_t icmp[28] = {0x45, 0, 0,   28, 0, 2, 0, 0, 64, 1, 0, 0, 192, 0,
+                                     2,    1, 192, 0,  2, 2, 8, 0, 0,  0, 0, 1, 0,   1};
+    emb_packet_t other = {
+        .linktype = EMB_LINK_RAW, .data = icmp, .caplen = 28, .len = 28, .pcap_cnt = 3};
+    cr_assert_eq(emb_engine_process(engine, &other, NULL, NULL), 0);
+    cr_assert_eq(emb_engine_last_flow_id(engine), 0);
+
+    n = dns_packet(b, "www.example.org", 40001); /* another flow */
+    pkt.caplen = pkt.len = (uint32_t)n;
+    pkt.pcap_cnt = 4;
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    uint64_t second = emb_engine_last_flow_id(engine);
+    cr_assert_neq(second, 0);
+    cr_assert_neq(second, first);
+
+    /* a second engine over the same packets gives the same ids */
+    emb_engine_t *again = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &again, NULL), 0);
+    pkt.pcap_cnt = 1;
+    n = dns_packet(b, "www.example.org", 40000);
+    pkt.caplen = pkt.len = (uint32_t)n;
+    cr_assert_eq(emb_engine_process(again, &pkt, NULL, NULL), 0);
+    cr_assert_eq(emb_engine_last_flow_id(again), first);
+    emb_engine_free(again);
+
+    /* undecodable: 0 */
+    pkt.linktype = 9999;
+    cr_assert_eq(emb_engine_process(engine, &pkt, NULL, NULL), 0);
+    cr_assert_eq(emb_engine_last_flow_id(engine), 0);
+}
+
 Test(engine, malformed_packets_are_counted_not_fatal) {
     /* a raw IPv4 header claiming IHL 15 in 20 bytes */
     static const uint8_t bad[20] = {0x4f, 0, 0, 20, 0, 0, 0, 0, 64, 17,
