@@ -174,6 +174,37 @@ typedef int (*emb_write_cb)(const char *buf, size_t len, void *userdata);
 int emb_rules_export(const emb_rules_t *rules, emb_export_format_t format, emb_write_cb write,
                      void *userdata, emb_diags_t **notes);
 
+/* ---- Exceptions -------------------------------------------------------- */
+
+/*
+ * A site's exceptions file (docs/exceptions.md): alerts an analyst accepted,
+ * for a host or network, with a reason, an owner and an expiry date. An alert
+ * an exception covers is still written, marked in alert.context.embargo.excepted.
+ */
+typedef struct emb_exceptions emb_exceptions_t;
+
+/*
+ * Loads and validates one exceptions file. On success returns 0 and sets
+ * *out; on failure returns EMB_ERULES (or EMB_EIO, EMB_ENOMEM), sets *out to
+ * NULL and, when `diags` is not NULL, *diags to every error found
+ * ("file:line:column: message"; the caller frees it).
+ */
+int emb_exceptions_load(const char *path, emb_exceptions_t **out, emb_diags_t **diags);
+void emb_exceptions_free(emb_exceptions_t *x);
+
+/* The number of exceptions in `x` (0 for NULL). */
+size_t emb_exceptions_count(const emb_exceptions_t *x);
+
+typedef struct {
+    const char *file; /* the path given to emb_exceptions_load */
+    unsigned line, column;
+    const char *reason, *owner;
+    const char *expires; /* YYYY-MM-DD */
+} emb_exception_info_t;
+
+/* Exception i (0 <= i < count); strings owned by `x`. EMB_EINVAL out of range. */
+int emb_exceptions_info(const emb_exceptions_t *x, size_t i, emb_exception_info_t *out);
+
 /* ---- Engine ------------------------------------------------------------ */
 
 typedef struct {
@@ -254,6 +285,7 @@ typedef struct {
     const char *field; /* the key that matched, e.g. "dns.query" */
     const char *eve;   /* the EVE JSON record, one line, no newline */
     size_t eve_len;
+    bool excepted; /* a live exception covers it (see emb_engine_set_exceptions) */
 } emb_alert_t;
 
 /* Called for each alert; return nonzero to stop processing (EMB_ECANCELED). */
@@ -355,9 +387,26 @@ typedef struct {
     uint64_t http_requests;
     uint64_t alerts;
     uint64_t alerts_suppressed; /* repeats of a rule on a flow, not written */
+    uint64_t alerts_excepted;   /* alerts written, marked as covered by an exception */
 } emb_stats_t;
 
 void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);
+
+/*
+ * Makes `engine` consult `x` (NULL: none) for every alert it writes: an alert
+ * whose flow client is in an exception's host, whose vendor, channel and sid
+ * equal those the exception gives, and whose packet time is on or before the
+ * exception's expiry day (UTC), is written with alert.context.embargo.excepted
+ * and counted in stats.alerts_excepted. The engine does not own `x`, which
+ * must outlive it (or the next call). Resets the expired counts. 0 or EMB_ENOMEM.
+ */
+int emb_engine_set_exceptions(emb_engine_t *engine, const emb_exceptions_t *x);
+
+/*
+ * How many alerts exception i would have covered but for its expiry, on this
+ * engine (each engine counts its own: with several, sum them). 0 out of range.
+ */
+uint64_t emb_engine_exception_expired(const emb_engine_t *engine, size_t i);
 
 /*
  * The flow_id (as written in EVE) of the flow of the last packet

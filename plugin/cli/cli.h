@@ -68,6 +68,14 @@ typedef enum { OUT_KEEP, OUT_APPEND, OUT_REPLACE } out_mode_t;
 
 /* getopt_long's value for --force (no short option: -f is live's filter). */
 #define OPT_FORCE 256
+/* --exceptions FILE (scan, live): long only. */
+#define OPT_EXCEPTIONS 257
+
+/* Loads an exceptions file; prints every error and returns NULL on failure. */
+emb_exceptions_t *load_exceptions(const char *path);
+/* "embargo: file:line:col: exception expired DATE (reason) still matched N alerts"
+ * for each exception i with counts[i] > 0. */
+void print_expired_exceptions(const emb_exceptions_t *x, const uint64_t *counts);
 
 /*
  * Opens `path` for writing under `mode` ("-": standard output); `hint` is
@@ -94,7 +102,7 @@ typedef struct {
     uint64_t written;
     struct {
         char vendor[64], channel[32];
-        uint64_t n;
+        uint64_t n, excepted;
     } tally[EVE_OUT_MAX_TALLY];
     size_t ntally;
 } eve_out_t;

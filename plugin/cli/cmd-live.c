@@ -54,7 +54,8 @@ typedef struct {
     time_t started;
     uint64_t reloads;
     eve_out_t eve;
-    int error; /* an engine error that stops the capture */
+    int error;                    /* an engine error that stops the capture */
+    emb_exceptions_t *exceptions; /* --exceptions; NULL: none */
 } live_t;
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data) {
@@ -92,6 +93,9 @@ static void print_stats(const live_t *lv, const char *iface, const char *when) {
             " alerts written to %s, %" PRIu64 " rule reload%s\n",
             prog, iface, when, lv->pcap_cnt, s.flows, lv->eve.written, lv->eve.name, lv->reloads,
             lv->reloads == 1 ? "" : "s");
+    if (lv->exceptions)
+        fprintf(stderr, "%s: %s: %s: %" PRIu64 " alerts excepted\n", prog, iface, when,
+                s.alerts_excepted);
     eve_out_print_tally(&lv->eve, stderr);
 }
 
@@ -178,11 +182,13 @@ int cmd_live(int argc, char **argv) {
                                          {"max-flows", required_argument, NULL, 'F'},
                                          {"stream-depth", required_argument, NULL, 'D'},
                                          {"stream-memcap", required_argument, NULL, 'M'},
+                                         {"exceptions", required_argument, NULL, OPT_EXCEPTIONS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
     emb_config_init(&cfg);
     const char *iface = NULL, *rules_path = NULL, *out_path = "eve.json", *bpf = NULL;
+    const char *exceptions_path = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false;
     int c;
@@ -199,6 +205,7 @@ int cmd_live(int argc, char **argv) {
                 return EXIT_ERROR;
             break;
         case 'q': quiet = true; break;
+        case OPT_EXCEPTIONS: exceptions_path = optarg; break;
         case 'F':
         case 'D':
         case 'M':
@@ -220,12 +227,19 @@ int cmd_live(int argc, char **argv) {
 
     live_t lv = {0};
     int status = EXIT_ERROR;
+    if (exceptions_path && (lv.exceptions = load_exceptions(exceptions_path)) == NULL)
+        return EXIT_ERROR;
     lv.rules = load_rules(rules_path);
     if (lv.rules == NULL)
-        return EXIT_ERROR;
+        goto out_rules;
     lv.engine = build_engine(lv.rules, &cfg, rules_path);
     if (lv.engine == NULL)
         goto out_rules;
+    /* kept across rule reloads: the exceptions are the site's, not the pack's */
+    if (emb_engine_set_exceptions(lv.engine, lv.exceptions) != 0) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        goto out_engine;
+    }
     live_pcap = open_live(iface, bpf);
     if (live_pcap == NULL)
         goto out_engine;
@@ -304,6 +318,15 @@ int cmd_live(int argc, char **argv) {
         lv.eve.write_errno = errno;
     }
     free(stats);
+    if (lv.exceptions) {
+        size_t nx = emb_exceptions_count(lv.exceptions);
+        uint64_t *expired = calloc(nx + 1, sizeof(*expired));
+        for (size_t i = 0; expired && i < nx; i++)
+            expired[i] = emb_engine_exception_expired(lv.engine, i);
+        if (expired)
+            print_expired_exceptions(lv.exceptions, expired);
+        free(expired);
+    }
     if (eve_out_close(&lv.eve) != 0)
         status = EXIT_ERROR;
     if (status == EXIT_CLEAN && lv.eve.written > 0)
@@ -315,5 +338,6 @@ out_engine:
     emb_engine_free(lv.engine);
 out_rules:
     emb_rules_free(lv.rules);
+    emb_exceptions_free(lv.exceptions);
     return status;
 }

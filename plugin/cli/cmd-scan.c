@@ -84,7 +84,7 @@ static void progress_show(progress_t *p, const char *path, FILE *f, long long to
 
 typedef struct {
     const char *vendor, *channel; /* live as long as the rules */
-    uint64_t n;
+    uint64_t n, excepted;
 } tally_t;
 
 /* One worker: its engine, its shard, where its alerts go, what happened. */
@@ -118,9 +118,11 @@ static void count(worker_t *w, const emb_alert_t *a) {
             strcmp(w->tally[i].channel, a->channel) == 0)
             break;
     if (i == w->ntally && w->ntally < MAX_TALLY)
-        w->tally[w->ntally++] = (tally_t){a->vendor, a->channel, 0};
-    if (i < w->ntally)
+        w->tally[w->ntally++] = (tally_t){a->vendor, a->channel, 0, 0};
+    if (i < w->ntally) {
         w->tally[i].n++;
+        w->tally[i].excepted += a->excepted;
+    }
 }
 
 static int on_alert(const emb_alert_t *a, void *ud) {
@@ -282,6 +284,7 @@ int cmd_scan(int argc, char **argv) {
                                          {"stream-memcap", required_argument, NULL, 'M'},
                                          {"no-cache", no_argument, NULL, 'C'},
                                          {"evidence", required_argument, NULL, 'E'},
+                                         {"exceptions", required_argument, NULL, OPT_EXCEPTIONS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
@@ -289,6 +292,7 @@ int cmd_scan(int argc, char **argv) {
     unsigned long long num;
     catch_stop_signals();
     const char *rules_path = NULL, *out_path = "eve.json", *evidence_dir = NULL;
+    const char *exceptions_path = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false, use_cache = true;
     int show_progress = -1; /* -1: on a terminal, unless --quiet */
@@ -318,6 +322,7 @@ int cmd_scan(int argc, char **argv) {
         case 'q': quiet = true; break;
         case 'C': use_cache = false; break;
         case 'E': evidence_dir = optarg; break;
+        case OPT_EXCEPTIONS: exceptions_path = optarg; break;
         case 'P': show_progress = 1; break;
         case 'N': show_progress = 0; break;
         case 'h': usage(stdout); return EXIT_CLEAN;
@@ -337,9 +342,24 @@ int cmd_scan(int argc, char **argv) {
         cfg.cache_dir = default_cache_dir();
 
     int status = EXIT_CLEAN;
+    emb_exceptions_t *exceptions = NULL;
+    uint64_t *expired = NULL;
+    if (exceptions_path) {
+        if ((exceptions = load_exceptions(exceptions_path)) == NULL)
+            return EXIT_ERROR;
+        expired = calloc(emb_exceptions_count(exceptions) + 1, sizeof(*expired));
+        if (expired == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            emb_exceptions_free(exceptions);
+            return EXIT_ERROR;
+        }
+    }
     emb_rules_t *rules = load_rules(rules_path);
-    if (rules == NULL)
+    if (rules == NULL) {
+        emb_exceptions_free(exceptions);
+        free(expired);
         return EXIT_ERROR;
+    }
     FILE *out = NULL;
     const char *out_name = out_path;
     worker_t *ws = calloc((size_t)nworkers, sizeof(worker_t));
@@ -355,6 +375,11 @@ int cmd_scan(int argc, char **argv) {
     for (int i = 0; i < nworkers; i++) {
         ws[i].engine = build_engine(rules, &cfg, rules_path);
         if (ws[i].engine == NULL) {
+            status = EXIT_ERROR;
+            goto done;
+        }
+        if (emb_engine_set_exceptions(ws[i].engine, exceptions) != 0) {
+            fprintf(stderr, "%s: out of memory\n", prog);
             status = EXIT_ERROR;
             goto done;
         }
@@ -414,6 +439,8 @@ int cmd_scan(int argc, char **argv) {
         emb_stats_t s;
         emb_engine_stats(ws[i].engine, &s);
         emb_stats_add(&total, &s);
+        for (size_t x = 0; x < emb_exceptions_count(exceptions); x++)
+            expired[x] += emb_engine_exception_expired(ws[i].engine, x);
         written += ws[i].written;
         if (ws[i].write_failed && !write_failed) {
             write_failed = true;
@@ -474,8 +501,11 @@ int cmd_scan(int argc, char **argv) {
         const emb_stats_t *s = &total;
         fprintf(stderr,
                 "%s: %zu file%s, %" PRIu64 " packets, %" PRIu64 " flows, %" PRIu64
-                " alerts written to %s\n",
+                " alerts written to %s",
                 prog, files_ok, files_ok == 1 ? "" : "s", s->packets, s->flows, written, out_name);
+        if (exceptions)
+            fprintf(stderr, ", %" PRIu64 " excepted", s->alerts_excepted);
+        fputc('\n', stderr);
         struct rusage ru;
         getrusage(RUSAGE_SELF, &ru);
         fprintf(stderr,
@@ -502,13 +532,22 @@ int cmd_scan(int argc, char **argv) {
                                     strcmp(sum[k].channel, ws[i].tally[t].channel) != 0))
                     k++;
                 if (k == nsum && nsum < MAX_TALLY)
-                    sum[nsum++] = (tally_t){ws[i].tally[t].vendor, ws[i].tally[t].channel, 0};
-                if (k < nsum)
+                    sum[nsum++] = (tally_t){ws[i].tally[t].vendor, ws[i].tally[t].channel, 0, 0};
+                if (k < nsum) {
                     sum[k].n += ws[i].tally[t].n;
+                    sum[k].excepted += ws[i].tally[t].excepted;
+                }
             }
-        for (size_t k = 0; k < nsum; k++)
-            fprintf(stderr, "  %-16s %-12s %" PRIu64 "\n", sum[k].vendor, sum[k].channel, sum[k].n);
+        for (size_t k = 0; k < nsum; k++) {
+            fprintf(stderr, "  %-16s %-12s %" PRIu64, sum[k].vendor, sum[k].channel, sum[k].n);
+            if (sum[k].excepted)
+                fprintf(stderr, ", %" PRIu64 " excepted", sum[k].excepted);
+            fputc('\n', stderr);
+        }
     }
+    /* Expired exceptions that still matched: listed even with --quiet, once each. */
+    if (exceptions)
+        print_expired_exceptions(exceptions, expired);
     if (status == EXIT_CLEAN && written > 0)
         status = EXIT_ALERTS;
 
@@ -523,5 +562,7 @@ done:
     }
     free(ws);
     emb_rules_free(rules);
+    emb_exceptions_free(exceptions);
+    free(expired);
     return status;
 }

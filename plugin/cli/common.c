@@ -72,6 +72,36 @@ emb_rules_t *load_rules(const char *path) {
     return rules;
 }
 
+emb_exceptions_t *load_exceptions(const char *path) {
+    emb_exceptions_t *x = NULL;
+    emb_diags_t *diags = NULL;
+    int rc = emb_exceptions_load(path, &x, &diags);
+    if (rc != 0) {
+        size_t n = emb_diags_count(diags);
+        for (size_t i = 0; i < n; i++)
+            fprintf(stderr, "%s\n", emb_diags_message(diags, i));
+        if (n == 0)
+            fprintf(stderr, "%s: %s: %s\n", prog, path, emb_strerror(rc));
+        else if (rc == EMB_ERULES)
+            fprintf(stderr, "%s: %zu error%s in %s\n", prog, n, n == 1 ? "" : "s", path);
+        emb_diags_free(diags);
+        return NULL;
+    }
+    return x;
+}
+
+void print_expired_exceptions(const emb_exceptions_t *x, const uint64_t *counts) {
+    for (size_t i = 0; i < emb_exceptions_count(x); i++) {
+        emb_exception_info_t in;
+        if (counts[i] == 0 || emb_exceptions_info(x, i, &in) != 0)
+            continue;
+        fprintf(stderr,
+                "%s: %s:%u:%u: exception expired %s (%s) still matched %" PRIu64 " alert%s\n", prog,
+                in.file, in.line, in.column, in.expires, in.reason, counts[i],
+                counts[i] == 1 ? "" : "s");
+    }
+}
+
 /* Parses a whole number in [min, max] for option `opt`; prints why not. */
 bool parse_number(const char *s, unsigned long long min, unsigned long long max,
                   unsigned long long *out, const char *opt) {
@@ -206,8 +236,11 @@ int eve_out_alert(const emb_alert_t *a, void *userdata) {
         snprintf(o->tally[i].vendor, sizeof(o->tally[i].vendor), "%s", a->vendor);
         snprintf(o->tally[i].channel, sizeof(o->tally[i].channel), "%s", a->channel);
         o->tally[i].n = 0;
+        o->tally[i].excepted = 0;
         o->ntally++;
     }
+    if (i < o->ntally && a->excepted)
+        o->tally[i].excepted++;
     if (i < o->ntally)
         o->tally[i].n++;
     return 0;
@@ -228,9 +261,13 @@ int eve_out_close(eve_out_t *o) {
 }
 
 void eve_out_print_tally(const eve_out_t *o, FILE *f) {
-    for (size_t i = 0; i < o->ntally; i++)
-        fprintf(f, "  %-16s %-12s %" PRIu64 "\n", o->tally[i].vendor, o->tally[i].channel,
+    for (size_t i = 0; i < o->ntally; i++) {
+        fprintf(f, "  %-16s %-12s %" PRIu64, o->tally[i].vendor, o->tally[i].channel,
                 o->tally[i].n);
+        if (o->tally[i].excepted)
+            fprintf(f, ", %" PRIu64 " excepted", o->tally[i].excepted);
+        fputc('\n', f);
+    }
 }
 
 static int cmp_names(const void *a, const void *b) {

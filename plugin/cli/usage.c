@@ -10,9 +10,9 @@ const char *prog = "embargo";
 
 static const char synopsis[] =
     "usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N]\n"
-    "                    [--evidence DIR] PCAP...\n"
+    "                    [--evidence DIR] [--exceptions FILE] PCAP...\n"
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
-    "                    [--max-flows N]\n"
+    "                    [--max-flows N] [--exceptions FILE]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n"
     "       embargo rules check [--strict] [RULES]\n"
     "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
@@ -28,7 +28,9 @@ static const char engine_opts[] =
     "  -q, --quiet        no summary on standard error\n"
     "      --max-flows N  flows tracked at once (default 65536); the oldest is evicted\n"
     "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
-    "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n";
+    "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n"
+    "      --exceptions FILE  the site's accepted alerts (host, vendor/channel/sid,\n"
+    "                     reason, owner, expires): still written, marked excepted\n";
 
 static const char footer[] =
     "\n"
@@ -103,7 +105,8 @@ void usage(FILE *f) {
 
 void usage_scan(FILE *f) {
     fputs("usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] "
-          "[--evidence DIR] PCAP...\n\n",
+          "[--evidence DIR]\n"
+          "                    [--exceptions FILE] PCAP...\n\n",
           f);
     scan_opts(f);
     fputs(footer, f);
@@ -111,7 +114,7 @@ void usage_scan(FILE *f) {
 
 void usage_live(FILE *f) {
     fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
-          "                    [--max-flows N]\n\n",
+          "                    [--max-flows N] [--exceptions FILE]\n\n",
           f);
     live_opts(f);
     fputs(footer, f);

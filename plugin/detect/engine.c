@@ -127,8 +127,27 @@ void emb_engine_free(emb_engine_t *e) {
     emb__quic_ctx_free(e->quic);
     free(e->hs);
     free(e->alt_state);
+    free(e->exception_expired);
     emb__eve_buf_free(&e->eve);
     free(e);
+}
+
+int emb_engine_set_exceptions(emb_engine_t *e, const emb_exceptions_t *x) {
+    if (e == NULL)
+        return EMB_EINVAL;
+    uint64_t *counts = NULL;
+    if (x != NULL && x->n > 0 && (counts = calloc(x->n, sizeof(*counts))) == NULL)
+        return EMB_ENOMEM;
+    free(e->exception_expired);
+    e->exception_expired = counts;
+    e->exceptions = x;
+    return 0;
+}
+
+uint64_t emb_engine_exception_expired(const emb_engine_t *e, size_t i) {
+    if (e == NULL || e->exceptions == NULL || i >= e->exceptions->n)
+        return 0;
+    return e->exception_expired[i];
 }
 
 void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
@@ -268,6 +287,7 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
     ADD(http_requests);
     ADD(alerts);
     ADD(alerts_suppressed);
+    ADD(alerts_excepted);
 #undef ADD
 }
 

@@ -286,6 +286,14 @@ int emb__round_emit(emb_engine_t *e) {
             e->stats.attributions++;
 
         const emb_rule_t *rule = &e->rules->rules[c->rule];
+        const char *vendor_id = e->rules->vendors[rule->vendor].id;
+        const emb_exception_t *exc = NULL;
+        if (e->exceptions) {
+            long xi =
+                emb__exceptions_find(e->exceptions, f->family, f->cli, vendor_id, rule->channel,
+                                     rule->sid, pc->pkt->ts_sec, e->exception_expired);
+            exc = xi >= 0 ? &e->exceptions->v[xi] : NULL;
+        }
         emb_eve_alert_t a = {
             .ts_sec = pc->pkt->ts_sec,
             .ts_usec = pc->pkt->ts_usec,
@@ -302,21 +310,25 @@ int emb__round_emit(emb_engine_t *e) {
             .no_name = c->ev == EMB_EV_DNS_ATTRIBUTION,
             .evidence = emb__flow_evidence_name(c->evidence),
             .info = &e->app,
+            .excepted = exc,
         };
         int rc = emb__eve_alert(&a, &e->eve);
         if (rc != 0)
             return rc;
         e->stats.alerts++;
+        if (exc)
+            e->stats.alerts_excepted++;
         emb_alert_t out = {
             .sid = rule->sid,
             .rev = rule->rev,
             .severity = rule->severity,
-            .vendor = e->rules->vendors[rule->vendor].id,
+            .vendor = vendor_id,
             .channel = emb_channel_name(rule->channel),
             .msg = rule->msg,
             .field = emb__evidence_name(c->ev),
             .eve = e->eve.data,
             .eve_len = e->eve.len,
+            .excepted = exc != NULL,
         };
         if (pc->cb && pc->cb(&out, pc->ud) != 0)
             return EMB_ECANCELED;

@@ -100,6 +100,8 @@ struct emb_engine {
     uint64_t last_flow_id; /* of the last packet processed; 0 when it had no flow */
     emb_eve_buf_t eve;
     emb_stats_t stats;
+    const emb_exceptions_t *exceptions; /* not owned; NULL: none */
+    uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */
 };
 
 #endif /* EMB_DETECT_STATE_H */

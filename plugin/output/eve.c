@@ -65,7 +65,8 @@ static json_t *addr_string(int family, const uint8_t *addr) {
 
 static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *rule,
                                   const char *field, const char *value, size_t value_len,
-                                  emb_confidence_t confidence, bool no_name, const char *evidence) {
+                                  emb_confidence_t confidence, bool no_name, const char *evidence,
+                                  const emb_exception_t *excepted) {
     const emb_vendor_t *v = &rules->vendors[rule->vendor];
     json_t *al = json_object();
     json_object_set_new(al, "action", json_string("allowed"));
@@ -108,6 +109,13 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
         json_object_set_new(emb, "evidence", json_string(evidence));
     if (confidence != rule->confidence) /* also here: a host may write its own metadata */
         json_object_set_new(emb, "confidence", json_string(emb__confidence_name(confidence)));
+    if (excepted) { /* written all the same: the record is kept (docs/exceptions.md) */
+        json_t *x = json_object();
+        json_object_set_new(x, "reason", json_string(excepted->reason));
+        json_object_set_new(x, "owner", json_string(excepted->owner));
+        json_object_set_new(x, "expires", json_string(excepted->expires));
+        json_object_set_new(emb, "excepted", x);
+    }
     json_t *ctx = json_object();
     json_object_set_new(ctx, "embargo", emb);
     json_object_set_new(al, "context", ctx);
@@ -116,7 +124,8 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
 
 char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
                             const char *value, size_t value_len, emb_confidence_t confidence) {
-    json_t *al = build_alert_object(rules, rule, field, value, value_len, confidence, false, NULL);
+    json_t *al =
+        build_alert_object(rules, rule, field, value, value_len, confidence, false, NULL, NULL);
     if (al == NULL)
         return NULL;
     char *text = json_dumps(al, JSON_COMPACT);
@@ -277,7 +286,7 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
     json_object_set_new(o, "direction", json_string(a->to_server ? "to_server" : "to_client"));
     json_object_set_new(o, "alert",
                         build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len,
-                                           a->confidence, a->no_name, a->evidence));
+                                           a->confidence, a->no_name, a->evidence, a->excepted));
 
     static const char *const app_names[] = {NULL, "dns", "tls", "http", "quic"};
     const emb_app_info_t *in = a->info;

@@ -41,10 +41,11 @@ typedef struct {
     const char *field;
     const char *value;
     size_t value_len;
-    emb_confidence_t confidence; /* metadata.confidence: the rule's, or lowered */
-    bool no_name;                /* the connection carried no name of its own */
-    const char *evidence;        /* an ip/port rule: what made the flow a conversation */
-    const emb_app_info_t *info;  /* the protocol object; NULL for none */
+    emb_confidence_t confidence;     /* metadata.confidence: the rule's, or lowered */
+    bool no_name;                    /* the connection carried no name of its own */
+    const char *evidence;            /* an ip/port rule: what made the flow a conversation */
+    const emb_app_info_t *info;      /* the protocol object; NULL for none */
+    const emb_exception_t *excepted; /* a live exception covering it; NULL for none */
 } emb_eve_alert_t;
 
 /* A growable output buffer that the engine keeps between alerts. */

@@ -125,4 +125,36 @@ bool emb__parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out);
 int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, char *err,
                          size_t errcap);
 
+/* ---- exceptions.c: a site's exceptions file ----------------------------- */
+
+typedef struct {
+    emb_cidr_t host; /* the flow's client */
+    char *vendor;    /* NULL: any */
+    int channel;     /* an emb_channel_t; -1: any */
+    uint32_t sid;    /* 0: any */
+    char *reason, *owner;
+    char expires[11]; /* YYYY-MM-DD, as written */
+    int64_t until;    /* the first second (UTC) after the expiry day */
+    uint32_t line, col;
+} emb_exception_t;
+
+struct emb_exceptions {
+    char *file; /* the path as given, for messages */
+    emb_exception_t *v;
+    size_t n, cap;
+};
+
+/* "YYYY-MM-DD" (a real date) to its first second, UTC; false when it is not one. */
+bool emb__parse_date(const char *s, int64_t *day_start);
+
+/*
+ * The index of the first exception of `x` that covers an alert of (vendor,
+ * channel, sid) on a flow whose client is (family, addr), at time `ts`; -1
+ * when none does. Each exception that would cover it but expired before `ts`
+ * adds one to expired_hits[its index] (when expired_hits is not NULL).
+ */
+long emb__exceptions_find(const emb_exceptions_t *x, int family, const uint8_t *addr,
+                          const char *vendor, emb_channel_t channel, uint32_t sid, int64_t ts,
+                          uint64_t *expired_hits);
+
 #endif /* EMB_PACK_H */

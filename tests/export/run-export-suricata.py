@@ -117,7 +117,8 @@ def shipped_cases(cases_dir, wanted):
         pcaps = [os.path.normpath(os.path.join(d, p)) for p in cfg.get("pcaps", ["input.pcap"])]
         if not all(os.path.isfile(p) for p in pcaps):
             continue
-        out.append((name, pcaps, [str(a) for a in cfg.get("args", [])]))
+        # "{case}" in args is the case directory, as in tests/pcap/run-case.py
+        out.append((name, pcaps, [str(a).replace("{case}", d) for a in cfg.get("args", [])]))
     return out
 
 

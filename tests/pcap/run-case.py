@@ -170,7 +170,7 @@ def run_case(case_dir, opts, validator):
     try:
         eve = os.path.join(tmp, "eve.json")
         cmd = [opts.embargo, "scan", "-r", rules, "-o", eve] + \
-            [str(a) for a in cfg.get("args", [])] + pcaps
+            [str(a).replace("{case}", case_dir) for a in cfg.get("args", [])] + pcaps
         env = dict(os.environ, TZ="UTC")
         try:
             proc = subprocess.run(cmd, cwd=tmp, env=env, capture_output=True,
