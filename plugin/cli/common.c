@@ -54,19 +54,25 @@ const char *default_rules(void) {
     return EMBARGO_SOURCE_RULES_DIR;
 }
 
+/* Prints why loading `path` failed: each diagnostic, then a count of them
+ * (when `count` says so), or the error's name when there were none. */
+static void print_load_failure(const char *path, int rc, emb_diags_t *diags, bool count) {
+    size_t n = emb_diags_count(diags);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s\n", emb_diags_message(diags, i));
+    if (n == 0)
+        fprintf(stderr, "%s: %s: %s\n", prog, path, emb_strerror(rc));
+    else if (count)
+        fprintf(stderr, "%s: %zu error%s in %s\n", prog, n, n == 1 ? "" : "s", path);
+    emb_diags_free(diags);
+}
+
 emb_rules_t *load_rules(const char *path) {
     emb_rules_t *rules = NULL;
     emb_diags_t *diags = NULL;
     int rc = emb_rules_load(path, &rules, &diags);
     if (rc != 0) {
-        size_t n = emb_diags_count(diags);
-        for (size_t i = 0; i < n; i++)
-            fprintf(stderr, "%s\n", emb_diags_message(diags, i));
-        if (n == 0)
-            fprintf(stderr, "%s: %s: %s\n", prog, path, emb_strerror(rc));
-        else
-            fprintf(stderr, "%s: %zu error%s in %s\n", prog, n, n == 1 ? "" : "s", path);
-        emb_diags_free(diags);
+        print_load_failure(path, rc, diags, true);
         return NULL;
     }
     return rules;
@@ -77,14 +83,7 @@ emb_exceptions_t *load_exceptions(const char *path) {
     emb_diags_t *diags = NULL;
     int rc = emb_exceptions_load(path, &x, &diags);
     if (rc != 0) {
-        size_t n = emb_diags_count(diags);
-        for (size_t i = 0; i < n; i++)
-            fprintf(stderr, "%s\n", emb_diags_message(diags, i));
-        if (n == 0)
-            fprintf(stderr, "%s: %s: %s\n", prog, path, emb_strerror(rc));
-        else if (rc == EMB_ERULES)
-            fprintf(stderr, "%s: %zu error%s in %s\n", prog, n, n == 1 ? "" : "s", path);
-        emb_diags_free(diags);
+        print_load_failure(path, rc, diags, rc == EMB_ERULES);
         return NULL;
     }
     return x;

@@ -71,16 +71,18 @@ static void record_attribution(emb_engine_t *e) {
     for (size_t c = 0; c < e->ncands && vendor_tag == 0; c++)
         if (e->cands[c].ev == emb__field_evidence(EMB_FIELD_DNS_QUERY))
             vendor_tag = e->rules->rules[e->cands[c].rule].vendor + 1;
+    char asked[EMB_NAME_BUF]; /* the name asked: normalised once for every answer */
+    size_t asked_len = e->app.nquestions > 0
+                           ? emb__normalize_name((const uint8_t *)e->app.questions[0].name,
+                                                 e->app.questions[0].name_len, asked, sizeof(asked))
+                           : 0;
     for (size_t i = 0; i < e->app.nrrs; i++) {
         const emb_dns_rr_t *rr = &e->app.rrs[i];
         if (rr->section != 1 || rr->family != f->family)
             continue;
-        char asked[EMB_NAME_BUF];
-        size_t n = e->app.nquestions > 0
-                       ? emb__normalize_name((const uint8_t *)e->app.questions[0].name,
-                                             e->app.questions[0].name_len, asked, sizeof(asked))
-                       : emb__normalize_name((const uint8_t *)rr->name, rr->name_len, asked,
-                                             sizeof(asked));
+        size_t n = e->app.nquestions > 0 ? asked_len
+                                         : emb__normalize_name((const uint8_t *)rr->name,
+                                                               rr->name_len, asked, sizeof(asked));
         emb__attrib_note(e->attrib, f->family, rr->addr, asked, n, vendor_tag, rr->ttl,
                          e->cur.pkt->ts_sec);
     }

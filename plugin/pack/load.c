@@ -395,17 +395,6 @@ static bool valid_vendor_id(const char *s) {
     return true;
 }
 
-static bool valid_date(const char *s) {
-    /* YYYY-MM-DD */
-    if (strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return false;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return false;
-    int mon = (s[5] - '0') * 10 + (s[6] - '0'), day = (s[8] - '0') * 10 + (s[9] - '0');
-    return mon >= 1 && mon <= 12 && day >= 1 && day <= 31;
-}
-
 static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
     if (n->type != YAML_SEQUENCE_NODE) {
         LERR(L, n, "bans must be a list");
@@ -431,7 +420,7 @@ static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
                 slot = &ban.authority;
             else if (strcmp(k, "effective") == 0) {
                 slot = &ban.effective;
-                if (!valid_date(val)) {
+                if (!emb__parse_date(val, &(int64_t){0})) {
                     LERR(L, vn, "effective must be a date YYYY-MM-DD, not '%s'", val);
                     continue;
                 }
