@@ -122,7 +122,7 @@ def main():
         for line in f:
             idx, name, path, commit, source = line.rstrip("\n").split("\t")
             corpora[idx] = dict(name=name, path=path, commit=commit, source=source,
-                                captures=0, read=0, packets=0, flows=0, alerts=0)
+                                captures=0, read=0, dups=0, lfs=0, packets=0, flows=0, alerts=0)
     entries = load_explained(args.explained)
 
     unreadable = []          # (corpus, rel, why, detail)
@@ -134,6 +134,12 @@ def main():
             idx, rel, rc, eve, err = line.rstrip("\n").split("\t")
             c = corpora[idx]
             c["captures"] += 1
+            if rc == "dup":      # same bytes as an earlier capture: counted once
+                c["dups"] += 1
+                continue
+            if rc == "lfs":      # a Git LFS pointer, not a capture
+                c["lfs"] += 1
+                continue
             rc = int(rc)
             p, fl, alerts, lines = read_eve(eve, err)
             if rc in (0, 1):
@@ -157,14 +163,19 @@ def main():
 
     captures = sum(c["captures"] for c in corpora.values())
     read = sum(c["read"] for c in corpora.values())
+    dups = sum(c["dups"] for c in corpora.values())
+    lfs = sum(c["lfs"] for c in corpora.values())
     print("== corpora")
     for c in corpora.values():
         print(f"  {c['name']}: {c['path']}")
         print(f"    commit {c['commit']} ({c['source']})")
-        print(f"    {c['captures']} captures, {c['read']} read, {c['packets']} packets, "
-              f"{c['flows']} flows, {c['alerts']} alerts")
+        lfs_note = f"{c['lfs']} LFS pointers, " if c["lfs"] else ""
+        print(f"    {c['captures']} captures, {c['read']} read, {c['dups']} duplicates, "
+              f"{lfs_note}{c['packets']} packets, {c['flows']} flows, {c['alerts']} alerts")
     print()
-    print(f"captures: {captures} ({read} read, {len(unreadable)} unreadable)")
+    lfs_note = f"{lfs} Git LFS pointers never fetched, " if lfs else ""
+    print(f"captures: {captures} ({read} read, {dups} duplicates of a capture read, "
+          f"{lfs_note}{len(unreadable)} unreadable)")
     print(f"packets:  {packets}")
     print(f"flows:    {flows}")
     per_m = len(all_alerts) * 1e6 / flows if flows else 0.0

@@ -4,11 +4,14 @@
 # downloads anything), then lists every alert, each marked explained or not by
 # bench/false-positives-explained.yaml.
 #
-#   bench/false-positives.sh --corpus DIR [--corpus DIR ...] [--rules RULES]
-#       [--build BUILD_DIR] [--no-build] [--timeout SECONDS]
+#   bench/false-positives.sh {--corpora-dir DIR | --corpus DIR [--corpus DIR ...]}
+#       [--rules RULES] [--build BUILD_DIR] [--no-build] [--timeout SECONDS]
 #       [--explained FILE] [--keep DIR]
 #
-# Each DIR is searched recursively for *.pcap, *.pcapng, *.cap, *.trace (and
+# --corpora-dir DIR: every collection of bench/corpora.tsv found in DIR (as
+# bench/fetch-corpora.sh DIR leaves them), in that list's order; a collection
+# missing from DIR, or at another commit than its pin, is named on stderr.
+# Each corpus is searched recursively for *.pcap, *.pcapng, *.cap, *.trace (and
 # the same names ending in .gz, decompressed to a temporary directory).
 # One `embargo scan` per capture, with a per-capture timeout; captures that
 # embargo rejects (exit 2), that time out or that fail to decompress are
@@ -26,6 +29,7 @@ usage() {
 }
 
 corpora=()
+corpora_dir=
 rules=$repo/rules
 build=$repo/build-fp # its own Release tree: never the developer's build/
 do_build=1
@@ -35,6 +39,7 @@ keep=
 while [ $# -gt 0 ]; do
     case $1 in
         --corpus) [ $# -ge 2 ] || usage; corpora+=("$2"); shift 2 ;;
+        --corpora-dir) [ $# -ge 2 ] || usage; corpora_dir=$2; shift 2 ;;
         --rules) [ $# -ge 2 ] || usage; rules=$2; shift 2 ;;
         --build) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
         --no-build) do_build=0; shift ;;
@@ -45,7 +50,21 @@ while [ $# -gt 0 ]; do
         *) echo "false-positives.sh: unknown argument: $1" >&2; usage ;;
     esac
 done
-[ ${#corpora[@]} -gt 0 ] || { echo "false-positives.sh: no --corpus given" >&2; usage; }
+if [ -n "$corpora_dir" ]; then
+    [ -d "$corpora_dir" ] || { echo "false-positives.sh: not a directory: $corpora_dir" >&2; exit 2; }
+    while IFS=$'\t' read -r name _ pin _; do
+        case $name in '#'*|'') continue ;; esac
+        d=$corpora_dir/$name
+        if [ ! -d "$d" ]; then
+            echo "false-positives.sh: $name: not in $corpora_dir (bench/fetch-corpora.sh $corpora_dir $name)" >&2
+            continue
+        fi
+        have=$(head -n1 "$d/COMMIT" 2>/dev/null || git -C "$d" rev-parse HEAD 2>/dev/null || echo unknown)
+        [ "$have" = "$pin" ] || echo "false-positives.sh: $name: at $have, pinned at $pin" >&2
+        corpora+=("$d")
+    done <"$repo/bench/corpora.tsv"
+fi
+[ ${#corpora[@]} -gt 0 ] || { echo "false-positives.sh: no corpus given or found" >&2; usage; }
 for d in "${corpora[@]}"; do
     [ -d "$d" ] || { echo "false-positives.sh: not a directory: $d" >&2; exit 2; }
 done
@@ -104,11 +123,13 @@ captures() {    # the capture files under $1, NUL-separated; .git is skipped
         -print0
 }
 # manifest.tsv: corpus index, path relative to the corpus, exit status
-# (0/1 scan, 2 rejected, 124 timeout, 125 decompression failed, other: crash),
-# eve file, stderr file
+# (0/1 scan, 2 rejected, 124 timeout, 125 decompression failed, other: crash;
+# "dup" for a capture whose bytes equal one already read, which is not scanned
+# again), eve file (for "dup": the first capture's corpus/path), stderr file
 : >"$tmp/manifest.tsv"
 n=0
 total=0
+declare -A first_of=()   # sha256 of a capture -> corpus/path that had it first
 while IFS=$'\t' read -r idx name abs _; do
     total=$((total + $(captures "$abs" | tr -cd '\0' | wc -c)))
 done <"$tmp/corpora.tsv"
@@ -118,6 +139,17 @@ while IFS=$'\t' read -r idx name abs _; do
     while IFS= read -r -d '' f; do
         rel=${f#"$abs"/}
         n=$((n + 1))
+        if head -c 40 -- "$f" | grep -q '^version https://git-lfs'; then
+            # a Git LFS pointer: the capture itself was never fetched
+            printf '%s\t%s\tlfs\t-\t-\n' "$idx" "$rel" >>"$tmp/manifest.tsv"
+            continue
+        fi
+        sum=$(sha256sum -- "$f" | cut -d' ' -f1)
+        if [ -n "${first_of[$sum]:-}" ]; then
+            printf '%s\t%s\tdup\t%s\t-\n' "$idx" "$rel" "${first_of[$sum]}" >>"$tmp/manifest.tsv"
+            continue
+        fi
+        first_of[$sum]=$name/$rel
         eve=$tmp/eve/$n.json
         err=$tmp/eve/$n.err
         input=$f
