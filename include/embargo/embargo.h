@@ -221,6 +221,10 @@ typedef struct {
     uint32_t attrib_ttl_floor_s;   /* a DNS TTL counts at least this long */
     uint32_t attrib_ttl_ceiling_s; /* and at most this long */
     const char *cache_dir;         /* compiled databases are kept here; NULL: none */
+    /* Several engines over one packet stream (see emb_shared_new): the state they
+     * share, and which of them this engine is. NULL: the engine keeps its own. */
+    struct emb_shared *shared;
+    unsigned shared_index;
 } emb_config_t;
 
 /* Fills `cfg` with the defaults. */
@@ -424,13 +428,41 @@ void emb_stats_add(emb_stats_t *dst, const emb_stats_t *src);
 char *emb_stats_json(const emb_stats_t *stats, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s);
 
 /*
- * A shard key for spreading packets over several engines: the same for
- * both directions of a flow, and for every flow of one client (the side
- * with the higher port, an ephemeral one), so that DNS lookups and the
- * connections that follow them meet in one engine. IP fragments, which
- * carry no ports, and packets that do not decode to TCP/UDP get key 0.
+ * A shard key for spreading packets over several engines: a hash of the
+ * packet's two innermost IP addresses, whichever way it goes, so both
+ * directions of a flow, and every IP fragment of its datagrams, meet in one
+ * engine. Packets that do not decode to IP get key 0. A flow's DNS lookup
+ * and the connection after it usually land in different engines: give the
+ * engines an emb_shared_t so that DNS attribution spans them.
  */
 uint32_t emb_packet_shard(const emb_packet_t *pkt);
+
+/*
+ * State shared by `nworkers` engines that each inspect their share (by
+ * emb_packet_shard) of one packet stream, every engine seeing the packet
+ * numbers (pcap_cnt) of the whole stream in order: the DNS attribution table,
+ * and the order of its use, so that the alerts are those of one engine fed
+ * the whole stream (docs/flows.md, "Workers"). Create it with the engines'
+ * configuration (not NULL: its attrib_* settings size the table), set cfg.shared and
+ * cfg.shared_index (0 .. nworkers-1) for each engine, and in each worker's thread give its engine
+ * every packet of the stream in order: emb_engine_process for its own, emb_engine_skip for the
+ * others'; when the worker stops for any reason, emb_shared_done. An engine may wait inside
+ * emb_engine_process until the other workers have come as far as its packet, so a worker that stops
+ * without emb_shared_done holds the others up. Engines that share state cannot be reloaded
+ * (emb_engine_reload returns EMB_EINVAL). Free it after the engines.
+ */
+typedef struct emb_shared emb_shared_t;
+int emb_shared_new(const emb_config_t *cfg, unsigned nworkers, emb_shared_t **out);
+void emb_shared_free(emb_shared_t *shared);
+/* Worker `index` will process no more packets. */
+void emb_shared_done(emb_shared_t *shared, unsigned index);
+
+/*
+ * A packet of the stream that another engine inspects: this engine only
+ * learns its time (flows expire by the latest time seen) and, with shared
+ * state, that every packet before it is done. Cheap: nothing is decoded.
+ */
+void emb_engine_skip(emb_engine_t *engine, const emb_packet_t *pkt);
 
 /*
  * The engine's counters as one EVE `stats` record (Suricata's layout where a

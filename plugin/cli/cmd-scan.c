@@ -4,8 +4,9 @@
  * EVE lines the engine renders, and prints a human summary on stderr.
  *
  * With -j N, N workers each read every file and inspect the packets of
- * their shard (emb_packet_shard: by the flow's client, so a host's DNS
- * lookups and the connections that follow them meet in one engine). Each
+ * their shard (emb_packet_shard: by the pair of addresses, so a flow and
+ * its fragments meet in one engine); their engines share the DNS
+ * attribution table and use it in packet order (emb_shared_new). Each
  * worker writes its alerts, tagged with the packet number, to a temporary
  * file in packet order; at the end the files are merged by packet number,
  * so the output is the same whatever N is. With one worker alerts go
@@ -91,8 +92,9 @@ typedef struct {
 typedef struct {
     int id, n;
     emb_engine_t *engine;
-    FILE *out;   /* the output (one worker) or this worker's temporary file */
-    bool tagged; /* lines carry "PCAPCNT SEQ\t" for the merge */
+    emb_shared_t *shared; /* with several workers: what their engines share */
+    FILE *out;            /* the output (one worker) or this worker's temporary file */
+    bool tagged;          /* lines carry "PCAPCNT SEQ\t" for the merge */
     uint64_t pcap_cnt;
     uint32_t seq;
     bool write_failed;
@@ -190,8 +192,10 @@ static int scan_file(worker_t *w, const char *path) {
             .pcap_cnt = ++w->pcap_cnt,
         };
         w->last_ts = hdr->ts.tv_sec;
-        if (w->n > 1 && emb_packet_shard(&pkt) % (uint32_t)w->n != (uint32_t)w->id)
+        if (w->n > 1 && emb_packet_shard(&pkt) % (uint32_t)w->n != (uint32_t)w->id) {
+            emb_engine_skip(w->engine, &pkt); /* another worker's: its time still counts */
             continue;
+        }
         w->seq = 0;
         if (prog_line && prog_line->on && (++prog_line->packets & 0xFFF) == 0)
             progress_show(prog_line, path, f, total, w->written, false);
@@ -235,6 +239,7 @@ static void *run_worker(void *arg) {
         else
             w->files_ok++;
     }
+    emb_shared_done(w->shared, (unsigned)w->id);
     return NULL;
 }
 
@@ -362,6 +367,7 @@ int cmd_scan(int argc, char **argv) {
     }
     FILE *out = NULL;
     const char *out_name = out_path;
+    emb_shared_t *shared = NULL;
     worker_t *ws = calloc((size_t)nworkers, sizeof(worker_t));
     progress_t prog_line = {.on = show_progress == 1 ||
                                   (show_progress == -1 && !quiet && isatty(STDERR_FILENO)),
@@ -371,9 +377,18 @@ int cmd_scan(int argc, char **argv) {
         status = EXIT_ERROR;
         goto done;
     }
+    /* Workers share the DNS attribution table and use it in packet order. */
+    if (nworkers > 1 && emb_shared_new(&cfg, (unsigned)nworkers, &shared) != 0) {
+        fprintf(stderr, "%s: out of memory\n", prog);
+        status = EXIT_ERROR;
+        goto done;
+    }
     /* The first engine compiles (or loads the cache); the others load the cache. */
     for (int i = 0; i < nworkers; i++) {
-        ws[i].engine = build_engine(rules, &cfg, rules_path);
+        emb_config_t wcfg = cfg;
+        wcfg.shared = shared;
+        wcfg.shared_index = (unsigned)i;
+        ws[i].engine = build_engine(rules, &wcfg, rules_path);
         if (ws[i].engine == NULL) {
             status = EXIT_ERROR;
             goto done;
@@ -397,6 +412,7 @@ int cmd_scan(int argc, char **argv) {
         worker_t *w = &ws[i];
         w->id = i;
         w->n = nworkers;
+        w->shared = shared;
         w->files = argv + optind;
         w->nfiles = argc - optind;
         w->progress = i == 0 ? &prog_line : NULL;
@@ -421,6 +437,8 @@ int cmd_scan(int argc, char **argv) {
         for (; started < nworkers; started++)
             if (pthread_create(&tid[started], NULL, run_worker, &ws[started]) != 0)
                 break;
+        for (int i = started; i < nworkers; i++)
+            emb_shared_done(shared, (unsigned)i); /* nobody waits for a thread never started */
         for (int i = 0; i < started; i++)
             pthread_join(tid[i], NULL);
         if (started < nworkers) {
@@ -561,6 +579,7 @@ done:
         evidence_free(ws[i].evidence);
     }
     free(ws);
+    emb_shared_free(shared);
     emb_rules_free(rules);
     emb_exceptions_free(exceptions);
     free(expired);

@@ -37,6 +37,8 @@ void emb_config_init(emb_config_t *cfg) {
     cfg->attrib_ttl_floor_s = 60;
     cfg->attrib_ttl_ceiling_s = 86400;
     cfg->cache_dir = NULL;
+    cfg->shared = NULL;
+    cfg->shared_index = 0;
 }
 
 static void on_flow_release(emb_flow_t *f, void *ctx) {
@@ -92,8 +94,11 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
                          &e->defrag);
     if (rc != 0)
         goto fail;
-    rc = emb__attrib_new(e->cfg.attrib_max, e->cfg.attrib_ttl_floor_s, e->cfg.attrib_ttl_ceiling_s,
-                         &e->attrib);
+    if (e->cfg.shared != NULL)
+        e->attrib = emb__shared_attrib(e->cfg.shared); /* owned by the shared state */
+    else
+        rc = emb__attrib_new(e->cfg.attrib_max, e->cfg.attrib_ttl_floor_s,
+                             e->cfg.attrib_ttl_ceiling_s, &e->attrib);
     if (rc != 0) {
         emb__diag_add(diags, NULL, 0, 0, "bad DNS attribution settings");
         goto fail;
@@ -123,7 +128,8 @@ void emb_engine_free(emb_engine_t *e) {
     emb__flow_table_free(e->flows); /* releases the flows' streams first */
     emb__matcher_free(e->matcher);
     emb__defrag_free(e->defrag);
-    emb__attrib_free(e->attrib);
+    if (e->cfg.shared == NULL)
+        emb__attrib_free(e->attrib);
     emb__quic_ctx_free(e->quic);
     free(e->hs);
     free(e->alt_state);
@@ -205,7 +211,7 @@ static void remap_flow(emb_flow_t *f, void *ctx) {
 int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **diags) {
     if (diags)
         *diags = NULL;
-    if (e == NULL || rules == NULL)
+    if (e == NULL || rules == NULL || e->cfg.shared != NULL)
         return EMB_EINVAL;
     emb_matcher_t *m = NULL;
     int rc = emb__matcher_new(rules, e->cfg.cache_dir, &m, diags);
@@ -293,16 +299,24 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
 
 uint32_t emb_packet_shard(const emb_packet_t *pkt) {
     emb_decoded_t d;
-    if (pkt == NULL || pkt->data == NULL ||
-        emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d) != EMB_DEC_OK)
+    if (pkt == NULL || pkt->data == NULL)
         return 0;
-    /* The client: the side with the higher (ephemeral) port. */
-    const uint8_t *client = d.sport > d.dport ? d.src : d.dst;
-    if (d.sport == d.dport)
-        client = memcmp(d.src, d.dst, 16) < 0 ? d.src : d.dst;
+    emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
+    if (r != EMB_DEC_OK && r != EMB_DEC_FRAGMENT)
+        return 0;
+    /* The two addresses in a fixed order, so both directions hash alike; no
+     * ports, so that a fragment (which has none) goes where its flow goes. */
+    const uint8_t *lo = d.src, *hi = d.dst;
+    if (memcmp(lo, hi, 16) > 0) {
+        lo = d.dst;
+        hi = d.src;
+    }
     uint32_t h = 2166136261u;
     for (int i = 0; i < 16; i++)
-        h = (h ^ client[i]) * 16777619u;
+        h = (h ^ lo[i]) * 16777619u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ hi[i]) * 16777619u;
+    h ^= h >> 16; /* the low bits pick the worker: fold the high ones in */
     return h ? h : 1;
 }
 
@@ -343,8 +357,11 @@ static int check_attribution(emb_engine_t *e) {
     if (f->proto == 6 && !f->client_spoke)
         return 0;
     f->attrib_checked = true;
-    if (f->named || emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec))
-        return 0; /* its own name speaks for it; a shared edge speaks for nobody */
+    if (f->named)
+        return 0; /* its own name speaks for it */
+    emb__engine_attrib_turn(e);
+    if (emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec))
+        return 0; /* a shared edge speaks for nobody */
     const emb_attrib_entry_t *hits[8];
     size_t n =
         emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);
@@ -397,9 +414,19 @@ static bool count_result(emb_engine_t *e, emb_dec_result_t r) {
     return true;
 }
 
+void emb_engine_skip(emb_engine_t *e, const emb_packet_t *pkt) {
+    if (e == NULL || pkt == NULL)
+        return;
+    if (e->cfg.shared != NULL)
+        emb__shared_progress(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt + 1);
+    emb__flow_table_clock(e->flows, pkt->ts_sec);
+}
+
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     emb_decoded_t d, whole;
     const emb_decoded_t *dp = &d;
+    if (e->cfg.shared != NULL) /* every packet before this one is done */
+        emb__shared_progress(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt);
     e->stats.packets++;
     e->stats.bytes += pkt->len;
     e->last_flow_id = 0;

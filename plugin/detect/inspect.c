@@ -62,6 +62,7 @@ static int orient(emb_engine_t *e, bool sender_is_client) {
  */
 static void record_attribution(emb_engine_t *e) {
     const emb_flow_t *f = e->cur.flow;
+    emb__engine_attrib_turn(e);
     /* The response goes to the client that asked: its destination, whichever
      * side opened the flow as we saw it. */
     const uint8_t *client = e->cur.d->dst;

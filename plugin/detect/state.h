@@ -11,6 +11,7 @@
 #include "detect/attrib.h"
 #include "detect/fields.h"
 #include "detect/match.h"
+#include "detect/shared.h"
 #include "output/eve.h"
 #include "pack/pack.h"
 #include "packet/decode.h"
@@ -103,5 +104,12 @@ struct emb_engine {
     const emb_exceptions_t *exceptions; /* not owned; NULL: none */
     uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */
 };
+
+/* Before the engine touches the DNS attribution table: engines that share it
+ * wait for their turn, so that it is used in packet order (detect/shared.c). */
+static inline void emb__engine_attrib_turn(emb_engine_t *e) {
+    if (e->cfg.shared != NULL)
+        emb__shared_wait(e->cfg.shared, e->cfg.shared_index, e->cur.pkt->pcap_cnt);
+}
 
 #endif /* EMB_DETECT_STATE_H */

@@ -36,6 +36,9 @@ struct emb_flow_table {
     uint32_t tcp_timeout, udp_timeout;
     uint64_t created, evicted, seq, reused, reoriented, midstream;
     uint64_t id_hint;
+    int64_t now;    /* the clock: the latest packet time seen in this epoch */
+    uint32_t epoch; /* bumped when a packet sets the clock back */
+    bool clock_set;
     emb_flow_release_fn on_release;
     void *release_ctx;
 };
@@ -155,9 +158,22 @@ static void release(emb_flow_table_t *t, emb_flow_t *f) {
     t->free_list = f;
 }
 
-static bool expired(const emb_flow_table_t *t, const emb_flow_t *f, int64_t now) {
+/* Judged by the table's clock (flow.h), not by the packet's own time, so
+ * that whether an idle flow was reaped or not never changes what its next
+ * packet finds: the same with one engine and with several (docs/flows.md). */
+static bool expired(const emb_flow_table_t *t, const emb_flow_t *f) {
     uint32_t timeout = f->proto == 6 ? t->tcp_timeout : t->udp_timeout;
-    return now - f->last_sec > (int64_t)timeout;
+    return f->epoch != t->epoch || t->now - f->last_sec > (int64_t)timeout;
+}
+
+void emb__flow_table_clock(emb_flow_table_t *t, int64_t sec) {
+    if (!t->clock_set || sec > t->now) {
+        t->now = sec;
+        t->clock_set = true;
+    } else if (t->now - sec > EMB_FLOW_CLOCK_BACKSTEP) {
+        t->now = sec;
+        t->epoch++;
+    }
 }
 
 /* Follows one TCP direction's sequence numbers and FIN/RST, for reuse. */
@@ -250,6 +266,7 @@ static bool init_flow(emb_flow_table_t *t, emb_flow_t *f, const emb_decoded_t *d
     }
     f->start_sec = f->last_sec = sec;
     f->start_usec = usec;
+    f->epoch = t->epoch;
     f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
     if (d->proto == 6)
         track_tcp(f, d, !from_server);
@@ -268,7 +285,8 @@ static bool reverse_dir(const emb_flow_t *f, const emb_decoded_t *d, size_t alen
 
 emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t sec, uint32_t usec,
                           bool *to_server, bool *is_new) {
-    for (int i = 0; i < REAP_PER_PACKET && t->lru_tail && expired(t, t->lru_tail, sec); i++)
+    emb__flow_table_clock(t, sec);
+    for (int i = 0; i < REAP_PER_PACKET && t->lru_tail && expired(t, t->lru_tail); i++)
         release(t, t->lru_tail);
 
     size_t alen = d->family == 4 ? 4 : 16;
@@ -279,7 +297,7 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
         bool fwd = same_dir(f, d, alen);
         if (!fwd && !reverse_dir(f, d, alen))
             continue;
-        if (expired(t, f, sec)) {
+        if (expired(t, f)) {
             release(t, f); /* a new conversation on an old tuple */
             break;
         }

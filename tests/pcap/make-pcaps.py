@@ -1995,6 +1995,33 @@ def case_precision_ports():
 CASES.append(case_precision_ports)
 
 
+def case_threads_placement():
+    """What -j N must keep together (issue 16): a DNS response in IP fragments with its
+    query whole, and a device service on a port above the client's (Dahua DVRIP, 37777,
+    from 33000), reached at an address a vendor name resolved to. Four clients, so that
+    for any placement some pair of a client and its server land on different workers."""
+    cap = Capture(start=2700)
+    for i in range(4):
+        client = "192.0.2.%d" % (30 + i)
+        server = "203.0.113.%d" % (100 + i)
+        qid = 0x2700 + i
+        # 65501+i: the query whole, the response (A server) in two IPv4 fragments, the
+        # second first: the flow's packets come whole and in pieces.
+        name = "p2p%d.easy4ipcloud.com" % i
+        udp(cap, eth, client, 65501 + i, RESOLVER, 53, dns_query(name, qid), ipid=qid)
+        l4 = _udp_bytes(RESOLVER, client, 53, 65501 + i, dns_response(name, qid, server))
+        for p in ipv4_fragments(RESOLVER, client, qid + 0x100, l4, split_at(l4, [24])[::-1]):
+            cap.add(eth(p, to_server=False))
+        # 33000+i -> server:37777: no name of its own; DVRIP's first bytes are binary.
+        TcpFlow(cap, eth, client, 33000 + i, server, 37777).handshake() \
+            .client(b"\xa0\x00\x00\x60" + bytes(28)).server(b"\xb0\x00\x00\x78" + bytes(28)) \
+            .close()
+    return {"threads-placement/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_threads_placement)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",

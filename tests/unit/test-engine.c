@@ -660,3 +660,41 @@ Test(engine, established_must_be_true_or_false) {
     cr_assert(test_diags_have(d, "r.yaml:4:52: established must be true or false, not 'maybe'"));
     emb_diags_free(d);
 }
+
+/* emb_packet_shard: both directions of a flow, and a fragment of its datagrams,
+ * get one key (the pair of addresses); another pair of addresses another key
+ * for at least some of a handful of pairs; no IP, key 0. */
+Test(engine, shard_by_address_pair) {
+    uint8_t b[512], r[512], frag[64];
+    size_t n = dns_packet(b, "s01.upd.kaspersky.com", 40000);
+    memcpy(r, b, n);
+    memcpy(r + 12, b + 16, 4); /* the reply: addresses and ports swapped */
+    memcpy(r + 16, b + 12, 4);
+    memcpy(r + 20, b + 22, 2);
+    memcpy(r + 22, b + 20, 2);
+    emb_packet_t p = {
+        .linktype = EMB_LINK_RAW, .data = b, .caplen = (uint32_t)n, .len = (uint32_t)n};
+    emb_packet_t q = p;
+    q.data = r;
+    uint32_t k = emb_packet_shard(&p);
+    cr_assert_neq(k, 0);
+    cr_assert_eq(emb_packet_shard(&q), k, "the reply goes where the query went");
+    /* A non-first fragment between the same addresses (offset 8, more to come). */
+    memcpy(frag, b, 20);
+    frag[2] = 0;
+    frag[3] = 36;
+    frag[6] = 0x20; /* MF */
+    frag[7] = 1;    /* offset 1 * 8 bytes */
+    memset(frag + 20, 0xAB, 16);
+    emb_packet_t f = {.linktype = EMB_LINK_RAW, .data = frag, .caplen = 36, .len = 36};
+    cr_assert_eq(emb_packet_shard(&f), k, "a fragment goes where its flow goes");
+    bool differs = false;
+    for (uint8_t host = 11; host < 19 && !differs; host++) {
+        b[15] = host; /* another client */
+        differs = emb_packet_shard(&p) % 2 != k % 2;
+    }
+    cr_assert(differs, "every pair of addresses on one worker of two");
+    uint8_t junk[4] = {0x00, 1, 2, 3};
+    emb_packet_t j = {.linktype = EMB_LINK_RAW, .data = junk, .caplen = 4, .len = 4};
+    cr_assert_eq(emb_packet_shard(&j), 0);
+}

@@ -337,6 +337,52 @@ Test(flow, expired_flow_found_in_bucket_recreated) {
     emb__flow_table_free(t);
 }
 
+/* Expiry follows the table's clock, which every packet moves, even one
+ * another engine inspects (emb__flow_table_clock): a flow that the clock
+ * left behind is over, whether or not it was reaped, and its next packet
+ * starts a new one. What two engines that split one stream decide is then
+ * what one engine decides. */
+Test(flow, expiry_by_the_clock_not_the_packet) {
+    bool to_server, is_new;
+    emb_decoded_t q = v4(UDP, client_ip, 5353, server_ip, 53, 0);
+    /* One table sees a later packet of another flow; the other only the time. */
+    emb_flow_table_t *whole = table(16, 600, 30), *part = table(16, 600, 30);
+    uint64_t a = emb__flow_get(whole, &q, 100, 0, &to_server, &is_new)->flow_id;
+    uint64_t b = emb__flow_get(part, &q, 100, 0, &to_server, &is_new)->flow_id;
+    emb_decoded_t other = v4(UDP, client_ip, 6000, server_ip, 123, 0);
+    emb__flow_get(whole, &other, 150, 0, &to_server, &is_new);
+    emb__flow_table_clock(part, 150);
+    /* 20 s after the clock went to 150, the query's tuple at 110 (an earlier
+     * time, within the backstep): 50 s past its last packet on the clock */
+    emb_flow_t *f = emb__flow_get(whole, &q, 110, 0, &to_server, &is_new);
+    cr_assert(is_new);
+    cr_assert_neq(f->flow_id, a);
+    f = emb__flow_get(part, &q, 110, 0, &to_server, &is_new);
+    cr_assert(is_new, "the time alone must end the flow, as the packet did");
+    cr_assert_neq(f->flow_id, b);
+    emb__flow_table_free(whole);
+    emb__flow_table_free(part);
+}
+
+Test(flow, clock_set_back_ends_every_flow) {
+    emb_flow_table_t *t = table(16, 600, 30);
+    bool to_server, is_new;
+    emb_decoded_t d = v4(TCP, client_ip, 40000, server_ip, 443, EMB_TCP_SYN);
+    uint64_t id = emb__flow_get(t, &d, 10000, 0, &to_server, &is_new)->flow_id;
+    /* A packet 5 s older than the clock: out of order, not a new epoch */
+    emb_flow_t *f = emb__flow_get(t, &d, 9995, 0, &to_server, &is_new);
+    cr_assert_not(is_new);
+    cr_assert_eq(f->flow_id, id);
+    /* One 61 s older (a second file from before the first): a new epoch, and
+     * a flow of the old one is over even within its timeout */
+    emb_decoded_t other = v4(UDP, client_ip, 6000, server_ip, 123, 0);
+    emb__flow_get(t, &other, 10000 - EMB_FLOW_CLOCK_BACKSTEP - 1, 0, &to_server, &is_new);
+    f = emb__flow_get(t, &d, 10000 - EMB_FLOW_CLOCK_BACKSTEP, 0, &to_server, &is_new);
+    cr_assert(is_new);
+    cr_assert_neq(f->flow_id, id);
+    emb__flow_table_free(t);
+}
+
 Test(flow, ipv6_flows) {
     emb_flow_table_t *t = table(16, 600, 120);
     /* 2001:db8::1:40000 -> 2001:db8::2:443 */
