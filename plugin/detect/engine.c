@@ -420,6 +420,7 @@ void emb_engine_skip(emb_engine_t *e, const emb_packet_t *pkt) {
     if (e->cfg.shared != NULL)
         emb__shared_progress(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt + 1);
     emb__flow_table_clock(e->flows, pkt->ts_sec);
+    emb__defrag_clock(e->defrag, pkt->ts_sec);
 }
 
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
@@ -432,6 +433,9 @@ int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb
     e->last_flow_id = 0;
     if (pkt->data == NULL)
         return EMB_EINVAL;
+    /* Every packet tells the time, decodable or not, as emb_engine_skip does. */
+    emb__flow_table_clock(e->flows, pkt->ts_sec);
+    emb__defrag_clock(e->defrag, pkt->ts_sec);
 
     emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
     /* Decapsulated, whether or not what came out is inspected (ARP, ICMP, ...). */

@@ -33,6 +33,7 @@ typedef struct {
     uint8_t src[16], dst[16];
     uint32_t id;
     int64_t first_seen;
+    uint32_t epoch; /* the clock's, when the datagram began */
     uint32_t total; /* 0 until the last fragment says where the datagram ends */
     uint8_t *buf;
     uint32_t cap;
@@ -49,7 +50,8 @@ struct emb_defrag {
     int32_t free_head;      /* unused slots, through hnext */
     size_t memcap;
     uint32_t timeout;
-    uint8_t *done; /* the last datagram handed out */
+    emb_clock_t clock; /* datagrams expire on it (packet/clock.h) */
+    uint8_t *done;     /* the last datagram handed out */
     emb_defrag_stats_t stats;
 };
 
@@ -146,15 +148,28 @@ static uint32_t datagram_hash(const emb_decoded_t *f) {
 }
 
 /* Finds the datagram of `f`, or starts one (expiring and evicting as needed). */
+static bool timed_out(const emb_defrag_t *d, const tracker_t *t) {
+    return emb__clock_past(&d->clock, t->epoch, t->first_seen, d->timeout);
+}
+
+/* Finds the datagram of `f`, or starts one (expiring and evicting as needed).
+ * Expiry is judged on the clock, and a datagram found past it starts afresh,
+ * so which datagrams were reaped early never changes the outcome. */
 static tracker_t *find_or_start(emb_defrag_t *d, const emb_decoded_t *f, int64_t now) {
-    while (d->oldest != NIL && now - d->slots[d->oldest].first_seen > (int64_t)d->timeout) {
+    emb__clock_tick(&d->clock, now);
+    while (d->oldest != NIL && timed_out(d, &d->slots[d->oldest])) {
         drop(d, &d->slots[d->oldest]);
         d->stats.timeouts++;
     }
     uint32_t h = datagram_hash(f);
     for (int32_t i = d->buckets[h & (d->nbuckets - 1)]; i != NIL; i = d->slots[i].hnext)
-        if (d->slots[i].hash == h && same_datagram(&d->slots[i], f))
-            return &d->slots[i];
+        if (d->slots[i].hash == h && same_datagram(&d->slots[i], f)) {
+            if (!timed_out(d, &d->slots[i]))
+                return &d->slots[i];
+            drop(d, &d->slots[i]);
+            d->stats.timeouts++;
+            break;
+        }
     if (d->free_head == NIL) {
         drop(d, &d->slots[d->oldest]); /* full: the datagram waiting longest goes */
         d->stats.evicted++;
@@ -170,6 +185,7 @@ static tracker_t *find_or_start(emb_defrag_t *d, const emb_decoded_t *f, int64_t
     memcpy(t->dst, f->dst, 16);
     t->id = f->frag_id;
     t->first_seen = now;
+    t->epoch = d->clock.epoch;
     int32_t *bucket = &d->buckets[h & (d->nbuckets - 1)];
     t->hnext = *bucket;
     *bucket = idx;
@@ -254,4 +270,8 @@ bool emb__defrag_add(emb_defrag_t *d, const emb_decoded_t *f, int64_t now, const
     release(d, t);
     d->stats.reassembled++;
     return true;
+}
+
+void emb__defrag_clock(emb_defrag_t *d, int64_t sec) {
+    emb__clock_tick(&d->clock, sec);
 }

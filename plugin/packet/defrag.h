@@ -4,6 +4,7 @@
 #ifndef EMB_DEFRAG_H
 #define EMB_DEFRAG_H
 
+#include "packet/clock.h"
 #include "packet/decode.h"
 
 typedef struct emb_defrag emb_defrag_t;
@@ -31,5 +32,8 @@ bool emb__defrag_add(emb_defrag_t *d, const emb_decoded_t *frag, int64_t now, co
                      size_t *len);
 
 const emb_defrag_stats_t *emb__defrag_stats(const emb_defrag_t *d);
+
+/* Moves the fragment table's clock (packet/clock.h): datagrams expire on it. */
+void emb__defrag_clock(emb_defrag_t *d, int64_t sec);
 
 #endif /* EMB_DEFRAG_H */

@@ -36,9 +36,7 @@ struct emb_flow_table {
     uint32_t tcp_timeout, udp_timeout;
     uint64_t created, evicted, seq, reused, reoriented, midstream;
     uint64_t id_hint;
-    int64_t now;    /* the clock: the latest packet time seen in this epoch */
-    uint32_t epoch; /* bumped when a packet sets the clock back */
-    bool clock_set;
+    emb_clock_t clock; /* expiry runs on it (packet/clock.h) */
     emb_flow_release_fn on_release;
     void *release_ctx;
 };
@@ -158,22 +156,16 @@ static void release(emb_flow_table_t *t, emb_flow_t *f) {
     t->free_list = f;
 }
 
-/* Judged by the table's clock (flow.h), not by the packet's own time, so
- * that whether an idle flow was reaped or not never changes what its next
- * packet finds: the same with one engine and with several (docs/flows.md). */
+/* Judged by the table's clock, not by the packet's own time, so that whether
+ * an idle flow was reaped or not never changes what its next packet finds:
+ * the same with one engine and with several (docs/flows.md). */
 static bool expired(const emb_flow_table_t *t, const emb_flow_t *f) {
-    uint32_t timeout = f->proto == 6 ? t->tcp_timeout : t->udp_timeout;
-    return f->epoch != t->epoch || t->now - f->last_sec > (int64_t)timeout;
+    return emb__clock_past(&t->clock, f->epoch, f->last_sec,
+                           f->proto == 6 ? t->tcp_timeout : t->udp_timeout);
 }
 
 void emb__flow_table_clock(emb_flow_table_t *t, int64_t sec) {
-    if (!t->clock_set || sec > t->now) {
-        t->now = sec;
-        t->clock_set = true;
-    } else if (t->now - sec > EMB_FLOW_CLOCK_BACKSTEP) {
-        t->now = sec;
-        t->epoch++;
-    }
+    emb__clock_tick(&t->clock, sec);
 }
 
 /* Follows one TCP direction's sequence numbers and FIN/RST, for reuse. */
@@ -266,7 +258,7 @@ static bool init_flow(emb_flow_table_t *t, emb_flow_t *f, const emb_decoded_t *d
     }
     f->start_sec = f->last_sec = sec;
     f->start_usec = usec;
-    f->epoch = t->epoch;
+    f->epoch = t->clock.epoch;
     f->flow_id = flow_id_of(t->id_hint ? t->id_hint : ++t->seq);
     if (d->proto == 6)
         track_tcp(f, d, !from_server);

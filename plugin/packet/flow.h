@@ -6,6 +6,7 @@
 #ifndef EMB_FLOW_H
 #define EMB_FLOW_H
 
+#include "packet/clock.h"
 #include "packet/decode.h"
 #include "packet/stream.h"
 
@@ -50,7 +51,7 @@ typedef struct emb_flow {
     uint16_t cli_port, srv_port;
     uint64_t flow_id;
     int64_t start_sec, last_sec;
-    uint32_t epoch; /* the table's clock epoch when the flow began */
+    uint32_t epoch; /* the clock's epoch when the flow began */
     uint32_t start_usec;
     uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
     uint32_t alerted[EMB_FLOW_MAX_ALERTED]; /* rule indices already raised */
@@ -111,16 +112,7 @@ emb_flow_t *emb__flow_get(emb_flow_table_t *t, const emb_decoded_t *d, int64_t s
  */
 void emb__flow_table_id_hint(emb_flow_table_t *t, uint64_t n);
 
-/*
- * The table's clock: the latest packet time seen. A flow expires when the
- * clock is past its last packet by the timeout, or when the clock started a
- * new epoch: a packet more than EMB_FLOW_CLOCK_BACKSTEP seconds older than
- * the clock (a second capture file from an earlier day, a bogus timestamp)
- * sets the clock back and ends every flow. Expiry so depends on the sequence
- * of packet times only, never on which flows were reaped, and a packet that
- * another engine inspects still tells this table the time (emb_engine_skip).
- */
-#define EMB_FLOW_CLOCK_BACKSTEP 60
+/* Moves the table's clock (packet/clock.h): flows expire on it. */
 void emb__flow_table_clock(emb_flow_table_t *t, int64_t sec);
 
 /*

@@ -70,6 +70,24 @@ Test(defrag, missing_piece_never_completes) {
     cr_assert_eq(emb__defrag_stats(df)->timeouts, 1);
 }
 
+/* A datagram past the timeout on the clock starts afresh when its next fragment
+ * comes, even when the reaping at the cold end has not reached it: the old
+ * piece is not joined to the new. */
+Test(defrag, expired_datagram_found_starts_afresh) {
+    const uint8_t *out;
+    size_t len;
+    /* 8 begins first, at 20 s; 7 after it, with an older time (0 s) */
+    cr_assert_not(add(frag(8, 0, true, "newnewne", 8), 20, &out, &len));
+    cr_assert_not(add(frag(7, 0, true, "OLDOLDOL", 8), 0, &out, &len));
+    emb__defrag_clock(df, 40); /* 40 s: 7 is past 30 s, 8 (the cold end) is not */
+    cr_assert_not(add(frag(7, 8, false, "end", 3), 40, &out, &len), "joined to a piece 40 s old");
+    cr_assert_eq(emb__defrag_stats(df)->timeouts, 1);
+    /* and 7 goes on from the new piece: its start completes it */
+    cr_assert(add(frag(7, 0, true, "NEWNEWNE", 8), 41, &out, &len));
+    cr_assert_eq(len, 11);
+    cr_assert_eq(memcmp(out, "NEWNEWNEend", 11), 0);
+}
+
 Test(defrag, absurd_fragments_are_refused) {
     const uint8_t *out;
     size_t len;

@@ -376,8 +376,8 @@ Test(flow, clock_set_back_ends_every_flow) {
     /* One 61 s older (a second file from before the first): a new epoch, and
      * a flow of the old one is over even within its timeout */
     emb_decoded_t other = v4(UDP, client_ip, 6000, server_ip, 123, 0);
-    emb__flow_get(t, &other, 10000 - EMB_FLOW_CLOCK_BACKSTEP - 1, 0, &to_server, &is_new);
-    f = emb__flow_get(t, &d, 10000 - EMB_FLOW_CLOCK_BACKSTEP, 0, &to_server, &is_new);
+    emb__flow_get(t, &other, 10000 - EMB_CLOCK_BACKSTEP - 1, 0, &to_server, &is_new);
+    f = emb__flow_get(t, &d, 10000 - EMB_CLOCK_BACKSTEP, 0, &to_server, &is_new);
     cr_assert(is_new);
     cr_assert_neq(f->flow_id, id);
     emb__flow_table_free(t);
