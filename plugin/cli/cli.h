@@ -7,6 +7,7 @@
 
 #include "embargo/embargo.h"
 
+#include <pcap/pcap.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -55,6 +56,19 @@ void usage_scan(FILE *f);
 void usage_live(FILE *f);
 void usage_report(FILE *f);
 void usage_rules(FILE *f);
+
+/* A classic pcap file read in place (capfile.c). */
+typedef struct {
+    const uint8_t *map;
+    size_t size, off; /* off: the next record */
+    bool swapped, nano;
+} capfile_t;
+/* Maps `path` when it is a classic pcap file that libpcap would read to its end
+ * without complaint; false otherwise (read it with libpcap then). */
+bool capfile_open(const char *path, capfile_t *cf);
+/* The next record, in libpcap's terms (microseconds); false at the end. */
+bool capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data);
+void capfile_close(capfile_t *cf);
 
 /* The engine's EMB_LINK_* for a libpcap DLT_* value; -1 when not decoded. */
 int linktype_from_dlt(int dlt);

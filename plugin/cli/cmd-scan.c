@@ -65,13 +65,15 @@ typedef struct {
     uint64_t packets;
 } progress_t;
 
-static void progress_show(progress_t *p, const char *path, FILE *f, long long total,
+/* `pos`: where in the file reading is, or -1 to ask `f`. */
+static void progress_show(progress_t *p, const char *path, FILE *f, long long pos, long long total,
                           uint64_t alerts, bool final) {
     double t = now_s();
     if (!final && t - p->last < 0.5)
         return;
     p->last = t;
-    long long pos = f ? ftello(f) : -1;
+    if (pos < 0)
+        pos = f ? ftello(f) : -1;
     double el = t - p->start > 1e-6 ? t - p->start : 1e-6;
     double mb = pos > 0 ? (double)pos / 1048576.0 : 0;
     char eta[32] = "";
@@ -168,15 +170,25 @@ static int scan_file(worker_t *w, const char *path) {
         return -1;
     }
 
-    struct pcap_pkthdr *hdr;
+    /* A classic pcap that libpcap would read whole is walked in place. */
+    capfile_t cf;
+    bool mapped = capfile_open(path, &cf);
+    struct pcap_pkthdr *hdr, mhdr;
     const u_char *data;
     uint64_t in_file = 0;
-    int rc;
+    int rc = 0;
     struct stat sb;
     long long total = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
-    FILE *f = pcap_file(pc);
+    FILE *f = mapped ? NULL : pcap_file(pc);
     progress_t *prog_line = w->progress;
-    while ((rc = pcap_next_ex(pc, &hdr, &data)) == 1) {
+    for (;;) {
+        if (mapped) {
+            if (!capfile_next(&cf, &mhdr, &data))
+                break;
+            hdr = &mhdr;
+        } else if ((rc = pcap_next_ex(pc, &hdr, &data)) != 1) {
+            break;
+        }
         in_file++;
         if (stop_signal) {
             w->canceled = true;
@@ -198,7 +210,8 @@ static int scan_file(worker_t *w, const char *path) {
         }
         w->seq = 0;
         if (prog_line && prog_line->on && (++prog_line->packets & 0xFFF) == 0)
-            progress_show(prog_line, path, f, total, w->written, false);
+            progress_show(prog_line, path, f, mapped ? (long long)cf.off : -1, total, w->written,
+                          false);
         int prc = emb_engine_process(w->engine, &pkt, on_alert, w);
         if (prc == EMB_ECANCELED) {
             w->canceled = true;
@@ -208,12 +221,16 @@ static int scan_file(worker_t *w, const char *path) {
             if (speak)
                 fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, path, in_file,
                         emb_strerror(prc));
+            if (mapped)
+                capfile_close(&cf);
             pcap_close(pc);
             return -1;
         }
     }
+    if (mapped)
+        capfile_close(&cf);
     if (prog_line && prog_line->on)
-        progress_show(prog_line, path, f, total, w->written, true);
+        progress_show(prog_line, path, f, mapped ? total : -1, total, w->written, true);
     if (rc == PCAP_ERROR && in_file == 0) {
         /* Not one packet could be read (a pcapng whose interfaces disagree on the
          * link type, say): an unreadable input, not an empty one. */
