@@ -1,11 +1,12 @@
 /*
- * Classic pcap files read in place: the file is memory-mapped and its record
- * headers walked once to check that libpcap would read it to the end without
- * a complaint; then each record is handed out as a pointer into the mapping,
- * with no copy and no read call. Anything else (pcapng, a cut-off or odd file)
- * is left to libpcap, so its messages and its handling of damage stay the
- * same. With -j N every worker maps the same file (one copy in the page
- * cache) and walks it cheaply instead of paying libpcap's read N times.
+ * Classic pcap files read with large read() calls into one buffer, records
+ * handed out in place: one copy from the page cache, no per-record call into
+ * libpcap. Anything this reader does not take whole (pcapng, another version
+ * or magic, a snapshot length libpcap would adjust) is left to libpcap from
+ * the start; a record that libpcap would complain about (cut short, longer
+ * than the snapshot length or than on the wire) stops this reader, and the
+ * caller goes on with libpcap from that record, so libpcap's message about it,
+ * and its handling of what follows, stay what they were.
  *
  * Layout (the pcap file format, draft-ietf-opsawg-pcap): a 24-byte header
  * (magic a1b2c3d4 for microseconds or a1b23c4d for nanoseconds, in the
@@ -15,16 +16,17 @@
  */
 #include "cli.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #define FILE_HDR 24
 #define REC_HDR 16
 #define MAX_CAPLEN 262144 /* libpcap's largest snapshot length */
+#define BUF_SIZE (4u << 20)
 
 static uint32_t rd32(const uint8_t *p, bool swapped) {
     uint32_t v;
@@ -32,23 +34,35 @@ static uint32_t rd32(const uint8_t *p, bool swapped) {
     return swapped ? __builtin_bswap32(v) : v;
 }
 
+/* Moves what is left to the front and reads more; false on error. */
+static bool refill(capfile_t *cf) {
+    size_t left = cf->end - cf->pos;
+    memmove(cf->buf, cf->buf + cf->pos, left);
+    cf->pos = 0;
+    cf->end = left;
+    while (!cf->eof && cf->end < BUF_SIZE) {
+        ssize_t n = read(cf->fd, cf->buf + cf->end, BUF_SIZE - cf->end);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return false;
+        if (n == 0)
+            cf->eof = true;
+        cf->end += (size_t)n;
+        cf->offset += (size_t)n;
+    }
+    return true;
+}
+
 bool capfile_open(const char *path, capfile_t *cf) {
     memset(cf, 0, sizeof(*cf));
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    cf->fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (cf->fd < 0)
         return false;
-    struct stat st;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < FILE_HDR) {
-        close(fd);
-        return false;
-    }
-    size_t size = (size_t)st.st_size;
-    const uint8_t *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    close(fd);
-    if (m == MAP_FAILED)
-        return false;
-    cf->map = m;
-    cf->size = size;
+    cf->buf = malloc(BUF_SIZE);
+    if (cf->buf == NULL || !refill(cf) || cf->end < FILE_HDR)
+        goto not_ours;
+    const uint8_t *m = cf->buf;
     uint32_t magic;
     memcpy(&magic, m, 4);
     if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
@@ -60,46 +74,56 @@ bool capfile_open(const char *path, capfile_t *cf) {
     cf->nano = magic == 0xa1b23c4du || magic == 0x4d3cb2a1u;
     uint16_t major = (uint16_t)(cf->swapped ? (m[4] << 8 | m[5]) : (m[5] << 8 | m[4]));
     uint16_t minor = (uint16_t)(cf->swapped ? (m[6] << 8 | m[7]) : (m[7] << 8 | m[6]));
-    uint32_t snaplen = rd32(m + 16, cf->swapped);
-    if (major != 2 || minor != 4 || snaplen == 0 || snaplen > MAX_CAPLEN)
+    cf->snaplen = rd32(m + 16, cf->swapped);
+    if (major != 2 || minor != 4 || cf->snaplen == 0 || cf->snaplen > MAX_CAPLEN)
         goto not_ours;
-    /* Every record whole, none longer than the snapshot length or than it was
-     * on the wire: what libpcap reads without a word. */
-    madvise((void *)m, size, MADV_SEQUENTIAL);
-    for (size_t off = FILE_HDR; off < size;) {
-        if (size - off < REC_HDR)
-            goto not_ours;
-        uint32_t caplen = rd32(m + off + 8, cf->swapped);
-        uint32_t len = rd32(m + off + 12, cf->swapped);
-        if (caplen > snaplen || caplen > len || size - off - REC_HDR < caplen)
-            goto not_ours;
-        off += REC_HDR + caplen;
-    }
-    cf->off = FILE_HDR;
+    cf->pos = FILE_HDR;
+    (void)posix_fadvise(cf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     return true;
 not_ours:
     capfile_close(cf);
     return false;
 }
 
-bool capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data) {
-    if (cf->off >= cf->size)
-        return false;
-    const uint8_t *r = cf->map + cf->off;
+capfile_rc_t capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data) {
+    if (cf->end - cf->pos < REC_HDR && !cf->eof && !refill(cf))
+        return CAPFILE_HAND_OVER;
+    size_t have = cf->end - cf->pos;
+    if (have == 0)
+        return CAPFILE_END;
+    if (have < REC_HDR)
+        return CAPFILE_HAND_OVER; /* cut inside a record header */
+    const uint8_t *r = cf->buf + cf->pos;
+    uint32_t caplen = rd32(r + 8, cf->swapped), len = rd32(r + 12, cf->swapped);
+    if (caplen > cf->snaplen || caplen > len)
+        return CAPFILE_HAND_OVER;
+    if (have < REC_HDR + (size_t)caplen) {
+        if (cf->eof || !refill(cf))
+            return CAPFILE_HAND_OVER; /* cut inside its data */
+        if (cf->end - cf->pos < REC_HDR + (size_t)caplen)
+            return CAPFILE_HAND_OVER;
+        r = cf->buf + cf->pos;
+    }
     uint32_t frac = rd32(r + 4, cf->swapped);
-    /* Signed 32-bit fields, as libpcap reads them (a time past 2038 or a
-     * fuzzed one comes out negative there too). */
+    /* Signed 32-bit fields, as libpcap reads them (a fuzzed time comes out
+     * negative there too); nanoseconds cut to microseconds as libpcap does. */
     hdr->ts.tv_sec = (time_t)(int32_t)rd32(r, cf->swapped);
     hdr->ts.tv_usec = (suseconds_t)((int32_t)frac / (cf->nano ? 1000 : 1));
-    hdr->caplen = rd32(r + 8, cf->swapped);
-    hdr->len = rd32(r + 12, cf->swapped);
+    hdr->caplen = caplen;
+    hdr->len = len;
     *data = r + REC_HDR;
-    cf->off += REC_HDR + hdr->caplen;
-    return true;
+    cf->pos += REC_HDR + caplen;
+    cf->records++;
+    return CAPFILE_OK;
+}
+
+long long capfile_tell(const capfile_t *cf) {
+    return (long long)(cf->offset - (cf->end - cf->pos));
 }
 
 void capfile_close(capfile_t *cf) {
-    if (cf->map != NULL)
-        munmap((void *)cf->map, cf->size);
+    if (cf->fd > 0)
+        close(cf->fd);
+    free(cf->buf);
     memset(cf, 0, sizeof(*cf));
 }

@@ -57,17 +57,28 @@ void usage_live(FILE *f);
 void usage_report(FILE *f);
 void usage_rules(FILE *f);
 
-/* A classic pcap file read in place (capfile.c). */
+/* A classic pcap file read in large blocks, records used in place (capfile.c). */
 typedef struct {
-    const uint8_t *map;
-    size_t size, off; /* off: the next record */
-    bool swapped, nano;
+    int fd;
+    uint8_t *buf;
+    size_t pos, end; /* the records not yet handed out: buf[pos..end) */
+    size_t offset;   /* bytes read from the file */
+    bool eof, swapped, nano;
+    uint32_t snaplen;
+    uint64_t records; /* handed out */
 } capfile_t;
-/* Maps `path` when it is a classic pcap file that libpcap would read to its end
- * without complaint; false otherwise (read it with libpcap then). */
+typedef enum {
+    CAPFILE_OK,        /* a record */
+    CAPFILE_END,       /* the file ended after a whole record */
+    CAPFILE_HAND_OVER, /* libpcap must take over at the next record */
+} capfile_rc_t;
+/* Opens `path` when it is a classic pcap this reader takes (else false: read
+ * it with libpcap from the start). */
 bool capfile_open(const char *path, capfile_t *cf);
-/* The next record, in libpcap's terms (microseconds); false at the end. */
-bool capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data);
+/* The next record, in libpcap's terms (microseconds), valid until the next call. */
+capfile_rc_t capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data);
+/* Where in the file the next record starts. */
+long long capfile_tell(const capfile_t *cf);
 void capfile_close(capfile_t *cf);
 
 /* The engine's EMB_LINK_* for a libpcap DLT_* value; -1 when not decoded. */

@@ -170,7 +170,8 @@ static int scan_file(worker_t *w, const char *path) {
         return -1;
     }
 
-    /* A classic pcap that libpcap would read whole is walked in place. */
+    /* A classic pcap is read in large blocks (capfile.c); libpcap takes over
+     * at a record it would complain about, after skipping what was read. */
     capfile_t cf;
     bool mapped = capfile_open(path, &cf);
     struct pcap_pkthdr *hdr, mhdr;
@@ -179,12 +180,24 @@ static int scan_file(worker_t *w, const char *path) {
     int rc = 0;
     struct stat sb;
     long long total = stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
-    FILE *f = mapped ? NULL : pcap_file(pc);
+    FILE *f = pcap_file(pc);
     progress_t *prog_line = w->progress;
     for (;;) {
         if (mapped) {
-            if (!capfile_next(&cf, &mhdr, &data))
+            capfile_rc_t crc = capfile_next(&cf, &mhdr, &data);
+            if (crc == CAPFILE_END)
                 break;
+            if (crc == CAPFILE_HAND_OVER) {
+                uint64_t done = cf.records;
+                capfile_close(&cf);
+                mapped = false;
+                for (uint64_t i = 0; i < done && rc == 0; i++)
+                    if (pcap_next_ex(pc, &hdr, &data) != 1)
+                        rc = PCAP_ERROR; /* not what was read: cannot happen */
+                if (rc != 0)
+                    break;
+                continue;
+            }
             hdr = &mhdr;
         } else if ((rc = pcap_next_ex(pc, &hdr, &data)) != 1) {
             break;
@@ -210,7 +223,7 @@ static int scan_file(worker_t *w, const char *path) {
         }
         w->seq = 0;
         if (prog_line && prog_line->on && (++prog_line->packets & 0xFFF) == 0)
-            progress_show(prog_line, path, f, mapped ? (long long)cf.off : -1, total, w->written,
+            progress_show(prog_line, path, f, mapped ? capfile_tell(&cf) : -1, total, w->written,
                           false);
         int prc = emb_engine_process(w->engine, &pkt, on_alert, w);
         if (prc == EMB_ECANCELED) {

@@ -1,10 +1,10 @@
 #!/bin/sh
-# A classic pcap is read in place (plugin/cli/capfile.c) and must give exactly
+# scan's own reader of classic pcap (plugin/cli/capfile.c) must give exactly
 # what libpcap gives: the same capture rewritten with nanosecond timestamps, in
 # the other byte order, and both, scans to the same eve.json; a copy cut inside
-# its last record falls back to libpcap and warns where it ends, keeping the
-# alerts before the cut.
-#   mapped-read.sh EMBARGO PYTHON CAPTURE
+# its last record is handed to libpcap at that record, which warns where it
+# ends, and the alerts before the cut are kept.
+#   pcap-reader.sh EMBARGO PYTHON CAPTURE
 set -u
 embargo=$1 python=$2 pcap=$3
 dir=$(mktemp -d)
