@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """embargo's benchmark: one command, one table of ratios measured in the same run.
 
-    bench/run.sh [--size MIB] [--runs N]
+    bench/run.sh [--size MIB] [--runs N] [--real DIR ...]
 
 Every figure is the median of N runs, with wall and CPU time (user + system of
 the child) side by side; ratios compare figures of this run only, because this
@@ -12,11 +12,17 @@ kind of machine is noisy. Rows:
   ndpiReader       nDPI's reader with the pack's domain names as host rules
   start-up         embargo on a tiny capture with a 10k-indicator pack, cold and cached
   peak RSS         embargo on the capture and on a quarter of it (flat?)
+With --real DIR (repeatable), the same rows and throughput ratios again on a
+real-traffic mix: every classic Ethernet pcap under the DIRs (a checkout of
+suricata-verify, say; bench/corpora.tsv) concatenated into one capture, each
+file's records as they are (bench/README.md says which files and commit).
 """
 
 import argparse
+import glob
 import os
 import re
+import struct
 import shutil
 import statistics
 import subprocess
@@ -86,11 +92,120 @@ def peak_rss_kib(err):
     return int(m.group(1)) if m else 0
 
 
+def concat_real(dirs, out):
+    """Writes every classic little- or big-endian microsecond pcap with Ethernet link type
+    under `dirs` (sorted by path), whole records only, into one capture at `out`. Returns
+    (files used, packets)."""
+    files = sorted(p for d in dirs for p in glob.glob(os.path.join(d, "**", "*.pcap"),
+                                                        recursive=True))
+    used = npkts = 0
+    with open(out, "wb") as o:
+        o.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for path in files:
+            data = open(path, "rb").read()
+            if len(data) < 24:
+                continue
+            end = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}.get(data[:4])
+            if end is None or struct.unpack(end + "I", data[20:24])[0] != 1:
+                continue
+            off, recs = 24, []
+            while off + 16 <= len(data):
+                sec, usec, cap, length = struct.unpack(end + "IIII", data[off:off + 16])
+                if cap > 262144 or off + 16 + cap > len(data):
+                    break
+                recs.append(struct.pack("<IIII", sec, usec, cap, length)
+                            + data[off + 16:off + 16 + cap])
+                off += 16 + cap
+            if recs:
+                o.write(b"".join(recs))
+                used += 1
+                npkts += len(recs)
+    return used, npkts
+
+
+def compare(a, tmp, env, embargo, floor, rules, cap, pkts):
+    """floor, embargo -j1/-j2, Suricata and ndpiReader on `cap`: {row: (wall, cpu)}."""
+    got = {}
+    run([floor, cap])  # warm the page cache and the database cache
+    run([embargo, "scan", "-q", "-o", "/dev/null", cap], env=env)
+    got["floor"] = median_of(a.runs, [floor, cap])[:2]
+    got["j1"] = median_of(a.runs, [embargo, "scan", "-q", "-o", "/dev/null", cap], env=env)[:2]
+    got["j2"] = median_of(a.runs, [embargo, "scan", "-q", "-j", "2", "-o", "/dev/null", cap],
+                          env=env)[:2]
+    suricata = shutil.which("suricata")
+    exp = subprocess.run([embargo, "rules", "export", "--format", "suricata", rules],
+                         capture_output=True, text=True)
+    if suricata and exp.returncode == 0 and exp.stdout.strip():
+        rfile = os.path.join(tmp, "embargo.rules")
+        open(rfile, "w").write(exp.stdout)
+        conf = os.path.join(tmp, "suricata.yaml")
+        open(conf, "w").write(
+            "%YAML 1.1\n---\nmpm-algo: hs\nspm-algo: hs\n"
+            "outputs:\n  - eve-log:\n      enabled: yes\n      filename: eve.json\n"
+            "      types: [alert]\n"
+            "classification-file: /etc/suricata/classification.config\n"
+            "reference-config-file: /etc/suricata/reference.config\n")
+        logdir = os.path.join(tmp, "sur")
+        os.makedirs(logdir, exist_ok=True)
+        cmd = [suricata, "-c", conf, "-S", rfile, "-r", cap, "-l", logdir, "-k", "none",
+               "--runmode", "single"]
+        try:
+            got["suricata"] = median_of(a.runs, cmd)[:2]
+        except RuntimeError as e:  # a crash is a finding, not the end of the benchmark
+            print("suricata row skipped: %s" % str(e).split(":")[0].split("/")[-1]
+                  + " " + str(e).split(" exited ")[-1][:40])
+    else:
+        print("suricata row skipped: %s" % ("no suricata" if not suricata else
+                                             "embargo rules export unavailable"))
+    ndpi = shutil.which("ndpiReader")
+    if ndpi:
+        protos = os.path.join(tmp, "protos.txt")
+        with open(protos, "w") as f:
+            for d in domains_of_pack(rules):
+                f.write('host:"%s"@Banned\n' % d)
+        try:
+            got["ndpi"] = median_of(a.runs, [ndpi, "-i", cap, "-p", protos, "-q"])[:2]
+        except RuntimeError as e:
+            print("ndpiReader row skipped: exited " + str(e).split(" exited ")[-1][:40])
+    else:
+        print("ndpiReader row skipped: install libndpi-bin")
+    return got
+
+
+NAMES = [("floor", "floor (libpcap read loop)"), ("j1", "embargo scan -j 1"),
+         ("j2", "embargo scan -j 2"), ("suricata", "suricata 7 (single, hs, exported rules)"),
+         ("ndpi", "ndpiReader 4.2 (pack names as host rules)")]
+
+
+def print_compare(got, pkts):
+    print("%-44s %9s %9s %12s" % ("", "wall s", "CPU s", "pkts/CPU-s"))
+    for key, name in NAMES:
+        if key in got:
+            w, c = got[key]
+            print("%-44s %9.3f %9.3f %12.0f" % (name, w, c, pkts / c if c > 0 else 0))
+    print()
+    fw, fc = got["floor"]
+    ew, ec = got["j1"]
+    print("ratios (this run)                               measured   target")
+    print("embargo -j1 vs floor, wall                      %7.2fx   <= 1.5x (stretch 1.25x)"
+          % (ew / fw))
+    print("embargo -j1 vs floor, CPU                       %7.2fx" % (ec / fc))
+    if "suricata" in got:
+        print("packets per CPU-second, embargo / suricata      %7.1fx   >= 10x"
+              % (got["suricata"][1] / ec))
+    if "ndpi" in got:
+        print("packets per CPU-second, embargo / ndpiReader    %7.1fx   >= 8x"
+              % (got["ndpi"][1] / ec))
+    print("-j 2 vs -j 1, wall speed-up                     %7.2fx   >= 1.8x" % (ew / got["j2"][0]))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--size", type=int, default=1024, help="MiB of mixed traffic")
     ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--real", action="append", default=[],
+                    help="a directory of captures for the real-traffic mix (repeatable)")
     a = ap.parse_args()
     b = a.build
     embargo, gen, floor = b + "/embargo", b + "/bench/gen-traffic", b + "/bench/floor"
@@ -197,6 +312,15 @@ def main():
               % (a.size, rss_full / 1024))
         print("peak RSS, %4d MiB capture                        %6.1f MiB (flat?)"
               % (max(a.size // 4, 1), rss_quarter / 1024))
+
+        if a.real:
+            real = os.path.join(tmp, "real.pcap")
+            used, rpkts = concat_real(a.real, real)
+            print()
+            print("real-traffic mix: %d captures from %s, %d packets, %.1f MiB"
+                  % (used, ", ".join(a.real), rpkts, os.path.getsize(real) / 1048576))
+            if rpkts:
+                print_compare(compare(a, tmp, env, embargo, floor, rules, real, rpkts), rpkts)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

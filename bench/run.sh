@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The benchmark in one command, from a fresh checkout:
-#   bench/run.sh [--size MIB] [--runs N]
+#   bench/run.sh [--size MIB] [--runs N] [--real DIR ...]
 # Installs what it compares against (Suricata from bookworm-backports, nDPI's
-# reader), builds a Release tree in build-bench, and prints the table.
+# reader), builds a Release tree in build-bench, and prints the table; with
+# --real, the throughput rows again on public captures concatenated.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh >/dev/null
