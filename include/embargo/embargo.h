@@ -370,7 +370,8 @@ typedef struct {
     uint64_t unsupported;    /* link, network or tunnel types/versions not decoded */
     uint64_t fragments;      /* IP fragments seen */
     uint64_t reassembled;    /* IP datagrams put back together */
-    uint64_t defrag_dropped; /* datagrams dropped unfinished: timeout, eviction, invalid */
+    uint64_t defrag_dropped; /* datagrams dropped unfinished (timeout, eviction, invalid)
+                              * or still unfinished */
     uint64_t tunnels;        /* packets decapsulated, inspected or not (see decode.c) */
     uint64_t tcp_segments;   /* segments that added bytes to a stream */
     uint64_t stream_gaps;    /* segments held beyond a gap (out of order) */
@@ -446,9 +447,11 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt);
  * configuration (not NULL: its attrib_* settings size the table), set cfg.shared and
  * cfg.shared_index (0 .. nworkers-1) for each engine, and in each worker's thread give its engine
  * every packet of the stream in order: emb_engine_process for its own, emb_engine_skip for the
- * others'; when the worker stops for any reason, emb_shared_done. An engine may wait inside
+ * others'; when the worker stops for any reason, emb_shared_done. The packets' pcap_cnt must
+ * number the stream from 1 up, the same in every worker. An engine may wait inside
  * emb_engine_process until the other workers have come as far as its packet, so a worker that stops
- * without emb_shared_done holds the others up. Engines that share state cannot be reloaded
+ * without emb_shared_done holds the others up, and an alert callback must not wait for another
+ * worker. Engines that share state cannot be reloaded
  * (emb_engine_reload returns EMB_EINVAL). Free it after the engines.
  */
 typedef struct emb_shared emb_shared_t;

@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define FILE_HDR 24
@@ -56,13 +57,18 @@ static bool refill(capfile_t *cf) {
 
 bool capfile_open(const char *path, capfile_t *cf) {
     memset(cf, 0, sizeof(*cf));
-    cf->fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK: opening a FIFO whose writer has gone would wait for another. */
+    cf->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (cf->fd < 0)
         return false;
-    cf->buf = malloc(BUF_SIZE);
-    if (cf->buf == NULL || !refill(cf) || cf->end < FILE_HDR)
+    /* A regular file only: a pipe or a terminal is read by libpcap alone (it
+     * has already taken the start of the stream, and reading it twice would
+     * lose bytes). The header is looked at before any large read. */
+    struct stat st;
+    uint8_t m[FILE_HDR];
+    if (fstat(cf->fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+        pread(cf->fd, m, FILE_HDR, 0) != FILE_HDR)
         goto not_ours;
-    const uint8_t *m = cf->buf;
     uint32_t magic;
     memcpy(&magic, m, 4);
     if (magic == 0xa1b2c3d4u || magic == 0xa1b23c4du)
@@ -76,6 +82,9 @@ bool capfile_open(const char *path, capfile_t *cf) {
     uint16_t minor = (uint16_t)(cf->swapped ? (m[6] << 8 | m[7]) : (m[7] << 8 | m[6]));
     cf->snaplen = rd32(m + 16, cf->swapped);
     if (major != 2 || minor != 4 || cf->snaplen == 0 || cf->snaplen > MAX_CAPLEN)
+        goto not_ours;
+    cf->buf = malloc(BUF_SIZE);
+    if (cf->buf == NULL || !refill(cf) || cf->end < FILE_HDR)
         goto not_ours;
     cf->pos = FILE_HDR;
     (void)posix_fadvise(cf->fd, 0, 0, POSIX_FADV_SEQUENTIAL);
@@ -122,8 +131,9 @@ long long capfile_tell(const capfile_t *cf) {
 }
 
 void capfile_close(capfile_t *cf) {
-    if (cf->fd > 0)
+    if (cf->fd >= 0)
         close(cf->fd);
     free(cf->buf);
     memset(cf, 0, sizeof(*cf));
+    cf->fd = -1;
 }

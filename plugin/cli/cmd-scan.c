@@ -191,7 +191,7 @@ static int scan_file(worker_t *w, const char *path) {
                 uint64_t done = cf.records;
                 capfile_close(&cf);
                 mapped = false;
-                for (uint64_t i = 0; i < done && rc == 0; i++)
+                for (uint64_t i = 0; i < done && rc == 0 && !stop_signal; i++)
                     if (pcap_next_ex(pc, &hdr, &data) != 1)
                         rc = PCAP_ERROR; /* not what was read: cannot happen */
                 if (rc != 0)

@@ -165,7 +165,10 @@ void emb_engine_stats(const emb_engine_t *e, emb_stats_t *out) {
     out->tcp_midstream = emb__flow_midstream(e->flows);
     const emb_defrag_stats_t *ds = emb__defrag_stats(e->defrag);
     out->reassembled = ds->reassembled;
-    out->defrag_dropped = ds->timeouts + ds->evicted + ds->invalid + ds->memcap_refused;
+    /* Unfinished ones still held count too: whether a datagram was reaped
+     * before the end depends on which other fragments came, not on it. */
+    out->defrag_dropped =
+        ds->timeouts + ds->evicted + ds->invalid + ds->memcap_refused + ds->pending;
     out->tcp_segments = e->streams.stats.segments;
     out->stream_gaps = e->streams.stats.out_of_order;
     out->stream_overlaps = e->streams.stats.overlaps;
@@ -418,12 +421,23 @@ void emb_engine_skip(emb_engine_t *e, const emb_packet_t *pkt) {
     if (e == NULL || pkt == NULL)
         return;
     if (e->cfg.shared != NULL)
-        emb__shared_progress(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt + 1);
+        emb__shared_skip(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt);
     emb__flow_table_clock(e->flows, pkt->ts_sec);
     emb__defrag_clock(e->defrag, pkt->ts_sec);
 }
 
+static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata);
+
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
+    int rc = process(e, pkt, cb, userdata);
+    if (e->holds_turn) { /* the shared table was used at this packet: give the turn back */
+        emb__shared_end_turn(e->cfg.shared);
+        e->holds_turn = false;
+    }
+    return rc;
+}
+
+static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     emb_decoded_t d, whole;
     const emb_decoded_t *dp = &d;
     if (e->cfg.shared != NULL) /* every packet before this one is done */

@@ -16,6 +16,7 @@
  */
 #include "detect/shared.h"
 
+#include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -31,6 +32,12 @@ struct emb_shared {
     emb_attrib_t *attrib;
     unsigned n;
     progress_t *progress; /* n entries, one cache line each */
+    /* Held by the worker whose turn it is, until its packet is done. With the
+     * packet numbers every worker agrees on it never waits; it is there for
+     * when they do not agree (a capture that grew while being read): then
+     * the order may differ from one engine's, but the table is never used by
+     * two threads at once. */
+    pthread_mutex_t turn;
 };
 
 int emb_shared_new(const emb_config_t *cfg, unsigned nworkers, emb_shared_t **out) {
@@ -54,6 +61,7 @@ int emb_shared_new(const emb_config_t *cfg, unsigned nworkers, emb_shared_t **ou
     }
     for (unsigned i = 0; i < nworkers; i++)
         atomic_init(&s->progress[i].next, 0);
+    pthread_mutex_init(&s->turn, NULL);
     *out = s;
     return 0;
 }
@@ -62,6 +70,7 @@ void emb_shared_free(emb_shared_t *s) {
     if (s == NULL)
         return;
     emb__attrib_free(s->attrib);
+    pthread_mutex_destroy(&s->turn);
     free(s->progress);
     free(s);
 }
@@ -73,6 +82,11 @@ void emb__shared_progress(emb_shared_t *s, unsigned index, uint64_t pcap_cnt) {
 
 void emb_shared_done(emb_shared_t *s, unsigned index) {
     emb__shared_progress(s, index, UINT64_MAX);
+}
+
+void emb__shared_skip(emb_shared_t *s, unsigned index, uint64_t pcap_cnt) {
+    /* done with this one too; the last number there is says "all done" */
+    emb__shared_progress(s, index, pcap_cnt == UINT64_MAX ? UINT64_MAX : pcap_cnt + 1);
 }
 
 emb_attrib_t *emb__shared_attrib(emb_shared_t *s) {
@@ -89,4 +103,9 @@ void emb__shared_wait(emb_shared_t *s, unsigned index, uint64_t pcap_cnt) {
             if (spins >= 64)
                 sched_yield();
     }
+    pthread_mutex_lock(&s->turn);
+}
+
+void emb__shared_end_turn(emb_shared_t *s) {
+    pthread_mutex_unlock(&s->turn);
 }

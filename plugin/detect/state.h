@@ -103,13 +103,16 @@ struct emb_engine {
     emb_stats_t stats;
     const emb_exceptions_t *exceptions; /* not owned; NULL: none */
     uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */
+    bool holds_turn;                    /* of the shared table, for this packet */
 };
 
 /* Before the engine touches the DNS attribution table: engines that share it
  * wait for their turn, so that it is used in packet order (detect/shared.c). */
 static inline void emb__engine_attrib_turn(emb_engine_t *e) {
-    if (e->cfg.shared != NULL)
+    if (e->cfg.shared != NULL && !e->holds_turn) {
         emb__shared_wait(e->cfg.shared, e->cfg.shared_index, e->cur.pkt->pcap_cnt);
+        e->holds_turn = true; /* until emb_engine_process returns */
+    }
 }
 
 #endif /* EMB_DETECT_STATE_H */

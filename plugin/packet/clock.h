@@ -21,11 +21,16 @@ typedef struct {
     bool set;
 } emb_clock_t;
 
+/* a - b for a >= b, without signed overflow whatever the two times are. */
+static inline uint64_t emb__clock_gap(int64_t a, int64_t b) {
+    return (uint64_t)a - (uint64_t)b;
+}
+
 static inline void emb__clock_tick(emb_clock_t *c, int64_t sec) {
     if (!c->set || sec > c->now) {
         c->now = sec;
         c->set = true;
-    } else if (c->now - sec > EMB_CLOCK_BACKSTEP) {
+    } else if (emb__clock_gap(c->now, sec) > EMB_CLOCK_BACKSTEP) {
         c->now = sec;
         c->epoch++;
     }
@@ -34,7 +39,7 @@ static inline void emb__clock_tick(emb_clock_t *c, int64_t sec) {
 /* True when something of `epoch` last seen at `last` is past `timeout`. */
 static inline bool emb__clock_past(const emb_clock_t *c, uint32_t epoch, int64_t last,
                                    uint32_t timeout) {
-    return epoch != c->epoch || c->now - last > (int64_t)timeout;
+    return epoch != c->epoch || (c->now > last && emb__clock_gap(c->now, last) > timeout);
 }
 
 #endif

@@ -106,6 +106,7 @@ static void release(emb_defrag_t *d, tracker_t *t) {
     else
         d->newest = t->older;
     d->stats.mem_in_use -= t->cap;
+    d->stats.pending--;
     memset(t, 0, sizeof(*t));
     t->hnext = d->free_head;
     d->free_head = idx;
@@ -147,7 +148,6 @@ static uint32_t datagram_hash(const emb_decoded_t *f) {
     return h;
 }
 
-/* Finds the datagram of `f`, or starts one (expiring and evicting as needed). */
 static bool timed_out(const emb_defrag_t *d, const tracker_t *t) {
     return emb__clock_past(&d->clock, t->epoch, t->first_seen, d->timeout);
 }
@@ -178,6 +178,7 @@ static tracker_t *find_or_start(emb_defrag_t *d, const emb_decoded_t *f, int64_t
     tracker_t *t = &d->slots[idx];
     d->free_head = t->hnext;
     t->used = true;
+    d->stats.pending++;
     t->hash = h;
     t->family = f->family;
     t->proto = f->frag_proto;

@@ -17,6 +17,7 @@ typedef struct {
     uint64_t overlaps; /* fragments with bytes already held (first copy kept) */
     uint64_t invalid;  /* beyond 64 KiB, inconsistent ends, too many pieces */
     uint64_t memcap_refused;
+    uint64_t pending; /* datagrams unfinished in the table now */
     size_t mem_in_use, mem_peak;
 } emb_defrag_stats_t;
 

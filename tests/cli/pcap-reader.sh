@@ -3,7 +3,7 @@
 # what libpcap gives: the same capture rewritten with nanosecond timestamps, in
 # the other byte order, and both, scans to the same eve.json; a copy cut inside
 # its last record is handed to libpcap at that record, which warns where it
-# ends, and the alerts before the cut are kept.
+# ends, and the alerts before the cut are kept; a pipe is read as a file is.
 #   pcap-reader.sh EMBARGO PYTHON CAPTURE
 set -u
 embargo=$1 python=$2 pcap=$3
@@ -45,6 +45,15 @@ for v in nano swapped nano-swapped; do
     [ $? -eq 1 ] || fail "$v: no alerts"
     [ "$(strip "$dir/want.json")" = "$(strip "$dir/$v.json")" ] || fail "$v: eve.json differs"
 done
+
+# From a pipe (libpcap alone reads it: reading the stream twice would lose bytes).
+mkfifo "$dir/fifo"
+cat "$pcap" >"$dir/fifo" &
+"$embargo" scan -q -o "$dir/fifo.json" "$dir/fifo"
+[ $? -eq 1 ] || fail "from a pipe: no alerts"
+wait
+[ "$(strip "$dir/want.json" | grep -v '"event_type":"stats"')" = \
+  "$(strip "$dir/fifo.json" | grep -v '"event_type":"stats"')" ] || fail "from a pipe: alerts differ"
 
 "$embargo" scan -q -o "$dir/cut.json" "$dir/cut.pcap" 2>"$dir/err"
 rc=$?
