@@ -32,6 +32,8 @@ import time
 
 import yaml
 
+import pcaputil  # bench/pcaputil.py, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -93,9 +95,8 @@ def peak_rss_kib(err):
 
 
 def concat_real(dirs, out):
-    """Writes every classic little- or big-endian microsecond pcap with Ethernet link type
-    under `dirs` (sorted by path), whole records only, into one capture at `out`. Returns
-    (files used, packets)."""
+    """Writes every classic microsecond pcap with Ethernet link type under `dirs` (sorted by
+    path), whole records only, into one capture at `out`. Returns (files used, packets)."""
     files = sorted(p for d in dirs for p in glob.glob(os.path.join(d, "**", "*.pcap"),
                                                         recursive=True))
     used = npkts = 0
@@ -103,19 +104,11 @@ def concat_real(dirs, out):
         o.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
         for path in files:
             data = open(path, "rb").read()
-            if len(data) < 24:
-                continue
-            end = {b"\xd4\xc3\xb2\xa1": "<", b"\xa1\xb2\xc3\xd4": ">"}.get(data[:4])
+            end = pcaputil.byte_order(data)
             if end is None or struct.unpack(end + "I", data[20:24])[0] != 1:
                 continue
-            off, recs = 24, []
-            while off + 16 <= len(data):
-                sec, usec, cap, length = struct.unpack(end + "IIII", data[off:off + 16])
-                if cap > 262144 or off + 16 + cap > len(data):
-                    break
-                recs.append(struct.pack("<IIII", sec, usec, cap, length)
-                            + data[off + 16:off + 16 + cap])
-                off += 16 + cap
+            recs = [struct.pack("<IIII", sec, usec, cap, length) + b
+                    for sec, usec, cap, length, b in pcaputil.records(data)]
             if recs:
                 o.write(b"".join(recs))
                 used += 1
@@ -212,11 +205,6 @@ def main():
     rules = os.path.join(ROOT, "rules")
     tmp = tempfile.mkdtemp(prefix="embargo-bench-")
     env = dict(os.environ, EMBARGO_CACHE_DIR=os.path.join(tmp, "cache"))
-    rows = []
-
-    def row(name, wall, cpu, pkts, note=""):
-        rows.append((name, wall, cpu, pkts / cpu if cpu > 0 else 0, note))
-
     try:
         mix = os.path.join(tmp, "mix.pcap")
         quarter = os.path.join(tmp, "quarter.pcap")
@@ -227,55 +215,7 @@ def main():
         size = os.path.getsize(mix)
         print("capture: %d MiB, %d packets (bench/gen-traffic -m %d)" % (size >> 20, pkts, a.size))
 
-        # warm the page cache and the database cache
-        run([floor, mix])
-        run([embargo, "scan", "-q", "-o", "/dev/null", mix], env=env)
-
-        fw, fc, _ = median_of(a.runs, [floor, mix])
-        row("floor (libpcap read loop)", fw, fc, pkts)
-        ew, ec, err1 = median_of(a.runs, [embargo, "scan", "-q", "-o", "/dev/null", mix], env=env)
-        row("embargo scan -j 1", ew, ec, pkts)
-        e2w, e2c, _ = median_of(a.runs, [embargo, "scan", "-q", "-j", "2", "-o", "/dev/null", mix],
-                                env=env)
-        row("embargo scan -j 2", e2w, e2c, pkts)
-
-        # Suricata with the exported rules
-        sw = sc = None
-        suricata = shutil.which("suricata")
-        exp = subprocess.run([embargo, "rules", "export", "--format", "suricata", rules],
-                             capture_output=True, text=True)
-        if suricata and exp.returncode == 0 and exp.stdout.strip():
-            rfile = os.path.join(tmp, "embargo.rules")
-            open(rfile, "w").write(exp.stdout)
-            conf = os.path.join(tmp, "suricata.yaml")
-            open(conf, "w").write(
-                "%YAML 1.1\n---\nmpm-algo: hs\nspm-algo: hs\n"
-                "outputs:\n  - eve-log:\n      enabled: yes\n      filename: eve.json\n"
-                "      types: [alert]\n"
-                "classification-file: /etc/suricata/classification.config\n"
-                "reference-config-file: /etc/suricata/reference.config\n")
-            logdir = os.path.join(tmp, "sur")
-            os.makedirs(logdir, exist_ok=True)
-            cmd = [suricata, "-c", conf, "-S", rfile, "-r", mix, "-l", logdir, "-k", "none",
-                   "--runmode", "single"]
-            sw, sc, _ = median_of(a.runs, cmd)
-            row("suricata 7 (single, hs, exported rules)", sw, sc, pkts)
-        else:
-            print("suricata row skipped: %s" % ("no suricata" if not suricata else
-                                                 "embargo rules export unavailable"))
-
-        # nDPI with the pack's names as host rules
-        nw = nc = None
-        ndpi = shutil.which("ndpiReader")
-        if ndpi:
-            protos = os.path.join(tmp, "protos.txt")
-            with open(protos, "w") as f:
-                for d in domains_of_pack(rules):
-                    f.write('host:"%s"@Banned\n' % d)
-            nw, nc, _ = median_of(a.runs, [ndpi, "-i", mix, "-p", protos, "-q"])
-            row("ndpiReader 4.2 (pack names as host rules)", nw, nc, pkts)
-        else:
-            print("ndpiReader row skipped: install libndpi-bin")
+        got = compare(a, tmp, env, embargo, floor, rules, mix, pkts)
 
         # start-up with 10k indicators
         pack = os.path.join(tmp, "big.yaml")
@@ -293,19 +233,7 @@ def main():
         rss_full, rss_quarter = peak_rss_kib(errf), peak_rss_kib(errq)
 
         print()
-        print("%-44s %9s %9s %12s" % ("", "wall s", "CPU s", "pkts/CPU-s"))
-        for name, w, c, pps, _ in rows:
-            print("%-44s %9.3f %9.3f %12.0f" % (name, w, c, pps))
-        print()
-        print("ratios (this run)                               measured   target")
-        print("embargo -j1 vs floor, wall                      %7.2fx   <= 1.5x (stretch 1.25x)"
-              % (ew / fw))
-        print("embargo -j1 vs floor, CPU                       %7.2fx" % (ec / fc))
-        if sc:
-            print("packets per CPU-second, embargo / suricata      %7.1fx   >= 10x" % (sc / ec))
-        if nc:
-            print("packets per CPU-second, embargo / ndpiReader    %7.1fx   >= 8x" % (nc / ec))
-        print("-j 2 vs -j 1, wall speed-up                     %7.2fx   >= 1.8x" % (ew / e2w))
+        print_compare(got, pkts)
         print("start-up, 10k indicators, cold compile          %7.3f s  <= 1 s" % cold)
         print("start-up, 10k indicators, from the cache        %7.3f s  <= 0.05 s" % warm)
         print("peak RSS, %4d MiB capture                        %6.1f MiB <= 64 MiB"

@@ -3,7 +3,8 @@ import argparse
 import glob
 import os
 import re
-import struct
+
+import pcaputil  # bench/pcaputil.py, beside this script
 
 # (stage, what a function's "file:function [object]" must contain), first match wins.
 STAGES = [
@@ -60,21 +61,13 @@ def by_stage(path, files):
     return out
 
 
-def packets(pcap):
-    data, off, n = open(pcap, "rb").read(), 24, 0
-    while off + 16 <= len(data):
-        off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
-        n += 1
-    return n
-
-
 def main():
     ap = argparse.ArgumentParser()
     for a in ("--mix", "--one", "--pcap", "--size", "--cpu"):
         ap.add_argument(a, required=True)
     a = ap.parse_args()
     files = function_files(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-    mix, one, n = by_stage(a.mix, files), by_stage(a.one, files), packets(a.pcap)
+    mix, one, n = by_stage(a.mix, files), by_stage(a.one, files), pcaputil.count(a.pcap)
     rows = [(s, (mix.get(s, 0) - one.get(s, 0)) / (n - 1)) for s, _ in STAGES] + \
            [(OTHER, (mix.get(OTHER, 0) - one.get(OTHER, 0)) / (n - 1))]
     total = sum(v for _, v in rows)

@@ -31,12 +31,7 @@ cmake --build build-split -j2 --target embargo gen-traffic >/dev/null
 embargo=build-split/embargo
 mix=$work/mix.pcap
 build-split/bench/gen-traffic -m "$size" -o "$mix" >/dev/null
-/usr/bin/python3 - "$mix" "$work/one.pcap" <<'PY'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-caplen = struct.unpack("<I", data[24 + 8:24 + 12])[0]
-open(sys.argv[2], "wb").write(data[:24 + 16 + caplen])
-PY
+/usr/bin/python3 bench/pcaputil.py first "$mix" "$work/one.pcap"
 export EMBARGO_CACHE_DIR=$work/cache
 profile() { # PCAP OUT
     valgrind --tool=callgrind --callgrind-out-file="$2" "$embargo" scan -q -o /dev/null "$1" \

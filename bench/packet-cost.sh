@@ -39,21 +39,8 @@ new=build-cost/embargo old=$work/build-base/embargo
 mix=$work/mix.pcap
 build-cost/bench/gen-traffic -m "$size" -o "$mix" >/dev/null
 # The first packet alone: what a scan costs before any traffic.
-/usr/bin/python3 - "$mix" "$work/one.pcap" <<'EOF'
-import struct, sys
-data = open(sys.argv[1], "rb").read()
-caplen = struct.unpack("<I", data[24 + 8:24 + 12])[0]
-open(sys.argv[2], "wb").write(data[:24 + 16 + caplen])
-EOF
-packets=$(/usr/bin/python3 - "$mix" <<'EOF'
-import struct, sys
-data, off, n = open(sys.argv[1], "rb").read(), 24, 0
-while off + 16 <= len(data):
-    off += 16 + struct.unpack("<I", data[off + 8:off + 12])[0]
-    n += 1
-print(n)
-EOF
-)
+/usr/bin/python3 bench/pcaputil.py first "$mix" "$work/one.pcap"
+packets=$(/usr/bin/python3 bench/pcaputil.py count "$mix")
 export EMBARGO_CACHE_DIR=$work/cache
 for b in "$new" "$old"; do "$b" scan -q -o /dev/null "$mix" || true; done # warm the cache
 

@@ -113,3 +113,10 @@ void emb_diags_free(emb_diags_t *d) {
     free(d->msgs);
     free(d);
 }
+
+void emb__diags_give(emb_diags_t *local, emb_diags_t **out) {
+    if (out)
+        *out = local;
+    else
+        emb_diags_free(local);
+}

@@ -20,4 +20,8 @@ char *emb__strdup(const char *s);
 int emb__diag_add(emb_diags_t **d, const char *file, unsigned line, unsigned col, const char *fmt,
                   ...) __attribute__((format(printf, 5, 6)));
 
+/* Hands a loader's diagnostics to the caller who asked for them (`out` not
+ * NULL), else frees them. */
+void emb__diags_give(emb_diags_t *local, emb_diags_t **out);
+
 #endif /* EMB_COMMON_UTIL_H */

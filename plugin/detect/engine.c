@@ -417,13 +417,19 @@ static bool count_result(emb_engine_t *e, emb_dec_result_t r) {
     return true;
 }
 
+/* Every packet of the stream tells the engine the time, inspected here or not,
+ * decodable or not: flows and fragments expire on it (packet/clock.h). */
+static void tell_time(emb_engine_t *e, int64_t sec) {
+    emb__flow_table_clock(e->flows, sec);
+    emb__defrag_clock(e->defrag, sec);
+}
+
 void emb_engine_skip(emb_engine_t *e, const emb_packet_t *pkt) {
     if (e == NULL || pkt == NULL)
         return;
     if (e->cfg.shared != NULL)
         emb__shared_skip(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt);
-    emb__flow_table_clock(e->flows, pkt->ts_sec);
-    emb__defrag_clock(e->defrag, pkt->ts_sec);
+    tell_time(e, pkt->ts_sec);
 }
 
 static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata);
@@ -447,9 +453,7 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
     e->last_flow_id = 0;
     if (pkt->data == NULL)
         return EMB_EINVAL;
-    /* Every packet tells the time, decodable or not, as emb_engine_skip does. */
-    emb__flow_table_clock(e->flows, pkt->ts_sec);
-    emb__defrag_clock(e->defrag, pkt->ts_sec);
+    tell_time(e, pkt->ts_sec);
 
     emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
     /* Decapsulated, whether or not what came out is inspected (ARP, ICMP, ...). */

@@ -256,10 +256,7 @@ int emb_exceptions_load(const char *path, emb_exceptions_t **out, emb_diags_t **
         rc = EMB_ERULES;
     if (rc != 0) {
         emb_exceptions_free(x);
-        if (diags)
-            *diags = local;
-        else
-            emb_diags_free(local);
+        emb__diags_give(local, diags);
         return rc;
     }
     emb_diags_free(local);

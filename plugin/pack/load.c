@@ -671,10 +671,7 @@ int emb_rules_load(const char *path, emb_rules_t **out, emb_diags_t **diags) {
     }
     if (rc != 0) {
         emb_rules_free(r);
-        if (diags)
-            *diags = local;
-        else
-            emb_diags_free(local);
+        emb__diags_give(local, diags);
         return rc;
     }
     emb_diags_free(local);
