@@ -221,10 +221,9 @@ typedef struct {
     uint32_t attrib_ttl_floor_s;   /* a DNS TTL counts at least this long */
     uint32_t attrib_ttl_ceiling_s; /* and at most this long */
     const char *cache_dir;         /* compiled databases are kept here; NULL: none */
-    /* Several engines over one packet stream (see emb_shared_new): the state they
-     * share, and which of them this engine is. NULL: the engine keeps its own. */
+    /* A DNS attribution table shared with engines in other threads (see
+     * emb_shared_new). NULL: the engine keeps its own. */
     struct emb_shared *shared;
-    unsigned shared_index;
 } emb_config_t;
 
 /* Fills `cfg` with the defaults. */
@@ -429,41 +428,59 @@ void emb_stats_add(emb_stats_t *dst, const emb_stats_t *src);
 char *emb_stats_json(const emb_stats_t *stats, int64_t ts_sec, uint32_t ts_usec, uint64_t uptime_s);
 
 /*
- * A shard key for spreading packets over several engines: a hash of the
- * packet's two innermost IP addresses, whichever way it goes, so both
- * directions of a flow, and every IP fragment of its datagrams, meet in one
- * engine. Packets that do not decode to IP get key 0. A flow's DNS lookup
- * and the connection after it usually land in different engines: give the
- * engines an emb_shared_t so that DNS attribution spans them.
+ * Where a packet goes when one packet stream is spread over several engines,
+ * each inspecting its share and seeing every packet (embargo scan -j N,
+ * docs/flows.md "Placement across workers"):
+ *   shard: a hash of the packet's two innermost IP addresses, whichever way it
+ *          goes, so both directions of a flow, and every IP fragment of its
+ *          datagrams, meet in one engine; 0 for a packet that is not IP;
+ *   dns:   the packet may carry DNS (UDP or TCP port 53) or is an IP fragment
+ *          (whose ports are known only once reassembled). A flow's DNS lookup
+ *          and the connection after it usually land in different engines: an
+ *          engine gives the packets of its share to emb_engine_process, the
+ *          others' DNS ones to emb_engine_feed, and the rest to
+ *          emb_engine_skip. Then every engine's attribution table learns
+ *          every answer in stream order, as one engine's would, with no
+ *          engine ever waiting for another.
+ * One decode; emb_packet_shard is the shard alone.
  */
+typedef struct {
+    uint32_t shard;
+    bool dns;
+} emb_place_t;
+void emb_packet_place(const emb_packet_t *pkt, emb_place_t *out);
 uint32_t emb_packet_shard(const emb_packet_t *pkt);
 
 /*
- * State shared by `nworkers` engines that each inspect their share (by
- * emb_packet_shard) of one packet stream, every engine seeing the packet
- * numbers (pcap_cnt) of the whole stream in order: the DNS attribution table,
- * and the order of its use, so that the alerts are those of one engine fed
- * the whole stream (docs/flows.md, "Workers"). Create it with the engines'
- * configuration (not NULL: its attrib_* settings size the table), set cfg.shared and
- * cfg.shared_index (0 .. nworkers-1) for each engine, and in each worker's thread give its engine
- * every packet of the stream in order: emb_engine_process for its own, emb_engine_skip for the
- * others'; when the worker stops for any reason, emb_shared_done. The packets' pcap_cnt must
- * number the stream from 1 up, the same in every worker. An engine may wait inside
- * emb_engine_process until the other workers have come as far as its packet, so a worker that stops
- * without emb_shared_done holds the others up, and an alert callback must not wait for another
- * worker. Engines that share state cannot be reloaded
- * (emb_engine_reload returns EMB_EINVAL). Free it after the engines.
+ * A packet of another engine's share that may carry DNS (emb_place_t.dns):
+ * inspected only to learn its DNS answers for attribution, by a second set of
+ * flows and fragments the engine keeps for the purpose. It raises no alert
+ * and changes no counter of emb_engine_stats. Returns 0 or a negative code.
+ */
+int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
+
+/*
+ * A DNS attribution table that engines in several threads share, used under a
+ * lock, for hosts whose workers each see only their share of the packets (the
+ * kernel spreading a live capture, an IDS's threads): an answer seen by one
+ * worker then attributes the connection another one sees. Which of two answers
+ * that race comes first depends on the threads: use emb_packet_place and
+ * emb_engine_feed instead when every worker sees every packet. Create it with
+ * the engines' configuration (its attrib_* settings size the table), set
+ * cfg.shared for each engine, free it after the engines. An engine holds the
+ * lock from its first use of the table in emb_engine_process until it
+ * returns, so an alert callback must not wait for another engine. Engines
+ * that share a table cannot be reloaded (emb_engine_reload returns
+ * EMB_EINVAL).
  */
 typedef struct emb_shared emb_shared_t;
-int emb_shared_new(const emb_config_t *cfg, unsigned nworkers, emb_shared_t **out);
+int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out);
 void emb_shared_free(emb_shared_t *shared);
-/* Worker `index` will process no more packets. */
-void emb_shared_done(emb_shared_t *shared, unsigned index);
 
 /*
  * A packet of the stream that another engine inspects: this engine only
- * learns its time (flows expire by the latest time seen) and, with shared
- * state, that every packet before it is done. Cheap: nothing is decoded.
+ * learns its time (flows expire by the latest time seen). Cheap: nothing is
+ * decoded.
  */
 void emb_engine_skip(emb_engine_t *engine, const emb_packet_t *pkt);
 

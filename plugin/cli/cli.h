@@ -58,6 +58,8 @@ void usage_report(FILE *f);
 void usage_rules(FILE *f);
 
 /* A classic pcap file read in large blocks, records used in place (capfile.c). */
+typedef struct capset capset_t;
+typedef struct capshare capshare_t;
 typedef struct {
     int fd;
     uint8_t *buf;
@@ -66,6 +68,13 @@ typedef struct {
     bool eof, swapped, nano;
     uint32_t snaplen;
     uint64_t records; /* handed out */
+    /* Read with other workers (capfile_open_shared): buf is a block of
+     * theirs, and a record across two blocks is copied into scratch. */
+    capset_t *set;
+    capshare_t *share;
+    unsigned worker;
+    uint64_t block;
+    uint8_t *scratch;
 } capfile_t;
 typedef enum {
     CAPFILE_OK,        /* a record */
@@ -75,6 +84,19 @@ typedef enum {
 /* Opens `path` when it is a classic pcap this reader takes (else false: read
  * it with libpcap from the start). */
 bool capfile_open(const char *path, capfile_t *cf);
+/*
+ * The same for worker `worker` of the `nworkers` that all read the same list
+ * of files, each taking every record: the file is read once, a block at a
+ * time, the reading shared out between the workers, and every worker walks
+ * every block. `file` is the index in the list. A worker says when it is past
+ * a file (capset_pass) or done with the list (capset_leave), whether it
+ * opened the file or not, so that nobody waits for it.
+ */
+capset_t *capset_new(unsigned nworkers);
+void capset_free(capset_t *set);
+bool capfile_open_shared(capset_t *set, int file, const char *path, unsigned worker, capfile_t *cf);
+void capset_pass(capset_t *set, unsigned worker, int file);
+void capset_leave(capset_t *set, unsigned worker);
 /* The next record, in libpcap's terms (microseconds), valid until the next call. */
 capfile_rc_t capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data);
 /* Where in the file the next record starts. */

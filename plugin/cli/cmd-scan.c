@@ -3,10 +3,13 @@
  * pcapng files with libpcap, feeds every packet to the engine, writes the
  * EVE lines the engine renders, and prints a human summary on stderr.
  *
- * With -j N, N workers each read every file and inspect the packets of
- * their shard (emb_packet_shard: by the pair of addresses, so a flow and
- * its fragments meet in one engine); their engines share the DNS
- * attribution table and use it in packet order (emb_shared_new). Each
+ * With -j N, N workers each walk every file (read once, a block at a time,
+ * the reading shared between them: capfile.c) and inspect the packets of
+ * their shard (emb_packet_place: by the pair of addresses, so a flow and
+ * its fragments meet in one engine); each worker's engine is also fed the
+ * other workers' DNS packets, so that every worker's attribution table learns
+ * every answer in packet order, as one engine's would, and no worker ever
+ * waits for another (docs/flows.md, section 4). Each
  * worker writes its alerts, tagged with the packet number, to a temporary
  * file in packet order; at the end the files are merged by packet number,
  * so the output is the same whatever N is. With one worker alerts go
@@ -94,9 +97,9 @@ typedef struct {
 typedef struct {
     int id, n;
     emb_engine_t *engine;
-    emb_shared_t *shared; /* with several workers: what their engines share */
-    FILE *out;            /* the output (one worker) or this worker's temporary file */
-    bool tagged;          /* lines carry "PCAPCNT SEQ\t" for the merge */
+    capset_t *capset; /* with several workers: the files, read once for all */
+    FILE *out;        /* the output (one worker) or this worker's temporary file */
+    bool tagged;      /* lines carry "PCAPCNT SEQ\t" for the merge */
     uint64_t pcap_cnt;
     uint32_t seq;
     bool write_failed;
@@ -150,7 +153,7 @@ static int on_alert(const emb_alert_t *a, void *ud) {
 }
 
 /* Scans one file. Returns 0, or -1 after printing (worker 0) why it could not. */
-static int scan_file(worker_t *w, const char *path) {
+static int scan_file(worker_t *w, int file, const char *path) {
     char errbuf[PCAP_ERRBUF_SIZE];
     bool speak = w->id == 0;
     pcap_t *pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, errbuf);
@@ -173,7 +176,8 @@ static int scan_file(worker_t *w, const char *path) {
     /* A classic pcap is read in large blocks (capfile.c); libpcap takes over
      * at a record it would complain about, after skipping what was read. */
     capfile_t cf;
-    bool mapped = capfile_open(path, &cf);
+    bool mapped = w->capset ? capfile_open_shared(w->capset, file, path, (unsigned)w->id, &cf)
+                            : capfile_open(path, &cf);
     struct pcap_pkthdr *hdr, mhdr;
     const u_char *data;
     uint64_t in_file = 0;
@@ -217,9 +221,26 @@ static int scan_file(worker_t *w, const char *path) {
             .pcap_cnt = ++w->pcap_cnt,
         };
         w->last_ts = hdr->ts.tv_sec;
-        if (w->n > 1 && emb_packet_shard(&pkt) % (uint32_t)w->n != (uint32_t)w->id) {
-            emb_engine_skip(w->engine, &pkt); /* another worker's: its time still counts */
-            continue;
+        if (w->n > 1) {
+            emb_place_t place;
+            emb_packet_place(&pkt, &place);
+            if (place.shard % (uint32_t)w->n != (uint32_t)w->id) {
+                /* Another worker's: its DNS answers still teach this worker's
+                 * attribution table, its time still counts. */
+                int frc = place.dns ? emb_engine_feed(w->engine, &pkt) : 0;
+                if (!place.dns)
+                    emb_engine_skip(w->engine, &pkt);
+                if (frc != 0) {
+                    if (speak)
+                        fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, path, in_file,
+                                emb_strerror(frc));
+                    if (mapped)
+                        capfile_close(&cf);
+                    pcap_close(pc);
+                    return -1;
+                }
+                continue;
+            }
         }
         w->seq = 0;
         if (prog_line && prog_line->on && (++prog_line->packets & 0xFFF) == 0)
@@ -264,12 +285,13 @@ static int scan_file(worker_t *w, const char *path) {
 static void *run_worker(void *arg) {
     worker_t *w = arg;
     for (int i = 0; i < w->nfiles && !w->canceled; i++) {
-        if (scan_file(w, w->files[i]) != 0)
+        if (scan_file(w, i, w->files[i]) != 0)
             w->failed = true;
         else
             w->files_ok++;
+        capset_pass(w->capset, (unsigned)w->id, i);
     }
-    emb_shared_done(w->shared, (unsigned)w->id);
+    capset_leave(w->capset, (unsigned)w->id);
     return NULL;
 }
 
@@ -397,7 +419,7 @@ int cmd_scan(int argc, char **argv) {
     }
     FILE *out = NULL;
     const char *out_name = out_path;
-    emb_shared_t *shared = NULL;
+    capset_t *capset = NULL;
     worker_t *ws = calloc((size_t)nworkers, sizeof(worker_t));
     progress_t prog_line = {.on = show_progress == 1 ||
                                   (show_progress == -1 && !quiet && isatty(STDERR_FILENO)),
@@ -407,18 +429,14 @@ int cmd_scan(int argc, char **argv) {
         status = EXIT_ERROR;
         goto done;
     }
-    /* Workers share the DNS attribution table and use it in packet order. */
-    if (nworkers > 1 && emb_shared_new(&cfg, (unsigned)nworkers, &shared) != 0) {
+    if (nworkers > 1 && (capset = capset_new((unsigned)nworkers)) == NULL) {
         fprintf(stderr, "%s: out of memory\n", prog);
         status = EXIT_ERROR;
         goto done;
     }
     /* The first engine compiles (or loads the cache); the others load the cache. */
     for (int i = 0; i < nworkers; i++) {
-        emb_config_t wcfg = cfg;
-        wcfg.shared = shared;
-        wcfg.shared_index = (unsigned)i;
-        ws[i].engine = build_engine(rules, &wcfg, rules_path);
+        ws[i].engine = build_engine(rules, &cfg, rules_path);
         if (ws[i].engine == NULL) {
             status = EXIT_ERROR;
             goto done;
@@ -442,7 +460,7 @@ int cmd_scan(int argc, char **argv) {
         worker_t *w = &ws[i];
         w->id = i;
         w->n = nworkers;
-        w->shared = shared;
+        w->capset = capset;
         w->files = argv + optind;
         w->nfiles = argc - optind;
         w->progress = i == 0 ? &prog_line : NULL;
@@ -468,7 +486,7 @@ int cmd_scan(int argc, char **argv) {
             if (pthread_create(&tid[started], NULL, run_worker, &ws[started]) != 0)
                 break;
         for (int i = started; i < nworkers; i++)
-            emb_shared_done(shared, (unsigned)i); /* nobody waits for a thread never started */
+            capset_leave(capset, (unsigned)i); /* nobody waits for a thread never started */
         for (int i = 0; i < started; i++)
             pthread_join(tid[i], NULL);
         if (started < nworkers) {
@@ -609,7 +627,7 @@ done:
         evidence_free(ws[i].evidence);
     }
     free(ws);
-    emb_shared_free(shared);
+    capset_free(capset);
     emb_rules_free(rules);
     emb_exceptions_free(exceptions);
     free(expired);

@@ -38,7 +38,6 @@ void emb_config_init(emb_config_t *cfg) {
     cfg->attrib_ttl_ceiling_s = 86400;
     cfg->cache_dir = NULL;
     cfg->shared = NULL;
-    cfg->shared_index = 0;
 }
 
 static void on_flow_release(emb_flow_t *f, void *ctx) {
@@ -61,8 +60,10 @@ static uint32_t payload_overlap(const emb_rules_t *r) {
     return (uint32_t)(longest > 4096 ? 4096 : longest) - 1;
 }
 
-int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
-                   emb_diags_t **diags) {
+/* A new engine; with a parent, a feeder of it (emb_engine_feed): the parent's
+ * rules, settings, matcher and attribution table, its own flows. */
+static int engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t *parent,
+                      emb_engine_t **out, emb_diags_t **diags) {
     if (diags)
         *diags = NULL;
     *out = NULL;
@@ -79,9 +80,13 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
     if (e->cfg.stream_depth < 64)
         e->cfg.stream_depth = 64;
 
-    int rc = emb__matcher_new(rules, e->cfg.cache_dir, &e->matcher, diags);
-    if (rc != 0)
+    int rc = 0;
+    if (parent) {
+        e->borrowed = e->mute = true;
+        e->matcher = parent->matcher;
+    } else if ((rc = emb__matcher_new(rules, e->cfg.cache_dir, &e->matcher, diags)) != 0) {
         goto fail;
+    }
     rc = emb__flow_table_new(e->cfg.max_flows, e->cfg.tcp_timeout_s, e->cfg.udp_timeout_s,
                              &e->flows);
     if (rc != 0) {
@@ -94,7 +99,9 @@ int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine
                          &e->defrag);
     if (rc != 0)
         goto fail;
-    if (e->cfg.shared != NULL)
+    if (parent)
+        e->attrib = parent->attrib;
+    else if (e->cfg.shared != NULL)
         e->attrib = emb__shared_attrib(e->cfg.shared); /* owned by the shared state */
     else
         rc = emb__attrib_new(e->cfg.attrib_max, e->cfg.attrib_ttl_floor_s,
@@ -122,13 +129,20 @@ fail:
     return rc;
 }
 
+int emb_engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t **out,
+                   emb_diags_t **diags) {
+    return engine_new(rules, cfg, NULL, out, diags);
+}
+
 void emb_engine_free(emb_engine_t *e) {
     if (e == NULL)
         return;
+    emb_engine_free(e->feeder);
     emb__flow_table_free(e->flows); /* releases the flows' streams first */
-    emb__matcher_free(e->matcher);
+    if (!e->borrowed)
+        emb__matcher_free(e->matcher);
     emb__defrag_free(e->defrag);
-    if (e->cfg.shared == NULL)
+    if (e->cfg.shared == NULL && !e->borrowed)
         emb__attrib_free(e->attrib);
     emb__quic_ctx_free(e->quic);
     free(e->hs);
@@ -240,6 +254,8 @@ int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **d
 
     emb__matcher_free(e->matcher);
     free(e->alt_state);
+    emb_engine_free(e->feeder); /* it borrowed the old matcher; made again when needed */
+    e->feeder = NULL;
     e->matcher = m;
     e->alt_state = st;
     e->stamp = 0;
@@ -300,19 +316,13 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
 #undef ADD
 }
 
-uint32_t emb_packet_shard(const emb_packet_t *pkt) {
-    emb_decoded_t d;
-    if (pkt == NULL || pkt->data == NULL)
-        return 0;
-    emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
-    if (r != EMB_DEC_OK && r != EMB_DEC_FRAGMENT)
-        return 0;
-    /* The two addresses in a fixed order, so both directions hash alike; no
-     * ports, so that a fragment (which has none) goes where its flow goes. */
-    const uint8_t *lo = d.src, *hi = d.dst;
+/* The two addresses in a fixed order, so both directions hash alike; no
+ * ports, so that a fragment (which has none) goes where its flow goes. */
+static uint32_t shard_of(const emb_decoded_t *d) {
+    const uint8_t *lo = d->src, *hi = d->dst;
     if (memcmp(lo, hi, 16) > 0) {
-        lo = d.dst;
-        hi = d.src;
+        lo = d->dst;
+        hi = d->src;
     }
     uint32_t h = 2166136261u;
     for (int i = 0; i < 16; i++)
@@ -321,6 +331,26 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt) {
         h = (h ^ hi[i]) * 16777619u;
     h ^= h >> 16; /* the low bits pick the worker: fold the high ones in */
     return h ? h : 1;
+}
+
+void emb_packet_place(const emb_packet_t *pkt, emb_place_t *out) {
+    emb_decoded_t d;
+    out->shard = 0;
+    out->dns = false;
+    if (pkt == NULL || pkt->data == NULL)
+        return;
+    emb_dec_result_t r = emb__decode(pkt->linktype, pkt->data, pkt->caplen, &d);
+    if (r != EMB_DEC_OK && r != EMB_DEC_FRAGMENT)
+        return;
+    out->shard = shard_of(&d);
+    out->dns = r == EMB_DEC_FRAGMENT ||
+               ((d.proto == 6 || d.proto == 17) && (d.sport == 53 || d.dport == 53));
+}
+
+uint32_t emb_packet_shard(const emb_packet_t *pkt) {
+    emb_place_t p;
+    emb_packet_place(pkt, &p);
+    return p.shard;
 }
 
 /* True when the address `addr` is in an `ip` indicator of a rule of `vendor`:
@@ -418,17 +448,18 @@ static bool count_result(emb_engine_t *e, emb_dec_result_t r) {
 }
 
 /* Every packet of the stream tells the engine the time, inspected here or not,
- * decodable or not: flows and fragments expire on it (packet/clock.h). */
+ * decodable or not: flows and fragments expire on it (packet/clock.h), the
+ * feeder's as well. */
 static void tell_time(emb_engine_t *e, int64_t sec) {
     emb__flow_table_clock(e->flows, sec);
     emb__defrag_clock(e->defrag, sec);
+    if (e->feeder)
+        tell_time(e->feeder, sec);
 }
 
 void emb_engine_skip(emb_engine_t *e, const emb_packet_t *pkt) {
     if (e == NULL || pkt == NULL)
         return;
-    if (e->cfg.shared != NULL)
-        emb__shared_skip(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt);
     tell_time(e, pkt->ts_sec);
 }
 
@@ -436,18 +467,30 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
 
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     int rc = process(e, pkt, cb, userdata);
-    if (e->holds_turn) { /* the shared table was used at this packet: give the turn back */
-        emb__shared_end_turn(e->cfg.shared);
+    if (e->holds_turn) { /* the shared table was used at this packet: give it back */
+        emb__shared_unlock(e->cfg.shared);
         e->holds_turn = false;
     }
     return rc;
 }
 
+int emb_engine_feed(emb_engine_t *e, const emb_packet_t *pkt) {
+    if (e == NULL || pkt == NULL)
+        return EMB_EINVAL;
+    if (e->feeder == NULL) {
+        int rc = engine_new(e->rules, &e->cfg, e, &e->feeder, NULL);
+        if (rc != 0)
+            return rc;
+    }
+    /* The feeder hears the time through this engine (tell_time), once. */
+    emb__flow_table_clock(e->flows, pkt->ts_sec);
+    emb__defrag_clock(e->defrag, pkt->ts_sec);
+    return emb_engine_process(e->feeder, pkt, NULL, NULL);
+}
+
 static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     emb_decoded_t d, whole;
     const emb_decoded_t *dp = &d;
-    if (e->cfg.shared != NULL) /* every packet before this one is done */
-        emb__shared_progress(e->cfg.shared, e->cfg.shared_index, pkt->pcap_cnt);
     e->stats.packets++;
     e->stats.bytes += pkt->len;
     e->last_flow_id = 0;

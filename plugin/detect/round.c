@@ -282,6 +282,8 @@ int emb__round_emit(emb_engine_t *e) {
             continue;
         }
         f->alerted[f->nalerted++] = c->rule;
+        if (e->mute)
+            continue; /* a feeder (emb_engine_feed): attribution only */
         if (c->ev == EMB_EV_DNS_ATTRIBUTION)
             e->stats.attributions++;
 

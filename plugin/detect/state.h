@@ -103,14 +103,20 @@ struct emb_engine {
     emb_stats_t stats;
     const emb_exceptions_t *exceptions; /* not owned; NULL: none */
     uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */
-    bool holds_turn;                    /* of the shared table, for this packet */
+    bool holds_turn;                    /* the shared table's lock, for this packet */
+    /* emb_engine_feed: the flows of other engines' DNS, inspected by a second
+     * engine that borrows this one's matcher and attribution table and says
+     * nothing (mute: no alert is rendered). */
+    emb_engine_t *feeder;
+    bool borrowed; /* matcher and attrib are the parent's */
+    bool mute;
 };
 
-/* Before the engine touches the DNS attribution table: engines that share it
- * wait for their turn, so that it is used in packet order (detect/shared.c). */
+/* Before the engine touches the DNS attribution table: engines in other
+ * threads that share it take turns (detect/shared.c). */
 static inline void emb__engine_attrib_turn(emb_engine_t *e) {
     if (e->cfg.shared != NULL && !e->holds_turn) {
-        emb__shared_wait(e->cfg.shared, e->cfg.shared_index, e->cur.pkt->pcap_cnt);
+        emb__shared_lock(e->cfg.shared);
         e->holds_turn = true; /* until emb_engine_process returns */
     }
 }

@@ -698,3 +698,79 @@ Test(engine, shard_by_address_pair) {
     emb_packet_t j = {.linktype = EMB_LINK_RAW, .data = junk, .caplen = 4, .len = 4};
     cr_assert_eq(emb_packet_shard(&j), 0);
 }
+
+/* The response to dns_packet's query (`q`, `n` bytes), with one A record
+ * giving 203.0.113.7: addresses and ports swapped, QR set, one answer. */
+static size_t dns_response(uint8_t *b, const uint8_t *q, size_t n) {
+    memcpy(b, q, n);
+    memcpy(b + 12, q + 16, 4);
+    memcpy(b + 16, q + 12, 4);
+    memcpy(b + 20, q + 22, 2);
+    memcpy(b + 22, q + 20, 2);
+    b[30] = 0x81; /* QR, RD */
+    b[31] = 0x80; /* RA */
+    b[35] = 1;    /* ANCOUNT */
+    static const uint8_t an[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4, 203, 0, 113, 7};
+    memcpy(b + n, an, sizeof(an));
+    n += sizeof(an);
+    b[2] = (uint8_t)(n >> 8);
+    b[3] = (uint8_t)n;
+    b[24] = (uint8_t)((n - 20) >> 8);
+    b[25] = (uint8_t)(n - 20);
+    return n;
+}
+
+/* A UDP datagram with a few bytes from 192.0.2.10:41000 to 203.0.113.7:4444. */
+static size_t udp_to_answer(uint8_t *b) {
+    static const uint8_t p[34] = {0x45, 0,  0, 34, 0,   0,   0,   0,   64,   17,   0,    0,
+                                  192,  0,  2, 10, 203, 0,   113, 7,   0xa0, 0x28, 0x11, 0x5c,
+                                  0,    14, 0, 0,  'h', 'e', 'l', 'l', 'o',  '!'};
+    memcpy(b, p, sizeof(p));
+    return sizeof(p);
+}
+
+/* emb_engine_feed: another worker's DNS answer teaches this engine's
+ * attribution table without an alert or a counter; the connection this
+ * engine inspects afterwards is attributed, as with one engine. */
+Test(engine, feed_teaches_attribution_silently) {
+    uint8_t q[256], r[256], u[64];
+    size_t nq = dns_packet(q, "s1.upd.acme.example", 40000);
+    size_t nr = dns_response(r, q, nq);
+    size_t nu = udp_to_answer(u);
+    emb_packet_t pkt = {.ts_sec = 1727697600, .linktype = EMB_LINK_RAW};
+    emb_place_t place;
+    int alerts = 0;
+    emb_stats_t before, after;
+    emb_engine_stats(engine, &before);
+    const uint8_t *feed[2] = {q, r};
+    size_t feed_len[2] = {nq, nr};
+    for (int i = 0; i < 2; i++) {
+        pkt.data = feed[i];
+        pkt.caplen = pkt.len = (uint32_t)feed_len[i];
+        pkt.pcap_cnt = (uint64_t)i + 1;
+        emb_packet_place(&pkt, &place);
+        cr_assert(place.dns, "port 53 may carry DNS");
+        cr_assert_eq(emb_engine_feed(engine, &pkt), 0);
+    }
+    emb_engine_stats(engine, &after);
+    cr_assert_eq(after.packets, before.packets, "fed packets are not counted");
+    cr_assert_eq(after.alerts, before.alerts, "fed packets raise nothing");
+    cr_assert_eq(after.flows, before.flows);
+
+    pkt.data = u;
+    pkt.caplen = pkt.len = (uint32_t)nu;
+    pkt.pcap_cnt = 3;
+    emb_packet_place(&pkt, &place);
+    cr_assert_not(place.dns);
+    cr_assert_eq(emb_engine_process(engine, &pkt, record_sid, &alerts), 0);
+    cr_assert_eq(alerts, 1, "the answer fed before attributes the connection");
+    cr_assert_eq(last_sid, 10);
+
+    /* Without the answer, nothing: a fresh engine sees only the connection. */
+    emb_engine_t *fresh = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &fresh, NULL), 0);
+    alerts = 0;
+    cr_assert_eq(emb_engine_process(fresh, &pkt, record_sid, &alerts), 0);
+    cr_assert_eq(alerts, 0);
+    emb_engine_free(fresh);
+}
