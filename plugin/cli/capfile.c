@@ -153,35 +153,55 @@ capfile_rc_t capfile_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t 
 
 /*
  * Shared reading. The file is cut into blocks of BLOCK_SIZE bytes; a ring of
- * slots holds the blocks some worker still needs. Every worker walks every
- * block in order (each takes every record, to keep the packet numbers and the
- * clocks every worker agrees on); each block is read from the file once, by
- * the worker it falls to (block b to worker b mod N, a few blocks ahead of
- * where that worker is, so reading overlaps the others' walking) or by
- * whoever needs it first when its slot is free and nobody reads it yet. A slot
- * is reused once every worker is past the block it holds; need[w] is the
- * lowest block worker w may still look at (UINT64_MAX: it is gone from this
- * file). One mutex and one condition for the whole set: they are taken once
- * per block, not per record.
+ * slots holds the blocks some worker still needs. Each block is read from the
+ * file once, by the worker it falls to (block b to worker b mod N, a few
+ * blocks ahead of where that worker is, so reading overlaps the others'
+ * work) or by whoever needs it first when its slot is free and nobody reads
+ * it yet. The first worker to reach a block indexes it: it walks the record
+ * headers once and notes for each record where it starts, its time and its
+ * placement (emb_packet_place). The others read the index and touch only
+ * the records they inspect: the one look at every header that placement
+ * needs is shared out too, and falls to whichever worker is ahead. A record
+ * that runs on into the next block is noted as such, and every worker reads
+ * it whole (copied) and places it itself; where it ends is where the next
+ * block's first record starts.
  *
- * No worker waits for ever: the worker with the lowest need always finds its
- * block loaded or its slot free (a slot is reused only when everybody is past
- * its block), and the slots number more than two per worker, so a record that
- * spans two blocks never holds up a third.
+ * A slot is reused once every worker is past the block it holds; need[w] is
+ * the lowest block worker w may still look at (UINT64_MAX: it is gone from
+ * this file). One mutex and one condition for the whole set, taken once or
+ * twice per block, never per record. No worker waits for ever: the worker
+ * with the lowest need always finds its block loaded or its slot free (a
+ * slot is reused only when everybody is past its block), indexing a block
+ * needs nothing but the block, and the slots number more than two per
+ * worker, so a record across two blocks never holds up a third.
  */
-typedef enum { SLOT_EMPTY, SLOT_LOADING, SLOT_READY } slot_state_t;
+enum { REC_DNS = 1, REC_STRADDLE = 2, REC_STOP = 4 };
 
 typedef struct {
+    uint32_t off;   /* where its header starts in the block */
+    uint32_t shard; /* emb_place_t.shard */
+    int32_t sec;    /* its time, as libpcap reads it: all a record skipped needs */
+    uint8_t flags;  /* REC_* */
+} rec_t;
+
+typedef enum { SLOT_EMPTY, SLOT_LOADING, SLOT_READY } slot_state_t;
+typedef enum { INDEX_NONE, INDEX_BUILDING, INDEX_DONE } index_state_t;
+
+typedef struct capslot {
     uint8_t *buf;
     uint64_t block; /* which block it holds (SLOT_LOADING: is being read) */
     size_t len;     /* less than BLOCK_SIZE: the file ends in this block */
     bool failed;    /* read() failed: libpcap takes over and says why */
     slot_state_t state;
+    index_state_t index;
+    rec_t *recs; /* the records that start in the block */
+    size_t nrecs, cap;
 } slot_t;
 
 struct capshare {
     int file, fd;
     capfile_t proto; /* the header's byte order, precision and snapshot length */
+    int link;        /* EMB_LINK_*, to place the records */
     unsigned nslots, departed;
     slot_t *slots;
     uint64_t *need;
@@ -213,8 +233,10 @@ capset_t *capset_new(unsigned nworkers) {
 static void share_free(capshare_t *sh) {
     if (sh->fd >= 0)
         close(sh->fd);
-    for (unsigned i = 0; sh->slots && i < sh->nslots; i++)
+    for (unsigned i = 0; sh->slots && i < sh->nslots; i++) {
         free(sh->slots[i].buf);
+        free(sh->slots[i].recs);
+    }
     free(sh->slots);
     free(sh->need);
     free(sh);
@@ -269,7 +291,7 @@ void capset_leave(capset_t *set, unsigned worker) {
 }
 
 /* Makes the share of `file`, or none when this reader does not take it. */
-static capshare_t *share_new(capset_t *set, int file, const char *path) {
+static capshare_t *share_new(capset_t *set, int file, const char *path, int link) {
     capshare_t *sh = calloc(1, sizeof(*sh));
     if (sh == NULL)
         return NULL;
@@ -279,6 +301,7 @@ static capshare_t *share_new(capset_t *set, int file, const char *path) {
     sh->fd = open_file(path);
     sh->slots = calloc(sh->nslots, sizeof(slot_t));
     sh->need = calloc(set->n, sizeof(uint64_t));
+    sh->link = link;
     if (sh->fd < 0 || sh->slots == NULL || sh->need == NULL || !read_header(sh->fd, &sh->proto)) {
         share_free(sh);
         return NULL;
@@ -308,6 +331,8 @@ static void load(capset_t *set, capshare_t *sh, uint64_t b) {
     slot_t *slot = &sh->slots[b % sh->nslots];
     slot->state = SLOT_LOADING;
     slot->block = b;
+    slot->index = INDEX_NONE;
+    slot->nrecs = 0;
     pthread_mutex_unlock(&set->mu);
     size_t len = 0;
     bool failed = slot->buf == NULL && (slot->buf = malloc(BLOCK_SIZE)) == NULL;
@@ -330,15 +355,18 @@ static void load(capset_t *set, capshare_t *sh, uint64_t b) {
     pthread_cond_broadcast(&set->cv);
 }
 
-/* Moves worker cf->worker to block b: reads ahead the blocks that fall to it,
- * then waits for b (or reads it). False when b could not be read. */
-static bool acquire(capfile_t *cf, uint64_t b) {
+/* Worker cf->worker moves to block b (with `move`; else it only looks ahead
+ * into it, still holding the block before): reads ahead the blocks that fall
+ * to it, then waits for b (or reads it). False when b could not be read. */
+static bool acquire(capfile_t *cf, uint64_t b, bool move) {
     capset_t *set = cf->set;
     capshare_t *sh = cf->share;
     unsigned w = cf->worker;
     pthread_mutex_lock(&set->mu);
-    sh->need[w] = b;
-    pthread_cond_broadcast(&set->cv); /* the block before may be free now */
+    if (move) {
+        sh->need[w] = b;
+        pthread_cond_broadcast(&set->cv); /* the block before may be free now */
+    }
     for (uint64_t c = b; c < b + sh->nslots && c <= sh->last; c++) {
         slot_t *slot = &sh->slots[c % sh->nslots];
         if (c % set->n == w && !(slot->state != SLOT_EMPTY && slot->block == c) &&
@@ -354,20 +382,97 @@ static bool acquire(capfile_t *cf, uint64_t b) {
     }
     pthread_mutex_unlock(&set->mu);
     cf->block = b;
+    cf->slot = slot;
     cf->buf = slot->buf;
     cf->pos = 0;
     cf->end = slot->len;
     cf->eof = slot->len < BLOCK_SIZE;
+    cf->next_rec = 0;
+    cf->fresh = true;
     return !slot->failed;
 }
 
-bool capfile_open_shared(capset_t *set, int file, const char *path, unsigned worker,
+static bool note(slot_t *slot, rec_t r) {
+    if (slot->nrecs == slot->cap) {
+        size_t ncap = slot->cap ? 2 * slot->cap : 1024;
+        rec_t *nr = realloc(slot->recs, ncap * sizeof(rec_t));
+        if (nr == NULL)
+            return false;
+        slot->recs = nr;
+        slot->cap = ncap;
+    }
+    slot->recs[slot->nrecs++] = r;
+    return true;
+}
+
+/* The records that start in the block from `pos` on (where this worker, the
+ * first to get here, found the first one). Ends at the first record libpcap
+ * would complain about (REC_STOP) or one that runs on (REC_STRADDLE). */
+static void build_index(const capshare_t *sh, slot_t *slot, size_t pos) {
+    const capfile_t *cf = &sh->proto;
+    size_t len = slot->len;
+    bool last = len < BLOCK_SIZE;
+    while (pos < len) {
+        rec_t r = {(uint32_t)pos, 0, 0, 0};
+        const uint8_t *h = slot->buf + pos;
+        struct pcap_pkthdr hdr = {0};
+        if (len - pos < REC_HDR) {
+            r.flags = last ? REC_STOP : REC_STRADDLE; /* the header itself runs on */
+        } else if (!record_header(cf, h, &hdr)) {
+            r.flags = REC_STOP;
+        } else {
+            r.sec = (int32_t)hdr.ts.tv_sec;
+            if (len - pos - REC_HDR < hdr.caplen) {
+                r.flags = last ? REC_STOP : REC_STRADDLE;
+            } else {
+                emb_packet_t pkt = {
+                    .linktype = sh->link, .data = h + REC_HDR, .caplen = hdr.caplen};
+                emb_place_t place;
+                emb_packet_place(&pkt, &place);
+                r.shard = place.shard;
+                r.flags = place.dns ? REC_DNS : 0;
+            }
+        }
+        if (!note(slot, r)) {
+            slot->nrecs = 0; /* out of memory: from here, libpcap */
+            r.flags = REC_STOP;
+            (void)note(slot, r);
+        }
+        if (r.flags & (REC_STOP | REC_STRADDLE))
+            return;
+        pos += REC_HDR + hdr.caplen;
+    }
+}
+
+/* The block's index, built here (from cf->pos) by the first worker to need
+ * it, or waited for. */
+static void index_block(capfile_t *cf) {
+    capset_t *set = cf->set;
+    slot_t *slot = cf->slot;
+    cf->fresh = false;
+    pthread_mutex_lock(&set->mu);
+    while (slot->index == INDEX_BUILDING)
+        pthread_cond_wait(&set->cv, &set->mu);
+    if (slot->index == INDEX_DONE) {
+        pthread_mutex_unlock(&set->mu);
+        return;
+    }
+    slot->index = INDEX_BUILDING;
+    pthread_mutex_unlock(&set->mu);
+    build_index(cf->share, slot, cf->pos);
+    pthread_mutex_lock(&set->mu);
+    slot->index = INDEX_DONE;
+    pthread_cond_broadcast(&set->cv);
+    pthread_mutex_unlock(&set->mu);
+}
+
+bool capfile_open_shared(capset_t *set, int file, const char *path, int link, unsigned worker,
                          capfile_t *cf) {
     memset(cf, 0, sizeof(*cf));
     cf->fd = -1;
     pthread_mutex_lock(&set->mu);
     while (set->opened <= file) { /* the first worker there opens it */
-        capshare_t *sh = set->opened == file ? share_new(set, file, path) : NULL;
+        capshare_t *sh = set->opened == file ? share_new(set, file, path, link) : NULL;
         if (sh) {
             sh->next = set->live;
             set->live = sh;
@@ -388,7 +493,7 @@ bool capfile_open_shared(capset_t *set, int file, const char *path, unsigned wor
     cf->swapped = sh->proto.swapped;
     cf->nano = sh->proto.nano;
     cf->snaplen = sh->proto.snaplen;
-    if (!acquire(cf, 0) || cf->end < FILE_HDR) {
+    if (!acquire(cf, 0, true) || cf->end < FILE_HDR) {
         capfile_close(cf);
         return false;
     }
@@ -408,7 +513,7 @@ static const uint8_t *take(capfile_t *cf, size_t n, uint8_t *dst) {
     memcpy(dst, cf->buf + cf->pos, got);
     cf->pos = cf->end;
     while (got < n) {
-        if (cf->eof || !acquire(cf, cf->block + 1) || cf->end == 0)
+        if (cf->eof || !acquire(cf, cf->block + 1, true) || cf->end == 0)
             return NULL;
         size_t k = n - got < cf->end ? n - got : cf->end;
         memcpy(dst + got, cf->buf, k);
@@ -418,25 +523,58 @@ static const uint8_t *take(capfile_t *cf, size_t n, uint8_t *dst) {
     return dst;
 }
 
-static capfile_rc_t shared_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data) {
-    if (cf->pos == cf->end) {
-        if (cf->eof)
-            return CAPFILE_END;
-        if (!acquire(cf, cf->block + 1))
-            return CAPFILE_HAND_OVER;
-        if (cf->end == 0)
-            return CAPFILE_END;
-    }
+/* A record that runs on into the next block: read whole, placed here. */
+static capfile_rc_t straddling(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data) {
     uint8_t rh[REC_HDR];
     const uint8_t *r = take(cf, REC_HDR, rh);
     if (r == NULL || !record_header(cf, r, hdr))
         return CAPFILE_HAND_OVER;
-    if (cf->end - cf->pos < hdr->caplen && cf->scratch == NULL &&
-        (cf->scratch = malloc(MAX_CAPLEN)) == NULL)
+    if (cf->scratch == NULL && (cf->scratch = malloc(MAX_CAPLEN)) == NULL)
         return CAPFILE_HAND_OVER;
     if ((*data = take(cf, hdr->caplen, cf->scratch)) == NULL)
         return CAPFILE_HAND_OVER;
+    emb_packet_t pkt = {.linktype = cf->share->link, .data = *data, .caplen = hdr->caplen};
+    emb_packet_place(&pkt, &cf->place);
     cf->records++;
+    return CAPFILE_OK;
+}
+
+static capfile_rc_t shared_next(capfile_t *cf, struct pcap_pkthdr *hdr, const uint8_t **data) {
+    if (cf->fresh)
+        index_block(cf);
+    const slot_t *slot = cf->slot;
+    if (cf->next_rec == slot->nrecs) {
+        if (cf->eof || cf->end == 0)
+            return CAPFILE_END;
+        if (!acquire(cf, cf->block + 1, true))
+            return CAPFILE_HAND_OVER;
+        index_block(cf);
+        slot = cf->slot;
+        if (slot->nrecs == 0)
+            return CAPFILE_END; /* the file ended with the block before */
+    }
+    const rec_t *r = &slot->recs[cf->next_rec++];
+    if (r->flags & REC_STOP)
+        return CAPFILE_HAND_OVER;
+    cf->pos = r->off;
+    if (r->flags & REC_STRADDLE)
+        return straddling(cf, hdr, data);
+    bool mine = r->shard % cf->set->n == cf->worker || (r->flags & REC_DNS);
+    cf->records++;
+    cf->place.shard = r->shard;
+    cf->place.dns = (r->flags & REC_DNS) != 0;
+    if (!mine) {
+        /* another worker's, no DNS in it: its time is all this one needs */
+        hdr->ts.tv_sec = r->sec;
+        hdr->ts.tv_usec = 0;
+        hdr->caplen = hdr->len = 0;
+        *data = NULL;
+        return CAPFILE_OK;
+    }
+    const uint8_t *h = cf->buf + r->off;
+    (void)record_header(cf, h, hdr); /* checked when indexed */
+    *data = h + REC_HDR;
+    cf->pos = r->off + REC_HDR + hdr->caplen;
     return CAPFILE_OK;
 }
 

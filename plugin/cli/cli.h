@@ -69,12 +69,17 @@ typedef struct {
     uint32_t snaplen;
     uint64_t records; /* handed out */
     /* Read with other workers (capfile_open_shared): buf is a block of
-     * theirs, and a record across two blocks is copied into scratch. */
+     * theirs, walked by its index; a record across two blocks is copied into
+     * scratch. */
     capset_t *set;
     capshare_t *share;
     unsigned worker;
     uint64_t block;
+    struct capslot *slot;
+    size_t next_rec; /* in the block's index */
+    bool fresh;      /* the block was just reached: its index may not be built */
     uint8_t *scratch;
+    emb_place_t place; /* of the record capfile_next gave */
 } capfile_t;
 typedef enum {
     CAPFILE_OK,        /* a record */
@@ -86,15 +91,20 @@ typedef enum {
 bool capfile_open(const char *path, capfile_t *cf);
 /*
  * The same for worker `worker` of the `nworkers` that all read the same list
- * of files, each taking every record: the file is read once, a block at a
- * time, the reading shared out between the workers, and every worker walks
- * every block. `file` is the index in the list. A worker says when it is past
- * a file (capset_pass) or done with the list (capset_leave), whether it
- * opened the file or not, so that nobody waits for it.
+ * of files, each inspecting its share of the records (emb_packet_place): the
+ * file is read once, a block at a time, the reading and the placing shared
+ * out between the workers. capfile_next then gives every record, with its
+ * placement in cf->place, but the data (and caplen, len, microseconds) only
+ * of those this worker inspects or that may carry DNS: for the others *data
+ * is NULL and only the seconds are set. `file` is the index in the list,
+ * `link` the file's EMB_LINK_*. A worker says when it is past a file
+ * (capset_pass) or done with the list (capset_leave), whether it opened the
+ * file or not, so that nobody waits for it.
  */
 capset_t *capset_new(unsigned nworkers);
 void capset_free(capset_t *set);
-bool capfile_open_shared(capset_t *set, int file, const char *path, unsigned worker, capfile_t *cf);
+bool capfile_open_shared(capset_t *set, int file, const char *path, int link, unsigned worker,
+                         capfile_t *cf);
 void capset_pass(capset_t *set, unsigned worker, int file);
 void capset_leave(capset_t *set, unsigned worker);
 /* The next record, in libpcap's terms (microseconds), valid until the next call. */

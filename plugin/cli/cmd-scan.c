@@ -176,7 +176,7 @@ static int scan_file(worker_t *w, int file, const char *path) {
     /* A classic pcap is read in large blocks (capfile.c); libpcap takes over
      * at a record it would complain about, after skipping what was read. */
     capfile_t cf;
-    bool mapped = w->capset ? capfile_open_shared(w->capset, file, path, (unsigned)w->id, &cf)
+    bool mapped = w->capset ? capfile_open_shared(w->capset, file, path, link, (unsigned)w->id, &cf)
                             : capfile_open(path, &cf);
     struct pcap_pkthdr *hdr, mhdr;
     const u_char *data;
@@ -223,7 +223,14 @@ static int scan_file(worker_t *w, int file, const char *path) {
         w->last_ts = hdr->ts.tv_sec;
         if (w->n > 1) {
             emb_place_t place;
-            emb_packet_place(&pkt, &place);
+            if (mapped && data == NULL) { /* another worker's (capfile placed it) */
+                emb_engine_skip(w->engine, &pkt);
+                continue;
+            }
+            if (mapped)
+                place = cf.place;
+            else
+                emb_packet_place(&pkt, &place);
             if (place.shard % (uint32_t)w->n != (uint32_t)w->id) {
                 /* Another worker's: its DNS answers still teach this worker's
                  * attribution table, its time still counts. */

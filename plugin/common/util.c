@@ -7,9 +7,13 @@
 
 #include <hs.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+
+#define HUGE_PAGE ((size_t)2 << 20)
 
 const char *emb_strerror(int err) {
     switch (err) {
@@ -24,6 +28,38 @@ const char *emb_strerror(int err) {
 
 const char *emb_hyperscan_version(void) {
     return hs_version();
+}
+
+void *emb__big_alloc(size_t size) {
+    if (size < HUGE_PAGE)
+        return calloc(1, size);
+    if (size > SIZE_MAX - 2 * HUGE_PAGE)
+        return NULL;
+    size_t len = (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1);
+    /* One huge page more than asked, so that the start can be aligned. */
+    uint8_t *p =
+        mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)p + HUGE_PAGE - 1) & ~(uintptr_t)(HUGE_PAGE - 1);
+    size_t head = start - (uintptr_t)p, tail = HUGE_PAGE - head;
+    if (head)
+        munmap(p, head);
+    if (tail)
+        munmap((void *)(start + len), tail);
+#ifdef MADV_HUGEPAGE
+    (void)madvise((void *)start, len, MADV_HUGEPAGE); /* a hint: without it, small pages */
+#endif
+    return (void *)start;
+}
+
+void emb__big_free(void *p, size_t size) {
+    if (p == NULL)
+        return;
+    if (size < HUGE_PAGE)
+        free(p);
+    else
+        munmap(p, (size + HUGE_PAGE - 1) & ~(HUGE_PAGE - 1));
 }
 
 int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize) {

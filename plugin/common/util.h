@@ -12,6 +12,17 @@
 /* Grows *arr (elements of `elsize`) so that it holds at least `need`. */
 int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize);
 char *emb__strndup(const char *s, size_t n);
+
+/*
+ * Zeroed memory for a large table or a slab of buffers, in huge pages where
+ * the kernel gives them on request (transparent huge pages in `madvise`
+ * mode): one page fault per 2 MiB touched instead of one per 4 KiB. Filling
+ * a flow table or the reassembly buffers is mostly first touches of memory,
+ * and a page fault costs microseconds (more under a hypervisor). Below 2 MiB,
+ * calloc. Free with the same size.
+ */
+void *emb__big_alloc(size_t size);
+void emb__big_free(void *p, size_t size);
 char *emb__strdup(const char *s);
 
 /* ---- diagnostics ------------------------------------------------------- */

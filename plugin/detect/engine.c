@@ -139,6 +139,7 @@ void emb_engine_free(emb_engine_t *e) {
         return;
     emb_engine_free(e->feeder);
     emb__flow_table_free(e->flows); /* releases the flows' streams first */
+    emb__stream_pool_free(&e->streams);
     if (!e->borrowed)
         emb__matcher_free(e->matcher);
     emb__defrag_free(e->defrag);

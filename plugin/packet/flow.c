@@ -15,6 +15,8 @@
  */
 #include "packet/flow.h"
 
+#include "common/util.h"
+
 #include "embargo/embargo.h"
 
 #include <stdlib.h>
@@ -97,8 +99,8 @@ int emb__flow_table_new(size_t max_flows, uint32_t tcp_timeout, uint32_t udp_tim
     t->nbuckets = 1;
     while (t->nbuckets < max_flows)
         t->nbuckets <<= 1;
-    t->pool = calloc(max_flows, sizeof(emb_flow_t));
-    t->buckets = calloc(t->nbuckets, sizeof(emb_flow_t *));
+    t->pool = emb__big_alloc(max_flows * sizeof(emb_flow_t));
+    t->buckets = emb__big_alloc(t->nbuckets * sizeof(emb_flow_t *));
     if (t->pool == NULL || t->buckets == NULL) {
         emb__flow_table_free(t);
         return EMB_ENOMEM;
@@ -117,8 +119,8 @@ void emb__flow_table_free(emb_flow_table_t *t) {
     if (t->on_release)
         for (emb_flow_t *f = t->lru_head; f; f = f->lru_next)
             t->on_release(f, t->release_ctx);
-    free(t->pool);
-    free(t->buckets);
+    emb__big_free(t->pool, t->max * sizeof(emb_flow_t));
+    emb__big_free(t->buckets, t->nbuckets * sizeof(emb_flow_t *));
     free(t);
 }
 

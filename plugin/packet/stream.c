@@ -12,16 +12,95 @@
  * it (emb__stream_consume), so the depth bounds one message, not the
  * connection. Buffers start small and double up to the depth, within the
  * pool's memory cap; a stream refused memory is closed and the engine falls
- * back to looking at single packets.
+ * back to looking at single packets. The buffers come from 2 MiB slabs in
+ * huge pages (common/util.h), one free list per size, and go back to their
+ * list: thousands of flows growing buffers cost a page fault per 2 MiB, not
+ * one per 4 KiB, and no trip through malloc.
  */
 #include "packet/stream.h"
 
 #include "packet/ranges.h"
 
+#include "common/util.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 #define FIRST_CHUNK 2048
+
+#define SLAB_SIZE ((size_t)2 << 20)
+
+/* The size class of a buffer of `cap` bytes: 2 KiB << class. Under
+ * AddressSanitizer every buffer is malloc's, so that a use after it went back
+ * is still caught. */
+static unsigned size_class(uint32_t cap) {
+#ifdef __SANITIZE_ADDRESS__
+    (void)cap;
+    return EMB_STREAM_CLASSES;
+#endif
+    unsigned c = 0;
+    while (c < EMB_STREAM_CLASSES && ((uint32_t)FIRST_CHUNK << c) < cap)
+        c++;
+    return c; /* EMB_STREAM_CLASSES: too large for a slab */
+}
+
+static uint8_t *buf_get(emb_stream_pool_t *pool, uint32_t cap) {
+    unsigned c = size_class(cap);
+    if (c == EMB_STREAM_CLASSES)
+        return malloc(cap);
+    size_t size = (size_t)FIRST_CHUNK << c;
+    if (pool->free_bufs[c]) {
+        uint8_t *b = pool->free_bufs[c];
+        memcpy(&pool->free_bufs[c], b, sizeof(void *));
+        return b;
+    }
+    if (pool->carve_left < size) {
+        if (pool->nslabs == pool->slabs_cap && emb__grow((void **)&pool->slabs, &pool->slabs_cap,
+                                                         pool->nslabs + 1, sizeof(uint8_t *)) != 0)
+            return NULL;
+        /* What is left of the old slab goes to the free lists, largest first. */
+        for (unsigned k = EMB_STREAM_CLASSES; k-- > 0;) {
+            size_t ksize = (size_t)FIRST_CHUNK << k;
+            while (pool->carve_left >= ksize) {
+                memcpy(pool->carve, &pool->free_bufs[k], sizeof(void *));
+                pool->free_bufs[k] = pool->carve;
+                pool->carve += ksize;
+                pool->carve_left -= ksize;
+            }
+        }
+        uint8_t *slab = emb__big_alloc(SLAB_SIZE);
+        if (slab == NULL)
+            return NULL;
+        pool->slabs[pool->nslabs++] = slab;
+        pool->carve = slab;
+        pool->carve_left = SLAB_SIZE;
+    }
+    uint8_t *b = pool->carve;
+    pool->carve += size;
+    pool->carve_left -= size;
+    return b;
+}
+
+static void buf_put(emb_stream_pool_t *pool, uint8_t *b, uint32_t cap) {
+    unsigned c = size_class(cap);
+    if (c == EMB_STREAM_CLASSES) {
+        free(b);
+        return;
+    }
+    memcpy(b, &pool->free_bufs[c], sizeof(void *));
+    pool->free_bufs[c] = b;
+}
+
+void emb__stream_pool_free(emb_stream_pool_t *pool) {
+    for (size_t i = 0; i < pool->nslabs; i++)
+        emb__big_free(pool->slabs[i], SLAB_SIZE);
+    free(pool->slabs);
+    pool->slabs = NULL;
+    pool->nslabs = pool->slabs_cap = 0;
+    memset(pool->free_bufs, 0, sizeof(pool->free_bufs));
+    pool->carve = NULL;
+    pool->carve_left = 0;
+}
 
 /* Grows s->buf to hold [0, need), within depth and memcap. */
 static bool reserve(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t need) {
@@ -37,9 +116,13 @@ static bool reserve(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t need) {
         pool->stats.memcap_refused++;
         return false;
     }
-    uint8_t *nb = realloc(s->buf, ncap);
+    uint8_t *nb = buf_get(pool, ncap);
     if (nb == NULL)
         return false;
+    if (s->buf) {
+        memcpy(nb, s->buf, s->cap);
+        buf_put(pool, s->buf, s->cap);
+    }
     s->buf = nb;
     s->cap = ncap;
     pool->stats.mem_in_use += extra;
@@ -51,7 +134,7 @@ static bool reserve(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t need) {
 static void release_buf(emb_stream_pool_t *pool, emb_stream_t *s) {
     if (s->buf) {
         pool->stats.mem_in_use -= s->cap;
-        free(s->buf);
+        buf_put(pool, s->buf, s->cap);
     }
     s->buf = NULL;
     s->cap = 0;
@@ -82,12 +165,7 @@ void emb__stream_consume(emb_stream_pool_t *pool, emb_stream_t *s, uint32_t n) {
 }
 
 void emb__stream_close(emb_stream_pool_t *pool, emb_stream_t *s) {
-    if (s->buf) {
-        pool->stats.mem_in_use -= s->cap;
-        free(s->buf);
-    }
-    s->buf = NULL;
-    s->cap = 0;
+    release_buf(pool, s);
     s->nranges = 0;
     s->closed = true;
 }

@@ -44,11 +44,23 @@ typedef struct {
     size_t mem_peak;
 } emb_stream_stats_t;
 
+/* Buffer sizes 2 KiB, 4 KiB, ... 256 KiB come from slabs (stream.c); larger
+ * ones (a depth above 256 KiB) from malloc. */
+#define EMB_STREAM_CLASSES 8
+
 typedef struct {
     uint32_t depth; /* bytes kept per direction */
     size_t memcap;  /* total bytes of all buffers */
     emb_stream_stats_t stats;
+    void *free_bufs[EMB_STREAM_CLASSES]; /* buffers given back, by size */
+    uint8_t **slabs;                     /* where buffers are carved from */
+    size_t nslabs, slabs_cap;
+    uint8_t *carve; /* the rest of the newest slab */
+    size_t carve_left;
 } emb_stream_pool_t;
+
+/* Gives the slabs back; every stream must have been closed first. */
+void emb__stream_pool_free(emb_stream_pool_t *pool);
 
 /*
  * Adds a TCP segment. `syn` sets the stream's start (ISN + 1). Data first seen
