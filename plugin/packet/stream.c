@@ -30,6 +30,17 @@
 
 #define SLAB_SIZE ((size_t)2 << 20)
 
+/* A buffer on a free list: its first bytes link to the next one. */
+struct emb_stream_free {
+    struct emb_stream_free *next;
+};
+
+static void push_free(emb_stream_pool_t *pool, unsigned c, uint8_t *b) {
+    struct emb_stream_free *f = (struct emb_stream_free *)(void *)b;
+    f->next = pool->free_bufs[c];
+    pool->free_bufs[c] = f;
+}
+
 /* The size class of a buffer of `cap` bytes: 2 KiB << class. Under
  * AddressSanitizer every buffer is malloc's, so that a use after it went back
  * is still caught. */
@@ -50,9 +61,9 @@ static uint8_t *buf_get(emb_stream_pool_t *pool, uint32_t cap) {
         return malloc(cap);
     size_t size = (size_t)FIRST_CHUNK << c;
     if (pool->free_bufs[c]) {
-        uint8_t *b = pool->free_bufs[c];
-        memcpy(&pool->free_bufs[c], b, sizeof(void *));
-        return b;
+        struct emb_stream_free *f = pool->free_bufs[c];
+        pool->free_bufs[c] = f->next;
+        return (uint8_t *)f;
     }
     if (pool->carve_left < size) {
         if (pool->nslabs == pool->slabs_cap && emb__grow((void **)&pool->slabs, &pool->slabs_cap,
@@ -62,8 +73,7 @@ static uint8_t *buf_get(emb_stream_pool_t *pool, uint32_t cap) {
         for (unsigned k = EMB_STREAM_CLASSES; k-- > 0;) {
             size_t ksize = (size_t)FIRST_CHUNK << k;
             while (pool->carve_left >= ksize) {
-                memcpy(pool->carve, &pool->free_bufs[k], sizeof(void *));
-                pool->free_bufs[k] = pool->carve;
+                push_free(pool, k, pool->carve);
                 pool->carve += ksize;
                 pool->carve_left -= ksize;
             }
@@ -87,8 +97,7 @@ static void buf_put(emb_stream_pool_t *pool, uint8_t *b, uint32_t cap) {
         free(b);
         return;
     }
-    memcpy(b, &pool->free_bufs[c], sizeof(void *));
-    pool->free_bufs[c] = b;
+    push_free(pool, c, b);
 }
 
 void emb__stream_pool_free(emb_stream_pool_t *pool) {

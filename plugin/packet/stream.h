@@ -52,8 +52,8 @@ typedef struct {
     uint32_t depth; /* bytes kept per direction */
     size_t memcap;  /* total bytes of all buffers */
     emb_stream_stats_t stats;
-    void *free_bufs[EMB_STREAM_CLASSES]; /* buffers given back, by size */
-    uint8_t **slabs;                     /* where buffers are carved from */
+    struct emb_stream_free *free_bufs[EMB_STREAM_CLASSES]; /* buffers given back, by size */
+    uint8_t **slabs;                                       /* where buffers are carved from */
     size_t nslabs, slabs_cap;
     uint8_t *carve; /* the rest of the newest slab */
     size_t carve_left;
