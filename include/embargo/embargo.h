@@ -470,8 +470,8 @@ int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
  * cfg.shared for each engine, free it after the engines. An engine holds the
  * lock from its first use of the table in emb_engine_process until it
  * returns, so an alert callback must not wait for another engine. Engines
- * that share a table cannot be reloaded (emb_engine_reload returns
- * EMB_EINVAL).
+ * that share a table are reloaded together, none of them processing packets
+ * meanwhile, all with the same new pack: the table is renumbered for it once.
  */
 typedef struct emb_shared emb_shared_t;
 int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out);

@@ -14,6 +14,16 @@
  *                    flows, reassembly and what each flow already raised
  *                    (by sid) are kept.
  * Like scan, the EVE file ends with a `stats` record (summed over reloads).
+ *
+ * With -j N (N > 1), N workers each open the interface and join one
+ * PACKET_FANOUT group in hash mode, so the kernel spreads the packets over
+ * their rings by flow (both directions of a connection alike; fragments
+ * reassembled first with PACKET_FANOUT_FLAG_DEFRAG), as Suricata's af-packet
+ * workers do. Each worker has its engine; the engines share one DNS
+ * attribution table under a lock (emb_shared_new), and alerts go to the EVE
+ * file under a lock, a line at a time. Signals are taken by the main thread
+ * alone: for statistics or a reload it parks every worker between batches,
+ * does the work, and lets them go on. Kernel drops are summed over the rings.
  */
 #include "cli.h"
 
@@ -26,13 +36,28 @@
 #include <string.h>
 #include <time.h>
 #include <pcap/pcap.h>
+#include <pthread.h>
+#include <unistd.h>
+#ifdef __linux__
+#include <linux/if_packet.h>
+#include <sys/socket.h>
+#endif
 
 #define LIVE_SNAPLEN 65535
 #define LIVE_BUFFER_MIB 64
 #define LIVE_TIMEOUT_MS 100
+#define MAX_LIVE_WORKERS 64
 
-static pcap_t *live_pcap;
+/* The capture handles, for the signal handler's pcap_breakloop. */
+static pcap_t *live_pcaps[MAX_LIVE_WORKERS];
+static int nlive_pcaps;
 static volatile sig_atomic_t want_stop, want_stats, want_reload;
+
+static void break_all(void) {
+    for (int i = 0; i < nlive_pcaps; i++)
+        if (live_pcaps[i] != NULL)
+            pcap_breakloop(live_pcaps[i]);
+}
 
 static void on_signal(int sig) {
     switch (sig) {
@@ -42,24 +67,53 @@ static void on_signal(int sig) {
     case SIGHUP: want_reload = 1; break;
     default: break;
     }
-    if (live_pcap != NULL)
-        pcap_breakloop(live_pcap);
+    break_all();
 }
 
+typedef struct live live_t;
+
+/* One capture ring and the engine that inspects what it brings. */
 typedef struct {
+    live_t *lv;
+    int id;
+    pcap_t *pc;
     emb_engine_t *engine;
+    uint64_t pcap_cnt; /* id + 1, then N more each time: unique over the workers */
+    uint64_t packets;
+    int error; /* an engine or capture error that stops the capture */
+    bool capture_failed;
+    pthread_t tid;
+} lworker_t;
+
+struct live {
     emb_rules_t *rules;
-    int link;
-    uint64_t pcap_cnt;
+    int link, n;
     time_t started;
     uint64_t reloads;
     eve_out_t eve;
-    int error;                    /* an engine error that stops the capture */
     emb_exceptions_t *exceptions; /* --exceptions; NULL: none */
-} live_t;
+    emb_shared_t *shared;         /* with several workers: their attribution table */
+    lworker_t w[MAX_LIVE_WORKERS];
+    /* Several workers: the EVE file is written under `lock`; a worker sees
+     * `pause` between batches and parks until the main thread is done. */
+    pthread_mutex_t lock;
+    pthread_cond_t cv;
+    bool pause, stop;
+    int parked, exited;
+};
+
+/* The alert callback of several workers: one line at a time. */
+static int locked_alert(const emb_alert_t *a, void *ud) {
+    live_t *lv = ud;
+    pthread_mutex_lock(&lv->lock);
+    int rc = eve_out_alert(a, &lv->eve);
+    pthread_mutex_unlock(&lv->lock);
+    return rc;
+}
 
 static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char *data) {
-    live_t *lv = (live_t *)user;
+    lworker_t *w = (lworker_t *)user;
+    live_t *lv = w->lv;
     emb_packet_t pkt = {
         .ts_sec = hdr->ts.tv_sec,
         .ts_usec = (uint32_t)hdr->ts.tv_usec,
@@ -67,31 +121,47 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
         .data = data,
         .caplen = hdr->caplen,
         .len = hdr->len,
-        .pcap_cnt = ++lv->pcap_cnt,
+        .pcap_cnt = w->pcap_cnt,
     };
-    int rc = emb_engine_process(lv->engine, &pkt, eve_out_alert, &lv->eve);
-    if (rc != 0 && lv->error == 0) {
-        lv->error = rc;
-        pcap_breakloop(live_pcap);
+    w->pcap_cnt += (uint64_t)lv->n;
+    w->packets++;
+    int rc = lv->n > 1 ? emb_engine_process(w->engine, &pkt, locked_alert, lv)
+                       : emb_engine_process(w->engine, &pkt, eve_out_alert, &lv->eve);
+    if (rc != 0 && w->error == 0) {
+        w->error = rc;
+        pcap_breakloop(w->pc);
     }
 }
 
 static void print_stats(const live_t *lv, const char *iface, const char *when) {
     struct pcap_stat ps;
-    emb_stats_t s;
-    emb_engine_stats(lv->engine, &s);
-    if (pcap_stats(live_pcap, &ps) == 0)
+    uint64_t recv = 0, drop = 0, ifdrop = 0, packets = 0;
+    bool have = true;
+    emb_stats_t s, one;
+    memset(&s, 0, sizeof(s));
+    for (int i = 0; i < lv->n; i++) {
+        emb_engine_stats(lv->w[i].engine, &one);
+        emb_stats_add(&s, &one);
+        packets += lv->w[i].packets;
+        if (pcap_stats(lv->w[i].pc, &ps) == 0) {
+            recv += ps.ps_recv;
+            drop += ps.ps_drop;
+            ifdrop += ps.ps_ifdrop;
+        } else if (have) {
+            have = false;
+            fprintf(stderr, "%s: %s: %s: no capture statistics: %s\n", prog, iface, when,
+                    pcap_geterr(lv->w[i].pc));
+        }
+    }
+    if (have)
         fprintf(stderr,
-                "%s: %s: %s: %u packets received, %u dropped by the kernel, %u dropped by the "
-                "interface\n",
-                prog, iface, when, ps.ps_recv, ps.ps_drop, ps.ps_ifdrop);
-    else
-        fprintf(stderr, "%s: %s: %s: no capture statistics: %s\n", prog, iface, when,
-                pcap_geterr(live_pcap));
+                "%s: %s: %s: %" PRIu64 " packets received, %" PRIu64
+                " dropped by the kernel, %" PRIu64 " dropped by the interface\n",
+                prog, iface, when, recv, drop, ifdrop);
     fprintf(stderr,
             "%s: %s: %s: %" PRIu64 " packets inspected, %" PRIu64 " flows, %" PRIu64
             " alerts written to %s, %" PRIu64 " rule reload%s\n",
-            prog, iface, when, lv->pcap_cnt, s.flows, lv->eve.written, lv->eve.name, lv->reloads,
+            prog, iface, when, packets, s.flows, lv->eve.written, lv->eve.name, lv->reloads,
             lv->reloads == 1 ? "" : "s");
     if (lv->exceptions)
         fprintf(stderr, "%s: %s: %s: %" PRIu64 " alerts excepted\n", prog, iface, when,
@@ -99,12 +169,13 @@ static void print_stats(const live_t *lv, const char *iface, const char *when) {
     eve_out_print_tally(&lv->eve, stderr);
 }
 
-/* Loads and compiles the pack again; on any error the running engine stays. */
+/* Loads and compiles the pack again; on any error the running engines stay.
+ * With several workers, they are all parked meanwhile. */
 static void reload(live_t *lv, const char *rules_path) {
     fprintf(stderr, "%s: SIGHUP: reloading rules from %s\n", prog, rules_path);
     emb_rules_t *rules = load_rules(rules_path);
     emb_diags_t *diags = NULL;
-    int rc = rules ? emb_engine_reload(lv->engine, rules, &diags) : EMB_ERULES;
+    int rc = rules ? emb_engine_reload(lv->w[0].engine, rules, &diags) : EMB_ERULES;
     if (rc != 0) {
         for (size_t i = 0; i < emb_diags_count(diags); i++)
             fprintf(stderr, "%s\n", emb_diags_message(diags, i));
@@ -113,16 +184,46 @@ static void reload(live_t *lv, const char *rules_path) {
         fprintf(stderr, "%s: reload failed: still running with the rules loaded before\n", prog);
         return;
     }
+    /* The first compiled the pack (and cached it): the others load it. */
+    for (int i = 1; i < lv->n; i++)
+        if ((rc = emb_engine_reload(lv->w[i].engine, rules, NULL)) != 0) {
+            fprintf(stderr, "%s: reload: worker %d: %s; stopping\n", prog, i, emb_strerror(rc));
+            lv->w[i].error = rc;
+        }
     emb_rules_free(lv->rules);
     lv->rules = rules;
     lv->reloads++;
-    emb_stats_t s;
-    emb_engine_stats(lv->engine, &s);
+    emb_stats_t s, one;
+    memset(&s, 0, sizeof(s));
+    for (int i = 0; i < lv->n; i++) {
+        emb_engine_stats(lv->w[i].engine, &one);
+        emb_stats_add(&s, &one);
+    }
     emb_rules_summary_t sum;
     emb_rules_summary(rules, &sum);
     fprintf(stderr,
             "%s: rules reloaded from %s: %zu rules of %zu vendors; %" PRIu64 " flows kept\n", prog,
             rules_path, sum.rules, sum.vendors, s.flows - s.flows_evicted);
+}
+
+/*
+ * Joins the capture to the fanout group `group` in hash mode: the kernel
+ * gives each packet to one of the group's sockets by a hash of its flow
+ * (fragments reassembled first, so they follow their flow). Linux only.
+ */
+static bool join_fanout(pcap_t *pc, const char *iface, int group) {
+#if defined(__linux__) && defined(PACKET_FANOUT)
+    int arg = (group & 0xffff) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
+        return true;
+    fprintf(stderr, "%s: %s: cannot spread the capture over threads (PACKET_FANOUT): %s\n", prog,
+            iface, strerror(errno));
+#else
+    (void)pc;
+    (void)group;
+    fprintf(stderr, "%s: %s: -j needs Linux (PACKET_FANOUT)\n", prog, iface);
+#endif
+    return false;
 }
 
 /* Opens and activates the interface; prints why not and returns NULL. */
@@ -171,11 +272,121 @@ static pcap_t *open_live(const char *iface, const char *bpf) {
     return pc;
 }
 
+/* Says why a worker stopped; EXIT_ERROR, or EXIT_CLEAN for a failed EVE write
+ * (eve_out_close says that one). */
+static int worker_failure(const lworker_t *w, const char *iface) {
+    if (w->error == EMB_ECANCELED)
+        return EXIT_CLEAN;
+    if (w->capture_failed)
+        fprintf(stderr, "%s: %s: capture failed: %s\n", prog, iface, pcap_geterr(w->pc));
+    else
+        fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, iface, w->packets,
+                emb_strerror(w->error));
+    return EXIT_ERROR;
+}
+
+/* One worker: the capture loop runs in the main thread, which acts on the
+ * signals between batches. */
+static int run_one(live_t *lv, const char *iface, const char *rules_path) {
+    lworker_t *w = &lv->w[0];
+    while (!want_stop) {
+        int rc = pcap_dispatch(w->pc, -1, on_packet, (u_char *)w);
+        if (rc == PCAP_ERROR)
+            w->capture_failed = true;
+        if (w->error != 0 || w->capture_failed)
+            return worker_failure(w, iface);
+        if (want_stats) {
+            want_stats = 0;
+            print_stats(lv, iface, "SIGUSR1");
+        }
+        if (want_reload) {
+            want_reload = 0;
+            reload(lv, rules_path);
+        }
+    }
+    return EXIT_CLEAN;
+}
+
+static void *run_worker(void *arg) {
+    lworker_t *w = arg;
+    live_t *lv = w->lv;
+    for (;;) {
+        int rc = pcap_dispatch(w->pc, -1, on_packet, (u_char *)w);
+        if (rc == PCAP_ERROR)
+            w->capture_failed = true;
+        pthread_mutex_lock(&lv->lock);
+        if (w->error != 0 || w->capture_failed || lv->stop)
+            break;
+        if (lv->pause) { /* the main thread wants the engines still */
+            lv->parked++;
+            pthread_cond_broadcast(&lv->cv);
+            while (lv->pause && !lv->stop)
+                pthread_cond_wait(&lv->cv, &lv->lock);
+            lv->parked--;
+        }
+        pthread_mutex_unlock(&lv->lock);
+    }
+    lv->exited++;
+    pthread_cond_broadcast(&lv->cv);
+    pthread_mutex_unlock(&lv->lock);
+    return NULL;
+}
+
+/* Several workers: waits for a signal or a worker's failure; parks the workers
+ * for statistics and reloads; stops them all and joins them. */
+static int supervise(live_t *lv, const char *iface, const char *rules_path, int started,
+                     int status) {
+    int failed = -1;
+    while (!want_stop && failed < 0) {
+        struct timespec nap = {0, LIVE_TIMEOUT_MS * 1000000L};
+        nanosleep(&nap, NULL); /* a signal cuts it short */
+        pthread_mutex_lock(&lv->lock);
+        if (lv->exited > 0)
+            for (int i = 0; i < started && failed < 0; i++)
+                if (lv->w[i].error != 0 || lv->w[i].capture_failed)
+                    failed = i;
+        pthread_mutex_unlock(&lv->lock);
+        if (failed >= 0 || !(want_stats || want_reload))
+            continue;
+        pthread_mutex_lock(&lv->lock);
+        lv->pause = true;
+        pthread_mutex_unlock(&lv->lock);
+        break_all();
+        pthread_mutex_lock(&lv->lock);
+        while (lv->parked + lv->exited < started)
+            pthread_cond_wait(&lv->cv, &lv->lock);
+        pthread_mutex_unlock(&lv->lock);
+        if (want_stats) {
+            want_stats = 0;
+            print_stats(lv, iface, "SIGUSR1");
+        }
+        if (want_reload) {
+            want_reload = 0;
+            reload(lv, rules_path);
+        }
+        pthread_mutex_lock(&lv->lock);
+        lv->pause = false;
+        pthread_cond_broadcast(&lv->cv);
+        pthread_mutex_unlock(&lv->lock);
+    }
+    pthread_mutex_lock(&lv->lock);
+    lv->stop = true;
+    pthread_cond_broadcast(&lv->cv);
+    pthread_mutex_unlock(&lv->lock);
+    break_all();
+    for (int i = 0; i < started; i++)
+        pthread_join(lv->w[i].tid, NULL);
+    if (failed >= 0 && worker_failure(&lv->w[failed], iface) == EXIT_ERROR)
+        return EXIT_ERROR;
+    return status;
+}
+
 int cmd_live(int argc, char **argv) {
     static const struct option opts[] = {{"interface", required_argument, NULL, 'i'},
                                          {"rules", required_argument, NULL, 'r'},
                                          {"output", required_argument, NULL, 'o'},
                                          {"filter", required_argument, NULL, 'f'},
+                                         {"threads", required_argument, NULL, 'j'},
                                          {"append", no_argument, NULL, 'a'},
                                          {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
@@ -191,11 +402,18 @@ int cmd_live(int argc, char **argv) {
     const char *exceptions_path = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false;
+    int nworkers = 1;
+    unsigned long long num;
     int c;
     optind = 1;
-    while ((c = getopt_long(argc, argv, "i:r:o:f:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "i:r:o:f:j:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i': iface = optarg; break;
+        case 'j':
+            if (!parse_number(optarg, 1, MAX_LIVE_WORKERS, &num, "-j"))
+                return EXIT_ERROR;
+            nworkers = (int)num;
+            break;
         case 'r': rules_path = optarg; break;
         case 'o': out_path = optarg; break;
         case 'f': bpf = optarg; break;
@@ -225,34 +443,56 @@ int cmd_live(int argc, char **argv) {
     if (rules_path == NULL)
         rules_path = default_rules();
 
-    live_t lv = {0};
+    static live_t lv; /* large (the workers); one per process */
+    memset(&lv, 0, sizeof(lv));
+    lv.n = nworkers;
     int status = EXIT_ERROR;
+    int started = 0;
+    pthread_mutex_init(&lv.lock, NULL);
+    pthread_cond_init(&lv.cv, NULL);
     if (exceptions_path && (lv.exceptions = load_exceptions(exceptions_path)) == NULL)
         return EXIT_ERROR;
     lv.rules = load_rules(rules_path);
     if (lv.rules == NULL)
-        goto out_rules;
-    lv.engine = build_engine(lv.rules, &cfg, rules_path);
-    if (lv.engine == NULL)
-        goto out_rules;
-    /* kept across rule reloads: the exceptions are the site's, not the pack's */
-    if (emb_engine_set_exceptions(lv.engine, lv.exceptions) != 0) {
+        goto out;
+    if (nworkers > 1 && emb_shared_new(&cfg, &lv.shared) != 0) {
         fprintf(stderr, "%s: out of memory\n", prog);
-        goto out_engine;
+        goto out;
     }
-    live_pcap = open_live(iface, bpf);
-    if (live_pcap == NULL)
-        goto out_engine;
-    int dlt = pcap_datalink(live_pcap);
+    cfg.shared = lv.shared;
+    /* The first engine compiles (or loads the cache); the others load the cache. */
+    for (int i = 0; i < nworkers; i++) {
+        lworker_t *w = &lv.w[i];
+        w->lv = &lv;
+        w->id = i;
+        w->pcap_cnt = (uint64_t)i + 1;
+        if ((w->engine = build_engine(lv.rules, &cfg, rules_path)) == NULL)
+            goto out;
+        /* kept across rule reloads: the exceptions are the site's, not the pack's */
+        if (emb_engine_set_exceptions(w->engine, lv.exceptions) != 0) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            goto out;
+        }
+    }
+    int group = (int)(getpid() & 0xffff);
+    for (int i = 0; i < nworkers; i++) {
+        if ((lv.w[i].pc = open_live(iface, bpf)) == NULL)
+            goto out;
+        live_pcaps[i] = lv.w[i].pc;
+        nlive_pcaps = i + 1;
+        if (nworkers > 1 && !join_fanout(lv.w[i].pc, iface, group))
+            goto out;
+    }
+    int dlt = pcap_datalink(lv.w[0].pc);
     lv.link = linktype_from_dlt(dlt);
     if (lv.link < 0) {
         const char *name = pcap_datalink_val_to_name(dlt);
         fprintf(stderr, "%s: %s: unsupported link type %d (%s)\n", prog, iface, dlt,
                 name ? name : "unknown");
-        goto out_pcap;
+        goto out;
     }
     if (eve_out_open(&lv.eve, out_path, out_mode) != 0)
-        goto out_pcap;
+        goto out;
 
     /* No SA_RESTART: a signal wakes the poll inside libpcap, which then sees the break. */
     struct sigaction sa;
@@ -260,8 +500,12 @@ int cmd_live(int argc, char **argv) {
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     int sigs[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+    sigset_t block;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         sigaction(sigs[i], &sa, NULL);
+        sigaddset(&block, sigs[i]);
+    }
 
     if (!quiet)
         fprintf(stderr,
@@ -269,32 +513,27 @@ int cmd_live(int argc, char **argv) {
                 "statistics, SIGHUP reloads the rules, SIGINT stops\n",
                 prog, iface, pcap_datalink_val_to_name(dlt), bpf ? ", filter " : "", bpf ? bpf : "",
                 rules_path, lv.eve.name);
+    if (!quiet && nworkers > 1)
+        fprintf(stderr, "%s: %s: %d capture threads, packets spread by flow (PACKET_FANOUT)\n",
+                prog, iface, nworkers);
 
     status = EXIT_CLEAN;
     lv.started = time(NULL);
-    while (!want_stop) {
-        int rc = pcap_dispatch(live_pcap, -1, on_packet, (u_char *)&lv);
-        if (lv.error != 0) {
-            if (lv.error == EMB_ECANCELED)
-                break; /* the EVE write failed: eve_out_close says so */
-            fprintf(stderr, "%s: %s: packet %" PRIu64 ": %s\n", prog, iface, lv.pcap_cnt,
-                    emb_strerror(lv.error));
+    if (nworkers == 1) {
+        status = run_one(&lv, iface, rules_path);
+    } else {
+        /* The workers never take the signals: the main thread does. */
+        pthread_sigmask(SIG_BLOCK, &block, NULL);
+        for (; started < nworkers; started++)
+            if (pthread_create(&lv.w[started].tid, NULL, run_worker, &lv.w[started]) != 0)
+                break;
+        pthread_sigmask(SIG_UNBLOCK, &block, NULL);
+        if (started < nworkers) {
+            fprintf(stderr, "%s: cannot start %d threads\n", prog, nworkers);
             status = EXIT_ERROR;
-            break;
+            want_stop = SIGTERM;
         }
-        if (rc == PCAP_ERROR) {
-            fprintf(stderr, "%s: %s: capture failed: %s\n", prog, iface, pcap_geterr(live_pcap));
-            status = EXIT_ERROR;
-            break;
-        }
-        if (want_stats) {
-            want_stats = 0;
-            print_stats(&lv, iface, "SIGUSR1");
-        }
-        if (want_reload) {
-            want_reload = 0;
-            reload(&lv, rules_path);
-        }
+        status = supervise(&lv, iface, rules_path, started, status);
     }
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
         signal(sigs[i], SIG_DFL);
@@ -304,9 +543,13 @@ int cmd_live(int argc, char **argv) {
                     want_stop == SIGINT    ? "SIGINT, stopping"
                     : want_stop == SIGTERM ? "SIGTERM, stopping"
                                            : "stopping");
-    /* eve.json ends with a stats record, as scan writes it (reloads keep the engine) */
-    emb_stats_t total;
-    emb_engine_stats(lv.engine, &total);
+    /* eve.json ends with a stats record, as scan writes it (reloads keep the engines) */
+    emb_stats_t total, one;
+    memset(&total, 0, sizeof(total));
+    for (int i = 0; i < nworkers; i++) {
+        emb_engine_stats(lv.w[i].engine, &one);
+        emb_stats_add(&total, &one);
+    }
     time_t now = time(NULL);
     char *stats = emb_stats_json(&total, (int64_t)now, 0, (uint64_t)(now - lv.started));
     if (stats == NULL) {
@@ -322,7 +565,8 @@ int cmd_live(int argc, char **argv) {
         size_t nx = emb_exceptions_count(lv.exceptions);
         uint64_t *expired = calloc(nx + 1, sizeof(*expired));
         for (size_t i = 0; expired && i < nx; i++)
-            expired[i] = emb_engine_exception_expired(lv.engine, i);
+            for (int k = 0; k < nworkers; k++)
+                expired[i] += emb_engine_exception_expired(lv.w[k].engine, i);
         if (expired)
             print_expired_exceptions(lv.exceptions, expired);
         free(expired);
@@ -331,13 +575,18 @@ int cmd_live(int argc, char **argv) {
         status = EXIT_ERROR;
     if (status == EXIT_CLEAN && lv.eve.written > 0)
         status = EXIT_ALERTS;
-out_pcap:
-    pcap_close(live_pcap);
-    live_pcap = NULL;
-out_engine:
-    emb_engine_free(lv.engine);
-out_rules:
+out:
+    nlive_pcaps = 0;
+    for (int i = 0; i < nworkers; i++) {
+        live_pcaps[i] = NULL;
+        if (lv.w[i].pc)
+            pcap_close(lv.w[i].pc);
+        emb_engine_free(lv.w[i].engine);
+    }
+    emb_shared_free(lv.shared);
     emb_rules_free(lv.rules);
     emb_exceptions_free(lv.exceptions);
+    pthread_mutex_destroy(&lv.lock);
+    pthread_cond_destroy(&lv.cv);
     return status;
 }

@@ -59,6 +59,8 @@ static void live_opts(FILE *f) {
             "live: capture on an interface with libpcap and alert as scan does.\n"
             "  -i, --interface IFACE  the interface to capture on (required)\n"
             "  -f, --filter BPF   a capture filter in tcpdump syntax, e.g. 'not port 22'\n"
+            "  -j, --threads N    capture threads; the kernel spreads the packets over\n"
+            "                     them by flow (Linux PACKET_FANOUT)\n"
             "%s"
             "  Signals: SIGUSR1 prints capture and engine statistics; SIGHUP reloads the\n"
             "  rules (kept as they were if the new pack has errors); SIGINT or SIGTERM\n"
@@ -113,8 +115,8 @@ void usage_scan(FILE *f) {
 }
 
 void usage_live(FILE *f) {
-    fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
-          "                    [--max-flows N] [--exceptions FILE]\n\n",
+    fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
+          "                    [-q] [--max-flows N] [--exceptions FILE]\n\n",
           f);
     live_opts(f);
     fputs(footer, f);

@@ -229,7 +229,7 @@ static void remap_flow(emb_flow_t *f, void *ctx) {
 int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **diags) {
     if (diags)
         *diags = NULL;
-    if (e == NULL || rules == NULL || e->cfg.shared != NULL)
+    if (e == NULL || rules == NULL)
         return EMB_EINVAL;
     emb_matcher_t *m = NULL;
     int rc = emb__matcher_new(rules, e->cfg.cache_dir, &m, diags);
@@ -250,7 +250,8 @@ int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **d
 
     /* Everything that names a rule by index is renumbered by sid. */
     emb__flow_table_foreach(e->flows, remap_flow, &map);
-    emb__attrib_remap(e->attrib, remap_rule, &map);
+    if (e->cfg.shared == NULL || emb__shared_first_for(e->cfg.shared, rules))
+        emb__attrib_remap(e->attrib, remap_rule, &map);
     free(map.by_sid);
 
     emb__matcher_free(e->matcher);

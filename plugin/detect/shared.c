@@ -12,6 +12,7 @@
 struct emb_shared {
     emb_attrib_t *attrib;
     pthread_mutex_t lock;
+    const emb_rules_t *renumbered_for; /* the pack of the last reload */
 };
 
 int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out) {
@@ -52,4 +53,12 @@ void emb__shared_lock(emb_shared_t *s) {
 
 void emb__shared_unlock(emb_shared_t *s) {
     pthread_mutex_unlock(&s->lock);
+}
+
+bool emb__shared_first_for(emb_shared_t *s, const emb_rules_t *rules) {
+    pthread_mutex_lock(&s->lock);
+    bool first = s->renumbered_for != rules;
+    s->renumbered_for = rules;
+    pthread_mutex_unlock(&s->lock);
+    return first;
 }

@@ -15,4 +15,8 @@ emb_attrib_t *emb__shared_attrib(emb_shared_t *s);
 void emb__shared_lock(emb_shared_t *s);
 void emb__shared_unlock(emb_shared_t *s);
 
+/* True for the first engine reloaded with `rules`: it renumbers the table,
+ * the others of the same reload leave it alone. */
+bool emb__shared_first_for(emb_shared_t *s, const emb_rules_t *rules);
+
 #endif

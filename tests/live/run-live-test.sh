@@ -4,12 +4,15 @@
 # the other. Checks the alerts (names alert, lookalikes do not), SIGUSR1
 # statistics, SIGHUP reload (a good pack, then a broken one that must leave
 # the running rules in place), and the SIGINT shutdown (statistics, EVE
-# closed, exit status 1 = alerts written).
-#   run-live-test.sh EMBARGO RULES_DIR PCAP_CASES_DIR REAL_PCAP
+# closed, exit status 1 = alerts written). With THREADS above 1, `live -j
+# THREADS`: the kernel spreads the packets over the workers (PACKET_FANOUT),
+# and a DNS answer seen by one worker attributes the connection another sees
+# (the threads-placement case's four attributions).
+#   run-live-test.sh EMBARGO RULES_DIR PCAP_CASES_DIR REAL_PCAP [THREADS]
 # Needs root, `ip netns` and tcpreplay; exits 77 (skipped) without them.
 # Only namespace traffic; every wait is bounded.
 set -u
-embargo=$1 rules=$2 cases=$3 real_pcap=$4
+embargo=$1 rules=$2 cases=$3 real_pcap=$4 threads=${5:-1}
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" -eq 0 ] || skip "needs root (network namespaces)"
@@ -70,8 +73,8 @@ replay() {
 cp -r "$rules" "$tmp/rules"
 eve="$tmp/eve.json" err="$tmp/stderr"
 # ip netns exec execs embargo: $! is embargo's pid.
-ip netns exec "$nsa" "$embargo" live -i "$va" -r "$tmp/rules" -o "$eve" -f "ip or vlan" \
-    2>"$err" &
+ip netns exec "$nsa" "$embargo" live -i "$va" -j "$threads" -r "$tmp/rules" -o "$eve" \
+    -f "ip or vlan" 2>"$err" &
 pid=$!
 # bound the whole run; the watchdog's sleep must not outlive it (ctest waits on its output)
 (
@@ -114,7 +117,16 @@ kill -0 "$pid" 2>/dev/null || bad "embargo died on a broken reload"
 replay "$real_pcap"
 wait_lines 10 "$eve" 17 || bad "after reloads: $(lines "$eve") alerts, want 17"
 
-# 6. SIGINT: statistics, EVE closed, exit status 1 (alerts written).
+# 6. Attribution: lookups, then connections to the answers (some answers in IP
+# fragments), 12 more alerts, 4 of them by attribution.
+replay "$cases/threads-placement/input.pcap"
+wait_lines 10 "$eve" 29 || bad "threads-placement: $(lines "$eve") alerts, want 29"
+if [ "$threads" -gt 1 ]; then
+    grep -q "$threads capture threads, packets spread by flow" "$err" ||
+        bad "no word of the capture threads"
+fi
+
+# 7. SIGINT: statistics, EVE closed, exit status 1 (alerts written).
 kill -INT "$pid"
 wait "$pid"
 status=$?
@@ -123,7 +135,7 @@ kill "$watchdog" 2>/dev/null
 [ "$status" -eq 1 ] || bad "exit status $status after SIGINT, want 1"
 grep -Eq "SIGINT, stopping: [0-9]+ packets received, 0 dropped by the kernel" "$err" ||
     bad "no final statistics after SIGINT"
-grep -Eq "SIGINT, stopping: [0-9]+ packets inspected, [0-9]+ flows, 17 alerts written" "$err" ||
+grep -Eq "SIGINT, stopping: [0-9]+ packets inspected, [0-9]+ flows, 29 alerts written" "$err" ||
     bad "final engine statistics"
 
 python3 - "$eve" <<'PY' || fail=1
@@ -135,7 +147,8 @@ def check(what, cond):
     global ok
     if not cond:
         print("FAIL:", what); ok = False
-dns = [a for a in alerts if a.get("app_proto") == "dns"]
+dns = [a for a in alerts if a.get("app_proto") == "dns" and
+       "easy4ipcloud" not in a["alert"]["context"]["embargo"]["value"]]
 check("13 DNS alerts", len(dns) == 13)
 by_port = {}
 for a in dns:
@@ -152,9 +165,14 @@ check("no alert on notkaspersky.com",
 real = [a for a in alerts if "94.75.236.123" in (a.get("src_ip"), a.get("dest_ip"))]
 check("4 alerts from the real capture after the reloads", len(real) == 4)
 check("4200102 among them", any(a["alert"]["signature_id"] == 4200102 for a in real))
+attributed = [a for a in alerts if a["alert"]["context"]["embargo"]["field"] == "dns.attribution"]
+check("4 connections attributed by DNS", len(attributed) == 4 and
+      all(a["dest_port"] == 37777 and a["alert"]["signature_id"] == 4200502 for a in attributed))
+check("flow ids unique per connection",
+      len({a["flow_id"] for a in alerts if a["dest_port"] == 37777}) == 4)
 check("live packets: pkt_src wire/pcap", all(a.get("pkt_src") == "wire/pcap" for a in alerts))
 check("eve.json ends with a stats record", records[-1].get("event_type") == "stats")
-check("stats count the 17 alerts", records[-1].get("stats", {}).get("detect", {}).get("alert") == 17)
+check("stats count the 29 alerts", records[-1].get("stats", {}).get("detect", {}).get("alert") == 29)
 sys.exit(0 if ok else 1)
 PY
 
@@ -163,4 +181,4 @@ if [ $fail -ne 0 ]; then
     echo "--- eve.json ($(lines "$eve") lines)"; head -c 3000 "$eve" 2>/dev/null
     exit 1
 fi
-echo "ok: live capture on veth, 17 alerts, SIGUSR1 statistics, SIGHUP reload (good and broken), SIGINT shutdown"
+echo "ok: live capture on veth (-j $threads), 29 alerts (4 by DNS attribution), SIGUSR1 statistics, SIGHUP reload (good and broken), SIGINT shutdown"
