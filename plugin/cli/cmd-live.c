@@ -1,6 +1,6 @@
 /*
  * `embargo live -i IFACE`: a thin host over the engine for a live interface.
- * libpcap captures (immediate mode, a large kernel buffer, an optional BPF
+ * libpcap captures (TPACKET_V3 blocks, a large kernel buffer, an optional BPF
  * filter), every packet goes to the same engine as `scan`, alerts go to the
  * EVE file line by line, each flushed.
  *
@@ -237,7 +237,9 @@ static pcap_t *open_live(const char *iface, const char *bpf) {
     pcap_set_snaplen(pc, LIVE_SNAPLEN);
     pcap_set_promisc(pc, 1);
     pcap_set_timeout(pc, LIVE_TIMEOUT_MS);
-    pcap_set_immediate_mode(pc, 1);
+    /* Not immediate mode: libpcap would fall back to TPACKET_V2 and a wake-up per
+     * packet. TPACKET_V3 hands over blocks of packets, at most LIVE_TIMEOUT_MS
+     * late. */
     pcap_set_buffer_size(pc, LIVE_BUFFER_MIB << 20);
     int rc = pcap_activate(pc);
     if (rc < 0) {

@@ -554,8 +554,11 @@ static int inspect_tcp_segment(emb_engine_t *e) {
     if (rc == 0)
         rc = scan_stream_payload(e, fd, to_server);
     /* Past the depth, or with nothing left to look for in the stream, the
-     * buffer goes back; later packets are looked at one at a time. */
-    if (full || (fd->done && !e->has_payload_rules)) {
+     * buffer goes back; later packets are looked at one at a time. After a
+     * TLS handshake the stream is encrypted records: no payload pattern is
+     * looked for in them (as Suricata stops raw inspection there too). */
+    bool encrypted = f->app_proto == EMB_AP_TLS || f->app_proto == EMB_AP_STARTTLS_TLS;
+    if (full || (fd->done && (!e->has_payload_rules || encrypted))) {
         fd->past_depth = true;
         emb__stream_close(&e->streams, s);
     }
