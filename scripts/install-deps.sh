@@ -31,6 +31,7 @@ esac
 pkgs=(
     build-essential cmake pkg-config clang-format
     libpcap-dev "$hs_pkg" libyaml-dev libjansson-dev libcriterion-dev libssl-dev
+    libcurl4-openssl-dev openssl # rules update: HTTPS fetch; the tests sign packs with openssl
     python3-scapy python3-jsonschema python3-yaml python3-cryptography
     tcpreplay iproute2 chromium # live capture on veth (tests/live), the HTML report check
     clang libclang-rt-14-dev cppcheck

@@ -150,6 +150,36 @@ typedef enum {
  */
 int emb_rules_lint(const emb_rules_t *rules, emb_diags_t **warnings);
 
+/*
+ * A pack's manifest and signature (docs/rules.md, "Publishing a pack"):
+ * DIR/pack.yaml names the pack, its version (MAJOR.MINOR.PATCH), release and
+ * expiry dates, the oldest engine that loads it, and every rule file with its
+ * SHA-256; DIR/pack.yaml.sig is an Ed25519 signature of the manifest's bytes
+ * (64 raw bytes: `openssl pkeyutl -sign -rawin`). The rule loader skips
+ * pack.yaml. Errors come back as EMB_ERULES (EMB_EIO: no manifest) with
+ * file-named diagnostics.
+ */
+typedef struct emb_manifest emb_manifest_t;
+typedef struct {
+    const char *name, *version, *released, *expires, *min_engine;
+    size_t nfiles;
+} emb_manifest_info_t;
+int emb_manifest_load(const char *dir, emb_manifest_t **out, emb_diags_t **diags);
+void emb_manifest_info(const emb_manifest_t *m, emb_manifest_info_t *out);
+/* File i (0 <= i < nfiles): its name in DIR and its SHA-256 in hex. */
+int emb_manifest_file(const emb_manifest_t *m, size_t i, const char **path, const char **sha256);
+/* Every listed file is in `dir` with its hash, and every rule file of `dir` is listed. */
+int emb_manifest_check_files(const emb_manifest_t *m, const char *dir, emb_diags_t **diags);
+/* DIR/pack.yaml.sig is a signature of DIR/pack.yaml by a key of `keys_dir`
+ * (its *.pem public keys); the key's file name goes to `key`. */
+int emb_manifest_verify(const char *dir, const char *keys_dir, char *key, size_t key_size,
+                        emb_diags_t **diags);
+void emb_manifest_free(emb_manifest_t *m);
+/* MAJOR.MINOR.PATCH versions: -1, 0, 1; -2 when either is not one. */
+int emb_version_compare(const char *a, const char *b);
+/* The SHA-256 of a file in lowercase hex. */
+int emb_sha256_file(const char *path, char hex[65]);
+
 /* Formats emb_rules_export writes. */
 typedef enum {
     EMB_EXPORT_SURICATA,   /* Suricata 7 rules, one per line */
@@ -173,6 +203,16 @@ typedef int (*emb_write_cb)(const char *buf, size_t len, void *userdata);
  */
 int emb_rules_export(const emb_rules_t *rules, emb_export_format_t format, emb_write_cb write,
                      void *userdata, emb_diags_t **notes);
+
+/*
+ * What changes from pack `old` to `new_rules`, through `write`: per vendor and
+ * channel the rules added, removed and changed and the indicators gained and
+ * lost, then each such rule (matched by sid) with its indicators; as text, or
+ * as one JSON document with `json`. Returns 0, EMB_EIO when `write` failed,
+ * EMB_ENOMEM or EMB_EINVAL.
+ */
+int emb_rules_diff(const emb_rules_t *old, const emb_rules_t *new_rules, bool json,
+                   emb_write_cb write, void *userdata);
 
 /* ---- Exceptions -------------------------------------------------------- */
 
@@ -220,7 +260,12 @@ typedef struct {
     size_t attrib_max;             /* DNS attribution entries (client, address, rule) */
     uint32_t attrib_ttl_floor_s;   /* a DNS TTL counts at least this long */
     uint32_t attrib_ttl_ceiling_s; /* and at most this long */
-    const char *cache_dir;         /* compiled databases are kept here; NULL: none */
+    /* A flow not attributed at its first client message is looked up again at
+     * its next packets for this long, counting answers seen up to that
+     * message: for workers that each see their share of live packets, which
+     * the threads may pass on out of order (embargo live -j N). 0: never. */
+    uint32_t attrib_grace_ms;
+    const char *cache_dir; /* compiled databases are kept here; NULL: none */
     /* A DNS attribution table shared with engines in other threads (see
      * emb_shared_new). NULL: the engine keeps its own. */
     struct emb_shared *shared;

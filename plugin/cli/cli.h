@@ -56,6 +56,9 @@ void usage_scan(FILE *f);
 void usage_live(FILE *f);
 void usage_report(FILE *f);
 void usage_rules(FILE *f);
+/* `rules manifest|verify|update|rollback|diff` (cmd-pack.c); argv[0] is the
+ * action. -1 when `action` is none of them. */
+int cmd_rules_pack(const char *action, int argc, char **argv);
 
 /* A classic pcap file read in large blocks, records used in place (capfile.c). */
 typedef struct capset capset_t;
@@ -169,6 +172,9 @@ int eve_out_open(eve_out_t *o, const char *path, out_mode_t mode);
 /* An emb_alert_cb (userdata: the eve_out_t): writes and flushes one line;
  * returns nonzero (stop) once a write failed. */
 int eve_out_alert(const emb_alert_t *a, void *userdata);
+/* After logrotate moved the file: opens the path again (appending) and closes
+ * the old one; on failure says why and keeps writing the old one. */
+int eve_out_reopen(eve_out_t *o);
 /* Closes the file; prints the first write failure; 0 or -1. */
 int eve_out_close(eve_out_t *o);
 /* "  vendor  channel  n" lines on `f`. */

@@ -8,11 +8,12 @@
  * them between batches, so nothing unsafe runs in a handler:
  *   SIGINT, SIGTERM  stop: statistics, close the EVE file, exit as scan does
  *   SIGUSR1          statistics on standard error, keep capturing
- *   SIGHUP           reload the rules: the new pack is loaded and compiled
- *                    first; if that fails the old one keeps running. The
- *                    engine swaps the pack in place (emb_engine_reload):
- *                    flows, reassembly and what each flow already raised
- *                    (by sid) are kept.
+ *   SIGUSR2          reload the rules (as Suricata does): the new pack is
+ *                    loaded and compiled first; if that fails the old one
+ *                    keeps running. The engine swaps the pack in place
+ *                    (emb_engine_reload): flows, reassembly and what each
+ *                    flow already raised (by sid) are kept.
+ *   SIGHUP           reopen the EVE file (logrotate's postrotate, as Suricata)
  * Like scan, the EVE file ends with a `stats` record (summed over reloads).
  *
  * With -j N (N > 1), N workers each open the interface and join one
@@ -45,13 +46,13 @@
 
 #define LIVE_SNAPLEN 65535
 #define LIVE_BUFFER_MIB 64
-#define LIVE_TIMEOUT_MS 100
+#define LIVE_TIMEOUT_MS 10
 #define MAX_LIVE_WORKERS 64
 
 /* The capture handles, for the signal handler's pcap_breakloop. */
 static pcap_t *live_pcaps[MAX_LIVE_WORKERS];
 static int nlive_pcaps;
-static volatile sig_atomic_t want_stop, want_stats, want_reload;
+static volatile sig_atomic_t want_stop, want_stats, want_reload, want_reopen;
 
 static void break_all(void) {
     for (int i = 0; i < nlive_pcaps; i++)
@@ -64,7 +65,8 @@ static void on_signal(int sig) {
     case SIGINT:
     case SIGTERM: want_stop = sig; break;
     case SIGUSR1: want_stats = 1; break;
-    case SIGHUP: want_reload = 1; break;
+    case SIGUSR2: want_reload = 1; break;
+    case SIGHUP: want_reopen = 1; break;
     default: break;
     }
     break_all();
@@ -172,7 +174,7 @@ static void print_stats(const live_t *lv, const char *iface, const char *when) {
 /* Loads and compiles the pack again; on any error the running engines stay.
  * With several workers, they are all parked meanwhile. */
 static void reload(live_t *lv, const char *rules_path) {
-    fprintf(stderr, "%s: SIGHUP: reloading rules from %s\n", prog, rules_path);
+    fprintf(stderr, "%s: SIGUSR2: reloading rules from %s\n", prog, rules_path);
     emb_rules_t *rules = load_rules(rules_path);
     emb_diags_t *diags = NULL;
     int rc = rules ? emb_engine_reload(lv->w[0].engine, rules, &diags) : EMB_ERULES;
@@ -274,6 +276,12 @@ static pcap_t *open_live(const char *iface, const char *bpf) {
     return pc;
 }
 
+/* SIGHUP: the EVE file again, after logrotate moved it. */
+static void reopen(live_t *lv) {
+    if (eve_out_reopen(&lv->eve) == 0)
+        fprintf(stderr, "%s: SIGHUP: %s reopened\n", prog, lv->eve.name);
+}
+
 /* Says why a worker stopped; EXIT_ERROR, or EXIT_CLEAN for a failed EVE write
  * (eve_out_close says that one). */
 static int worker_failure(const lworker_t *w, const char *iface) {
@@ -304,6 +312,10 @@ static int run_one(live_t *lv, const char *iface, const char *rules_path) {
         if (want_reload) {
             want_reload = 0;
             reload(lv, rules_path);
+        }
+        if (want_reopen) {
+            want_reopen = 0;
+            reopen(lv);
         }
     }
     return EXIT_CLEAN;
@@ -348,7 +360,7 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
                 if (lv->w[i].error != 0 || lv->w[i].capture_failed)
                     failed = i;
         pthread_mutex_unlock(&lv->lock);
-        if (failed >= 0 || !(want_stats || want_reload))
+        if (failed >= 0 || !(want_stats || want_reload || want_reopen))
             continue;
         pthread_mutex_lock(&lv->lock);
         lv->pause = true;
@@ -365,6 +377,10 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
         if (want_reload) {
             want_reload = 0;
             reload(lv, rules_path);
+        }
+        if (want_reopen) {
+            want_reopen = 0;
+            reopen(lv);
         }
         pthread_mutex_lock(&lv->lock);
         lv->pause = false;
@@ -389,6 +405,7 @@ int cmd_live(int argc, char **argv) {
                                          {"output", required_argument, NULL, 'o'},
                                          {"filter", required_argument, NULL, 'f'},
                                          {"threads", required_argument, NULL, 'j'},
+                                         {"pid-file", required_argument, NULL, 'p'},
                                          {"append", no_argument, NULL, 'a'},
                                          {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
@@ -401,7 +418,7 @@ int cmd_live(int argc, char **argv) {
     emb_config_t cfg;
     emb_config_init(&cfg);
     const char *iface = NULL, *rules_path = NULL, *out_path = "eve.json", *bpf = NULL;
-    const char *exceptions_path = NULL;
+    const char *exceptions_path = NULL, *pid_file = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false;
     int nworkers = 1;
@@ -411,6 +428,7 @@ int cmd_live(int argc, char **argv) {
     while ((c = getopt_long(argc, argv, "i:r:o:f:j:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'i': iface = optarg; break;
+        case 'p': pid_file = optarg; break;
         case 'j':
             if (!parse_number(optarg, 1, MAX_LIVE_WORKERS, &num, "-j"))
                 return EXIT_ERROR;
@@ -462,6 +480,11 @@ int cmd_live(int argc, char **argv) {
         goto out;
     }
     cfg.shared = lv.shared;
+    /* Rings are passed on a block at a time, each at most LIVE_TIMEOUT_MS late:
+     * an answer may reach its worker after the connection it names reached
+     * another one. */
+    if (nworkers > 1)
+        cfg.attrib_grace_ms = 2000;
     /* The first engine compiles (or loads the cache); the others load the cache. */
     for (int i = 0; i < nworkers; i++) {
         lworker_t *w = &lv.w[i];
@@ -493,15 +516,28 @@ int cmd_live(int argc, char **argv) {
                 name ? name : "unknown");
         goto out;
     }
-    if (eve_out_open(&lv.eve, out_path, out_mode) != 0)
+    /* The pid file, for `embargo rules update --reload` and logrotate. */
+    if (pid_file) {
+        FILE *pf = fopen(pid_file, "w");
+        if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
+            fprintf(stderr, "%s: %s: cannot write the pid file: %s\n", prog, pid_file,
+                    strerror(errno));
+            status = EXIT_ERROR;
+            goto out;
+        }
+    }
+    if (eve_out_open(&lv.eve, out_path, out_mode) != 0) {
+        if (pid_file)
+            unlink(pid_file);
         goto out;
+    }
 
     /* No SA_RESTART: a signal wakes the poll inside libpcap, which then sees the break. */
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    int sigs[] = {SIGINT, SIGTERM, SIGUSR1, SIGHUP};
+    int sigs[] = {SIGINT, SIGTERM, SIGUSR1, SIGUSR2, SIGHUP};
     sigset_t block;
     sigemptyset(&block);
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
@@ -512,7 +548,8 @@ int cmd_live(int argc, char **argv) {
     if (!quiet)
         fprintf(stderr,
                 "%s: listening on %s (%s%s%s), rules %s, alerts to %s; SIGUSR1 prints "
-                "statistics, SIGHUP reloads the rules, SIGINT stops\n",
+                "statistics, SIGUSR2 reloads the rules, SIGHUP reopens the EVE file, SIGINT "
+                "stops\n",
                 prog, iface, pcap_datalink_val_to_name(dlt), bpf ? ", filter " : "", bpf ? bpf : "",
                 rules_path, lv.eve.name);
     if (!quiet && nworkers > 1)
@@ -577,6 +614,8 @@ int cmd_live(int argc, char **argv) {
         status = EXIT_ERROR;
     if (status == EXIT_CLEAN && lv.eve.written > 0)
         status = EXIT_ALERTS;
+    if (pid_file)
+        unlink(pid_file);
 out:
     nlive_pcaps = 0;
     for (int i = 0; i < nworkers; i++) {

@@ -5,6 +5,7 @@
  * another tool's language on standard output, what it cannot say on stderr.
  * `embargo rules export --format suricata-plugin [--action alert|drop] [RULES]`:
  * Suricata 8 rules for embargo.so's `embargo` keyword, one per pack rule.
+ * manifest, verify, update, rollback and diff: cmd-pack.c.
  */
 #include "cli.h"
 
@@ -57,6 +58,34 @@ static int cmd_rules_check(int argc, char **argv) {
         emb_rules_vendor(rules, i, &id, &name, &nrules);
         printf("  %-16s %-32s %zu rules\n", id, name, nrules);
     }
+    /* With a manifest (a published pack): its files and hashes must agree. */
+    struct stat st;
+    char *mpath = malloc(strlen(path) + 16);
+    if (mpath)
+        sprintf(mpath, "%s/pack.yaml", path);
+    if (mpath && stat(mpath, &st) == 0) {
+        emb_manifest_t *m = NULL;
+        emb_diags_t *md = NULL;
+        int mrc = emb_manifest_load(path, &m, &md);
+        if (mrc == 0)
+            mrc = emb_manifest_check_files(m, path, &md);
+        print_diags(md);
+        emb_diags_free(md);
+        if (mrc != 0) {
+            fprintf(stderr, "%s: %s: the manifest does not match the pack\n", prog, mpath);
+            emb_manifest_free(m);
+            free(mpath);
+            emb_engine_free(engine);
+            emb_rules_free(rules);
+            return EXIT_ERROR;
+        }
+        emb_manifest_info_t mi;
+        emb_manifest_info(m, &mi);
+        printf("manifest: %s %s, released %s, expires %s, needs engine %s; %zu files match\n",
+               mi.name, mi.version, mi.released, mi.expires, mi.min_engine, mi.nfiles);
+        emb_manifest_free(m);
+    }
+    free(mpath);
     printf("rules: %zu (%zu alternatives)\n", s.rules, s.alternatives);
     printf("rules per channel:\n");
     for (int c = 0; c < EMB_CH__COUNT; c++)
@@ -160,10 +189,12 @@ int cmd_rules(int argc, char **argv) {
         return cmd_rules_check(argc - 2, argv + 2);
     if (argc >= 2 && strcmp(argv[1], "export") == 0)
         return cmd_rules_export(argc - 2, argv + 2);
+    int rc = argc >= 2 ? cmd_rules_pack(argv[1], argc - 1, argv + 1) : -1;
+    if (rc >= 0)
+        return rc;
     fprintf(stderr,
-            "%s: rules: unknown action (want: rules check [--strict] [RULES], "
-            "rules export --format suricata|suricata-plugin|zeek-intel [--action alert|drop] "
-            "[RULES])\n",
+            "%s: rules: unknown action (want check, export, manifest, verify, update, rollback "
+            "or diff; embargo rules --help)\n",
             prog);
     return EXIT_ERROR;
 }

@@ -215,6 +215,23 @@ int eve_out_open(eve_out_t *o, const char *path, out_mode_t mode) {
     return o->out == NULL ? -1 : 0;
 }
 
+int eve_out_reopen(eve_out_t *o) {
+    if (o->out == stdout)
+        return 0;
+    FILE *f = fopen(o->name, "a");
+    if (f == NULL) {
+        fprintf(stderr, "%s: %s: cannot reopen after rotation: %s; still writing the old file\n",
+                prog, o->name, strerror(errno));
+        return -1;
+    }
+    if (fclose(o->out) != 0 && !o->write_failed) {
+        o->write_failed = true;
+        o->write_errno = errno;
+    }
+    o->out = f;
+    return 0;
+}
+
 int eve_out_alert(const emb_alert_t *a, void *userdata) {
     eve_out_t *o = userdata;
     if (o->write_failed)
@@ -301,6 +318,18 @@ int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules,
     emb_rules_summary_t s;
     emb_rules_summary(rules, &s);
     emb_rules_free(rules);
+    /* A published pack says its version in its manifest. */
+    emb_manifest_t *m = NULL;
+    if (is_dir(path) && emb_manifest_load(path, &m, NULL) == 0) {
+        emb_manifest_info_t mi;
+        emb_manifest_info(m, &mi);
+        snprintf(buf, size, "%s %s (released %s, expires %s)", mi.name, mi.version, mi.released,
+                 mi.expires);
+        emb_manifest_free(m);
+        *nrules = s.rules;
+        *nfiles = s.files;
+        return 0;
+    }
 
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     char **names = NULL;
@@ -316,7 +345,8 @@ int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules,
         size_t cap = 0;
         while ((e = readdir(d)) != NULL) {
             size_t len = strlen(e->d_name);
-            if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0 || e->d_name[0] == '.')
+            if (len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0 || e->d_name[0] == '.' ||
+                strcmp(e->d_name, "pack.yaml") == 0)
                 continue;
             if (n == cap) {
                 cap = cap ? cap * 2 : 16;

@@ -9,8 +9,10 @@
  */
 #include "cli.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* `--version`: the program, Hyperscan, and the default pack's derived version. */
 static int version(void) {
@@ -23,8 +25,11 @@ static int version(void) {
                nfiles == 1 ? "" : "s", path);
     else
         printf("rule pack: %s %s\n", path, v);
-    printf("The pack version is derived: its rule count and the first 12 hex digits of the\n"
-           "SHA-256 of its files.\n");
+    char mpath[PATH_MAX];
+    snprintf(mpath, sizeof(mpath), "%s/pack.yaml", path);
+    if (access(mpath, F_OK) != 0)
+        printf("The pack has no manifest: its version is derived, its rule count and the first\n"
+               "12 hex digits of the SHA-256 of its files.\n");
     return EXIT_CLEAN;
 }
 

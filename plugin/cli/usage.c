@@ -9,14 +9,15 @@
 const char *prog = "embargo";
 
 static const char synopsis[] =
-    "usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N]\n"
+    "usage: embargo scan [-r RULES] [-o EVE] [-j N] [--append|--force] [-q] [--max-flows N]\n"
     "                    [--evidence DIR] [--exceptions FILE] PCAP...\n"
-    "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [--append|--force] [-q]\n"
-    "                    [--max-flows N] [--exceptions FILE]\n"
+    "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
+    "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n"
     "       embargo rules check [--strict] [RULES]\n"
     "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
     "                            [--action alert|drop] [RULES]\n"
+    "       embargo rules manifest|verify|update|rollback|diff ... (embargo rules --help)\n"
     "       embargo --version | --help (-h) | COMMAND --help\n";
 
 static const char engine_opts[] =
@@ -61,10 +62,11 @@ static void live_opts(FILE *f) {
             "  -f, --filter BPF   a capture filter in tcpdump syntax, e.g. 'not port 22'\n"
             "  -j, --threads N    capture threads; the kernel spreads the packets over\n"
             "                     them by flow (Linux PACKET_FANOUT)\n"
+            "      --pid-file FILE  write the process id there (for rules update --reload)\n"
             "%s"
-            "  Signals: SIGUSR1 prints capture and engine statistics; SIGHUP reloads the\n"
-            "  rules (kept as they were if the new pack has errors); SIGINT or SIGTERM\n"
-            "  stops, prints statistics and closes EVE.\n",
+            "  Signals: SIGUSR1 prints capture and engine statistics; SIGUSR2 reloads the\n"
+            "  rules (kept as they were if the new pack has errors); SIGHUP reopens EVE\n"
+            "  (logrotate); SIGINT or SIGTERM stops, prints statistics and closes EVE.\n",
             engine_opts);
 }
 
@@ -86,7 +88,27 @@ static void rules_opts(FILE *f) {
                "rules export: the pack as rules for another engine, on standard output.\n"
                "      --format FMT   suricata (Suricata 7 rules), suricata-plugin (Suricata 8\n"
                "                     with embargo.so) or zeek-intel (a Zeek Intel file)\n"
-               "      --action ACT   alert (default) or drop, for suricata-plugin (IPS)\n");
+               "      --action ACT   alert (default) or drop, for suricata-plugin (IPS)\n"
+               "rules manifest DIR: write DIR/pack.yaml (every rule file and its SHA-256).\n"
+               "      --version V --expires DATE  the pack's version (MAJOR.MINOR.PATCH) and\n"
+               "                     the day it goes stale; --name N, --released DATE and\n"
+               "                     --min-engine V (default: this engine) as needed\n"
+               "rules verify DIR: check DIR/pack.yaml.sig (Ed25519) against the trusted keys,\n"
+               "  the engine version and every file's hash.\n"
+               "      --keys DIR     trusted public keys, *.pem (default: share/embargo/keys)\n"
+               "rules update: fetch, verify, compile and install a pack; nothing changes\n"
+               "  unless every step passes (exit 0 updated, 1 already current, 2 error).\n"
+               "      --from SRC     https:// or file:// URL, or a directory, of the pack\n"
+               "      --dest STORE   the pack store (default /var/lib/embargo/packs): the pack\n"
+               "                     goes to STORE/VERSION, STORE/current points at it and\n"
+               "                     STORE/previous at the one before\n"
+               "      --keys DIR     trusted public keys (as for verify)\n"
+               "      --ca-file FILE certificates to trust for https:// (default: the system's)\n"
+               "      --reload PIDFILE  then send SIGUSR2 to that process (embargo live)\n"
+               "rules rollback [--dest STORE] [--reload PIDFILE]: STORE/current back to the\n"
+               "  previous pack.\n"
+               "rules diff OLD NEW [--format text|json]: rules and indicators added, removed\n"
+               "  and changed, per vendor and channel.\n");
 }
 
 void usage(FILE *f) {
@@ -116,7 +138,7 @@ void usage_scan(FILE *f) {
 
 void usage_live(FILE *f) {
     fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
-          "                    [-q] [--max-flows N] [--exceptions FILE]\n\n",
+          "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n\n",
           f);
     live_opts(f);
     fputs(footer, f);
@@ -132,7 +154,13 @@ void usage_report(FILE *f) {
 void usage_rules(FILE *f) {
     fputs("usage: embargo rules check [--strict] [RULES]\n"
           "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
-          "                            [--action alert|drop] [RULES]\n\n",
+          "                            [--action alert|drop] [RULES]\n"
+          "       embargo rules manifest DIR --version V --expires DATE\n"
+          "       embargo rules verify DIR [--keys DIR]\n"
+          "       embargo rules update --from URL|DIR [--dest STORE] [--keys DIR]\n"
+          "                            [--ca-file FILE] [--reload PIDFILE]\n"
+          "       embargo rules rollback [--dest STORE] [--reload PIDFILE]\n"
+          "       embargo rules diff OLD NEW [--format text|json]\n\n",
           f);
     rules_opts(f);
     fputs(footer, f);

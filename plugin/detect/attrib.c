@@ -85,7 +85,8 @@ static bool same_pair(const emb_attrib_entry_t *e, uint8_t family, const uint8_t
 }
 
 void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
-                     uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now) {
+                     uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now,
+                     int64_t seen_us) {
     emb_attrib_entry_t *set = set_of(a, family, client, addr), *slot = NULL;
     for (int w = 0; w < WAYS && slot == NULL; w++)
         if (same_pair(&set[w], family, client, addr) && set[w].rule == rule)
@@ -115,6 +116,7 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
     memcpy(slot->addr, addr, alen);
     slot->rule = rule;
     slot->expires = now + ttl;
+    slot->seen_us = seen_us;
     if (name_len >= EMB_ATTRIB_NAME_MAX)
         name_len = EMB_ATTRIB_NAME_MAX - 1;
     memcpy(slot->name, name, name_len);

@@ -18,6 +18,7 @@ typedef struct {
     uint8_t client[16], addr[16];
     uint32_t rule;
     int64_t expires;
+    int64_t seen_us;                /* when the answer was seen (packet time, microseconds) */
     char name[EMB_ATTRIB_NAME_MAX]; /* the name that resolved, normalised */
     size_t name_len;
 } emb_attrib_entry_t;
@@ -34,7 +35,8 @@ void emb__attrib_free(emb_attrib_t *a);
 
 /* Remembers that `addr` belongs to `rule` for `client`, from a name with `ttl`. */
 void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
-                     uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now);
+                     uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now,
+                     int64_t seen_us);
 
 /* Fills out[] (up to max) with the live entries for (client, addr); returns how many. */
 size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client,

@@ -36,6 +36,7 @@ void emb_config_init(emb_config_t *cfg) {
     cfg->attrib_max = 16384;
     cfg->attrib_ttl_floor_s = 60;
     cfg->attrib_ttl_ceiling_s = 86400;
+    cfg->attrib_grace_ms = 0;
     cfg->cache_dir = NULL;
     cfg->shared = NULL;
 }
@@ -385,23 +386,46 @@ static bool in_vendor_ranges(const emb_rules_t *r, uint32_t vendor, int family,
  */
 static int check_attribution(emb_engine_t *e) {
     emb_flow_t *f = e->cur.flow;
-    if (f->attrib_checked || !e->cur.to_server || f->app_proto == EMB_AP_DNS || f->srv_port == 53)
-        return 0;
-    /* Wait until the client's first message was read: a name in it (an SNI
-     * split over segments, say) speaks for the flow better than the lookup. */
-    if (f->proto == 6 && !f->client_spoke)
-        return 0;
-    f->attrib_checked = true;
-    if (f->named)
-        return 0; /* its own name speaks for it */
+    int64_t now_us = e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec;
+    int64_t before_us = INT64_MAX; /* answers seen up to then count */
+    if (f->attrib_checked) {
+        /* Workers that see packets out of order across threads (live -j N):
+         * an answer another worker had not yet passed on when this flow's
+         * first client message was read still counts if it came before it. */
+        if (!f->attrib_retry || !e->cur.to_server)
+            return 0; /* looked up again at the client's later packets */
+        if (f->named || now_us - f->attrib_first_us > (int64_t)e->cfg.attrib_grace_ms * 1000) {
+            f->attrib_retry = false;
+            return 0;
+        }
+        before_us = f->attrib_first_us;
+    } else {
+        if (!e->cur.to_server || f->app_proto == EMB_AP_DNS || f->srv_port == 53 ||
+            e->cur.d->payload_len == 0)
+            return 0;
+        /* Wait until the client's first message was read: a name in it (an SNI
+         * split over segments, say) speaks for the flow better than the lookup. */
+        if (f->proto == 6 && !f->client_spoke)
+            return 0;
+        f->attrib_checked = true;
+        if (f->named)
+            return 0; /* its own name speaks for it */
+        f->attrib_first_us = now_us;
+        f->attrib_retry = e->cfg.attrib_grace_ms > 0;
+    }
     emb__engine_attrib_turn(e);
     if (emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec))
         return 0; /* a shared edge speaks for nobody */
-    const emb_attrib_entry_t *hits[8];
-    size_t n =
-        emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, hits, 8);
+    const emb_attrib_entry_t *found[8], *hits[8];
+    size_t nf =
+        emb__attrib_lookup(e->attrib, f->family, f->cli, f->srv, e->cur.pkt->ts_sec, found, 8);
+    size_t n = 0;
+    for (size_t i = 0; i < nf; i++)
+        if (found[i]->seen_us <= before_us)
+            hits[n++] = found[i];
     if (n == 0)
         return 0;
+    f->attrib_retry = false;
     emb__round_begin(e);
     for (size_t i = 0; i < n; i++) {
         size_t before = e->ncands;
@@ -543,7 +567,7 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)
         rc = emb__inspect_udp(e);
-    if (rc == 0 && dp->payload_len > 0)
+    if (rc == 0 && (dp->payload_len > 0 || flow->attrib_retry))
         rc = check_attribution(e);
     if (rc == 0)
         rc = check_flow_rules(e);

@@ -96,7 +96,8 @@ static void record_attribution(emb_engine_t *e) {
             if (rr->section != 1 || rr->family != f->family)
                 continue;
             emb__attrib_add(e->attrib, f->family, client, rr->addr, cand->rule, cand->value,
-                            cand->value_len, rr->ttl, e->cur.pkt->ts_sec);
+                            cand->value_len, rr->ttl, e->cur.pkt->ts_sec,
+                            e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec);
         }
     }
 }

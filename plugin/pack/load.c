@@ -610,7 +610,9 @@ static void load_dir(loader_t *L, const char *path) {
     size_t n = 0, cap = 0;
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
-        if (e->d_name[0] == '.' || !has_yaml_suffix(e->d_name))
+        /* pack.yaml is the pack's manifest (pack-tools/manifest.c), not rules */
+        if (e->d_name[0] == '.' || !has_yaml_suffix(e->d_name) ||
+            strcmp(e->d_name, "pack.yaml") == 0)
             continue;
         size_t len = strlen(path) + 1 + strlen(e->d_name) + 1;
         char *full = malloc(len);

@@ -56,19 +56,21 @@ typedef struct emb_flow {
     uint64_t pkts_toserver, pkts_toclient, bytes_toserver, bytes_toclient;
     uint32_t alerted[EMB_FLOW_MAX_ALERTED]; /* rule indices already raised */
     uint8_t nalerted;
-    uint8_t app_proto;     /* emb_app_proto_t */
-    bool attrib_checked;   /* DNS attribution looked up for this flow */
-    bool client_spoke;     /* the client's first message was inspected, or given up on */
-    bool named;            /* the client named its server: SNI (not ECH's outer), Host */
-    uint8_t handshake;     /* TCP: 1 SYN, 2 SYN+ACK, 3 the client's ACK: established */
-    uint8_t evidence;      /* emb_flow_evidence_t once the ip/port rules were checked */
-    uint16_t data_pkts[2]; /* packets with payload, to server and to client (capped) */
-    bool oriented;         /* client and server known from a handshake or a message */
-    bool reoriented;       /* sides swapped once on a message's evidence */
-    bool rst;              /* TCP: a reset was seen */
-    uint8_t plain_proto;   /* EMB_AP_STARTTLS_TLS: the protocol it switched from (starttls.c) */
-    uint16_t http_status;  /* of the last response seen, for EVE */
-    emb_flow_dir_t dir[2]; /* 0: to server, 1: to client */
+    uint8_t app_proto;       /* emb_app_proto_t */
+    bool attrib_checked;     /* DNS attribution looked up for this flow */
+    bool attrib_retry;       /* and looked up again at its next packets (attrib_grace_ms) */
+    int64_t attrib_first_us; /* when: its first client message's time */
+    bool client_spoke;       /* the client's first message was inspected, or given up on */
+    bool named;              /* the client named its server: SNI (not ECH's outer), Host */
+    uint8_t handshake;       /* TCP: 1 SYN, 2 SYN+ACK, 3 the client's ACK: established */
+    uint8_t evidence;        /* emb_flow_evidence_t once the ip/port rules were checked */
+    uint16_t data_pkts[2];   /* packets with payload, to server and to client (capped) */
+    bool oriented;           /* client and server known from a handshake or a message */
+    bool reoriented;         /* sides swapped once on a message's evidence */
+    bool rst;                /* TCP: a reset was seen */
+    uint8_t plain_proto;     /* EMB_AP_STARTTLS_TLS: the protocol it switched from (starttls.c) */
+    uint16_t http_status;    /* of the last response seen, for EVE */
+    emb_flow_dir_t dir[2];   /* 0: to server, 1: to client */
 } emb_flow_t;
 
 /* What says a flow is a conversation, for the ip/port rules (docs/flows.md). */

@@ -2,7 +2,7 @@
 # embargo live on a veth pair between two network namespaces that this test
 # creates: tcpreplay sends pcap cases from one namespace, embargo captures in
 # the other. Checks the alerts (names alert, lookalikes do not), SIGUSR1
-# statistics, SIGHUP reload (a good pack, then a broken one that must leave
+# statistics, SIGUSR2 reload (a good pack, then a broken one that must leave
 # the running rules in place), and the SIGINT shutdown (statistics, EVE
 # closed, exit status 1 = alerts written). With THREADS above 1, `live -j
 # THREADS`: the kernel spreads the packets over the workers (PACKET_FANOUT),
@@ -99,16 +99,16 @@ wait_for 10 "$err" "SIGUSR1: [0-9]+ packets received, [0-9]+ dropped by the kern
 wait_for 5 "$err" "SIGUSR1: [0-9]+ packets inspected, [0-9]+ flows, 13 alerts written" ||
     bad "SIGUSR1 engine statistics"
 
-# 3. SIGHUP with a good pack: reloaded.
-kill -HUP "$pid"
+# 3. SIGUSR2 with a good pack: reloaded.
+kill -USR2 "$pid"
 wait_for 10 "$err" "rules reloaded from $tmp/rules: [0-9]+ rules of [0-9]+ vendors" ||
-    bad "no reload message after SIGHUP"
+    bad "no reload message after SIGUSR2"
 
-# 4. SIGHUP with a broken pack: the error is named, the old rules stay.
+# 4. SIGUSR2 with a broken pack: the error is named, the old rules stay.
 cp "$cases/broken-rules-channel/rules.yaml" "$tmp/rules/zz-broken.yaml"
-kill -HUP "$pid"
+kill -USR2 "$pid"
 wait_for 10 "$err" "reload failed: still running with the rules loaded before" ||
-    bad "no 'reload failed' message after SIGHUP with a broken pack"
+    bad "no 'reload failed' message after SIGUSR2 with a broken pack"
 grep -Eq "zz-broken\.yaml:[0-9]+:[0-9]+: unknown channel 'updates'" "$err" ||
     bad "the broken file's error is not named"
 kill -0 "$pid" 2>/dev/null || bad "embargo died on a broken reload"
@@ -117,10 +117,15 @@ kill -0 "$pid" 2>/dev/null || bad "embargo died on a broken reload"
 replay "$real_pcap"
 wait_lines 10 "$eve" 17 || bad "after reloads: $(lines "$eve") alerts, want 17"
 
-# 6. Attribution: lookups, then connections to the answers (some answers in IP
-# fragments), 12 more alerts, 4 of them by attribution.
+# 6. logrotate: the file is moved away, SIGHUP reopens the path; then attribution:
+# lookups, then connections to the answers (some answers in IP fragments), 12 more
+# alerts, 4 of them by attribution, all in the new file.
+mv "$eve" "$eve.1"
+kill -HUP "$pid"
+wait_for 10 "$err" "SIGHUP: $eve reopened" || bad "no reopen after SIGHUP"
 replay "$cases/threads-placement/input.pcap"
-wait_lines 10 "$eve" 29 || bad "threads-placement: $(lines "$eve") alerts, want 29"
+wait_lines 10 "$eve" 12 || bad "threads-placement: $(lines "$eve") alerts in the new file, want 12"
+[ "$(lines "$eve.1")" -eq 17 ] || bad "the rotated file holds $(lines "$eve.1") lines, want 17"
 if [ "$threads" -gt 1 ]; then
     grep -q "$threads capture threads, packets spread by flow" "$err" ||
         bad "no word of the capture threads"
@@ -138,9 +143,9 @@ grep -Eq "SIGINT, stopping: [0-9]+ packets received, 0 dropped by the kernel" "$
 grep -Eq "SIGINT, stopping: [0-9]+ packets inspected, [0-9]+ flows, 29 alerts written" "$err" ||
     bad "final engine statistics"
 
-python3 - "$eve" <<'PY' || fail=1
+python3 - "$eve.1" "$eve" <<'PY' || fail=1
 import json, sys
-records = [json.loads(l) for l in open(sys.argv[1])]
+records = [json.loads(l) for f in sys.argv[1:] for l in open(f)]
 alerts = [r for r in records if r.get("event_type") == "alert"]
 ok = True
 def check(what, cond):
@@ -181,4 +186,4 @@ if [ $fail -ne 0 ]; then
     echo "--- eve.json ($(lines "$eve") lines)"; head -c 3000 "$eve" 2>/dev/null
     exit 1
 fi
-echo "ok: live capture on veth (-j $threads), 29 alerts (4 by DNS attribution), SIGUSR1 statistics, SIGHUP reload (good and broken), SIGINT shutdown"
+echo "ok: live capture on veth (-j $threads), 29 alerts (4 by DNS attribution), SIGUSR1 statistics, SIGUSR2 reload (good and broken), SIGHUP reopen, SIGINT shutdown"

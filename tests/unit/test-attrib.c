@@ -21,7 +21,8 @@ static void teardown(void) {
 TestSuite(attrib, .init = setup, .fini = teardown);
 
 Test(attrib, remembered_for_that_client_only) {
-    emb__attrib_add(a, 4, client, addr, 3, "dnl-03.geo.kaspersky.com", 24, 300, 1000);
+    emb__attrib_add(a, 4, client, addr, 3, "dnl-03.geo.kaspersky.com", 24, 300, 1000,
+                    1000 * 1000000LL);
     const emb_attrib_entry_t *e[4];
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 1100, e, 4), 1);
     cr_assert_eq(e[0]->rule, 3);
@@ -32,19 +33,21 @@ Test(attrib, remembered_for_that_client_only) {
 
 Test(attrib, ttl_floor_and_ceiling) {
     const emb_attrib_entry_t *e[4];
-    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 0, 1000); /* TTL 0 -> 60 s */
+    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 0, 1000, 1000 * 1000000LL); /* TTL 0 -> 60 s */
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 1059, e, 4), 1);
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 1061, e, 4), 0);
-    emb__attrib_add(a, 4, client, addr, 2, "b", 1, 604800, 1000); /* a week -> 3600 s */
+    emb__attrib_add(a, 4, client, addr, 2, "b", 1, 604800, 1000,
+                    1000 * 1000000LL); /* a week -> 3600 s */
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 4600, e, 4), 1);
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 4601, e, 4), 0);
 }
 
 Test(attrib, several_rules_for_one_address_and_refresh) {
     const emb_attrib_entry_t *e[4];
-    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 100, 0);
-    emb__attrib_add(a, 4, client, addr, 2, "b", 1, 100, 0);
-    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 100, 50); /* the same again: refreshed */
+    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 100, 0, 0 * 1000000LL);
+    emb__attrib_add(a, 4, client, addr, 2, "b", 1, 100, 0, 0 * 1000000LL);
+    emb__attrib_add(a, 4, client, addr, 1, "a", 1, 100, 50,
+                    50 * 1000000LL); /* the same again: refreshed */
     cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 120, e, 4), 1, "rule 2 expired");
     cr_assert_eq(e[0]->rule, 1);
 }
@@ -52,7 +55,7 @@ Test(attrib, several_rules_for_one_address_and_refresh) {
 Test(attrib, a_full_set_replaces_the_soonest_to_expire) {
     const emb_attrib_entry_t *e[8];
     for (uint32_t r = 0; r < 5; r++) /* one (client, addr) pair: one set of 4 ways */
-        emb__attrib_add(a, 4, client, addr, r, "n", 1, 100 + r * 10, 0);
+        emb__attrib_add(a, 4, client, addr, r, "n", 1, 100 + r * 10, 0, 0 * 1000000LL);
     size_t n = emb__attrib_lookup(a, 4, client, addr, 1, e, 8);
     cr_assert_eq(n, 4);
     for (size_t i = 0; i < n; i++)

@@ -774,3 +774,58 @@ Test(engine, feed_teaches_attribution_silently) {
     cr_assert_eq(alerts, 0);
     emb_engine_free(fresh);
 }
+
+/* attrib_grace_ms (live -j N): an answer processed after the connection's first
+ * client message, because another thread passed it on late, still attributes
+ * the connection at its next client packet if the answer's packet came first;
+ * an answer that came after that message does not; without the grace, neither. */
+static int late_answer(uint32_t grace_ms, uint32_t answer_usec) {
+    uint8_t q[256], r[256], u[64];
+    size_t nq = dns_packet(q, "s1.upd.acme.example", 40000);
+    size_t nr = dns_response(r, q, nq);
+    size_t nu = udp_to_answer(u);
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    cfg.attrib_grace_ms = grace_ms;
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, &cfg, &e, NULL), 0);
+    int alerts = 0;
+    last_sid = 0;
+    /* the connection's first datagram at .500000: no answer known yet */
+    emb_packet_t c = {.ts_sec = 1727697600,
+                      .ts_usec = 500000,
+                      .linktype = EMB_LINK_RAW,
+                      .data = u,
+                      .caplen = (uint32_t)nu,
+                      .len = (uint32_t)nu,
+                      .pcap_cnt = 1};
+    cr_assert_eq(emb_engine_process(e, &c, record_sid, &alerts), 0);
+    cr_assert_eq(alerts, 0);
+    /* the lookup and its answer, passed on late */
+    emb_packet_t d = {.ts_sec = 1727697600,
+                      .ts_usec = answer_usec,
+                      .linktype = EMB_LINK_RAW,
+                      .data = q,
+                      .caplen = (uint32_t)nq,
+                      .len = (uint32_t)nq,
+                      .pcap_cnt = 2};
+    cr_assert_eq(emb_engine_process(e, &d, record_sid, &alerts), 0);
+    d.data = r;
+    d.caplen = d.len = (uint32_t)nr;
+    d.pcap_cnt = 3;
+    cr_assert_eq(emb_engine_process(e, &d, record_sid, &alerts), 0);
+    alerts = 0; /* the lookup's own alert is not the point */
+    /* the connection's next datagram */
+    c.ts_usec = 900000;
+    c.pcap_cnt = 4;
+    cr_assert_eq(emb_engine_process(e, &c, record_sid, &alerts), 0);
+    emb_engine_free(e);
+    return alerts;
+}
+
+Test(engine, grace_attributes_an_answer_passed_on_late) {
+    cr_assert_eq(late_answer(2000, 400000), 1, "the answer came before the first message");
+    cr_assert_eq(last_sid, 10);
+    cr_assert_eq(late_answer(2000, 600000), 0, "the answer came after the first message");
+    cr_assert_eq(late_answer(0, 400000), 0, "no grace: looked up once");
+}
