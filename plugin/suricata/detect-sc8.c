@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -502,6 +503,21 @@ static int LoadRules(void) {
     SCLogConfig("embargo: %zu rules of %zu vendors from %s, %s%s", s.rules, s.vendors, G.rules_path,
                 emb_engine_from_cache(e) ? "loaded from " : "compiled, cache ",
                 G.cache_dir[0] ? G.cache_dir : "none");
+    /* Which pack runs, from its manifest; a stale one is said so. */
+    emb_manifest_t *m = NULL;
+    if (emb_manifest_load(G.rules_path, &m, NULL) == 0) {
+        emb_manifest_info_t mi;
+        emb_manifest_info(m, &mi);
+        char today[16];
+        time_t now = time(NULL);
+        strftime(today, sizeof(today), "%Y-%m-%d", gmtime(&now));
+        SCLogConfig("embargo: rule pack %s %s (released %s, expires %s)", mi.name, mi.version,
+                    mi.released, mi.expires);
+        if (strcmp(mi.expires, today) < 0)
+            SCLogWarning("embargo: rule pack %s %s expired on %s: it still runs, but it is stale",
+                         mi.name, mi.version, mi.expires);
+        emb_manifest_free(m);
+    }
     return 0;
 }
 

@@ -33,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -381,6 +382,21 @@ static int LoadRules(EmbargoCtx *ctx) {
             EmbargoLogError("%s", emb_diags_message(diags, i));
     }
     emb_diags_free(diags);
+    /* Which pack runs, from its manifest; a stale one is said so. */
+    emb_manifest_t *m = NULL;
+    if (rc == 0 && emb_manifest_load(ctx->rules_path, &m, NULL) == 0) {
+        emb_manifest_info_t mi;
+        emb_manifest_info(m, &mi);
+        char today[16];
+        time_t now = time(NULL);
+        strftime(today, sizeof(today), "%Y-%m-%d", gmtime(&now));
+        EmbargoLogConfig("rule pack %s %s (released %s, expires %s)", mi.name, mi.version,
+                         mi.released, mi.expires);
+        if (strcmp(mi.expires, today) < 0)
+            EmbargoLogWarning("rule pack %s %s expired on %s: it still runs, but it is stale",
+                              mi.name, mi.version, mi.expires);
+        emb_manifest_free(m);
+    }
     return rc;
 }
 
