@@ -24,7 +24,8 @@ DESTDIR="$stage" cmake --install "$build" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; exit 1; }
 multiarch=$(grep -E '^CMAKE_INSTALL_LIBDIR:' "$build/CMakeCache.txt" | cut -d= -f2)
 [ -n "$multiarch" ] || multiarch=lib
-for f in usr/bin/embargo usr/share/embargo/rules/kaspersky.yaml usr/share/man/man1/embargo.1 \
+for f in usr/bin/embargo usr/share/embargo/rules/kaspersky.yaml usr/share/embargo/rules/pack.yaml \
+    usr/share/man/man1/embargo.1 \
     usr/share/doc/embargo/README.md usr/share/doc/embargo/rules.md \
     "usr/$multiarch/libembargo.a" usr/include/embargo/embargo.h \
     "usr/$multiarch/pkgconfig/embargo.pc"; do
@@ -38,7 +39,7 @@ man -l "$stage/usr/share/man/man1/embargo.1" >/dev/null 2>&1 || bad "man page do
 staged="$stage/usr/bin/embargo"
 out=$(env -u EMBARGO_RULES "$staged" --version) || bad "staged --version"
 echo "$out"
-echo "$out" | grep -q "^rule pack [0-9]*-[0-9a-f]\{12\} .*: $stage/usr/bin/../share/embargo/rules$" ||
+echo "$out" | grep -q "^rule pack embargo-core [0-9.]* (released .*: $stage/usr/bin/../share/embargo/rules$" ||
     bad "the staged command does not use the staged pack"
 out=$(cd / && env -u EMBARGO_RULES "$staged" rules check 2>&1) || bad "staged rules check"
 echo "$out" | grep -q "^rules: $stage/usr/bin/../share/embargo/rules" || bad "rules check: $out"
