@@ -124,6 +124,11 @@ wait_for 5 "$err" "SIGUSR1: [0-9]+ packets inspected, [0-9]+ flows, 13 alerts wr
     --reload "$tmp/pid" >"$tmp/update.out" 2>&1 || bad "rules update: $(cat "$tmp/update.out")"
 wait_for 10 "$err" "rules reloaded from $store/current: [0-9]+ rules of 10 vendors" ||
     bad "no reload message after rules update --reload"
+# no flow lost: the flows the statistics counted before are all kept
+flows_before=$(sed -n 's/.*SIGUSR1: [0-9]* packets inspected, \([0-9]*\) flows.*/\1/p' "$err" | head -1)
+flows_kept=$(sed -n 's/.*rules reloaded from .*; \([0-9]*\) flows kept/\1/p' "$err" | head -1)
+[ -n "$flows_before" ] && [ "$flows_kept" = "$flows_before" ] ||
+    bad "the update's reload kept ${flows_kept:-?} flows of ${flows_before:-?}"
 
 # 4. SIGUSR2 with a broken pack: the error is named, the old rules stay.
 cp "$cases/broken-rules-channel/rules.yaml" "$store/current/zz-broken.yaml"
