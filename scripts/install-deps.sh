@@ -32,6 +32,7 @@ pkgs=(
     build-essential cmake pkg-config clang-format
     libpcap-dev "$hs_pkg" libyaml-dev libjansson-dev libcriterion-dev libssl-dev
     libcurl4-openssl-dev openssl # rules update: HTTPS fetch; the tests sign packs with openssl
+    libsqlite3-dev libpq-dev postgresql # the inventory; its test starts a PostgreSQL 15
     python3-scapy python3-jsonschema python3-yaml python3-cryptography
     tcpreplay iproute2 chromium # live capture on veth (tests/live), the HTML report check
     clang libclang-rt-14-dev cppcheck

@@ -59,6 +59,12 @@ void usage_rules(FILE *f);
 /* `rules manifest|verify|update|rollback|diff` (cmd-pack.c); argv[0] is the
  * action. -1 when `action` is none of them. */
 int cmd_rules_pack(const char *action, int argc, char **argv);
+void usage_inventory(FILE *f);
+int cmd_inventory(int argc, char **argv);
+/* Feeds the alerts of inventory `db` (of `sensor` when not NULL, from `since`,
+ * microseconds) to the report; says why not and returns -1. */
+struct report;
+int report_from_db(struct report *r, const char *db, const char *sensor, int64_t since);
 
 /* A classic pcap file read in large blocks, records used in place (capfile.c). */
 typedef struct capset capset_t;

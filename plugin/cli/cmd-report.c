@@ -3,6 +3,8 @@
  * Suricata with the embargo plugin) and writes the compliance inventory
  * (report/) as text, JSON, CSV or one self-contained HTML page.
  *
+ * With --from DB the alerts come from the inventory database (docs/inventory.md),
+ * all of them or those of one sensor (--sensor) from a day on (--since).
  * Reading is tolerant: records of other types are skipped and lines that are
  * not JSON are counted and named (file:line) on standard error, because an
  * eve.json cut by a rotation or a full disk still holds a useful inventory.
@@ -66,10 +68,17 @@ fail:
 }
 
 int cmd_report(int argc, char **argv) {
-    static const struct option opts[] = {
-        {"format", required_argument, NULL, 'F'}, {"output", required_argument, NULL, 'o'},
-        {"force", no_argument, NULL, OPT_FORCE},  {"quiet", no_argument, NULL, 'q'},
-        {"help", no_argument, NULL, 'h'},         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {{"format", required_argument, NULL, 'F'},
+                                         {"output", required_argument, NULL, 'o'},
+                                         {"force", no_argument, NULL, OPT_FORCE},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {"from", required_argument, NULL, 'D'},
+                                         {"since", required_argument, NULL, 'S'},
+                                         {"sensor", required_argument, NULL, 'N'},
+                                         {"help", no_argument, NULL, 'h'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = NULL, *sensor = NULL;
+    int64_t since = INT64_MIN;
     report_format_t fmt = REPORT_TEXT;
     const char *out_path = "-";
     bool quiet = false;
@@ -87,14 +96,30 @@ int cmd_report(int argc, char **argv) {
             }
             break;
         case 'o': out_path = optarg; break;
+        case 'D': db = optarg; break;
+        case 'N': sensor = optarg; break;
+        case 'S': {
+            char day[40];
+            snprintf(day, sizeof(day), "%sT00:00:00.000000+0000", optarg);
+            if (strlen(optarg) != 10 || !report_parse_time(day, &since)) {
+                fprintf(stderr, "%s: report: --since wants a day, YYYY-MM-DD, not '%s'\n", prog,
+                        optarg);
+                return EXIT_ERROR;
+            }
+            break;
+        }
         case OPT_FORCE: out_mode = OUT_REPLACE; break;
         case 'q': quiet = true; break;
         case 'h': usage_report(stdout); return EXIT_CLEAN;
         default: usage_report(stderr); return EXIT_ERROR;
         }
     }
-    if (optind >= argc) {
-        fprintf(stderr, "%s: report: no EVE files given\n", prog);
+    if ((sensor || since != INT64_MIN) && db == NULL) {
+        fprintf(stderr, "%s: report: --since and --sensor read a database (--from DB)\n", prog);
+        return EXIT_ERROR;
+    }
+    if (optind >= argc && db == NULL) {
+        fprintf(stderr, "%s: report: no EVE files given (or --from DB)\n", prog);
         usage_report(stderr);
         return EXIT_ERROR;
     }
@@ -106,6 +131,8 @@ int cmd_report(int argc, char **argv) {
     }
     int status = EXIT_CLEAN;
     uint64_t bad_shown = 0;
+    if (db && report_from_db(r, db, sensor, since) != 0)
+        status = EXIT_ERROR;
     for (int i = optind; i < argc; i++)
         if (read_eve(r, argv[i], &bad_shown) != 0)
             status = EXIT_ERROR;

@@ -71,6 +71,8 @@ int main(int argc, char **argv) {
             usage_report(stdout);
         else if (strcmp(cmd, "rules") == 0)
             usage_rules(stdout);
+        else if (strcmp(cmd, "inventory") == 0)
+            usage_inventory(stdout);
         else
             goto unknown;
         return EXIT_CLEAN;
@@ -83,6 +85,8 @@ int main(int argc, char **argv) {
         return cmd_live(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0)
         return cmd_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "inventory") == 0)
+        return cmd_inventory(argc - 1, argv + 1);
 unknown:
     fprintf(stderr, "%s: unknown command '%s'\n", prog, cmd);
     usage(stderr);

@@ -13,11 +13,14 @@ static const char synopsis[] =
     "                    [--evidence DIR] [--exceptions FILE] PCAP...\n"
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
     "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n"
-    "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n"
+    "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q]\n"
+    "                      [--from DB [--since DAY] [--sensor NAME]] [EVE...]\n"
     "       embargo rules check [--strict] [RULES]\n"
     "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
     "                            [--action alert|drop] [RULES]\n"
     "       embargo rules manifest|verify|update|rollback|diff ... (embargo rules --help)\n"
+    "       embargo inventory add --db DB [--sensor NAME] EVE...\n"
+    "       embargo inventory prune --db DB --older-than DAYSd\n"
     "       embargo --version | --help (-h) | COMMAND --help\n";
 
 static const char engine_opts[] =
@@ -76,6 +79,9 @@ static void report_opts(FILE *f) {
                "  -o, --output OUT   where the report goes (default: standard output)\n"
                "      --force        replace OUT if it holds an earlier report\n"
                "  -q, --quiet        no summary on standard error\n"
+               "      --from DB      the alerts of the inventory database (embargo inventory)\n"
+               "      --since DAY    with --from: only alerts from that day (YYYY-MM-DD) on\n"
+               "      --sensor NAME  with --from: only that sensor's alerts\n"
                "  Reads embargo's alerts (alert.metadata.vendor or alert.context.embargo) from\n"
                "  embargo scan, embargo live or Suricata with the plugin; other records are\n"
                "  skipped, lines that are not JSON are counted and named as file:line.\n");
@@ -145,7 +151,8 @@ void usage_live(FILE *f) {
 }
 
 void usage_report(FILE *f) {
-    fputs("usage: embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q] EVE...\n\n",
+    fputs("usage: embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q]\n"
+          "                      [--from DB [--since DAY] [--sensor NAME]] [EVE...]\n\n",
           f);
     report_opts(f);
     fputs(footer, f);
@@ -163,5 +170,22 @@ void usage_rules(FILE *f) {
           "       embargo rules diff OLD NEW [--format text|json]\n\n",
           f);
     rules_opts(f);
+    fputs(footer, f);
+}
+
+void usage_inventory(FILE *f) {
+    fputs("usage: embargo inventory add --db DB [--sensor NAME] [-q] EVE...\n"
+          "       embargo inventory prune --db DB --older-than DAYSd\n\n"
+          "inventory add: the alerts of eve.json files into the inventory database, each file\n"
+          "  from where its last ingestion stopped (a rotated or cut file from its start);\n"
+          "  ingesting a file again adds nothing twice.\n"
+          "      --db DB        a SQLite file (created), or a PostgreSQL connection string\n"
+          "                     (postgresql://... or 'host=... dbname=...')\n"
+          "      --sensor NAME  the sensor the files come from (default: the host name)\n"
+          "  -q, --quiet        no line per file on standard error\n"
+          "inventory prune: forget the alerts older than DAYS days.\n"
+          "      --older-than DAYSd  e.g. 400d\n"
+          "embargo report --from DB [--since DAY] [--sensor NAME] reads the inventory.\n",
+          f);
     fputs(footer, f);
 }

@@ -255,14 +255,20 @@ static int lookup(report_t *r, const char *key, size_t n, size_t *idx, bool *add
     return map_get_or_add(&r->map, key, n, idx, added);
 }
 
-static int add_alert(report_t *r, json_t *root, json_t *alert) {
+/* The embargo alert in one EVE record; false when the record is not one. */
+static bool extract(json_t *root, report_fact_t *f) {
+    memset(f, 0, sizeof(*f));
+    const char *et = get_str(root, "event_type", NULL, NULL);
+    json_t *alert = json_object_get(root, "alert");
+    if (et == NULL || strcmp(et, "alert") != 0 || !json_is_object(alert))
+        return false;
     json_t *meta = json_object_get(alert, "metadata");
     json_t *ctx = json_object_get(json_object_get(alert, "context"), "embargo");
     const char *vendor = get_str(meta, "vendor", NULL, NULL);
     if (vendor == NULL)
         vendor = get_str(ctx, "vendor", NULL, NULL);
     if (vendor == NULL || *vendor == '\0')
-        return REPORT_LINE_SKIPPED;
+        return false;
     const char *channel = get_str(meta, "channel", NULL, NULL);
     if (channel == NULL)
         channel = get_str(ctx, "channel", NULL, NULL);
@@ -292,12 +298,57 @@ static int add_alert(report_t *r, json_t *root, json_t *alert) {
         client = "unknown";
     if (server == NULL)
         server = "unknown";
-    const char *name = dest_name(root, ctx, server);
-
-    int64_t ts = NO_TIME;
+    f->ts = NO_TIME;
     const char *tstr = get_str(root, "timestamp", NULL, NULL);
-    if (tstr == NULL || !report_parse_time(tstr, &ts))
-        ts = NO_TIME;
+    if (tstr == NULL || !report_parse_time(tstr, &f->ts))
+        f->ts = NO_TIME;
+    f->client = client;
+    f->server = server;
+    f->name = dest_name(root, ctx, server);
+    f->vendor = vendor;
+    f->product = product;
+    f->channel = channel;
+    f->field = get_str(ctx, "field", NULL, NULL);
+    f->value = get_str(ctx, "value", NULL, NULL);
+    json_t *sid = json_object_get(alert, "signature_id");
+    f->sid = json_is_integer(sid) ? (uint64_t)json_integer_value(sid) : 0;
+    json_t *fid = json_object_get(root, "flow_id");
+    f->flow_id = json_is_integer(fid) ? (uint64_t)json_integer_value(fid) : 0;
+    f->excepted = json_object_get(ctx, "excepted") != NULL;
+    return true;
+}
+
+int report_parse_fact(const char *line, size_t len, report_fact_t *f, void **doc) {
+    *doc = NULL;
+    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
+        len--;
+    size_t start = 0;
+    while (start < len && (line[start] == ' ' || line[start] == '\t'))
+        start++;
+    if (start == len)
+        return REPORT_LINE_SKIPPED;
+    json_error_t err;
+    json_t *root = json_loadb(line + start, len - start, 0, &err);
+    if (root == NULL || !json_is_object(root)) {
+        json_decref(root);
+        return REPORT_LINE_BAD;
+    }
+    if (!extract(root, f)) {
+        json_decref(root);
+        return REPORT_LINE_SKIPPED;
+    }
+    *doc = root;
+    return REPORT_LINE_ALERT;
+}
+
+void report_fact_free(void *doc) {
+    json_decref((json_t *)doc);
+}
+
+int report_add_fact(report_t *r, const report_fact_t *f) {
+    const char *vendor = f->vendor, *channel = f->channel, *product = f->product;
+    const char *client = f->client, *server = f->server, *name = f->name ? f->name : "";
+    int64_t ts = f->ts;
 
     /* Fields are cut to MAX_FIELD and cleaned, so keys and stored copies agree. */
     char *cv = copy_field(vendor), *cc = copy_field(channel), *cp = copy_field(product);
@@ -420,20 +471,16 @@ int report_add_line(report_t *r, size_t lineno, const char *line, size_t len) {
     if (start == len)
         return REPORT_LINE_SKIPPED;
     r->lines++;
-    json_error_t err;
-    json_t *root = json_loadb(line + start, len - start, 0, &err);
-    if (root == NULL || !json_is_object(root)) {
-        json_decref(root);
+    report_fact_t f;
+    void *doc;
+    int rc = report_parse_fact(line + start, len - start, &f, &doc);
+    if (rc == REPORT_LINE_BAD)
         return note_bad(r, lineno) == 0 ? REPORT_LINE_BAD : -1;
-    }
-    int rc = REPORT_LINE_SKIPPED;
-    const char *et = get_str(root, "event_type", NULL, NULL);
-    json_t *alert = json_object_get(root, "alert");
-    if (et && strcmp(et, "alert") == 0 && json_is_object(alert))
-        rc = add_alert(r, root, alert);
+    if (rc == REPORT_LINE_ALERT)
+        rc = report_add_fact(r, &f);
     if (rc == REPORT_LINE_SKIPPED)
         r->skipped++;
-    json_decref(root);
+    report_fact_free(doc);
     return rc;
 }
 

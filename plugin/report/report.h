@@ -61,6 +61,26 @@ int report_add_line(report_t *r, size_t lineno, const char *line, size_t len);
 
 void report_totals(const report_t *r, report_totals_t *out);
 
+/* What the inventory keeps of one embargo alert (strings owned by whoever made it). */
+typedef struct {
+    int64_t ts; /* microseconds since the epoch, UTC; INT64_MIN when the record has none */
+    const char *client, *server, *name; /* the internal host, its peer, the peer's name */
+    const char *vendor, *product, *channel;
+    const char *field, *value; /* alert.context.embargo: what matched (may be NULL) */
+    uint64_t sid, flow_id;
+    bool excepted;
+} report_fact_t;
+/*
+ * The fact of one EVE line: REPORT_LINE_ALERT with *fact set (its strings live
+ * in *doc until report_fact_free), REPORT_LINE_SKIPPED, or REPORT_LINE_BAD.
+ * Counts nothing: report_add_line does the counting.
+ */
+int report_parse_fact(const char *line, size_t len, report_fact_t *fact, void **doc);
+void report_fact_free(void *doc);
+/* Adds one alert's fact (from report_parse_fact or from an inventory database);
+ * REPORT_LINE_ALERT, or -1 when out of memory. */
+int report_add_fact(report_t *r, const report_fact_t *fact);
+
 /* The i-th kept bad-line place, "file:line", owned by r; NULL when out of range. */
 const char *report_bad_place(const report_t *r, size_t i);
 

@@ -1,0 +1,142 @@
+/*
+ * `embargo inventory add --db DB [--sensor NAME] EVE...`: the alerts of eve.json
+ * files (embargo's or Suricata's with the plugin) into the inventory database,
+ * each file from where its last ingestion stopped, so cron can run it on a
+ * growing, rotated eve.json. `embargo inventory prune --db DB --older-than
+ * DAYSd`: forget alerts older than that. docs/inventory.md.
+ *
+ * Exit status: 0 done, 2 an error (a file that could not be read is named and
+ * the others are still ingested).
+ */
+#include "cli.h"
+#include "inventory/inventory.h"
+
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The sensor's name: --sensor, else the host name. */
+static const char *default_sensor(void) {
+    static char host[256];
+    if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
+        snprintf(host, sizeof(host), "sensor");
+    return host;
+}
+
+static int inventory_add(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"sensor", required_argument, NULL, 's'},
+                                         {"quiet", no_argument, NULL, 'q'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = NULL, *sensor = NULL;
+    bool quiet = false;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "q", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 's': sensor = optarg; break;
+        case 'q': quiet = true; break;
+        default: usage_inventory(stderr); return EXIT_ERROR;
+        }
+    }
+    if (db == NULL || optind >= argc) {
+        fprintf(stderr, "%s: inventory add: want --db DB and EVE files\n", prog);
+        return EXIT_ERROR;
+    }
+    if (sensor == NULL)
+        sensor = default_sensor();
+    char err[512];
+    inv_t *inv = inv_open(db, err, sizeof(err));
+    if (inv == NULL) {
+        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+        return EXIT_ERROR;
+    }
+    int status = EXIT_CLEAN;
+    for (int i = optind; i < argc; i++) {
+        inv_ingest_t st;
+        if (inv_ingest_file(inv, sensor, argv[i], &st, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: %s: %s\n", prog, argv[i], err);
+            status = EXIT_ERROR;
+            continue;
+        }
+        if (!quiet)
+            fprintf(stderr,
+                    "%s: %s: %" PRIu64 " lines read%s, %" PRIu64 " alerts, %" PRIu64
+                    " new, %" PRIu64 " not JSON; sensor %s, %s %s\n",
+                    prog, argv[i], st.lines, st.restarted ? " from the start" : "", st.alerts,
+                    st.added, st.bad, sensor, inv->kind, db);
+    }
+    inv_close(inv);
+    return status;
+}
+
+static int inventory_prune(int argc, char **argv) {
+    static const struct option opts[] = {{"db", required_argument, NULL, 'd'},
+                                         {"older-than", required_argument, NULL, 'o'},
+                                         {NULL, 0, NULL, 0}};
+    const char *db = NULL, *age = NULL;
+    int c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case 'd': db = optarg; break;
+        case 'o': age = optarg; break;
+        default: usage_inventory(stderr); return EXIT_ERROR;
+        }
+    }
+    char *end = NULL;
+    long days = age ? strtol(age, &end, 10) : -1;
+    if (db == NULL || days < 1 || end == NULL || (*end != 'd' && *end != '\0') ||
+        (*end == 'd' && end[1] != '\0') || optind != argc) {
+        fprintf(stderr, "%s: inventory prune: want --db DB --older-than DAYSd (e.g. 400d)\n", prog);
+        return EXIT_ERROR;
+    }
+    char err[512];
+    inv_t *inv = inv_open(db, err, sizeof(err));
+    if (inv == NULL) {
+        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+        return EXIT_ERROR;
+    }
+    int64_t before = ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000000;
+    uint64_t removed = 0;
+    int status = EXIT_CLEAN;
+    if (inv_prune(inv, before, &removed) != 0) {
+        fprintf(stderr, "%s: %s: %s\n", prog, db, inv_error(inv));
+        status = EXIT_ERROR;
+    } else {
+        printf("%" PRIu64 " alerts older than %ld days removed\n", removed, days);
+    }
+    inv_close(inv);
+    return status;
+}
+
+int cmd_inventory(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "add") == 0)
+        return inventory_add(argc - 1, argv + 1);
+    if (argc >= 2 && strcmp(argv[1], "prune") == 0)
+        return inventory_prune(argc - 1, argv + 1);
+    fprintf(stderr, "%s: inventory: unknown action (want add or prune; embargo inventory --help)\n",
+            prog);
+    return EXIT_ERROR;
+}
+
+int report_from_db(report_t *r, const char *db, const char *sensor, int64_t since) {
+    char err[512];
+    inv_t *inv = inv_open(db, err, sizeof(err));
+    if (inv == NULL) {
+        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+        return -1;
+    }
+    char name[600];
+    snprintf(name, sizeof(name), "%s (%s inventory)", db, inv->kind);
+    int rc = report_add_source(r, name) == 0 ? inv_report(inv, sensor, since, r) : -1;
+    if (rc != 0)
+        fprintf(stderr, "%s: %s: %s\n", prog, db, inv_error(inv));
+    inv_close(inv);
+    return rc;
+}

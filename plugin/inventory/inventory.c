@@ -1,0 +1,173 @@
+/*
+ * What both stores share: opening by the form of the name, and reading an
+ * eve.json into the store from where the last reading of it stopped.
+ */
+#include "inventory/inventory.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static bool is_pg(const char *db) {
+    return strncmp(db, "postgresql://", 13) == 0 || strncmp(db, "postgres://", 11) == 0 ||
+           strchr(db, '=') != NULL;
+}
+
+inv_t *inv_open(const char *db, char *err, size_t errlen) {
+    inv_t *inv = calloc(1, sizeof(*inv));
+    if (inv == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if (is_pg(db)) {
+        inv->ops = &inv__pg_ops;
+        inv->kind = "postgresql";
+        inv->h = inv__pg_open(db, err, errlen);
+    } else {
+        inv->ops = &inv__sqlite_ops;
+        inv->kind = "sqlite";
+        inv->h = inv__sqlite_open(db, err, errlen);
+    }
+    if (inv->h == NULL) {
+        free(inv);
+        return NULL;
+    }
+    return inv;
+}
+
+void inv_close(inv_t *inv) {
+    if (inv == NULL)
+        return;
+    inv->ops->close(inv->h);
+    free(inv);
+}
+
+const char *inv_error(const inv_t *inv) {
+    return inv->ops->error(inv->h);
+}
+
+/* FNV-1a of the file's first line: a rotated file starts with another one. */
+static void head_of(FILE *f, char out[32]) {
+    char buf[4096];
+    uint64_t h = 1469598103934665603ULL;
+    if (fgets(buf, sizeof(buf), f) != NULL)
+        for (const char *p = buf; *p; p++)
+            h = (h ^ (uint8_t)*p) * 1099511628211ULL;
+    snprintf(out, 32, "%016" PRIx64, h);
+}
+
+static int fail(inv_t *inv, char *err, size_t errlen, const char *what) {
+    snprintf(err, errlen, "%s: %s", what, inv_error(inv));
+    (void)inv->ops->exec(inv->h, "ROLLBACK");
+    return -1;
+}
+
+int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest_t *out, char *err,
+                    size_t errlen) {
+    memset(out, 0, sizeof(*out));
+    char key[4096];
+    if (realpath(path, key) == NULL) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return -1;
+    }
+    FILE *f = fopen(path, "r");
+    struct stat st;
+    if (f == NULL || fstat(fileno(f), &st) != 0) {
+        snprintf(err, errlen, "cannot read: %s", strerror(errno));
+        if (f)
+            fclose(f);
+        return -1;
+    }
+    inv_source_t src, was;
+    memset(&src, 0, sizeof(src));
+    snprintf(src.ident, sizeof(src.ident), "%ju:%ju", (uintmax_t)st.st_dev, (uintmax_t)st.st_ino);
+    head_of(f, src.head);
+    int64_t sid;
+    bool found = false;
+    if (inv->ops->sensor(inv->h, sensor, &sid) != 0 ||
+        inv->ops->get_source(inv->h, sid, key, &was, &found) != 0) {
+        snprintf(err, errlen, "%s", inv_error(inv));
+        fclose(f);
+        return -1;
+    }
+    /* The same file, not cut: go on from where the last reading stopped. */
+    if (found && strcmp(was.ident, src.ident) == 0 && strcmp(was.head, src.head) == 0 &&
+        was.pos <= (int64_t)st.st_size)
+        src.pos = was.pos;
+    else
+        out->restarted = true;
+    if (fseeko(f, (off_t)src.pos, SEEK_SET) != 0) {
+        snprintf(err, errlen, "cannot seek: %s", strerror(errno));
+        fclose(f);
+        return -1;
+    }
+    int rc = 0;
+    char *line = NULL;
+    size_t cap = 0, in_batch = 0;
+    ssize_t n;
+    if (inv->ops->exec(inv->h, "BEGIN") != 0) {
+        rc = fail(inv, err, errlen, "begin");
+        goto out;
+    }
+    while ((n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n')
+            break; /* still being written: next time */
+        out->lines++;
+        report_fact_t fact;
+        void *doc = NULL;
+        int kind = report_parse_fact(line, (size_t)n - 1, &fact, &doc);
+        if (kind == REPORT_LINE_BAD)
+            out->bad++;
+        if (kind == REPORT_LINE_ALERT) {
+            bool added = false;
+            out->alerts++;
+            if (inv->ops->add(inv->h, sid, &fact, &added) != 0) {
+                report_fact_free(doc);
+                rc = fail(inv, err, errlen, "adding an alert");
+                goto out;
+            }
+            out->added += added;
+            in_batch++;
+        }
+        report_fact_free(doc);
+        src.pos += n;
+        /* The position goes in with the alerts before it: one commit. */
+        if (in_batch >= INV_BATCH) {
+            if (inv->ops->put_source(inv->h, sid, key, &src) != 0 ||
+                inv->ops->exec(inv->h, "COMMIT") != 0 || inv->ops->exec(inv->h, "BEGIN") != 0) {
+                rc = fail(inv, err, errlen, "commit");
+                goto out;
+            }
+            in_batch = 0;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "read error: %s", strerror(errno));
+        (void)inv->ops->exec(inv->h, "ROLLBACK");
+        rc = -1;
+        goto out;
+    }
+    if (inv->ops->put_source(inv->h, sid, key, &src) != 0 || inv->ops->exec(inv->h, "COMMIT") != 0)
+        rc = fail(inv, err, errlen, "commit");
+out:
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int to_report(const report_fact_t *f, const char *sensor, void *ud) {
+    (void)sensor;
+    return report_add_fact(ud, f) < 0 ? -1 : 0;
+}
+
+int inv_report(inv_t *inv, const char *sensor, int64_t since, report_t *r) {
+    return inv->ops->each(inv->h, sensor, since, to_report, r);
+}
+
+int inv_prune(inv_t *inv, int64_t before, uint64_t *removed) {
+    return inv->ops->prune(inv->h, before, removed);
+}
