@@ -65,6 +65,9 @@ int cmd_inventory(int argc, char **argv);
  * microseconds) to the report; says why not and returns -1. */
 struct report;
 int report_from_db(struct report *r, const char *db, const char *sensor, int64_t since);
+/* scan/live --inventory: the new alerts of EVE file `path` into `db` (sensor:
+ * --sensor, else the host name); says why not and returns -1. */
+int inventory_ingest(const char *db, const char *sensor, const char *path, bool quiet);
 
 /* A classic pcap file read in large blocks, records used in place (capfile.c). */
 typedef struct capset capset_t;
@@ -136,6 +139,9 @@ typedef enum { OUT_KEEP, OUT_APPEND, OUT_REPLACE } out_mode_t;
 #define OPT_FORCE 256
 /* --exceptions FILE (scan, live): long only. */
 #define OPT_EXCEPTIONS 257
+/* --inventory DB and --sensor NAME of scan and live */
+#define OPT_INVENTORY 258
+#define OPT_SENSOR 259
 
 /* Loads an exceptions file; prints every error and returns NULL on failure. */
 emb_exceptions_t *load_exceptions(const char *path);

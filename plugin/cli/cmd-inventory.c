@@ -140,3 +140,23 @@ int report_from_db(report_t *r, const char *db, const char *sensor, int64_t sinc
     inv_close(inv);
     return rc;
 }
+
+int inventory_ingest(const char *db, const char *sensor, const char *path, bool quiet) {
+    char err[512];
+    if (sensor == NULL)
+        sensor = default_sensor();
+    inv_t *inv = inv_open(db, err, sizeof(err));
+    if (inv == NULL) {
+        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+        return -1;
+    }
+    inv_ingest_t st;
+    int rc = inv_ingest_file(inv, sensor, path, &st, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "%s: %s: inventory %s: %s\n", prog, path, db, err);
+    else if (!quiet && st.added > 0)
+        fprintf(stderr, "%s: %" PRIu64 " new alerts into the inventory %s (sensor %s)\n", prog,
+                st.added, db, sensor);
+    inv_close(inv);
+    return rc;
+}

@@ -27,6 +27,7 @@
  * does the work, and lets them go on. Kernel drops are summed over the rings.
  */
 #include "cli.h"
+#include "inventory/inventory.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -102,13 +103,46 @@ struct live {
     pthread_cond_t cv;
     bool pause, stop;
     int parked, exited;
+    /* --inventory: each alert also goes into the inventory, committed every
+     * second (and every INV_BATCH alerts) */
+    inv_writer_t *inv;
+    bool inv_failed;
+    time_t last_flush;
 };
+
+/* EVE, then the inventory. A failure of the inventory is said once and
+ * capture goes on: eve.json holds every alert (`inventory add` can read it). */
+static int live_alert(const emb_alert_t *a, void *ud) {
+    live_t *lv = ud;
+    int rc = eve_out_alert(a, &lv->eve);
+    char err[512];
+    if (rc == 0 && lv->inv && !lv->inv_failed &&
+        inv_writer_add(lv->inv, a->eve, a->eve_len, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
+        lv->inv_failed = true;
+    }
+    return rc;
+}
+
+/* Commits the inventory's open batch once a second (`now`: at once). Called
+ * where no worker writes (the EVE lock held, or one worker). */
+static void flush_inventory(live_t *lv, bool now) {
+    time_t t = time(NULL);
+    if (lv->inv == NULL || lv->inv_failed || (!now && t == lv->last_flush))
+        return;
+    lv->last_flush = t;
+    char err[512];
+    if (inv_writer_flush(lv->inv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
+        lv->inv_failed = true;
+    }
+}
 
 /* The alert callback of several workers: one line at a time. */
 static int locked_alert(const emb_alert_t *a, void *ud) {
     live_t *lv = ud;
     pthread_mutex_lock(&lv->lock);
-    int rc = eve_out_alert(a, &lv->eve);
+    int rc = live_alert(a, lv);
     pthread_mutex_unlock(&lv->lock);
     return rc;
 }
@@ -127,8 +161,7 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
     };
     w->pcap_cnt += (uint64_t)lv->n;
     w->packets++;
-    int rc = lv->n > 1 ? emb_engine_process(w->engine, &pkt, locked_alert, lv)
-                       : emb_engine_process(w->engine, &pkt, eve_out_alert, &lv->eve);
+    int rc = emb_engine_process(w->engine, &pkt, lv->n > 1 ? locked_alert : live_alert, lv);
     if (rc != 0 && w->error == 0) {
         w->error = rc;
         pcap_breakloop(w->pc);
@@ -317,6 +350,7 @@ static int run_one(live_t *lv, const char *iface, const char *rules_path) {
             want_reopen = 0;
             reopen(lv);
         }
+        flush_inventory(lv, false);
     }
     return EXIT_CLEAN;
 }
@@ -354,6 +388,9 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
     while (!want_stop && failed < 0) {
         struct timespec nap = {0, LIVE_TIMEOUT_MS * 1000000L};
         nanosleep(&nap, NULL); /* a signal cuts it short */
+        pthread_mutex_lock(&lv->lock);
+        flush_inventory(lv, false);
+        pthread_mutex_unlock(&lv->lock);
         pthread_mutex_lock(&lv->lock);
         if (lv->exited > 0)
             for (int i = 0; i < started && failed < 0; i++)
@@ -406,6 +443,8 @@ int cmd_live(int argc, char **argv) {
                                          {"filter", required_argument, NULL, 'f'},
                                          {"threads", required_argument, NULL, 'j'},
                                          {"pid-file", required_argument, NULL, 'p'},
+                                         {"inventory", required_argument, NULL, OPT_INVENTORY},
+                                         {"sensor", required_argument, NULL, OPT_SENSOR},
                                          {"append", no_argument, NULL, 'a'},
                                          {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
@@ -418,7 +457,7 @@ int cmd_live(int argc, char **argv) {
     emb_config_t cfg;
     emb_config_init(&cfg);
     const char *iface = NULL, *rules_path = NULL, *out_path = "eve.json", *bpf = NULL;
-    const char *exceptions_path = NULL, *pid_file = NULL;
+    const char *exceptions_path = NULL, *pid_file = NULL, *inventory_db = NULL, *sensor = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false;
     int nworkers = 1;
@@ -429,6 +468,8 @@ int cmd_live(int argc, char **argv) {
         switch (c) {
         case 'i': iface = optarg; break;
         case 'p': pid_file = optarg; break;
+        case OPT_INVENTORY: inventory_db = optarg; break;
+        case OPT_SENSOR: sensor = optarg; break;
         case 'j':
             if (!parse_number(optarg, 1, MAX_LIVE_WORKERS, &num, "-j"))
                 return EXIT_ERROR;
@@ -466,6 +507,7 @@ int cmd_live(int argc, char **argv) {
     static live_t lv; /* large (the workers); one per process */
     memset(&lv, 0, sizeof(lv));
     lv.n = nworkers;
+
     int status = EXIT_ERROR;
     int started = 0;
     pthread_mutex_init(&lv.lock, NULL);
@@ -530,6 +572,20 @@ int cmd_live(int argc, char **argv) {
         if (pid_file)
             unlink(pid_file);
         goto out;
+    }
+    if (inventory_db) {
+        char err[512];
+        char host[256] = "sensor";
+        if (sensor == NULL && gethostname(host, sizeof(host) - 1) == 0)
+            sensor = host;
+        if ((lv.inv = inv_writer_open(inventory_db, sensor ? sensor : host, err, sizeof(err))) ==
+            NULL) {
+            fprintf(stderr, "%s: %s: %s\n", prog, inventory_db, err);
+            eve_out_close(&lv.eve);
+            if (pid_file)
+                unlink(pid_file);
+            goto out;
+        }
     }
 
     /* No SA_RESTART: a signal wakes the poll inside libpcap, which then sees the break. */
@@ -612,6 +668,19 @@ int cmd_live(int argc, char **argv) {
     }
     if (eve_out_close(&lv.eve) != 0)
         status = EXIT_ERROR;
+    if (lv.inv) {
+        char err[512];
+        uint64_t added = inv_writer_added(lv.inv);
+        if (inv_writer_close(lv.inv, err, sizeof(err)) != 0 && !lv.inv_failed) {
+            fprintf(stderr, "%s: inventory: %s\n", prog, err);
+            status = EXIT_ERROR;
+        } else if (!quiet) {
+            fprintf(stderr, "%s: %" PRIu64 " alerts kept in the inventory %s\n", prog, added,
+                    inventory_db);
+        }
+        lv.inv = NULL;
+    }
+
     if (status == EXIT_CLEAN && lv.eve.written > 0)
         status = EXIT_ALERTS;
     if (pid_file)

@@ -348,6 +348,8 @@ int cmd_scan(int argc, char **argv) {
                                          {"stream-memcap", required_argument, NULL, 'M'},
                                          {"no-cache", no_argument, NULL, 'C'},
                                          {"evidence", required_argument, NULL, 'E'},
+                                         {"inventory", required_argument, NULL, OPT_INVENTORY},
+                                         {"sensor", required_argument, NULL, OPT_SENSOR},
                                          {"exceptions", required_argument, NULL, OPT_EXCEPTIONS},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
@@ -356,7 +358,7 @@ int cmd_scan(int argc, char **argv) {
     unsigned long long num;
     catch_stop_signals();
     const char *rules_path = NULL, *out_path = "eve.json", *evidence_dir = NULL;
-    const char *exceptions_path = NULL;
+    const char *exceptions_path = NULL, *inventory_db = NULL, *sensor = NULL;
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false, use_cache = true;
     int show_progress = -1; /* -1: on a terminal, unless --quiet */
@@ -386,6 +388,8 @@ int cmd_scan(int argc, char **argv) {
         case 'q': quiet = true; break;
         case 'C': use_cache = false; break;
         case 'E': evidence_dir = optarg; break;
+        case OPT_INVENTORY: inventory_db = optarg; break;
+        case OPT_SENSOR: sensor = optarg; break;
         case OPT_EXCEPTIONS: exceptions_path = optarg; break;
         case 'P': show_progress = 1; break;
         case 'N': show_progress = 0; break;
@@ -400,6 +404,10 @@ int cmd_scan(int argc, char **argv) {
     }
     if (evidence_dir && evidence_prepare_dir(evidence_dir) != 0)
         return EXIT_ERROR;
+    if (inventory_db && strcmp(out_path, "-") == 0) {
+        fprintf(stderr, "%s: scan: --inventory reads the EVE file: give -o FILE\n", prog);
+        return EXIT_ERROR;
+    }
     if (rules_path == NULL)
         rules_path = default_rules();
     if (use_cache)
@@ -551,6 +559,12 @@ int cmd_scan(int argc, char **argv) {
         status = EXIT_ERROR;
     }
     out = NULL;
+
+    /* The alerts just written into the inventory (the same reader as
+     * `embargo inventory add`: an EVE file appended to is read on). */
+    if (inventory_db && !write_failed &&
+        inventory_ingest(inventory_db, sensor, out_path, quiet) != 0)
+        status = EXIT_ERROR;
 
     if (evidence_dir && !write_failed && !stop_signal) {
         for (int i = 1; i < nworkers; i++)

@@ -10,9 +10,10 @@ const char *prog = "embargo";
 
 static const char synopsis[] =
     "usage: embargo scan [-r RULES] [-o EVE] [-j N] [--append|--force] [-q] [--max-flows N]\n"
-    "                    [--evidence DIR] [--exceptions FILE] PCAP...\n"
+    "                    [--evidence DIR] [--exceptions FILE] [--inventory DB] PCAP...\n"
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
     "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n"
+    "                    [--inventory DB [--sensor NAME]]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q]\n"
     "                      [--from DB [--since DAY] [--sensor NAME]] [EVE...]\n"
     "       embargo rules check [--strict] [RULES]\n"
@@ -50,6 +51,9 @@ static void scan_opts(FILE *f) {
             "  -j, --threads N    worker threads, each inspecting its share of the flows;\n"
             "                     the output is the same for every N\n"
             "      --no-cache     compile the rules even if a cached copy is there\n"
+            "      --inventory DB also keep the alerts in the inventory database, read\n"
+            "                     from EVE at the end (embargo inventory --help)\n"
+            "      --sensor NAME  the sensor's name there (default: the host name)\n"
             "      --evidence DIR for each alerting flow, its packets up to its last alert\n"
             "                     as DIR/FLOW_ID.pcap (at most 10000 packets per flow,\n"
             "                     256 MiB in all; DIR is created if missing)\n"
@@ -66,6 +70,9 @@ static void live_opts(FILE *f) {
             "  -j, --threads N    capture threads; the kernel spreads the packets over\n"
             "                     them by flow (Linux PACKET_FANOUT)\n"
             "      --pid-file FILE  write the process id there (for rules update --reload)\n"
+            "      --inventory DB  also keep each alert in the inventory database as it is\n"
+            "                     written (committed every second; embargo inventory --help)\n"
+            "      --sensor NAME  the sensor's name there (default: the host name)\n"
             "%s"
             "  Signals: SIGUSR1 prints capture and engine statistics; SIGUSR2 reloads the\n"
             "  rules (kept as they were if the new pack has errors); SIGHUP reopens EVE\n"
@@ -134,9 +141,10 @@ void usage(FILE *f) {
 }
 
 void usage_scan(FILE *f) {
-    fputs("usage: embargo scan [-r RULES] [-o EVE] [--append|--force] [-q] [--max-flows N] "
-          "[--evidence DIR]\n"
-          "                    [--exceptions FILE] PCAP...\n\n",
+    fputs("usage: embargo scan [-r RULES] [-o EVE] [-j N] [--append|--force] [-q] [--max-flows N]\n"
+          "                    [--evidence DIR] [--exceptions FILE] [--inventory DB [--sensor "
+          "NAME]]\n"
+          "                    PCAP...\n\n",
           f);
     scan_opts(f);
     fputs(footer, f);

@@ -171,3 +171,74 @@ int inv_report(inv_t *inv, const char *sensor, int64_t since, report_t *r) {
 int inv_prune(inv_t *inv, int64_t before, uint64_t *removed) {
     return inv->ops->prune(inv->h, before, removed);
 }
+
+struct inv_writer {
+    inv_t *inv;
+    int64_t sensor;
+    size_t pending; /* alerts in the open transaction */
+    uint64_t added;
+};
+
+inv_writer_t *inv_writer_open(const char *db, const char *sensor, char *err, size_t errlen) {
+    inv_writer_t *w = calloc(1, sizeof(*w));
+    if (w == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    if ((w->inv = inv_open(db, err, errlen)) == NULL) {
+        free(w);
+        return NULL;
+    }
+    if (w->inv->ops->sensor(w->inv->h, sensor, &w->sensor) != 0) {
+        snprintf(err, errlen, "%s", inv_error(w->inv));
+        inv_close(w->inv);
+        free(w);
+        return NULL;
+    }
+    return w;
+}
+
+int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen) {
+    if (w->pending == 0)
+        return 0;
+    w->pending = 0;
+    if (w->inv->ops->exec(w->inv->h, "COMMIT") != 0)
+        return fail(w->inv, err, errlen, "commit");
+    return 0;
+}
+
+int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen) {
+    report_fact_t fact;
+    void *doc = NULL;
+    if (report_parse_fact(eve, len, &fact, &doc) != REPORT_LINE_ALERT) {
+        report_fact_free(doc);
+        return 0; /* not an embargo alert: nothing to keep */
+    }
+    bool added = false;
+    int rc = 0;
+    if (w->pending == 0 && w->inv->ops->exec(w->inv->h, "BEGIN") != 0)
+        rc = fail(w->inv, err, errlen, "begin");
+    else if (w->inv->ops->add(w->inv->h, w->sensor, &fact, &added) != 0)
+        rc = fail(w->inv, err, errlen, "adding an alert");
+    report_fact_free(doc);
+    if (rc != 0) {
+        w->pending = 0; /* rolled back */
+        return rc;
+    }
+    w->pending++;
+    w->added += added;
+    return w->pending >= INV_BATCH ? inv_writer_flush(w, err, errlen) : 0;
+}
+
+uint64_t inv_writer_added(const inv_writer_t *w) {
+    return w->added;
+}
+
+int inv_writer_close(inv_writer_t *w, char *err, size_t errlen) {
+    if (w == NULL)
+        return 0;
+    int rc = inv_writer_flush(w, err, errlen);
+    inv_close(w->inv);
+    free(w);
+    return rc;
+}

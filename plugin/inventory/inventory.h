@@ -51,6 +51,22 @@ typedef struct {
 int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest_t *out, char *err,
                     size_t errlen);
 
+/*
+ * A live sensor's alerts straight into the inventory, as they are written:
+ * each EVE alert line is added to an open transaction, committed every
+ * INV_BATCH alerts and whenever inv_writer_flush is called (live: every
+ * second) and at close. One writer per process; not thread-safe (live calls
+ * it under its EVE lock).
+ */
+typedef struct inv_writer inv_writer_t;
+inv_writer_t *inv_writer_open(const char *db, const char *sensor, char *err, size_t errlen);
+/* 0, or -1 with a message in `err` (the alert is then not stored). */
+int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen);
+int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen);
+/* Alerts stored so far (new ones). */
+uint64_t inv_writer_added(const inv_writer_t *w);
+int inv_writer_close(inv_writer_t *w, char *err, size_t errlen);
+
 /* Feeds every stored alert (of `sensor`, from `since`) to the report. */
 int inv_report(inv_t *inv, const char *sensor, int64_t since, report_t *r);
 

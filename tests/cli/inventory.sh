@@ -24,7 +24,7 @@ export EMBARGO_CACHE_DIR="$dir/cache"
 
 # Two sensors: Denver saw the Kaspersky cases, Boston the Dahua and vendor-name ones.
 "$embargo" scan -q -o denver.json "$cases/dns-kaspersky/input.pcap" "$real" \
-    "$cases/tls-sni-kaspersky/input.pcap" 2>/dev/null
+    "$cases/tls-sni/input.pcap" "$cases/http-host/input.pcap" 2>/dev/null
 "$embargo" scan -q -o boston.json "$cases/threads-placement/input.pcap" \
     "$cases/vendors-dns-sni/input.pcap" 2>/dev/null
 [ "$(grep -c '"alert"' denver.json)" -gt 5 ] && [ "$(grep -c '"alert"' boston.json)" -gt 5 ] ||
@@ -68,6 +68,16 @@ done
 "$embargo" report --from one.db --since 2099-01-01 --format json -o none.json 2>/dev/null
 [ "$("$python" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["hosts"]))' none.json)" = 0 ] ||
     bad "--since a future day still lists hosts"
+
+# scan --inventory: the scan's own alerts go in at its end, as inventory add puts them
+"$embargo" scan -q -o s.json --inventory s.db --sensor denver "$cases/dns-kaspersky/input.pcap" \
+    "$real" "$cases/tls-sni/input.pcap" "$cases/http-host/input.pcap" 2>/dev/null
+[ $? -eq 1 ] || bad "scan --inventory: exit status"
+"$embargo" report -q --format json --from s.db -o s.db.json 2>/dev/null
+"$embargo" report -q --format json -o s.files.json s.json 2>/dev/null
+[ "$(canon s.db.json)" = "$(canon s.files.json)" ] || bad "scan --inventory stored another inventory"
+"$embargo" scan -q -o - --inventory s.db "$real" >/dev/null 2>err
+[ $? -eq 2 ] && grep -q "give -o FILE" err || bad "scan --inventory to standard output: $(cat err)"
 
 # 2. A growing file (cut inside a line), then the rest; then rotated.
 size=$(stat -c %s denver.json)

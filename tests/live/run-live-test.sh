@@ -94,7 +94,7 @@ store="$tmp/store"
 eve="$tmp/eve.json" err="$tmp/stderr"
 # ip netns exec execs embargo: $! is embargo's pid.
 ip netns exec "$nsa" "$embargo" live -i "$va" -j "$threads" -r "$store/current" -o "$eve" \
-    -f "ip or vlan" --pid-file "$tmp/pid" 2>"$err" &
+    -f "ip or vlan" --pid-file "$tmp/pid" --inventory "$tmp/inv.db" --sensor veth 2>"$err" &
 pid=$!
 # bound the whole run; the watchdog's sleep must not outlive it (ctest waits on its output)
 (
@@ -203,6 +203,10 @@ check("flow ids unique per connection",
       len({a["flow_id"] for a in alerts if a["dest_port"] == 37777}) == 4)
 check("live packets: pkt_src wire/pcap", all(a.get("pkt_src") == "wire/pcap" for a in alerts))
 check("eve.json ends with a stats record", records[-1].get("event_type") == "stats")
+import sqlite3
+db = sqlite3.connect(sys.argv[1].rsplit("/", 1)[0] + "/inv.db")
+check("the inventory holds the 29 alerts, rotation or not",
+      db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 29)
 check("stats count the 29 alerts", records[-1].get("stats", {}).get("detect", {}).get("alert") == 29)
 sys.exit(0 if ok else 1)
 PY
