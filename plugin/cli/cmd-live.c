@@ -248,7 +248,9 @@ static void reload(live_t *lv, const char *rules_path) {
  */
 static bool join_fanout(pcap_t *pc, const char *iface, int group) {
 #if defined(__linux__) && defined(PACKET_FANOUT)
-    int arg = (group & 0xffff) | ((PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
+    /* the group id in the low 16 bits, the mode and flags in the high ones */
+    uint32_t arg = ((uint32_t)group & 0xffffu) |
+                   ((uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16);
     if (setsockopt(pcap_fileno(pc), SOL_PACKET, PACKET_FANOUT, &arg, sizeof(arg)) == 0)
         return true;
     fprintf(stderr, "%s: %s: cannot spread the capture over threads (PACKET_FANOUT): %s\n", prog,
