@@ -437,6 +437,10 @@ typedef struct {
     uint64_t alerts;
     uint64_t alerts_suppressed; /* repeats of a rule on a flow, not written */
     uint64_t alerts_excepted;   /* alerts written, marked as covered by an exception */
+    /* A live host's capture counters (pcap_stats), which the host fills in; with
+     * `live_capture` set, the stats record carries them as stats.capture. */
+    bool live_capture;
+    uint64_t kernel_packets, kernel_drops, kernel_ifdrops;
 } emb_stats_t;
 
 void emb_engine_stats(const emb_engine_t *engine, emb_stats_t *out);

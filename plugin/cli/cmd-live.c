@@ -108,7 +108,14 @@ struct live {
     inv_writer_t *inv;
     bool inv_failed;
     time_t last_flush;
+    unsigned stats_interval; /* seconds; 0: a stats record at the end only */
+    time_t last_stats;
 };
+
+/* Time for a periodic stats record. */
+static bool stats_due(const live_t *lv) {
+    return lv->stats_interval > 0 && time(NULL) - lv->last_stats >= (time_t)lv->stats_interval;
+}
 
 /* EVE, then the inventory. A failure of the inventory is said once and
  * capture goes on: eve.json holds every alert (`inventory add` can read it). */
@@ -166,6 +173,53 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
         w->error = rc;
         pcap_breakloop(w->pc);
     }
+}
+
+/* The engines' counters summed, with the rings' capture counters (workers
+ * parked, or one worker: pcap_stats is not for a handle another thread reads). */
+static bool collect_stats(const live_t *lv, emb_stats_t *s) {
+    emb_stats_t one;
+    struct pcap_stat ps;
+    bool have = true;
+    memset(s, 0, sizeof(*s));
+    for (int i = 0; i < lv->n; i++) {
+        emb_engine_stats(lv->w[i].engine, &one);
+        emb_stats_add(s, &one);
+        if (pcap_stats(lv->w[i].pc, &ps) == 0) {
+            s->kernel_packets += ps.ps_recv;
+            s->kernel_drops += ps.ps_drop;
+            s->kernel_ifdrops += ps.ps_ifdrop;
+        } else {
+            have = false;
+        }
+    }
+    s->live_capture = have;
+    return have;
+}
+
+/* A stats record in EVE (and the inventory): every --stats-interval, and at
+ * the end, so that a reader can tell a sensor that watched and found nothing
+ * from one that was not watching. */
+static bool write_stats_record(live_t *lv) {
+    emb_stats_t total;
+    collect_stats(lv, &total);
+    time_t now = time(NULL);
+    char *stats = emb_stats_json(&total, (int64_t)now, 0, (uint64_t)(now - lv->started));
+    if (stats == NULL)
+        return false;
+    if (!lv->eve.write_failed && (fputs(stats, lv->eve.out) == EOF ||
+                                  fputc('\n', lv->eve.out) == EOF || fflush(lv->eve.out) != 0)) {
+        lv->eve.write_failed = true;
+        lv->eve.write_errno = errno;
+    }
+    char err[512];
+    if (lv->inv && !lv->inv_failed &&
+        inv_writer_add(lv->inv, stats, strlen(stats), err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
+        lv->inv_failed = true;
+    }
+    free(stats);
+    return true;
 }
 
 static void print_stats(const live_t *lv, const char *iface, const char *when) {
@@ -352,6 +406,10 @@ static int run_one(live_t *lv, const char *iface, const char *rules_path) {
             want_reopen = 0;
             reopen(lv);
         }
+        if (stats_due(lv)) {
+            lv->last_stats = time(NULL);
+            write_stats_record(lv);
+        }
         flush_inventory(lv, false);
     }
     return EXIT_CLEAN;
@@ -399,7 +457,8 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
                 if (lv->w[i].error != 0 || lv->w[i].capture_failed)
                     failed = i;
         pthread_mutex_unlock(&lv->lock);
-        if (failed >= 0 || !(want_stats || want_reload || want_reopen))
+        bool periodic = stats_due(lv);
+        if (failed >= 0 || !(want_stats || want_reload || want_reopen || periodic))
             continue;
         pthread_mutex_lock(&lv->lock);
         lv->pause = true;
@@ -420,6 +479,10 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
         if (want_reopen) {
             want_reopen = 0;
             reopen(lv);
+        }
+        if (periodic) {
+            lv->last_stats = time(NULL);
+            write_stats_record(lv);
         }
         pthread_mutex_lock(&lv->lock);
         lv->pause = false;
@@ -447,6 +510,7 @@ int cmd_live(int argc, char **argv) {
                                          {"pid-file", required_argument, NULL, 'p'},
                                          {"inventory", required_argument, NULL, OPT_INVENTORY},
                                          {"sensor", required_argument, NULL, OPT_SENSOR},
+                                         {"stats-interval", required_argument, NULL, 'S'},
                                          {"append", no_argument, NULL, 'a'},
                                          {"force", no_argument, NULL, OPT_FORCE},
                                          {"quiet", no_argument, NULL, 'q'},
@@ -463,6 +527,7 @@ int cmd_live(int argc, char **argv) {
     out_mode_t out_mode = OUT_KEEP;
     bool quiet = false;
     int nworkers = 1;
+    unsigned stats_interval = 60;
     unsigned long long num;
     int c;
     optind = 1;
@@ -472,6 +537,11 @@ int cmd_live(int argc, char **argv) {
         case 'p': pid_file = optarg; break;
         case OPT_INVENTORY: inventory_db = optarg; break;
         case OPT_SENSOR: sensor = optarg; break;
+        case 'S':
+            if (!parse_number(optarg, 0, 86400, &num, "--stats-interval"))
+                return EXIT_ERROR;
+            stats_interval = (unsigned)num;
+            break;
         case 'j':
             if (!parse_number(optarg, 1, MAX_LIVE_WORKERS, &num, "-j"))
                 return EXIT_ERROR;
@@ -615,7 +685,8 @@ int cmd_live(int argc, char **argv) {
                 prog, iface, nworkers);
 
     status = EXIT_CLEAN;
-    lv.started = time(NULL);
+    lv.started = lv.last_stats = time(NULL);
+    lv.stats_interval = stats_interval;
     if (nworkers == 1) {
         status = run_one(&lv, iface, rules_path);
     } else {
@@ -640,24 +711,12 @@ int cmd_live(int argc, char **argv) {
                     want_stop == SIGINT    ? "SIGINT, stopping"
                     : want_stop == SIGTERM ? "SIGTERM, stopping"
                                            : "stopping");
-    /* eve.json ends with a stats record, as scan writes it (reloads keep the engines) */
-    emb_stats_t total, one;
-    memset(&total, 0, sizeof(total));
-    for (int i = 0; i < nworkers; i++) {
-        emb_engine_stats(lv.w[i].engine, &one);
-        emb_stats_add(&total, &one);
-    }
-    time_t now = time(NULL);
-    char *stats = emb_stats_json(&total, (int64_t)now, 0, (uint64_t)(now - lv.started));
-    if (stats == NULL) {
+    /* eve.json ends with a stats record, as scan writes it (reloads keep the
+     * engines), with the capture's counters */
+    if (!write_stats_record(&lv)) {
         fprintf(stderr, "%s: out of memory\n", prog);
         status = EXIT_ERROR;
-    } else if (!lv.eve.write_failed &&
-               (fputs(stats, lv.eve.out) == EOF || fputc('\n', lv.eve.out) == EOF)) {
-        lv.eve.write_failed = true;
-        lv.eve.write_errno = errno;
     }
-    free(stats);
     if (lv.exceptions) {
         size_t nx = emb_exceptions_count(lv.exceptions);
         uint64_t *expired = calloc(nx + 1, sizeof(*expired));

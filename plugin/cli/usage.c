@@ -21,6 +21,7 @@ static const char synopsis[] =
     "                            [--action alert|drop] [RULES]\n"
     "       embargo rules manifest|verify|update|rollback|diff ... (embargo rules --help)\n"
     "       embargo inventory add --db DB [--sensor NAME] EVE...\n"
+    "       embargo inventory coverage --db DB [--sensor NAME]\n"
     "       embargo inventory prune --db DB --older-than DAYSd\n"
     "       embargo --version | --help (-h) | COMMAND --help\n";
 
@@ -73,6 +74,8 @@ static void live_opts(FILE *f) {
             "      --inventory DB  also keep each alert in the inventory database as it is\n"
             "                     written (committed every second; embargo inventory --help)\n"
             "      --sensor NAME  the sensor's name there (default: the host name)\n"
+            "      --stats-interval SEC  a stats record in EVE every SEC seconds (default 60;\n"
+            "                     0: at the end only), with the kernel's capture counters\n"
             "%s"
             "  Signals: SIGUSR1 prints capture and engine statistics; SIGUSR2 reloads the\n"
             "  rules (kept as they were if the new pack has errors); SIGHUP reopens EVE\n"
@@ -183,6 +186,7 @@ void usage_rules(FILE *f) {
 
 void usage_inventory(FILE *f) {
     fputs("usage: embargo inventory add --db DB [--sensor NAME] [-q] EVE...\n"
+          "       embargo inventory coverage --db DB [--sensor NAME]\n"
           "       embargo inventory prune --db DB --older-than DAYSd\n\n"
           "inventory add: the alerts of eve.json files into the inventory database, each file\n"
           "  from where its last ingestion stopped (a rotated or cut file from its start);\n"
@@ -191,7 +195,10 @@ void usage_inventory(FILE *f) {
           "                     (postgresql://... or 'host=... dbname=...')\n"
           "      --sensor NAME  the sensor the files come from (default: the host name)\n"
           "  -q, --quiet        no line per file on standard error\n"
-          "inventory prune: forget the alerts older than DAYS days.\n"
+          "  Stats records (embargo's, Suricata's) are kept too: they say the sensor watched.\n"
+          "inventory coverage: per sensor and day, the stats records kept: when the sensor\n"
+          "  was watching, the packets it saw and the kernel's drops.\n"
+          "inventory prune: forget the alerts and stats records older than DAYS days.\n"
           "      --older-than DAYSd  e.g. 400d\n"
           "embargo report --from DB [--since DAY] [--sensor NAME] reads the inventory.\n",
           f);

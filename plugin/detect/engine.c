@@ -316,7 +316,11 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
     ADD(alerts);
     ADD(alerts_suppressed);
     ADD(alerts_excepted);
+    ADD(kernel_packets);
+    ADD(kernel_drops);
+    ADD(kernel_ifdrops);
 #undef ADD
+    d->live_capture = d->live_capture || s->live_capture;
 }
 
 /* The two addresses in a fixed order, so both directions hash alike; no

@@ -2,7 +2,10 @@
  * What both stores share: opening by the form of the name, and reading an
  * eve.json into the store from where the last reading of it stopped.
  */
+#define _GNU_SOURCE /* memmem */
 #include "inventory/inventory.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -58,6 +61,34 @@ static void head_of(FILE *f, char out[32]) {
         for (const char *p = buf; *p; p++)
             h = (h ^ (uint8_t)*p) * 1099511628211ULL;
     snprintf(out, 32, "%016" PRIx64, h);
+}
+
+static int64_t int_at(json_t *o, const char *a, const char *b, int64_t none) {
+    json_t *v = json_object_get(json_object_get(o, a), b);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : none;
+}
+
+/* A `stats` record's coverage; false when the line is not one. */
+static bool parse_stats(const char *line, size_t len, inv_coverage_t *c) {
+    static const char tag[] = "\"event_type\":\"stats\"";
+    if (len < 30 || memmem(line, len, tag, sizeof(tag) - 1) == NULL)
+        return false;
+    json_error_t e;
+    json_t *root = json_loadb(line, len, 0, &e);
+    json_t *st = json_object_get(root, "stats");
+    json_t *ts = json_object_get(root, "timestamp");
+    bool ok = json_is_object(st) && json_is_string(ts) &&
+              report_parse_time(json_string_value(ts), &c->ts);
+    if (ok) {
+        json_t *up = json_object_get(st, "uptime");
+        c->uptime = json_is_integer(up) ? (int64_t)json_integer_value(up) : 0;
+        c->packets = int_at(st, "decoder", "pkts", 0);
+        c->alerts = int_at(st, "detect", "alert", 0);
+        c->kernel_packets = int_at(st, "capture", "kernel_packets", -1);
+        c->kernel_drops = int_at(st, "capture", "kernel_drops", -1);
+    }
+    json_decref(root);
+    return ok;
 }
 
 static int fail(inv_t *inv, char *err, size_t errlen, const char *what) {
@@ -120,8 +151,17 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
         report_fact_t fact;
         void *doc = NULL;
         int kind = report_parse_fact(line, (size_t)n - 1, &fact, &doc);
+        inv_coverage_t cov;
         if (kind == REPORT_LINE_BAD)
             out->bad++;
+        else if (kind == REPORT_LINE_SKIPPED && parse_stats(line, (size_t)n - 1, &cov)) {
+            if (inv->ops->add_coverage(inv->h, sid, &cov) != 0) {
+                report_fact_free(doc);
+                rc = fail(inv, err, errlen, "adding a stats record");
+                goto out;
+            }
+            out->coverage++;
+        }
         if (kind == REPORT_LINE_ALERT) {
             bool added = false;
             out->alerts++;
@@ -210,16 +250,20 @@ int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen) {
 int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen) {
     report_fact_t fact;
     void *doc = NULL;
-    if (report_parse_fact(eve, len, &fact, &doc) != REPORT_LINE_ALERT) {
+    inv_coverage_t cov;
+    int kind = report_parse_fact(eve, len, &fact, &doc);
+    bool stats = kind == REPORT_LINE_SKIPPED && parse_stats(eve, len, &cov);
+    if (kind != REPORT_LINE_ALERT && !stats) {
         report_fact_free(doc);
-        return 0; /* not an embargo alert: nothing to keep */
+        return 0; /* neither an embargo alert nor a stats record: nothing to keep */
     }
     bool added = false;
     int rc = 0;
     if (w->pending == 0 && w->inv->ops->exec(w->inv->h, "BEGIN") != 0)
         rc = fail(w->inv, err, errlen, "begin");
-    else if (w->inv->ops->add(w->inv->h, w->sensor, &fact, &added) != 0)
-        rc = fail(w->inv, err, errlen, "adding an alert");
+    else if (stats ? w->inv->ops->add_coverage(w->inv->h, w->sensor, &cov) != 0
+                   : w->inv->ops->add(w->inv->h, w->sensor, &fact, &added) != 0)
+        rc = fail(w->inv, err, errlen, stats ? "adding a stats record" : "adding an alert");
     report_fact_free(doc);
     if (rc != 0) {
         w->pending = 0; /* rolled back */
@@ -241,4 +285,9 @@ int inv_writer_close(inv_writer_t *w, char *err, size_t errlen) {
     inv_close(w->inv);
     free(w);
     return rc;
+}
+
+int inv_coverage(inv_t *inv, const char *sensor,
+                 int (*cb)(const inv_coverage_t *c, const char *sensor, void *ud), void *ud) {
+    return inv->ops->each_coverage(inv->h, sensor, cb, ud);
 }

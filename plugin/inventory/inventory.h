@@ -38,7 +38,7 @@ void inv_close(inv_t *inv);
 const char *inv_error(const inv_t *inv);
 
 typedef struct {
-    uint64_t lines, alerts, added, bad;
+    uint64_t lines, alerts, added, bad, coverage;
     bool restarted; /* the file was new, rotated or cut: read from its start */
 } inv_ingest_t;
 
@@ -69,6 +69,10 @@ int inv_writer_close(inv_writer_t *w, char *err, size_t errlen);
 
 /* Feeds every stored alert (of `sensor`, from `since`) to the report. */
 int inv_report(inv_t *inv, const char *sensor, int64_t since, report_t *r);
+
+/* Every stats record kept (of `sensor` when not NULL), by sensor and time. */
+int inv_coverage(inv_t *inv, const char *sensor,
+                 int (*cb)(const inv_coverage_t *c, const char *sensor, void *ud), void *ud);
 
 /* Removes the alerts older than `before` (microseconds since the epoch). */
 int inv_prune(inv_t *inv, int64_t before, uint64_t *removed);

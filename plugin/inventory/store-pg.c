@@ -31,6 +31,10 @@ static const char *const SCHEMA =
     "  name TEXT NOT NULL, vendor TEXT NOT NULL, product TEXT NOT NULL, channel TEXT NOT NULL,"
     "  field TEXT NOT NULL, value TEXT NOT NULL, sid BIGINT NOT NULL, flow_id BIGINT NOT NULL,"
     "  excepted SMALLINT NOT NULL, UNIQUE (sensor, ts, flow_id, sid));"
+    "CREATE TABLE IF NOT EXISTS coverage (sensor BIGINT NOT NULL, ts BIGINT NOT NULL,"
+    "  uptime BIGINT NOT NULL, packets BIGINT NOT NULL, alerts BIGINT NOT NULL,"
+    "  kernel_packets BIGINT NOT NULL, kernel_drops BIGINT NOT NULL,"
+    "  PRIMARY KEY (sensor, ts, uptime));"
     "CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, vendor);"
     "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);";
 
@@ -243,8 +247,56 @@ static int pg_prune(void *h, int64_t before, uint64_t *removed) {
         return -1;
     *removed = strtoull(PQcmdTuples(r), NULL, 10);
     PQclear(r);
+    return run0(h, "DELETE FROM coverage WHERE ts < $1::bigint", 1, v); /* its stats too */
+}
+
+static int pg_add_coverage(void *h, int64_t sensor, const inv_coverage_t *c) {
+    char b[7][24];
+    int64_t v[] = {sensor,         c->ts, c->uptime, c->packets, c->alerts, c->kernel_packets,
+                   c->kernel_drops};
+    const char *p[7];
+    for (int i = 0; i < 7; i++) {
+        snprintf(b[i], sizeof(b[i]), "%" PRId64, v[i]);
+        p[i] = b[i];
+    }
+    return run0(h,
+                "INSERT INTO coverage (sensor, ts, uptime, packets, alerts, kernel_packets,"
+                " kernel_drops) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING",
+                7, p);
+}
+
+static int pg_each_coverage(void *h, const char *sensor,
+                            int (*cb)(const inv_coverage_t *, const char *, void *), void *ud) {
+    const char *v[] = {sensor};
+    PGresult *r = run(h,
+                      "SELECT c.ts, c.uptime, c.packets, c.alerts, c.kernel_packets,"
+                      " c.kernel_drops, s.name FROM coverage c JOIN sensors s ON s.id = c.sensor"
+                      " WHERE ($1::text IS NULL OR s.name = $1) ORDER BY s.name, c.ts",
+                      1, v);
+    if (r == NULL)
+        return -1;
+    for (int i = 0; i < PQntuples(r); i++) {
+        inv_coverage_t c = {
+            strtoll(PQgetvalue(r, i, 0), NULL, 10), strtoll(PQgetvalue(r, i, 1), NULL, 10),
+            strtoll(PQgetvalue(r, i, 2), NULL, 10), strtoll(PQgetvalue(r, i, 3), NULL, 10),
+            strtoll(PQgetvalue(r, i, 4), NULL, 10), strtoll(PQgetvalue(r, i, 5), NULL, 10)};
+        if (cb(&c, PQgetvalue(r, i, 6), ud) != 0)
+            break;
+    }
+    PQclear(r);
     return 0;
 }
 
-const inv_ops_t inv__pg_ops = {pg_exec, pg_sensor, pg_get_source, pg_put_source, pg_add,
-                               pg_each, pg_prune,  pg_error,      pg_close};
+const inv_ops_t inv__pg_ops = {
+    .exec = pg_exec,
+    .sensor = pg_sensor,
+    .get_source = pg_get_source,
+    .put_source = pg_put_source,
+    .add = pg_add,
+    .each = pg_each,
+    .prune = pg_prune,
+    .add_coverage = pg_add_coverage,
+    .each_coverage = pg_each_coverage,
+    .error = pg_error,
+    .close = pg_close,
+};

@@ -28,6 +28,10 @@ static const char *const SCHEMA =
     "  name TEXT NOT NULL, vendor TEXT NOT NULL, product TEXT NOT NULL, channel TEXT NOT NULL,"
     "  field TEXT NOT NULL, value TEXT NOT NULL, sid INTEGER NOT NULL, flow_id INTEGER NOT NULL,"
     "  excepted INTEGER NOT NULL, UNIQUE (sensor, ts, flow_id, sid));"
+    "CREATE TABLE IF NOT EXISTS coverage (sensor INTEGER NOT NULL, ts INTEGER NOT NULL,"
+    "  uptime INTEGER NOT NULL, packets INTEGER NOT NULL, alerts INTEGER NOT NULL,"
+    "  kernel_packets INTEGER NOT NULL, kernel_drops INTEGER NOT NULL,"
+    "  PRIMARY KEY (sensor, ts, uptime));"
     "CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, vendor);"
     "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);";
 
@@ -260,8 +264,69 @@ static int sq_prune(void *h, int64_t before, uint64_t *removed) {
     int rc = sqlite3_step(st);
     *removed = (uint64_t)sqlite3_changes(s->db);
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return sq_fail(s);
+    /* the stats records of that time go too */
+    if (sqlite3_prepare_v2(s->db, "DELETE FROM coverage WHERE ts < ?", -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s);
+    sqlite3_bind_int64(st, 1, before);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
     return rc == SQLITE_DONE ? 0 : sq_fail(s);
 }
 
-const inv_ops_t inv__sqlite_ops = {sq_exec, sq_sensor, sq_get_source, sq_put_source, sq_add,
-                                   sq_each, sq_prune,  sq_error,      sq_close};
+static int sq_add_coverage(void *h, int64_t sensor, const inv_coverage_t *c) {
+    sq_t *s = h;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "INSERT OR IGNORE INTO coverage (sensor, ts, uptime, packets, alerts,"
+                           " kernel_packets, kernel_drops) VALUES (?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s);
+    int64_t v[] = {sensor,         c->ts, c->uptime, c->packets, c->alerts, c->kernel_packets,
+                   c->kernel_drops};
+    for (int i = 0; i < 7; i++)
+        sqlite3_bind_int64(st, i + 1, v[i]);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : sq_fail(s);
+}
+
+static int sq_each_coverage(void *h, const char *sensor,
+                            int (*cb)(const inv_coverage_t *, const char *, void *), void *ud) {
+    sq_t *s = h;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(s->db,
+                           "SELECT c.ts, c.uptime, c.packets, c.alerts, c.kernel_packets,"
+                           " c.kernel_drops, s.name FROM coverage c JOIN sensors s ON"
+                           " s.id = c.sensor WHERE (?1 IS NULL OR s.name = ?1)"
+                           " ORDER BY s.name, c.ts",
+                           -1, &st, NULL) != SQLITE_OK)
+        return sq_fail(s);
+    if (sensor)
+        sqlite3_bind_text(st, 1, sensor, -1, SQLITE_TRANSIENT);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        inv_coverage_t c = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
+                            sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
+                            sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
+        if (cb(&c, (const char *)sqlite3_column_text(st, 6), ud) != 0)
+            break;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(s);
+}
+
+const inv_ops_t inv__sqlite_ops = {
+    .exec = sq_exec,
+    .sensor = sq_sensor,
+    .get_source = sq_get_source,
+    .put_source = sq_put_source,
+    .add = sq_add,
+    .each = sq_each,
+    .prune = sq_prune,
+    .add_coverage = sq_add_coverage,
+    .each_coverage = sq_each_coverage,
+    .error = sq_error,
+    .close = sq_close,
+};

@@ -23,6 +23,14 @@ typedef struct {
     int64_t pos;
 } inv_source_t;
 
+/* A sensor's stats record: that it was watching, and what it saw. */
+typedef struct {
+    int64_t ts;                           /* microseconds since the epoch */
+    int64_t uptime;                       /* seconds */
+    int64_t packets, alerts;              /* decoder.pkts, detect.alert */
+    int64_t kernel_packets, kernel_drops; /* stats.capture; -1 when absent (a scan) */
+} inv_coverage_t;
+
 /* A store's operations; `h` is its handle. Each returns 0 or -1 (inv_error says why). */
 typedef struct {
     int (*exec)(void *h, const char *sql); /* BEGIN, COMMIT, ROLLBACK */
@@ -34,6 +42,11 @@ typedef struct {
     int (*each)(void *h, const char *sensor, int64_t since,
                 int (*cb)(const report_fact_t *f, const char *sensor, void *ud), void *ud);
     int (*prune)(void *h, int64_t before, uint64_t *removed);
+    int (*add_coverage)(void *h, int64_t sensor, const inv_coverage_t *c);
+    /* every stats record (of `sensor` when not NULL), by sensor and time */
+    int (*each_coverage)(void *h, const char *sensor,
+                         int (*cb)(const inv_coverage_t *c, const char *sensor, void *ud),
+                         void *ud);
     const char *(*error)(void *h);
     void (*close)(void *h);
 } inv_ops_t;

@@ -370,6 +370,13 @@ char *emb__eve_stats(const emb_stats_t *st, int64_t ts_sec, uint32_t ts_usec, ui
     json_object_set_new(stats, "flow", flow);
     json_object_set_new(stats, "tcp", tcp);
     json_object_set_new(stats, "detect", det);
+    if (st->live_capture) {
+        json_t *cap = json_object();
+        json_object_set_new(cap, "kernel_packets", json_integer((json_int_t)st->kernel_packets));
+        json_object_set_new(cap, "kernel_drops", json_integer((json_int_t)st->kernel_drops));
+        json_object_set_new(cap, "kernel_ifdrops", json_integer((json_int_t)st->kernel_ifdrops));
+        json_object_set_new(stats, "capture", cap);
+    }
     json_object_set_new(o, "stats", stats);
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);

@@ -79,6 +79,13 @@ done
 "$embargo" scan -q -o - --inventory s.db "$real" >/dev/null 2>err
 [ $? -eq 2 ] && grep -q "give -o FILE" err || bad "scan --inventory to standard output: $(cat err)"
 
+# coverage: each scan's stats record says its sensor watched
+"$embargo" inventory coverage --db one.db >cov.txt || bad "inventory coverage"
+grep -Eq "^denver +[0-9-]{10} +1 records" cov.txt && grep -Eq "^boston +[0-9-]{10} +1 records" cov.txt ||
+    bad "coverage: $(cat cov.txt)"
+"$embargo" inventory coverage --db one.db --sensor boston | grep -q denver &&
+    bad "coverage --sensor boston lists denver"
+
 # 2. A growing file (cut inside a line), then the rest; then rotated.
 size=$(stat -c %s denver.json)
 head -c $((size / 2)) denver.json >grow.json
@@ -158,6 +165,8 @@ else
     "$embargo" report -q --format json --from "$conn" -o pg.json 2>/dev/null
     [ "$(canon pg.json)" = "$want" ] || bad "PostgreSQL: the inventory differs from the files'"
     [ "$(canon pg.json)" = "$(canon one.db.json)" ] || bad "PostgreSQL and SQLite differ"
+    "$embargo" inventory coverage --db "$conn" >pgcov.txt || bad "PostgreSQL coverage"
+    [ "$(cat pgcov.txt)" = "$(cat cov.txt)" ] || bad "PostgreSQL coverage differs: $(cat pgcov.txt)"
 fi
 
 [ $fail -eq 0 ] && echo "ok: inventory in SQLite${pg:+ and PostgreSQL}: any order, growth, rotation, kill -9, prune"

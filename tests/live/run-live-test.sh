@@ -207,6 +207,12 @@ import sqlite3
 db = sqlite3.connect(sys.argv[1].rsplit("/", 1)[0] + "/inv.db")
 check("the inventory holds the 29 alerts, rotation or not",
       db.execute("SELECT COUNT(*) FROM alerts").fetchone()[0] == 29)
+cap = records[-1].get("stats", {}).get("capture", {})
+check("the stats record has the kernel's counters", cap.get("kernel_packets", 0) > 0 and
+      cap.get("kernel_drops") == 0)
+check("the inventory keeps the stats record (coverage)",
+      db.execute("SELECT COUNT(*), MAX(kernel_packets) FROM coverage").fetchone() ==
+      (1, cap.get("kernel_packets")))
 check("stats count the 29 alerts", records[-1].get("stats", {}).get("detect", {}).get("alert") == 29)
 sys.exit(0 if ok else 1)
 PY
