@@ -200,11 +200,28 @@ out:
 }
 
 static int to_report(const report_fact_t *f, const char *sensor, void *ud) {
-    (void)sensor;
+    /* a sensor heard only through its alerts is named too (it cannot vouch) */
+    if (report_add_sensor(ud, sensor, INT64_MIN, 0, -1) != 0)
+        return -1;
     return report_add_fact(ud, f) < 0 ? -1 : 0;
 }
 
+typedef struct {
+    report_t *r;
+    int64_t since;
+} cov_ctx_t;
+
+static int to_sensors(const inv_coverage_t *c, const char *sensor, void *ud) {
+    cov_ctx_t *x = ud;
+    if (c->ts < x->since)
+        return 0;
+    return report_add_sensor(x->r, sensor, c->ts, c->packets, c->kernel_drops);
+}
+
 int inv_report(inv_t *inv, const char *sensor, int64_t since, report_t *r) {
+    cov_ctx_t x = {r, since};
+    if (inv->ops->each_coverage(inv->h, sensor, to_sensors, &x) != 0)
+        return -1;
     return inv->ops->each(inv->h, sensor, since, to_report, r);
 }
 

@@ -160,6 +160,9 @@ void report_free(report_t *r) {
         free(r->vcs[i].channel);
     for (size_t i = 0; i < r->n_sources; i++)
         free(r->sources[i]);
+    for (size_t i = 0; i < r->n_sensors; i++)
+        free(r->sensors[i].name);
+    free(r->sensors);
     for (size_t i = 0; i < r->nbad; i++)
         free(r->bad[i]);
     free(r->hosts);
@@ -316,6 +319,36 @@ static bool extract(json_t *root, report_fact_t *f) {
     f->flow_id = json_is_integer(fid) ? (uint64_t)json_integer_value(fid) : 0;
     f->excepted = json_object_get(ctx, "excepted") != NULL;
     return true;
+}
+
+int report_add_sensor(report_t *r, const char *sensor, int64_t ts, int64_t packets, int64_t drops) {
+    size_t i = 0;
+    while (i < r->n_sensors && strcmp(r->sensors[i].name, sensor) != 0)
+        i++;
+    if (i == r->n_sensors) {
+        if (grow((void **)&r->sensors, &r->cap_sensors, i + 1, sizeof(rsensor_t)) != 0)
+            return -1;
+        rsensor_t *s = &r->sensors[i];
+        memset(s, 0, sizeof(*s));
+        if ((s->name = copy_field(sensor)) == NULL)
+            return -1;
+        s->first = s->last = NO_TIME;
+        s->drops = -1;
+        r->n_sensors++;
+    }
+    rsensor_t *s = &r->sensors[i];
+    if (ts == NO_TIME)
+        return 0;
+    s->records++;
+    if (s->first == NO_TIME || ts < s->first)
+        s->first = ts;
+    if (s->last == NO_TIME || ts > s->last)
+        s->last = ts;
+    if (packets > s->packets)
+        s->packets = packets;
+    if (drops > s->drops)
+        s->drops = drops;
+    return 0;
 }
 
 int report_parse_fact(const char *line, size_t len, report_fact_t *f, void **doc) {

@@ -68,6 +68,13 @@ typedef struct {
     int64_t ts;
     size_t vendor;
 } rtick_t;
+/* A sensor's watch, from its stats records (reports from an inventory only). */
+typedef struct {
+    char *name;
+    uint64_t records;
+    int64_t first, last;    /* NO_TIME: no stats record */
+    int64_t packets, drops; /* the largest counters seen; drops -1: no capture counters */
+} rsensor_t;
 
 #define ARRAY(type, name)                                                                          \
     type *name;                                                                                    \
@@ -82,6 +89,7 @@ struct report {
     ARRAY(rvc_t, vcs);
     ARRAY(rtick_t, ticks);
     ARRAY(char *, sources);
+    ARRAY(rsensor_t, sensors);
     char *bad[REPORT_MAX_BAD_PLACES];
     size_t nbad;
     uint64_t lines, alerts, skipped, badlines;

@@ -257,6 +257,33 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                 t.bad == 1 ? "" : "s");
     fputs("</div>\n", f);
 
+    if (r->n_sensors) { /* from an inventory: who was watching, before what was found */
+
+        fputs("<h2>Sensors</h2>\n<div class=\"panel\"><table id=\"sensors\"><tr><th>Sensor</th>"
+              "<th>Watching from</th><th>until</th><th class=\"n\">Stats records</th>"
+              "<th class=\"n\">Packets</th><th class=\"n\">Kernel drops</th></tr>\n",
+              f);
+        for (size_t i = 0; i < r->n_sensors; i++) {
+            const rsensor_t *se = &r->sensors[i];
+            fputs("<tr><td>", f);
+            h(f, se->name);
+            if (se->records == 0) {
+                fputs("</td><td colspan=\"5\" class=\"alert\">no stats record: it cannot vouch "
+                      "for what it did not report</td></tr>\n",
+                      f);
+                continue;
+            }
+            fprintf(f,
+                    "</td><td>%s</td><td>%s</td><td class=\"n\">%" PRIu64
+                    "</td><td class=\"n\">%" PRId64 "</td><td class=\"n\">",
+                    report__fmt_time(se->first, false, a), report__fmt_time(se->last, false, b),
+                    se->records, se->packets);
+            if (se->drops >= 0)
+                fprintf(f, "%" PRId64, se->drops);
+            fputs("</td></tr>\n", f);
+        }
+        fputs("</table></div>\n", f);
+    }
     if (r->n_vendors == 0) {
         fputs("<div class=\"ok\">No traffic of a banned vendor was seen.</div>\n", f);
     } else {

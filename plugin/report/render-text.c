@@ -27,8 +27,27 @@ void report__write_text(const report_t *r, const views_t *v, FILE *f) {
             " other records skipped, %" PRIu64 " bad line%s\n",
             t.lines, t.lines == 1 ? "" : "s", r->n_sources, r->n_sources == 1 ? "" : "s", t.skipped,
             t.bad, t.bad == 1 ? "" : "s");
+    /* From an inventory: who was watching, said before what was (not) found. */
+    if (r->n_sensors)
+        fprintf(f, "\nSensors (from their stats records)\n");
+    for (size_t i = 0; i < r->n_sensors; i++) {
+        const rsensor_t *se = &r->sensors[i];
+        if (se->records == 0) {
+            fprintf(f, "  %-16s no stats record: it cannot vouch for what it did not report\n",
+                    se->name);
+            continue;
+        }
+        fprintf(f, "  %-16s watching %s .. %s, %" PRIu64 " stats record%s, %" PRId64 " packets",
+                se->name, report__fmt_time(se->first, false, a),
+                report__fmt_time(se->last, false, b), se->records, se->records == 1 ? "" : "s",
+                se->packets);
+        if (se->drops >= 0)
+            fprintf(f, ", %" PRId64 " dropped by the kernel", se->drops);
+        fputc('\n', f);
+    }
     if (r->n_vendors == 0) {
-        fprintf(f, "\nNo traffic of a banned vendor was seen.\n");
+        fprintf(f, "\nNo traffic of a banned vendor was seen%s.\n",
+                r->n_sensors ? " while the sensors above were watching" : "");
         return;
     }
     fprintf(f, "\nVendors\n");
@@ -114,6 +133,26 @@ static json_t *json_build(const report_t *r, const views_t *v) {
     json_object_set_new(root, "last_seen",
                         r->n_ticks ? json_string(report__fmt_time(t.last, true, a)) : json_null());
     json_object_set_new(root, "hosts_total", json_integer((json_int_t)t.hosts));
+    if (r->n_sensors) { /* from an inventory: who was watching when */
+        json_t *sensors = json_array();
+        for (size_t i = 0; i < r->n_sensors; i++) {
+            const rsensor_t *se = &r->sensors[i];
+            json_t *o = json_object();
+            json_object_set_new(o, "sensor", json_string(se->name));
+            json_object_set_new(o, "stats_records", json_integer((json_int_t)se->records));
+            json_object_set_new(o, "watching_from",
+                                se->records ? json_string(report__fmt_time(se->first, true, a))
+                                            : json_null());
+            json_object_set_new(o, "watching_until",
+                                se->records ? json_string(report__fmt_time(se->last, true, a))
+                                            : json_null());
+            json_object_set_new(o, "packets", json_integer((json_int_t)se->packets));
+            json_object_set_new(o, "kernel_drops",
+                                se->drops >= 0 ? json_integer((json_int_t)se->drops) : json_null());
+            json_array_append_new(sensors, o);
+        }
+        json_object_set_new(root, "sensors", sensors);
+    }
 
     json_t *vendors = json_array();
     for (size_t i = 0; i < r->n_vendors; i++) {

@@ -77,6 +77,15 @@ typedef struct {
  */
 int report_parse_fact(const char *line, size_t len, report_fact_t *fact, void **doc);
 void report_fact_free(void *doc);
+/*
+ * A sensor that fed the inventory (reports from a database): its stats record
+ * at `ts` with its cumulative counters (`drops` -1: none), or with `ts`
+ * INT64_MIN only its name (a sensor with alerts but no stats record, which
+ * cannot vouch for the times it was not heard from). The report then says,
+ * before anything else, which sensors were watching when. 0 or -1 (memory).
+ */
+int report_add_sensor(report_t *r, const char *sensor, int64_t ts, int64_t packets, int64_t drops);
+
 /* Adds one alert's fact (from report_parse_fact or from an inventory database);
  * REPORT_LINE_ALERT, or -1 when out of memory. */
 int report_add_fact(report_t *r, const report_fact_t *fact);

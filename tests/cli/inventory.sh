@@ -37,6 +37,7 @@ canon() {
 import json, sys
 d = json.load(open(sys.argv[1]))
 del d["input"]
+d.pop("sensors", None)  # only a report from an inventory says who was watching
 def norm(x):
     if isinstance(x, dict):
         return {k: norm(v) for k, v in x.items()}
@@ -79,6 +80,10 @@ done
 "$embargo" scan -q -o - --inventory s.db "$real" >/dev/null 2>err
 [ $? -eq 2 ] && grep -q "give -o FILE" err || bad "scan --inventory to standard output: $(cat err)"
 
+# the report from the inventory says who was watching before what was found
+"$embargo" report --from one.db >rep.txt 2>/dev/null
+grep -Eq "^  denver +watching .*1 stats record" rep.txt && grep -Eq "^  boston +watching" rep.txt ||
+    bad "the report does not say who was watching: $(head -8 rep.txt)"
 # coverage: each scan's stats record says its sensor watched
 "$embargo" inventory coverage --db one.db >cov.txt || bad "inventory coverage"
 grep -Eq "^denver +[0-9-]{10} +1 records" cov.txt && grep -Eq "^boston +[0-9-]{10} +1 records" cov.txt ||
