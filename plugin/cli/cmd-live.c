@@ -90,6 +90,7 @@ typedef struct {
 
 struct live {
     emb_rules_t *rules;
+    emb_rules_t *stale_rules; /* a pack a failed reload left in use: freed at the end */
     int link, n;
     time_t started;
     uint64_t reloads;
@@ -117,31 +118,32 @@ static bool stats_due(const live_t *lv) {
     return lv->stats_interval > 0 && time(NULL) - lv->last_stats >= (time_t)lv->stats_interval;
 }
 
-/* EVE, then the inventory. A failure of the inventory is said once and
- * capture goes on: eve.json holds every alert (`inventory add` can read it). */
+/* EVE, then the inventory's queue (which never waits for the database). */
 static int live_alert(const emb_alert_t *a, void *ud) {
     live_t *lv = ud;
     int rc = eve_out_alert(a, &lv->eve);
-    char err[512];
-    if (rc == 0 && lv->inv && !lv->inv_failed &&
-        inv_writer_add(lv->inv, a->eve, a->eve_len, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
-        lv->inv_failed = true;
-    }
+    if (rc == 0 && lv->inv)
+        (void)inv_writer_add(lv->inv, a->eve, a->eve_len, NULL, 0);
     return rc;
 }
 
-/* Commits the inventory's open batch once a second (`now`: at once). Called
- * where no worker writes (the EVE lock held, or one worker). */
+/* Writes the inventory's queue once a second (`now`: at once), from the main
+ * thread. A failure is said once, and the batch waits for the next try; eve.json
+ * holds every alert meanwhile. */
 static void flush_inventory(live_t *lv, bool now) {
     time_t t = time(NULL);
-    if (lv->inv == NULL || lv->inv_failed || (!now && t == lv->last_flush))
+    if (lv->inv == NULL || (!now && t == lv->last_flush))
         return;
     lv->last_flush = t;
     char err[512];
     if (inv_writer_flush(lv->inv, err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
+        if (!lv->inv_failed)
+            fprintf(stderr, "%s: inventory: %s; trying again each second, alerts go on to %s\n",
+                    prog, err, lv->eve.name);
         lv->inv_failed = true;
+    } else if (lv->inv_failed) {
+        fprintf(stderr, "%s: inventory: written again\n", prog);
+        lv->inv_failed = false;
     }
 }
 
@@ -212,12 +214,8 @@ static bool write_stats_record(live_t *lv) {
         lv->eve.write_failed = true;
         lv->eve.write_errno = errno;
     }
-    char err[512];
-    if (lv->inv && !lv->inv_failed &&
-        inv_writer_add(lv->inv, stats, strlen(stats), err, sizeof(err)) != 0) {
-        fprintf(stderr, "%s: inventory: %s; alerts go on to %s only\n", prog, err, lv->eve.name);
-        lv->inv_failed = true;
-    }
+    if (lv->inv)
+        (void)inv_writer_add(lv->inv, stats, strlen(stats), NULL, 0);
     free(stats);
     return true;
 }
@@ -273,13 +271,21 @@ static void reload(live_t *lv, const char *rules_path) {
         fprintf(stderr, "%s: reload failed: still running with the rules loaded before\n", prog);
         return;
     }
-    /* The first compiled the pack (and cached it): the others load it. */
+    /* The first compiled the pack (and cached it): the others load it. A
+     * worker that cannot still runs on the old pack and the shared table now
+     * numbers the new one's rules: the capture stops (its error is set before
+     * any worker runs again), and the old pack is kept until the end. */
+    bool all = true;
     for (int i = 1; i < lv->n; i++)
         if ((rc = emb_engine_reload(lv->w[i].engine, rules, NULL)) != 0) {
             fprintf(stderr, "%s: reload: worker %d: %s; stopping\n", prog, i, emb_strerror(rc));
             lv->w[i].error = rc;
+            all = false;
         }
-    emb_rules_free(lv->rules);
+    if (all)
+        emb_rules_free(lv->rules);
+    else
+        lv->stale_rules = lv->rules; /* still referenced: freed at the end */
     lv->rules = rules;
     lv->reloads++;
     emb_stats_t s, one;
@@ -419,6 +425,13 @@ static void *run_worker(void *arg) {
     lworker_t *w = arg;
     live_t *lv = w->lv;
     for (;;) {
+        pthread_mutex_lock(&lv->lock);
+        bool go = w->error == 0 && !lv->stop; /* a failed reload stops it before a packet */
+        pthread_mutex_unlock(&lv->lock);
+        if (!go) {
+            pthread_mutex_lock(&lv->lock);
+            break;
+        }
         int rc = pcap_dispatch(w->pc, -1, on_packet, (u_char *)w);
         if (rc == PCAP_ERROR)
             w->capture_failed = true;
@@ -447,10 +460,8 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
     int failed = -1;
     while (!want_stop && failed < 0) {
         struct timespec nap = {0, LIVE_TIMEOUT_MS * 1000000L};
-        nanosleep(&nap, NULL); /* a signal cuts it short */
-        pthread_mutex_lock(&lv->lock);
-        flush_inventory(lv, false);
-        pthread_mutex_unlock(&lv->lock);
+        nanosleep(&nap, NULL);      /* a signal cuts it short */
+        flush_inventory(lv, false); /* the writer has its own lock */
         pthread_mutex_lock(&lv->lock);
         if (lv->exited > 0)
             for (int i = 0; i < started && failed < 0; i++)
@@ -630,21 +641,8 @@ int cmd_live(int argc, char **argv) {
                 name ? name : "unknown");
         goto out;
     }
-    /* The pid file, for `embargo rules update --reload` and logrotate. */
-    if (pid_file) {
-        FILE *pf = fopen(pid_file, "w");
-        if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
-            fprintf(stderr, "%s: %s: cannot write the pid file: %s\n", prog, pid_file,
-                    strerror(errno));
-            status = EXIT_ERROR;
-            goto out;
-        }
-    }
-    if (eve_out_open(&lv.eve, out_path, out_mode) != 0) {
-        if (pid_file)
-            unlink(pid_file);
+    if (eve_out_open(&lv.eve, out_path, out_mode) != 0)
         goto out;
-    }
     if (inventory_db) {
         char err[512];
         char host[256] = "sensor";
@@ -654,8 +652,6 @@ int cmd_live(int argc, char **argv) {
             NULL) {
             fprintf(stderr, "%s: %s: %s\n", prog, inventory_db, err);
             eve_out_close(&lv.eve);
-            if (pid_file)
-                unlink(pid_file);
             goto out;
         }
     }
@@ -671,6 +667,20 @@ int cmd_live(int argc, char **argv) {
     for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++) {
         sigaction(sigs[i], &sa, NULL);
         sigaddset(&block, sigs[i]);
+    }
+    /* The pid file, for `embargo rules update --reload` and logrotate: written
+     * once the signals are handled, removed before they are not. */
+    if (pid_file) {
+        FILE *pf = fopen(pid_file, "w");
+        if (pf == NULL || fprintf(pf, "%ld\n", (long)getpid()) < 0 || fclose(pf) != 0) {
+            fprintf(stderr, "%s: %s: cannot write the pid file: %s\n", prog, pid_file,
+                    strerror(errno));
+            eve_out_close(&lv.eve);
+            inv_writer_close(lv.inv, NULL, 0);
+            lv.inv = NULL;
+            status = EXIT_ERROR;
+            goto out;
+        }
     }
 
     if (!quiet)
@@ -703,8 +713,6 @@ int cmd_live(int argc, char **argv) {
         }
         status = supervise(&lv, iface, rules_path, started, status);
     }
-    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-        signal(sigs[i], SIG_DFL);
 
     if (!quiet || status != EXIT_CLEAN)
         print_stats(&lv, iface,
@@ -731,13 +739,18 @@ int cmd_live(int argc, char **argv) {
         status = EXIT_ERROR;
     if (lv.inv) {
         char err[512];
-        uint64_t added = inv_writer_added(lv.inv);
-        if (inv_writer_close(lv.inv, err, sizeof(err)) != 0 && !lv.inv_failed) {
-            fprintf(stderr, "%s: inventory: %s\n", prog, err);
+        uint64_t dropped = inv_writer_dropped(lv.inv);
+        if (inv_writer_close(lv.inv, err, sizeof(err)) != 0) {
+            fprintf(stderr, "%s: inventory: %s; the alerts not written are in %s\n", prog, err,
+                    lv.eve.name);
             status = EXIT_ERROR;
+        } else if (dropped > 0) {
+            fprintf(stderr,
+                    "%s: inventory: %" PRIu64 " records dropped for want of room; they are in %s "
+                    "(embargo inventory add reads them)\n",
+                    prog, dropped, lv.eve.name);
         } else if (!quiet) {
-            fprintf(stderr, "%s: %" PRIu64 " alerts kept in the inventory %s\n", prog, added,
-                    inventory_db);
+            fprintf(stderr, "%s: alerts kept in the inventory %s\n", prog, inventory_db);
         }
         lv.inv = NULL;
     }
@@ -746,6 +759,8 @@ int cmd_live(int argc, char **argv) {
         status = EXIT_ALERTS;
     if (pid_file)
         unlink(pid_file);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        signal(sigs[i], SIG_DFL);
 out:
     nlive_pcaps = 0;
     for (int i = 0; i < nworkers; i++) {
@@ -756,6 +771,7 @@ out:
     }
     emb_shared_free(lv.shared);
     emb_rules_free(lv.rules);
+    emb_rules_free(lv.stale_rules);
     emb_exceptions_free(lv.exceptions);
     pthread_mutex_destroy(&lv.lock);
     pthread_cond_destroy(&lv.cv);

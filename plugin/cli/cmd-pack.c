@@ -31,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,18 +133,33 @@ static int cmd_rules_manifest(int argc, char **argv) {
         fprintf(stderr, "%s: %s: cannot open directory: %s\n", prog, dir, strerror(errno));
         return EXIT_ERROR;
     }
-    char *names[1024] = {NULL};
-    size_t n = 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL && n < 1024) {
+    while ((e = readdir(d)) != NULL) {
         size_t len = strlen(e->d_name);
-        if (e->d_name[0] == '.' || len < 6 || strcmp(e->d_name + len - 5, ".yaml") != 0 ||
-            strcmp(e->d_name, "pack.yaml") == 0)
+        /* the loader's rule files: *.yaml and *.yml, the manifest aside */
+        bool rule = (len > 5 && strcmp(e->d_name + len - 5, ".yaml") == 0) ||
+                    (len > 4 && strcmp(e->d_name + len - 4, ".yml") == 0);
+        if (e->d_name[0] == '.' || !rule || strcmp(e->d_name, "pack.yaml") == 0)
             continue;
-        names[n++] = strdup(e->d_name);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 64;
+            char **p = realloc(names, cap * sizeof(*names));
+            if (p == NULL) {
+                fprintf(stderr, "%s: out of memory\n", prog);
+                exit(EXIT_ERROR);
+            }
+            names = p;
+        }
+        if ((names[n++] = strdup(e->d_name)) == NULL) {
+            fprintf(stderr, "%s: out of memory\n", prog);
+            exit(EXIT_ERROR);
+        }
     }
     closedir(d);
-    qsort(names, n, sizeof(char *), cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof(char *), cmp_names);
     char *path = join(dir, "pack.yaml"), *tmp = join(dir, ".pack.yaml.tmp");
     FILE *f = fopen(tmp, "w");
     int status = EXIT_CLEAN;
@@ -177,6 +193,7 @@ static int cmd_rules_manifest(int argc, char **argv) {
     }
     for (size_t i = 0; i < n; i++)
         free(names[i]);
+    free(names);
     free(path);
     free(tmp);
     return status;
@@ -394,6 +411,21 @@ static bool send_reload(const char *pidfile) {
         return false;
     }
     fclose(f);
+    /* A pid file left by a crash may name another process now: only embargo's. */
+    char comm_path[64], comm[64] = "";
+    snprintf(comm_path, sizeof(comm_path), "/proc/%ld/comm", pid);
+    FILE *cf = fopen(comm_path, "r");
+    if (cf != NULL) {
+        if (fgets(comm, sizeof(comm), cf) == NULL)
+            comm[0] = '\0';
+        fclose(cf);
+        comm[strcspn(comm, "\n")] = '\0';
+        if (strcmp(comm, "embargo") != 0) {
+            fprintf(stderr, "%s: %s: process %ld is %s, not embargo: not signalled\n", prog,
+                    pidfile, pid, comm[0] ? comm : "unknown");
+            return false;
+        }
+    }
     if (kill((pid_t)pid, SIGUSR2) != 0) {
         fprintf(stderr, "%s: %s: cannot signal process %ld: %s\n", prog, pidfile, pid,
                 strerror(errno));
@@ -401,6 +433,22 @@ static bool send_reload(const char *pidfile) {
     }
     printf("sent SIGUSR2 (reload the rules) to process %ld\n", pid);
     return true;
+}
+
+/* One update or rollback at a time per store: an flock on STORE/.lock, held
+ * until the process ends (or the fd is closed). -1 after saying why. */
+static int lock_store(const char *store) {
+    char *path = join(store, ".lock");
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || flock(fd, LOCK_EX) != 0) {
+        fprintf(stderr, "%s: %s: cannot lock the pack store: %s\n", prog, path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        free(path);
+        return -1;
+    }
+    free(path);
+    return fd;
 }
 
 /* Drops every version directory that is neither current nor previous. */
@@ -465,6 +513,9 @@ static int cmd_rules_update(int argc, char **argv) {
         fprintf(stderr, "%s: %s: cannot create the pack store: %s\n", prog, store, strerror(errno));
         return EXIT_ERROR;
     }
+    int lock = lock_store(store);
+    if (lock < 0)
+        return EXIT_ERROR;
     char *staging = join(store, ".incoming-XXXXXX");
     if (mkdtemp(staging) == NULL) {
         fprintf(stderr, "%s: %s: %s\n", prog, staging, strerror(errno));
@@ -507,7 +558,20 @@ static int cmd_rules_update(int argc, char **argv) {
     /* 2. Against the installed pack: the same is current, an older one a rollback. */
     target_of(store, "current", cur, sizeof(cur));
     char *cur_dir = join(store, "current");
-    if (cur[0] && emb_manifest_load(cur_dir, &installed, NULL) == 0) {
+    emb_diags_t *idiags = NULL;
+    if (cur[0] && emb_manifest_load(cur_dir, &installed, &idiags) != 0) {
+        /* Without the installed version no update can tell a rollback: refuse. */
+        print_diags(idiags);
+        emb_diags_free(idiags);
+        fprintf(stderr,
+                "%s: %s: the installed pack's manifest cannot be read, so an older pack could "
+                "not be told from a newer one; repair it or remove %s first\n",
+                prog, cur_dir, cur_dir);
+        free(cur_dir);
+        goto out;
+    }
+    emb_diags_free(idiags);
+    if (cur[0]) {
         emb_manifest_info_t ii;
         emb_manifest_info(installed, &ii);
         int cmp = emb_version_compare(mi.version, ii.version);
@@ -552,16 +616,29 @@ static int cmd_rules_update(int argc, char **argv) {
     if ((engine = build_engine(rules, &cfg, staging)) == NULL)
         goto out;
     /* 5. In place: STORE/VERSION, then current (and previous) move. */
-    char *final = join(store, mi.version);
-    remove_pack_dir(final); /* an earlier copy of this version (rolled back from) */
-    chmod(staging, 0755);   /* mkdtemp made it private; a sensor's user reads it */
+    char *final = join(store, mi.version), *aside = join(store, ".replaced-XXXXXX");
+    chmod(staging, 0755); /* mkdtemp made it private; a sensor's user reads it */
+    /* An earlier copy of this version (one rolled back from) is moved aside,
+     * not deleted, until the new one is in place. */
+    bool moved = false;
+    if (mkdtemp(aside) != NULL) {
+        rmdir(aside);
+        moved = rename(final, aside) == 0;
+    }
     if (rename(staging, final) != 0) {
         fprintf(stderr, "%s: %s: %s\n", prog, final, strerror(errno));
+        if (moved)
+            rename(aside, final);
         free(final);
+        free(aside);
         goto out;
     }
+    if (moved)
+        remove_pack_dir(aside);
     free(final);
-    if ((cur[0] && !point(store, "previous", cur)) || !point(store, "current", mi.version))
+    free(aside);
+    /* current first: a failure after it leaves previous as it was */
+    if (!point(store, "current", mi.version) || (cur[0] && !point(store, "previous", cur)))
         goto out;
     prune(store);
     warn_expiry(&mi, from);
@@ -582,6 +659,7 @@ out:
     free(spath);
     free(staging);
     curl_global_cleanup();
+    close(lock);
     return status;
 }
 
@@ -605,6 +683,8 @@ static int cmd_rules_rollback(int argc, char **argv) {
     }
     if (store == NULL)
         store = default_store();
+    if (lock_store(store) < 0) /* released at exit */
+        return EXIT_ERROR;
     char cur[256], prev[256];
     target_of(store, "current", cur, sizeof(cur));
     target_of(store, "previous", prev, sizeof(prev));

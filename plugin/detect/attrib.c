@@ -91,6 +91,7 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
     for (int w = 0; w < WAYS && slot == NULL; w++)
         if (same_pair(&set[w], family, client, addr) && set[w].rule == rule)
             slot = &set[w];
+    bool same = slot != NULL && slot->expires >= now; /* a live entry refreshed */
     for (int w = 0; w < WAYS && slot == NULL; w++)
         if (!set[w].used || set[w].expires < now)
             slot = &set[w];
@@ -116,7 +117,10 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
     memcpy(slot->addr, addr, alen);
     slot->rule = rule;
     slot->expires = now + ttl;
-    slot->seen_us = seen_us;
+    /* A refreshed answer keeps the time it was first seen: a connection made
+     * after the first answer was made after an answer (attrib_grace_ms). */
+    if (!same || seen_us < slot->seen_us)
+        slot->seen_us = seen_us;
     if (name_len >= EMB_ATTRIB_NAME_MAX)
         name_len = EMB_ATTRIB_NAME_MAX - 1;
     memcpy(slot->name, name, name_len);

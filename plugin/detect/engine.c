@@ -397,8 +397,9 @@ static int check_attribution(emb_engine_t *e) {
          * an answer another worker had not yet passed on when this flow's
          * first client message was read still counts if it came before it. */
         if (!f->attrib_retry || !e->cur.to_server)
-            return 0; /* looked up again at the client's later packets */
-        if (f->named || now_us - f->attrib_first_us > (int64_t)e->cfg.attrib_grace_ms * 1000) {
+            return 0; /* looked up again at the client's next packets */
+        if (f->named || ++f->attrib_retries > 8 ||
+            now_us - f->attrib_first_us > (int64_t)e->cfg.attrib_grace_ms * 1000) {
             f->attrib_retry = false;
             return 0;
         }

@@ -6,6 +6,7 @@
 #include "inventory/inventory.h"
 
 #include <jansson.h>
+#include <pthread.h>
 
 #include <errno.h>
 #include <inttypes.h>
@@ -53,6 +54,24 @@ const char *inv_error(const inv_t *inv) {
     return inv->ops->error(inv->h);
 }
 
+static void fnv_hex(const char *p, size_t n, char out[32]) {
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)p[i]) * 1099511628211ULL;
+    snprintf(out, 32, "%016" PRIx64, h);
+}
+
+/* The hash of the (up to) 256 bytes before `pos`: what was read last. */
+static void tail_of(FILE *f, int64_t pos, char out[32]) {
+    char buf[256];
+    size_t n = pos < (int64_t)sizeof(buf) ? (size_t)pos : sizeof(buf);
+    if (n == 0 || fseeko(f, (off_t)(pos - (int64_t)n), SEEK_SET) != 0 || fread(buf, 1, n, f) != n) {
+        out[0] = '\0';
+        return;
+    }
+    fnv_hex(buf, n, out);
+}
+
 /* FNV-1a of the file's first line: a rotated file starts with another one. */
 static void head_of(FILE *f, char out[32]) {
     char buf[4096];
@@ -91,6 +110,13 @@ static bool parse_stats(const char *line, size_t len, inv_coverage_t *c) {
     return ok;
 }
 
+/* Notes the bytes before src->pos, then puts the reading back where it was. */
+static void remember_tail(FILE *f, inv_source_t *src) {
+    off_t here = ftello(f);
+    tail_of(f, src->pos, src->tail);
+    fseeko(f, here, SEEK_SET);
+}
+
 static int fail(inv_t *inv, char *err, size_t errlen, const char *what) {
     snprintf(err, errlen, "%s: %s", what, inv_error(inv));
     (void)inv->ops->exec(inv->h, "ROLLBACK");
@@ -125,9 +151,13 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
         fclose(f);
         return -1;
     }
-    /* The same file, not cut: go on from where the last reading stopped. */
+    /* The same file, not cut, not rewritten (the bytes before the position are
+     * those read last): go on from where the last reading stopped. */
+    char tail[32] = "";
+    if (found && was.pos <= (int64_t)st.st_size)
+        tail_of(f, was.pos, tail);
     if (found && strcmp(was.ident, src.ident) == 0 && strcmp(was.head, src.head) == 0 &&
-        was.pos <= (int64_t)st.st_size)
+        was.pos <= (int64_t)st.st_size && strcmp(was.tail, tail) == 0)
         src.pos = was.pos;
     else
         out->restarted = true;
@@ -138,7 +168,7 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
     }
     int rc = 0;
     char *line = NULL;
-    size_t cap = 0, in_batch = 0;
+    size_t cap = 0, in_batch = 0, lines_in_batch = 0;
     ssize_t n;
     if (inv->ops->exec(inv->h, "BEGIN") != 0) {
         rc = fail(inv, err, errlen, "begin");
@@ -175,8 +205,12 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
         }
         report_fact_free(doc);
         src.pos += n;
-        /* The position goes in with the alerts before it: one commit. */
-        if (in_batch >= INV_BATCH) {
+        /* The position goes in with the alerts before it: one commit, every
+         * INV_BATCH alerts or INV_BATCH_LINES lines (a Suricata eve.json is
+         * mostly other records). */
+        if (in_batch >= INV_BATCH || ++lines_in_batch >= INV_BATCH_LINES) {
+            lines_in_batch = 0;
+            remember_tail(f, &src);
             if (inv->ops->put_source(inv->h, sid, key, &src) != 0 ||
                 inv->ops->exec(inv->h, "COMMIT") != 0 || inv->ops->exec(inv->h, "BEGIN") != 0) {
                 rc = fail(inv, err, errlen, "commit");
@@ -191,6 +225,7 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
         rc = -1;
         goto out;
     }
+    remember_tail(f, &src);
     if (inv->ops->put_source(inv->h, sid, key, &src) != 0 || inv->ops->exec(inv->h, "COMMIT") != 0)
         rc = fail(inv, err, errlen, "commit");
 out:
@@ -229,11 +264,23 @@ int inv_prune(inv_t *inv, int64_t before, uint64_t *removed) {
     return inv->ops->prune(inv->h, before, removed);
 }
 
+/*
+ * The writer never touches the database from the thread that adds: alerts
+ * are copied into a bounded queue under a mutex, and inv_writer_flush (live's
+ * main thread, once a second) takes the queue and writes it in one
+ * transaction. A failed write puts the batch back, to be tried again at the
+ * next flush; what does not fit the queue is dropped and counted (eve.json
+ * still holds it).
+ */
+#define QUEUE_MAX 100000
+
 struct inv_writer {
     inv_t *inv;
     int64_t sensor;
-    size_t pending; /* alerts in the open transaction */
-    uint64_t added;
+    pthread_mutex_t mu;
+    char **q; /* EVE lines waiting */
+    size_t n, cap;
+    uint64_t added, dropped;
 };
 
 inv_writer_t *inv_writer_open(const char *db, const char *sensor, char *err, size_t errlen) {
@@ -252,53 +299,136 @@ inv_writer_t *inv_writer_open(const char *db, const char *sensor, char *err, siz
         free(w);
         return NULL;
     }
+    /* A cron ingestion holding the file's lock is waited for briefly: the
+     * batch is tried again a second later. */
+    if (strcmp(w->inv->kind, "sqlite") == 0)
+        (void)w->inv->ops->exec(w->inv->h, "PRAGMA busy_timeout = 1000");
+    pthread_mutex_init(&w->mu, NULL);
     return w;
 }
 
-int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen) {
-    if (w->pending == 0)
+int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen) {
+    (void)err;
+    (void)errlen;
+    /* only what the inventory keeps: embargo alerts and stats records */
+    if (memmem(eve, len, "\"event_type\":\"alert\"", 20) == NULL &&
+        memmem(eve, len, "\"event_type\":\"stats\"", 20) == NULL)
         return 0;
-    w->pending = 0;
-    if (w->inv->ops->exec(w->inv->h, "COMMIT") != 0)
-        return fail(w->inv, err, errlen, "commit");
+    char *copy = malloc(len + 1);
+    pthread_mutex_lock(&w->mu);
+    bool ok = copy != NULL && w->n < QUEUE_MAX;
+    if (ok && w->n == w->cap) {
+        size_t ncap = w->cap ? 2 * w->cap : 256;
+        char **nq = realloc(w->q, ncap * sizeof(char *));
+        ok = nq != NULL;
+        if (ok) {
+            w->q = nq;
+            w->cap = ncap;
+        }
+    }
+    if (ok) {
+        memcpy(copy, eve, len);
+        copy[len] = '\0';
+        w->q[w->n++] = copy;
+        copy = NULL;
+    } else {
+        w->dropped++;
+    }
+    pthread_mutex_unlock(&w->mu);
+    free(copy);
     return 0;
 }
 
-int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen) {
-    report_fact_t fact;
-    void *doc = NULL;
-    inv_coverage_t cov;
-    int kind = report_parse_fact(eve, len, &fact, &doc);
-    bool stats = kind == REPORT_LINE_SKIPPED && parse_stats(eve, len, &cov);
-    if (kind != REPORT_LINE_ALERT && !stats) {
+/* Writes `lines` in one transaction; false (rolled back) on a database error. */
+static bool write_batch(inv_writer_t *w, char **lines, size_t n, uint64_t *added, char *err,
+                        size_t errlen) {
+    if (w->inv->ops->exec(w->inv->h, "BEGIN") != 0) {
+        fail(w->inv, err, errlen, "begin");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        report_fact_t fact;
+        void *doc = NULL;
+        inv_coverage_t cov;
+        size_t len = strlen(lines[i]);
+        int kind = report_parse_fact(lines[i], len, &fact, &doc);
+        bool ok = true, new_one = false;
+        if (kind == REPORT_LINE_ALERT)
+            ok = w->inv->ops->add(w->inv->h, w->sensor, &fact, &new_one) == 0;
+        else if (kind == REPORT_LINE_SKIPPED && parse_stats(lines[i], len, &cov))
+            ok = w->inv->ops->add_coverage(w->inv->h, w->sensor, &cov) == 0;
         report_fact_free(doc);
-        return 0; /* neither an embargo alert nor a stats record: nothing to keep */
+        if (!ok) {
+            fail(w->inv, err, errlen, "adding a record");
+            return false;
+        }
+        *added += new_one;
     }
-    bool added = false;
-    int rc = 0;
-    if (w->pending == 0 && w->inv->ops->exec(w->inv->h, "BEGIN") != 0)
-        rc = fail(w->inv, err, errlen, "begin");
-    else if (stats ? w->inv->ops->add_coverage(w->inv->h, w->sensor, &cov) != 0
-                   : w->inv->ops->add(w->inv->h, w->sensor, &fact, &added) != 0)
-        rc = fail(w->inv, err, errlen, stats ? "adding a stats record" : "adding an alert");
-    report_fact_free(doc);
-    if (rc != 0) {
-        w->pending = 0; /* rolled back */
-        return rc;
+    if (w->inv->ops->exec(w->inv->h, "COMMIT") != 0) {
+        fail(w->inv, err, errlen, "commit");
+        return false;
     }
-    w->pending++;
-    w->added += added;
-    return w->pending >= INV_BATCH ? inv_writer_flush(w, err, errlen) : 0;
+    return true;
 }
 
-uint64_t inv_writer_added(const inv_writer_t *w) {
-    return w->added;
+int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen) {
+    pthread_mutex_lock(&w->mu);
+    char **lines = w->q;
+    size_t n = w->n;
+    w->q = NULL;
+    w->n = w->cap = 0;
+    pthread_mutex_unlock(&w->mu);
+    if (n == 0) {
+        free(lines);
+        return 0;
+    }
+    uint64_t added = 0;
+    bool ok = write_batch(w, lines, n, &added, err, errlen);
+    if (ok) {
+        w->added += added;
+        for (size_t i = 0; i < n; i++)
+            free(lines[i]);
+        free(lines);
+        return 0;
+    }
+    /* Back in front of what came meanwhile, for the next flush. */
+    pthread_mutex_lock(&w->mu);
+    size_t keep = n + w->n <= QUEUE_MAX ? n : (w->n < QUEUE_MAX ? QUEUE_MAX - w->n : 0);
+    char **merged = malloc((keep + w->n + 1) * sizeof(char *));
+    if (merged == NULL)
+        keep = 0;
+    for (size_t i = keep; i < n; i++)
+        free(lines[i]);
+    w->dropped += n - keep;
+    if (merged != NULL) {
+        memcpy(merged, lines, keep * sizeof(char *));
+        if (w->n)
+            memcpy(merged + keep, w->q, w->n * sizeof(char *));
+        free(w->q);
+        w->q = merged;
+        w->n += keep;
+        w->cap = w->n + 1;
+    }
+    pthread_mutex_unlock(&w->mu);
+    free(lines);
+    return -1;
+}
+
+uint64_t inv_writer_dropped(inv_writer_t *w) {
+    pthread_mutex_lock(&w->mu);
+    uint64_t d = w->dropped;
+    pthread_mutex_unlock(&w->mu);
+    return d;
 }
 
 int inv_writer_close(inv_writer_t *w, char *err, size_t errlen) {
     if (w == NULL)
         return 0;
     int rc = inv_writer_flush(w, err, errlen);
+    for (size_t i = 0; i < w->n; i++)
+        free(w->q[i]);
+    free(w->q);
+    pthread_mutex_destroy(&w->mu);
     inv_close(w->inv);
     free(w);
     return rc;

@@ -52,19 +52,20 @@ int inv_ingest_file(inv_t *inv, const char *sensor, const char *path, inv_ingest
                     size_t errlen);
 
 /*
- * A live sensor's alerts straight into the inventory, as they are written:
- * each EVE alert line is added to an open transaction, committed every
- * INV_BATCH alerts and whenever inv_writer_flush is called (live: every
- * second) and at close. One writer per process; not thread-safe (live calls
- * it under its EVE lock).
+ * A live sensor's alerts into the inventory as they are written: each EVE line
+ * (alerts and stats records) is queued at once (a copy, never blocking on the
+ * database; threads may add concurrently), and inv_writer_flush writes the
+ * queue in one transaction (live: every second, from its main thread). A
+ * failed write is tried again at the next flush; lines past a bound of
+ * 100,000 waiting are dropped and counted (eve.json still holds them).
  */
 typedef struct inv_writer inv_writer_t;
 inv_writer_t *inv_writer_open(const char *db, const char *sensor, char *err, size_t errlen);
-/* 0, or -1 with a message in `err` (the alert is then not stored). */
 int inv_writer_add(inv_writer_t *w, const char *eve, size_t len, char *err, size_t errlen);
+/* 0, or -1 with a message in `err` (the batch waits for the next flush). */
 int inv_writer_flush(inv_writer_t *w, char *err, size_t errlen);
-/* Alerts stored so far (new ones). */
-uint64_t inv_writer_added(const inv_writer_t *w);
+/* Lines dropped for want of room. */
+uint64_t inv_writer_dropped(inv_writer_t *w);
 int inv_writer_close(inv_writer_t *w, char *err, size_t errlen);
 
 /* Feeds every stored alert (of `sensor`, from `since`) to the report. */

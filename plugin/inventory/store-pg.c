@@ -24,7 +24,7 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS sensors (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS sources (sensor BIGINT NOT NULL, path TEXT NOT NULL,"
-    "  ident TEXT NOT NULL, head TEXT NOT NULL, pos BIGINT NOT NULL,"
+    "  ident TEXT NOT NULL, head TEXT NOT NULL, tail TEXT NOT NULL, pos BIGINT NOT NULL,"
     "  PRIMARY KEY (sensor, path));"
     "CREATE TABLE IF NOT EXISTS alerts (id BIGSERIAL PRIMARY KEY, sensor BIGINT NOT NULL,"
     "  ts BIGINT NOT NULL, day TEXT NOT NULL, host TEXT NOT NULL, server TEXT NOT NULL,"
@@ -87,7 +87,18 @@ void *inv__pg_open(const char *conninfo, char *err, size_t errlen) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    p->c = PQconnectdb(conninfo);
+    /* A sensor must not hang on a dead network: a connect timeout, and TCP
+     * keepalives that give up on a silent peer within about a minute. The
+     * user's connection string comes last, so what it says wins. */
+    const char *const keys[] = {"connect_timeout",
+                                "keepalives",
+                                "keepalives_idle",
+                                "keepalives_interval",
+                                "keepalives_count",
+                                "dbname",
+                                NULL};
+    const char *const vals[] = {"10", "1", "30", "10", "3", conninfo, NULL};
+    p->c = PQconnectdbParams(keys, vals, 1);
     if (PQstatus(p->c) != CONNECTION_OK) {
         snprintf(err, errlen, "PostgreSQL: %s", PQerrorMessage(p->c));
         char *nl = strchr(err, '\n');
@@ -148,14 +159,15 @@ static int pg_get_source(void *h, int64_t sensor, const char *path, inv_source_t
     snprintf(sid, sizeof(sid), "%" PRId64, sensor);
     const char *v[] = {sid, path};
     PGresult *r =
-        run(h, "SELECT ident, head, pos FROM sources WHERE sensor = $1 AND path = $2", 2, v);
+        run(h, "SELECT ident, head, tail, pos FROM sources WHERE sensor = $1 AND path = $2", 2, v);
     if (r == NULL)
         return -1;
     *found = PQntuples(r) > 0;
     if (*found) {
         snprintf(out->ident, sizeof(out->ident), "%s", PQgetvalue(r, 0, 0));
         snprintf(out->head, sizeof(out->head), "%s", PQgetvalue(r, 0, 1));
-        out->pos = strtoll(PQgetvalue(r, 0, 2), NULL, 10);
+        snprintf(out->tail, sizeof(out->tail), "%s", PQgetvalue(r, 0, 2));
+        out->pos = strtoll(PQgetvalue(r, 0, 3), NULL, 10);
     }
     PQclear(r);
     return 0;
@@ -165,12 +177,13 @@ static int pg_put_source(void *h, int64_t sensor, const char *path, const inv_so
     char sid[24], pos[24];
     snprintf(sid, sizeof(sid), "%" PRId64, sensor);
     snprintf(pos, sizeof(pos), "%" PRId64, src->pos);
-    const char *v[] = {sid, path, src->ident, src->head, pos};
+    const char *v[] = {sid, path, src->ident, src->head, src->tail, pos};
     return run0(h,
-                "INSERT INTO sources (sensor, path, ident, head, pos) VALUES ($1,$2,$3,$4,$5)"
-                " ON CONFLICT (sensor, path) DO UPDATE SET ident = EXCLUDED.ident,"
-                " head = EXCLUDED.head, pos = EXCLUDED.pos",
-                5, v);
+                "INSERT INTO sources (sensor, path, ident, head, tail, pos)"
+                " VALUES ($1,$2,$3,$4,$5,$6) ON CONFLICT (sensor, path) DO UPDATE SET"
+                " ident = EXCLUDED.ident, head = EXCLUDED.head, tail = EXCLUDED.tail,"
+                " pos = EXCLUDED.pos",
+                6, v);
 }
 
 static int pg_add(void *h, int64_t sensor, const report_fact_t *f, bool *added) {
@@ -280,8 +293,11 @@ static int pg_each_coverage(void *h, const char *sensor,
             strtoll(PQgetvalue(r, i, 0), NULL, 10), strtoll(PQgetvalue(r, i, 1), NULL, 10),
             strtoll(PQgetvalue(r, i, 2), NULL, 10), strtoll(PQgetvalue(r, i, 3), NULL, 10),
             strtoll(PQgetvalue(r, i, 4), NULL, 10), strtoll(PQgetvalue(r, i, 5), NULL, 10)};
-        if (cb(&c, PQgetvalue(r, i, 6), ud) != 0)
-            break;
+        if (cb(&c, PQgetvalue(r, i, 6), ud) != 0) {
+            snprintf(((pg_t *)h)->err, sizeof(((pg_t *)h)->err), "out of memory");
+            PQclear(r);
+            return -1;
+        }
     }
     PQclear(r);
     return 0;

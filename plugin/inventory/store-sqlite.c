@@ -21,7 +21,7 @@ static const char *const SCHEMA =
     "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
     "CREATE TABLE IF NOT EXISTS sensors (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
     "CREATE TABLE IF NOT EXISTS sources (sensor INTEGER NOT NULL, path TEXT NOT NULL,"
-    "  ident TEXT NOT NULL, head TEXT NOT NULL, pos INTEGER NOT NULL,"
+    "  ident TEXT NOT NULL, head TEXT NOT NULL, tail TEXT NOT NULL, pos INTEGER NOT NULL,"
     "  PRIMARY KEY (sensor, path));"
     "CREATE TABLE IF NOT EXISTS alerts (id INTEGER PRIMARY KEY, sensor INTEGER NOT NULL,"
     "  ts INTEGER NOT NULL, day TEXT NOT NULL, host TEXT NOT NULL, server TEXT NOT NULL,"
@@ -117,8 +117,9 @@ void *inv__sqlite_open(const char *path, char *err, size_t errlen) {
         "INSERT INTO alerts (sensor, ts, day, host, server, name, vendor, product, channel,"
         " field, value, sid, flow_id, excepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
         " ON CONFLICT DO NOTHING",
-        "SELECT ident, head, pos FROM sources WHERE sensor = ? AND path = ?",
-        "INSERT OR REPLACE INTO sources (sensor, path, ident, head, pos) VALUES (?,?,?,?,?)",
+        "SELECT ident, head, tail, pos FROM sources WHERE sensor = ? AND path = ?",
+        "INSERT OR REPLACE INTO sources (sensor, path, ident, head, tail, pos)"
+        " VALUES (?,?,?,?,?,?)",
         "INSERT OR IGNORE INTO sensors (name) VALUES (?)",
         "SELECT id FROM sensors WHERE name = ?",
     };
@@ -167,7 +168,9 @@ static int sq_get_source(void *h, int64_t sensor, const char *path, inv_source_t
                  (const char *)sqlite3_column_text(s->get_src, 0));
         snprintf(out->head, sizeof(out->head), "%s",
                  (const char *)sqlite3_column_text(s->get_src, 1));
-        out->pos = sqlite3_column_int64(s->get_src, 2);
+        snprintf(out->tail, sizeof(out->tail), "%s",
+                 (const char *)sqlite3_column_text(s->get_src, 2));
+        out->pos = sqlite3_column_int64(s->get_src, 3);
     }
     sqlite3_reset(s->get_src);
     return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : sq_fail(s);
@@ -180,7 +183,8 @@ static int sq_put_source(void *h, int64_t sensor, const char *path, const inv_so
     sqlite3_bind_text(s->put_src, 2, path, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s->put_src, 3, src->ident, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(s->put_src, 4, src->head, -1, SQLITE_TRANSIENT);
-    sqlite3_bind_int64(s->put_src, 5, src->pos);
+    sqlite3_bind_text(s->put_src, 5, src->tail, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s->put_src, 6, src->pos);
     return sqlite3_step(s->put_src) == SQLITE_DONE ? 0 : sq_fail(s);
 }
 
@@ -310,8 +314,11 @@ static int sq_each_coverage(void *h, const char *sensor,
         inv_coverage_t c = {sqlite3_column_int64(st, 0), sqlite3_column_int64(st, 1),
                             sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
                             sqlite3_column_int64(st, 4), sqlite3_column_int64(st, 5)};
-        if (cb(&c, (const char *)sqlite3_column_text(st, 6), ud) != 0)
-            break;
+        if (cb(&c, (const char *)sqlite3_column_text(st, 6), ud) != 0) {
+            snprintf(s->err, sizeof(s->err), "out of memory");
+            sqlite3_finalize(st);
+            return -1;
+        }
     }
     sqlite3_finalize(st);
     return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : sq_fail(s);

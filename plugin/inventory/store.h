@@ -15,11 +15,14 @@
 #include <time.h>
 
 #define INV_SCHEMA_VERSION 1
-#define INV_BATCH 1000 /* alerts per transaction */
+#define INV_BATCH 1000        /* alerts per transaction */
+#define INV_BATCH_LINES 20000 /* or lines read, whichever comes first */
 
 /* Where reading a file stopped: its identity, its first line's hash, the offset. */
 typedef struct {
     char ident[64], head[32];
+    char tail[32]; /* a hash of the bytes just before pos: a file rewritten in place
+                      (same inode, same first line) does not have them there */
     int64_t pos;
 } inv_source_t;
 

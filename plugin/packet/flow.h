@@ -59,6 +59,7 @@ typedef struct emb_flow {
     uint8_t app_proto;       /* emb_app_proto_t */
     bool attrib_checked;     /* DNS attribution looked up for this flow */
     bool attrib_retry;       /* and looked up again at its next packets (attrib_grace_ms) */
+    uint8_t attrib_retries;  /* at its next 8 client packets at most */
     int64_t attrib_first_us; /* when: its first client message's time */
     bool client_spoke;       /* the client's first message was inspected, or given up on */
     bool named;              /* the client named its server: SNI (not ECH's outer), Host */

@@ -108,6 +108,18 @@ grep -v '"alert"' boston.json >grow.json # a new file under the old name
 "$embargo" inventory add --db grow.db --sensor denver grow.json 2>err
 grep -q "from the start" err || bad "a rotated file was not read from its start: $(cat err)"
 
+# rewritten in place (scan --force: same inode, same first line): from its start
+cp denver.json inplace.json
+"$embargo" inventory add -q --db inplace.db --sensor denver inplace.json || bad "add inplace"
+{ head -1 denver.json; grep '"alert"' boston.json; grep '"alert"' boston.json; } >inplace.json
+"$embargo" inventory add --db inplace.db --sensor denver inplace.json 2>err
+grep -q "from the start" err || bad "a file rewritten in place was read on: $(cat err)"
+grep -q " 0 not JSON" err || bad "a file rewritten in place was read from the middle of a line"
+
+# prune refuses an age that would wrap around
+"$embargo" inventory prune --db one.db --older-than 999999999d 2>/dev/null
+[ $? -eq 2 ] || bad "prune --older-than 999999999d was not refused"
+
 # 3. kill -9 during a long ingestion: a consistent file, and the resumed one adds
 # nothing twice. 60,000 distinct alerts (Denver's, flow ids moved on).
 "$python" - denver.json >big.json <<'PY'
