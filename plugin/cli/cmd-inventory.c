@@ -93,7 +93,9 @@ static int inventory_prune(int argc, char **argv) {
     long days = age ? strtol(age, &end, 10) : -1;
     if (db == NULL || days < 1 || days > 36500 || end == NULL || (*end != 'd' && *end != '\0') ||
         (*end == 'd' && end[1] != '\0') || optind != argc) {
-        fprintf(stderr, "%s: inventory prune: want --db DB --older-than DAYSd (1d to 36500d, e.g. 400d)\n", prog);
+        fprintf(stderr,
+                "%s: inventory prune: want --db DB --older-than DAYSd (1d to 36500d, e.g. 400d)\n",
+                prog);
         return EXIT_ERROR;
     }
     char err[512];
