@@ -114,12 +114,12 @@ void *inv__sqlite_open(const char *path, char *err, size_t errlen) {
         return NULL;
     }
     const char *q[] = {
-        "INSERT INTO alerts (sensor, ts, day, host, server, name, vendor, product, channel,"
-        " field, value, sid, flow_id, excepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
-        " ON CONFLICT DO NOTHING",
+        ("INSERT INTO alerts (sensor, ts, day, host, server, name, vendor, product, channel,"
+         " field, value, sid, flow_id, excepted) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)"
+         " ON CONFLICT DO NOTHING"),
         "SELECT ident, head, tail, pos FROM sources WHERE sensor = ? AND path = ?",
-        "INSERT OR REPLACE INTO sources (sensor, path, ident, head, tail, pos)"
-        " VALUES (?,?,?,?,?,?)",
+        ("INSERT OR REPLACE INTO sources (sensor, path, ident, head, tail, pos)"
+         " VALUES (?,?,?,?,?,?)"),
         "INSERT OR IGNORE INTO sensors (name) VALUES (?)",
         "SELECT id FROM sensors WHERE name = ?",
     };
