@@ -166,6 +166,8 @@ typedef struct {
 } emb_manifest_info_t;
 int emb_manifest_load(const char *dir, emb_manifest_t **out, emb_diags_t **diags);
 void emb_manifest_info(const emb_manifest_t *m, emb_manifest_info_t *out);
+/* True when the pack's expiry day (UTC) is past: it still runs, but it is stale. */
+bool emb_manifest_expired(const emb_manifest_t *m);
 /* File i (0 <= i < nfiles): its name in DIR and its SHA-256 in hex. */
 int emb_manifest_file(const emb_manifest_t *m, size_t i, const char **path, const char **sha256);
 /* Every listed file is in `dir` with its hash, and every rule file of `dir` is listed. */

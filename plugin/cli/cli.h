@@ -67,6 +67,7 @@ struct report;
 int report_from_db(struct report *r, const char *db, const char *sensor, int64_t since);
 /* scan/live --inventory: the new alerts of EVE file `path` into `db` (sensor:
  * --sensor, else the host name); says why not and returns -1. */
+const char *default_sensor(void);
 int inventory_ingest(const char *db, const char *sensor, const char *path, bool quiet);
 
 /* A classic pcap file read in large blocks, records used in place (capfile.c). */
@@ -198,6 +199,8 @@ void eve_out_print_tally(const eve_out_t *o, FILE *f);
  * of the pack in name order (its base name, a NUL, its bytes, a NUL). The
  * rule count needs the pack to load; on error returns -1 and sets buf to why.
  */
+/* Prints each message of `d` on stderr; returns how many. */
+size_t print_diags(const emb_diags_t *d);
 int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules, size_t *nfiles);
 
 /*

@@ -19,12 +19,21 @@
 #include <time.h>
 #include <unistd.h>
 
-/* The sensor's name: --sensor, else the host name. */
-static const char *default_sensor(void) {
+/* The sensor's name when --sensor is not given: the host name. */
+const char *default_sensor(void) {
     static char host[256];
     if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0')
         snprintf(host, sizeof(host), "sensor");
     return host;
+}
+
+/* Opens the inventory `db`, or says why not. */
+static inv_t *open_db(const char *db) {
+    char err[512];
+    inv_t *inv = inv_open(db, err, sizeof(err));
+    if (inv == NULL)
+        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    return inv;
 }
 
 static int inventory_add(int argc, char **argv) {
@@ -51,11 +60,9 @@ static int inventory_add(int argc, char **argv) {
     if (sensor == NULL)
         sensor = default_sensor();
     char err[512];
-    inv_t *inv = inv_open(db, err, sizeof(err));
-    if (inv == NULL) {
-        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    inv_t *inv = open_db(db);
+    if (inv == NULL)
         return EXIT_ERROR;
-    }
     int status = EXIT_CLEAN;
     for (int i = optind; i < argc; i++) {
         inv_ingest_t st;
@@ -98,12 +105,9 @@ static int inventory_prune(int argc, char **argv) {
                 prog);
         return EXIT_ERROR;
     }
-    char err[512];
-    inv_t *inv = inv_open(db, err, sizeof(err));
-    if (inv == NULL) {
-        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    inv_t *inv = open_db(db);
+    if (inv == NULL)
         return EXIT_ERROR;
-    }
     int64_t before = ((int64_t)time(NULL) - (int64_t)days * 86400) * 1000000;
     uint64_t removed = 0;
     int status = EXIT_CLEAN;
@@ -195,12 +199,9 @@ static int inventory_coverage(int argc, char **argv) {
         fprintf(stderr, "%s: inventory coverage: want --db DB [--sensor NAME]\n", prog);
         return EXIT_ERROR;
     }
-    char err[512];
-    inv_t *inv = inv_open(db, err, sizeof(err));
-    if (inv == NULL) {
-        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    inv_t *inv = open_db(db);
+    if (inv == NULL)
         return EXIT_ERROR;
-    }
     printf("%-16s %-10s  what the sensor's stats records say it watched (a day without a\n"
            "%-16s %-10s  record is a day it cannot vouch for: not the same as nothing found)\n",
            "sensor", "day", "", "");
@@ -229,12 +230,9 @@ int cmd_inventory(int argc, char **argv) {
 }
 
 int report_from_db(report_t *r, const char *db, const char *sensor, int64_t since) {
-    char err[512];
-    inv_t *inv = inv_open(db, err, sizeof(err));
-    if (inv == NULL) {
-        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    inv_t *inv = open_db(db);
+    if (inv == NULL)
         return -1;
-    }
     char name[600];
     snprintf(name, sizeof(name), "%s (%s inventory)", db, inv->kind);
     int rc = report_add_source(r, name) == 0 ? inv_report(inv, sensor, since, r) : -1;
@@ -248,11 +246,9 @@ int inventory_ingest(const char *db, const char *sensor, const char *path, bool 
     char err[512];
     if (sensor == NULL)
         sensor = default_sensor();
-    inv_t *inv = inv_open(db, err, sizeof(err));
-    if (inv == NULL) {
-        fprintf(stderr, "%s: %s: %s\n", prog, db, err);
+    inv_t *inv = open_db(db);
+    if (inv == NULL)
         return -1;
-    }
     inv_ingest_t st;
     int rc = inv_ingest_file(inv, sensor, path, &st, err, sizeof(err));
     if (rc != 0)

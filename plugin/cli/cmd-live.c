@@ -178,11 +178,12 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *hdr, const u_char 
 }
 
 /* The engines' counters summed, with the rings' capture counters (workers
- * parked, or one worker: pcap_stats is not for a handle another thread reads). */
-static bool collect_stats(const live_t *lv, emb_stats_t *s) {
+ * parked, or one worker: pcap_stats is not for a handle another thread reads).
+ * Returns the first ring that gave no capture counters, or -1. */
+static int collect_stats(const live_t *lv, emb_stats_t *s) {
     emb_stats_t one;
     struct pcap_stat ps;
-    bool have = true;
+    int failed = -1; /* the first ring without capture counters */
     memset(s, 0, sizeof(*s));
     for (int i = 0; i < lv->n; i++) {
         emb_engine_stats(lv->w[i].engine, &one);
@@ -191,12 +192,12 @@ static bool collect_stats(const live_t *lv, emb_stats_t *s) {
             s->kernel_packets += ps.ps_recv;
             s->kernel_drops += ps.ps_drop;
             s->kernel_ifdrops += ps.ps_ifdrop;
-        } else {
-            have = false;
+        } else if (failed < 0) {
+            failed = i;
         }
     }
-    s->live_capture = have;
-    return have;
+    s->live_capture = failed < 0;
+    return failed;
 }
 
 /* A stats record in EVE (and the inventory): every --stats-interval, and at
@@ -221,30 +222,19 @@ static bool write_stats_record(live_t *lv) {
 }
 
 static void print_stats(const live_t *lv, const char *iface, const char *when) {
-    struct pcap_stat ps;
-    uint64_t recv = 0, drop = 0, ifdrop = 0, packets = 0;
-    bool have = true;
-    emb_stats_t s, one;
-    memset(&s, 0, sizeof(s));
-    for (int i = 0; i < lv->n; i++) {
-        emb_engine_stats(lv->w[i].engine, &one);
-        emb_stats_add(&s, &one);
+    emb_stats_t s;
+    int failed = collect_stats(lv, &s);
+    uint64_t packets = 0;
+    for (int i = 0; i < lv->n; i++)
         packets += lv->w[i].packets;
-        if (pcap_stats(lv->w[i].pc, &ps) == 0) {
-            recv += ps.ps_recv;
-            drop += ps.ps_drop;
-            ifdrop += ps.ps_ifdrop;
-        } else if (have) {
-            have = false;
-            fprintf(stderr, "%s: %s: %s: no capture statistics: %s\n", prog, iface, when,
-                    pcap_geterr(lv->w[i].pc));
-        }
-    }
-    if (have)
+    if (failed >= 0)
+        fprintf(stderr, "%s: %s: %s: no capture statistics: %s\n", prog, iface, when,
+                pcap_geterr(lv->w[failed].pc));
+    else
         fprintf(stderr,
                 "%s: %s: %s: %" PRIu64 " packets received, %" PRIu64
                 " dropped by the kernel, %" PRIu64 " dropped by the interface\n",
-                prog, iface, when, recv, drop, ifdrop);
+                prog, iface, when, s.kernel_packets, s.kernel_drops, s.kernel_ifdrops);
     fprintf(stderr,
             "%s: %s: %s: %" PRIu64 " packets inspected, %" PRIu64 " flows, %" PRIu64
             " alerts written to %s, %" PRIu64 " rule reload%s\n",
@@ -288,12 +278,8 @@ static void reload(live_t *lv, const char *rules_path) {
         lv->stale_rules = lv->rules; /* still referenced: freed at the end */
     lv->rules = rules;
     lv->reloads++;
-    emb_stats_t s, one;
-    memset(&s, 0, sizeof(s));
-    for (int i = 0; i < lv->n; i++) {
-        emb_engine_stats(lv->w[i].engine, &one);
-        emb_stats_add(&s, &one);
-    }
+    emb_stats_t s;
+    collect_stats(lv, &s);
     emb_rules_summary_t sum;
     emb_rules_summary(rules, &sum);
     fprintf(stderr,
@@ -390,6 +376,27 @@ static int worker_failure(const lworker_t *w, const char *iface) {
     return EXIT_ERROR;
 }
 
+/* What the signals asked for, and the periodic stats record: with one worker
+ * between batches, with several while they are parked. */
+static void serve_requests(live_t *lv, const char *iface, const char *rules_path, bool periodic) {
+    if (want_stats) {
+        want_stats = 0;
+        print_stats(lv, iface, "SIGUSR1");
+    }
+    if (want_reload) {
+        want_reload = 0;
+        reload(lv, rules_path);
+    }
+    if (want_reopen) {
+        want_reopen = 0;
+        reopen(lv);
+    }
+    if (periodic) {
+        lv->last_stats = time(NULL);
+        write_stats_record(lv);
+    }
+}
+
 /* One worker: the capture loop runs in the main thread, which acts on the
  * signals between batches. */
 static int run_one(live_t *lv, const char *iface, const char *rules_path) {
@@ -400,22 +407,7 @@ static int run_one(live_t *lv, const char *iface, const char *rules_path) {
             w->capture_failed = true;
         if (w->error != 0 || w->capture_failed)
             return worker_failure(w, iface);
-        if (want_stats) {
-            want_stats = 0;
-            print_stats(lv, iface, "SIGUSR1");
-        }
-        if (want_reload) {
-            want_reload = 0;
-            reload(lv, rules_path);
-        }
-        if (want_reopen) {
-            want_reopen = 0;
-            reopen(lv);
-        }
-        if (stats_due(lv)) {
-            lv->last_stats = time(NULL);
-            write_stats_record(lv);
-        }
+        serve_requests(lv, iface, rules_path, stats_due(lv));
         flush_inventory(lv, false);
     }
     return EXIT_CLEAN;
@@ -479,22 +471,7 @@ static int supervise(live_t *lv, const char *iface, const char *rules_path, int 
         while (lv->parked + lv->exited < started)
             pthread_cond_wait(&lv->cv, &lv->lock);
         pthread_mutex_unlock(&lv->lock);
-        if (want_stats) {
-            want_stats = 0;
-            print_stats(lv, iface, "SIGUSR1");
-        }
-        if (want_reload) {
-            want_reload = 0;
-            reload(lv, rules_path);
-        }
-        if (want_reopen) {
-            want_reopen = 0;
-            reopen(lv);
-        }
-        if (periodic) {
-            lv->last_stats = time(NULL);
-            write_stats_record(lv);
-        }
+        serve_requests(lv, iface, rules_path, periodic);
         pthread_mutex_lock(&lv->lock);
         lv->pause = false;
         pthread_cond_broadcast(&lv->cv);
@@ -645,11 +622,8 @@ int cmd_live(int argc, char **argv) {
         goto out;
     if (inventory_db) {
         char err[512];
-        char host[256] = "sensor";
-        if (sensor == NULL && gethostname(host, sizeof(host) - 1) == 0)
-            sensor = host;
-        if ((lv.inv = inv_writer_open(inventory_db, sensor ? sensor : host, err, sizeof(err))) ==
-            NULL) {
+        if ((lv.inv = inv_writer_open(inventory_db, sensor ? sensor : default_sensor(), err,
+                                      sizeof(err))) == NULL) {
             fprintf(stderr, "%s: %s: %s\n", prog, inventory_db, err);
             eve_out_close(&lv.eve);
             goto out;

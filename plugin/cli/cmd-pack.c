@@ -38,13 +38,6 @@
 
 #define MAX_FETCH (64u << 20) /* bytes of one file of a pack */
 
-static size_t print_diags(const emb_diags_t *d) {
-    size_t n = emb_diags_count(d);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "%s\n", emb_diags_message(d, i));
-    return n;
-}
-
 static char *join(const char *a, const char *b) {
     size_t n = strlen(a) + strlen(b) + 2;
     char *p = malloc(n);
@@ -202,11 +195,8 @@ static int cmd_rules_manifest(int argc, char **argv) {
 /* ---- verification ------------------------------------------------------- */
 
 /* The manifest's dates against today: warns when the pack has expired. */
-static void warn_expiry(const emb_manifest_info_t *mi, const char *dir) {
-    char today[16];
-    time_t now = time(NULL);
-    strftime(today, sizeof(today), "%Y-%m-%d", gmtime(&now));
-    if (strcmp(mi->expires, today) < 0)
+static void warn_expiry(const emb_manifest_t *m, const emb_manifest_info_t *mi, const char *dir) {
+    if (emb_manifest_expired(m))
         fprintf(stderr,
                 "%s: %s: warning: pack %s %s expired on %s: it still runs, but it is stale\n", prog,
                 dir, mi->name, mi->version, mi->expires);
@@ -270,7 +260,7 @@ static int cmd_rules_verify(int argc, char **argv) {
     }
     emb_manifest_info_t mi;
     emb_manifest_info(m, &mi);
-    warn_expiry(&mi, dir);
+    warn_expiry(m, &mi, dir);
     printf("%s: pack %s %s (released %s, expires %s), signed by %s, %zu files verified\n", dir,
            mi.name, mi.version, mi.released, mi.expires, key, mi.nfiles);
     emb_manifest_free(m);
@@ -641,7 +631,7 @@ static int cmd_rules_update(int argc, char **argv) {
     if (!point(store, "current", mi.version) || (cur[0] && !point(store, "previous", cur)))
         goto out;
     prune(store);
-    warn_expiry(&mi, from);
+    warn_expiry(m, &mi, from);
     printf("updated to pack %s %s (signed by %s)%s%s: %s/current\n", mi.name, mi.version, key,
            cur[0] ? ", previous " : "", cur, store);
     status = EXIT_CLEAN;

@@ -19,14 +19,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Prints each message of `d` on stderr; returns how many. */
-static size_t print_diags(const emb_diags_t *d) {
-    size_t n = emb_diags_count(d);
-    for (size_t i = 0; i < n; i++)
-        fprintf(stderr, "%s\n", emb_diags_message(d, i));
-    return n;
-}
-
 static int cmd_rules_check(int argc, char **argv) {
     bool strict = false;
     if (argc > 0 && strcmp(argv[0], "--strict") == 0) {

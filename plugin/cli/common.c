@@ -308,6 +308,13 @@ static int hash_file(EVP_MD_CTX *md, const char *path) {
     return rc;
 }
 
+size_t print_diags(const emb_diags_t *d) {
+    size_t n = emb_diags_count(d);
+    for (size_t i = 0; i < n; i++)
+        fprintf(stderr, "%s\n", emb_diags_message(d, i));
+    return n;
+}
+
 int rules_pack_version(const char *path, char *buf, size_t size, size_t *nrules, size_t *nfiles) {
     emb_rules_t *rules = NULL;
     int rc = emb_rules_load(path, &rules, NULL);

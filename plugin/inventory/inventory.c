@@ -75,11 +75,7 @@ static void tail_of(FILE *f, int64_t pos, char out[32]) {
 /* FNV-1a of the file's first line: a rotated file starts with another one. */
 static void head_of(FILE *f, char out[32]) {
     char buf[4096];
-    uint64_t h = 1469598103934665603ULL;
-    if (fgets(buf, sizeof(buf), f) != NULL)
-        for (const char *p = buf; *p; p++)
-            h = (h ^ (uint8_t)*p) * 1099511628211ULL;
-    snprintf(out, 32, "%016" PRIx64, h);
+    fnv_hex(buf, fgets(buf, sizeof(buf), f) != NULL ? strlen(buf) : 0, out);
 }
 
 static int64_t int_at(json_t *o, const char *a, const char *b, int64_t none) {

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <yaml.h>
 
 #define MANIFEST "pack.yaml"
@@ -251,6 +252,15 @@ void emb_manifest_info(const emb_manifest_t *m, emb_manifest_info_t *out) {
     out->expires = m->expires;
     out->min_engine = m->min_engine;
     out->nfiles = m->nfiles;
+}
+
+bool emb_manifest_expired(const emb_manifest_t *m) {
+    char today[16];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+    return strcmp(m->expires, today) < 0; /* both YYYY-MM-DD: text order is date order */
 }
 
 int emb_manifest_file(const emb_manifest_t *m, size_t i, const char **path, const char **sha256) {

@@ -387,12 +387,9 @@ static int LoadRules(EmbargoCtx *ctx) {
     if (rc == 0 && emb_manifest_load(ctx->rules_path, &m, NULL) == 0) {
         emb_manifest_info_t mi;
         emb_manifest_info(m, &mi);
-        char today[16];
-        time_t now = time(NULL);
-        strftime(today, sizeof(today), "%Y-%m-%d", gmtime(&now));
         EmbargoLogConfig("rule pack %s %s (released %s, expires %s)", mi.name, mi.version,
                          mi.released, mi.expires);
-        if (strcmp(mi.expires, today) < 0)
+        if (emb_manifest_expired(m))
             EmbargoLogWarning("rule pack %s %s expired on %s: it still runs, but it is stale",
                               mi.name, mi.version, mi.expires);
         emb_manifest_free(m);
