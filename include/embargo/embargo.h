@@ -81,6 +81,7 @@ typedef enum {
     EMB_CH_CLOUD,
     EMB_CH_MANAGEMENT,
     EMB_CH_WEB,
+    EMB_CH_DEVICE, /* the banned equipment itself, by what it says of itself */
     EMB_CH__COUNT
 } emb_channel_t;
 
@@ -99,6 +100,24 @@ typedef enum {
     EMB_K_PAYLOAD,
     EMB_K_IP,
     EMB_K_PORT,
+    /* What a device says about itself (docs/rules.md, "Devices") */
+    EMB_K_HTTP_SERVER,
+    EMB_K_HTTP_RESPONSE_BODY,
+    EMB_K_RTSP_SERVER,
+    EMB_K_SIP_USER_AGENT,
+    EMB_K_SSDP_SERVER,
+    EMB_K_SSDP_LOCATION,
+    EMB_K_ONVIF_SCOPE,
+    EMB_K_ONVIF_DEVICE,
+    EMB_K_SADP_DEVICE,
+    EMB_K_DHIP_DEVICE,
+    EMB_K_SNMP_SYSDESCR,
+    EMB_K_SNMP_SYSOBJECTID,
+    EMB_K_CWMP_MANUFACTURER,
+    EMB_K_CWMP_OUI,
+    EMB_K_DHCP_VENDOR_CLASS,
+    EMB_K_DHCP_HOSTNAME,
+    EMB_K_MAC,
     EMB_K__COUNT
 } emb_key_t;
 
@@ -116,6 +135,20 @@ typedef struct {
 } emb_rules_summary_t;
 
 void emb_rules_summary(const emb_rules_t *rules, emb_rules_summary_t *out);
+
+/*
+ * Chooses the bans that apply to whoever runs the engine (docs/rules.md,
+ * "Bans"): a ban applies when it is in force (or proposed, with
+ * `proposed`), its scope is "all" or `scope` (NULL: any scope), and it
+ * restricts one of the comma-separated `restricts` ("use,updates"; NULL:
+ * any). A vendor's rules alert only while one of its bans applies (a vendor
+ * with no bans always alerts). The loader calls it with NULL, NULL, false.
+ * Call it before engines are made from `rules`. Returns the number of
+ * vendors selected; EMB_EINVAL with the reason in `err` for a scope or
+ * restriction that does not exist.
+ */
+int emb_rules_select(emb_rules_t *rules, const char *scope, const char *restricts, bool proposed,
+                     char *err, size_t errcap);
 
 /* Vendor i (0 <= i < summary.vendors): its id, display name and rule count. */
 int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const char **name,
@@ -137,6 +170,25 @@ typedef enum {
     EMB_FIELD_TLS_CERT_ISSUER,
     EMB_FIELD_JA4,
     EMB_FIELD_PAYLOAD,
+    /* Device fields: each fed by the key of the same name, one Hyperscan
+     * database for all of them */
+    EMB_FIELD_HTTP_SERVER,        /* HTTP response Server header */
+    EMB_FIELD_HTTP_RESPONSE_BODY, /* the first bytes of an HTTP response body */
+    EMB_FIELD_RTSP_SERVER,        /* RTSP response Server header */
+    EMB_FIELD_SIP_USER_AGENT,     /* SIP User-Agent and Server headers */
+    EMB_FIELD_SSDP_SERVER,        /* SSDP (UPnP discovery) SERVER */
+    EMB_FIELD_SSDP_LOCATION,      /* SSDP LOCATION */
+    EMB_FIELD_ONVIF_SCOPE,        /* one scope of a WS-Discovery ProbeMatch or Hello */
+    EMB_FIELD_ONVIF_DEVICE,       /* ONVIF GetDeviceInformation Manufacturer, Model */
+    EMB_FIELD_SADP_DEVICE,        /* Hikvision SADP DeviceType, DeviceDescription, DeviceSN */
+    EMB_FIELD_DHIP_DEVICE,        /* Dahua DHIP discovery Vendor, DeviceType */
+    EMB_FIELD_SNMP_SYSDESCR,      /* SNMP GetResponse sysDescr.0 */
+    EMB_FIELD_SNMP_SYSOBJECTID,   /* SNMP GetResponse sysObjectID.0, dotted */
+    EMB_FIELD_CWMP_MANUFACTURER,  /* TR-069 Inform DeviceId Manufacturer, ProductClass */
+    EMB_FIELD_CWMP_OUI,           /* TR-069 Inform DeviceId OUI */
+    EMB_FIELD_DHCP_VENDOR_CLASS,  /* DHCP option 60 */
+    EMB_FIELD_DHCP_HOSTNAME,      /* DHCP option 12 */
+    EMB_FIELD_MAC,                /* Ethernet source address, "AA:BB:CC:DD:EE:FF" */
     EMB_FIELD__COUNT
 } emb_field_t;
 
@@ -427,6 +479,7 @@ typedef struct {
     uint64_t quic_initials;
     uint64_t tls_certificates;
     uint64_t http_responses;
+    uint64_t device_messages;  /* messages read for what a device says of itself */
     uint64_t attributions;     /* alerts raised by DNS attribution */
     uint64_t flows;            /* flows created */
     uint64_t flows_evicted;    /* dropped from a full table before timing out */

@@ -143,6 +143,19 @@ typedef enum { OUT_KEEP, OUT_APPEND, OUT_REPLACE } out_mode_t;
 /* --inventory DB and --sensor NAME of scan and live */
 #define OPT_INVENTORY 258
 #define OPT_SENSOR 259
+/* --scope, --restricts, --proposed of scan and live (docs/rules.md, "Bans") */
+#define OPT_SCOPE 260
+#define OPT_RESTRICTS 261
+#define OPT_PROPOSED 262
+#define BAN_OPTIONS                                                                                \
+    {"scope", required_argument, NULL, OPT_SCOPE},                                                 \
+        {"restricts", required_argument, NULL, OPT_RESTRICTS}, {                                   \
+        "proposed", no_argument, NULL, OPT_PROPOSED                                                \
+    }
+
+/* Takes one of the options above for every later load_rules; false for
+ * another option. */
+bool ban_option(int c, const char *arg);
 
 /* Loads an exceptions file; prints every error and returns NULL on failure. */
 emb_exceptions_t *load_exceptions(const char *path);

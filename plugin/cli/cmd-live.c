@@ -506,6 +506,7 @@ int cmd_live(int argc, char **argv) {
                                          {"stream-depth", required_argument, NULL, 'D'},
                                          {"stream-memcap", required_argument, NULL, 'M'},
                                          {"exceptions", required_argument, NULL, OPT_EXCEPTIONS},
+                                         BAN_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
@@ -545,6 +546,9 @@ int cmd_live(int argc, char **argv) {
             break;
         case 'q': quiet = true; break;
         case OPT_EXCEPTIONS: exceptions_path = optarg; break;
+        case OPT_SCOPE:
+        case OPT_RESTRICTS:
+        case OPT_PROPOSED: ban_option(c, optarg); break;
         case 'F':
         case 'D':
         case 'M':

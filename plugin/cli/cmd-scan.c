@@ -351,6 +351,7 @@ int cmd_scan(int argc, char **argv) {
                                          {"inventory", required_argument, NULL, OPT_INVENTORY},
                                          {"sensor", required_argument, NULL, OPT_SENSOR},
                                          {"exceptions", required_argument, NULL, OPT_EXCEPTIONS},
+                                         BAN_OPTIONS,
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     emb_config_t cfg;
@@ -391,6 +392,9 @@ int cmd_scan(int argc, char **argv) {
         case OPT_INVENTORY: inventory_db = optarg; break;
         case OPT_SENSOR: sensor = optarg; break;
         case OPT_EXCEPTIONS: exceptions_path = optarg; break;
+        case OPT_SCOPE:
+        case OPT_RESTRICTS:
+        case OPT_PROPOSED: ban_option(c, optarg); break;
         case 'P': show_progress = 1; break;
         case 'N': show_progress = 0; break;
         case 'h': usage(stdout); return EXIT_CLEAN;

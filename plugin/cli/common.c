@@ -67,6 +67,25 @@ static void print_load_failure(const char *path, int rc, emb_diags_t *diags, boo
     emb_diags_free(diags);
 }
 
+/* The bans that apply to the user, as scan and live were told. */
+static struct {
+    const char *scope, *restricts;
+    bool proposed, set;
+} bans_wanted;
+
+bool ban_option(int c, const char *arg) {
+    if (c == OPT_SCOPE)
+        bans_wanted.scope = arg;
+    else if (c == OPT_RESTRICTS)
+        bans_wanted.restricts = arg;
+    else if (c == OPT_PROPOSED)
+        bans_wanted.proposed = true;
+    else
+        return false;
+    bans_wanted.set = true;
+    return true;
+}
+
 emb_rules_t *load_rules(const char *path) {
     emb_rules_t *rules = NULL;
     emb_diags_t *diags = NULL;
@@ -74,6 +93,21 @@ emb_rules_t *load_rules(const char *path) {
     if (rc != 0) {
         print_load_failure(path, rc, diags, true);
         return NULL;
+    }
+    if (bans_wanted.set) {
+        char err[160];
+        int n = emb_rules_select(rules, bans_wanted.scope, bans_wanted.restricts,
+                                 bans_wanted.proposed, err, sizeof(err));
+        if (n < 0) {
+            fprintf(stderr, "%s: %s\n", prog, err);
+            emb_rules_free(rules);
+            return NULL;
+        }
+        if (n == 0)
+            fprintf(stderr,
+                    "%s: warning: no ban in %s applies to this selection: no rule will "
+                    "alert\n",
+                    prog, path);
     }
     return rules;
 }

@@ -65,3 +65,22 @@ size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap)
         return emb__normalize_name(in + 1, name_len - 2, out, cap);
     return emb__normalize_name(in, name_len, out, cap);
 }
+
+int emb__hexval(int c) {
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+void emb__mac_text(const uint8_t mac[6], char out[18]) {
+    static const char hex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 6; i++) {
+        out[i * 3] = hex[mac[i] >> 4];
+        out[i * 3 + 1] = hex[mac[i] & 15];
+        out[i * 3 + 2] = i < 5 ? ':' : '\0';
+    }
+}

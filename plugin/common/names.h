@@ -23,4 +23,10 @@ void emb__host_split(const uint8_t *in, size_t len, size_t *name_len, size_t *po
 /* Like emb__normalize_name, for an HTTP Host value: also drops ":port" and []. */
 size_t emb__normalize_host(const uint8_t *in, size_t len, char *out, size_t cap);
 
+/* The value of a hex digit, or -1. */
+int emb__hexval(int c);
+
+/* A MAC address as "AA:BB:CC:DD:EE:FF" (17 characters and a NUL). */
+void emb__mac_text(const uint8_t mac[6], char out[18]);
+
 #endif /* EMB_COMMON_NAMES_H */

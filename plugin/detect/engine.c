@@ -61,6 +61,18 @@ static uint32_t payload_overlap(const emb_rules_t *r) {
     return (uint32_t)(longest > 4096 ? 4096 : longest) - 1;
 }
 
+/* What kinds of indicator the pack has: inspectors with nothing to find skip. */
+static void note_rule_kinds(emb_engine_t *e, const emb_rules_t *rules) {
+    e->payload_overlap = payload_overlap(rules);
+    e->has_payload_rules = e->has_device_rules = e->has_mac_rules = false;
+    for (size_t i = 0; i < rules->ninds; i++) {
+        emb_key_t k = rules->inds[i].key;
+        e->has_payload_rules |= k == EMB_K_PAYLOAD;
+        e->has_device_rules |= k >= EMB_K_HTTP_SERVER && k < EMB_K_MAC;
+        e->has_mac_rules |= k == EMB_K_MAC;
+    }
+}
+
 /* A new engine; with a parent, a feeder of it (emb_engine_feed): the parent's
  * rules, settings, matcher and attribution table, its own flows. */
 static int engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_engine_t *parent,
@@ -113,9 +125,7 @@ static int engine_new(const emb_rules_t *rules, const emb_config_t *cfg, emb_eng
     }
     e->streams.depth = e->cfg.stream_depth;
     e->streams.memcap = e->cfg.stream_memcap;
-    e->payload_overlap = payload_overlap(rules);
-    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
-        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
+    note_rule_kinds(e, rules);
     e->quic = emb__quic_ctx_new();
     e->hs = malloc(e->cfg.stream_depth);
     e->alt_state = calloc(rules->nalts ? rules->nalts : 1, sizeof(emb_alt_state_t));
@@ -263,10 +273,7 @@ int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **d
     e->alt_state = st;
     e->stamp = 0;
     e->rules = rules;
-    e->payload_overlap = payload_overlap(rules);
-    e->has_payload_rules = false;
-    for (size_t i = 0; i < rules->ninds && !e->has_payload_rules; i++)
-        e->has_payload_rules = rules->inds[i].key == EMB_K_PAYLOAD;
+    note_rule_kinds(e, rules);
     return 0;
 }
 
@@ -304,6 +311,7 @@ void emb_stats_add(emb_stats_t *d, const emb_stats_t *s) {
     ADD(quic_initials);
     ADD(tls_certificates);
     ADD(http_responses);
+    ADD(device_messages);
     ADD(attributions);
     ADD(flows);
     ADD(flows_evicted);

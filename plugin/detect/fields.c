@@ -18,6 +18,23 @@ static const char *const evidence_names[EMB_EV__COUNT] = {
     [EMB_FIELD_TLS_CERT_ISSUER] = "tls.cert_issuer",
     [EMB_FIELD_JA4] = "ja4",
     [EMB_FIELD_PAYLOAD] = "payload",
+    [EMB_FIELD_HTTP_SERVER] = "http.server",
+    [EMB_FIELD_HTTP_RESPONSE_BODY] = "http.response_body",
+    [EMB_FIELD_RTSP_SERVER] = "rtsp.server",
+    [EMB_FIELD_SIP_USER_AGENT] = "sip.user_agent",
+    [EMB_FIELD_SSDP_SERVER] = "ssdp.server",
+    [EMB_FIELD_SSDP_LOCATION] = "ssdp.location",
+    [EMB_FIELD_ONVIF_SCOPE] = "onvif.scope",
+    [EMB_FIELD_ONVIF_DEVICE] = "onvif.device",
+    [EMB_FIELD_SADP_DEVICE] = "sadp.device",
+    [EMB_FIELD_DHIP_DEVICE] = "dhip.device",
+    [EMB_FIELD_SNMP_SYSDESCR] = "snmp.sysdescr",
+    [EMB_FIELD_SNMP_SYSOBJECTID] = "snmp.sysobjectid",
+    [EMB_FIELD_CWMP_MANUFACTURER] = "cwmp.manufacturer",
+    [EMB_FIELD_CWMP_OUI] = "cwmp.oui",
+    [EMB_FIELD_DHCP_VENDOR_CLASS] = "dhcp.vendor_class",
+    [EMB_FIELD_DHCP_HOSTNAME] = "dhcp.hostname",
+    [EMB_FIELD_MAC] = "mac",
     [EMB_EV_IP] = "ip",
     [EMB_EV_PORT] = "port",
     [EMB_EV_DNS_ATTRIBUTION] = "dns.attribution",
@@ -46,6 +63,14 @@ bool emb__key_feeds_field(emb_key_t key, emb_field_t f) {
     case EMB_K_QUIC_SNI: return f == EMB_FIELD_QUIC_SNI;
     case EMB_K_JA4: return f == EMB_FIELD_JA4;
     case EMB_K_PAYLOAD: return f == EMB_FIELD_PAYLOAD;
-    default: return false;
+    default: break;
     }
+    /* Device keys feed the field of the same position, one each. */
+    if (key >= EMB_K_HTTP_SERVER && key <= EMB_K_MAC)
+        return (int)f - EMB_FIELD_HTTP_SERVER == (int)key - EMB_K_HTTP_SERVER;
+    return false;
+}
+
+bool emb__field_is_device(emb_field_t f) {
+    return f >= EMB_FIELD_HTTP_SERVER && f <= EMB_FIELD_MAC;
 }

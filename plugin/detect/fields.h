@@ -34,4 +34,8 @@ const char *emb__field_name(emb_field_t f);
 /* True when indicators of `key` are matched against field `f`. */
 bool emb__key_feeds_field(emb_key_t key, emb_field_t f);
 
+/* True for the fields in which a device describes itself (http.server ...
+ * mac): the device is the sender of the message, whichever side it is. */
+bool emb__field_is_device(emb_field_t f);
+
 #endif /* EMB_DETECT_FIELDS_H */

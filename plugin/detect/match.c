@@ -43,6 +43,15 @@ static bool dotted_literal(const emb_indicator_t *ind) {
 char *emb__pattern_expr(const emb_indicator_t *ind) {
     if (ind->kind == EMB_PAT_REGEX)
         return emb__strndup(ind->text, ind->len);
+    if (ind->key == EMB_K_MAC) { /* a prefix of "AA:BB:CC:DD:EE:FF" */
+        char *o = malloc(ind->len + 2);
+        if (o) {
+            o[0] = '^';
+            memcpy(o + 1, ind->text, ind->len);
+            o[ind->len + 1] = '\0';
+        }
+        return o;
+    }
     if (dotted_literal(ind)) {
         char *o = malloc(ind->len + 2);
         if (o) {
@@ -105,6 +114,7 @@ typedef enum {
     DB_ISSUER,
     DB_JA4,
     DB_PAYLOAD,
+    DB_DEVICE, /* every device field (http.server ... mac), told apart by field bit */
     DB__COUNT
 } db_t;
 
@@ -120,7 +130,7 @@ static db_t db_of(emb_field_t f) {
     case EMB_FIELD_TLS_CERT_ISSUER: return DB_ISSUER;
     case EMB_FIELD_JA4: return DB_JA4;
     case EMB_FIELD_PAYLOAD: return DB_PAYLOAD;
-    default: return DB_NAMES;
+    default: return emb__field_is_device(f) ? DB_DEVICE : DB_NAMES;
     }
 }
 
@@ -261,7 +271,8 @@ static const char *db_name(db_t db) {
                                                  [DB_SUBJECT] = "tls.cert_subject",
                                                  [DB_ISSUER] = "tls.cert_issuer",
                                                  [DB_JA4] = "ja4",
-                                                 [DB_PAYLOAD] = "payload"};
+                                                 [DB_PAYLOAD] = "payload",
+                                                 [DB_DEVICE] = "device fields"};
     return names[db];
 }
 

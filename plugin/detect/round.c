@@ -256,6 +256,29 @@ void emb__round_begin(emb_engine_t *e) {
     e->app.cert = NULL;
     e->app.have_request = false;
     e->app.http_status = 0;
+    e->app.dev_proto = NULL;
+    e->app.dev_host[0] = '\0';
+    e->app.ndev = 0;
+    e->app.resp = NULL;
+    e->app.resp_line = NULL;
+    e->app.body = NULL;
+    e->app.body_len = 0;
+    e->app.req_line = NULL;
+    e->app.snmp = NULL;
+    e->app.dhcp = NULL;
+    e->app.mac = false;
+}
+
+int emb__round_scan_device(emb_engine_t *e, emb_field_t f, const char *name, const void *p,
+                           size_t n) {
+    if (p == NULL || n == 0)
+        return 0;
+    if (n > EMB_DEV_VALUE_MAX)
+        n = EMB_DEV_VALUE_MAX;
+    emb_app_info_t *app = &e->app;
+    if (app->ndev < EMB_DEV_MAX_FIELDS)
+        app->dev[app->ndev++] = (emb_dev_kv_t){name, p, n};
+    return emb__round_scan(e, f, p, n);
 }
 
 void emb__round_collect(emb_engine_t *e) {
@@ -276,6 +299,8 @@ int emb__round_emit(emb_engine_t *e) {
     emb_flow_t *f = pc->flow;
     for (size_t i = 0; i < e->ncands; i++) {
         const emb_cand_t *c = &e->cands[i];
+        if (!e->rules->vendors[e->rules->rules[c->rule].vendor].selected)
+            continue; /* no ban of the vendor applies to this run (emb_rules_select) */
         if (already_alerted(f, c->rule) || f->nalerted == EMB_FLOW_MAX_ALERTED) {
             /* a repeat, or more rules on one flow than it can remember: no flood */
             e->stats.alerts_suppressed++;
@@ -291,9 +316,11 @@ int emb__round_emit(emb_engine_t *e) {
         const char *vendor_id = e->rules->vendors[rule->vendor].id;
         const emb_exception_t *exc = NULL;
         if (e->exceptions) {
-            long xi =
-                emb__exceptions_find(e->exceptions, f->family, f->cli, vendor_id, rule->channel,
-                                     rule->sid, pc->pkt->ts_sec, e->exception_expired);
+            /* The host an exception names: the flow's client, or the device
+             * that described itself. */
+            const uint8_t *host = e->app.dev_proto ? pc->d->src : f->cli;
+            long xi = emb__exceptions_find(e->exceptions, f->family, host, vendor_id, rule->channel,
+                                           rule->sid, pc->pkt->ts_sec, e->exception_expired);
             exc = xi >= 0 ? &e->exceptions->v[xi] : NULL;
         }
         emb_eve_alert_t a = {

@@ -22,6 +22,10 @@ void emb__round_begin(emb_engine_t *e);
 int emb__round_scan(emb_engine_t *e, emb_field_t f, const void *p, size_t n);
 /* Scans payload bytes, `at` a place in their stream (the `^` of a regex). */
 int emb__round_scan_payload(emb_engine_t *e, const void *p, size_t n, emb_payload_at_t at);
+/* Scans a value a device gave of itself (cut to EMB_DEV_VALUE_MAX) and keeps
+ * it under `name` for the alert's device object; NULL or empty: nothing. */
+int emb__round_scan_device(emb_engine_t *e, emb_field_t f, const char *name, const void *p,
+                           size_t n);
 /* Normalises a domain-valued field (name or HTTP Host) and scans it. */
 int emb__round_scan_name(emb_engine_t *e, emb_field_t f, const void *p, size_t n, bool host);
 /* Turns the hits into candidates (ip/port checked against the current flow). */

@@ -63,6 +63,22 @@ static json_t *addr_string(int family, const uint8_t *addr) {
     return json_string(buf);
 }
 
+/* Appends `s` to the array of strings `a` unless it is there. */
+static void add_unique(json_t *a, const char *s) {
+    for (size_t i = 0; i < json_array_size(a); i++)
+        if (strcmp(json_string_value(json_array_get(a, i)), s) == 0)
+            return;
+    json_array_append_new(a, json_string(s));
+}
+
+/* Sets obj[key] to the array `a` when it has members (EVE arrays have minItems 1). */
+static void set_nonempty(json_t *obj, const char *key, json_t *a) {
+    if (json_array_size(a) > 0)
+        json_object_set_new(obj, key, a);
+    else
+        json_decref(a);
+}
+
 static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *rule,
                                   const char *field, const char *value, size_t value_len,
                                   emb_confidence_t confidence, bool no_name, const char *evidence,
@@ -83,12 +99,43 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
     if (rule->product)
         json_object_set_new(md, "product", str_array1(rule->product));
     json_object_set_new(md, "confidence", str_array1(emb__confidence_name(confidence)));
-    if (v->nbans > 0) {
-        json_t *auth = json_array();
-        for (size_t i = 0; i < v->nbans; i++)
-            json_array_append_new(auth, json_string(v->bans[i].authority));
-        json_object_set_new(md, "authority", auth);
+    /* The bans that apply to this run (emb_rules_select): who they bind and
+     * what they restrict, said with the alert so that no reader takes a
+     * restriction on new authorizations for a ban on use. */
+    json_t *auth = json_array(), *scope = json_array(), *restricts = json_array(),
+           *status = json_array(), *bans = json_array();
+    for (size_t i = 0; i < v->nbans; i++) {
+        const emb_ban_t *b = &v->bans[i];
+        if (!b->applies)
+            continue;
+        json_array_append_new(auth, json_string(b->authority));
+        add_unique(scope, b->scope);
+        add_unique(status, emb__ban_status_name(b->status));
+        json_t *o = json_object(), *rs = json_array();
+        json_object_set_new(o, "authority", json_string(b->authority));
+        json_object_set_new(o, "scope", json_string(b->scope));
+        for (uint32_t bit = 1; bit < 1u << EMB_R__COUNT; bit <<= 1) {
+            if (!(b->restricts & bit))
+                continue;
+            add_unique(restricts, emb__restrict_name(bit));
+            json_array_append_new(rs, json_string(emb__restrict_name(bit)));
+        }
+        set_nonempty(o, "restricts", rs);
+        json_object_set_new(o, "status", json_string(emb__ban_status_name(b->status)));
+        if (b->effective)
+            json_object_set_new(o, "effective", json_string(b->effective));
+        if (b->sunset)
+            json_object_set_new(o, "sunset", json_string(b->sunset));
+        if (b->note)
+            json_object_set_new(o, "note", json_string(b->note));
+        if (b->reference)
+            json_object_set_new(o, "reference", json_string(b->reference));
+        json_array_append_new(bans, o);
     }
+    set_nonempty(md, "authority", auth);
+    set_nonempty(md, "scope", scope);
+    set_nonempty(md, "restricts", restricts);
+    set_nonempty(md, "ban_status", status);
     json_object_set_new(al, "metadata", md);
 
     if (rule->nrefs > 0) {
@@ -116,6 +163,7 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
         json_object_set_new(x, "expires", json_string(excepted->expires));
         json_object_set_new(emb, "excepted", x);
     }
+    set_nonempty(emb, "bans", bans);
     json_t *ctx = json_object();
     json_object_set_new(ctx, "embargo", emb);
     json_object_set_new(al, "context", ctx);
@@ -209,11 +257,34 @@ static json_t *build_quic(const emb_app_info_t *in) {
     return q;
 }
 
+/* Printable text of up to `n` bytes, as Suricata's *_printable fields:
+ * bytes outside printable ASCII (line ends kept) become '.'. */
+static json_t *printable(const uint8_t *p, size_t n) {
+    char buf[EMB_DEV_VALUE_MAX];
+    if (n > sizeof(buf))
+        n = sizeof(buf);
+    for (size_t i = 0; i < n; i++)
+        buf[i] =
+            (char)((p[i] >= 0x20 && p[i] < 0x7F) || p[i] == '\r' || p[i] == '\n' || p[i] == '\t'
+                       ? p[i]
+                       : '.');
+    return json_stringn(buf, n);
+}
+
 static json_t *build_http(const emb_app_info_t *in) {
     const emb_http_request_t *h = &in->http;
     json_t *o = json_object();
     if (in->http_status)
         json_object_set_new(o, "status", json_integer(in->http_status));
+    if (in->resp && in->resp->server) {
+        json_t *hs = json_array(), *kv = json_object();
+        json_object_set_new(kv, "name", json_string("Server"));
+        json_object_set_new(kv, "value", emb__eve_string(in->resp->server, in->resp->server_len));
+        json_array_append_new(hs, kv);
+        json_object_set_new(o, "response_headers", hs);
+    }
+    if (in->body_len > 0)
+        json_object_set_new(o, "http_response_body_printable", printable(in->body, in->body_len));
     if (!in->have_request)
         return o;
     if (h->host) {
@@ -240,6 +311,98 @@ static json_t *build_http(const emb_app_info_t *in) {
                             emb__eve_string(h->user_agent, h->user_agent_len));
     json_object_set_new(o, "http_method", emb__eve_string(h->method, h->method_len));
     json_object_set_new(o, "protocol", emb__eve_string(h->version, h->version_len));
+    return o;
+}
+
+/* As Suricata's sip logger: the request or the status line, and its parts. */
+static json_t *build_sip(const emb_app_info_t *in) {
+    json_t *o = json_object();
+    if (in->resp) {
+        const emb_http_response_t *r = in->resp;
+        char code[8];
+        snprintf(code, sizeof(code), "%u", r->status);
+        json_object_set_new(o, "version", emb__eve_string(r->version, r->version_len));
+        json_object_set_new(o, "code", json_string(code));
+        size_t rs = r->version_len + 5;
+        if (r->line_len > rs)
+            json_object_set_new(o, "reason", emb__eve_string(in->resp_line + rs, r->line_len - rs));
+        json_object_set_new(o, "response_line", emb__eve_string(in->resp_line, r->line_len));
+    } else if (in->req_line) {
+        const emb_http_request_t *q = &in->http;
+        json_object_set_new(o, "method", emb__eve_string(q->method, q->method_len));
+        json_object_set_new(o, "uri", emb__eve_string(q->uri, q->uri_len));
+        json_object_set_new(o, "version", emb__eve_string(q->version, q->version_len));
+        json_object_set_new(o, "request_line", emb__eve_string(in->req_line, q->line_len));
+    }
+    return o;
+}
+
+static json_t *build_snmp(const emb_app_info_t *in) {
+    const emb_snmp_t *sn = in->snmp;
+    json_t *o = json_object();
+    json_object_set_new(o, "version", json_integer(sn->version));
+    json_object_set_new(o, "pdu_type", json_string(emb__snmp_pdu_name(sn->pdu)));
+    if (sn->nshown > 0) {
+        json_t *vars = json_array();
+        for (size_t i = 0; i < sn->nshown; i++)
+            json_array_append_new(vars, json_string(sn->vars[i]));
+        json_object_set_new(o, "vars", vars);
+    }
+    json_object_set_new(o, "community", emb__eve_string(sn->community, sn->community_len));
+    return o;
+}
+
+static json_t *ip4_string(const uint8_t a[4]) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+    return json_string(buf);
+}
+
+static json_t *build_dhcp(const emb_app_info_t *in) {
+    const emb_dhcp_t *dh = in->dhcp;
+    json_t *o = json_object();
+    char mac[18];
+    emb__mac_text(dh->chaddr, mac);
+    for (char *c = mac; *c; c++) /* lower case, as Suricata writes MACs */
+        *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+    json_object_set_new(o, "type", json_string(dh->op == 1 ? "request" : "reply"));
+    json_object_set_new(o, "id", json_integer(dh->xid));
+    json_object_set_new(o, "client_mac", json_string(mac));
+    json_object_set_new(o, "client_ip", ip4_string(dh->ciaddr));
+    if (dh->has_requested)
+        json_object_set_new(o, "requested_ip", ip4_string(dh->requested));
+    if (dh->msg_type)
+        json_object_set_new(o, "dhcp_type", json_string(emb__dhcp_type_name(dh->msg_type)));
+    if (dh->hostname)
+        json_object_set_new(o, "hostname", emb__eve_string(dh->hostname, dh->hostname_len));
+    if (dh->vendor_class)
+        json_object_set_new(o, "vendor_class_identifier",
+                            emb__eve_string(dh->vendor_class, dh->vendor_class_len));
+    return o;
+}
+
+/*
+ * alert.context.embargo.device: who the device is (the sender of the message,
+ * or the address DHCP names, or its MAC) and what it said, by name.
+ */
+static json_t *build_device(const emb_eve_alert_t *a) {
+    const emb_app_info_t *in = a->info;
+    json_t *o = json_object();
+    json_object_set_new(o, "protocol", json_string(in->dev_proto));
+    if (in->dev_host[0])
+        json_object_set_new(o, "host", json_string(in->dev_host));
+    else
+        json_object_set_new(o, "host", addr_string(a->pkt->family, a->pkt->src));
+    if (a->pkt->has_mac) {
+        char mac[18];
+        emb__mac_text(a->pkt->src_mac, mac);
+        json_object_set_new(o, "mac", json_string(mac));
+    }
+    for (size_t i = 0; i < in->ndev; i++) {
+        const emb_dev_kv_t *kv = &in->dev[i];
+        if (json_object_get(o, kv->name) == NULL)
+            json_object_set_new(o, kv->name, emb__eve_string(kv->value, kv->len));
+    }
     return o;
 }
 
@@ -284,11 +447,25 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
         json_object_set_new(o, "vlan", vl);
     }
     json_object_set_new(o, "direction", json_string(a->to_server ? "to_server" : "to_client"));
-    json_object_set_new(o, "alert",
-                        build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len,
-                                           a->confidence, a->no_name, a->evidence, a->excepted));
+    json_t *al = build_alert_object(a->rules, a->rule, a->field, a->value, a->value_len,
+                                    a->confidence, a->no_name, a->evidence, a->excepted);
+    json_object_set_new(o, "alert", al);
+    const emb_app_info_t *dev = a->info;
+    if (dev && dev->dev_proto)
+        json_object_set_new(json_object_get(json_object_get(al, "context"), "embargo"), "device",
+                            build_device(a));
+    if (dev && dev->mac) {
+        char mac[18];
+        emb__mac_text(d->src_mac, mac);
+        for (char *c = mac; *c; c++)
+            *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+        json_t *eth = json_object();
+        json_object_set_new(eth, "src_mac", json_string(mac));
+        json_object_set_new(o, "ether", eth);
+    }
 
-    static const char *const app_names[] = {NULL, "dns", "tls", "http", "quic"};
+    static const char *const app_names[] = {NULL,   "dns", "tls",  "http",
+                                            "quic", "sip", "snmp", "dhcp"};
     const emb_app_info_t *in = a->info;
     if (in && in->app != EMB_APP_NONE) {
         json_object_set_new(o, "app_proto", json_string(app_names[in->app]));
@@ -304,6 +481,9 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
         case EMB_APP_TLS: json_object_set_new(o, "tls", build_tls(in)); break;
         case EMB_APP_HTTP: json_object_set_new(o, "http", build_http(in)); break;
         case EMB_APP_QUIC: json_object_set_new(o, "quic", build_quic(in)); break;
+        case EMB_APP_SIP: json_object_set_new(o, "sip", build_sip(in)); break;
+        case EMB_APP_SNMP: json_object_set_new(o, "snmp", build_snmp(in)); break;
+        case EMB_APP_DHCP: json_object_set_new(o, "dhcp", build_dhcp(in)); break;
         case EMB_APP_NONE: break;
         }
     }

@@ -9,7 +9,26 @@
 #include "packet/flow.h"
 #include "pack/pack.h"
 
-typedef enum { EMB_APP_NONE, EMB_APP_DNS, EMB_APP_TLS, EMB_APP_HTTP, EMB_APP_QUIC } emb_app_t;
+typedef enum {
+    EMB_APP_NONE,
+    EMB_APP_DNS,
+    EMB_APP_TLS,
+    EMB_APP_HTTP,
+    EMB_APP_QUIC,
+    EMB_APP_SIP,
+    EMB_APP_SNMP,
+    EMB_APP_DHCP
+} emb_app_t;
+
+#define EMB_DEV_MAX_FIELDS 8
+#define EMB_DEV_VALUE_MAX 512 /* longer values are cut, in the match and in EVE */
+
+/* One thing a device said of itself, for alert.context.embargo.device. */
+typedef struct {
+    const char *name; /* "server", "location", "sysdescr", ... */
+    const uint8_t *value;
+    size_t len;
+} emb_dev_kv_t;
 
 /* What the alert's protocol object shows for the message of this round. */
 typedef struct {
@@ -26,6 +45,20 @@ typedef struct {
     emb_http_request_t http;
     bool have_request;
     uint16_t http_status;
+    /* A device describing itself (the device keys): the sender of the
+     * message is the device. dev_proto NULL: this round is not one. */
+    const char *dev_proto; /* "http", "rtsp", "sip", "ssdp", "onvif", "sadp", ... */
+    char dev_host[48];     /* the device's address when it is not the sender's (DHCP) */
+    emb_dev_kv_t dev[EMB_DEV_MAX_FIELDS];
+    size_t ndev;
+    const emb_http_response_t *resp; /* HTTP/RTSP/SIP response of this round, or NULL */
+    const uint8_t *resp_line;        /* its status line, for sip.response_line */
+    const uint8_t *body;             /* the first bytes of the body looked at */
+    size_t body_len;
+    const uint8_t *req_line; /* a SIP request's line, for sip.request_line */
+    const emb_snmp_t *snmp;
+    const emb_dhcp_t *dhcp;
+    bool mac; /* the round is the Ethernet source address: write ether.src_mac */
 } emb_app_info_t;
 
 /* Everything an alert line says; pointers are borrowed for the call. */

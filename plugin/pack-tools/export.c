@@ -602,10 +602,19 @@ static void export_alt_suricata(exp_t *X, const emb_rule_t *ru, uint32_t ai, uin
          * the destination of the packet that carries them. */
         write_with_headers(X, &rc, (ctx_t)cx, ctx_proto[cx], tr, has_ip, true);
     }
-    if (!any)
-        note(X, alt->file, alt->line, alt->col,
-             "rule %u: its keys are never read from one message (see `embargo rules check`)",
-             ru->sid);
+    if (any)
+        return;
+    for (uint32_t c = 0; c < alt->ncond; c++) {
+        emb_key_t k = alt->cond[c].key;
+        if (k >= EMB_K_HTTP_SERVER && k <= EMB_K_MAC) {
+            note(X, alt->file, alt->line, alt->col,
+                 "rule %u: %s, a device key, has no Suricata rule keyword (docs/export.md)",
+                 ru->sid, emb_key_name(k));
+            return;
+        }
+    }
+    note(X, alt->file, alt->line, alt->col,
+         "rule %u: its keys are never read from one message (see `embargo rules check`)", ru->sid);
 }
 
 /* Notes for what the Suricata rules of an alternative do not cover. */
@@ -730,6 +739,12 @@ static void export_alt_zeek(exp_t *X, const emb_rule_t *ru, const emb_alt_t *alt
         return;
     }
     const emb_cond_t *c = &alt->cond[0];
+    if (c->key >= EMB_K_HTTP_SERVER && c->key <= EMB_K_MAC) {
+        note(X, alt->file, alt->line, alt->col,
+             "zeek-intel: rule %u: %s, a device key, has no Intel type (docs/export.md)", ru->sid,
+             emb_key_name(c->key));
+        return;
+    }
     size_t subdomains = 0;
     for (uint32_t i = c->first; i < c->first + c->count && X->rc == 0; i++) {
         const emb_indicator_t *ind = &r->inds[i];

@@ -39,8 +39,21 @@ enum {
     MK_QUIC = 1 << 3,      /* QUIC Initial's ClientHello, UDP with neither port 53 */
     MK_HTTP = 1 << 4,      /* HTTP request, TCP, any port */
     MK_PAYLOAD = 1 << 5,   /* stream or datagram bytes, a round with no other field */
+    /* What a device says of itself: a round per message (inspect.c, "devices") */
+    MK_HTTP_RESPONSE = 1 << 6, /* HTTP response, TCP, any port */
+    MK_RTSP = 1 << 7,          /* RTSP response, TCP, any port */
+    MK_SIP = 1 << 8,           /* SIP message, UDP or TCP, any port */
+    MK_SSDP = 1 << 9,          /* SSDP (HTTP over UDP), any port */
+    MK_WSD = 1 << 10,          /* WS-Discovery ProbeMatches or Hello, UDP */
+    MK_SADP = 1 << 11,         /* Hikvision SADP ProbeMatch, UDP */
+    MK_DHIP = 1 << 12,         /* Dahua DHIP, UDP */
+    MK_SNMP = 1 << 13,         /* SNMP Response, UDP */
+    MK_CWMP = 1 << 14,         /* TR-069 Inform in an HTTP request body, TCP */
+    MK_DHCP = 1 << 15,         /* DHCP client message, UDP 67/68 */
+    MK_MAC = 1 << 16,          /* Ethernet source address, any packet */
+    MK_LAST = MK_MAC,
     MK_NAMES = MK_DNS | MK_TLS_HELLO | MK_TLS_CERT | MK_QUIC | MK_HTTP,
-    MK_ALL = MK_NAMES | MK_PAYLOAD
+    MK_ALL = (MK_LAST << 1) - 1
 };
 
 static unsigned key_kinds(emb_key_t k) {
@@ -56,6 +69,23 @@ static unsigned key_kinds(emb_key_t k) {
     case EMB_K_QUIC_SNI: return MK_QUIC;
     case EMB_K_JA4: return MK_TLS_HELLO | MK_QUIC;
     case EMB_K_PAYLOAD: return MK_PAYLOAD;
+    case EMB_K_HTTP_SERVER:
+    case EMB_K_HTTP_RESPONSE_BODY:
+    case EMB_K_ONVIF_DEVICE: return MK_HTTP_RESPONSE;
+    case EMB_K_RTSP_SERVER: return MK_RTSP;
+    case EMB_K_SIP_USER_AGENT: return MK_SIP;
+    case EMB_K_SSDP_SERVER:
+    case EMB_K_SSDP_LOCATION: return MK_SSDP;
+    case EMB_K_ONVIF_SCOPE: return MK_WSD;
+    case EMB_K_SADP_DEVICE: return MK_SADP;
+    case EMB_K_DHIP_DEVICE: return MK_DHIP;
+    case EMB_K_SNMP_SYSDESCR:
+    case EMB_K_SNMP_SYSOBJECTID: return MK_SNMP;
+    case EMB_K_CWMP_MANUFACTURER:
+    case EMB_K_CWMP_OUI: return MK_CWMP;
+    case EMB_K_DHCP_VENDOR_CLASS:
+    case EMB_K_DHCP_HOSTNAME: return MK_DHCP;
+    case EMB_K_MAC: return MK_MAC;
     default: return MK_ALL; /* ip and port: facts of the flow, true in every round */
     }
 }
@@ -68,6 +98,17 @@ static const char *kind_name(unsigned mk) {
     case MK_QUIC: return "QUIC Initial (UDP, not port 53)";
     case MK_HTTP: return "HTTP request (TCP)";
     case MK_PAYLOAD: return "stream or datagram bytes";
+    case MK_HTTP_RESPONSE: return "HTTP response (TCP)";
+    case MK_RTSP: return "RTSP response (TCP)";
+    case MK_SIP: return "SIP message";
+    case MK_SSDP: return "SSDP (UDP)";
+    case MK_WSD: return "WS-Discovery (UDP)";
+    case MK_SADP: return "SADP (UDP)";
+    case MK_DHIP: return "DHIP (UDP)";
+    case MK_SNMP: return "SNMP response (UDP)";
+    case MK_CWMP: return "TR-069 Inform (TCP)";
+    case MK_DHCP: return "DHCP (UDP 67/68)";
+    case MK_MAC: return "Ethernet source address";
     default: return "?";
     }
 }
@@ -84,7 +125,11 @@ static const char *key_message(emb_key_t k) {
     case EMB_K_HTTP_USER_AGENT: return "an HTTP request";
     case EMB_K_QUIC_SNI: return "a QUIC Initial's ClientHello";
     case EMB_K_JA4: return "a TLS or QUIC ClientHello";
-    default: return "any message with a name";
+    case EMB_K_PAYLOAD: return "stream or datagram bytes";
+    default:
+        if (key_kinds(k) != MK_ALL)
+            return kind_name(key_kinds(k)); /* a device key: its one message */
+        return "any message with a name";
     }
 }
 
@@ -103,6 +148,15 @@ static bool port_allows(const emb_portrange_t *pr, unsigned mk) {
     case MK_TLS_CERT:
     case MK_HTTP: return tcp;
     case MK_QUIC: return udp && !(pr->lo == 53 && pr->hi == 53);
+    case MK_HTTP_RESPONSE:
+    case MK_RTSP:
+    case MK_CWMP: return tcp;
+    case MK_SSDP:
+    case MK_WSD:
+    case MK_SADP:
+    case MK_DHIP:
+    case MK_SNMP: return udp;
+    case MK_DHCP: return udp && pr->lo <= 68 && 67 <= pr->hi;
     default: return true;
     }
 }
@@ -225,7 +279,7 @@ static void lint_vendor(lint_t *L, const emb_vendor_t *v) {
         if (b->reference == NULL || b->reference[0] == '\0')
             warn(L, file, line, col, "ban of vendor '%s' (%s) has no reference", v->id,
                  b->authority ? b->authority : "no authority");
-        if (b->effective == NULL)
+        if (b->effective == NULL && b->status != EMB_BAN_PROPOSED)
             warn(L, file, line, col, "ban of vendor '%s' (%s) has no effective date", v->id,
                  b->authority ? b->authority : "no authority");
     }
@@ -312,14 +366,14 @@ static void lint_alternative(lint_t *L, const emb_alt_t *alt) {
     bool client53 = false;
     for (uint32_t i = port->first; i < port->first + port->count; i++) {
         const emb_portrange_t *pr = &r->inds[i].ports;
-        for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+        for (unsigned mk = 1; mk <= MK_LAST; mk <<= 1)
             if ((kinds & mk) && port_allows(pr, mk))
                 return;
         if ((kinds & MK_DNS) && pr->proto != 6)
             client53 = true;
     }
     char from[200] = "";
-    for (unsigned mk = 1; mk <= MK_PAYLOAD; mk <<= 1)
+    for (unsigned mk = 1; mk <= MK_LAST; mk <<= 1)
         if (kinds & mk)
             list_add(from, sizeof(from), " or ", kind_name(mk));
     WARN(L, alt->file, alt->line, alt->col,

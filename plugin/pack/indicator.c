@@ -17,8 +17,8 @@
 
 #define MAX_PATTERN_LEN 4096
 
-static const char *const channel_names[EMB_CH__COUNT] = {"telemetry", "licensing",  "update",
-                                                         "cloud",     "management", "web"};
+static const char *const channel_names[EMB_CH__COUNT] = {
+    "telemetry", "licensing", "update", "cloud", "management", "web", "device"};
 
 static const char *const key_names[EMB_K__COUNT] = {"domain",
                                                     "dns.query",
@@ -32,7 +32,24 @@ static const char *const key_names[EMB_K__COUNT] = {"domain",
                                                     "ja4",
                                                     "payload",
                                                     "ip",
-                                                    "port"};
+                                                    "port",
+                                                    "http.server",
+                                                    "http.response_body",
+                                                    "rtsp.server",
+                                                    "sip.user_agent",
+                                                    "ssdp.server",
+                                                    "ssdp.location",
+                                                    "onvif.scope",
+                                                    "onvif.device",
+                                                    "sadp.device",
+                                                    "dhip.device",
+                                                    "snmp.sysdescr",
+                                                    "snmp.sysobjectid",
+                                                    "cwmp.manufacturer",
+                                                    "cwmp.oui",
+                                                    "dhcp.vendor_class",
+                                                    "dhcp.hostname",
+                                                    "mac"};
 
 static const char *const confidence_names[] = {"high", "medium", "low"};
 
@@ -186,16 +203,6 @@ static bool key_is_domain_valued(emb_key_t k) {
            k == EMB_K_HTTP_HOST || k == EMB_K_QUIC_SNI;
 }
 
-static int hexval(int c) {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes "4b 4c5a" into bytes; returns the length or -1. */
 static long decode_hex(const char *s, char *out) {
     long n = 0;
@@ -204,14 +211,57 @@ static long decode_hex(const char *s, char *out) {
             s++;
             continue;
         }
-        int hi = hexval((unsigned char)s[0]);
-        int lo = s[1] ? hexval((unsigned char)s[1]) : -1;
+        int hi = emb__hexval((unsigned char)s[0]);
+        int lo = s[1] ? emb__hexval((unsigned char)s[1]) : -1;
         if (hi < 0 || lo < 0)
             return -1;
         out[n++] = (char)(hi << 4 | lo);
         s += 2;
     }
     return n;
+}
+
+/*
+ * A MAC address prefix: 3 to 6 bytes as hex pairs separated by ':' or '-'
+ * ("44:19:B6", an IEEE MA-L assignment; "EC:5B:CD:E", an MA-M one, ends in a
+ * half byte), kept as upper-case colon text and
+ * matched at the start of the address as the engine renders it.
+ */
+static int parse_mac_prefix(const char *v, emb_indicator_t *ind, char *err, size_t errcap) {
+    static const char hexd[] = "0123456789ABCDEF";
+    char out[18];
+    size_t n = 0, bytes = 0;
+    const char *p = v;
+    while (*p) {
+        int hi = emb__hexval((unsigned char)p[0]);
+        int lo = hi >= 0 && p[1] ? emb__hexval((unsigned char)p[1]) : -1;
+        if (lo < 0 || bytes == 6)
+            break;
+        if (bytes > 0)
+            out[n++] = ':';
+        out[n++] = hexd[hi];
+        out[n++] = hexd[lo];
+        bytes++;
+        p += 2;
+        if (*p == ':' || *p == '-')
+            p++;
+        else if (*p)
+            break;
+    }
+    /* An MA-M or MA-S assignment ends in a half byte: "EC:5B:CD:E" (28 bits). */
+    if (*p && bytes >= 3 && bytes < 6 && emb__hexval((unsigned char)p[0]) >= 0 && p[1] == '\0') {
+        out[n++] = ':';
+        out[n++] = hexd[emb__hexval((unsigned char)p[0])];
+        p++;
+    }
+    if (*p || bytes < 3 || p[-1] == ':' || p[-1] == '-') {
+        snprintf(err, errcap, "bad MAC prefix '%s': want 3 to 6 hex bytes, e.g. '44:19:B6'", v);
+        return EMB_EINVAL;
+    }
+    ind->kind = EMB_PAT_LITERAL;
+    ind->text = emb__strndup(out, n);
+    ind->len = n;
+    return ind->text == NULL ? EMB_ENOMEM : 0;
 }
 
 int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, char *err,
@@ -234,6 +284,8 @@ int emb__indicator_parse(emb_key_t key, const char *v, emb_indicator_t *ind, cha
         }
         return 0;
     }
+    if (key == EMB_K_MAC)
+        return parse_mac_prefix(v, ind, err, errcap);
 
     size_t len = strlen(v);
     if (len > MAX_PATTERN_LEN) {

@@ -395,6 +395,43 @@ static bool valid_vendor_id(const char *s) {
     return true;
 }
 
+void emb__ban_free(emb_ban_t *b) {
+    free(b->authority);
+    free(b->effective);
+    free(b->reference);
+    free(b->scope);
+    free(b->sunset);
+    free(b->note);
+}
+
+/* `restricts`: one name or a list of names (emb_restrict_t). */
+static void load_restricts(loader_t *L, yaml_node_t *vn, emb_ban_t *ban) {
+    yaml_node_item_t one = 0, *start = &one, *top = &one;
+    if (vn->type == YAML_SEQUENCE_NODE) {
+        start = vn->data.sequence.items.start;
+        top = vn->data.sequence.items.top;
+    } else if (vn->type == YAML_SCALAR_NODE) {
+        top = start + 1;
+    }
+    if (start == top)
+        LERR(L, vn, "restricts must name sale, updates, use, procurement or new-authorization");
+    for (yaml_node_item_t *it = start; it < top; it++) {
+        yaml_node_t *item = vn->type == YAML_SEQUENCE_NODE ? node_get(L, *it) : vn;
+        const char *val = scalar(L, item, "a restriction");
+        if (val == NULL)
+            continue;
+        uint32_t bit = emb__restrict_lookup(val);
+        if (bit == 0)
+            LERR(L, item,
+                 "restricts: '%s' is not one of sale, updates, use, procurement, "
+                 "new-authorization",
+                 val);
+        else if (ban->restricts & bit)
+            LERR(L, item, "restricts: '%s' given twice", val);
+        ban->restricts |= bit;
+    }
+}
+
 static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
     if (n->type != YAML_SEQUENCE_NODE) {
         LERR(L, n, "bans must be a list");
@@ -408,25 +445,54 @@ static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
             continue;
         }
         emb_ban_t ban = {0};
+        bool has_status = false;
         for (yaml_node_pair_t *p = bn->data.mapping.pairs.start; p < bn->data.mapping.pairs.top;
              p++) {
             yaml_node_t *kn = node_get(L, p->key), *vn = node_get(L, p->value);
             const char *k = scalar(L, kn, "a ban key");
+            if (k != NULL && strcmp(k, "restricts") == 0) {
+                load_restricts(L, vn, &ban);
+                continue;
+            }
             const char *val = scalar(L, vn, "a ban value");
             if (k == NULL || val == NULL)
                 continue;
             char **slot = NULL;
             if (strcmp(k, "authority") == 0)
                 slot = &ban.authority;
-            else if (strcmp(k, "effective") == 0) {
-                slot = &ban.effective;
+            else if (strcmp(k, "effective") == 0 || strcmp(k, "sunset") == 0) {
+                slot = k[0] == 'e' ? &ban.effective : &ban.sunset;
                 if (!emb__parse_date(val, &(int64_t){0})) {
-                    LERR(L, vn, "effective must be a date YYYY-MM-DD, not '%s'", val);
+                    LERR(L, vn, "%s must be a date YYYY-MM-DD, not '%s'", k, val);
                     continue;
                 }
             } else if (strcmp(k, "reference") == 0)
                 slot = &ban.reference;
-            else {
+            else if (strcmp(k, "note") == 0)
+                slot = &ban.note;
+            else if (strcmp(k, "scope") == 0) {
+                slot = &ban.scope;
+                if (!emb__scope_valid(val)) {
+                    LERR(L, vn,
+                         "scope must be all, federal, federal-contractors or state:XX (two "
+                         "capitals), not '%s'",
+                         val);
+                    continue;
+                }
+            } else if (strcmp(k, "status") == 0) {
+                if (has_status)
+                    LERR(L, kn, "duplicate key 'status'");
+                has_status = true;
+                if (strcmp(val, "in-force") == 0)
+                    ban.status = EMB_BAN_IN_FORCE;
+                else if (strcmp(val, "proposed") == 0)
+                    ban.status = EMB_BAN_PROPOSED;
+                else if (strcmp(val, "expired") == 0)
+                    ban.status = EMB_BAN_EXPIRED;
+                else
+                    LERR(L, vn, "status must be in-force, proposed or expired, not '%s'", val);
+                continue;
+            } else {
                 LERR(L, kn, "unknown ban key '%s'", k);
                 continue;
             }
@@ -436,14 +502,15 @@ static void load_bans(loader_t *L, yaml_node_t *n, emb_vendor_t *v) {
             }
             *slot = dup_or_oom(L, val);
         }
+        if (ban.scope == NULL)
+            ban.scope = dup_or_oom(L, "all");
+        ban.applies = ban.status == EMB_BAN_IN_FORCE;
         if (ban.authority == NULL)
             LERR(L, bn, "ban has no 'authority'");
         emb_ban_t *grown = realloc(v->bans, (v->nbans + 1) * sizeof(*grown));
         if (grown == NULL) {
             L->oom = true;
-            free(ban.authority);
-            free(ban.effective);
-            free(ban.reference);
+            emb__ban_free(&ban);
             return;
         }
         v->bans = grown;
@@ -677,6 +744,7 @@ int emb_rules_load(const char *path, emb_rules_t **out, emb_diags_t **diags) {
         return rc;
     }
     emb_diags_free(local);
+    (void)emb_rules_select(r, NULL, NULL, false, NULL, 0); /* every ban in force */
     *out = r;
     return 0;
 }
@@ -692,9 +760,7 @@ void emb_rules_free(emb_rules_t *r) {
         free(v->id);
         free(v->name);
         for (size_t j = 0; j < v->nbans; j++) {
-            free(v->bans[j].authority);
-            free(v->bans[j].effective);
-            free(v->bans[j].reference);
+            emb__ban_free(&v->bans[j]);
         }
         free(v->bans);
         free(v->authorities);

@@ -77,14 +77,43 @@ typedef struct {
     uint32_t file, line, col;
 } emb_rule_t;
 
+/* What a ban restricts (docs/rules.md, "Bans"): bits of emb_ban_t.restricts. */
+typedef enum {
+    EMB_R_SALE = 1,
+    EMB_R_UPDATES = 2,
+    EMB_R_USE = 4,
+    EMB_R_PROCUREMENT = 8,
+    EMB_R_NEW_AUTHORIZATION = 16,
+    EMB_R__COUNT = 5
+} emb_restrict_t;
+
+typedef enum { EMB_BAN_IN_FORCE, EMB_BAN_PROPOSED, EMB_BAN_EXPIRED } emb_ban_status_t;
+
 typedef struct {
     char *authority, *effective, *reference;
+    char *scope;        /* "all" (default), "federal", "federal-contractors", "state:XX" */
+    char *sunset;       /* YYYY-MM-DD or NULL */
+    char *note;         /* conditions in words, or NULL */
+    uint32_t restricts; /* emb_restrict_t bits; 0 when not said */
+    emb_ban_status_t status;
+    bool applies; /* selected for this run (emb_rules_select); at load: in force */
 } emb_ban_t;
+
+/* "sale", "updates", ... for one bit of emb_restrict_t; NULL otherwise. */
+const char *emb__restrict_name(uint32_t bit);
+/* The bit of a restriction's name, 0 when there is none. */
+uint32_t emb__restrict_lookup(const char *s);
+const char *emb__ban_status_name(emb_ban_status_t s);
+/* True for "all", "federal", "federal-contractors" and "state:XX" (two capitals). */
+bool emb__scope_valid(const char *s);
+/* Frees what a ban holds (load.c). */
+void emb__ban_free(emb_ban_t *b);
 
 typedef struct {
     char *id, *name;
     emb_ban_t *bans;
     size_t nbans;
+    bool selected;            /* a ban of it applies, or it has none: its rules alert */
     const char **authorities; /* bans[i].authority, for emb_match_t */
     size_t nrules;
     uint32_t file;

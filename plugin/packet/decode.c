@@ -58,6 +58,8 @@ static emb_dec_result_t decode_inner_ethernet(const uint8_t *p, size_t len, emb_
     uint16_t type;
     if (!emb_rd_be16(p, len, 12, &type))
         return EMB_DEC_TRUNCATED;
+    memcpy(out->src_mac, p + 6, 6); /* the mirrored or bridged frame's sender */
+    out->has_mac = true;
     return decode_ethertype(type, p + 14, len - 14, out);
 }
 
@@ -395,6 +397,8 @@ emb_dec_result_t emb__decode_datagram(const emb_decoded_t *frag, const uint8_t *
     memcpy(out->vlan, frag->vlan, sizeof(out->vlan));
     out->nvlan = frag->nvlan;
     out->tunnels = frag->tunnels;
+    out->has_mac = frag->has_mac;
+    memcpy(out->src_mac, frag->src_mac, 6);
     if (frag->family == 6)
         return decode_ipv6_chain(frag->frag_proto, data, len, out);
     return decode_l4(frag->frag_proto, data, len, out);
@@ -483,6 +487,8 @@ emb_dec_result_t emb__decode(int linktype, const uint8_t *p, size_t caplen, emb_
             return EMB_DEC_TRUNCATED;
         if (type < 0x0600)
             return EMB_DEC_OTHER; /* 802.3 length field: LLC, not IP */
+        memcpy(out->src_mac, p + 6, 6);
+        out->has_mac = true;
         return decode_ethertype(type, p + 14, caplen - 14, out);
     case EMB_LINK_LINUX_SLL:
         if (!emb_rd_be16(p, caplen, 14, &type))

@@ -36,6 +36,8 @@ typedef struct {
     const uint8_t *payload;
     size_t payload_len;
     uint8_t tunnels; /* encapsulations removed (MPLS, PPPoE, GRE, VXLAN, Geneve, IP-in-IP) */
+    bool has_mac;    /* an Ethernet header was read: the innermost one's source is in src_mac */
+    uint8_t src_mac[6];
     /* For EMB_DEC_FRAGMENT: this fragment of datagram (src, dst, frag_id, proto). */
     uint32_t frag_id;
     uint32_t frag_off; /* in bytes */

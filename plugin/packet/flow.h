@@ -39,7 +39,10 @@ typedef struct {
     uint32_t isn;           /* TCP: the sequence number of this direction's SYN */
     uint32_t next_seq;      /* TCP: one past the highest sequence number it sent */
     bool isn_set, seq_set;
-    bool fin; /* TCP: this direction sent a FIN */
+    bool fin;         /* TCP: this direction sent a FIN */
+    bool head_done;   /* HTTP: the message at the cursor had its header round; its body's
+                         first bytes are awaited (device fields) */
+    bool mac_checked; /* its Ethernet source was looked at (mac rules) */
 } emb_flow_dir_t;
 
 typedef struct emb_flow {

@@ -1,7 +1,9 @@
 /*
  * HTTP/1.x request parsing in the manner of picohttpparser: one pass over
  * the bytes, slices into the packet, no copies. Only what the rules use is
- * kept: method, URI, version, Host and User-Agent. A request line must be
+ * kept: method, URI, version, Host, User-Agent, Server and Location. RTSP/1.0
+ * (RFC 2326) and SIP/2.0 (RFC 3261 section 7) share HTTP's message syntax and
+ * are parsed here too; the version token tells them apart. A request line must be
  * complete; headers are taken as far as whole lines are present.
  */
 #include "protocols/protocols.h"
@@ -73,11 +75,21 @@ static bool contains_ci(const uint8_t *v, size_t n, const char *word) {
 
 /* The header fields both requests and responses care about. */
 typedef struct {
-    const uint8_t **host, **user_agent;
-    size_t *host_len, *user_agent_len;
+    const uint8_t **host, **user_agent, **server, **location;
+    size_t *host_len, *user_agent_len, *server_len, *location_len;
     int64_t *content_length;
     bool *chunked;
 } fields_t;
+
+/* Sets (*v, *vn) to the value when `want` names this field and it is the first. */
+static bool take(const uint8_t *name, size_t name_len, const char *want, const uint8_t **v,
+                 size_t *vn, const uint8_t *val, size_t val_len) {
+    if (v == NULL || *v != NULL || !name_is(name, name_len, want))
+        return false;
+    *v = val;
+    *vn = val_len;
+    return true;
+}
 
 /*
  * Walks the header lines from `off`; stops at the empty line or at a line
@@ -107,13 +119,11 @@ static void parse_fields(const uint8_t *p, size_t len, size_t off, const fields_
             ve--;
         const uint8_t *name = p + off;
         size_t name_len = colon - off;
-        if (f->host && *f->host == NULL && name_is(name, name_len, "host")) {
-            *f->host = p + v;
-            *f->host_len = ve - v;
-        } else if (f->user_agent && *f->user_agent == NULL &&
-                   name_is(name, name_len, "user-agent")) {
-            *f->user_agent = p + v;
-            *f->user_agent_len = ve - v;
+        if (take(name, name_len, "host", f->host, f->host_len, p + v, ve - v) ||
+            take(name, name_len, "user-agent", f->user_agent, f->user_agent_len, p + v, ve - v) ||
+            take(name, name_len, "server", f->server, f->server_len, p + v, ve - v) ||
+            take(name, name_len, "location", f->location, f->location_len, p + v, ve - v)) {
+            /* taken */
         } else if (name_is(name, name_len, "content-length")) {
             *f->content_length = parse_length(p + v, ve - v);
         } else if (name_is(name, name_len, "transfer-encoding")) {
@@ -123,29 +133,55 @@ static void parse_fields(const uint8_t *p, size_t len, size_t off, const fields_
     }
 }
 
+int emb__msg_version(const uint8_t *v, size_t n) {
+    if (n == 8 && memcmp(v, "HTTP/1.", 7) == 0 && (v[7] == '0' || v[7] == '1'))
+        return EMB_MSG_HTTP;
+    if (n == 8 && memcmp(v, "RTSP/1.0", 8) == 0)
+        return EMB_MSG_RTSP;
+    if (n == 7 && memcmp(v, "SIP/2.0", 7) == 0)
+        return EMB_MSG_SIP;
+    return -1;
+}
+
 emb_x_result_t emb__http_parse_response(const uint8_t *p, size_t len, emb_http_response_t *resp) {
     memset(resp, 0, sizeof(*resp));
     resp->content_length = -1;
-    /* "HTTP/1.x NNN" */
-    if (len < 12)
-        return len >= 5 && memcmp(p, "HTTP/", 5) != 0 ? EMB_X_NONE : EMB_X_TRUNCATED;
-    if (memcmp(p, "HTTP/1.", 7) != 0 || (p[7] != '0' && p[7] != '1') || p[8] != ' ')
+    /* "HTTP/1.x NNN", "RTSP/1.0 NNN" or "SIP/2.0 NNN" */
+    size_t vl = len >= 4 && memcmp(p, "SIP/", 4) == 0 ? 7 : 8;
+    if (len < vl + 4)
+        return len >= 4 && memcmp(p, "HTTP", 4) != 0 && memcmp(p, "RTSP", 4) != 0 &&
+                       memcmp(p, "SIP/", 4) != 0
+                   ? EMB_X_NONE
+                   : EMB_X_TRUNCATED;
+    int proto = emb__msg_version(p, vl);
+    if (proto < 0 || p[vl] != ' ')
         return EMB_X_NONE;
+    resp->proto = (uint8_t)proto;
     uint16_t status = 0;
-    for (int i = 9; i < 12; i++) {
+    for (size_t i = vl + 1; i < vl + 4; i++) {
         if (p[i] < '0' || p[i] > '9')
             return EMB_X_NONE;
         status = (uint16_t)(status * 10 + (p[i] - '0'));
     }
-    if (len > 12 && p[12] != ' ' && p[12] != '\r' && p[12] != '\n')
+    if (len > vl + 4 && p[vl + 4] != ' ' && p[vl + 4] != '\r' && p[vl + 4] != '\n')
         return EMB_X_NONE;
     resp->status = status;
     resp->version = p;
-    resp->version_len = 8;
+    resp->version_len = vl;
     size_t nl;
     if (!line_end(p, len, 0, &nl))
         return EMB_X_TRUNCATED;
-    fields_t f = {NULL, NULL, NULL, NULL, &resp->content_length, &resp->chunked};
+    resp->line_len = nl > 0 && p[nl - 1] == '\r' ? nl - 1 : nl;
+    fields_t f = {NULL,
+                  &resp->user_agent,
+                  &resp->server,
+                  &resp->location,
+                  NULL,
+                  &resp->user_agent_len,
+                  &resp->server_len,
+                  &resp->location_len,
+                  &resp->content_length,
+                  &resp->chunked};
     parse_fields(p, len, nl + 1, &f);
     return EMB_X_OK;
 }
@@ -180,15 +216,18 @@ emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_re
         return EMB_X_NONE; /* HTTP/0.9 or no version: not handled */
     req->version = p + sp;
     req->version_len = eol - sp;
-    if (req->version_len != 8 || memcmp(req->version, "HTTP/1.", 7) != 0 ||
-        (req->version[7] != '0' && req->version[7] != '1'))
+    int proto = emb__msg_version(req->version, req->version_len);
+    if (proto < 0)
         return EMB_X_NONE;
+    req->proto = (uint8_t)proto;
+    req->line_len = eol;
     req->uri = p + uri_start;
     req->uri_len = sp - 1 - uri_start;
 
     /* Header fields: name ":" OWS value OWS. Stop at the empty line. */
-    fields_t f = {&req->host,           &req->user_agent,     &req->host_len,
-                  &req->user_agent_len, &req->content_length, &req->chunked};
+    fields_t f = {&req->host,           &req->user_agent,     &req->server,     &req->location,
+                  &req->host_len,       &req->user_agent_len, &req->server_len, &req->location_len,
+                  &req->content_length, &req->chunked};
     parse_fields(p, len, nl + 1, &f);
     return EMB_X_OK;
 }

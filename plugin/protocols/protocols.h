@@ -186,9 +186,20 @@ emb_x_result_t emb__x509_decode(const uint8_t *der, size_t len, emb_tls_cert_t *
 
 /* ---- HTTP --------------------------------------------------------------- */
 
+/* Protocols with HTTP's message syntax, told apart by their version token. */
+typedef enum { EMB_MSG_HTTP, EMB_MSG_RTSP, EMB_MSG_SIP } emb_msg_proto_t;
+
+/* The emb_msg_proto_t a version token names ("HTTP/1.0", "HTTP/1.1",
+ * "RTSP/1.0", "SIP/2.0"), or -1. */
+int emb__msg_version(const uint8_t *v, size_t n);
+
 typedef struct {
     const uint8_t *method, *uri, *version, *host, *user_agent; /* slices into p */
     size_t method_len, uri_len, version_len, host_len, user_agent_len;
+    const uint8_t *server, *location; /* SSDP's NOTIFY carries both (UPnP 2.0 section 1.2.2) */
+    size_t server_len, location_len;
+    size_t line_len;        /* the request line, without its line end */
+    uint8_t proto;          /* emb_msg_proto_t */
     int64_t content_length; /* -1 when absent or not a number */
     bool chunked;           /* Transfer-Encoding names chunked */
 } emb_http_request_t;
@@ -197,6 +208,10 @@ typedef struct {
     uint16_t status;
     const uint8_t *version; /* slice into p */
     size_t version_len;
+    const uint8_t *server, *location, *user_agent; /* the first of each field, or NULL */
+    size_t server_len, location_len, user_agent_len;
+    size_t line_len;        /* the status line, without its line end */
+    uint8_t proto;          /* emb_msg_proto_t */
     int64_t content_length; /* -1 when absent or not a number */
     bool chunked;
 } emb_http_response_t;
@@ -206,15 +221,17 @@ typedef struct {
 size_t emb__http_header_end(const uint8_t *p, size_t len);
 
 /*
- * Parses an HTTP/1.x status line and headers at the start of `p`.
- * Returns EMB_X_NONE when `p` does not start with "HTTP/1.x NNN".
+ * Parses an HTTP/1.x, RTSP/1.0 or SIP/2.0 status line and headers at the
+ * start of `p`. Returns EMB_X_NONE when `p` does not start with one of
+ * "HTTP/1.x NNN", "RTSP/1.0 NNN", "SIP/2.0 NNN".
  */
 emb_x_result_t emb__http_parse_response(const uint8_t *p, size_t len, emb_http_response_t *resp);
 
 /*
- * Parses an HTTP/1.x request line and headers at the start of `p`. Headers
- * cut off by the end of the buffer are parsed as far as they are complete.
- * Returns EMB_X_NONE when `p` does not start with a request line.
+ * Parses an HTTP/1.x (or RTSP/1.0, SIP/2.0) request line and headers at the
+ * start of `p`. Headers cut off by the end of the buffer are parsed as far as
+ * they are complete. Returns EMB_X_NONE when `p` does not start with a
+ * request line.
  */
 emb_x_result_t emb__http_parse_request(const uint8_t *p, size_t len, emb_http_request_t *req);
 
@@ -356,5 +373,73 @@ typedef struct {
  */
 emb_x_result_t emb__quic_initial(emb_quic_ctx_t *ctx, const uint8_t *p, size_t len,
                                  emb_quic_initial_t *out, uint8_t *plain, size_t plain_cap);
+
+/* ---- What devices say about themselves (device.c) ------------------------ */
+
+/*
+ * The text of the first element named `name` (with any namespace prefix:
+ * "<tds:Manufacturer>"), white space trimmed; false when there is none, it is
+ * empty, or its end tag is cut off. Entities are left as written.
+ */
+bool emb__xml_text(const uint8_t *p, size_t len, const char *name, const uint8_t **v, size_t *vlen);
+/* True when an element named `name` (any prefix) starts in p. */
+bool emb__xml_has(const uint8_t *p, size_t len, const char *name);
+/* The string value of the first member `key` of a JSON text, escapes left as
+ * written; false when there is none or it is not a non-empty string. */
+bool emb__json_str(const uint8_t *p, size_t len, const char *key, const uint8_t **v, size_t *vlen);
+
+#define EMB_SNMP_SHOW_VARS 8
+
+typedef struct {
+    uint8_t version; /* 1 (v1) or 2 (v2c) */
+    uint8_t pdu;     /* the PDU's tag: 0xA2 Response, ... */
+    long request_id;
+    const uint8_t *community; /* slices into p */
+    size_t community_len;
+    const uint8_t *sysdescr; /* sysDescr.0's OCTET STRING; NULL when absent */
+    size_t sysdescr_len;
+    char sysobjectid[128]; /* sysObjectID.0's value, dotted; sysobjectid_len 0 when absent */
+    size_t sysobjectid_len;
+    char vars[EMB_SNMP_SHOW_VARS][128]; /* the first variable names, dotted */
+    size_t nshown, nvars;
+} emb_snmp_t;
+
+/*
+ * Parses an SNMPv1 or v2c message (RFC 1157 section 4, RFC 3416 section 3):
+ * version, community, PDU, variable bindings; notes sysDescr.0 and
+ * sysObjectID.0 wherever they appear. EMB_X_NONE for anything else (SNMPv3
+ * included); EMB_X_INVALID when the PDU contradicts its own lengths.
+ */
+emb_x_result_t emb__snmp_parse(const uint8_t *p, size_t len, emb_snmp_t *out);
+/* "get_request", "response", ... as Suricata's snmp.pdu_type. */
+const char *emb__snmp_pdu_name(uint8_t pdu);
+
+typedef struct {
+    uint8_t op; /* 1 BOOTREQUEST (a client), 2 BOOTREPLY */
+    uint32_t xid;
+    uint8_t ciaddr[4], yiaddr[4], chaddr[6];
+    uint8_t requested[4]; /* option 50 */
+    bool has_requested;
+    uint8_t msg_type;                       /* option 53; 0 when absent */
+    const uint8_t *hostname, *vendor_class; /* options 12 and 60: slices into p */
+    size_t hostname_len, vendor_class_len;
+} emb_dhcp_t;
+
+/*
+ * Parses a DHCP message (RFC 2131 section 2, options of RFC 2132) over
+ * Ethernet hardware addresses. EMB_X_NONE without the BOOTP header and
+ * DHCP's magic cookie; options cut by the end are EMB_X_TRUNCATED, with what
+ * was read before kept.
+ */
+emb_x_result_t emb__dhcp_parse(const uint8_t *p, size_t len, emb_dhcp_t *out);
+/* "discover", "request", ... as Suricata's dhcp.dhcp_type. */
+const char *emb__dhcp_type_name(uint8_t t);
+
+/*
+ * The JSON body of a Dahua DHIP datagram (UDP 37810): "DHIP" at bytes 4-7 of
+ * a 32-byte header, the body after it. EMB_X_NONE when the magic is absent,
+ * EMB_X_INVALID when the body is not a JSON object.
+ */
+emb_x_result_t emb__dhip_body(const uint8_t *p, size_t len, const uint8_t **body, size_t *body_len);
 
 #endif /* EMB_EXTRACT_H */

@@ -157,9 +157,16 @@ Test(engine, alert_json_for_a_match) {
     cr_assert_not_null(json);
     cr_assert(strstr(json, "\"signature_id\":10") != NULL, "%s", json);
     cr_assert(strstr(json, "\"authority\":[\"Test ban\"]") != NULL, "%s", json);
-    cr_assert(strstr(json, "\"context\":{\"embargo\":{\"vendor\":\"acme\",\"channel\":\"update\","
-                           "\"field\":\"dns.query\",\"value\":\"upd.acme.example\"}}") != NULL,
+    cr_assert(strstr(json,
+                     "\"context\":{\"embargo\":{\"vendor\":\"acme\",\"channel\":\"update\","
+                     "\"field\":\"dns.query\",\"value\":\"upd.acme.example\",\"bans\":[{"
+                     "\"authority\":\"Test ban\",\"scope\":\"all\",\"status\":\"in-force\"") !=
+                  NULL,
               "%s", json);
+    /* the ban's scope and status in the metadata too; it says no restriction */
+    cr_assert(strstr(json, "\"scope\":[\"all\"],\"ban_status\":[\"in-force\"]") != NULL, "%s",
+              json);
+    cr_assert(strstr(json, "\"restricts\"") == NULL, "%s", json);
     free(json);
 }
 

@@ -1,0 +1,92 @@
+/*
+ * What each ban binds and restricts (docs/rules.md, "Bans"), and the choice
+ * of the bans that apply to whoever runs the engine.
+ */
+#include "pack/pack.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const restrict_names[EMB_R__COUNT] = {"sale", "updates", "use", "procurement",
+                                                         "new-authorization"};
+
+const char *emb__restrict_name(uint32_t bit) {
+    for (int i = 0; i < EMB_R__COUNT; i++)
+        if (bit == 1u << i)
+            return restrict_names[i];
+    return NULL;
+}
+
+uint32_t emb__restrict_lookup(const char *s) {
+    for (int i = 0; i < EMB_R__COUNT; i++)
+        if (strcmp(s, restrict_names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+const char *emb__ban_status_name(emb_ban_status_t s) {
+    switch (s) {
+    case EMB_BAN_IN_FORCE: return "in-force";
+    case EMB_BAN_PROPOSED: return "proposed";
+    case EMB_BAN_EXPIRED: return "expired";
+    }
+    return "unknown";
+}
+
+bool emb__scope_valid(const char *s) {
+    if (strcmp(s, "all") == 0 || strcmp(s, "federal") == 0 || strcmp(s, "federal-contractors") == 0)
+        return true;
+    return strncmp(s, "state:", 6) == 0 && s[6] >= 'A' && s[6] <= 'Z' && s[7] >= 'A' &&
+           s[7] <= 'Z' && s[8] == '\0';
+}
+
+int emb_rules_select(emb_rules_t *r, const char *scope, const char *restricts, bool proposed,
+                     char *err, size_t errcap) {
+    if (scope && (!emb__scope_valid(scope) || strcmp(scope, "all") == 0)) {
+        if (err)
+            snprintf(err, errcap,
+                     "--scope '%s': want federal, federal-contractors or state:XX (two capitals)",
+                     scope);
+        return EMB_EINVAL;
+    }
+    uint32_t want = 0;
+    if (restricts) {
+        const char *p = restricts;
+        while (*p) {
+            const char *comma = strchr(p, ',');
+            size_t n = comma ? (size_t)(comma - p) : strlen(p);
+            char name[32];
+            uint32_t bit = 0;
+            if (n < sizeof(name)) {
+                memcpy(name, p, n);
+                name[n] = '\0';
+                bit = emb__restrict_lookup(name);
+            }
+            if (bit == 0) {
+                if (err)
+                    snprintf(err, errcap,
+                             "--restricts '%.*s': want sale, updates, use, procurement or "
+                             "new-authorization",
+                             (int)n, p);
+                return EMB_EINVAL;
+            }
+            want |= bit;
+            p += n + (comma != NULL);
+        }
+    }
+    int selected = 0;
+    for (size_t i = 0; i < r->nvendors; i++) {
+        emb_vendor_t *v = &r->vendors[i];
+        v->selected = v->nbans == 0;
+        for (size_t j = 0; j < v->nbans; j++) {
+            emb_ban_t *b = &v->bans[j];
+            b->applies =
+                (b->status == EMB_BAN_IN_FORCE || (proposed && b->status == EMB_BAN_PROPOSED)) &&
+                (scope == NULL || strcmp(b->scope, "all") == 0 || strcmp(b->scope, scope) == 0) &&
+                (want == 0 || (b->restricts & want) != 0);
+            v->selected |= b->applies;
+        }
+        selected += v->selected;
+    }
+    return selected;
+}
