@@ -2022,6 +2022,301 @@ def case_threads_placement():
 CASES.append(case_threads_placement)
 
 
+
+# --------------------------------------------------------------------------------------------
+# Devices: what banned equipment says of itself (docs/rules.md, "Devices"). Each message below
+# follows a documented layout, cited where it is built; the vendor strings are those the
+# pack's rules cite (Nmap's nmap-service-probes, Rapid7 Recog, UniversalScanner).
+
+
+def eth_from(mac):
+    """Ethernet framing whose sender (either direction) is the given MAC address."""
+    mac = bytes.fromhex(mac.replace(":", ""))
+
+    def frame(ip, to_server=True):
+        ip = bytes(ip)
+        return ROUTER_MAC + mac + struct.pack("!H", _ethertype(ip)) + ip
+    return frame
+
+
+def http_response(server, body=b"", ctype=b"text/html"):
+    head = b"HTTP/1.1 200 OK\r\n"
+    if server:
+        head += b"Server: " + server + b"\r\n"
+    head += b"Content-Type: " + ctype + b"\r\nContent-Length: %d\r\n\r\n" % len(body)
+    return head + body
+
+
+def soap_post(path, body, host="192.0.2.64"):
+    return (b"POST " + path + b" HTTP/1.1\r\nHost: " + host.encode() +
+            b"\r\nContent-Type: application/soap+xml; charset=utf-8\r\n"
+            b"Content-Length: %d\r\n\r\n" % len(body)) + body
+
+
+# ONVIF Device Management Service, GetDeviceInformation (ONVIF Device Management Service
+# Specification, section 8.3.1): Manufacturer, Model, FirmwareVersion, SerialNumber,
+# HardwareId in the tds namespace.
+ONVIF_GET_INFO = (b'<?xml version="1.0" encoding="UTF-8"?><s:Envelope '
+                  b'xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body>'
+                  b'<GetDeviceInformation xmlns="http://www.onvif.org/ver10/device/wsdl"/>'
+                  b'</s:Body></s:Envelope>')
+
+
+def onvif_info(maker, model):
+    return (b'<?xml version="1.0" encoding="UTF-8"?><env:Envelope '
+            b'xmlns:env="http://www.w3.org/2003/05/soap-envelope" '
+            b'xmlns:tds="http://www.onvif.org/ver10/device/wsdl"><env:Body>'
+            b'<tds:GetDeviceInformationResponse><tds:Manufacturer>' + maker +
+            b'</tds:Manufacturer><tds:Model>' + model + b'</tds:Model>'
+            b'<tds:FirmwareVersion>V5.5.0 build 170725</tds:FirmwareVersion>'
+            b'<tds:SerialNumber>0000000000</tds:SerialNumber><tds:HardwareId>88</tds:HardwareId>'
+            b'</tds:GetDeviceInformationResponse></env:Body></env:Envelope>')
+
+
+def cwmp_inform(maker, oui, product):
+    """A TR-069 Inform (TR-069 Amendment 6, section A.3.3.1): DeviceId first."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope '
+            b'xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" '
+            b'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><SOAP-ENV:Header><cwmp:ID '
+            b'SOAP-ENV:mustUnderstand="1">1</cwmp:ID></SOAP-ENV:Header><SOAP-ENV:Body>'
+            b'<cwmp:Inform><DeviceId><Manufacturer>' + maker + b'</Manufacturer><OUI>' + oui +
+            b'</OUI><ProductClass>' + product + b'</ProductClass><SerialNumber>48575443'
+            b'</SerialNumber></DeviceId><Event><EventStruct><EventCode>2 PERIODIC</EventCode>'
+            b'</EventStruct></Event><MaxEnvelopes>1</MaxEnvelopes></cwmp:Inform>'
+            b'</SOAP-ENV:Body></SOAP-ENV:Envelope>')
+
+
+def case_device_banners():
+    cap = Capture(start=3000)
+    # 1. A Hikvision camera's web server (Nmap: "App-webs/"): 4200450, the camera is the host.
+    TcpFlow(cap, eth, CLIENT, 56001, "192.0.2.60", 80).handshake() \
+        .client(http_get("192.0.2.60", "/doc/page/login.asp")) \
+        .server(http_response(b"App-webs/", b"<html><head><title>login</title></head></html>")) \
+        .close()
+    # 2. A generic server banner: nothing.
+    TcpFlow(cap, eth, CLIENT, 56002, "192.0.2.61", 80).handshake() \
+        .client(http_get("192.0.2.61", "/")).server(http_response(b"nginx/1.22.1", b"ok")) \
+        .close()
+    # 3. A lookalike: the rule wants the whole value "Hikvision-Webs": nothing.
+    TcpFlow(cap, eth, CLIENT, 56003, "192.0.2.61", 8080).handshake() \
+        .client(http_get("192.0.2.61", "/")) \
+        .server(http_response(b"NotHikvision-Webs-Proxy", b"ok")).close()
+    # 4. A ZTE router's web server (Recog http_servers.xml): 4200350, headers and body in
+    # separate segments (the body is waited for).
+    TcpFlow(cap, eth, CLIENT, 56004, "192.0.2.63", 80).handshake() \
+        .client(http_get("192.0.2.63", "/")) \
+        .server(b"HTTP/1.1 200 OK\r\nServer: Mini web server 1.0 ZTE corp 2005.\r\n"
+                b"Content-Length: 18\r\n\r\n") \
+        .server(b"<html>ZXHN</html>\n").close()
+    # 5. RTSP (RFC 2326) OPTIONS answered by a Dahua camera (Recog rtsp_servers.xml): 4200550.
+    TcpFlow(cap, eth, CLIENT, 56005, "192.0.2.62", 554).handshake() \
+        .client(b"OPTIONS rtsp://192.0.2.62:554/cam/realmonitor RTSP/1.0\r\nCSeq: 1\r\n\r\n") \
+        .server(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Dahua Rtsp Server\r\n"
+                b"Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n").close()
+    # 6. Another RTSP server: nothing.
+    TcpFlow(cap, eth, CLIENT, 56006, "192.0.2.61", 8554).handshake() \
+        .client(b"OPTIONS rtsp://192.0.2.61:8554/test RTSP/1.0\r\nCSeq: 1\r\n\r\n") \
+        .server(b"RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: GStreamer RTSP server\r\n\r\n").close()
+    # 7. ONVIF GetDeviceInformation answered by a Hikvision camera: 4200451 (onvif.device).
+    TcpFlow(cap, eth, CLIENT, 56007, "192.0.2.64", 80).handshake() \
+        .client(soap_post(b"/onvif/device_service", ONVIF_GET_INFO)) \
+        .server(http_response(b"", onvif_info(b"HIKVISION", b"DS-2CD2142FWD-I"),
+                              b"application/soap+xml; charset=utf-8")).close()
+    # 8. The same answer from another maker: nothing.
+    TcpFlow(cap, eth, CLIENT, 56008, "192.0.2.65", 80).handshake() \
+        .client(soap_post(b"/onvif/device_service", ONVIF_GET_INFO, "192.0.2.65")) \
+        .server(http_response(b"", onvif_info(b"AXIS", b"P3245-LVE"),
+                              b"application/soap+xml; charset=utf-8")).close()
+    # 9. A Huawei ONT's TR-069 Inform to its ACS: 4200255 (cwmp.oui); the CPE, the client of
+    # this flow, is the device.
+    TcpFlow(cap, eth, "192.0.2.66", 56009, "198.51.100.90", 7547).handshake() \
+        .client(soap_post(b"/acs", cwmp_inform(b"Huawei Technologies Co., Ltd", b"00E0FC",
+                                               b"HG8245H"), "acs.example.net")) \
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    # 10. An Inform from another maker: nothing.
+    TcpFlow(cap, eth, "192.0.2.67", 56010, "198.51.100.90", 7547).handshake() \
+        .client(soap_post(b"/acs", cwmp_inform(b"Technicolor", b"00147F", b"TG789vac"),
+                          "acs.example.net")) \
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").close()
+    return {"device-banners/input.pcap": cap.pcap_bytes()}
+
+
+def ssdp_notify(server, location):
+    """UPnP Device Architecture 2.0, section 1.2.2: ssdp:alive."""
+    return (b"NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nCACHE-CONTROL: max-age=1800\r\n"
+            b"LOCATION: " + location + b"\r\nNT: upnp:rootdevice\r\nNTS: ssdp:alive\r\n"
+            b"SERVER: " + server + b"\r\nUSN: uuid:00000000-0000-1000-0000-000000000001::"
+            b"upnp:rootdevice\r\n\r\n")
+
+
+def wsd(action, body):
+    """WS-Discovery 2005/04 as ONVIF Core (section 7.3) uses it."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope '
+            b'xmlns:SOAP-ENV="http://www.w3.org/2003/05/soap-envelope" '
+            b'xmlns:wsa="http://schemas.xmlsoap.org/ws/2004/08/addressing" '
+            b'xmlns:d="http://schemas.xmlsoap.org/ws/2005/04/discovery" '
+            b'xmlns:dn="http://www.onvif.org/ver10/network/wsdl"><SOAP-ENV:Header>'
+            b'<wsa:Action>http://schemas.xmlsoap.org/ws/2005/04/discovery/' + action +
+            b'</wsa:Action></SOAP-ENV:Header><SOAP-ENV:Body>' + body +
+            b'</SOAP-ENV:Body></SOAP-ENV:Envelope>')
+
+
+def sadp_match(desc, serial):
+    """Hikvision SADP answer, fields as UniversalScanner's Hikvision.cs reads them."""
+    return (b'<?xml version="1.0" encoding="UTF-8"?><ProbeMatch><Uuid>'
+            b'7A3BB0C4-1E39-4CB5-9A4F-0D1A2B3C4D5E</Uuid><Types>inquiry</Types>'
+            b'<DeviceType>138153</DeviceType><DeviceDescription>' + desc +
+            b'</DeviceDescription><DeviceSN>' + serial + b'</DeviceSN><CommandPort>8000'
+            b'</CommandPort><HttpPort>80</HttpPort><MAC>44-19-b6-00-00-72</MAC><IPv4Address>'
+            b'192.0.2.72</IPv4Address><DHCP>false</DHCP><SoftwareVersion>V5.5.0build 170725'
+            b'</SoftwareVersion><Activated>true</Activated></ProbeMatch>')
+
+
+def dhip(body):
+    """Dahua DHIP: 32-byte header (0x20, "DHIP", lengths at 0x10 and 0x18), JSON body."""
+    hdr = struct.pack("<I4s8xI4xI4x", 0x20, b"DHIP", len(body), len(body))
+    return hdr + body
+
+
+def sip(first, ua_name, ua):
+    return (first + b"\r\nVia: SIP/2.0/UDP 192.0.2.74:5060;branch=z9hG4bK776asdhds\r\n"
+            b"From: <sip:100@192.0.2.74>;tag=1928301774\r\nTo: <sip:100@192.0.2.74>\r\n"
+            b"Call-ID: a84b4c76e66710@192.0.2.74\r\nCSeq: 1 REGISTER\r\n" + ua_name + b": " +
+            ua + b"\r\nContent-Length: 0\r\n\r\n")
+
+
+def snmp_response(community, sysdescr, sysoid, req_id):
+    from scapy.asn1.asn1 import ASN1_OID, ASN1_STRING
+    from scapy.layers.snmp import SNMP, SNMPresponse, SNMPvarbind
+    pdu = SNMPresponse(id=req_id, varbindlist=[
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.1.0"), value=ASN1_STRING(sysdescr)),
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.2.0"), value=ASN1_OID(sysoid))])
+    return bytes(SNMP(version=1, community=community, PDU=pdu))
+
+
+def snmp_get(community, req_id):
+    from scapy.asn1.asn1 import ASN1_NULL, ASN1_OID
+    from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
+    pdu = SNMPget(id=req_id, varbindlist=[
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.1.0"), value=ASN1_NULL(0)),
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.2.0"), value=ASN1_NULL(0))])
+    return bytes(SNMP(version=1, community=community, PDU=pdu))
+
+
+def dhcp_request(mac, xid, requested, vendor_class, hostname):
+    from scapy.layers.dhcp import BOOTP, DHCP
+    opts = [("message-type", "request"), ("requested_addr", requested),
+            ("vendor_class_id", vendor_class), ("hostname", hostname), "end"]
+    return bytes(BOOTP(op=1, xid=xid, chaddr=bytes.fromhex(mac.replace(":", "")) + b"\0" * 10,
+                       flags=0x8000) / DHCP(options=opts))
+
+
+def case_device_discovery():
+    cap = Capture(start=3100)
+    # 1. SSDP ssdp:alive from a Huawei home gateway (Recog): 4200250.
+    udp(cap, eth, "192.0.2.70", 1900, "239.255.255.250", 1900,
+        ssdp_notify(b"Linux UPnP/1.0 Huawei-ATP-IGD", b"http://192.0.2.70:37215/desc.xml"),
+        ipid=1)
+    # 2. A client's M-SEARCH (no SERVER) and another maker's alive: nothing.
+    udp(cap, eth, CLIENT, 50500, "239.255.255.250", 1900,
+        b"M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\nMAN: \"ssdp:discover\"\r\n"
+        b"MX: 1\r\nST: ssdp:all\r\n\r\n", ipid=2)
+    udp(cap, eth, "192.0.2.77", 1900, "239.255.255.250", 1900,
+        ssdp_notify(b"Linux/3.14 UPnP/1.0 IpBridge/1.26.0", b"http://192.0.2.77:80/desc.xml"),
+        ipid=3)
+    # 3. WS-Discovery ProbeMatches of a Dahua camera: 4200551 (onvif.scope).
+    udp(cap, eth, "192.0.2.71", 3702, CLIENT, 50501, wsd(b"ProbeMatches",
+        b"<d:ProbeMatches><d:ProbeMatch><d:Types>dn:NetworkVideoTransmitter</d:Types>"
+        b"<d:Scopes>onvif://www.onvif.org/type/video_encoder onvif://www.onvif.org/name/Dahua "
+        b"onvif://www.onvif.org/hardware/IPC-HFW2228M</d:Scopes><d:XAddrs>"
+        b"http://192.0.2.71/onvif/device_service</d:XAddrs></d:ProbeMatch></d:ProbeMatches>"),
+        ipid=4, to_server=False)
+    # 4. A Probe that asks for Hikvision scopes is a question: nothing.
+    udp(cap, eth, CLIENT, 50502, "239.255.255.250", 3702, wsd(b"Probe",
+        b"<d:Probe><d:Types>dn:NetworkVideoTransmitter</d:Types><d:Scopes>"
+        b"onvif://www.onvif.org/name/HIKVISION</d:Scopes></d:Probe>"), ipid=5)
+    # 5. SADP: a client's Probe (nothing), a Hikvision camera's ProbeMatch (4200452).
+    udp(cap, eth, CLIENT, 50503, "239.255.255.250", 37020,
+        b'<?xml version="1.0" encoding="utf-8"?><Probe><Uuid>'
+        b'9D2B1F0E-5C4A-4E3B-8F7A-6B5C4D3E2F1A</Uuid><Types>inquiry</Types></Probe>', ipid=6)
+    udp(cap, eth, "192.0.2.72", 37020, "239.255.255.250", 37020,
+        sadp_match(b"DS-2CD2032-I", b"DS-2CD2032-I20140501CCCH000000000"), ipid=7)
+    # 6. DHIP: the search (nothing) and a Dahua answer (4200552).
+    udp(cap, eth, CLIENT, 50504, "239.255.255.251", 37810,
+        dhip(b'{"method":"DHDiscover.search","params":{"mac":"","uni":0}}\n'), ipid=8)
+    udp(cap, eth, "192.0.2.73", 37810, CLIENT, 50504,
+        dhip(b'{"mac":"3c:ef:8c:00:00:73","method":"client.notifyDevInfo","params":'
+             b'{"deviceInfo":{"DeviceType":"IPC-HFW2431S-S-S2","SerialNo":"5J0000000000000",'
+             b'"Vendor":"General","IPv4Address":{"IPAddress":"192.0.2.73"}}}}\n'),
+        ipid=9, to_server=False)
+    # 7. SIP: a Huawei gateway's REGISTER (4200252), a softphone's (nothing), a ZTE home
+    # gateway's 200 OK (4200351).
+    udp(cap, eth, "192.0.2.74", 5060, "198.51.100.74", 5060,
+        sip(b"REGISTER sip:198.51.100.74 SIP/2.0", b"User-Agent",
+            b"Huawei-HomeGateway/V100R001"), ipid=10)
+    udp(cap, eth, CLIENT, 5062, "198.51.100.74", 5060,
+        sip(b"REGISTER sip:198.51.100.74 SIP/2.0", b"User-Agent", b"Linphone/5.2.0"), ipid=11)
+    udp(cap, eth, "192.0.2.78", 5060, "198.51.100.74", 5060,
+        sip(b"SIP/2.0 200 OK", b"Server", b"ZXHN H218N/V1.02.01_ERS"), ipid=12)
+    # 8. SNMP: a GetRequest (nothing), a Huawei switch's GetResponse (4200253), a Cisco
+    # answer (nothing), a Hikvision one (4200453) and an enterprise number that only begins
+    # like Huawei's (201100: nothing).
+    udp(cap, eth, CLIENT, 50505, "192.0.2.75", 161, snmp_get("public", 1), ipid=13)
+    udp(cap, eth, "192.0.2.75", 161, CLIENT, 50505, snmp_response(
+        "public", "Huawei Versatile Routing Platform Software\r\nVRP (R) software, Version 8.180 "
+        "(CE6870EI V200R005C10SPC800)\r\nCopyright (C) 2012-2018 Huawei Technologies Co., Ltd.",
+        "1.3.6.1.4.1.2011.2.239.11", 1), ipid=14, to_server=False)
+    udp(cap, eth, "192.0.2.79", 161, CLIENT, 50506, snmp_response(
+        "public", "Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), Version 15.0(2)SE",
+        "1.3.6.1.4.1.9.1.1208", 2), ipid=15, to_server=False)
+    udp(cap, eth, "192.0.2.80", 161, CLIENT, 50507, snmp_response(
+        "public", "DS-2CD2142FWD-I", "1.3.6.1.4.1.39165.1.1", 3), ipid=16, to_server=False)
+    udp(cap, eth, "192.0.2.81", 161, CLIENT, 50508, snmp_response(
+        "public", "appliance", "1.3.6.1.4.1.201100.1", 4), ipid=17, to_server=False)
+    # 9. DHCP: a Huawei handset's REQUEST (4200254; the host is the address it asks for) and
+    # another Android's (nothing).
+    udp(cap, eth, "0.0.0.0", 68, "255.255.255.255", 67, dhcp_request(
+        "02:00:00:00:00:76", 0x3903F326, "192.0.2.76", b"HUAWEI:android:ELE-L29",
+        b"HUAWEI_P30"), ipid=18)
+    udp(cap, eth, "0.0.0.0", 68, "255.255.255.255", 67, dhcp_request(
+        "02:00:00:00:00:82", 0x3903F327, "192.0.2.82", b"android-dhcp-13", b"Pixel-7"), ipid=19)
+    return {"device-discovery/input.pcap": cap.pcap_bytes()}
+
+
+def case_device_mac():
+    cap = Capture(start=3200)
+    hik = eth_from("44:19:B6:00:00:90")
+    # Two flows from a Hikvision-made interface: one alert (4200454), for the first.
+    TcpFlow(cap, hik, "192.0.2.90", 57001, "198.51.100.9", 443).handshake() \
+        .client(tls_client_hello("www.example.com")).close()
+    TcpFlow(cap, hik, "192.0.2.90", 57002, "198.51.100.9", 443).handshake() \
+        .client(tls_client_hello("www.example.com")).close()
+    # A Huawei interface (00:E0:FC): 4200256.
+    udp(cap, eth_from("00:E0:FC:00:00:91"), "192.0.2.91", 57003, "198.51.100.9", 123,
+        b"\x23" + b"\0" * 47, ipid=1)
+    # The capture's usual locally administered addresses: nothing.
+    udp(cap, eth, CLIENT, 57004, "198.51.100.9", 123, b"\x23" + b"\0" * 47, ipid=2)
+    return {"device-mac/input.pcap": cap.pcap_bytes()}
+
+
+
+def case_bans_scope():
+    """One message each of vendors whose bans bind different people: DeepSeek (state and
+    federal-agency use, a proposed federal act), TikTok (federal use), Hikvision (Covered
+    List: new authorizations, for all; sec. 889: federal procurement and contractors' use),
+    Kaspersky (sale and updates for all, new authorizations). The bans-* cases scan it with
+    --scope, --restricts and --proposed."""
+    cap = Capture(start=3300)
+    dns_flow(cap, eth, CLIENT, 58001, "chat.deepseek.com", 0x3301)
+    dns_flow(cap, eth, CLIENT, 58002, "www.tiktok.com", 0x3302)
+    dns_flow(cap, eth, CLIENT, 58003, "s01.upd.kaspersky.com", 0x3303)
+    udp(cap, eth, "192.0.2.72", 37020, "239.255.255.250", 37020,
+        sadp_match(b"DS-2CD2032-I", b"DS-2CD2032-I20140501CCCH000000000"), ipid=7)
+    return {"bans-scope/input.pcap": cap.pcap_bytes()}
+
+CASES += [case_device_banners, case_device_discovery, case_device_mac, case_bans_scope]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",
