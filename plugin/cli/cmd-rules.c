@@ -122,6 +122,12 @@ static int cmd_rules_export(int argc, char **argv) {
             action = argv[++i];
         else if (strncmp(argv[i], "--action=", 9) == 0)
             action = argv[i] + 9;
+        else if (strcmp(argv[i], "--scope") == 0 && i + 1 < argc)
+            ban_option(OPT_SCOPE, argv[++i]);
+        else if (strcmp(argv[i], "--restricts") == 0 && i + 1 < argc)
+            ban_option(OPT_RESTRICTS, argv[++i]);
+        else if (strcmp(argv[i], "--proposed") == 0)
+            ban_option(OPT_PROPOSED, NULL);
         else if (argv[i][0] == '-' || path != NULL) {
             usage(stderr);
             return EXIT_ERROR;

@@ -10,15 +10,18 @@ const char *prog = "embargo";
 
 static const char synopsis[] =
     "usage: embargo scan [-r RULES] [-o EVE] [-j N] [--append|--force] [-q] [--max-flows N]\n"
-    "                    [--evidence DIR] [--exceptions FILE] [--inventory DB] PCAP...\n"
+    "                    [--evidence DIR] [--exceptions FILE] [--inventory DB]\n"
+    "                    [--scope WHO] [--restricts WHAT] [--proposed] PCAP...\n"
     "       embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
     "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n"
-    "                    [--inventory DB [--sensor NAME]]\n"
+    "                    [--inventory DB [--sensor NAME]] [--scope WHO] [--restricts WHAT]\n"
+    "                    [--proposed]\n"
     "       embargo report [--format text|json|csv|html] [-o OUT] [--force] [-q]\n"
     "                      [--from DB [--since DAY] [--sensor NAME]] [EVE...]\n"
     "       embargo rules check [--strict] [RULES]\n"
     "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
-    "                            [--action alert|drop] [RULES]\n"
+    "                            [--action alert|drop] [--scope WHO] [--restricts WHAT]\n"
+    "                            [--proposed] [RULES]\n"
     "       embargo rules manifest|verify|update|rollback|diff ... (embargo rules --help)\n"
     "       embargo inventory add --db DB [--sensor NAME] EVE...\n"
     "       embargo inventory coverage --db DB [--sensor NAME]\n"
@@ -36,7 +39,12 @@ static const char engine_opts[] =
     "      --stream-depth BYTES  bytes reassembled per TCP direction (default 16384)\n"
     "      --stream-memcap MIB   memory for all reassembly buffers (default 64)\n"
     "      --exceptions FILE  the site's accepted alerts (host, vendor/channel/sid,\n"
-    "                     reason, owner, expires): still written, marked excepted\n";
+    "                     reason, owner, expires): still written, marked excepted\n"
+    "      --scope WHO    only the bans that bind WHO: federal, federal-contractors or\n"
+    "                     state:XX (and those that bind all); default: every ban\n"
+    "      --restricts WHAT  only the bans that restrict one of WHAT: sale, updates,\n"
+    "                     use, procurement, new-authorization (comma-separated)\n"
+    "      --proposed     proposed bans too (default: only those in force)\n";
 
 static const char footer[] =
     "\n"
@@ -105,6 +113,8 @@ static void rules_opts(FILE *f) {
                "      --format FMT   suricata (Suricata 7 rules), suricata-plugin (Suricata 8\n"
                "                     with embargo.so) or zeek-intel (a Zeek Intel file)\n"
                "      --action ACT   alert (default) or drop, for suricata-plugin (IPS)\n"
+               "      --scope, --restricts, --proposed  only the rules of vendors with a ban\n"
+               "                     that applies, as for scan\n"
                "rules manifest DIR: write DIR/pack.yaml (every rule file and its SHA-256).\n"
                "      --version V --expires DATE  the pack's version (MAJOR.MINOR.PATCH) and\n"
                "                     the day it goes stale; --name N, --released DATE and\n"
@@ -147,7 +157,7 @@ void usage_scan(FILE *f) {
     fputs("usage: embargo scan [-r RULES] [-o EVE] [-j N] [--append|--force] [-q] [--max-flows N]\n"
           "                    [--evidence DIR] [--exceptions FILE] [--inventory DB [--sensor "
           "NAME]]\n"
-          "                    PCAP...\n\n",
+          "                    [--scope WHO] [--restricts WHAT] [--proposed] PCAP...\n\n",
           f);
     scan_opts(f);
     fputs(footer, f);
@@ -155,7 +165,8 @@ void usage_scan(FILE *f) {
 
 void usage_live(FILE *f) {
     fputs("usage: embargo live -i IFACE [-r RULES] [-o EVE] [-f BPF] [-j N] [--append|--force]\n"
-          "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n\n",
+          "                    [-q] [--max-flows N] [--exceptions FILE] [--pid-file FILE]\n"
+          "                    [--scope WHO] [--restricts WHAT] [--proposed]\n\n",
           f);
     live_opts(f);
     fputs(footer, f);
@@ -172,7 +183,8 @@ void usage_report(FILE *f) {
 void usage_rules(FILE *f) {
     fputs("usage: embargo rules check [--strict] [RULES]\n"
           "       embargo rules export --format suricata|suricata-plugin|zeek-intel\n"
-          "                            [--action alert|drop] [RULES]\n"
+          "                            [--action alert|drop] [--scope WHO] [--restricts WHAT]\n"
+          "                            [--proposed] [RULES]\n"
           "       embargo rules manifest DIR --version V --expires DATE\n"
           "       embargo rules verify DIR [--keys DIR]\n"
           "       embargo rules update --from URL|DIR [--dest STORE] [--keys DIR]\n"

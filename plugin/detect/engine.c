@@ -637,6 +637,8 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
         const emb_cand_t *c = &e->cands[i];
         const emb_rule_t *rule = &e->rules->rules[c->rule];
         const emb_vendor_t *v = &e->rules->vendors[rule->vendor];
+        if (!v->selected)
+            continue; /* no ban of the vendor applies (emb_rules_select) */
         emb_match_t m = {
             .sid = rule->sid,
             .rev = rule->rev,

@@ -63,14 +63,6 @@ static json_t *addr_string(int family, const uint8_t *addr) {
     return json_string(buf);
 }
 
-/* Appends `s` to the array of strings `a` unless it is there. */
-static void add_unique(json_t *a, const char *s) {
-    for (size_t i = 0; i < json_array_size(a); i++)
-        if (strcmp(json_string_value(json_array_get(a, i)), s) == 0)
-            return;
-    json_array_append_new(a, json_string(s));
-}
-
 /* Sets obj[key] to the array `a` when it has members (EVE arrays have minItems 1). */
 static void set_nonempty(json_t *obj, const char *key, json_t *a) {
     if (json_array_size(a) > 0)
@@ -102,24 +94,18 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
     /* The bans that apply to this run (emb_rules_select): who they bind and
      * what they restrict, said with the alert so that no reader takes a
      * restriction on new authorizations for a ban on use. */
-    json_t *auth = json_array(), *scope = json_array(), *restricts = json_array(),
-           *status = json_array(), *bans = json_array();
+    json_t *auth = json_array(), *bans = json_array();
     for (size_t i = 0; i < v->nbans; i++) {
         const emb_ban_t *b = &v->bans[i];
         if (!b->applies)
             continue;
         json_array_append_new(auth, json_string(b->authority));
-        add_unique(scope, b->scope);
-        add_unique(status, emb__ban_status_name(b->status));
         json_t *o = json_object(), *rs = json_array();
         json_object_set_new(o, "authority", json_string(b->authority));
         json_object_set_new(o, "scope", json_string(b->scope));
-        for (uint32_t bit = 1; bit < 1u << EMB_R__COUNT; bit <<= 1) {
-            if (!(b->restricts & bit))
-                continue;
-            add_unique(restricts, emb__restrict_name(bit));
-            json_array_append_new(rs, json_string(emb__restrict_name(bit)));
-        }
+        for (uint32_t bit = 1; bit < 1u << EMB_R__COUNT; bit <<= 1)
+            if (b->restricts & bit)
+                json_array_append_new(rs, json_string(emb__restrict_name(bit)));
         set_nonempty(o, "restricts", rs);
         json_object_set_new(o, "status", json_string(emb__ban_status_name(b->status)));
         if (b->effective)
@@ -133,9 +119,15 @@ static json_t *build_alert_object(const emb_rules_t *rules, const emb_rule_t *ru
         json_array_append_new(bans, o);
     }
     set_nonempty(md, "authority", auth);
-    set_nonempty(md, "scope", scope);
-    set_nonempty(md, "restricts", restricts);
-    set_nonempty(md, "ban_status", status);
+    static const char *const term_keys[] = {"scope", "restricts", "ban_status"};
+    for (int t = EMB_TERM_SCOPE; t <= EMB_TERM_STATUS; t++) {
+        const char *terms[16];
+        size_t n = emb__ban_terms(v, (emb_ban_term_t)t, terms, 16);
+        json_t *a = json_array();
+        for (size_t k = 0; k < n; k++)
+            json_array_append_new(a, json_string(terms[k]));
+        set_nonempty(md, term_keys[t], a);
+    }
     json_object_set_new(al, "metadata", md);
 
     if (rule->nrefs > 0) {

@@ -10,8 +10,10 @@
  * all set and test one flowbit named after the embargo sid, which keeps
  * embargo's "one alert per rule per flow". The Suricata sid of the n-th rule
  * written for embargo sid S is S * 1000 + n; the embargo sid is in metadata.
+ * The line writer is export-writer.c, the Zeek Intel file export-zeek.c.
  */
-#include "pack/pack.h"
+#include "pack-tools/export-writer.h"
+#include "pack-tools/export-zeek.h"
 
 #include "common/util.h"
 
@@ -23,93 +25,6 @@
 
 #define SID_FACTOR 1000u
 #define MAX_RULES_PER_ALT 1000
-
-/* ---- output ------------------------------------------------------------ */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-    bool oom;
-} sbuf_t;
-
-static void sb_put(sbuf_t *b, const char *s, size_t n) {
-    if (b->oom)
-        return;
-    if (emb__grow((void **)&b->p, &b->cap, b->len + n + 1, 1) != 0) {
-        b->oom = true;
-        return;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(sbuf_t *b, const char *s) {
-    sb_put(b, s, strlen(s));
-}
-
-/* Appends a string literal. */
-#define SB_LIT(b, lit) sb_put((b), (lit), sizeof(lit) - 1)
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void sb_printf(sbuf_t *b, const char *fmt, ...) {
-    char tmp[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
-    va_end(ap);
-    if (n < 0)
-        return;
-    if ((size_t)n < sizeof(tmp)) {
-        sb_put(b, tmp, (size_t)n);
-        return;
-    }
-    char *big = malloc((size_t)n + 1);
-    if (big == NULL) {
-        b->oom = true;
-        return;
-    }
-    va_start(ap, fmt);
-    vsnprintf(big, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    sb_put(b, big, (size_t)n);
-    free(big);
-}
-
-typedef struct {
-    const emb_rules_t *r;
-    emb_write_cb write;
-    void *ud;
-    emb_diags_t **notes;
-    sbuf_t line;
-    int rc;
-} exp_t;
-
-static void note(exp_t *X, uint32_t file, uint32_t line, uint32_t col, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
-
-static void note(exp_t *X, uint32_t file, uint32_t line, uint32_t col, const char *fmt, ...) {
-    if (X->notes == NULL)
-        return;
-    char msg[480];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
-    if (emb__diag_add(X->notes, X->r->files[file], line, col, "not exported: %s", msg) != 0)
-        X->rc = EMB_ENOMEM;
-}
-
-/* Hands the finished line to the writer and empties it. */
-static void flush_line(exp_t *X) {
-    if (X->line.oom) {
-        X->rc = EMB_ENOMEM;
-    } else if (X->rc == 0 && X->line.len > 0 && X->write(X->line.p, X->line.len, X->ud) != 0) {
-        X->rc = EMB_EIO;
-    }
-    X->line.len = 0;
-}
 
 /* ---- Suricata: escaping ------------------------------------------------ */
 
@@ -124,11 +39,11 @@ static void put_content(sbuf_t *b, const char *s, size_t n) {
             SB_LIT(b, "|");
             in_hex = false;
         } else if (!plain) {
-            sb_printf(b, in_hex ? " %02X" : "|%02X", c);
+            emb__sb_printf(b, in_hex ? " %02X" : "|%02X", c);
             in_hex = true;
             continue;
         }
-        sb_put(b, (const char *)&c, 1);
+        emb__sb_put(b, (const char *)&c, 1);
     }
     if (in_hex)
         SB_LIT(b, "|");
@@ -140,7 +55,7 @@ static void put_escaped(sbuf_t *b, const char *s, size_t n) {
         char c = s[i];
         if (c == '"' || c == ';' || c == '\\')
             SB_LIT(b, "\\");
-        sb_put(b, &c, 1);
+        emb__sb_put(b, &c, 1);
     }
 }
 
@@ -151,7 +66,7 @@ static void put_pcre_text(sbuf_t *b, const char *s, size_t n) {
         char c = s[i];
         if (c == '"' || c == ';' || (c == '/' && (i == 0 || s[i - 1] != '\\')))
             SB_LIT(b, "\\");
-        sb_put(b, &c, 1);
+        emb__sb_put(b, &c, 1);
     }
 }
 
@@ -164,7 +79,7 @@ static void put_domain_regex(sbuf_t *b, const emb_indicator_t *ind) {
         else if (c == '.')
             SB_LIT(b, "\\.");
         else
-            sb_put(b, &c, 1); /* letters, digits, - and _ only (the loader's rule) */
+            emb__sb_put(b, &c, 1); /* letters, digits, - and _ only (the loader's rule) */
     }
 }
 
@@ -174,10 +89,6 @@ static const char *last_star(const char *s, size_t n) {
         if (s[--n] == '*')
             return s + n;
     return NULL;
-}
-
-static bool has_star(const emb_indicator_t *ind) {
-    return memchr(ind->text, '*', ind->len) != NULL;
 }
 
 /* ---- Suricata: contexts ------------------------------------------------ */
@@ -300,14 +211,14 @@ static void put_exclusions(exp_t *X, sbuf_t *b, const emb_rule_t *ru, const emb_
             if (&r->inds[i] == ind || !outranks(r, ru, ind, i, qalt))
                 continue;
             const emb_indicator_t *q = &r->inds[i];
-            sb_puts(b, any ? "|" : " pcre:!\"/(?:");
-            sb_puts(b, q->kind == EMB_PAT_DOMAIN ? "(?:^|\\.)" : dotted ? "^\\." : "^");
+            emb__sb_puts(b, any ? "|" : " pcre:!\"/(?:");
+            emb__sb_puts(b, q->kind == EMB_PAT_DOMAIN ? "(?:^|\\.)" : dotted ? "^\\." : "^");
             put_domain_regex(b, q);
             any = true;
         }
     }
     if (any)
-        sb_puts(b, ci ? ")$/i\";" : ")$/\";");
+        emb__sb_puts(b, ci ? ")$/i\";" : ")$/\";");
 }
 
 /* The match of one string indicator on the current sticky buffer. */
@@ -335,33 +246,34 @@ static void put_match(exp_t *X, sbuf_t *b, const emb_rule_t *ru, const emb_indic
         return;
     }
     if (ind->kind == EMB_PAT_DOMAIN || ind->kind == EMB_PAT_DOMAIN_EXACT) {
-        if (has_star(ind)) {
+        if (emb__export_has_star(ind)) {
             /* Fast pattern: the literal tail after the last '*'. */
             const char *star = last_star(ind->text, ind->len);
             size_t tail = ind->len - (size_t)(star + 1 - ind->text);
             if (tail >= 3) {
                 SB_LIT(b, " content:\"");
                 put_content(b, star + 1, tail);
-                sb_puts(b, ci ? "\"; nocase;" : "\";");
+                emb__sb_puts(b, ci ? "\"; nocase;" : "\";");
             }
-            sb_puts(b, ind->kind == EMB_PAT_DOMAIN ? " pcre:\"/(?:^|\\.)" : " pcre:\"/^");
+            emb__sb_puts(b, ind->kind == EMB_PAT_DOMAIN ? " pcre:\"/(?:^|\\.)" : " pcre:\"/^");
             put_domain_regex(b, ind);
-            sb_puts(b, ci ? "$/i\";" : "$/\";");
+            emb__sb_puts(b, ci ? "$/i\";" : "$/\";");
         } else if (ind->kind == EMB_PAT_DOMAIN) {
             SB_LIT(b, " dotprefix; content:\".");
             put_content(b, ind->text, ind->len);
-            sb_puts(b, ci ? "\"; nocase; endswith;" : "\"; endswith;");
+            emb__sb_puts(b, ci ? "\"; nocase; endswith;" : "\"; endswith;");
         } else {
             SB_LIT(b, " content:\"");
             put_content(b, ind->text, ind->len);
-            sb_puts(b, ci ? "\"; nocase; startswith; endswith;" : "\"; startswith; endswith;");
+            emb__sb_puts(b, ci ? "\"; nocase; startswith; endswith;" : "\"; startswith; endswith;");
         }
-        put_exclusions(X, b, ru, ind, ind->kind == EMB_PAT_DOMAIN && !has_star(ind), ci);
+        put_exclusions(X, b, ru, ind, ind->kind == EMB_PAT_DOMAIN && !emb__export_has_star(ind),
+                       ci);
         return;
     }
     SB_LIT(b, " content:\"");
     put_content(b, ind->text, ind->len);
-    sb_puts(b, lc && ci ? "\"; nocase;" : "\";");
+    emb__sb_puts(b, lc && ci ? "\"; nocase;" : "\";");
 }
 
 /* "[a,b]" of the alternative's CIDRs, or "any". */
@@ -379,7 +291,7 @@ static void put_addrs(sbuf_t *b, const emb_rules_t *r, const emb_cond_t *ipc) {
                      c->addr[3]);
         else if (inet_ntop(AF_INET6, c->addr, addr, sizeof(addr)) == NULL)
             addr[0] = '\0';
-        sb_printf(b, "%s%s/%u", i > ipc->first ? "," : "", addr, c->plen);
+        emb__sb_printf(b, "%s%s/%u", i > ipc->first ? "," : "", addr, c->plen);
     }
     SB_LIT(b, "]");
 }
@@ -396,11 +308,11 @@ static bool put_ports(sbuf_t *b, const emb_rules_t *r, const emb_cond_t *portc, 
         const emb_portrange_t *p = &r->inds[i].ports;
         if (p->proto != 0 && proto != 0 && p->proto != proto)
             continue;
-        sb_put(b, n++ ? "," : "[", 1);
+        emb__sb_put(b, n++ ? "," : "[", 1);
         if (p->lo == p->hi)
-            sb_printf(b, "%u", p->lo);
+            emb__sb_printf(b, "%u", p->lo);
         else
-            sb_printf(b, "%u:%u", p->lo, p->hi);
+            emb__sb_printf(b, "%u:%u", p->lo, p->hi);
     }
     if (n == 0)
         return false;
@@ -444,15 +356,16 @@ static void write_rule(exp_t *X, rule_ctx_t *rc, ctx_t cx, const header_t *h,
     }
     if (*rc->n >= SID_FACTOR || ru->sid > (UINT32_MAX - (SID_FACTOR - 1)) / SID_FACTOR) {
         if (*rc->n == SID_FACTOR || ru->sid > (UINT32_MAX - (SID_FACTOR - 1)) / SID_FACTOR)
-            note(X, alt->file, alt->line, alt->col,
-                 "rule %u: Suricata sids are sid*%u+n, which does not fit (too many rules, or "
-                 "sid too large)",
-                 ru->sid, SID_FACTOR);
+            emb__export_note(
+                X, alt->file, alt->line, alt->col,
+                "rule %u: Suricata sids are sid*%u+n, which does not fit (too many rules, or "
+                "sid too large)",
+                ru->sid, SID_FACTOR);
         (*rc->n)++;
         return;
     }
     sbuf_t *b = &X->line;
-    sb_printf(b, "alert %s ", h->proto);
+    emb__sb_printf(b, "alert %s ", h->proto);
     if (h->to_client) {
         /* The server speaks: its address and port are the source. */
         put_addrs(b, r, h->side == 1 ? ipc : NULL);
@@ -466,7 +379,7 @@ static void write_rule(exp_t *X, rule_ctx_t *rc, ctx_t cx, const header_t *h,
         SB_LIT(b, " any -> any ");
     } else {
         SB_LIT(b, "any any ");
-        sb_put(b, h->side == 3 ? "<> " : "-> ", 3);
+        emb__sb_put(b, h->side == 3 ? "<> " : "-> ", 3);
         put_addrs(b, r, h->side == 0 ? NULL : ipc);
         SB_LIT(b, " ");
     }
@@ -488,18 +401,19 @@ static void write_rule(exp_t *X, rule_ctx_t *rc, ctx_t cx, const header_t *h,
                 continue;
             const char *buf = buffer_for(k, cx);
             if (buf[0])
-                sb_printf(b, " %s;", buf);
+                emb__sb_printf(b, " %s;", buf);
             put_match(X, b, ru, &r->inds[pick[c]], cx);
         }
     }
-    sb_printf(b, " flowbits:isnotset,embargo.%u; flowbits:set,embargo.%u;", ru->sid, ru->sid);
-    sb_printf(b, " priority:%d; classtype:policy-violation;", ru->severity);
-    sb_printf(b, " metadata:embargo_sid %u, embargo_alt %u, vendor %s, channel %s, confidence %s;",
-              ru->sid, rc->alt_index, v->id, emb_channel_name(ru->channel),
-              emb__confidence_name(ru->confidence));
-    sb_printf(b, " sid:%u; rev:%u;)\n", ru->sid * SID_FACTOR + *rc->n, ru->rev);
+    emb__sb_printf(b, " flowbits:isnotset,embargo.%u; flowbits:set,embargo.%u;", ru->sid, ru->sid);
+    emb__sb_printf(b, " priority:%d; classtype:policy-violation;", ru->severity);
+    emb__sb_printf(
+        b, " metadata:embargo_sid %u, embargo_alt %u, vendor %s, channel %s, confidence %s;",
+        ru->sid, rc->alt_index, v->id, emb_channel_name(ru->channel),
+        emb__confidence_name(ru->confidence));
+    emb__sb_printf(b, " sid:%u; rev:%u;)\n", ru->sid * SID_FACTOR + *rc->n, ru->rev);
     (*rc->n)++;
-    flush_line(X);
+    emb__export_flush(X);
 }
 
 /* Every combination of one indicator per content condition, in order. */
@@ -513,9 +427,10 @@ static void write_product(exp_t *X, rule_ctx_t *rc, ctx_t cx, const header_t *h)
             total *= alt->cond[c].count;
     }
     if (total > MAX_RULES_PER_ALT) {
-        note(X, alt->file, alt->line, alt->col,
-             "rule %u: %zu combinations of its patterns would need as many Suricata rules",
-             rc->rule->sid, total);
+        emb__export_note(
+            X, alt->file, alt->line, alt->col,
+            "rule %u: %zu combinations of its patterns would need as many Suricata rules",
+            rc->rule->sid, total);
         return;
     }
     for (size_t t = 0; t < total && X->rc == 0; t++) {
@@ -602,19 +517,12 @@ static void export_alt_suricata(exp_t *X, const emb_rule_t *ru, uint32_t ai, uin
          * the destination of the packet that carries them. */
         write_with_headers(X, &rc, (ctx_t)cx, ctx_proto[cx], tr, has_ip, true);
     }
-    if (any)
-        return;
-    for (uint32_t c = 0; c < alt->ncond; c++) {
-        emb_key_t k = alt->cond[c].key;
-        if (k >= EMB_K_HTTP_SERVER && k <= EMB_K_MAC) {
-            note(X, alt->file, alt->line, alt->col,
-                 "rule %u: %s, a device key, has no Suricata rule keyword (docs/export.md)",
-                 ru->sid, emb_key_name(k));
-            return;
-        }
-    }
-    note(X, alt->file, alt->line, alt->col,
-         "rule %u: its keys are never read from one message (see `embargo rules check`)", ru->sid);
+    if (!any)
+        emb__export_note(X, alt->file, alt->line, alt->col, "rule %u: %s", ru->sid,
+                         emb__export_device_alt(alt)
+                             ? "a device key has no Suricata rule keyword (docs/export.md)"
+                             : "its keys are never read from one message (see `embargo rules "
+                               "check`)");
 }
 
 /* Notes for what the Suricata rules of an alternative do not cover. */
@@ -625,9 +533,10 @@ static void note_suricata_limits(exp_t *X, const emb_alt_t *alt) {
         for (uint32_t i = cond->first; i < cond->first + cond->count; i++) {
             const emb_indicator_t *ind = &r->inds[i];
             if (ind->key == EMB_K_DOMAIN && ind->kind == EMB_PAT_REGEX)
-                note(X, ind->file, ind->line, ind->col,
-                     "domain regex on certificate names (Suricata 7 has no SAN buffer; the "
-                     "other buffers are exported)");
+                emb__export_note(
+                    X, ind->file, ind->line, ind->col,
+                    "domain regex on certificate names (Suricata 7 has no SAN buffer; the "
+                    "other buffers are exported)");
         }
     }
 }
@@ -635,18 +544,20 @@ static void note_suricata_limits(exp_t *X, const emb_alt_t *alt) {
 static int export_suricata(exp_t *X) {
     const emb_rules_t *r = X->r;
     sbuf_t *b = &X->line;
-    sb_printf(b,
-              "# embargo %s rule pack exported for Suricata 7 (embargo rules export --format "
-              "suricata)\n"
-              "# sid = embargo sid * %u + n; the embargo sid is in metadata embargo_sid.\n",
-              EMB_VERSION_STRING, SID_FACTOR);
-    flush_line(X);
+    emb__sb_printf(b,
+                   "# embargo %s rule pack exported for Suricata 7 (embargo rules export --format "
+                   "suricata)\n"
+                   "# sid = embargo sid * %u + n; the embargo sid is in metadata embargo_sid.\n",
+                   EMB_VERSION_STRING, SID_FACTOR);
+    emb__export_flush(X);
     for (size_t i = 0; i < r->nrules && X->rc == 0; i++) {
         const emb_rule_t *ru = &r->rules[i];
+        if (emb__export_skips(X, ru))
+            continue;
         uint32_t n = 0;
-        sb_printf(b, "\n# %u: %s (%s, %s)\n", ru->sid, ru->msg, r->vendors[ru->vendor].id,
-                  emb_channel_name(ru->channel));
-        flush_line(X);
+        emb__sb_printf(b, "\n# %u: %s (%s, %s)\n", ru->sid, ru->msg, r->vendors[ru->vendor].id,
+                       emb_channel_name(ru->channel));
+        emb__export_flush(X);
         for (uint32_t a = 0; a < ru->nalts && X->rc == 0; a++) {
             export_alt_suricata(X, ru, a, &n);
             note_suricata_limits(X, &r->alts[ru->first_alt + a]);
@@ -662,7 +573,7 @@ static int export_suricata(exp_t *X) {
 static void put_metadata_value(sbuf_t *b, const char *s) {
     for (; *s != '\0'; s++)
         if (*s != ',' && *s != ';' && *s != '"' && *s != '\\')
-            sb_put(b, s, 1);
+            emb__sb_put(b, s, 1);
 }
 
 /* One rule per pack rule: the `embargo` keyword carries the whole condition
@@ -673,144 +584,45 @@ static void put_metadata_value(sbuf_t *b, const char *s) {
 static int export_suricata_plugin(exp_t *X, const char *action) {
     const emb_rules_t *r = X->r;
     sbuf_t *b = &X->line;
-    sb_printf(b,
-              "# embargo %s rule pack for Suricata 8 with embargo.so (embargo rules export "
-              "--format suricata-plugin%s)\n"
-              "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n",
-              EMB_VERSION_STRING, strcmp(action, "alert") != 0 ? " --action drop" : "");
-    flush_line(X);
+    emb__sb_printf(
+        b,
+        "# embargo %s rule pack for Suricata 8 with embargo.so (embargo rules export "
+        "--format suricata-plugin%s)\n"
+        "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n",
+        EMB_VERSION_STRING, strcmp(action, "alert") != 0 ? " --action drop" : "");
+    emb__export_flush(X);
     for (size_t i = 0; i < r->nrules && X->rc == 0; i++) {
         const emb_rule_t *ru = &r->rules[i];
         const emb_vendor_t *v = &r->vendors[ru->vendor];
-        sb_printf(b, "%s ip any any -> any any (msg:\"", action);
+        if (emb__export_skips(X, ru))
+            continue;
+        emb__sb_printf(b, "%s ip any any -> any any (msg:\"", action);
         put_escaped(b, ru->msg, strlen(ru->msg));
-        sb_printf(b, "\"; embargo: sid %u; sid:%u; rev:%u; priority:%d;", ru->sid, ru->sid, ru->rev,
-                  ru->severity);
-        sb_printf(b, " metadata: vendor %s, channel %s", v->id, emb_channel_name(ru->channel));
+        emb__sb_printf(b, "\"; embargo: sid %u; sid:%u; rev:%u; priority:%d;", ru->sid, ru->sid,
+                       ru->rev, ru->severity);
+        emb__sb_printf(b, " metadata: vendor %s, channel %s", v->id, emb_channel_name(ru->channel));
         if (ru->product != NULL) {
             SB_LIT(b, ", product ");
             put_metadata_value(b, ru->product);
         }
-        sb_printf(b, ", confidence %s", emb__confidence_name(ru->confidence));
+        emb__sb_printf(b, ", confidence %s", emb__confidence_name(ru->confidence));
         for (size_t k = 0; k < v->nbans; k++) {
+            if (!v->bans[k].applies)
+                continue;
             SB_LIT(b, ", authority ");
             put_metadata_value(b, v->bans[k].authority);
         }
+        /* Who the bans bind and what they restrict, as embargo scan's alerts say.
+         * Suricata writes a key's metadata values last first: they go in reversed. */
+        static const char *const term_keys[] = {"scope", "restricts", "ban_status"};
+        for (int t = EMB_TERM_SCOPE; t <= EMB_TERM_STATUS; t++) {
+            const char *terms[16];
+            size_t n = emb__ban_terms(v, (emb_ban_term_t)t, terms, 16);
+            while (n > 0)
+                emb__sb_printf(b, ", %s %s", term_keys[t], terms[--n]);
+        }
         SB_LIT(b, "; classtype:policy-violation;)\n");
-        flush_line(X);
-    }
-    return X->rc;
-}
-
-/* ---- Zeek Intel -------------------------------------------------------- */
-
-/* A field of the tab-separated file: tabs and newlines become spaces. */
-static void put_zeek_field(sbuf_t *b, const char *s) {
-    if (s == NULL || *s == '\0') {
-        SB_LIT(b, "-");
-        return;
-    }
-    for (; *s; s++) {
-        char c = (*s == '\t' || *s == '\n' || *s == '\r') ? ' ' : *s;
-        sb_put(b, &c, 1);
-    }
-}
-
-static void zeek_line(exp_t *X, const emb_rule_t *ru, const char *indicator, const char *type) {
-    const emb_vendor_t *v = &X->r->vendors[ru->vendor];
-    sbuf_t *b = &X->line;
-    put_zeek_field(b, indicator);
-    sb_printf(b, "\t%s\tembargo:%u\t", type, ru->sid);
-    char desc[600];
-    snprintf(desc, sizeof(desc), "%s %s: %s", v->id, emb_channel_name(ru->channel), ru->msg);
-    put_zeek_field(b, desc);
-    SB_LIT(b, "\t");
-    put_zeek_field(b, ru->nrefs > 0 ? ru->refs[0] : NULL);
-    SB_LIT(b, "\n");
-    flush_line(X);
-}
-
-static void export_alt_zeek(exp_t *X, const emb_rule_t *ru, const emb_alt_t *alt) {
-    const emb_rules_t *r = X->r;
-    if (alt->ncond != 1) {
-        note(X, alt->file, alt->line, alt->col,
-             "zeek-intel: rule %u: an alternative of several keys (Intel items match alone)",
-             ru->sid);
-        return;
-    }
-    const emb_cond_t *c = &alt->cond[0];
-    if (c->key >= EMB_K_HTTP_SERVER && c->key <= EMB_K_MAC) {
-        note(X, alt->file, alt->line, alt->col,
-             "zeek-intel: rule %u: %s, a device key, has no Intel type (docs/export.md)", ru->sid,
-             emb_key_name(c->key));
-        return;
-    }
-    size_t subdomains = 0;
-    for (uint32_t i = c->first; i < c->first + c->count && X->rc == 0; i++) {
-        const emb_indicator_t *ind = &r->inds[i];
-        if (c->key == EMB_K_IP) {
-            char addr[64];
-            const emb_cidr_t *cd = &ind->cidr;
-            const char *pfx = NULL;
-            if (cd->family == 4) {
-                snprintf(addr, sizeof(addr), "%u.%u.%u.%u", cd->addr[0], cd->addr[1], cd->addr[2],
-                         cd->addr[3]);
-            } else if (inet_ntop(AF_INET6, cd->addr, addr, sizeof(addr)) == NULL) {
-                addr[0] = '\0';
-            }
-            bool host = cd->plen == (cd->family == 4 ? 32 : 128);
-            char full[80];
-            snprintf(full, sizeof(full), "%s/%u", addr, cd->plen);
-            pfx = host ? addr : full;
-            zeek_line(X, ru, pfx, host ? "Intel::ADDR" : "Intel::SUBNET");
-        } else if (c->key == EMB_K_DOMAIN && ind->kind != EMB_PAT_REGEX && !has_star(ind)) {
-            char name[300];
-            snprintf(name, sizeof(name), "%.*s", (int)ind->len, ind->text);
-            zeek_line(X, ru, name, "Intel::DOMAIN");
-            if (ind->kind == EMB_PAT_DOMAIN)
-                subdomains++;
-        } else if (c->key == EMB_K_DOMAIN) {
-            note(X, ind->file, ind->line, ind->col,
-                 "zeek-intel: %s domain pattern (Intel::DOMAIN matches whole names only)",
-                 ind->kind == EMB_PAT_REGEX ? "a regex" : "a wildcard");
-        } else if (c->key == EMB_K_PORT) {
-            note(X, ind->file, ind->line, ind->col, "zeek-intel: a port (Intel has no port type)");
-        } else {
-            note(X, ind->file, ind->line, ind->col,
-                 "zeek-intel: %s %s (Intel items are whole values, not %s)", emb_key_name(c->key),
-                 ind->kind == EMB_PAT_REGEX ? "regex" : "substring",
-                 ind->kind == EMB_PAT_REGEX ? "regexes" : "substrings");
-        }
-    }
-    if (subdomains > 0) {
-        const emb_indicator_t *first = &r->inds[c->first];
-        note(X, first->file, first->line, first->col,
-             "zeek-intel: the subdomains of %zu domain pattern%s (Intel::DOMAIN matches whole "
-             "names; the names themselves are exported)",
-             subdomains, subdomains == 1 ? "" : "s");
-    }
-}
-
-static int export_zeek(exp_t *X) {
-    const emb_rules_t *r = X->r;
-    sb_printf(&X->line, "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n");
-    flush_line(X);
-    for (size_t i = 0; i < r->nrules && X->rc == 0; i++) {
-        const emb_rule_t *ru = &r->rules[i];
-        for (uint32_t a = 0; a < ru->nalts && X->rc == 0; a++) {
-            const emb_alt_t *alt = &r->alts[ru->first_alt + a];
-            bool ip_port = false;
-            for (uint32_t c = 0; c < alt->ncond; c++)
-                ip_port |= alt->cond[c].key == EMB_K_IP;
-            if (ip_port && alt->ncond > 1) {
-                note(X, alt->file, alt->line, alt->col,
-                     "zeek-intel: rule %u: addresses with a port (Intel has no port type; "
-                     "exporting the addresses alone would say more than the rule)",
-                     ru->sid);
-                continue;
-            }
-            export_alt_zeek(X, ru, alt);
-        }
+        emb__export_flush(X);
     }
     return X->rc;
 }
@@ -828,7 +640,7 @@ int emb_rules_export(const emb_rules_t *rules, emb_export_format_t format, emb_w
     if (format == EMB_EXPORT_SURICATA)
         rc = export_suricata(&X);
     else if (format == EMB_EXPORT_ZEEK_INTEL)
-        rc = export_zeek(&X);
+        rc = emb__export_zeek(&X);
     else
         rc = export_suricata_plugin(&X, format == EMB_EXPORT_SURICATA_PLUGIN_DROP ? "drop:flow"
                                                                                   : "alert");

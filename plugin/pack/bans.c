@@ -90,3 +90,26 @@ int emb_rules_select(emb_rules_t *r, const char *scope, const char *restricts, b
     }
     return selected;
 }
+
+size_t emb__ban_terms(const emb_vendor_t *v, emb_ban_term_t what, const char **out, size_t max) {
+    size_t n = 0;
+    for (size_t i = 0; i < v->nbans; i++) {
+        const emb_ban_t *b = &v->bans[i];
+        if (!b->applies)
+            continue;
+        for (uint32_t bit = 1; bit < 1u << EMB_R__COUNT; bit <<= 1) {
+            const char *t = what == EMB_TERM_SCOPE    ? b->scope
+                            : what == EMB_TERM_STATUS ? emb__ban_status_name(b->status)
+                            : (b->restricts & bit)    ? emb__restrict_name(bit)
+                                                      : NULL;
+            bool seen = t == NULL;
+            for (size_t k = 0; k < n && !seen; k++)
+                seen = strcmp(out[k], t) == 0;
+            if (!seen && n < max)
+                out[n++] = t;
+            if (what != EMB_TERM_RESTRICTS)
+                break; /* one scope, one status per ban */
+        }
+    }
+    return n;
+}

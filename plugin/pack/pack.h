@@ -119,6 +119,11 @@ typedef struct {
     uint32_t file;
 } emb_vendor_t;
 
+typedef enum { EMB_TERM_SCOPE, EMB_TERM_RESTRICTS, EMB_TERM_STATUS } emb_ban_term_t;
+/* The distinct scopes, restrictions or statuses of the bans of `v` that
+ * apply, in the order of its bans; returns how many were put in out[0..max). */
+size_t emb__ban_terms(const emb_vendor_t *v, emb_ban_term_t what, const char **out, size_t max);
+
 struct emb_rules {
     char **files;
     size_t nfiles, cap_files;

@@ -154,8 +154,15 @@ void report_free(report_t *r) {
         free(r->dests[i].ip);
         free(r->dests[i].name);
     }
-    for (size_t i = 0; i < r->n_vendors; i++)
+    for (size_t i = 0; i < r->n_vendors; i++) {
         free(r->vendors[i].name);
+        free(r->vendors[i].bans);
+    }
+    for (size_t i = 0; i < r->n_devices; i++) {
+        free(r->devices[i].field);
+        free(r->devices[i].value);
+    }
+    free(r->devices);
     for (size_t i = 0; i < r->n_vcs; i++)
         free(r->vcs[i].channel);
     for (size_t i = 0; i < r->n_sources; i++)
@@ -210,6 +217,30 @@ static const char *get_str(json_t *obj, const char *k1, const char *k2, const ch
     return str_or_first(v);
 }
 
+bool report__device_field(const char *field) {
+    static const char *const names[] = {"http.server",
+                                        "http.response_body",
+                                        "rtsp.server",
+                                        "sip.user_agent",
+                                        "ssdp.server",
+                                        "ssdp.location",
+                                        "onvif.scope",
+                                        "onvif.device",
+                                        "sadp.device",
+                                        "dhip.device",
+                                        "snmp.sysdescr",
+                                        "snmp.sysobjectid",
+                                        "cwmp.manufacturer",
+                                        "cwmp.oui",
+                                        "dhcp.vendor_class",
+                                        "dhcp.hostname",
+                                        "mac"};
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strcmp(field, names[i]) == 0)
+            return true;
+    return false;
+}
+
 static bool is_name_field(const char *field) {
     static const char *const names[] = {"domain",   "dns.query", "dns.answer", "tls.sni",
                                         "quic.sni", "http.host", "tls.cert",   "tls.cert_name"};
@@ -256,6 +287,66 @@ static int note_bad(report_t *r, size_t lineno) {
 /* Index of the aggregate under `key`, adding a fresh one (index n) when new. */
 static int lookup(report_t *r, const char *key, size_t n, size_t *idx, bool *added) {
     return map_get_or_add(&r->map, key, n, idx, added);
+}
+
+/*
+ * A vendor's bans in words, from alert.context.embargo.bans: what each
+ * restricts and whom it binds, "no new FCC equipment authorizations (equipment
+ * already authorized may still be used), for everyone; no procurement, by
+ * federal agencies". Kept in the record (ctx "ban_words", so it lives as long
+ * as the record) and returned; NULL when the alert lists none.
+ */
+static const char *ban_words(json_t *ctx) {
+    json_t *bans = json_object_get(ctx, "bans");
+    static const struct {
+        const char *term, *words;
+    } restricts[] = {
+        {"new-authorization",
+         "no new FCC equipment authorizations (equipment already authorized may still be used)"},
+        {"sale", "no sale"},
+        {"updates", "no updates"},
+        {"use", "no use"},
+        {"procurement", "no procurement"},
+    };
+    char buf[1024];
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < json_array_size(bans); i++) {
+        json_t *b = json_array_get(bans, i);
+        const char *scope = get_str(b, "scope", NULL, NULL),
+                   *status = get_str(b, "status", NULL, NULL);
+        json_t *rs = json_object_get(b, "restricts");
+        for (size_t k = 0; k < json_array_size(rs) && n < sizeof(buf); k++) {
+            const char *t = json_string_value(json_array_get(rs, k)), *w = t;
+            for (size_t m = 0; t && m < sizeof(restricts) / sizeof(restricts[0]); m++)
+                if (strcmp(t, restricts[m].term) == 0)
+                    w = restricts[m].words;
+            if (w == NULL)
+                continue;
+            char who[64];
+            if (scope == NULL || strcmp(scope, "all") == 0)
+                snprintf(who, sizeof(who), "for everyone");
+            else if (strcmp(scope, "federal") == 0)
+                snprintf(who, sizeof(who), "by federal agencies");
+            else if (strcmp(scope, "federal-contractors") == 0)
+                snprintf(who, sizeof(who), "by federal contractors");
+            else if (strncmp(scope, "state:", 6) == 0)
+                snprintf(who, sizeof(who), "by %.2s state agencies", scope + 6);
+            else
+                snprintf(who, sizeof(who), "(%.40s)", scope);
+            int w_n = snprintf(buf + n, sizeof(buf) - n, "%s%s, %s%s", n ? "; " : "", w, who,
+                               status && strcmp(status, "in-force") != 0 ? " (proposed)" : "");
+            if (w_n < 0 || (size_t)w_n >= sizeof(buf) - n)
+                break;
+            n += (size_t)w_n;
+        }
+    }
+    if (n == 0)
+        return NULL;
+    json_t *words = json_string(buf);
+    if (words == NULL || json_object_set_new(ctx, "ban_words", words) != 0)
+        return NULL;
+    return json_string_value(words);
 }
 
 /* The embargo alert in one EVE record; false when the record is not one. */
@@ -305,9 +396,16 @@ static bool extract(json_t *root, report_fact_t *f) {
     const char *tstr = get_str(root, "timestamp", NULL, NULL);
     if (tstr == NULL || !report_parse_time(tstr, &f->ts))
         f->ts = NO_TIME;
+    /* What a device said of itself: the device is the host, the sender of the
+     * message; its peer the packet's destination (docs/rules.md, "Devices"). */
+    const char *device = get_str(ctx, "device", "host", NULL);
+    if (device != NULL && *device) {
+        client = device;
+        server = dst ? dst : "unknown";
+    }
     f->client = client;
     f->server = server;
-    f->name = dest_name(root, ctx, server);
+    f->name = device != NULL && *device ? "" : dest_name(root, ctx, server);
     f->vendor = vendor;
     f->product = product;
     f->channel = channel;
@@ -318,6 +416,7 @@ static bool extract(json_t *root, report_fact_t *f) {
     json_t *fid = json_object_get(root, "flow_id");
     f->flow_id = json_is_integer(fid) ? (uint64_t)json_integer_value(fid) : 0;
     f->excepted = json_object_get(ctx, "excepted") != NULL;
+    f->bans = ban_words(ctx);
     return true;
 }
 
@@ -417,8 +516,12 @@ int report_add_fact(report_t *r, const report_fact_t *f) {
         cv = NULL;
         span_init(&r->vendors[v].s);
         r->vendors[v].hosts = 0;
+        r->vendors[v].bans = NULL;
         r->n_vendors++;
     }
+    if (r->vendors[v].bans == NULL && f->bans != NULL &&
+        (r->vendors[v].bans = strdup(f->bans)) == NULL)
+        goto out;
     span_add(&r->vendors[v].s, ts);
     const char *vname = r->vendors[v].name, *hname = r->hosts[h].ip;
     if (lookup(r, make_key(key, sizeof(key), 'H', vname, hname, NULL, NULL), 0, &dummy, &added) !=
@@ -477,6 +580,28 @@ int report_add_fact(report_t *r, const report_fact_t *f) {
         r->n_dests++;
     }
     span_add(&r->dests[d].s, ts);
+
+    if (f->field && report__device_field(f->field)) {
+        size_t dv;
+        if (lookup(r, make_key(key, sizeof(key), 'D', hname, vname, NULL, NULL), r->n_devices, &dv,
+                   &added) != 0)
+            goto out;
+        if (added) {
+            if (grow((void **)&r->devices, &r->cap_devices, r->n_devices + 1, sizeof(rdevice_t)) !=
+                0)
+                goto out;
+            rdevice_t *de = &r->devices[dv];
+            de->host = h;
+            de->vendor = v;
+            de->field = copy_field(f->field);
+            de->value = copy_field(f->value ? f->value : "");
+            span_init(&de->s);
+            r->n_devices++;
+            if (de->field == NULL || de->value == NULL)
+                goto out;
+        }
+        span_add(&r->devices[dv].s, ts);
+    }
 
     if (ts != NO_TIME) {
         if (grow((void **)&r->ticks, &r->cap_ticks, r->n_ticks + 1, sizeof(rtick_t)) != 0)

@@ -55,7 +55,16 @@ typedef struct {
     char *name;
     span_t s;
     size_t hosts;
+    char *bans; /* its bans in words, from its first alert that said them; NULL */
 } rvendor_t;
+
+/* A device found by what it said of itself (a device key matched): one per
+ * host and vendor, with the first field and value that told. */
+typedef struct {
+    size_t host, vendor;
+    char *field, *value;
+    span_t s;
+} rdevice_t;
 
 typedef struct {
     size_t vendor;
@@ -85,6 +94,7 @@ struct report {
     ARRAY(rhost_t, hosts);
     ARRAY(ritem_t, items);
     ARRAY(rdest_t, dests);
+    ARRAY(rdevice_t, devices);
     ARRAY(rvendor_t, vendors);
     ARRAY(rvc_t, vcs);
     ARRAY(rtick_t, ticks);
@@ -100,5 +110,8 @@ struct report {
  * (short) into buf, which it returns; NO_TIME is "" (full) or "-" (short).
  */
 const char *report__fmt_time(int64_t us, bool full, char buf[40]);
+
+/* True for the evidence fields of the device keys ("http.server" ... "mac"). */
+bool report__device_field(const char *field);
 
 #endif /* EMB_REPORT_MODEL_H */

@@ -188,6 +188,7 @@ static void svg_hosts(const report_t *r, const views_t *v, FILE *f) {
 }
 
 static const char css[] =
+    ".bans{font-size:85%;color:#555;margin-top:.3em}"
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
     "margin:0;color:#1d232a;background:#f4f5f7}"
     "main{max-width:1040px;margin:0 auto;padding:24px}"
@@ -303,6 +304,11 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                 h(f, r->vcs[k].channel);
                 fprintf(f, " %zu</span> ", r->vcs[k].hosts);
             }
+            if (ve->bans) {
+                fputs("<div class=\"bans\">", f);
+                h(f, ve->bans);
+                fputs("</div>", f);
+            }
             fprintf(f,
                     "</td><td class=\"n\">%zu</td><td class=\"n\">%" PRIu64
                     "</td><td class=\"t\">%s</td><td class=\"t\">%s</td></tr>\n",
@@ -310,6 +316,30 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                     report__fmt_time(ve->s.last, false, b));
         }
         fputs("</table></div>\n", f);
+        if (r->n_devices) {
+            fputs("<h2>Devices (found by what they say of themselves)</h2>\n<div class=\"panel\">"
+                  "<table id=\"devices\"><tr><th>Device</th><th>Vendor</th><th>Evidence</th>"
+                  "<th>Value</th><th class=\"n\">Alerts</th><th>First seen</th>"
+                  "<th>Last seen</th></tr>\n",
+                  f);
+            for (size_t i = 0; i < r->n_devices; i++) {
+                const rdevice_t *de = &r->devices[i];
+                fputs("<tr><td>", f);
+                h(f, r->hosts[de->host].ip);
+                fputs("</td><td>", f);
+                h(f, r->vendors[de->vendor].name);
+                fputs("</td><td>", f);
+                h(f, de->field);
+                fputs("</td><td>", f);
+                h(f, de->value);
+                fprintf(f,
+                        "</td><td class=\"n\">%" PRIu64
+                        "</td><td class=\"t\">%s</td><td class=\"t\">%s</td></tr>\n",
+                        de->s.alerts, report__fmt_time(de->s.first, false, a),
+                        report__fmt_time(de->s.last, false, b));
+            }
+            fputs("</table></div>\n", f);
+        }
 
         fputs("<h2>Alerts over time</h2>\n<div class=\"panel\">", f);
         if (svg_timeline(r, v, f) != 0)

@@ -61,6 +61,17 @@ void report__write_text(const report_t *r, const views_t *v, FILE *f) {
             fprintf(f, "    %-14s %6" PRIu64 " alerts  %4zu host%s\n", c->channel, c->s.alerts,
                     c->hosts, c->hosts == 1 ? "" : "s");
         }
+        if (ve->bans)
+            fprintf(f, "    bans: %s\n", ve->bans);
+    }
+    if (r->n_devices)
+        fprintf(f, "\nDevices (found by what they say of themselves)\n");
+    for (size_t i = 0; i < r->n_devices; i++) {
+        const rdevice_t *de = &r->devices[i];
+        fprintf(f, "  %-39s %-12s %-18s %s  (%" PRIu64 " alert%s, %s .. %s)\n",
+                r->hosts[de->host].ip, r->vendors[de->vendor].name, de->field, de->value,
+                de->s.alerts, de->s.alerts == 1 ? "" : "s", report__fmt_time(de->s.first, false, a),
+                report__fmt_time(de->s.last, false, b));
     }
     fprintf(f, "\nHosts\n");
     for (size_t i = 0; i < r->n_hosts; i++) {
@@ -171,9 +182,23 @@ static json_t *json_build(const report_t *r, const views_t *v) {
             json_array_append_new(chans, c);
         }
         json_object_set_new(o, "channels", chans);
+        json_object_set_new(o, "bans", ve->bans ? json_string(ve->bans) : json_null());
         json_array_append_new(vendors, o);
     }
     json_object_set_new(root, "vendors", vendors);
+
+    json_t *devices = json_array();
+    for (size_t i = 0; i < r->n_devices; i++) {
+        const rdevice_t *de = &r->devices[i];
+        json_t *o = json_object();
+        json_object_set_new(o, "host", json_string(r->hosts[de->host].ip));
+        json_object_set_new(o, "vendor", json_string(r->vendors[de->vendor].name));
+        json_object_set_new(o, "field", json_string(de->field));
+        json_object_set_new(o, "value", json_string(de->value));
+        span_json(o, &de->s);
+        json_array_append_new(devices, o);
+    }
+    json_object_set_new(root, "devices", devices);
 
     json_t *hosts = json_array();
     for (size_t i = 0; i < r->n_hosts; i++) {

@@ -8,7 +8,9 @@
  * `alert.context.embargo` count; every other record is skipped, and a line
  * that is not a JSON object is counted as bad with its place (file:line).
  * The internal host is the client side of the flow: `flow.src_ip` when the
- * record has it, else the destination of a `to_client` alert, else the source.
+ * record has it, else the destination of a `to_client` alert, else the source;
+ * for an alert on what a device said of itself, the device
+ * (`alert.context.embargo.device.host`: the message's sender).
  * Every string taken from the EVE is attacker-controlled (a DNS name is
  * whatever the client asked for): each writer escapes for its own format.
  */
@@ -67,6 +69,7 @@ typedef struct {
     const char *client, *server, *name; /* the internal host, its peer, the peer's name */
     const char *vendor, *product, *channel;
     const char *field, *value; /* alert.context.embargo: what matched (may be NULL) */
+    const char *bans;          /* the vendor's bans in words (report__ban_words), or NULL */
     uint64_t sid, flow_id;
     bool excepted;
 } report_fact_t;

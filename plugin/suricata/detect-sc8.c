@@ -165,13 +165,34 @@ static bool HitJson(EmbargoHit *h, const emb_alert_t *a) {
     json_t *rec = json_loadb(a->eve, a->eve_len, 0, &err);
     json_t *emb =
         json_object_get(json_object_get(json_object_get(rec, "alert"), "context"), "embargo");
-    char *text = emb != NULL ? json_dumps(emb, JSON_COMPACT) : NULL;
+    /* Suricata keeps SIG_JSON_CONTENT_ITEM_LEN bytes of context: when the whole
+     * object does not fit, the bans go first (the rule's metadata names them),
+     * then what a device said beyond its protocol and host. */
+    static const char *const shed[] = {"bans", NULL};
+    int n = -1;
+    for (size_t i = 0; emb != NULL; i++) {
+        char *text = json_dumps(emb, JSON_COMPACT);
+        if (text == NULL)
+            break;
+        n = snprintf(h->json, sizeof(h->json), "\"embargo\":%s", text);
+        free(text);
+        if (n > 0 && (size_t)n < sizeof(h->json))
+            break;
+        n = -1;
+        if (i < sizeof(shed) / sizeof(shed[0]) - 1) {
+            json_object_del(emb, shed[i]);
+            continue;
+        }
+        json_t *dev = json_object_get(emb, "device");
+        if (dev == NULL || json_object_size(dev) <= 2)
+            break;
+        json_t *slim = json_object();
+        json_object_set(slim, "protocol", json_object_get(dev, "protocol"));
+        json_object_set(slim, "host", json_object_get(dev, "host"));
+        json_object_set_new(emb, "device", slim);
+    }
     json_decref(rec);
-    if (text == NULL)
-        return false;
-    int n = snprintf(h->json, sizeof(h->json), "\"embargo\":%s", text);
-    free(text);
-    return n > 0 && (size_t)n < sizeof(h->json);
+    return n > 0;
 }
 
 static int OnAlert(const emb_alert_t *a, void *userdata) {
@@ -470,6 +491,31 @@ static int CmpSid(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
+/* embargo.scope, embargo.restricts, embargo.proposed: the bans that apply to
+ * this sensor's owner, as `embargo scan --scope` (docs/suricata.md). */
+static int SelectBans(emb_rules_t *rules) {
+    const char *scope = NULL, *restricts = NULL;
+    int proposed = 0;
+    if (SCConfGet("embargo.scope", &scope) != 1)
+        scope = NULL;
+    if (SCConfGet("embargo.restricts", &restricts) != 1)
+        restricts = NULL;
+    if (SCConfGetBool("embargo.proposed", &proposed) != 1)
+        proposed = 0;
+    if (scope == NULL && restricts == NULL && !proposed)
+        return 0;
+    char err[160];
+    int n = emb_rules_select(rules, scope, restricts, proposed != 0, err, sizeof(err));
+    if (n < 0) {
+        SCLogError("embargo: %s", err);
+        return EMB_EINVAL;
+    }
+    SCLogConfig("embargo: %d vendors have a ban that applies (scope %s, restricts %s%s)", n,
+                scope ? scope : "any", restricts ? restricts : "any",
+                proposed ? ", proposed bans too" : "");
+    return 0;
+}
+
 static int LoadRules(void) {
     const char *path = NULL;
     if (SCConfGet("embargo.rules", &path) != 1 || path == NULL)
@@ -479,6 +525,8 @@ static int LoadRules(void) {
     emb_diags_t *diags = NULL;
     emb_engine_t *e = NULL;
     int rc = emb_rules_load(G.rules_path, &G.rules, &diags);
+    if (rc == 0)
+        rc = SelectBans(G.rules);
     if (rc == 0) {
         emb_config_t cfg;
         EngineConfig(&cfg);

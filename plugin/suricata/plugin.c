@@ -147,7 +147,10 @@ typedef struct EmbargoCtx_ {
     size_t dedup_sets;
     char rules_path[PATH_MAX];
     char cache_dir[PATH_MAX]; /* compiled databases; "" when none */
-    char filename[PATH_MAX];  /* resolved against the log directory */
+    /* embargo.scope, .restricts, .proposed: the bans that apply (emb_rules_select) */
+    char scope[32], restricts[128];
+    bool proposed, select_bans;
+    char filename[PATH_MAX]; /* resolved against the log directory */
     emb_rules_t *rules;
     _Atomic(emb_engine_t *) spare; /* compiled at Init; the first thread adopts it */
     emb_engine_t *shared;          /* non-threaded: the one engine, used under lock */
@@ -360,6 +363,17 @@ static void CtxFree(EmbargoCtx *ctx) {
 static int LoadRules(EmbargoCtx *ctx) {
     emb_diags_t *diags = NULL;
     int rc = emb_rules_load(ctx->rules_path, &ctx->rules, &diags);
+    if (rc == 0 && ctx->select_bans) {
+        char err[160];
+        if (emb_rules_select(ctx->rules, ctx->scope[0] ? ctx->scope : NULL,
+                             ctx->restricts[0] ? ctx->restricts : NULL, ctx->proposed, err,
+                             sizeof(err)) < 0) {
+            EmbargoLogError("%s", err);
+            emb_rules_free(ctx->rules);
+            ctx->rules = NULL;
+            return EMB_EINVAL;
+        }
+    }
     if (rc == 0) {
         emb_config_t cfg;
         EngineConfig(ctx, &cfg);
@@ -479,6 +493,13 @@ static int EmbargoInit(ConfNode *conf, bool threaded, void **init_data) {
     ConfNode *emb = conf ? ConfNodeLookupChild(conf, "embargo") : NULL;
     const char *rules = emb ? ConfNodeLookupChildValue(emb, "rules") : NULL;
     snprintf(ctx->rules_path, sizeof(ctx->rules_path), "%s", rules ? rules : DefaultRules());
+    const char *scope = emb ? ConfNodeLookupChildValue(emb, "scope") : NULL;
+    const char *restricts = emb ? ConfNodeLookupChildValue(emb, "restricts") : NULL;
+    const char *proposed = emb ? ConfNodeLookupChildValue(emb, "proposed") : NULL;
+    snprintf(ctx->scope, sizeof(ctx->scope), "%s", scope ? scope : "");
+    snprintf(ctx->restricts, sizeof(ctx->restricts), "%s", restricts ? restricts : "");
+    ctx->proposed = proposed != NULL && ConfValIsTrue(proposed);
+    ctx->select_bans = scope != NULL || restricts != NULL || ctx->proposed;
     const char *max = emb ? ConfNodeLookupChildValue(emb, "max-record-size") : NULL;
     if (max != NULL && !ParseSize(max, &ctx->max_record)) {
         EmbargoLogError("embargo.max-record-size '%s' is not a size in bytes", max);

@@ -103,6 +103,17 @@ def suricata_sid(ev):
     return None  # not one of ours (e.g. a decoder event rule): ignored
 
 
+def ban_args(args):
+    """The ban options of `embargo scan` among a case's arguments."""
+    out = []
+    for i, a in enumerate(args):
+        if a in ("--scope", "--restricts") and i + 1 < len(args):
+            out += [a, args[i + 1]]
+        elif a == "--proposed":
+            out.append(a)
+    return out
+
+
 def shipped_cases(cases_dir, wanted):
     out = []
     for name in sorted(os.listdir(cases_dir)):
@@ -183,10 +194,19 @@ def main():
                 continue
             want = read_alerts(eve_e, embargo_sid)
             got = {}
+            # A case that chooses bans (--scope, --restricts, --proposed) is compared with
+            # rules exported for the same choice.
+            case_rules = rules_file
+            bans = ban_args(args)
+            if bans:
+                case_rules = os.path.join(cdir, "exported.rules")
+                with open(case_rules, "w") as out:
+                    subprocess.run([opts.embargo, "rules", "export", "--format", "suricata"] +
+                                   bans + [opts.rules], stdout=out, stderr=subprocess.PIPE)
             for i, p in enumerate(pcaps):
                 sdir = os.path.join(cdir, "suricata%d" % i)
                 os.mkdir(sdir)
-                s = run([opts.suricata, "-c", conf, "-S", rules_file, "-l", sdir, "-k", "none",
+                s = run([opts.suricata, "-c", conf, "-S", case_rules, "-l", sdir, "-k", "none",
                          "-r", p])
                 if s.returncode != 0:
                     print("FAIL %s: suricata -r %s exit %d: %s" % (name, p, s.returncode,

@@ -43,6 +43,7 @@ def run(*cmd, want=None):
 eves = []
 for name, pcap in [("dns", f"{args.cases}/dns-kaspersky/input.pcap"),
                    ("sni", f"{args.cases}/vendors-dns-sni/input.pcap"),
+                   ("dev", f"{args.cases}/device-discovery/input.pcap"),
                    ("real", args.real)]:
     out = os.path.join(tmp, name + ".json")
     run(args.embargo, "scan", "-q", "-o", out, pcap, want=1)
@@ -74,7 +75,8 @@ def first(v):
         v = v[0] if v else None
     return v if isinstance(v, str) else None
 
-ref = {"records": 0, "alerts": 0, "skipped": 0, "bad": [], "vendors": {}, "hosts": {}}
+ref = {"records": 0, "alerts": 0, "skipped": 0, "bad": [], "vendors": {}, "hosts": {},
+       "devices": {}}
 def span(d, t):
     d["alerts"] = d.get("alerts", 0) + 1
     d["first"] = min(d.get("first", t), t)
@@ -109,6 +111,13 @@ for path in eves:
         else:
             client = r["src_ip"]
         t = ts_us(r["timestamp"])
+        dev = ctx.get("device", {}).get("host")
+        if dev:  # what a device said of itself: the device is the host
+            client = dev
+            # the report replaces control bytes (a sysDescr's line ends) with '?'
+            d = ref["devices"].setdefault((dev, vendor), {
+                "field": ctx["field"], "value": re.sub(r"[\x00-\x1f\x7f]", "?", ctx["value"])})
+            span(d, t)
         v = ref["vendors"].setdefault(vendor, {"hosts": set(), "channels": {}})
         span(v, t)
         v["hosts"].add(client)
@@ -177,6 +186,21 @@ if fmt_name == "json":
           inj[0]["top_destinations"][0]["ip"] == "203.0.113.66" and
           inj[0]["top_destinations"][0]["name"] == "<svg onload=alert(3)>.evil.example")
     check("the Suricata alert without vendor is not a host", "10.0.0.5" not in [h["host"] for h in rep["hosts"]])
+    check("devices: one per device host and vendor, with what told",
+          {(d["host"], d["vendor"]): (d["field"], d["value"], d["alerts"]) for d in rep["devices"]} ==
+          {k: (d["field"], d["value"], d["alerts"]) for k, d in ref["devices"].items()})
+    check("a device found by SSDP is a host (192.0.2.70), not the group it announced to",
+          "192.0.2.70" in [h["host"] for h in rep["hosts"]] and
+          "239.255.255.250" not in [h["host"] for h in rep["hosts"]])
+    check("a DHCP client is the address it asked for (192.0.2.76), not 0.0.0.0",
+          "192.0.2.76" in [h["host"] for h in rep["hosts"]] and
+          "0.0.0.0" not in [h["host"] for h in rep["hosts"]])
+    hw = [v for v in rep["vendors"] if v["vendor"] == "huawei"]
+    check("huawei's bans in words: new authorizations for everyone, not use",
+          len(hw) == 1 and hw[0]["bans"].startswith(
+              "no new FCC equipment authorizations (equipment already authorized may still be "
+              "used), for everyone; no procurement, by federal agencies; no use, by federal "
+              "contractors"))
 
 elif fmt_name == "text":
     r = report()
@@ -184,7 +208,7 @@ elif fmt_name == "text":
     nh, nv = len(ref["hosts"]), len(ref["vendors"])
     check("headline", f"  {ref['alerts']} alerts from {nh} internal hosts, {nv} vendors, "
           "2018-08-07 16:10:33 to " in out)
-    check("records line", f"read {ref['records']} records from 4 files: {ref['skipped']} other "
+    check("records line", f"read {ref['records']} records from {len(eves)} files: {ref['skipped']} other "
           f"records skipped, {len(ref['bad'])} bad lines" in out)
     for name, v in ref["vendors"].items():
         if name.startswith("<"):
@@ -196,11 +220,18 @@ elif fmt_name == "text":
                 rf"^    {re.escape(ch)} +{c['alerts']} alerts +{len(c['hosts'])} hosts?$", out, re.M))
     for ip, h in ref["hosts"].items():
         check(f"host line {ip}", re.search(rf"^  {re.escape(ip)} +{h['alerts']} alerts ", out, re.M))
+    check("Devices section", "\nDevices (found by what they say of themselves)\n" in out)
+    for (host, vendor), d in ref["devices"].items():
+        check(f"device line {host} {vendor}", re.search(
+            rf"^  {re.escape(host)} +{re.escape(vendor)} +{re.escape(d['field'])} +", out, re.M))
+    check("kaspersky's bans in words", "    bans: no sale, for everyone; no updates, for everyone; "
+          "no new FCC equipment authorizations (equipment already authorized may still be used), "
+          "for everyone\n" in out)
     check("real capture host", re.search(r"^    kaspersky +update +Kaspersky Endpoint Security +4 "
                                          r" 2018-08-07 16:10:33 \.\. 2018-08-07 16:10:33$", out, re.M))
     check("bad places", "Bad lines (not JSON), skipped: " + " ".join(ref["bad"]) in out)
     check("no control bytes", not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", out))
-    r = run(args.embargo, "report", eves[2], want=1)
+    r = run(args.embargo, "report", eves[3], want=1)
     check("real capture alone", "  4 alerts from 1 internal host, 1 vendor, 2018-08-07 16:10:33 to "
           "2018-08-07 16:10:33 UTC" in r.stdout)
     r = run(args.embargo, "report", clean, want=0)
@@ -277,7 +308,7 @@ elif fmt_name == "errors":
     check("no files", "no EVE files given" in r.stderr)
     r = run(args.embargo, "report", "-o", "/dev/full", eves[0], want=2)
     check("write failure", "/dev/full: write failed" in r.stderr)
-    r = subprocess.run([args.embargo, "report", "-"], input=open(eves[2]).read(),
+    r = subprocess.run([args.embargo, "report", "-"], input=open(eves[3]).read(),
                        capture_output=True, text=True, timeout=60)
     check("standard input read", r.returncode == 1 and "  4 alerts from 1 internal host" in r.stdout)
 else:

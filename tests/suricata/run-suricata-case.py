@@ -63,13 +63,13 @@ def types():
     return ["alert", "dns", "tls", {"http": {"extended": True}}, "quic", "flow"]
 
 
-def suricata_yaml(tmp, plugin, rules):
+def suricata_yaml(tmp, plugin, rules, bans=None):
     return {
         "default-log-dir": tmp,
         "plugins": [plugin],
         "outputs": [
             {"eve-log": {"enabled": True, "filetype": "embargo", "filename": "eve.json",
-                         "embargo": {"rules": rules},
+                         "embargo": dict({"rules": rules}, **(bans or {})),
                          "types": types()}},
             {"eve-log": {"enabled": True, "filetype": "regular", "filename": "eve-regular.json",
                          "types": types()}},
@@ -80,6 +80,18 @@ def suricata_yaml(tmp, plugin, rules):
         "logging": {"default-log-level": "notice",
                     "outputs": [{"console": {"enabled": True}}]},
     }
+
+
+def ban_settings(cfg):
+    """The case's --scope/--restricts/--proposed (embargo scan's options) as the plugin's
+    settings (embargo.scope, .restricts, .proposed: docs/suricata.md)."""
+    args, out = cfg.get("args") or [], {}
+    for i, a in enumerate(args):
+        if a in ("--scope", "--restricts") and i + 1 < len(args):
+            out[a[2:]] = args[i + 1]
+        elif a == "--proposed":
+            out["proposed"] = "yes"
+    return out
 
 
 def ignored(key, prefixes):
@@ -201,7 +213,7 @@ def run_case(case_dir, opts, validator, expectations):
         conf = os.path.join(tmp, "suricata.yaml")
         with open(conf, "w") as f:
             f.write("%YAML 1.1\n---\n")
-            yaml.safe_dump(suricata_yaml(tmp, opts.plugin, rules), f)
+            yaml.safe_dump(suricata_yaml(tmp, opts.plugin, rules, ban_settings(cfg)), f)
         cmd = [opts.suricata, "-r", source, "-c", conf, "-l", tmp, "-k", "none",
                "--runmode", opts.runmode, "-S", "/dev/null"]
         try:

@@ -65,11 +65,11 @@ SKIPPED = sc7.SKIPPED
 CLASSIFICATION = "config classification: policy-violation,Potential Corporate Privacy Violation,1\n"
 
 
-def suricata_yaml(tmp, opts, rules):
+def suricata_yaml(tmp, opts, rules, bans=None):
     return {
         "default-log-dir": tmp,
         "plugins": [opts.plugin],
-        "embargo": {"rules": rules, "cache-dir": opts.cache_dir},
+        "embargo": dict({"rules": rules, "cache-dir": opts.cache_dir}, **(bans or {})),
         "classification-file": os.path.join(tmp, "classification.config"),
         "reference-config-file": os.path.join(tmp, "reference.config"),
         "outputs": [
@@ -87,8 +87,10 @@ def suricata_yaml(tmp, opts, rules):
     }
 
 
-def export_rules(opts, rules, dest):
+def export_rules(opts, rules, dest, bans=None):
     cmd = [opts.embargo, "rules", "export", "--format", "suricata-plugin"]
+    for key, value in (bans or {}).items():  # the same bans as the plugin's settings
+        cmd += ["--" + key] + ([] if key == "proposed" else [value])
     if opts.ips:
         cmd += ["--action", "drop"]
     proc = subprocess.run(cmd + [rules], capture_output=True)
@@ -111,11 +113,12 @@ def run_suricata(case_dir, cfg, opts, tmp):
         f.write(CLASSIFICATION)
     open(os.path.join(tmp, "reference.config"), "w").close()
     sig = os.path.join(tmp, "embargo.rules")
-    export_rc, export_err = export_rules(opts, rules, sig)
+    bans = sc7.ban_settings(cfg)
+    export_rc, export_err = export_rules(opts, rules, sig, bans)
     conf = os.path.join(tmp, "suricata.yaml")
     with open(conf, "w") as f:
         f.write("%YAML 1.1\n---\n")
-        yaml.safe_dump(suricata_yaml(tmp, opts, rules), f)
+        yaml.safe_dump(suricata_yaml(tmp, opts, rules, bans), f)
     cmd = [opts.suricata, "-r", source, "-c", conf, "-l", tmp, "-S", sig, "-k", "none",
            "--runmode", opts.runmode]
     if opts.ips:

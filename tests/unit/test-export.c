@@ -176,10 +176,10 @@ Test(export, suricata_plugin_exact) {
         "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n"
         "alert ip any any -> any any (msg:\"Acme update\"; embargo: sid 100; sid:100; rev:1; "
         "priority:2; metadata: vendor acme, channel update, confidence high, authority Test "
-        "authority; classtype:policy-violation;)\n"
+        "authority, scope all, ban_status in-force; classtype:policy-violation;)\n"
         "alert ip any any -> any any (msg:\"Acme website\"; embargo: sid 190; sid:190; rev:1; "
         "priority:3; metadata: vendor acme, channel web, confidence medium, authority Test "
-        "authority; classtype:policy-violation;)\n");
+        "authority, scope all, ban_status in-force; classtype:policy-violation;)\n");
     emb_rules_free(r);
 }
 

@@ -1,0 +1,23 @@
+/*
+ * The device keys' inspection (devices.c), called by inspect.c. Each returns
+ * 0 or the error of the round (EMB_EHS, EMB_ECANCELED).
+ */
+#ifndef EMB_DETECT_DEVICES_H
+#define EMB_DETECT_DEVICES_H
+
+#include "detect/state.h"
+
+/* A SIP message over TCP or UDP, request (req) or response (resp), starting at p. */
+int emb__device_sip(emb_engine_t *e, const uint8_t *p, const emb_http_request_t *req,
+                    const emb_http_response_t *resp);
+/* The response in e->resp, starting at p, with the first body_len bytes of its body. */
+int emb__device_response(emb_engine_t *e, const uint8_t *p, const uint8_t *body, size_t body_len);
+/* The first bytes of an HTTP request's body (a TR-069 Inform). */
+int emb__device_request_body(emb_engine_t *e, const emb_http_request_t *req, const uint8_t *body,
+                             size_t body_len);
+/* A UDP payload that is neither DNS nor QUIC. */
+int emb__device_datagram(emb_engine_t *e, const uint8_t *p, size_t len);
+/* The Ethernet source of the current packet's direction, once per flow and address. */
+int emb__device_mac(emb_engine_t *e);
+
+#endif /* EMB_DETECT_DEVICES_H */
