@@ -17,7 +17,7 @@ build=${FUZZ_BUILD_DIR:-build-fuzz}
 parallel=${FUZZ_PARALLEL:-1}
 runs=()
 [ -n "${FUZZ_RUNS:-}" ] && runs=(-runs="$FUZZ_RUNS")
-targets=(decode dns tls-hello tls-cert quic http starttls rules pipeline record)
+targets=(decode dns tls-hello tls-cert quic http starttls rules pipeline record device)
 
 # Longest input per target: a frame, a DNS message, a handshake message, a
 # capture. Longer inputs only slow the search down.
@@ -26,7 +26,7 @@ max_len() {
     decode) echo 4096 ;; dns) echo 4096 ;; quic) echo 4096 ;; http) echo 8192 ;;
     starttls) echo 8192 ;;
     tls-hello) echo 8192 ;; tls-cert) echo 16384 ;; rules) echo 16384 ;;
-    record) echo 8192 ;; pipeline) echo 65536 ;;
+    record) echo 8192 ;; pipeline) echo 65536 ;; device) echo 8192 ;;
     esac
 }
 

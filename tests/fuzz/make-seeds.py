@@ -14,6 +14,8 @@ writes OUT_DIR/<target>/<sha1> for every target of tests/fuzz/:
   http       HTTP request and response heads from TCP payloads
   rules      the shipped pack's and the cases' rule files
   record     EVE records of each type the Suricata plugin matches
+  device     what devices say of themselves: a selector byte (0 SNMP, 1 DHCP, 2 DHIP,
+             3 XML, 4 HTTP/RTSP/SIP heads), then a UDP payload or TCP message
 Deterministic; needs Debian's python3-scapy. With --max-per-target, the N
 smallest distinct inputs are kept per target (for the committed seeds/).
 """
@@ -196,6 +198,21 @@ def main():
             data = bytes(t.payload)
             if not data:
                 continue
+            if isinstance(t, UDP) and 53 not in (t.sport, t.dport):
+                if data[:1] == b"\x30":
+                    add("device", b"\x00" + data)
+                elif 67 in (t.sport, t.dport) or 68 in (t.sport, t.dport):
+                    add("device", b"\x01" + data)
+                elif data[4:8] == b"DHIP":
+                    add("device", b"\x02" + data)
+                elif data[:1] == b"<":
+                    add("device", b"\x03" + data)
+                elif b"HTTP/1." in data[:64] or b"SIP/2.0" in data[:128]:
+                    add("device", b"\x04" + data)
+            if isinstance(t, TCP) and (data.startswith(b"RTSP/1.0") or b"<" in data[:2048] and
+                                       (b"Inform" in data or b"GetDeviceInformation" in data)):
+                add("device", b"\x03" + data if b"<" in data[:2048] and not
+                    data.startswith(b"RTSP") else b"\x04" + data)
             if isinstance(t, UDP):
                 if 53 in (t.sport, t.dport) or 5353 in (t.sport, t.dport):
                     add("dns", data)
