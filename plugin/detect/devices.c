@@ -49,14 +49,17 @@ int emb__device_sip(emb_engine_t *e, const uint8_t *p, const emb_http_request_t 
 }
 
 /* The first bytes of a body: past the first chunk-size line when chunked
- * (RFC 9112 section 7.1), and no further than that chunk. */
+ * (RFC 9112 section 7.1; leading zeros and extensions allowed), and no
+ * further than that chunk; at most EMB_BODY_HEAD. */
 static const uint8_t *body_head(const uint8_t *b, size_t n, bool chunked, size_t *len) {
     *len = n > EMB_BODY_HEAD ? EMB_BODY_HEAD : n;
     if (!chunked)
         return b;
     size_t i = 0, size = 0;
-    while (i < n && i < 8 && emb__hexval(b[i]) >= 0)
-        size = size * 16 + (size_t)emb__hexval(b[i++]);
+    while (i < n && emb__hexval(b[i]) >= 0) {
+        size = size > EMB_BODY_HEAD ? size : size * 16 + (size_t)emb__hexval(b[i]);
+        i++;
+    }
     const uint8_t *nl = i > 0 ? memchr(b + i, '\n', n - i) : NULL;
     if (nl == NULL) {
         *len = 0;
@@ -69,36 +72,54 @@ static const uint8_t *body_head(const uint8_t *b, size_t n, bool chunked, size_t
     return b + skip;
 }
 
+bool emb__device_body_ready(const uint8_t *b, size_t n, int64_t body, bool chunked) {
+    if (chunked) /* its size line (a long one is not waited for) */
+        return memchr(b, '\n', n < 32 ? n : 32) != NULL || n >= 32;
+    if (body < 0) /* read until the connection closes: the first segment will do */
+        return n > 0;
+    return n >= (size_t)(body < EMB_BODY_HEAD ? body : EMB_BODY_HEAD);
+}
+
 /*
- * A response's device fields: the Server header of HTTP (http.server) or
- * RTSP (rtsp.server), the first bytes of an HTTP body (http.response_body),
- * and an ONVIF GetDeviceInformation answer in it (ONVIF Device Management
- * Service Specification, section 8.3.1: Manufacturer, Model).
+ * A response's head: the Server header of HTTP (http.server) or RTSP
+ * (rtsp.server), or a SIP response's User-Agent and Server.
  */
-int emb__device_response(emb_engine_t *e, const uint8_t *p, const uint8_t *body, size_t body_len) {
+int emb__device_response(emb_engine_t *e, const uint8_t *p) {
     const emb_http_response_t *r = &e->resp;
     if (r->proto == EMB_MSG_SIP)
         return emb__device_sip(e, p, NULL, r);
-    if (r->proto == EMB_MSG_RTSP) {
-        device_begin(e, "rtsp");
-        e->app.resp = r;
-        e->app.resp_line = p;
-        int rc =
-            emb__round_scan_device(e, EMB_FIELD_RTSP_SERVER, "server", r->server, r->server_len);
-        return rc != 0 ? rc : emb__round_end(e);
+    bool rtsp = r->proto == EMB_MSG_RTSP;
+    device_begin(e, rtsp ? "rtsp" : "http");
+    e->app.resp = r;
+    e->app.resp_line = p;
+    if (!rtsp) {
+        e->app.app = EMB_APP_HTTP;
+        e->app.http_status = r->status;
     }
+    int rc = emb__round_scan_device(e, rtsp ? EMB_FIELD_RTSP_SERVER : EMB_FIELD_HTTP_SERVER,
+                                    "server", r->server, r->server_len);
+    return rc != 0 ? rc : emb__round_end(e);
+}
+
+/*
+ * An HTTP response body's first bytes (http.response_body), and an ONVIF
+ * GetDeviceInformation answer in them (ONVIF Device Management Service
+ * Specification, section 8.3.1: Manufacturer, Model).
+ */
+int emb__device_response_body(emb_engine_t *e, const uint8_t *body, size_t body_len) {
+    const emb_http_response_t *r = &e->resp;
     size_t n;
     const uint8_t *b = body_head(body, body_len, r->chunked, &n);
-    bool onvif = n > 0 && emb__xml_has(b, n, "GetDeviceInformationResponse");
+    if (n == 0)
+        return 0;
+    bool onvif = emb__xml_has(b, n, "GetDeviceInformationResponse");
     device_begin(e, onvif ? "onvif" : "http");
     e->app.app = EMB_APP_HTTP;
     e->app.http_status = r->status;
     e->app.resp = r;
     e->app.body = b;
     e->app.body_len = n;
-    int rc = emb__round_scan_device(e, EMB_FIELD_HTTP_SERVER, "server", r->server, r->server_len);
-    if (rc == 0 && n > 0)
-        rc = emb__round_scan(e, EMB_FIELD_HTTP_RESPONSE_BODY, b, n);
+    int rc = emb__round_scan(e, EMB_FIELD_HTTP_RESPONSE_BODY, b, n);
     const uint8_t *v;
     size_t vn;
     if (rc == 0 && onvif && emb__xml_text(b, n, "Manufacturer", &v, &vn))
@@ -161,14 +182,21 @@ static int xml_datagram(emb_engine_t *e, const uint8_t *p, size_t len) {
     size_t n;
     int rc = 0;
     if (emb__xml_has(p, len, "Envelope")) {
-        if (!emb__xml_has(p, len, "ProbeMatches") && !emb__xml_has(p, len, "Hello"))
+        /* The message is what the Body holds first: a Probe carrying an element
+         * named Hello elsewhere is still a question. */
+        size_t at;
+        if (!emb__xml_first_child(p, len, "Body", "ProbeMatches", &at) &&
+            !emb__xml_first_child(p, len, "Body", "Hello", &at))
             return 0;
-        if (!emb__xml_text(p, len, "Scopes", &v, &n))
+        if (!emb__xml_text(p + at, len - at, "Scopes", &v, &n))
             return 0;
         device_begin(e, "ws-discovery");
         rc = scan_scopes(e, v, n);
         return rc != 0 ? rc : emb__round_end(e);
     }
+    /* SADP answers on its own port (UniversalScanner, Hikvision.cs). */
+    if (e->cur.d->sport != 37020 && e->cur.d->dport != 37020)
+        return 0;
     if (!emb__xml_has(p, len, "ProbeMatch"))
         return 0;
     static const char *const sadp[] = {"DeviceDescription", "DeviceSN", "DeviceType"};
@@ -210,10 +238,11 @@ static int dhcp_round(emb_engine_t *e, const uint8_t *p, size_t len) {
     return rc != 0 ? rc : emb__round_end(e);
 }
 
-/* An SNMP Response (or v2 trap, inform): sysDescr.0 and sysObjectID.0. */
+/* An SNMP Response, InformRequest or v2 Trap: sysDescr.0 and sysObjectID.0. */
 static int snmp_round(emb_engine_t *e, const uint8_t *p, size_t len) {
     emb_snmp_t *sn = &e->snmp;
-    if (emb__snmp_parse(p, len, sn) != EMB_X_OK || (sn->pdu != 0xA2 && sn->pdu != 0xA7) ||
+    if (emb__snmp_parse(p, len, sn) != EMB_X_OK ||
+        (sn->pdu != 0xA2 && sn->pdu != 0xA6 && sn->pdu != 0xA7) ||
         (sn->sysdescr == NULL && sn->sysobjectid_len == 0))
         return 0;
     device_begin(e, "snmp");
@@ -294,9 +323,11 @@ int emb__device_datagram(emb_engine_t *e, const uint8_t *p, size_t len) {
 }
 
 /*
- * The Ethernet source of this direction of the flow, once per flow and once
- * per address while it stays remembered: an IEEE OUI names the maker of the
- * interface (and only on the local segment: past a router it is the router's).
+ * The Ethernet source of each direction of the flow, on its first packet: an
+ * IEEE OUI names the maker of the interface (and only on the local segment:
+ * past a router it is the router's). Like every rule, once per flow: a table
+ * of addresses already reported would make the output depend on which worker
+ * (scan -j, Suricata's threads) saw which flow.
  */
 int emb__device_mac(emb_engine_t *e) {
     const emb_decoded_t *d = e->cur.d;
@@ -304,13 +335,6 @@ int emb__device_mac(emb_engine_t *e) {
     if (fd->mac_checked || !d->has_mac)
         return 0;
     fd->mac_checked = true;
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 6; i++)
-        h = (h ^ d->src_mac[i]) * 16777619u;
-    uint8_t *slot = e->mac_seen[h % EMB_MAC_SEEN];
-    if (memcmp(slot, d->src_mac, 6) == 0)
-        return 0;
-    memcpy(slot, d->src_mac, 6);
     char text[18];
     emb__mac_text(d->src_mac, text);
     device_begin(e, "ethernet");

@@ -279,6 +279,15 @@ static int http_request(emb_engine_t *e, const uint8_t *p, size_t len) {
     return rc != 0 ? rc : emb__round_end(e);
 }
 
+/* True when the first line of p ends with " SIP/2.0": a SIP request. */
+static bool sip_request_line(const uint8_t *p, size_t n) {
+    const uint8_t *nl = memchr(p, '\n', n);
+    size_t e = nl ? (size_t)(nl - p) : 0;
+    if (e > 0 && p[e - 1] == '\r')
+        e--;
+    return e > 8 && memcmp(p + e - 8, " SIP/2.0", 8) == 0;
+}
+
 /*
  * Walks HTTP messages from the direction's cursor: for requests, inspects
  * each; for responses, notes the status. Bodies are skipped by
@@ -309,9 +318,19 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
          * window can still grow (a sized body: up to EMB_BODY_HEAD of it;
          * chunked or unsized: whatever the first segment after the header
          * brings). */
-        bool can_wait = e->has_device_rules && s->have < e->cfg.stream_depth;
+        /* A message's head is inspected at once; device fields then look at its
+         * body's first bytes (no further than the body), waited for while the
+         * window can still grow (docs/flows.md, "Messages and depth"). */
+        bool can_wait = s->have < e->cfg.stream_depth;
         size_t body_have = avail - hdr;
-        if (to_server) {
+        bool look = false; /* the body's first bytes are read for device fields */
+        /* SIP is peer to peer: either side sends requests and responses. */
+        bool as_request = to_server;
+        if (hdr >= 8 && memcmp(p, "SIP/2.0 ", 8) == 0)
+            as_request = false;
+        else if (!to_server && sip_request_line(p, hdr))
+            as_request = true;
+        if (as_request) {
             emb_http_request_t req;
             if (emb__http_parse_request(p, hdr, &req) != EMB_X_OK) {
                 *done = true;
@@ -325,10 +344,12 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
             }
             body = req.content_length < 0 ? 0 : req.content_length; /* no body by default */
             chunked = req.chunked;
-            size_t want = chunked ? 1 : (size_t)(body < EMB_BODY_HEAD ? body : EMB_BODY_HEAD);
-            if (e->has_device_rules && req.proto == EMB_MSG_HTTP && want > 0) {
-                if (body_have < want && can_wait)
-                    return 0;
+            look = e->has_device_rules && req.proto == EMB_MSG_HTTP && (chunked || body > 0);
+            if (look && !emb__device_body_ready(p + hdr, body_have, body, chunked) && can_wait)
+                return 0;
+            if (look) {
+                if (!chunked && (uint64_t)body_have > (uint64_t)body)
+                    body_have = (size_t)body;
                 int rc = emb__device_request_body(e, &req, p + hdr, body_have);
                 if (rc != 0)
                     return rc;
@@ -346,14 +367,21 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
                 body = 0;
             else if (resp->proto != EMB_MSG_HTTP && body < 0)
                 body = 0; /* RTSP and SIP: no body without a length */
-            size_t want =
-                chunked || body < 0 ? 1 : (size_t)(body < EMB_BODY_HEAD ? body : EMB_BODY_HEAD);
-            if (e->has_device_rules && want > 0 && body_have < want && can_wait)
+            if (!fd->head_done) {
+                e->stats.http_responses++;
+                e->cur.flow->http_status = resp->status;
+                int rc = e->has_device_rules ? emb__device_response(e, p) : 0;
+                if (rc != 0)
+                    return rc;
+                fd->head_done = true;
+            }
+            look = e->has_device_rules && resp->proto == EMB_MSG_HTTP && (chunked || body != 0);
+            if (look && !emb__device_body_ready(p + hdr, body_have, body, chunked) && can_wait)
                 return 0;
-            e->stats.http_responses++;
-            e->cur.flow->http_status = resp->status;
-            if (e->has_device_rules) {
-                int rc = emb__device_response(e, p, p + hdr, body_have);
+            if (look) {
+                if (!chunked && body >= 0 && (uint64_t)body_have > (uint64_t)body)
+                    body_have = (size_t)body;
+                int rc = emb__device_response_body(e, p + hdr, body_have);
                 if (rc != 0)
                     return rc;
             }

@@ -26,11 +26,8 @@
 #define EMB_FLOW_VALUE_LEN 64
 #define EMB_MAX_FACT_NAMES 32
 #define EMB_MAX_ROUND_NAMES 64 /* normalised names scanned in one round */
-#define EMB_QUIC_PLAIN 2048
-#define EMB_MAC_SEEN 4096 /* Ethernet sources remembered (mac rules) */
-#define EMB_BODY_HEAD                                                                              \
-    4096 /* bytes of an HTTP body the device fields look at */ /* a client Initial fits in the     \
-                                                                  1,500 bytes of a datagram */
+#define EMB_QUIC_PLAIN 2048    /* a client Initial fits in the 1,500 bytes of a datagram */
+#define EMB_BODY_HEAD 4096     /* bytes of an HTTP body the device fields look at */
 
 typedef struct {
     uint32_t alt;
@@ -81,9 +78,6 @@ struct emb_engine {
     bool has_payload_rules;   /* some rule has a payload pattern */
     bool has_device_rules;    /* ... a device key other than mac */
     bool has_mac_rules;       /* ... a mac prefix */
-    /* Ethernet sources already looked up, direct-mapped by hash: a device's
-     * address is matched once, not on each of its flows. */
-    uint8_t mac_seen[EMB_MAC_SEEN][6];
 
     emb_alt_state_t *alt_state;
     uint64_t stamp;

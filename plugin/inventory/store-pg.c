@@ -35,6 +35,8 @@ static const char *const SCHEMA =
     "  uptime BIGINT NOT NULL, packets BIGINT NOT NULL, alerts BIGINT NOT NULL,"
     "  kernel_packets BIGINT NOT NULL, kernel_drops BIGINT NOT NULL,"
     "  PRIMARY KEY (sensor, ts, uptime));"
+    /* each vendor's bans in words (report_fact_t.bans), the latest an alert gave */
+    "CREATE TABLE IF NOT EXISTS vendors (name TEXT PRIMARY KEY, bans TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, vendor);"
     "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);";
 
@@ -209,7 +211,13 @@ static int pg_add(void *h, int64_t sensor, const report_fact_t *f, bool *added) 
         return -1;
     *added = strcmp(PQcmdTuples(r), "1") == 0;
     PQclear(r);
-    return 0;
+    if (f->bans == NULL)
+        return 0;
+    const char *b[] = {f->vendor ? f->vendor : "", f->bans};
+    return run0(h,
+                "INSERT INTO vendors (name, bans) VALUES ($1, $2)"
+                " ON CONFLICT (name) DO UPDATE SET bans = excluded.bans",
+                2, b);
 }
 
 static int pg_each(void *h, const char *sensor, int64_t since,
@@ -218,12 +226,14 @@ static int pg_each(void *h, const char *sensor, int64_t since,
     char s[24];
     snprintf(s, sizeof(s), "%" PRId64, since);
     const char *v[] = {sensor, s};
-    PGresult *r = run(p,
-                      "SELECT a.ts, a.host, a.server, a.name, a.vendor, a.product, a.channel,"
-                      " a.field, a.value, a.sid, a.flow_id, a.excepted, s.name FROM alerts a"
-                      " JOIN sensors s ON s.id = a.sensor WHERE ($1::text IS NULL OR s.name = $1)"
-                      " AND a.ts >= $2::bigint ORDER BY a.ts, s.name, a.flow_id, a.sid",
-                      2, v);
+    PGresult *r =
+        run(p,
+            "SELECT a.ts, a.host, a.server, a.name, a.vendor, a.product, a.channel,"
+            " a.field, a.value, a.sid, a.flow_id, a.excepted, s.name, v.bans FROM alerts a"
+            " JOIN sensors s ON s.id = a.sensor LEFT JOIN vendors v ON v.name = a.vendor"
+            " WHERE ($1::text IS NULL OR s.name = $1)"
+            " AND a.ts >= $2::bigint ORDER BY a.ts, s.name, a.flow_id, a.sid",
+            2, v);
     if (r == NULL)
         return -1;
     int rc = 0;
@@ -241,6 +251,7 @@ static int pg_each(void *h, const char *sensor, int64_t since,
             .sid = (uint64_t)strtoll(PQgetvalue(r, i, 9), NULL, 10),
             .flow_id = (uint64_t)strtoll(PQgetvalue(r, i, 10), NULL, 10),
             .excepted = atoi(PQgetvalue(r, i, 11)) != 0,
+            .bans = PQgetisnull(r, i, 13) ? NULL : PQgetvalue(r, i, 13),
         };
         if (cb(&f, PQgetvalue(r, i, 12), ud) != 0) {
             snprintf(p->err, sizeof(p->err), "out of memory");

@@ -13,7 +13,7 @@
 
 typedef struct {
     sqlite3 *db;
-    sqlite3_stmt *add, *get_src, *put_src, *sensor_ins, *sensor_get;
+    sqlite3_stmt *add, *get_src, *put_src, *sensor_ins, *sensor_get, *bans;
     char err[512];
 } sq_t;
 
@@ -32,6 +32,8 @@ static const char *const SCHEMA =
     "  uptime INTEGER NOT NULL, packets INTEGER NOT NULL, alerts INTEGER NOT NULL,"
     "  kernel_packets INTEGER NOT NULL, kernel_drops INTEGER NOT NULL,"
     "  PRIMARY KEY (sensor, ts, uptime));"
+    /* each vendor's bans in words (report_fact_t.bans), the latest an alert gave */
+    "CREATE TABLE IF NOT EXISTS vendors (name TEXT PRIMARY KEY, bans TEXT NOT NULL);"
     "CREATE INDEX IF NOT EXISTS alerts_host ON alerts (host, vendor);"
     "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);";
 
@@ -54,6 +56,7 @@ static void sq_close(void *h) {
     sqlite3_finalize(s->put_src);
     sqlite3_finalize(s->sensor_ins);
     sqlite3_finalize(s->sensor_get);
+    sqlite3_finalize(s->bans);
     sqlite3_close(s->db);
     free(s);
 }
@@ -122,9 +125,12 @@ void *inv__sqlite_open(const char *path, char *err, size_t errlen) {
          " VALUES (?,?,?,?,?,?)"),
         "INSERT OR IGNORE INTO sensors (name) VALUES (?)",
         "SELECT id FROM sensors WHERE name = ?",
+        ("INSERT INTO vendors (name, bans) VALUES (?,?)"
+         " ON CONFLICT (name) DO UPDATE SET bans = excluded.bans"),
     };
-    sqlite3_stmt **dst[] = {&s->add, &s->get_src, &s->put_src, &s->sensor_ins, &s->sensor_get};
-    for (int i = 0; i < 5; i++)
+    sqlite3_stmt **dst[] = {&s->add,        &s->get_src,    &s->put_src,
+                            &s->sensor_ins, &s->sensor_get, &s->bans};
+    for (int i = 0; i < 6; i++)
         if (sqlite3_prepare_v2(s->db, q[i], -1, dst[i], NULL) != SQLITE_OK) {
             snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
             sq_close(s);
@@ -211,7 +217,12 @@ static int sq_add(void *h, int64_t sensor, const report_fact_t *f, bool *added) 
     if (sqlite3_step(st) != SQLITE_DONE)
         return sq_fail(s);
     *added = sqlite3_changes(s->db) > 0;
-    return 0;
+    if (f->bans == NULL)
+        return 0;
+    sqlite3_reset(s->bans);
+    sqlite3_bind_text(s->bans, 1, or_empty(f->vendor), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(s->bans, 2, f->bans, -1, SQLITE_TRANSIENT);
+    return sqlite3_step(s->bans) == SQLITE_DONE ? 0 : sq_fail(s);
 }
 
 static int sq_each(void *h, const char *sensor, int64_t since,
@@ -220,8 +231,9 @@ static int sq_each(void *h, const char *sensor, int64_t since,
     sqlite3_stmt *st = NULL;
     const char *q =
         "SELECT a.ts, a.host, a.server, a.name, a.vendor, a.product, a.channel, a.field,"
-        " a.value, a.sid, a.flow_id, a.excepted, s.name FROM alerts a JOIN sensors s"
-        " ON s.id = a.sensor WHERE (?1 IS NULL OR s.name = ?1) AND a.ts >= ?2"
+        " a.value, a.sid, a.flow_id, a.excepted, s.name, v.bans FROM alerts a JOIN sensors s"
+        " ON s.id = a.sensor LEFT JOIN vendors v ON v.name = a.vendor"
+        " WHERE (?1 IS NULL OR s.name = ?1) AND a.ts >= ?2"
         " ORDER BY a.ts, s.name, a.flow_id, a.sid";
     if (sqlite3_prepare_v2(s->db, q, -1, &st, NULL) != SQLITE_OK)
         return sq_fail(s);
@@ -243,6 +255,7 @@ static int sq_each(void *h, const char *sensor, int64_t since,
             .sid = (uint64_t)sqlite3_column_int64(st, 9),
             .flow_id = (uint64_t)sqlite3_column_int64(st, 10),
             .excepted = sqlite3_column_int(st, 11) != 0,
+            .bans = (const char *)sqlite3_column_text(st, 13),
         };
         if (cb(&f, (const char *)sqlite3_column_text(st, 12), ud) != 0) {
             snprintf(s->err, sizeof(s->err), "out of memory");

@@ -95,6 +95,30 @@ bool emb__xml_has(const uint8_t *p, size_t len, const char *name) {
     return xml_open(p, len, 0, name, &c, &t);
 }
 
+bool emb__xml_first_child(const uint8_t *p, size_t len, const char *parent, const char *child,
+                          size_t *at) {
+    size_t c, t;
+    if (!xml_open(p, len, 0, parent, &c, &t))
+        return false;
+    while (c < len && (p[c] == ' ' || p[c] == '\t' || p[c] == '\r' || p[c] == '\n'))
+        c++;
+    if (c >= len || p[c] != '<')
+        return false;
+    size_t s = c + 1, e = s;
+    while (e < len && is_name_char(p[e]))
+        e++;
+    if (e < len && p[e] == ':') { /* a prefix: the local name follows */
+        s = ++e;
+        while (e < len && is_name_char(p[e]))
+            e++;
+    }
+    size_t n = strlen(child);
+    if (e - s != n || memcmp(p + s, child, n) != 0)
+        return false;
+    *at = c;
+    return true;
+}
+
 bool emb__xml_text(const uint8_t *p, size_t len, const char *name, const uint8_t **v,
                    size_t *vlen) {
     size_t c, t;
@@ -255,12 +279,13 @@ emb_x_result_t emb__snmp_parse(const uint8_t *p, size_t len, emb_snmp_t *out) {
     while (off < lend) {
         size_t bv, bn, ov, on, vv, vn, tl;
         uint8_t otag, vtag;
+        /* A binding that does not parse ends the walk; what came before stands. */
         if (!ber_tlv(p, lend, &off, &tag, &bv, &bn) || tag != 0x30)
-            return EMB_X_INVALID;
+            return out->nvars > 0 ? EMB_X_OK : EMB_X_INVALID;
         size_t b = bv;
         if (!ber_tlv(p, bv + bn, &b, &otag, &ov, &on) || otag != 0x06 ||
             !ber_tlv(p, bv + bn, &b, &vtag, &vv, &vn))
-            return EMB_X_INVALID;
+            return out->nvars > 0 ? EMB_X_OK : EMB_X_INVALID;
         out->nvars++;
         if (out->nshown < EMB_SNMP_SHOW_VARS &&
             oid_text(p + ov, on, out->vars[out->nshown], sizeof(out->vars[0]), &tl))

@@ -124,7 +124,8 @@ static void parse_fields(const uint8_t *p, size_t len, size_t off, const fields_
             take(name, name_len, "server", f->server, f->server_len, p + v, ve - v) ||
             take(name, name_len, "location", f->location, f->location_len, p + v, ve - v)) {
             /* taken */
-        } else if (name_is(name, name_len, "content-length")) {
+        } else if (name_is(name, name_len, "content-length") || name_is(name, name_len, "l")) {
+            /* "l": SIP's compact Content-Length (RFC 3261 section 7.3.3) */
             *f->content_length = parse_length(p + v, ve - v);
         } else if (name_is(name, name_len, "transfer-encoding")) {
             *f->chunked = contains_ci(p + v, ve - v, "chunked");

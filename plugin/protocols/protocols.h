@@ -382,6 +382,10 @@ emb_x_result_t emb__quic_initial(emb_quic_ctx_t *ctx, const uint8_t *p, size_t l
  * empty, or its end tag is cut off. Entities are left as written.
  */
 bool emb__xml_text(const uint8_t *p, size_t len, const char *name, const uint8_t **v, size_t *vlen);
+/* True when the first element inside the first `parent` element is `child`
+ * (any prefix on either); *at is then where that child starts. */
+bool emb__xml_first_child(const uint8_t *p, size_t len, const char *parent, const char *child,
+                          size_t *at);
 /* True when an element named `name` (any prefix) starts in p. */
 bool emb__xml_has(const uint8_t *p, size_t len, const char *name);
 /* The string value of the first member `key` of a JSON text, escapes left as
@@ -408,7 +412,9 @@ typedef struct {
  * Parses an SNMPv1 or v2c message (RFC 1157 section 4, RFC 3416 section 3):
  * version, community, PDU, variable bindings; notes sysDescr.0 and
  * sysObjectID.0 wherever they appear. EMB_X_NONE for anything else (SNMPv3
- * included); EMB_X_INVALID when the PDU contradicts its own lengths.
+ * included); EMB_X_INVALID when the PDU contradicts its own lengths before
+ * its first variable binding (a later binding that does not parse ends the
+ * walk, keeping what came before).
  */
 emb_x_result_t emb__snmp_parse(const uint8_t *p, size_t len, emb_snmp_t *out);
 /* "get_request", "response", ... as Suricata's snmp.pdu_type. */

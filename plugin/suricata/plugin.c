@@ -369,6 +369,7 @@ static int LoadRules(EmbargoCtx *ctx) {
                              ctx->restricts[0] ? ctx->restricts : NULL, ctx->proposed, err,
                              sizeof(err)) < 0) {
             EmbargoLogError("%s", err);
+            emb_diags_free(diags);
             emb_rules_free(ctx->rules);
             ctx->rules = NULL;
             return EMB_EINVAL;

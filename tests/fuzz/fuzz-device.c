@@ -37,10 +37,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         break;
     }
     case 3: {
-        static const char *const names[] = {"Envelope",     "ProbeMatches", "Hello",
-                                            "Scopes",       "ProbeMatch",   "DeviceDescription",
-                                            "Manufacturer", "Model",        "Inform",
-                                            "DeviceId",     "OUI"};
+        static const char *const names[] = {
+            "Envelope",     "ProbeMatches", "Hello",  "Scopes",   "ProbeMatch", "DeviceDescription",
+            "Manufacturer", "Model",        "Inform", "DeviceId", "OUI"};
         for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
             (void)emb__xml_has(p, n, names[i]);
             (void)emb__xml_text(p, n, names[i], &v, &vn);

@@ -2194,6 +2194,15 @@ def snmp_response(community, sysdescr, sysoid, req_id):
     return bytes(SNMP(version=1, community=community, PDU=pdu))
 
 
+def snmp_inform(community, sysdescr, sysoid, req_id):
+    from scapy.asn1.asn1 import ASN1_OID, ASN1_STRING
+    from scapy.layers.snmp import SNMP, SNMPinform, SNMPvarbind
+    pdu = SNMPinform(id=req_id, varbindlist=[
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.1.0"), value=ASN1_STRING(sysdescr)),
+        SNMPvarbind(oid=ASN1_OID("1.3.6.1.2.1.1.2.0"), value=ASN1_OID(sysoid))])
+    return bytes(SNMP(version=1, community=community, PDU=pdu))
+
+
 def snmp_get(community, req_id):
     from scapy.asn1.asn1 import ASN1_NULL, ASN1_OID
     from scapy.layers.snmp import SNMP, SNMPget, SNMPvarbind
@@ -2280,6 +2289,18 @@ def case_device_discovery():
         b"HUAWEI_P30"), ipid=18)
     udp(cap, eth, "0.0.0.0", 68, "255.255.255.255", 67, dhcp_request(
         "02:00:00:00:00:82", 0x3903F327, "192.0.2.82", b"android-dhcp-13", b"Pixel-7"), ipid=19)
+    # 10. A Probe that carries an element named Hello and Hikvision scopes: the Body's first
+    # element is the Probe, so a question still: nothing.
+    udp(cap, eth, CLIENT, 50509, "239.255.255.250", 3702, wsd(b"Probe",
+        b"<d:Probe><x:Hello xmlns:x=\"urn:x\">1</x:Hello><d:Scopes>"
+        b"onvif://www.onvif.org/name/HIKVISION</d:Scopes></d:Probe>"), ipid=20)
+    # 11. SADP's XML away from its port (37020): not SADP, nothing.
+    udp(cap, eth, "192.0.2.83", 40000, CLIENT, 50510,
+        sadp_match(b"DS-2CD2032-I", b"DS-2CD2032-I20140501CCCH000000000"), ipid=21,
+        to_server=False)
+    # 12. An SNMPv2c InformRequest (RFC 3416 section 4.2.7) from a ZTE switch: 4200352.
+    udp(cap, eth, "192.0.2.84", 50511, "198.51.100.84", 162, snmp_inform(
+        "public", "ZXR10 ROS Version V4.08.23", "1.3.6.1.4.1.3902.3.100.40", 5), ipid=22)
     return {"device-discovery/input.pcap": cap.pcap_bytes()}
 
 
@@ -2314,7 +2335,40 @@ def case_bans_scope():
         sadp_match(b"DS-2CD2032-I", b"DS-2CD2032-I20140501CCCH000000000"), ipid=7)
     return {"bans-scope/input.pcap": cap.pcap_bytes()}
 
-CASES += [case_device_banners, case_device_discovery, case_device_mac, case_bans_scope]
+
+def case_device_bodies():
+    """Bodies and framing the device fields must get right, with case-local rules."""
+    cap = Capture(start=3400)
+    # A. A 304 (no body) and the next response in one segment: the 304's body is empty, the
+    # next response's body is its own.
+    TcpFlow(cap, eth, CLIENT, 59001, "192.0.2.100", 80).handshake() \
+        .client(http_get("192.0.2.100", "/a") + http_get("192.0.2.100", "/b")) \
+        .server(b"HTTP/1.1 304 Not Modified\r\nServer: nginx\r\n\r\n"
+                b"HTTP/1.1 200 OK\r\nServer: TestServer/1\r\nContent-Length: 5\r\n\r\nhello") \
+        .close()
+    # B. A chunked body whose size line is split across segments ("1f" | "4\r\n...").
+    body = b"<html>Test device login</html>\n" + b"x" * 21
+    assert len(body) == 0x34
+    TcpFlow(cap, eth, CLIENT, 59002, "192.0.2.101", 80).handshake() \
+        .client(http_get("192.0.2.101", "/")) \
+        .server(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3") \
+        .server(b"4\r\n" + body + b"\r\n0\r\n\r\n").close()
+    # C. A body announced at 5000 bytes cut after 100 by the end of the connection: the head
+    # (Server) is inspected at once all the same.
+    TcpFlow(cap, eth, CLIENT, 59003, "192.0.2.102", 80).handshake() \
+        .client(http_get("192.0.2.102", "/big")) \
+        .server(b"HTTP/1.1 200 OK\r\nServer: CutServer/2\r\nContent-Length: 5000\r\n\r\n"
+                + b"y" * 100).close()
+    # D. SIP over TCP (RFC 3261 section 18): two requests framed by the compact "l:" header,
+    # then a request sent by the other side.
+    TcpFlow(cap, eth, CLIENT, 59004, "192.0.2.103", 5060).handshake() \
+        .client(b"INVITE sip:a@192.0.2.103 SIP/2.0\r\nl: 4\r\nUser-Agent: first-ua\r\n\r\nv=0\n"
+                b"OPTIONS sip:b@192.0.2.103 SIP/2.0\r\nl: 0\r\nUser-Agent: second-ua\r\n\r\n") \
+        .server(b"BYE sip:c@192.0.2.10 SIP/2.0\r\nUser-Agent: peer-ua\r\nl: 0\r\n\r\n").close()
+    return {"device-bodies/input.pcap": cap.pcap_bytes()}
+
+CASES += [case_device_banners, case_device_discovery, case_device_mac, case_bans_scope,
+          case_device_bodies]
 
 
 def main():
