@@ -2367,8 +2367,47 @@ def case_device_bodies():
         .server(b"BYE sip:c@192.0.2.10 SIP/2.0\r\nUser-Agent: peer-ua\r\nl: 0\r\n\r\n").close()
     return {"device-bodies/input.pcap": cap.pcap_bytes()}
 
+
+VENDOR_NAMES_2026 = [
+    ("chat.deepseek.com", 4201310),         # deepseek cloud (chat)
+    ("api.deepseek.com", 4201310),          # deepseek cloud (API)
+    ("www.deepseek.com", 4201390),          # deepseek web
+    ("flysafe-api.dji.com", 4200911),       # dji FlySafe (cloud), not web
+    ("www.hytera.com", 4201190),            # hytera web
+    ("developer.autelrobotics.com", 4201290),  # autel web
+    ("console.huaweicloud.com", 4200240),   # huawei cloud (Huawei Cloud)
+    ("a1.cdnhwc3.com", 4200240),            # Huawei Cloud CDN CNAME domain
+    ("www.ctyun.cn", 4200710),              # chinatelecom cloud (CTYun)
+    ("portal.wocloud.com.cn", 4200810),     # chinaunicom cloud (WoCloud)
+]
+VENDOR_LOOKALIKES_2026 = ["deepseek.com.evil.example", "notdeepseek.com", "hytera.com.attacker.test",
+                          "myctyun.cn", "huaweicloud.com.example.org", "cdnhwc11.com",
+                          "autelrobotics.co"]
+
+
+def case_vendors_2026():
+    """Names of the vendors and channels the 2025-2026 pack added, and lookalikes."""
+    cap = Capture(start=3500)
+    for i, (name, _sid) in enumerate(VENDOR_NAMES_2026):
+        dns_flow(cap, eth, CLIENT, 64101 + i, name, 0x3501 + i)
+    for i, name in enumerate(VENDOR_LOOKALIKES_2026):
+        dns_flow(cap, eth, CLIENT, 64201 + i, name, 0x3601 + i)
+    # SNMP of a Hytera repeater (enterprise 40297) and Ethernet sources of DJI (60:60:1F),
+    # Autel Robotics (MA-M EC:5B:CD:E) and Hytera (64:69:BC) interfaces.
+    udp(cap, eth, "192.0.2.110", 161, CLIENT, 64301, snmp_response(
+        "public", "DMR repeater", "1.3.6.1.4.1.40297.1.2", 9), ipid=1, to_server=False)
+    udp(cap, eth_from("60:60:1F:00:01:11"), "192.0.2.111", 64302, "198.51.100.9", 123,
+        b"\x23" + b"\0" * 47, ipid=2)
+    udp(cap, eth_from("EC:5B:CD:E0:01:12"), "192.0.2.112", 64303, "198.51.100.9", 123,
+        b"\x23" + b"\0" * 47, ipid=3)
+    udp(cap, eth_from("EC:5B:CD:F0:01:13"), "192.0.2.113", 64304, "198.51.100.9", 123,
+        b"\x23" + b"\0" * 47, ipid=4)  # the MA-M block is EC:5B:CD:E only
+    udp(cap, eth_from("64:69:BC:00:01:14"), "192.0.2.114", 64305, "198.51.100.9", 123,
+        b"\x23" + b"\0" * 47, ipid=5)
+    return {"vendors-2026/input.pcap": cap.pcap_bytes()}
+
 CASES += [case_device_banners, case_device_discovery, case_device_mac, case_bans_scope,
-          case_device_bodies]
+          case_device_bodies, case_vendors_2026]
 
 
 def main():
