@@ -121,6 +121,14 @@ typedef enum {
     EMB_K__COUNT
 } emb_key_t;
 
+/* The names of the device keys, EMB_K_HTTP_SERVER to EMB_K_MAC in order; each
+ * is also the name of its field in alert.context.embargo.field. */
+#define EMB_DEVICE_KEY_NAMES                                                                       \
+    "http.server", "http.response_body", "rtsp.server", "sip.user_agent", "ssdp.server",           \
+        "ssdp.location", "onvif.scope", "onvif.device", "sadp.device", "dhip.device",              \
+        "snmp.sysdescr", "snmp.sysobjectid", "cwmp.manufacturer", "cwmp.oui", "dhcp.vendor_class", \
+        "dhcp.hostname", "mac"
+
 const char *emb_channel_name(emb_channel_t ch);
 const char *emb_key_name(emb_key_t key);
 

@@ -27,24 +27,22 @@ int emb__device_sip(emb_engine_t *e, const uint8_t *p, const emb_http_request_t 
                     const emb_http_response_t *resp) {
     device_begin(e, "sip");
     e->app.app = EMB_APP_SIP;
-    int rc = 0;
+    const uint8_t *ua = NULL, *server = NULL;
+    size_t ua_len = 0, server_len = 0;
     if (resp) {
         e->app.resp = resp;
         e->app.resp_line = p;
-        rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "server", resp->server,
-                                    resp->server_len);
-        if (rc == 0)
-            rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "user_agent", resp->user_agent,
-                                        resp->user_agent_len);
+        ua = resp->user_agent, ua_len = resp->user_agent_len;
+        server = resp->server, server_len = resp->server_len;
     } else if (req != NULL) {
         e->app.http = *req;
         e->app.req_line = p;
-        rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "user_agent", req->user_agent,
-                                    req->user_agent_len);
-        if (rc == 0)
-            rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "server", req->server,
-                                        req->server_len);
+        ua = req->user_agent, ua_len = req->user_agent_len;
+        server = req->server, server_len = req->server_len;
     }
+    int rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "user_agent", ua, ua_len);
+    if (rc == 0)
+        rc = emb__round_scan_device(e, EMB_FIELD_SIP_USER_AGENT, "server", server, server_len);
     return rc != 0 ? rc : emb__round_end(e);
 }
 
@@ -155,6 +153,29 @@ int emb__device_request_body(emb_engine_t *e, const emb_http_request_t *req, con
     return rc != 0 ? rc : emb__round_end(e);
 }
 
+/*
+ * A round of `field` over the values `get` finds in p under each of `names`
+ * (the first of each); none found, no round.
+ */
+static int scan_values(emb_engine_t *e, const char *proto, emb_field_t field, const uint8_t *p,
+                       size_t len, const char *const *names, size_t n,
+                       bool (*get)(const uint8_t *, size_t, const char *, const uint8_t **,
+                                   size_t *)) {
+    const uint8_t *v;
+    size_t vn;
+    bool begun = false;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!get(p, len, names[i], &v, &vn))
+            continue;
+        if (!begun)
+            device_begin(e, proto);
+        begun = true;
+        rc = emb__round_scan_device(e, field, names[i], v, vn);
+    }
+    return rc != 0 || !begun ? rc : emb__round_end(e);
+}
+
 /* Splits a WS-Discovery Scopes list (white-space separated URIs) and scans
  * each: "onvif://www.onvif.org/name/..." and ".../hardware/...". */
 static int scan_scopes(emb_engine_t *e, const uint8_t *v, size_t n) {
@@ -200,16 +221,7 @@ static int xml_datagram(emb_engine_t *e, const uint8_t *p, size_t len) {
     if (!emb__xml_has(p, len, "ProbeMatch"))
         return 0;
     static const char *const sadp[] = {"DeviceDescription", "DeviceSN", "DeviceType"};
-    bool begun = false;
-    for (size_t i = 0; i < 3 && rc == 0; i++) {
-        if (!emb__xml_text(p, len, sadp[i], &v, &n))
-            continue;
-        if (!begun)
-            device_begin(e, "sadp");
-        begun = true;
-        rc = emb__round_scan_device(e, EMB_FIELD_SADP_DEVICE, sadp[i], v, n);
-    }
-    return rc != 0 || !begun ? rc : emb__round_end(e);
+    return scan_values(e, "sadp", EMB_FIELD_SADP_DEVICE, p, len, sadp, 3, emb__xml_text);
 }
 
 /* A DHCP client's message: its host name (option 12) and vendor class (60). */
@@ -258,22 +270,12 @@ static int snmp_round(emb_engine_t *e, const uint8_t *p, size_t len) {
 
 /* A Dahua DHIP discovery answer: the JSON names the Vendor and DeviceType. */
 static int dhip_round(emb_engine_t *e, const uint8_t *p, size_t len) {
-    const uint8_t *body, *v;
-    size_t n, vn;
+    const uint8_t *body;
+    size_t n;
     if (emb__dhip_body(p, len, &body, &n) != EMB_X_OK)
         return 0;
     static const char *const keys[] = {"DeviceType", "deviceType", "Vendor"};
-    bool begun = false;
-    int rc = 0;
-    for (size_t i = 0; i < 3 && rc == 0; i++) {
-        if (!emb__json_str(body, n, keys[i], &v, &vn))
-            continue;
-        if (!begun)
-            device_begin(e, "dhip");
-        begun = true;
-        rc = emb__round_scan_device(e, EMB_FIELD_DHIP_DEVICE, keys[i], v, vn);
-    }
-    return rc != 0 || !begun ? rc : emb__round_end(e);
+    return scan_values(e, "dhip", EMB_FIELD_DHIP_DEVICE, body, n, keys, 3, emb__json_str);
 }
 
 /*
@@ -285,14 +287,19 @@ int emb__device_datagram(emb_engine_t *e, const uint8_t *p, size_t len) {
     const emb_decoded_t *d = e->cur.d;
     if (len < 8)
         return 0;
+        /* Each protocol is read only when the pack has a key it feeds. */
+#define HAS(k) emb__engine_has_key(e, EMB_K_##k)
     if (d->sport == 67 || d->sport == 68 || d->dport == 67 || d->dport == 68)
-        return dhcp_round(e, p, len);
+        return HAS(DHCP_VENDOR_CLASS) || HAS(DHCP_HOSTNAME) ? dhcp_round(e, p, len) : 0;
     if (p[0] == 0x30)
-        return snmp_round(e, p, len);
+        return HAS(SNMP_SYSDESCR) || HAS(SNMP_SYSOBJECTID) ? snmp_round(e, p, len) : 0;
     if (memcmp(p + 4, "DHIP", 4) == 0)
-        return dhip_round(e, p, len);
+        return HAS(DHIP_DEVICE) ? dhip_round(e, p, len) : 0;
     if (p[0] == '<')
-        return xml_datagram(e, p, len);
+        return HAS(ONVIF_SCOPE) || HAS(SADP_DEVICE) ? xml_datagram(e, p, len) : 0;
+    if (!HAS(SSDP_SERVER) && !HAS(SSDP_LOCATION) && !HAS(SIP_USER_AGENT))
+        return 0;
+#undef HAS
     emb_http_response_t *r = &e->resp;
     if (emb__http_parse_response(p, len, r) == EMB_X_OK) {
         if (r->proto == EMB_MSG_SIP)

@@ -344,7 +344,9 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
             }
             body = req.content_length < 0 ? 0 : req.content_length; /* no body by default */
             chunked = req.chunked;
-            look = e->has_device_rules && req.proto == EMB_MSG_HTTP && (chunked || body > 0);
+            look = (emb__engine_has_key(e, EMB_K_CWMP_MANUFACTURER) ||
+                    emb__engine_has_key(e, EMB_K_CWMP_OUI)) &&
+                   req.proto == EMB_MSG_HTTP && (chunked || body > 0);
             if (look && !emb__device_body_ready(p + hdr, body_have, body, chunked) && can_wait)
                 return 0;
             if (look) {
@@ -370,12 +372,17 @@ static int http_stream(emb_engine_t *e, emb_flow_dir_t *fd, bool to_server, bool
             if (!fd->head_done) {
                 e->stats.http_responses++;
                 e->cur.flow->http_status = resp->status;
-                int rc = e->has_device_rules ? emb__device_response(e, p) : 0;
+                bool head = emb__engine_has_key(e, EMB_K_HTTP_SERVER) ||
+                            emb__engine_has_key(e, EMB_K_RTSP_SERVER) ||
+                            emb__engine_has_key(e, EMB_K_SIP_USER_AGENT);
+                int rc = head ? emb__device_response(e, p) : 0;
                 if (rc != 0)
                     return rc;
                 fd->head_done = true;
             }
-            look = e->has_device_rules && resp->proto == EMB_MSG_HTTP && (chunked || body != 0);
+            look = (emb__engine_has_key(e, EMB_K_HTTP_RESPONSE_BODY) ||
+                    emb__engine_has_key(e, EMB_K_ONVIF_DEVICE)) &&
+                   resp->proto == EMB_MSG_HTTP && (chunked || body != 0);
             if (look && !emb__device_body_ready(p + hdr, body_have, body, chunked) && can_wait)
                 return 0;
             if (look) {
@@ -741,7 +748,9 @@ int emb__inspect_udp(emb_engine_t *e) {
         rc = emb__inspect_dns(e, d->payload, d->payload_len);
     } else if (looks_like_quic_long_header(d->payload, d->payload_len)) {
         rc = inspect_quic(e, d->payload, d->payload_len);
-    } else if (e->has_device_rules) {
+    } else if (e->has_device_rules && e->cur.flow->dir[e->cur.to_server ? 0 : 1].udp_scanned <
+                                          e->cfg.udp_payload_packets) {
+        /* announcements and answers: the first datagrams of each direction, as payload */
         rc = emb__device_datagram(e, d->payload, d->payload_len);
     }
     if (rc != 0)

@@ -11,6 +11,7 @@
  */
 #include "detect/match.h"
 
+#include "common/names.h"
 #include "common/util.h"
 
 #include <hs.h>
@@ -114,7 +115,8 @@ typedef enum {
     DB_ISSUER,
     DB_JA4,
     DB_PAYLOAD,
-    DB_DEVICE, /* every device field (http.server ... mac), told apart by field bit */
+    DB_DEVICE, /* the device fields (http.server ... dhcp.hostname), told apart by field bit */
+    DB_OUI,    /* cwmp.oui: thousands of IEEE assignments, kept out of the small one */
     DB__COUNT
 } db_t;
 
@@ -130,6 +132,7 @@ static db_t db_of(emb_field_t f) {
     case EMB_FIELD_TLS_CERT_ISSUER: return DB_ISSUER;
     case EMB_FIELD_JA4: return DB_JA4;
     case EMB_FIELD_PAYLOAD: return DB_PAYLOAD;
+    case EMB_FIELD_CWMP_OUI: return DB_OUI;
     default: return emb__field_is_device(f) ? DB_DEVICE : DB_NAMES;
     }
 }
@@ -152,6 +155,19 @@ static uint32_t fields_of_key(emb_key_t key) {
     return mask;
 }
 
+/*
+ * `mac` indicators are prefixes of 24 to 48 bits of an Ethernet address:
+ * thousands of IEEE assignments, looked up once per flow direction. A sorted
+ * table answers that with a binary search per prefix length (two lengths in
+ * the shipped pack: MA-L and MA-M), with no Hyperscan scan of a 17-byte text
+ * against a large database.
+ */
+typedef struct {
+    uint64_t value; /* the prefix's bits, left-aligned in 48 */
+    uint8_t bits;
+    emb_patref_t ref;
+} mac_prefix_t;
+
 struct emb_matcher {
     hs_database_t *db[DB__COUNT];
     emb_patref_t *refs[DB__COUNT];
@@ -160,9 +176,93 @@ struct emb_matcher {
     uint32_t *flow_alts;
     size_t nflow_alts;
     uint32_t start_width; /* emb__matcher_start_width */
+    mac_prefix_t *macs;   /* `mac` indicators, by length then value (mac_table_build) */
+    size_t nmacs, cap_macs;
+    size_t mac_group[8]; /* where each prefix length's run starts; the last, nmacs */
+    size_t nmac_groups;
     bool from_cache;
     char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
 };
+
+static int cmp_mac(const void *a, const void *b) {
+    const mac_prefix_t *x = a, *y = b;
+    if (x->bits != y->bits)
+        return x->bits < y->bits ? -1 : 1;
+    return (x->value > y->value) - (x->value < y->value);
+}
+
+/* "AA:BB:CC" or "EC:5B:CD:E" (indicator.c's form) as (value, bits). */
+static bool mac_value(const char *t, size_t n, uint64_t *value, uint8_t *bits) {
+    uint64_t v = 0;
+    unsigned nb = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == ':')
+            continue;
+        int d = emb__hexval((unsigned char)t[i]);
+        if (d < 0 || nb >= 48)
+            return false;
+        v = v << 4 | (uint64_t)d;
+        nb += 4;
+    }
+    *value = nb ? v << (48 - nb) : 0;
+    *bits = (uint8_t)nb;
+    return nb > 0;
+}
+
+static int mac_table_build(emb_matcher_t *m, const emb_rules_t *r) {
+    for (uint32_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            if (alt->cond[c].key != EMB_K_MAC)
+                continue;
+            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count;
+                 i++) {
+                mac_prefix_t mp = {0};
+                if (!mac_value(r->inds[i].text, r->inds[i].len, &mp.value, &mp.bits))
+                    continue;
+                mp.ref = (emb_patref_t){a, c, i, 1u << EMB_FIELD_MAC, 0, false, false};
+                if (emb__grow((void **)&m->macs, &m->cap_macs, m->nmacs + 1, sizeof(*m->macs)))
+                    return EMB_ENOMEM;
+                m->macs[m->nmacs++] = mp;
+            }
+        }
+    }
+    if (m->nmacs > 1)
+        qsort(m->macs, m->nmacs, sizeof(*m->macs), cmp_mac);
+    /* Lengths are 4 to 48 bits in steps of 4: at most 12 runs; 7 fit 24..48. */
+    for (size_t i = 0; i < m->nmacs; i++) {
+        if (i > 0 && m->macs[i].bits == m->macs[i - 1].bits)
+            continue;
+        if (m->nmac_groups == sizeof(m->mac_group) / sizeof(m->mac_group[0]) - 1)
+            return EMB_EINVAL; /* indicator.c refuses prefixes under 24 bits */
+        m->mac_group[m->nmac_groups++] = i;
+    }
+    m->mac_group[m->nmac_groups] = m->nmacs;
+    return 0;
+}
+
+/* Every prefix of the table that the address text ("AA:BB:CC:DD:EE:FF") begins with. */
+static void mac_lookup(const emb_matcher_t *m, const uint8_t *text, size_t len, emb_match_fn fn,
+                       void *ctx) {
+    uint64_t mac;
+    uint8_t nb;
+    if (m->nmacs == 0 || !mac_value((const char *)text, len, &mac, &nb) || nb != 48)
+        return;
+    for (size_t g = 0; g < m->nmac_groups; g++) {
+        size_t lo = m->mac_group[g], hi = m->mac_group[g + 1], end = hi;
+        uint8_t bits = m->macs[lo].bits;
+        uint64_t want = mac & (~0ULL << (48 - bits)) & ((1ULL << 48) - 1);
+        while (lo < hi) { /* the first entry of this length not below `want` */
+            size_t mid = lo + (hi - lo) / 2;
+            if (m->macs[mid].value < want)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        for (; lo < end && m->macs[lo].value == want; lo++)
+            fn(&m->macs[lo].ref, ctx);
+    }
+}
 
 /* One expression of a database, before compilation. */
 typedef struct {
@@ -233,8 +333,8 @@ static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
         const emb_alt_t *alt = &r->alts[a];
         for (uint32_t c = 0; c < alt->ncond; c++) {
             uint32_t fields = fields_of_key(alt->cond[c].key) & want;
-            if (fields == 0)
-                continue;
+            if (fields == 0 || alt->cond[c].key == EMB_K_MAC)
+                continue; /* MAC prefixes: the matcher's prefix table, not Hyperscan */
             for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count;
                  i++) {
                 const emb_indicator_t *ind = &r->inds[i];
@@ -272,7 +372,8 @@ static const char *db_name(db_t db) {
                                                  [DB_ISSUER] = "tls.cert_issuer",
                                                  [DB_JA4] = "ja4",
                                                  [DB_PAYLOAD] = "payload",
-                                                 [DB_DEVICE] = "device fields"};
+                                                 [DB_DEVICE] = "device fields",
+                                                 [DB_OUI] = "cwmp.oui"};
     return names[db];
 }
 
@@ -505,6 +606,8 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
         if (width > m->start_width)
             m->start_width = width;
     }
+    if ((rc = mac_table_build(m, r)) != 0)
+        goto fail;
     for (uint32_t a = 0; a < r->nalts; a++) {
         if (r->alts[a].content_mask != 0)
             continue;
@@ -540,6 +643,7 @@ void emb__matcher_free(emb_matcher_t *m) {
     }
     hs_free_scratch(m->scratch);
     free(m->flow_alts);
+    free(m->macs);
     free(m);
 }
 
@@ -604,6 +708,10 @@ uint32_t emb__matcher_start_width(const emb_matcher_t *m) {
 
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx) {
+    if (f == EMB_FIELD_MAC) {
+        mac_lookup(m, data, len, fn, ctx);
+        return 0;
+    }
     db_t db = db_of(f);
     int rc = scan_db(m, db, 1u << f, data, len, fn, ctx);
     if (rc != 0 || db != DB_NAMES || len == 0 ||

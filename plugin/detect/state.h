@@ -77,6 +77,7 @@ struct emb_engine {
     uint32_t payload_overlap; /* bytes re-scanned across stream growth */
     bool has_payload_rules;   /* some rule has a payload pattern */
     bool has_device_rules;    /* ... a device key other than mac */
+    uint32_t device_keys;     /* ... which: bit (key - EMB_K_HTTP_SERVER) (emb__engine_has_key) */
     bool has_mac_rules;       /* ... a mac prefix */
 
     emb_alt_state_t *alt_state;
@@ -117,6 +118,12 @@ struct emb_engine {
     bool borrowed; /* matcher and attrib are the parent's */
     bool mute;
 };
+
+/* True when some rule of the pack has indicators of device key `k`: a message
+ * that can only feed keys the pack lacks is not read. */
+static inline bool emb__engine_has_key(const emb_engine_t *e, emb_key_t k) {
+    return (e->device_keys >> (k - EMB_K_HTTP_SERVER)) & 1u;
+}
 
 /* Before the engine touches the DNS attribution table: engines in other
  * threads that share it take turns (detect/shared.c). */

@@ -33,23 +33,7 @@ static const char *const key_names[EMB_K__COUNT] = {"domain",
                                                     "payload",
                                                     "ip",
                                                     "port",
-                                                    "http.server",
-                                                    "http.response_body",
-                                                    "rtsp.server",
-                                                    "sip.user_agent",
-                                                    "ssdp.server",
-                                                    "ssdp.location",
-                                                    "onvif.scope",
-                                                    "onvif.device",
-                                                    "sadp.device",
-                                                    "dhip.device",
-                                                    "snmp.sysdescr",
-                                                    "snmp.sysobjectid",
-                                                    "cwmp.manufacturer",
-                                                    "cwmp.oui",
-                                                    "dhcp.vendor_class",
-                                                    "dhcp.hostname",
-                                                    "mac"};
+                                                    EMB_DEVICE_KEY_NAMES};
 
 static const char *const confidence_names[] = {"high", "medium", "low"};
 

@@ -13,6 +13,8 @@
  */
 #include "report/model.h"
 
+#include "embargo/embargo.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -218,23 +220,7 @@ static const char *get_str(json_t *obj, const char *k1, const char *k2, const ch
 }
 
 bool report__device_field(const char *field) {
-    static const char *const names[] = {"http.server",
-                                        "http.response_body",
-                                        "rtsp.server",
-                                        "sip.user_agent",
-                                        "ssdp.server",
-                                        "ssdp.location",
-                                        "onvif.scope",
-                                        "onvif.device",
-                                        "sadp.device",
-                                        "dhip.device",
-                                        "snmp.sysdescr",
-                                        "snmp.sysobjectid",
-                                        "cwmp.manufacturer",
-                                        "cwmp.oui",
-                                        "dhcp.vendor_class",
-                                        "dhcp.hostname",
-                                        "mac"};
+    static const char *const names[] = {EMB_DEVICE_KEY_NAMES};
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
         if (strcmp(field, names[i]) == 0)
             return true;

@@ -187,6 +187,13 @@ static void svg_hosts(const report_t *r, const views_t *v, FILE *f) {
     fputs("</svg>\n", f);
 }
 
+/* The alerts, first and last seen cells of an aggregate. */
+static void span_cells(FILE *f, const span_t *s) {
+    char a[40], b[40];
+    fprintf(f, "<td class=\"n\">%" PRIu64 "</td><td class=\"t\">%s</td><td class=\"t\">%s</td>",
+            s->alerts, report__fmt_time(s->first, false, a), report__fmt_time(s->last, false, b));
+}
+
 static const char css[] =
     ".bans{font-size:85%;color:#555;margin-top:.3em}"
     "body{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;"
@@ -309,11 +316,9 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                 h(f, ve->bans);
                 fputs("</div>", f);
             }
-            fprintf(f,
-                    "</td><td class=\"n\">%zu</td><td class=\"n\">%" PRIu64
-                    "</td><td class=\"t\">%s</td><td class=\"t\">%s</td></tr>\n",
-                    ve->hosts, ve->s.alerts, report__fmt_time(ve->s.first, false, a),
-                    report__fmt_time(ve->s.last, false, b));
+            fprintf(f, "</td><td class=\"n\">%zu</td>", ve->hosts);
+            span_cells(f, &ve->s);
+            fputs("</tr>\n", f);
         }
         fputs("</table></div>\n", f);
         if (r->n_devices) {
@@ -324,19 +329,16 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                   f);
             for (size_t i = 0; i < r->n_devices; i++) {
                 const rdevice_t *de = &r->devices[i];
-                fputs("<tr><td>", f);
-                h(f, r->hosts[de->host].ip);
-                fputs("</td><td>", f);
-                h(f, r->vendors[de->vendor].name);
-                fputs("</td><td>", f);
-                h(f, de->field);
-                fputs("</td><td>", f);
-                h(f, de->value);
-                fprintf(f,
-                        "</td><td class=\"n\">%" PRIu64
-                        "</td><td class=\"t\">%s</td><td class=\"t\">%s</td></tr>\n",
-                        de->s.alerts, report__fmt_time(de->s.first, false, a),
-                        report__fmt_time(de->s.last, false, b));
+                const char *cells[] = {r->hosts[de->host].ip, r->vendors[de->vendor].name,
+                                       de->field, de->value};
+                fputs("<tr>", f);
+                for (size_t c = 0; c < 4; c++) {
+                    fputs("<td>", f);
+                    h(f, cells[c]);
+                    fputs("</td>", f);
+                }
+                span_cells(f, &de->s);
+                fputs("</tr>\n", f);
             }
             fputs("</table></div>\n", f);
         }
@@ -372,11 +374,8 @@ int report__write_html(const report_t *r, const views_t *v, FILE *f) {
                 h(f, *it->product ? it->product : "\xe2\x80\x94");
                 fputs("</td><td><span class=\"chan\">", f);
                 h(f, it->channel);
-                fprintf(f,
-                        "</span></td><td class=\"n\">%" PRIu64
-                        "</td><td class=\"t\">%s</td><td class=\"t\">%s</td>",
-                        it->s.alerts, report__fmt_time(it->s.first, false, a),
-                        report__fmt_time(it->s.last, false, b));
+                fputs("</span></td>", f);
+                span_cells(f, &it->s);
                 if (j == v->items_at[hi]) {
                     fprintf(f, "<td rowspan=\"%zu\" class=\"mono\">", n);
                     size_t shown = 0;
