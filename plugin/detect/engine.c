@@ -64,15 +64,13 @@ static uint32_t payload_overlap(const emb_rules_t *r) {
 /* What kinds of indicator the pack has: inspectors with nothing to find skip. */
 static void note_rule_kinds(emb_engine_t *e, const emb_rules_t *rules) {
     e->payload_overlap = payload_overlap(rules);
-    e->has_payload_rules = e->has_device_rules = e->has_mac_rules = false;
+    e->has_payload_rules = false;
     e->device_keys = 0;
     for (size_t i = 0; i < rules->ninds; i++) {
         emb_key_t k = rules->inds[i].key;
         e->has_payload_rules |= k == EMB_K_PAYLOAD;
-        e->has_device_rules |= k >= EMB_K_HTTP_SERVER && k < EMB_K_MAC;
         if (k >= EMB_K_HTTP_SERVER && k <= EMB_K_MAC)
             e->device_keys |= 1u << (k - EMB_K_HTTP_SERVER);
-        e->has_mac_rules |= k == EMB_K_MAC;
     }
 }
 

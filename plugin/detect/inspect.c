@@ -666,7 +666,7 @@ static void release_ended(emb_engine_t *e) {
 }
 
 int emb__inspect_tcp(emb_engine_t *e) {
-    int rc = e->has_mac_rules ? emb__device_mac(e) : 0;
+    int rc = emb__engine_has_key(e, EMB_K_MAC) ? emb__device_mac(e) : 0;
     if (rc == 0)
         rc = inspect_tcp_segment(e);
     if (e->cur.d->tcp_flags & (EMB_TCP_FIN | EMB_TCP_RST))
@@ -737,7 +737,7 @@ static bool looks_like_quic_long_header(const uint8_t *p, size_t n) {
 
 int emb__inspect_udp(emb_engine_t *e) {
     const emb_decoded_t *d = e->cur.d;
-    int rc = e->has_mac_rules ? emb__device_mac(e) : 0;
+    int rc = emb__engine_has_key(e, EMB_K_MAC) ? emb__device_mac(e) : 0;
     if (rc != 0)
         return rc;
     if (d->sport == 53 || d->dport == 53) {
@@ -748,8 +748,9 @@ int emb__inspect_udp(emb_engine_t *e) {
         rc = emb__inspect_dns(e, d->payload, d->payload_len);
     } else if (looks_like_quic_long_header(d->payload, d->payload_len)) {
         rc = inspect_quic(e, d->payload, d->payload_len);
-    } else if (e->has_device_rules && e->cur.flow->dir[e->cur.to_server ? 0 : 1].udp_scanned <
-                                          e->cfg.udp_payload_packets) {
+    } else if (emb__engine_has_message_keys(e) &&
+               e->cur.flow->dir[e->cur.to_server ? 0 : 1].udp_scanned <
+                   e->cfg.udp_payload_packets) {
         /* announcements and answers: the first datagrams of each direction, as payload */
         rc = emb__device_datagram(e, d->payload, d->payload_len);
     }

@@ -76,9 +76,7 @@ struct emb_engine {
     emb_quic_ctx_t *quic;
     uint32_t payload_overlap; /* bytes re-scanned across stream growth */
     bool has_payload_rules;   /* some rule has a payload pattern */
-    bool has_device_rules;    /* ... a device key other than mac */
     uint32_t device_keys;     /* ... which: bit (key - EMB_K_HTTP_SERVER) (emb__engine_has_key) */
-    bool has_mac_rules;       /* ... a mac prefix */
 
     emb_alt_state_t *alt_state;
     uint64_t stamp;
@@ -123,6 +121,11 @@ struct emb_engine {
  * that can only feed keys the pack lacks is not read. */
 static inline bool emb__engine_has_key(const emb_engine_t *e, emb_key_t k) {
     return (e->device_keys >> (k - EMB_K_HTTP_SERVER)) & 1u;
+}
+
+/* True when the pack has a device key other than `mac` (a message to parse). */
+static inline bool emb__engine_has_message_keys(const emb_engine_t *e) {
+    return (e->device_keys & ~(1u << (EMB_K_MAC - EMB_K_HTTP_SERVER))) != 0;
 }
 
 /* Before the engine touches the DNS attribution table: engines in other

@@ -350,13 +350,18 @@ static json_t *ip4_string(const uint8_t a[4]) {
     return json_string(buf);
 }
 
+/* A MAC address in lower case, as Suricata writes them. */
+static void mac_lower(const uint8_t mac[6], char out[18]) {
+    emb__mac_text(mac, out);
+    for (char *c = out; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+}
+
 static json_t *build_dhcp(const emb_app_info_t *in) {
     const emb_dhcp_t *dh = in->dhcp;
     json_t *o = json_object();
     char mac[18];
-    emb__mac_text(dh->chaddr, mac);
-    for (char *c = mac; *c; c++) /* lower case, as Suricata writes MACs */
-        *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+    mac_lower(dh->chaddr, mac);
     json_object_set_new(o, "type", json_string(dh->op == 1 ? "request" : "reply"));
     json_object_set_new(o, "id", json_integer(dh->xid));
     json_object_set_new(o, "client_mac", json_string(mac));
@@ -448,9 +453,7 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf) {
                             build_device(a));
     if (dev && dev->mac) {
         char mac[18];
-        emb__mac_text(d->src_mac, mac);
-        for (char *c = mac; *c; c++)
-            *c = (char)(*c >= 'A' && *c <= 'F' ? *c + 32 : *c);
+        mac_lower(d->src_mac, mac);
         json_t *eth = json_object();
         json_object_set_new(eth, "src_mac", json_string(mac));
         json_object_set_new(o, "ether", eth);
