@@ -436,13 +436,19 @@ int report_add_sensor(report_t *r, const char *sensor, int64_t ts, int64_t packe
     return 0;
 }
 
+/* A line without its surrounding blanks (and CR): the start, and *len its end. */
+static size_t line_bounds(const char *line, size_t *len) {
+    while (*len > 0 && (line[*len - 1] == '\r' || line[*len - 1] == ' ' || line[*len - 1] == '\t'))
+        (*len)--;
+    size_t start = 0;
+    while (start < *len && (line[start] == ' ' || line[start] == '\t'))
+        start++;
+    return start;
+}
+
 int report_parse_fact(const char *line, size_t len, report_fact_t *f, void **doc) {
     *doc = NULL;
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
-    size_t start = 0;
-    while (start < len && (line[start] == ' ' || line[start] == '\t'))
-        start++;
+    size_t start = line_bounds(line, &len);
     if (start == len)
         return REPORT_LINE_SKIPPED;
     json_error_t err;
@@ -607,11 +613,7 @@ out:
 }
 
 int report_add_line(report_t *r, size_t lineno, const char *line, size_t len) {
-    while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == ' ' || line[len - 1] == '\t'))
-        len--;
-    size_t start = 0;
-    while (start < len && (line[start] == ' ' || line[start] == '\t'))
-        start++;
+    size_t start = line_bounds(line, &len);
     if (start == len)
         return REPORT_LINE_SKIPPED;
     r->lines++;
