@@ -165,6 +165,10 @@ int emb_rules_vendor(const emb_rules_t *rules, size_t i, const char **id, const 
 /* The sid of rule i (0 <= i < summary.rules), in the pack's order; 0 out of range. */
 uint32_t emb_rules_sid(const emb_rules_t *rules, size_t i);
 
+/* True when rule i has an alternative made only of keys in `keys` (bit k for
+ * emb_key_t k): a host that reads only those keys can raise it. */
+bool emb_rules_raised_by(const emb_rules_t *rules, size_t i, uint64_t keys);
+
 /* Fields the engine matches, each in its own Hyperscan database. */
 typedef enum {
     EMB_FIELD_DNS_QUERY,       /* DNS question (and answer) names */
@@ -459,6 +463,23 @@ typedef int (*emb_match_cb)(const emb_match_t *match, void *userdata);
  */
 int emb_engine_match(emb_engine_t *engine, const emb_facts_t *facts, emb_match_cb cb,
                      void *userdata);
+
+/*
+ * DNS attribution of a host's connection (docs/flows.md): the rules whose
+ * names resolved, in a DNS answer to `facts->client` seen no later than `ts`,
+ * to `facts->server` (only the endpoints of `facts` are read). Call it once
+ * per connection, at its first client message, and only when that message
+ * named no server (no SNI, no Host): a connection that names its server is
+ * judged by that name, so a shared CDN address is never blamed on a vendor.
+ * An address that answered for unrelated domains is a shared edge and
+ * attributes nothing. Matches are reported as by emb_engine_match, field
+ * "dns.attribution", value the name that resolved; confidence low unless the
+ * address is also in the vendor's own ranges. The answers are those this
+ * engine learned (emb_engine_process, emb_engine_feed), or any engine sharing
+ * its table (cfg.shared). 0, or EMB_ECANCELED if `cb` asked to stop.
+ */
+int emb_engine_attribute(emb_engine_t *engine, const emb_facts_t *facts, int64_t ts_sec,
+                         uint32_t ts_usec, emb_match_cb cb, void *userdata);
 
 /*
  * The JSON text of the EVE `alert` object for `match` (action, gid,

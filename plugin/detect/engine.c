@@ -369,25 +369,6 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt) {
     return p.shard;
 }
 
-/* True when the address `addr` is in an `ip` indicator of a rule of `vendor`:
- * the vendor's own ranges, which make an attribution more than a guess. */
-static bool in_vendor_ranges(const emb_rules_t *r, uint32_t vendor, int family,
-                             const uint8_t *addr) {
-    for (size_t a = 0; a < r->nalts; a++) {
-        const emb_alt_t *alt = &r->alts[a];
-        if (r->rules[alt->rule].vendor != vendor)
-            continue;
-        for (uint32_t c = 0; c < alt->ncond; c++) {
-            if (alt->cond[c].key != EMB_K_IP)
-                continue;
-            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count; i++)
-                if (emb__cidr_contains(&r->inds[i].cidr, family, addr))
-                    return true;
-        }
-    }
-    return false;
-}
-
 /*
  * DNS attribution (docs/flows.md): on a flow's first message from its client,
  * the rules whose names resolved to the server's address for this client,
@@ -446,7 +427,7 @@ static int check_attribution(emb_engine_t *e) {
         emb__round_add_candidate(e, hits[i]->rule, EMB_EV_DNS_ATTRIBUTION, hits[i]->name,
                                  hits[i]->name_len, 0);
         if (e->ncands > before)
-            e->cands[before].low = !in_vendor_ranges(
+            e->cands[before].low = !emb__round_vendor_owns(
                 e->rules, e->rules->rules[hits[i]->rule].vendor, f->family, f->srv);
     }
     emb__round_precedence(e);
@@ -590,86 +571,4 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
 
 uint64_t emb_engine_last_flow_id(const emb_engine_t *e) {
     return e ? e->last_flow_id : 0;
-}
-
-/* ---- facts from another parser ----------------------------------------- */
-
-static bool domain_valued(emb_field_t f) {
-    return f == EMB_FIELD_DNS_QUERY || f == EMB_FIELD_TLS_SNI || f == EMB_FIELD_QUIC_SNI ||
-           f == EMB_FIELD_TLS_CERT_NAME;
-}
-
-int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
-    if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
-        return EMB_EINVAL;
-    e->cur = (emb_pkt_ctx_t){0}; /* facts, not a packet: no flow of ours */
-    emb__round_begin(e);
-    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
-                          facts->server_port};
-    if (facts->family == 4 || facts->family == 6)
-        emb__round_flow_alts(e, &ep);
-    else
-        ep.family = 0;
-
-    /* Normalised copies must outlive the scans: they are the reported values. */
-    size_t used = 0;
-    for (size_t i = 0; i < facts->nfacts; i++) {
-        const emb_fact_t *fa = &facts->facts[i];
-        if ((unsigned)fa->field >= EMB_FIELD__COUNT || (fa->value == NULL && fa->len > 0))
-            return EMB_EINVAL;
-        const void *v = fa->value;
-        size_t n = fa->len;
-        if (domain_valued(fa->field) || fa->field == EMB_FIELD_HTTP_HOST) {
-            if (used == EMB_MAX_FACT_NAMES)
-                continue; /* more names than one record holds in practice */
-            char *buf = e->names[used++];
-            n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, EMB_NAME_BUF)
-                                                 : emb__normalize_name(v, n, buf, EMB_NAME_BUF);
-            v = buf;
-        }
-        int rc = emb__round_scan(e, fa->field, v, n);
-        if (rc != 0)
-            return rc;
-    }
-    emb__round_hits(e, &ep);
-    emb__round_precedence(e);
-
-    for (size_t i = 0; i < e->ncands; i++) {
-        const emb_cand_t *c = &e->cands[i];
-        const emb_rule_t *rule = &e->rules->rules[c->rule];
-        const emb_vendor_t *v = &e->rules->vendors[rule->vendor];
-        if (!v->selected)
-            continue; /* no ban of the vendor applies (emb_rules_select) */
-        emb_match_t m = {
-            .sid = rule->sid,
-            .rev = rule->rev,
-            .severity = rule->severity,
-            .vendor = v->id,
-            .channel = emb_channel_name(rule->channel),
-            .confidence = emb__confidence_name(c->low ? EMB_CONF_LOW : rule->confidence),
-            .msg = rule->msg,
-            .product = rule->product,
-            .field = emb__evidence_name(c->ev),
-            .value = c->value,
-            .value_len = c->value_len,
-            .authorities = v->authorities,
-            .nauthorities = v->nbans,
-            .references = (const char *const *)rule->refs,
-            .nreferences = rule->nrefs,
-            .rule = rule,
-        };
-        if (cb && cb(&m, userdata) != 0)
-            return EMB_ECANCELED;
-    }
-    return 0;
-}
-
-char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
-    if (e == NULL || m == NULL || m->rule == NULL)
-        return NULL;
-    const emb_rule_t *rule = m->rule;
-    emb_confidence_t conf = rule->confidence;
-    if (m->confidence != NULL && strcmp(m->confidence, emb__confidence_name(EMB_CONF_LOW)) == 0)
-        conf = EMB_CONF_LOW; /* an ip/port rule, reported low */
-    return emb__eve_alert_object(e->rules, rule, m->field, m->value, m->value_len, conf);
 }

@@ -370,3 +370,22 @@ int emb__round_end(emb_engine_t *e) {
     emb__round_collect(e);
     return emb__round_emit(e);
 }
+
+/* True when the address `addr` is in an `ip` indicator of a rule of `vendor`:
+ * the vendor's own ranges, which make an attribution more than a guess. */
+bool emb__round_vendor_owns(const emb_rules_t *r, uint32_t vendor, int family,
+                            const uint8_t *addr) {
+    for (size_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        if (r->rules[alt->rule].vendor != vendor)
+            continue;
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            if (alt->cond[c].key != EMB_K_IP)
+                continue;
+            for (uint32_t i = alt->cond[c].first; i < alt->cond[c].first + alt->cond[c].count; i++)
+                if (emb__cidr_contains(&r->inds[i].cidr, family, addr))
+                    return true;
+        }
+    }
+    return false;
+}

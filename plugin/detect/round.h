@@ -49,6 +49,9 @@ void emb__round_precedence(emb_engine_t *e);
  * conversation those of rules with `established: false` (on its first
  * packet), after that the others (docs/flows.md); again after re-orientation. */
 int emb__round_flow_rules(emb_engine_t *e);
+/* True when `addr` is in an `ip` indicator of a rule of `vendor`: the
+ * vendor's own ranges, which make a DNS attribution more than a guess. */
+bool emb__round_vendor_owns(const emb_rules_t *r, uint32_t vendor, int family, const uint8_t *addr);
 /* "handshake", "both directions", "one direction only"; NULL for none. */
 const char *emb__flow_evidence_name(uint8_t evidence);
 

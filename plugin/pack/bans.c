@@ -113,3 +113,19 @@ size_t emb__ban_terms(const emb_vendor_t *v, emb_ban_term_t what, const char **o
     }
     return n;
 }
+
+bool emb_rules_raised_by(const emb_rules_t *r, size_t i, uint64_t keys) {
+    if (r == NULL || i >= r->nrules)
+        return false;
+    for (size_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        if (alt->rule != i)
+            continue;
+        bool all = true;
+        for (uint32_t c = 0; c < alt->ncond && all; c++)
+            all = (keys >> alt->cond[c].key) & 1;
+        if (all)
+            return true;
+    }
+    return false;
+}

@@ -1,28 +1,28 @@
 /*
- * embargo inside Suricata 8's detection: the `embargo` packet keyword.
+ * embargo inside Suricata 8's detection: the `embargo` keyword, in one of
+ * three modes (embargo.mode in suricata.yaml, docs/suricata.md):
  *
- * Each Suricata worker thread gets its own embargo engine (thread storage,
- * built lazily from the database cache that Init filled: a load, not a
- * compile). Every packet Suricata reads is handed, raw bytes and datalink, to
- * the engine of the thread that handles it, from the flow-update callback
+ *  - transactions (default): the keyword matches the DNS, TLS, HTTP and QUIC
+ *    transactions Suricata parsed (detect-sc8-tx.c). No packet is decoded
+ *    twice. Rules that rest only on what Suricata does not parse for us
+ *    (payload patterns, most device keys) cannot fire: they are loaded, and
+ *    named once in the log;
+ *  - packets: every packet Suricata reads goes, raw bytes and datalink, to
+ *    embargo's own engine in the worker that handles it (decoding,
+ *    defragmentation, reassembly, its parsers); the keyword matches on the
+ *    packet where the engine raised the rule;
+ *  - both: transactions for the rules they can raise, packets for the rest.
+ *
+ * In the packets mode a packet is handed over from the flow-update callback
  * (packets with a flow) or, for the others (IP fragments, tunnel outer
- * packets), from the keyword itself; the engine does its own decoding,
- * defragmentation, stream reassembly and DNS attribution, and the rules it
- * raises on that packet are kept in the thread state until the next packet.
- * The keyword then matches on that same packet: `embargo: sid 4200101;` when
- * that rule was raised, `embargo: vendor kaspersky, channel update;` when any
- * rule of that vendor and channel was. Its alert carries the engine's match in
- * alert.context.embargo {vendor, channel, field, value} through the same
- * per-alert JSON context Suricata's dataset keyword uses.
- *
- * The design choice to know: the keyword carries the whole condition. A rule
- * that adds content or a sticky buffer is inspected on a later pseudo-packet
- * without payload, where nothing was raised, and never fires; the exported
- * rules (embargo rules export --format suricata-plugin) have the keyword
- * alone. A packet that Suricata decodes into tunnel or defrag children is
- * given to the engine once, as its root (the engine decapsulates and
- * defragments itself), and the keyword matches on the children, which carry
- * the inner addresses the engine reports, never on the root.
+ * packets), from the keyword itself, and the rules it raised are kept in the
+ * worker's state until the next packet. A packet that Suricata decodes into
+ * tunnel or defrag children is given to the engine once, as its root (the
+ * engine decapsulates and defragments itself), and the keyword matches on the
+ * children, which carry the inner addresses the engine reports. The keyword
+ * carries the whole condition: a rule that adds content or a sticky buffer is
+ * inspected on a later pseudo-packet, where nothing was raised, and never
+ * fires; the exported rules have the keyword alone.
  */
 #include "suricata-common.h"
 #include "suricata-plugin.h"
@@ -53,85 +53,47 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect-sc8-tx.h"
 #include "detect-sc8.h"
+#include "sc8-state.h"
 
 #ifndef EMBARGO_INSTALL_RULES_DIR
 #define EMBARGO_INSTALL_RULES_DIR "/usr/share/embargo/rules"
 #endif
 
-#define MAX_HITS 16     /* rules raised on one packet that are kept (Suricata's own bound) */
-#define MAX_FLOW_SIDS 8 /* sids listed on a flow record */
-#define NAME_LEN 48
+/* How the keyword is matched (embargo.mode). */
+typedef enum { MODE_TRANSACTIONS, MODE_PACKETS, MODE_BOTH } EmbargoMode;
 
-/* One rule the engine raised on the current packet. */
+/* Packets mode, per worker thread: the root packet last given to the engine,
+ * and what it raised. */
 typedef struct {
-    uint32_t sid;
-    char vendor[NAME_LEN];
-    char channel[NAME_LEN];
-    char json[SIG_JSON_CONTENT_ITEM_LEN]; /* "embargo":{...}, the alert's context */
-} EmbargoHit;
-
-/* Per worker thread. */
-typedef struct {
-    emb_engine_t *engine; /* built at the first packet; NULL until then or if it failed */
-    bool failed;          /* building the engine failed: do not retry per packet */
-    /* the root packet last given to the engine, and what it raised */
     const Packet *key;
     uint64_t key_cnt;
     SCTime_t key_ts;
-    EmbargoHit hits[MAX_HITS];
+    EmbargoHit hits[EMBARGO_MAX_HITS];
     int nhits;
     uint64_t packets, alerts, dropped_hits, errors;
 } EmbargoSc8Thread;
-
-/* The sids a flow raised, for its flow record. */
-typedef struct {
-    uint32_t sids[MAX_FLOW_SIDS];
-    int n;
-} EmbargoSc8Flow;
-
-/* What the keyword asks for; 0 / "" means any. */
-typedef struct {
-    uint32_t sid;
-    char vendor[NAME_LEN];
-    char channel[NAME_LEN];
-} EmbargoSc8Data;
 
 static struct {
     char rules_path[PATH_MAX];
     char cache_dir[PATH_MAX]; /* "" when none */
     emb_rules_t *rules;
-    _Atomic(emb_engine_t *) spare; /* compiled at Init; the first worker adopts it */
-    uint32_t *sids;                /* the pack's sids, sorted: the keyword checks its argument */
+    emb_shared_t *shared;
+    EmbargoMode mode;
+    uint64_t tx_keys;          /* keys the transactions mode reads (bit per emb_key_t) */
+    _Atomic bool packet_rules; /* a rule was put on the packets path: feed the engine */
+    uint32_t *sids;            /* the pack's sids, sorted: the keyword checks its argument */
     size_t nsids;
     int keyword_id;
     ThreadStorageId thread_id;
-    FlowStorageId flow_id;
-} G = {.keyword_id = -1, .thread_id = {.id = -1}, .flow_id = {.id = -1}};
+} G = {.keyword_id = -1, .thread_id = {.id = -1}};
 
-/* ---- the engine, per thread -------------------------------------------- */
-
-static void EngineConfig(emb_config_t *cfg) {
-    emb_config_init(cfg);
-    cfg->cache_dir = G.cache_dir[0] != '\0' ? G.cache_dir : NULL;
+static void Copy(char *dst, size_t cap, const char *src) {
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
-static emb_engine_t *ThreadEngine(EmbargoSc8Thread *t) {
-    if (t->engine != NULL || t->failed)
-        return t->engine;
-    t->engine = atomic_exchange(&G.spare, NULL);
-    if (t->engine == NULL) {
-        emb_config_t cfg;
-        EngineConfig(&cfg);
-        int rc = emb_engine_new(G.rules, &cfg, &t->engine, NULL);
-        if (rc != 0) {
-            SCLogError("embargo: cannot build the engine of a worker: %s", emb_strerror(rc));
-            t->engine = NULL;
-            t->failed = true;
-        }
-    }
-    return t->engine;
-}
+/* ---- packets mode ------------------------------------------------------ */
 
 static void ThreadFree(void *ptr) {
     EmbargoSc8Thread *t = ptr;
@@ -140,8 +102,7 @@ static void ThreadFree(void *ptr) {
     if (t->packets > 0)
         SCLogNotice("embargo: %" PRIu64 " packets inspected, %" PRIu64 " rules raised, %" PRIu64
                     " beyond %d on one packet not kept, %" PRIu64 " errors",
-                    t->packets, t->alerts, t->dropped_hits, MAX_HITS, t->errors);
-    emb_engine_free(t->engine);
+                    t->packets, t->alerts, t->dropped_hits, EMBARGO_MAX_HITS, t->errors);
     SCFree(t);
 }
 
@@ -155,66 +116,26 @@ static void OnThreadInit(ThreadVars *tv, void *user) {
     ThreadSetStorageById(tv, G.thread_id, t);
 }
 
-static void Copy(char *dst, size_t cap, const char *src) {
-    snprintf(dst, cap, "%s", src != NULL ? src : "");
-}
-
-/* The engine's alert.context.embargo object, as the alert's context. */
-static bool HitJson(EmbargoHit *h, const emb_alert_t *a) {
-    json_error_t err;
-    json_t *rec = json_loadb(a->eve, a->eve_len, 0, &err);
-    json_t *emb =
-        json_object_get(json_object_get(json_object_get(rec, "alert"), "context"), "embargo");
-    /* Suricata keeps SIG_JSON_CONTENT_ITEM_LEN bytes of context: when the whole
-     * object does not fit, the bans go first (the rule's metadata names them),
-     * then what a device said beyond its protocol and host. */
-    static const char *const shed[] = {"bans", NULL};
-    int n = -1;
-    for (size_t i = 0; emb != NULL; i++) {
-        char *text = json_dumps(emb, JSON_COMPACT);
-        if (text == NULL)
-            break;
-        n = snprintf(h->json, sizeof(h->json), "\"embargo\":%s", text);
-        free(text);
-        if (n > 0 && (size_t)n < sizeof(h->json))
-            break;
-        n = -1;
-        if (i < sizeof(shed) / sizeof(shed[0]) - 1) {
-            json_object_del(emb, shed[i]);
-            continue;
-        }
-        json_t *dev = json_object_get(emb, "device");
-        if (dev == NULL || json_object_size(dev) <= 2)
-            break;
-        json_t *slim = json_object();
-        json_object_set(slim, "protocol", json_object_get(dev, "protocol"));
-        json_object_set(slim, "host", json_object_get(dev, "host"));
-        json_object_set_new(emb, "device", slim);
-    }
-    json_decref(rec);
-    return n > 0;
-}
-
 static int OnAlert(const emb_alert_t *a, void *userdata) {
     EmbargoSc8Thread *t = userdata;
     t->alerts++;
-    if (t->nhits == MAX_HITS) {
+    if (t->nhits == EMBARGO_MAX_HITS) {
         t->dropped_hits++;
         return 0;
     }
-    EmbargoHit *h = &t->hits[t->nhits];
-    h->sid = a->sid;
-    Copy(h->vendor, sizeof(h->vendor), a->vendor);
-    Copy(h->channel, sizeof(h->channel), a->channel);
-    if (!HitJson(h, a)) {
-        /* no value (too long or unreadable): the rest of the context still goes */
-        t->errors++;
-        snprintf(h->json, sizeof(h->json),
-                 "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}",
-                 a->vendor != NULL ? a->vendor : "", a->channel != NULL ? a->channel : "",
-                 a->field != NULL ? a->field : "");
+    /* The record's alert object, cut out of the EVE line. */
+    char *alert = NULL;
+    const char *at = memmem(a->eve, a->eve_len, "\"alert\":", 8);
+    if (at != NULL) {
+        json_error_t err;
+        json_t *rec = json_loadb(a->eve, a->eve_len, 0, &err);
+        alert = rec != NULL ? json_dumps(json_object_get(rec, "alert"), JSON_COMPACT) : NULL;
+        json_decref(rec);
     }
-    t->nhits++;
+    if (alert == NULL)
+        t->errors++;
+    EmbargoSc8HitFrom(&t->hits[t->nhits++], a->sid, a->vendor, a->channel, a->field, alert);
+    free(alert);
     return 0;
 }
 
@@ -231,26 +152,8 @@ static bool IsKey(const EmbargoSc8Thread *t, const Packet *r) {
     return t->key == r && t->key_cnt == r->pcap_cnt && SCTIME_CMP_EQ(t->key_ts, r->ts);
 }
 
-static void RecordOnFlow(Flow *f, const EmbargoSc8Thread *t) {
-    if (f == NULL || G.flow_id.id < 0 || t->nhits == 0)
-        return;
-    EmbargoSc8Flow *fs = FlowGetStorageById(f, G.flow_id);
-    if (fs == NULL) {
-        if ((fs = SCCalloc(1, sizeof(*fs))) == NULL)
-            return;
-        FlowSetStorageById(f, G.flow_id, fs);
-    }
-    for (int i = 0; i < t->nhits; i++) {
-        bool seen = false;
-        for (int j = 0; j < fs->n && !seen; j++)
-            seen = fs->sids[j] == t->hits[i].sid;
-        if (!seen && fs->n < MAX_FLOW_SIDS)
-            fs->sids[fs->n++] = t->hits[i].sid;
-    }
-}
-
 /* Gives the root of `p` to the engine once; afterwards t->hits are its rules. */
-static bool EnsureInspected(EmbargoSc8Thread *t, const Packet *p) {
+static bool EnsureInspected(ThreadVars *tv, EmbargoSc8Thread *t, const Packet *p) {
     const Packet *r = RootOf(p);
     if (r == NULL)
         return false;
@@ -260,7 +163,7 @@ static bool EnsureInspected(EmbargoSc8Thread *t, const Packet *p) {
     t->key_cnt = r->pcap_cnt;
     t->key_ts = r->ts;
     t->nhits = 0;
-    emb_engine_t *e = ThreadEngine(t);
+    emb_engine_t *e = EmbargoSc8Engine(tv);
     if (e == NULL)
         return true;
     emb_packet_t pkt = {
@@ -280,25 +183,19 @@ static bool EnsureInspected(EmbargoSc8Thread *t, const Packet *p) {
 
 static void OnFlowUpdate(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
+    if (!atomic_load_explicit(&G.packet_rules, memory_order_relaxed))
+        return; /* no rule on the packets path: no packet is decoded twice */
     EmbargoSc8Thread *t = ThreadGetStorageById(tv, G.thread_id);
-    if (t == NULL || !EnsureInspected(t, p))
+    if (t == NULL || !EnsureInspected(tv, t, p))
         return;
-    /* A tunnel root's rules belong to its children's flows. */
+    /* A tunnel root's rules belong to its children's flows: they list them on
+     * their flow records. */
     if (!PacketIsTunnelRoot(p) && IsKey(t, RootOf(p)))
-        RecordOnFlow(f, t);
-}
-
-static void FlowFree(void *ptr) {
-    SCFree(ptr);
+        for (int i = 0; i < t->nhits; i++)
+            (void)EmbargoSc8FlowNote(f, t->hits[i].sid);
 }
 
 /* ---- the keyword ------------------------------------------------------- */
-
-static bool HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d) {
-    return (d->sid == 0 || h->sid == d->sid) &&
-           (d->vendor[0] == '\0' || strcmp(h->vendor, d->vendor) == 0) &&
-           (d->channel[0] == '\0' || strcmp(h->channel, d->channel) == 0);
-}
 
 static int EmbargoMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signature *s,
                         const SigMatchCtx *ctx) {
@@ -308,18 +205,13 @@ static int EmbargoMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signatu
     EmbargoSc8Thread *t = ThreadGetStorageById(det_ctx->tv, G.thread_id);
     /* Packets without a flow (fragments, outer tunnel packets) were not given
      * to the engine by the flow callback: this does it, once. */
-    if (t == NULL || !EnsureInspected(t, p))
+    if (t == NULL || !EnsureInspected(det_ctx->tv, t, p))
         return 0;
     for (int i = 0; i < t->nhits; i++) {
-        const EmbargoHit *h = &t->hits[i];
-        if (!HitMatches(h, d))
-            continue;
-        if (DetectEngineThreadCtxGetJsonContext(det_ctx) == 0) {
-            SigJsonContent *jc = &det_ctx->json_content[det_ctx->json_content_len++];
-            jc->id = (void *)s;
-            memcpy(jc->json_content, h->json, sizeof(jc->json_content));
+        if (EmbargoSc8HitMatches(&t->hits[i], d)) {
+            EmbargoSc8AlertContext(det_ctx, s, &t->hits[i]);
+            return 1;
         }
-        return 1;
     }
     return 0;
 }
@@ -367,7 +259,7 @@ static int ParseArg(const char *arg, EmbargoSc8Data *d) {
     char *save = NULL;
     bool any = false;
     for (char *item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
-        char key[16], val[NAME_LEN], extra;
+        char key[16], val[EMBARGO_NAME_LEN], extra;
         if (sscanf(item, " %15s %47s %c", key, val, &extra) != 2) {
             SCLogError("embargo: '%s' is not 'sid N', 'vendor V' or 'channel C'", item);
             return -1;
@@ -405,41 +297,54 @@ static int ParseArg(const char *arg, EmbargoSc8Data *d) {
     return 0;
 }
 
+/* The rule index of `sid` in the pack; SIZE_MAX when it has none. */
+static size_t RuleOf(uint32_t sid) {
+    for (size_t i = 0; i < G.nsids; i++)
+        if (emb_rules_sid(G.rules, i) == sid)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Whether a rule with this keyword goes on the transactions path. */
+static bool OnTransactions(const EmbargoSc8Data *d) {
+    if (G.mode == MODE_PACKETS)
+        return false;
+    if (d->sid == 0)
+        return true; /* vendor/channel: what transactions raise */
+    size_t i = RuleOf(d->sid);
+    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys))
+        return true;
+    if (G.mode == MODE_BOTH)
+        return false;
+    SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
+                 "or device keys): it cannot fire in transactions mode (embargo.mode: both)",
+                 d->sid);
+    return true;
+}
+
 static int EmbargoSetup(DetectEngineCtx *de_ctx, Signature *s, const char *arg) {
     EmbargoSc8Data *d = SCCalloc(1, sizeof(*d));
     if (d == NULL)
         return -1;
-    if (ParseArg(arg, d) != 0 ||
-        SCSigMatchAppendSMToList(de_ctx, s, (uint16_t)G.keyword_id, (SigMatchCtx *)d,
-                                 DETECT_SM_LIST_MATCH) == NULL) {
-        SCFree(d);
-        return -1;
+    int rc = ParseArg(arg, d);
+    if (rc == 0 && OnTransactions(d)) {
+        rc = EmbargoSc8TxSetup(de_ctx, s, d);
+    } else if (rc == 0) {
+        rc = SCSigMatchAppendSMToList(de_ctx, s, (uint16_t)G.keyword_id, (SigMatchCtx *)d,
+                                      DETECT_SM_LIST_MATCH) != NULL
+                 ? 0
+                 : -1;
+        if (rc == 0)
+            atomic_store(&G.packet_rules, true);
     }
-    return 0;
+    if (rc != 0)
+        SCFree(d);
+    return rc;
 }
 
 static void EmbargoFree(DetectEngineCtx *de_ctx, void *ptr) {
     (void)de_ctx;
     SCFree(ptr);
-}
-
-/* ---- EVE: the sids of a flow on its flow record ------------------------ */
-
-static void OnEve(ThreadVars *tv, const Packet *p, Flow *f, SCJsonBuilder *jb, void *user) {
-    (void)tv;
-    (void)user;
-    /* Only records without a packet (flow, netflow): alerts carry alert.context.embargo. */
-    if (p != NULL || f == NULL)
-        return;
-    const EmbargoSc8Flow *fs = FlowGetStorageById(f, G.flow_id);
-    if (fs == NULL || fs->n == 0)
-        return;
-    SCJbOpenObject(jb, "embargo");
-    SCJbOpenArray(jb, "sids");
-    for (int i = 0; i < fs->n; i++)
-        SCJbAppendUint(jb, fs->sids[i]);
-    SCJbClose(jb);
-    SCJbClose(jb);
 }
 
 /* ---- Init -------------------------------------------------------------- */
@@ -472,6 +377,11 @@ static void CacheDir(void) {
         SCLogWarning("embargo: cache dir %s is not writable: each worker compiles the rules", dir);
 }
 
+static int CmpSid(const void *a, const void *b) {
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* The pack's sids, sorted, so that a Suricata rule can name only a sid the
  * pack has (KnownSid). */
 static int CollectSids(void) {
@@ -483,12 +393,9 @@ static int CollectSids(void) {
     for (size_t i = 0; i < sum.rules; i++)
         G.sids[i] = emb_rules_sid(G.rules, i);
     G.nsids = sum.rules;
+    /* sorted, for KnownSid; RuleOf asks the pack itself */
+    qsort(G.sids, G.nsids, sizeof(*G.sids), CmpSid);
     return 0;
-}
-
-static int CmpSid(const void *a, const void *b) {
-    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-    return (x > y) - (x < y);
 }
 
 /* embargo.scope, embargo.restricts, embargo.proposed: the bans that apply to
@@ -529,8 +436,11 @@ static int LoadRules(void) {
         rc = SelectBans(G.rules);
     if (rc == 0) {
         emb_config_t cfg;
-        EngineConfig(&cfg);
+        emb_config_init(&cfg);
+        cfg.cache_dir = G.cache_dir[0] != '\0' ? G.cache_dir : NULL;
         rc = emb_engine_new(G.rules, &cfg, &e, &diags);
+        if (rc == 0)
+            rc = emb_shared_new(&cfg, &G.shared);
     }
     if (rc == 0)
         rc = CollectSids();
@@ -544,8 +454,11 @@ static int LoadRules(void) {
         emb_engine_free(e);
         return rc;
     }
-    qsort(G.sids, G.nsids, sizeof(*G.sids), CmpSid);
-    atomic_store(&G.spare, e);
+    if (!EmbargoSc8StateInit(G.rules, e, G.cache_dir, G.shared)) {
+        SCLogError("embargo: cannot register thread or flow storage");
+        emb_engine_free(e);
+        return EMB_ENOMEM;
+    }
     emb_rules_summary_t s;
     emb_rules_summary(G.rules, &s);
     SCLogConfig("embargo: %zu rules of %zu vendors from %s, %s%s", s.rules, s.vendors, G.rules_path,
@@ -566,25 +479,59 @@ static int LoadRules(void) {
     return 0;
 }
 
+/* embargo.mode: transactions (default), packets or both. */
+static int Mode(void) {
+    const char *mode = NULL;
+    if (SCConfGet("embargo.mode", &mode) != 1 || mode == NULL)
+        mode = "transactions";
+    if (strcmp(mode, "transactions") == 0)
+        G.mode = MODE_TRANSACTIONS;
+    else if (strcmp(mode, "packets") == 0)
+        G.mode = MODE_PACKETS;
+    else if (strcmp(mode, "both") == 0)
+        G.mode = MODE_BOTH;
+    else {
+        SCLogError("embargo: embargo.mode '%s' is not transactions, packets or both", mode);
+        return -1;
+    }
+    /* What the transactions mode reads (detect-sc8-tx.c). */
+    static const emb_key_t tx_keys[] = {
+        EMB_K_DOMAIN,          EMB_K_DNS_QUERY, EMB_K_TLS_SNI,  EMB_K_TLS_CERT_SUBJECT,
+        EMB_K_TLS_CERT_ISSUER, EMB_K_HTTP_HOST, EMB_K_HTTP_URI, EMB_K_HTTP_USER_AGENT,
+        EMB_K_QUIC_SNI,        EMB_K_JA4,       EMB_K_IP,       EMB_K_PORT,
+        EMB_K_HTTP_SERVER,
+    };
+    for (size_t i = 0; i < sizeof(tx_keys) / sizeof(tx_keys[0]); i++)
+        G.tx_keys |= UINT64_C(1) << tx_keys[i];
+    SCLogConfig("embargo: mode %s", mode);
+    return 0;
+}
+
 void EmbargoSc8Register(void) {
+    if (Mode() != 0)
+        FatalError("embargo: bad embargo.mode");
     if (LoadRules() != 0)
         FatalError("embargo: no rule pack, cannot run the embargo keyword");
 
-    G.thread_id = ThreadStorageRegister("embargo", sizeof(void *), NULL, ThreadFree);
-    G.flow_id = FlowStorageRegister("embargo", sizeof(void *), NULL, FlowFree);
-    if (G.thread_id.id < 0 || G.flow_id.id < 0)
-        FatalError("embargo: cannot register thread or flow storage");
+    G.thread_id = ThreadStorageRegister("embargo.packets", sizeof(void *), NULL, ThreadFree);
+    if (G.thread_id.id < 0)
+        FatalError("embargo: cannot register thread storage");
     if (!SCThreadRegisterInitCallback(OnThreadInit, NULL) ||
-        !SCFlowRegisterUpdateCallback(OnFlowUpdate, NULL) || !SCEveRegisterCallback(OnEve, NULL))
+        !SCFlowRegisterUpdateCallback(OnFlowUpdate, NULL))
         FatalError("embargo: cannot register callbacks");
 
     G.keyword_id = SCDetectHelperNewKeywordId();
     SigTableElmt *kw = &sigmatch_table[G.keyword_id];
     kw->name = "embargo";
-    kw->desc = "match when embargo's engine raised this rule (sid N) or a rule of this vendor "
-               "and/or channel on this packet";
+    kw->desc = "match when embargo raised this rule (sid N) or a rule of this vendor and/or "
+               "channel on this transaction or packet";
     kw->Match = EmbargoMatch;
     kw->Setup = EmbargoSetup;
     kw->Free = EmbargoFree;
     kw->flags = SIGMATCH_QUOTES_OPTIONAL;
+    emb_rules_summary_t sum;
+    emb_rules_summary(G.rules, &sum);
+    if (G.mode != MODE_PACKETS &&
+        !EmbargoSc8TxRegister(G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0))
+        FatalError("embargo: cannot register the transactions mode");
 }

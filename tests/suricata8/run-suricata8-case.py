@@ -69,7 +69,8 @@ def suricata_yaml(tmp, opts, rules, bans=None):
     return {
         "default-log-dir": tmp,
         "plugins": [opts.plugin],
-        "embargo": dict({"rules": rules, "cache-dir": opts.cache_dir}, **(bans or {})),
+        "embargo": dict({"rules": rules, "cache-dir": opts.cache_dir, "mode": opts.mode},
+                        **(bans or {})),
         "classification-file": os.path.join(tmp, "classification.config"),
         "reference-config-file": os.path.join(tmp, "reference.config"),
         "outputs": [
@@ -257,7 +258,11 @@ def main():
     ap.add_argument("--embargo", required=True, help="the embargo command (rules export)")
     ap.add_argument("--rules-default", required=True,
                     help="rules file or directory used when a case has no 'rules:'")
-    ap.add_argument("--expectations", default=os.path.join(HERE, "expectations.yaml"))
+    ap.add_argument("--mode", default="transactions", choices=["transactions", "packets", "both"],
+                    help="embargo.mode: match Suricata's transactions (default), run embargo's "
+                         "engine on every packet, or both")
+    ap.add_argument("--expectations", default=None,
+                    help="default: expectations-<mode>.yaml beside this script")
     ap.add_argument("--cache-dir", help="embargo.cache-dir (default: a scratch directory)")
     ap.add_argument("--schema", help="EVE JSON schema; every alert is validated against it")
     ap.add_argument("--runmode", default="single", choices=["single", "autofp"],
@@ -279,6 +284,8 @@ def main():
     own_cache = opts.cache_dir is None
     if own_cache:
         opts.cache_dir = tempfile.mkdtemp(prefix="embargo-suricata8-cache-")
+    if opts.expectations is None:
+        opts.expectations = os.path.join(HERE, "expectations-%s.yaml" % opts.mode)
     with open(opts.expectations) as f:
         expectations = yaml.safe_load(f) or {}
     validator = rc.load_schema_validator(opts.schema)

@@ -1,0 +1,146 @@
+/*
+ * Matching what another parser extracted (the public facts API): a host that
+ * already decodes traffic, Suricata for one, hands over a flow's endpoints
+ * and the field values it read, and asks for the DNS attribution of a
+ * connection whose first client message named no server. No packet, no flow
+ * of the engine's own: each call is one round, reported through `cb`.
+ */
+#include "detect/round.h"
+
+#include "common/names.h"
+
+#include <string.h>
+
+static bool domain_valued(emb_field_t f) {
+    return f == EMB_FIELD_DNS_QUERY || f == EMB_FIELD_TLS_SNI || f == EMB_FIELD_QUIC_SNI ||
+           f == EMB_FIELD_TLS_CERT_NAME;
+}
+
+/* Each candidate of the round, as an emb_match_t, to `cb`. */
+static int report_candidates(emb_engine_t *e, emb_match_cb cb, void *userdata) {
+    for (size_t i = 0; i < e->ncands; i++) {
+        const emb_cand_t *c = &e->cands[i];
+        const emb_rule_t *rule = &e->rules->rules[c->rule];
+        const emb_vendor_t *v = &e->rules->vendors[rule->vendor];
+        if (!v->selected)
+            continue; /* no ban of the vendor applies (emb_rules_select) */
+        emb_match_t m = {
+            .sid = rule->sid,
+            .rev = rule->rev,
+            .severity = rule->severity,
+            .vendor = v->id,
+            .channel = emb_channel_name(rule->channel),
+            .confidence = emb__confidence_name(c->low ? EMB_CONF_LOW : rule->confidence),
+            .msg = rule->msg,
+            .product = rule->product,
+            .field = emb__evidence_name(c->ev),
+            .value = c->value,
+            .value_len = c->value_len,
+            .authorities = v->authorities,
+            .nauthorities = v->nbans,
+            .references = (const char *const *)rule->refs,
+            .nreferences = rule->nrefs,
+            .rule = rule,
+        };
+        if (cb && cb(&m, userdata) != 0)
+            return EMB_ECANCELED;
+    }
+    return 0;
+}
+
+int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
+    if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
+        return EMB_EINVAL;
+    e->cur = (emb_pkt_ctx_t){0}; /* facts, not a packet: no flow of ours */
+    emb__round_begin(e);
+    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
+                          facts->server_port};
+    if (facts->family == 4 || facts->family == 6)
+        emb__round_flow_alts(e, &ep);
+    else
+        ep.family = 0;
+
+    /* Normalised copies must outlive the scans: they are the reported values. */
+    size_t used = 0;
+    for (size_t i = 0; i < facts->nfacts; i++) {
+        const emb_fact_t *fa = &facts->facts[i];
+        if ((unsigned)fa->field >= EMB_FIELD__COUNT || (fa->value == NULL && fa->len > 0))
+            return EMB_EINVAL;
+        const void *v = fa->value;
+        size_t n = fa->len;
+        if (domain_valued(fa->field) || fa->field == EMB_FIELD_HTTP_HOST) {
+            if (used == EMB_MAX_FACT_NAMES)
+                continue; /* more names than one record holds in practice */
+            char *buf = e->names[used++];
+            n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, EMB_NAME_BUF)
+                                                 : emb__normalize_name(v, n, buf, EMB_NAME_BUF);
+            v = buf;
+        }
+        int rc = emb__round_scan(e, fa->field, v, n);
+        if (rc != 0)
+            return rc;
+    }
+    emb__round_hits(e, &ep);
+    emb__round_precedence(e);
+
+    return report_candidates(e, cb, userdata);
+}
+
+/*
+ * DNS attribution for a host's connection (docs/flows.md): the rules whose
+ * names resolved to `facts->server` for `facts->client` in an answer seen no
+ * later than `ts`, as check_attribution does for the engine's own flows. The
+ * host calls it once, at the connection's first client message, and only
+ * when that message named no server. The answers are the ones this engine,
+ * or an engine sharing its table, learned from DNS responses.
+ */
+int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_sec,
+                         uint32_t ts_usec, emb_match_cb cb, void *userdata) {
+    if (e == NULL || facts == NULL)
+        return EMB_EINVAL;
+    if (facts->family != 4 && facts->family != 6)
+        return 0;
+    e->cur = (emb_pkt_ctx_t){0};
+    int64_t now_us = ts_sec * 1000000 + ts_usec;
+    int rc = 0;
+    emb__round_begin(e);
+    emb__engine_attrib_turn(e);
+    if (!emb__attrib_shared(e->attrib, facts->family, facts->server, ts_sec)) {
+        const emb_attrib_entry_t *found[8];
+        size_t nf = emb__attrib_lookup(e->attrib, facts->family, facts->client, facts->server,
+                                       ts_sec, found, 8);
+        for (size_t i = 0; i < nf; i++) {
+            if (found[i]->seen_us > now_us)
+                continue; /* an answer from after the connection began */
+            size_t before = e->ncands;
+            /* The name is copied: the table may change once the lock is given back. */
+            char *name = e->names[e->nnames < EMB_MAX_ROUND_NAMES ? e->nnames++ : 0];
+            size_t n = found[i]->name_len < EMB_NAME_BUF ? found[i]->name_len : EMB_NAME_BUF - 1;
+            memcpy(name, found[i]->name, n);
+            emb__round_add_candidate(e, found[i]->rule, EMB_EV_DNS_ATTRIBUTION, name, n, 0);
+            if (e->ncands > before)
+                e->cands[before].low = !emb__round_vendor_owns(
+                    e->rules, e->rules->rules[found[i]->rule].vendor, facts->family, facts->server);
+        }
+        emb__round_precedence(e);
+        e->stats.attributions += e->ncands;
+    }
+    if (e->holds_turn) {
+        emb__shared_unlock(e->cfg.shared);
+        e->holds_turn = false;
+    }
+    if (e->ncands > 0)
+        rc = report_candidates(e, cb, userdata);
+    e->ncands = 0;
+    return rc;
+}
+
+char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
+    if (e == NULL || m == NULL || m->rule == NULL)
+        return NULL;
+    const emb_rule_t *rule = m->rule;
+    emb_confidence_t conf = rule->confidence;
+    if (m->confidence != NULL && strcmp(m->confidence, emb__confidence_name(EMB_CONF_LOW)) == 0)
+        conf = EMB_CONF_LOW; /* an ip/port rule, reported low */
+    return emb__eve_alert_object(e->rules, rule, m->field, m->value, m->value_len, conf);
+}

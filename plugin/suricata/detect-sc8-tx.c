@@ -1,0 +1,432 @@
+/*
+ * embargo on Suricata 8's own parsing: the `embargo` keyword in transactions
+ * mode (docs/suricata.md, "Transactions mode").
+ *
+ * Suricata has already parsed the DNS, TLS, HTTP and QUIC transactions; this
+ * file reads their fields through Suricata's exported accessors and matches
+ * them with the pack's Hyperscan databases (emb_engine_match, one engine per
+ * worker for its scratch). No packet is decoded, reassembled or parsed again.
+ *
+ * How it plugs into Suricata's detection:
+ *  - the keyword goes into a list of our own ("embargo"), registered as an
+ *    app-layer inspection list for every protocol and direction below, and is
+ *    made the rule's prefilter;
+ *  - a tx prefilter engine per (protocol, direction, progress) and rule group
+ *    reads the transaction's fields once, scans them, and adds to Suricata's
+ *    candidate list only the rules whose pack rule was raised: a transaction
+ *    that raises nothing costs one scan per field, and no rule is evaluated;
+ *  - the keyword's AppLayerTxMatch then finds the raised rule in the worker's
+ *    cache of what that transaction raised and gives the alert its
+ *    alert.context.embargo.
+ *
+ * One alert per rule per flow holds for the whole sensor: the sids a flow
+ * raised are kept in flow storage, which only the worker holding the flow's
+ * lock touches. DNS attribution: each DNS response is fed to the worker's
+ * engine (emb_engine_feed: its payload is parsed for the answer addresses,
+ * nothing is reported), whose table all workers share; a flow's first client
+ * transaction that names no server looks it up (emb_engine_attribute).
+ */
+#include "suricata-common.h"
+
+#include "app-layer-parser.h"
+#include "app-layer-ssl.h"
+#include "decode.h"
+#include "detect-engine-helper.h"
+#include "detect-engine-prefilter.h"
+#include "detect-parse.h"
+#include "detect-engine.h"
+#include "detect.h"
+#include "flow.h"
+#include "rust-bindings.h"
+#include "thread-callbacks.h"
+#include "thread-storage.h"
+#include "threadvars.h"
+#include "util-debug.h"
+#include "util-prefilter.h"
+
+#include <embargo/embargo.h>
+
+#include <string.h>
+
+#include "detect-sc8-tx.h"
+#include "sc8-state.h"
+
+/* Suricata 8's HTTP/1 parser (rust/htp) exports a C API whose header is not
+ * installed with Suricata's: these are its signatures (rust/htp/src/c_api). */
+typedef struct EmbargoHtpTx EmbargoHtpTx;
+typedef struct EmbargoBstr EmbargoBstr;
+typedef struct EmbargoHtpHeader EmbargoHtpHeader;
+const EmbargoBstr *htp_tx_request_hostname(const EmbargoHtpTx *tx);
+const EmbargoBstr *htp_tx_request_uri(const EmbargoHtpTx *tx);
+const EmbargoHtpHeader *htp_tx_request_header(const EmbargoHtpTx *tx, const char *name);
+const EmbargoHtpHeader *htp_tx_response_header(const EmbargoHtpTx *tx, const char *name);
+const uint8_t *htp_header_value_ptr(const EmbargoHtpHeader *h);
+size_t htp_header_value_len(const EmbargoHtpHeader *h);
+unsigned char *bstr_ptr(const EmbargoBstr *b);
+size_t bstr_len(const EmbargoBstr *b);
+/* libhtp's progress: request and response headers are complete from BODY on. */
+#define EMBARGO_HTP_PROGRESS_BODY 3
+
+#define MAX_FACTS 64 /* fields of one transaction looked at (names of a DNS answer, SANs) */
+#define MAX_SIGS 4096
+
+/* What one worker's last prefilter call raised, for the rules it added. */
+typedef struct {
+    const Flow *f;
+    const void *txv;
+    uint8_t dir; /* STREAM_TOSERVER or STREAM_TOCLIENT */
+    EmbargoHit hits[EMBARGO_MAX_HITS];
+    int n;
+    uint64_t fed_cnt; /* the DNS response last fed to the engine (pcap_cnt, packet) */
+    const Packet *fed;
+} TxCache;
+
+/* A prefilter engine's rules: the group's signatures that carry the keyword. */
+typedef struct {
+    int reader; /* index in READERS */
+    uint32_t n;
+    struct {
+        SigIntId iid;
+        const EmbargoSc8Data *d;
+    } sigs[];
+} TxPrefilter;
+
+typedef struct {
+    emb_fact_t facts[MAX_FACTS];
+    size_t n;
+    bool named; /* a name of the server: SNI, Host (it speaks for the flow) */
+} Facts;
+
+static struct {
+    int list_id;
+    int keyword_id;
+    ThreadStorageId thread_id;
+} T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
+
+static void Add(Facts *fa, emb_field_t field, const void *v, size_t len) {
+    if (v != NULL && len > 0 && fa->n < MAX_FACTS)
+        fa->facts[fa->n++] = (emb_fact_t){field, v, len};
+}
+
+/* ---- reading Suricata's transactions ----------------------------------- */
+
+static void ReadDns(const void *tx, uint8_t dir, Facts *fa) {
+    const uint8_t *b;
+    uint32_t n;
+    for (uint32_t i = 0; i < MAX_FACTS && SCDnsTxGetQueryName(NULL, tx, dir, i, &b, &n); i++)
+        Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+    if (dir != STREAM_TOCLIENT)
+        return;
+    /* Answer names and the names they point to: a vendor may show only in a CNAME chain. */
+    for (uint32_t i = 0; i < MAX_FACTS; i++) {
+        bool any = false;
+        if (SCDnsTxGetAnswerName(NULL, tx, dir, i, &b, &n)) {
+            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+            any = true;
+        }
+        if (SCDnsTxGetAnswerRdata((void *)tx, i, &b, &n)) {
+            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+            any = true;
+        }
+        if (!any)
+            break;
+    }
+}
+
+/* The CN of a subject as Suricata writes it ("C=US, O=X, CN=name"). */
+static void AddCommonName(Facts *fa, const uint8_t *subj, size_t len) {
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if ((i == 0 || subj[i - 1] == ' ' || subj[i - 1] == ',') &&
+            memcmp(subj + i, "CN=", 3) == 0) {
+            size_t s = i + 3, e = s;
+            while (e < len && subj[e] != ',')
+                e++;
+            Add(fa, EMB_FIELD_TLS_CERT_NAME, subj + s, e - s);
+            return;
+        }
+    }
+}
+
+static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
+    const SSLState *ssl = tx; /* TLS has one transaction: the state */
+    if (dir == STREAM_TOSERVER) {
+        const SSLStateConnp *c = &ssl->client_connp;
+        Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
+        fa->named = c->sni != NULL && c->sni_len > 0;
+        if (c->hs != NULL && SSLJA4IsEnabled()) {
+            static _Thread_local uint8_t ja4[JA4_HEX_LEN];
+            SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
+            Add(fa, EMB_FIELD_JA4, ja4, JA4_HEX_LEN);
+        }
+        return;
+    }
+    const SSLStateConnp *s = &ssl->server_connp;
+    Add(fa, EMB_FIELD_TLS_CERT_SUBJECT, s->cert0_subject, s->cert0_subject_len);
+    Add(fa, EMB_FIELD_TLS_CERT_ISSUER, s->cert0_issuerdn, s->cert0_issuerdn_len);
+    if (s->cert0_subject != NULL)
+        AddCommonName(fa, s->cert0_subject, s->cert0_subject_len);
+    for (uint16_t i = 0; i < s->cert0_sans_num && s->cert0_sans != NULL; i++)
+        Add(fa, EMB_FIELD_TLS_CERT_NAME, s->cert0_sans[i].san, s->cert0_sans[i].san_len);
+}
+
+static void AddBstr(Facts *fa, emb_field_t field, const EmbargoBstr *b) {
+    if (b != NULL)
+        Add(fa, field, bstr_ptr(b), bstr_len(b));
+}
+
+static void AddHeader(Facts *fa, emb_field_t field, const EmbargoHtpHeader *h) {
+    if (h != NULL && htp_header_value_ptr(h) != NULL)
+        Add(fa, field, htp_header_value_ptr(h), htp_header_value_len(h));
+}
+
+static void ReadHttp(const void *tx, uint8_t dir, Facts *fa) {
+    const EmbargoHtpTx *h = tx;
+    if (dir == STREAM_TOSERVER) {
+        const EmbargoBstr *host = htp_tx_request_hostname(h);
+        AddBstr(fa, EMB_FIELD_HTTP_HOST, host);
+        fa->named = host != NULL && bstr_len(host) > 0;
+        AddBstr(fa, EMB_FIELD_HTTP_URI, htp_tx_request_uri(h));
+        AddHeader(fa, EMB_FIELD_HTTP_USER_AGENT, htp_tx_request_header(h, "User-Agent"));
+        return;
+    }
+    AddHeader(fa, EMB_FIELD_HTTP_SERVER, htp_tx_response_header(h, "Server"));
+}
+
+static void ReadQuic(const void *tx, uint8_t dir, Facts *fa) {
+    const uint8_t *b;
+    uint32_t n;
+    if (dir != STREAM_TOSERVER)
+        return;
+    if (SCQuicTxGetSni(tx, &b, &n)) {
+        Add(fa, EMB_FIELD_QUIC_SNI, b, n);
+        fa->named = n > 0;
+    }
+    if (SCQuicTxGetJa4(tx, &b, &n))
+        Add(fa, EMB_FIELD_JA4, b, n);
+}
+
+/* Which transactions are read, in which direction, from which progress on
+ * (the progress Suricata's own buffers of those fields use). */
+static const struct {
+    AppProto alproto;
+    uint8_t dir;
+    int progress;
+    bool client_first; /* the client's first message: DNS attribution is decided here */
+    void (*read)(const void *tx, uint8_t dir, Facts *fa);
+    const char *name;
+} READERS[] = {
+    {ALPROTO_DNS, STREAM_TOSERVER, 1, false, ReadDns, "embargo:dns:request"},
+    {ALPROTO_DNS, STREAM_TOCLIENT, 1, false, ReadDns, "embargo:dns:response"},
+    {ALPROTO_TLS, STREAM_TOSERVER, TLS_STATE_CLIENT_HELLO_DONE, true, ReadTls,
+     "embargo:tls:client_hello"},
+    {ALPROTO_TLS, STREAM_TOCLIENT, TLS_STATE_SERVER_CERT_DONE, false, ReadTls,
+     "embargo:tls:certificate"},
+    {ALPROTO_HTTP1, STREAM_TOSERVER, EMBARGO_HTP_PROGRESS_BODY, true, ReadHttp,
+     "embargo:http:request"},
+    {ALPROTO_HTTP1, STREAM_TOCLIENT, EMBARGO_HTP_PROGRESS_BODY, false, ReadHttp,
+     "embargo:http:response"},
+    {ALPROTO_QUIC, STREAM_TOSERVER, 1, true, ReadQuic, "embargo:quic:initial"},
+};
+#define NREADERS (sizeof(READERS) / sizeof(READERS[0]))
+
+/* ---- the prefilter ------------------------------------------------------ */
+
+static void FlowFacts(const Flow *f, emb_facts_t *out) {
+    memset(out, 0, sizeof(*out));
+    out->proto = f->proto;
+    out->client_port = f->sp;
+    out->server_port = f->dp;
+    if (FLOW_IS_IPV4(f)) {
+        out->family = 4;
+        memcpy(out->client, f->src.addr_data32, 4);
+        memcpy(out->server, f->dst.addr_data32, 4);
+    } else if (FLOW_IS_IPV6(f)) {
+        out->family = 6;
+        memcpy(out->client, f->src.addr_data32, 16);
+        memcpy(out->server, f->dst.addr_data32, 16);
+    }
+}
+
+typedef struct {
+    Flow *f;
+    TxCache *c;
+    emb_engine_t *e;
+} RaiseCtx;
+
+static int OnMatch(const emb_match_t *m, void *userdata) {
+    RaiseCtx *rc = userdata;
+    if (!EmbargoSc8FlowNote(rc->f, m->sid))
+        return 0; /* raised on this flow before: one alert per rule per flow */
+    if (rc->c->n == EMBARGO_MAX_HITS)
+        return 0;
+    EmbargoHit *h = &rc->c->hits[rc->c->n++];
+    EmbargoSc8HitFromMatch(h, rc->e, m);
+    return 0;
+}
+
+/* A DNS response's packet, to the engine that learns its answers. */
+static void FeedDns(emb_engine_t *e, TxCache *c, const Packet *p) {
+    const Packet *r = p->root != NULL ? p->root : p;
+    if (PKT_IS_PSEUDOPKT(p) || r->pkt_src != PKT_SRC_WIRE ||
+        (c->fed == r && c->fed_cnt == r->pcap_cnt))
+        return;
+    c->fed = r;
+    c->fed_cnt = r->pcap_cnt;
+    emb_packet_t pkt = {
+        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
+        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
+        .linktype = r->datalink,
+        .data = GET_PKT_DATA(r),
+        .caplen = GET_PKT_LEN(r),
+        .len = GET_PKT_LEN(r),
+        .pcap_cnt = r->pcap_cnt,
+    };
+    emb_engine_feed(e, &pkt);
+}
+
+static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packet *p, Flow *f,
+                        void *txv, const uint64_t idx, const AppLayerTxData *txd,
+                        const uint8_t flags) {
+    (void)idx;
+    (void)txd;
+    const TxPrefilter *pf = pectx;
+    if (det_ctx->tv == NULL || f == NULL)
+        return;
+    TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
+    if (c == NULL || e == NULL)
+        return;
+    const uint8_t dir = READERS[pf->reader].dir;
+    c->f = f;
+    c->txv = txv;
+    c->dir = dir;
+    c->n = 0;
+    (void)flags;
+
+    Facts fa = {.n = 0};
+    READERS[pf->reader].read(txv, dir, &fa);
+    emb_facts_t facts;
+    FlowFacts(f, &facts);
+    facts.facts = fa.facts;
+    facts.nfacts = fa.n;
+    RaiseCtx rc = {f, c, e};
+    emb_engine_match(e, &facts, OnMatch, &rc);
+    if (READERS[pf->reader].alproto == ALPROTO_DNS && dir == STREAM_TOCLIENT)
+        FeedDns(e, c, p);
+    if (READERS[pf->reader].client_first && EmbargoSc8FlowFirstMessage(f, fa.named))
+        emb_engine_attribute(e, &facts, (int64_t)SCTIME_SECS(p->ts), (uint32_t)SCTIME_USECS(p->ts),
+                             OnMatch, &rc);
+
+    for (int i = 0; i < c->n; i++)
+        for (uint32_t s = 0; s < pf->n; s++)
+            if (EmbargoSc8HitMatches(&c->hits[i], pf->sigs[s].d))
+                PrefilterAddSids(&det_ctx->pmq, &pf->sigs[s].iid, 1);
+}
+
+static void PrefilterFree(void *ptr) {
+    SCFree(ptr);
+}
+
+/* Called by Suricata for every rule group: one tx engine per reader, listing
+ * the group's rules that carry the keyword (each rule's prefilter). */
+static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
+        const Signature *s = sgh->init->match_array[i];
+        if (s != NULL && s->init_data->prefilter_sm != NULL &&
+            s->init_data->prefilter_sm->type == T.keyword_id)
+            n++;
+    }
+    if (n == 0)
+        return 0;
+    for (size_t r = 0; r < NREADERS; r++) {
+        uint32_t want = READERS[r].dir == STREAM_TOSERVER ? SIG_FLAG_TOSERVER : SIG_FLAG_TOCLIENT;
+        if ((sgh->init->direction & want) == 0)
+            continue;
+        TxPrefilter *pf = SCCalloc(1, sizeof(*pf) + n * sizeof(pf->sigs[0]));
+        if (pf == NULL)
+            return -1;
+        pf->reader = (int)r;
+        for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
+            const Signature *s = sgh->init->match_array[i];
+            if (s == NULL || s->init_data->prefilter_sm == NULL ||
+                s->init_data->prefilter_sm->type != T.keyword_id)
+                continue;
+            if ((s->flags & want) == 0)
+                continue;
+            pf->sigs[pf->n].iid = s->iid;
+            pf->sigs[pf->n].d = (const EmbargoSc8Data *)s->init_data->prefilter_sm->ctx;
+            pf->n++;
+        }
+        if (pf->n == 0 ||
+            PrefilterAppendTxEngine(de_ctx, sgh, PrefilterTx, READERS[r].alproto,
+                                    READERS[r].progress, pf, PrefilterFree, READERS[r].name) < 0)
+            SCFree(pf);
+    }
+    return 0;
+}
+
+static bool SupportsPrefilter(const Signature *s) {
+    (void)s;
+    return true;
+}
+
+/* ---- the keyword on a transaction ---------------------------------------- */
+
+static int TxMatch(DetectEngineThreadCtx *det_ctx, Flow *f, uint8_t flags, void *alstate, void *txv,
+                   const Signature *s, const SigMatchCtx *ctx) {
+    (void)alstate;
+    if (det_ctx->tv == NULL)
+        return 0;
+    const TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    if (c == NULL || c->f != f || c->txv != txv || (flags & c->dir) == 0)
+        return 0;
+    for (int i = 0; i < c->n; i++) {
+        if (EmbargoSc8HitMatches(&c->hits[i], (const EmbargoSc8Data *)ctx)) {
+            EmbargoSc8AlertContext(det_ctx, s, &c->hits[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+int EmbargoSc8TxSetup(DetectEngineCtx *de_ctx, Signature *s, EmbargoSc8Data *d) {
+    SigMatch *sm =
+        SCSigMatchAppendSMToList(de_ctx, s, (uint16_t)T.keyword_id, (SigMatchCtx *)d, T.list_id);
+    if (sm == NULL)
+        return -1;
+    /* The keyword is the rule's prefilter, as the `prefilter` keyword would make it. */
+    s->init_data->prefilter_sm = sm;
+    de_ctx->sm_types_prefilter[T.keyword_id] = true;
+    return 0;
+}
+
+static void ThreadInit(ThreadVars *tv, void *user) {
+    (void)user;
+    TxCache *c = SCCalloc(1, sizeof(*c));
+    if (c == NULL) {
+        SCLogError("embargo: out of memory for thread %s", tv->name);
+        return;
+    }
+    ThreadSetStorageById(tv, T.thread_id, c);
+}
+
+static void ThreadFree(void *ptr) {
+    SCFree(ptr);
+}
+
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4) {
+    T.keyword_id = keyword_id;
+    T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
+    if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))
+        return false;
+    for (size_t r = 0; r < NREADERS; r++)
+        T.list_id = SCDetectHelperBufferRegister("embargo", READERS[r].alproto, READERS[r].dir);
+    SigTableElmt *kw = &sigmatch_table[keyword_id];
+    kw->AppLayerTxMatch = TxMatch;
+    kw->SetupPrefilter = SetupPrefilter;
+    kw->SupportsPrefilter = SupportsPrefilter;
+    if (ja4)
+        SSLEnableJA4(); /* Suricata computes JA4 only when something asks for it */
+    return T.list_id >= 0;
+}

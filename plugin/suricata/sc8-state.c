@@ -1,0 +1,235 @@
+/*
+ * State the two modes of the Suricata 8 `embargo` keyword share: each
+ * worker's engine (thread storage, adopted from Init's compile or loaded
+ * from the database cache), the alert context of a raised rule, and per flow
+ * (flow storage) the sids it raised and whether its DNS attribution was
+ * decided. A flow is handled by one worker at a time, under its lock, so the
+ * flow storage needs no lock of its own, whichever worker gets the flow.
+ */
+#include "suricata-common.h"
+
+#include "decode.h"
+#include "detect-engine.h"
+#include "detect.h"
+#include "flow-storage.h"
+#include "output-eve.h"
+#include "thread-callbacks.h"
+#include "thread-storage.h"
+#include "threadvars.h"
+#include "util-debug.h"
+
+#include <embargo/embargo.h>
+
+#include <jansson.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sc8-state.h"
+
+#define MAX_FLOW_SIDS 16 /* sids remembered per flow (and listed on its flow record) */
+
+typedef struct {
+    uint32_t sids[MAX_FLOW_SIDS];
+    uint8_t n;
+    bool first_message_seen; /* its first client message was read: attribution decided */
+} EmbargoSc8Flow;
+
+typedef struct {
+    emb_engine_t *engine; /* built at the first use; NULL until then or if it failed */
+    bool failed;          /* building it failed: do not retry per packet */
+} EmbargoSc8Worker;
+
+static struct {
+    const emb_rules_t *rules;
+    char cache_dir[PATH_MAX];
+    emb_shared_t *shared;
+    _Atomic(emb_engine_t *) spare; /* compiled at Init; the first worker adopts it */
+    ThreadStorageId thread_id;
+    FlowStorageId flow_id;
+} S = {.thread_id = {.id = -1}, .flow_id = {.id = -1}};
+
+void EmbargoSc8EngineConfig(emb_config_t *cfg) {
+    emb_config_init(cfg);
+    cfg->cache_dir = S.cache_dir[0] != '\0' ? S.cache_dir : NULL;
+    cfg->shared = S.shared;
+}
+
+emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
+    EmbargoSc8Worker *w = tv != NULL ? ThreadGetStorageById(tv, S.thread_id) : NULL;
+    if (w == NULL)
+        return NULL;
+    if (w->engine != NULL || w->failed)
+        return w->engine;
+    w->engine = atomic_exchange(&S.spare, NULL);
+    if (w->engine == NULL) {
+        emb_config_t cfg;
+        EmbargoSc8EngineConfig(&cfg);
+        int rc = emb_engine_new(S.rules, &cfg, &w->engine, NULL);
+        if (rc != 0) {
+            SCLogError("embargo: cannot build the engine of worker %s: %s", tv->name,
+                       emb_strerror(rc));
+            w->engine = NULL;
+            w->failed = true;
+        }
+    }
+    return w->engine;
+}
+
+static void WorkerFree(void *ptr) {
+    EmbargoSc8Worker *w = ptr;
+    if (w == NULL)
+        return;
+    emb_engine_free(w->engine);
+    SCFree(w);
+}
+
+static void WorkerInit(ThreadVars *tv, void *user) {
+    (void)user;
+    EmbargoSc8Worker *w = SCCalloc(1, sizeof(*w));
+    if (w == NULL) {
+        SCLogError("embargo: out of memory for thread %s", tv->name);
+        return;
+    }
+    ThreadSetStorageById(tv, S.thread_id, w);
+}
+
+/* ---- hits and their alert context -------------------------------------- */
+
+static void Copy(char *dst, size_t cap, const char *src) {
+    snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+/* The alert object's context.embargo, as the alert's context. Suricata keeps
+ * SIG_JSON_CONTENT_ITEM_LEN bytes of it: when the whole object does not fit,
+ * the bans go first (the rule's metadata names them), then what a device
+ * said beyond its protocol and host. */
+static bool ContextJson(EmbargoHit *h, const char *alert_json) {
+    json_error_t err;
+    json_t *alert = json_loads(alert_json, 0, &err);
+    json_t *emb = json_object_get(json_object_get(alert, "context"), "embargo");
+    static const char *const shed[] = {"bans", NULL};
+    int n = -1;
+    for (size_t i = 0; emb != NULL; i++) {
+        char *text = json_dumps(emb, JSON_COMPACT);
+        if (text == NULL)
+            break;
+        n = snprintf(h->json, sizeof(h->json), "\"embargo\":%s", text);
+        free(text);
+        if (n > 0 && (size_t)n < sizeof(h->json))
+            break;
+        n = -1;
+        if (i < sizeof(shed) / sizeof(shed[0]) - 1) {
+            json_object_del(emb, shed[i]);
+            continue;
+        }
+        json_t *dev = json_object_get(emb, "device");
+        if (dev == NULL || json_object_size(dev) <= 2)
+            break;
+        json_t *slim = json_object();
+        json_object_set(slim, "protocol", json_object_get(dev, "protocol"));
+        json_object_set(slim, "host", json_object_get(dev, "host"));
+        json_object_set_new(emb, "device", slim);
+    }
+    json_decref(alert);
+    return n > 0;
+}
+
+void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
+                       const char *field, const char *alert_json) {
+    h->sid = sid;
+    Copy(h->vendor, sizeof(h->vendor), vendor);
+    Copy(h->channel, sizeof(h->channel), channel);
+    if (alert_json == NULL || !ContextJson(h, alert_json))
+        /* no value (too long or unreadable): the rest of the context still goes */
+        snprintf(h->json, sizeof(h->json),
+                 "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}", h->vendor,
+                 h->channel, field != NULL ? field : "");
+}
+
+void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m) {
+    char *alert = emb_match_alert_json(e, m);
+    EmbargoSc8HitFrom(h, m->sid, m->vendor, m->channel, m->field, alert);
+    free(alert);
+}
+
+bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d) {
+    return (d->sid == 0 || h->sid == d->sid) &&
+           (d->vendor[0] == '\0' || strcmp(h->vendor, d->vendor) == 0) &&
+           (d->channel[0] == '\0' || strcmp(h->channel, d->channel) == 0);
+}
+
+void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
+                            const EmbargoHit *h) {
+    if (DetectEngineThreadCtxGetJsonContext(det_ctx) != 0)
+        return; /* Suricata's bound on contexts per packet: the alert goes without */
+    SigJsonContent *jc = &det_ctx->json_content[det_ctx->json_content_len++];
+    jc->id = (void *)s;
+    memcpy(jc->json_content, h->json, sizeof(jc->json_content));
+}
+
+/* ---- per flow ------------------------------------------------------------ */
+
+static EmbargoSc8Flow *FlowState(Flow *f) {
+    if (f == NULL || S.flow_id.id < 0)
+        return NULL;
+    EmbargoSc8Flow *fs = FlowGetStorageById(f, S.flow_id);
+    if (fs == NULL && (fs = SCCalloc(1, sizeof(*fs))) != NULL)
+        FlowSetStorageById(f, S.flow_id, fs);
+    return fs;
+}
+
+bool EmbargoSc8FlowNote(Flow *f, uint32_t sid) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs == NULL)
+        return true;
+    for (uint8_t i = 0; i < fs->n; i++)
+        if (fs->sids[i] == sid)
+            return false;
+    if (fs->n < MAX_FLOW_SIDS)
+        fs->sids[fs->n++] = sid;
+    return true;
+}
+
+bool EmbargoSc8FlowFirstMessage(Flow *f, bool named) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs == NULL || fs->first_message_seen)
+        return false;
+    fs->first_message_seen = true;
+    return !named;
+}
+
+static void FlowFree(void *ptr) {
+    SCFree(ptr);
+}
+
+/* Flow records (no packet) of flows that raised rules get "embargo": {"sids": [...]};
+ * alerts carry alert.context.embargo. */
+static void OnEve(ThreadVars *tv, const Packet *p, Flow *f, SCJsonBuilder *jb, void *user) {
+    (void)tv;
+    (void)user;
+    if (p != NULL || f == NULL)
+        return;
+    const EmbargoSc8Flow *fs = FlowGetStorageById(f, S.flow_id);
+    if (fs == NULL || fs->n == 0)
+        return;
+    SCJbOpenObject(jb, "embargo");
+    SCJbOpenArray(jb, "sids");
+    for (uint8_t i = 0; i < fs->n; i++)
+        SCJbAppendUint(jb, fs->sids[i]);
+    SCJbClose(jb);
+    SCJbClose(jb);
+}
+
+bool EmbargoSc8StateInit(const emb_rules_t *rules, emb_engine_t *spare, const char *cache_dir,
+                         emb_shared_t *shared) {
+    S.rules = rules;
+    Copy(S.cache_dir, sizeof(S.cache_dir), cache_dir);
+    S.shared = shared;
+    atomic_store(&S.spare, spare);
+    S.thread_id = ThreadStorageRegister("embargo", sizeof(void *), NULL, WorkerFree);
+    S.flow_id = FlowStorageRegister("embargo", sizeof(void *), NULL, FlowFree);
+    return S.thread_id.id >= 0 && S.flow_id.id >= 0 &&
+           SCThreadRegisterInitCallback(WorkerInit, NULL) && SCEveRegisterCallback(OnEve, NULL);
+}

@@ -1,0 +1,63 @@
+/*
+ * What the two modes of the Suricata 8 `embargo` keyword share (sc8-state.c):
+ * each worker's engine, the rules an engine raised and the alert context
+ * they give, and the flow storage that keeps one alert per rule per flow.
+ * detect-sc8.c (the keyword, its configuration, the packets mode) and
+ * detect-sc8-tx.c (the transactions mode) both build on it.
+ */
+#ifndef EMBARGO_SC8_STATE_H
+#define EMBARGO_SC8_STATE_H
+
+#include <embargo/embargo.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define EMBARGO_MAX_HITS 16 /* rules raised on one packet or transaction that are kept */
+#define EMBARGO_NAME_LEN 48
+
+/* One rule the engine raised, with the alert's context. */
+typedef struct {
+    uint32_t sid;
+    char vendor[EMBARGO_NAME_LEN];
+    char channel[EMBARGO_NAME_LEN];
+    char json[SIG_JSON_CONTENT_ITEM_LEN]; /* "embargo":{...}, the alert's context */
+} EmbargoHit;
+
+/* What the keyword asks for; 0 / "" means any. */
+typedef struct {
+    uint32_t sid;
+    char vendor[EMBARGO_NAME_LEN];
+    char channel[EMBARGO_NAME_LEN];
+} EmbargoSc8Data;
+
+/*
+ * From Init: the loaded pack, the engine compiled from it (the first worker
+ * adopts it, the others load theirs from `cache_dir`, "" for none), and the
+ * DNS attribution table all workers' engines share. Registers thread and
+ * flow storage and the EVE callback. False when Suricata refused.
+ */
+bool EmbargoSc8StateInit(const emb_rules_t *rules, emb_engine_t *spare, const char *cache_dir,
+                         emb_shared_t *shared);
+void EmbargoSc8EngineConfig(emb_config_t *cfg);
+
+/* The engine of the worker running `tv` (built at its first use); NULL when it cannot be. */
+emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);
+
+/* Fills `h`: the rule and the alert context, from `alert_json` (the EVE
+ * alert object; NULL: only vendor, channel and field). */
+void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
+                       const char *field, const char *alert_json);
+/* The same from a rule raised by emb_engine_match or emb_engine_attribute on `e`. */
+void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m);
+bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d);
+/* Gives the alert `s` raises on this packet the hit's alert.context.embargo. */
+void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
+                            const EmbargoHit *h);
+
+/* Notes that `f` raised `sid`; false when it had already (one alert per rule per flow). */
+bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
+/* True once per flow, at its first client message, when it named no server:
+ * the time to look up DNS attribution. */
+bool EmbargoSc8FlowFirstMessage(Flow *f, bool named);
+
+#endif /* EMBARGO_SC8_STATE_H */
