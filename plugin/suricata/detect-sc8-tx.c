@@ -21,10 +21,12 @@
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
- * lock touches. DNS attribution: each DNS response is fed to the worker's
- * engine (emb_engine_feed: its payload is parsed for the answer addresses,
- * nothing is reported), whose table all workers share; a flow's first client
- * transaction that names no server looks it up (emb_engine_attribute).
+ * lock touches. DNS attribution: every packet from port 53 is fed to the
+ * worker's engine (emb_engine_feed: answers are parsed for their addresses,
+ * nothing is reported; Suricata's DNS transactions do not expose A/AAAA data,
+ * and a response without its query has none), whose table all workers
+ * share; a flow's first client transaction that names no server looks it up
+ * (emb_engine_attribute).
  */
 #include "suricata-common.h"
 
@@ -38,6 +40,7 @@
 #include "detect.h"
 #include "flow.h"
 #include "rust-bindings.h"
+#include "stream-tcp-private.h"
 #include "thread-callbacks.h"
 #include "thread-storage.h"
 #include "threadvars.h"
@@ -46,6 +49,7 @@
 
 #include <embargo/embargo.h>
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "detect-sc8-tx.h"
@@ -77,8 +81,6 @@ typedef struct {
     uint8_t dir; /* STREAM_TOSERVER or STREAM_TOCLIENT */
     EmbargoHit hits[EMBARGO_MAX_HITS];
     int n;
-    uint64_t fed_cnt; /* the DNS response last fed to the engine (pcap_cnt, packet) */
-    const Packet *fed;
 } TxCache;
 
 /* A prefilter engine's rules: the group's signatures that carry the keyword. */
@@ -147,12 +149,33 @@ static void AddCommonName(Facts *fa, const uint8_t *subj, size_t len) {
     }
 }
 
+/* True when the ClientHello offered Encrypted Client Hello (extension 0xfe0d):
+ * its SNI is then the outer, public name, not the server's. Suricata keeps
+ * the extension list only for logging: it is read as its JSON. */
+static bool OffersEch(const HandshakeParams *hs) {
+    SCJsonBuilder *jb = SCJbNewObject();
+    if (jb == NULL)
+        return false;
+    bool ech = false;
+    if (SCTLSHandshakeLogExtensions(hs, jb) && SCJbClose(jb)) {
+        const char *text = (const char *)SCJbPtr(jb);
+        size_t len = SCJbLen(jb);
+        static const char ext[] = "65037"; /* 0xfe0d */
+        for (const char *at = memmem(text, len, ext, 5); at != NULL && !ech;
+             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5))
+            ech = (at[-1] == '[' || at[-1] == ',') && (at[5] == ']' || at[5] == ',');
+    }
+    SCJbFree(jb);
+    return ech;
+}
+
 static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
     const SSLState *ssl = tx; /* TLS has one transaction: the state */
     if (dir == STREAM_TOSERVER) {
         const SSLStateConnp *c = &ssl->client_connp;
         Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
-        fa->named = c->sni != NULL && c->sni_len > 0;
+        /* as the engine's own inspection: ECH's outer SNI does not name the server */
+        fa->named = c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !OffersEch(c->hs));
         if (c->hs != NULL && SSLJA4IsEnabled()) {
             static _Thread_local uint8_t ja4[JA4_HEX_LEN];
             SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
@@ -179,12 +202,23 @@ static void AddHeader(Facts *fa, emb_field_t field, const EmbargoHtpHeader *h) {
         Add(fa, field, htp_header_value_ptr(h), htp_header_value_len(h));
 }
 
+/* An address as the Host ("192.0.2.1", "[2001:db8::1]") names no server. */
+static bool HostIsAddress(const uint8_t *p, size_t len) {
+    if (len > 0 && p[0] == '[')
+        return true;
+    for (size_t i = 0; i < len && p[i] != ':'; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+            return false;
+    return len > 0;
+}
+
 static void ReadHttp(const void *tx, uint8_t dir, Facts *fa) {
     const EmbargoHtpTx *h = tx;
     if (dir == STREAM_TOSERVER) {
         const EmbargoBstr *host = htp_tx_request_hostname(h);
         AddBstr(fa, EMB_FIELD_HTTP_HOST, host);
-        fa->named = host != NULL && bstr_len(host) > 0;
+        fa->named =
+            host != NULL && bstr_len(host) > 0 && !HostIsAddress(bstr_ptr(host), bstr_len(host));
         AddBstr(fa, EMB_FIELD_HTTP_URI, htp_tx_request_uri(h));
         AddHeader(fa, EMB_FIELD_HTTP_USER_AGENT, htp_tx_request_header(h, "User-Agent"));
         return;
@@ -260,28 +294,19 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
     if (rc->c->n == EMBARGO_MAX_HITS)
         return 0;
     EmbargoHit *h = &rc->c->hits[rc->c->n++];
-    EmbargoSc8HitFromMatch(h, rc->e, m);
+    if (strcmp(m->field, "http.server") != 0) {
+        EmbargoSc8HitFromMatch(h, rc->e, m, NULL, NULL);
+        return 0;
+    }
+    /* The device is the sender of the response: the flow's server. */
+    char host[INET6_ADDRSTRLEN] = "";
+    if (FLOW_IS_IPV4(rc->f))
+        inet_ntop(AF_INET, rc->f->dst.addr_data32, host, sizeof(host));
+    else if (FLOW_IS_IPV6(rc->f))
+        inet_ntop(AF_INET6, rc->f->dst.addr_data32, host, sizeof(host));
+    EmbargoDevice dev = {"http", host, "server"};
+    EmbargoSc8HitFromMatch(h, rc->e, m, NULL, &dev);
     return 0;
-}
-
-/* A DNS response's packet, to the engine that learns its answers. */
-static void FeedDns(emb_engine_t *e, TxCache *c, const Packet *p) {
-    const Packet *r = p->root != NULL ? p->root : p;
-    if (PKT_IS_PSEUDOPKT(p) || r->pkt_src != PKT_SRC_WIRE ||
-        (c->fed == r && c->fed_cnt == r->pcap_cnt))
-        return;
-    c->fed = r;
-    c->fed_cnt = r->pcap_cnt;
-    emb_packet_t pkt = {
-        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
-        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
-        .linktype = r->datalink,
-        .data = GET_PKT_DATA(r),
-        .caplen = GET_PKT_LEN(r),
-        .len = GET_PKT_LEN(r),
-        .pcap_cnt = r->pcap_cnt,
-    };
-    emb_engine_feed(e, &pkt);
 }
 
 static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packet *p, Flow *f,
@@ -311,8 +336,6 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
     emb_engine_match(e, &facts, OnMatch, &rc);
-    if (READERS[pf->reader].alproto == ALPROTO_DNS && dir == STREAM_TOCLIENT)
-        FeedDns(e, c, p);
     if (READERS[pf->reader].client_first && EmbargoSc8FlowFirstMessage(f, fa.named))
         emb_engine_attribute(e, &facts, (int64_t)SCTIME_SECS(p->ts), (uint32_t)SCTIME_USECS(p->ts),
                              OnMatch, &rc);
@@ -321,6 +344,74 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
         for (uint32_t s = 0; s < pf->n; s++)
             if (EmbargoSc8HitMatches(&c->hits[i], pf->sigs[s].d))
                 PrefilterAddSids(&det_ctx->pmq, &pf->sigs[s].iid, 1);
+}
+
+/* ---- DNS answers, for attribution ----------------------------------------- */
+
+void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p) {
+    const Packet *r = p->root != NULL ? p->root : p;
+    if (PKT_IS_PSEUDOPKT(p) || r->pkt_src != PKT_SRC_WIRE || PacketIsTunnelRoot(p))
+        return;
+    emb_engine_t *e = EmbargoSc8Engine(tv);
+    if (e == NULL)
+        return;
+    emb_packet_t pkt = {
+        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
+        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
+        .linktype = r->datalink,
+        .data = GET_PKT_DATA(r),
+        .caplen = GET_PKT_LEN(r),
+        .len = GET_PKT_LEN(r),
+        .pcap_cnt = r->pcap_cnt,
+    };
+    emb_engine_feed(e, &pkt);
+}
+
+/* ---- rules of addresses and ports alone ---------------------------------- */
+
+typedef struct {
+    EmbargoHit *hits;
+    int n, max;
+    emb_engine_t *e;
+    const char *evidence;
+} FlowRulesCtx;
+
+static int OnFlowMatch(const emb_match_t *m, void *userdata) {
+    FlowRulesCtx *fc = userdata;
+    if (fc->n < fc->max)
+        EmbargoSc8HitFromMatch(&fc->hits[fc->n++], fc->e, m, fc->evidence, NULL);
+    return 0;
+}
+
+/* What makes a flow a conversation (docs/flows.md), as Suricata knows it at
+ * detection time: a completed TCP handshake, UDP packets both ways. */
+static const char *Conversation(const Flow *f) {
+    if (f->proto == IPPROTO_TCP) {
+        const TcpSession *ssn = f->protoctx;
+        if (ssn == NULL || (ssn->flags & STREAMTCP_FLAG_MIDSTREAM))
+            return NULL; /* picked up mid-stream: no handshake seen */
+        bool shook = (ssn->flags & STREAMTCP_FLAG_3WHS_CONFIRMED) ||
+                     (ssn->state >= TCP_ESTABLISHED && ssn->state < TCP_CLOSED);
+        return shook ? "handshake" : NULL; /* a SYN answered by a RST is a scan */
+    }
+    return f->todstpktcnt > 0 && f->tosrcpktcnt > 0 ? "both directions" : NULL;
+}
+
+int EmbargoSc8TxFlowRules(ThreadVars *tv, Packet *p, EmbargoHit *hits, int max) {
+    Flow *f = p->flow;
+    if (f == NULL)
+        return 0;
+    const char *evidence = Conversation(f);
+    if (evidence == NULL || !EmbargoSc8FlowConversation(f))
+        return 0;
+    emb_engine_t *e = EmbargoSc8Engine(tv);
+    if (e == NULL)
+        return 0;
+    emb_facts_t facts;
+    FlowFacts(f, &facts);
+    FlowRulesCtx fc = {hits, 0, max, e, evidence};
+    emb_engine_match(e, &facts, OnFlowMatch, &fc);
+    return fc.n;
 }
 
 static void PrefilterFree(void *ptr) {

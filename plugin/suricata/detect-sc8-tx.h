@@ -18,4 +18,16 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4);
  * rule's prefilter. 0, or -1 when Suricata refused. */
 int EmbargoSc8TxSetup(DetectEngineCtx *de_ctx, Signature *s, EmbargoSc8Data *d);
 
+/*
+ * The rules of addresses and ports alone, for the flow of `p`, once it is a
+ * conversation (a TCP handshake, UDP both ways): at most `max` into `hits`,
+ * each with its evidence; 0 before that and after the first time. No packet
+ * is decoded: the flow's endpoints are Suricata's.
+ */
+int EmbargoSc8TxFlowRules(ThreadVars *tv, Packet *p, EmbargoHit *hits, int max);
+
+/* A packet from port 53, to the worker's engine, which learns the addresses
+ * its DNS answers give (for attribution) and reports nothing. */
+void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p);
+
 #endif /* EMBARGO_DETECT_SC8_TX_H */

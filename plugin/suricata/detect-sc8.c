@@ -183,8 +183,11 @@ static bool EnsureInspected(ThreadVars *tv, EmbargoSc8Thread *t, const Packet *p
 
 static void OnFlowUpdate(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
+    if (G.mode != MODE_PACKETS && p->sp == 53 &&
+        (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+        EmbargoSc8TxFeedDns(tv, p); /* DNS answers, for attribution */
     if (!atomic_load_explicit(&G.packet_rules, memory_order_relaxed))
-        return; /* no rule on the packets path: no packet is decoded twice */
+        return; /* no rule on the packets path: no other packet is decoded twice */
     EmbargoSc8Thread *t = ThreadGetStorageById(tv, G.thread_id);
     if (t == NULL || !EnsureInspected(tv, t, p))
         return;
@@ -203,12 +206,28 @@ static int EmbargoMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signatu
     if (det_ctx->tv == NULL || PacketIsTunnelRoot(p))
         return 0;
     EmbargoSc8Thread *t = ThreadGetStorageById(det_ctx->tv, G.thread_id);
-    /* Packets without a flow (fragments, outer tunnel packets) were not given
-     * to the engine by the flow callback: this does it, once. */
-    if (t == NULL || !EnsureInspected(det_ctx->tv, t, p))
+    if (t == NULL)
         return 0;
+    if (G.mode == MODE_TRANSACTIONS) {
+        /* Only rules of addresses and ports are here: decided from the flow. */
+        const Packet *r = RootOf(p);
+        if (r == NULL)
+            return 0;
+        if (!IsKey(t, r)) {
+            t->key = r;
+            t->key_cnt = r->pcap_cnt;
+            t->key_ts = r->ts;
+            t->nhits = EmbargoSc8TxFlowRules(det_ctx->tv, p, t->hits, EMBARGO_MAX_HITS);
+        }
+    } else if (!EnsureInspected(det_ctx->tv, t, p)) {
+        /* Packets without a flow (fragments, outer tunnel packets) were not given
+         * to the engine by the flow callback: this does it, once. */
+        return 0;
+    }
     for (int i = 0; i < t->nhits; i++) {
         if (EmbargoSc8HitMatches(&t->hits[i], d)) {
+            if (G.mode == MODE_TRANSACTIONS && !EmbargoSc8FlowNote(p->flow, t->hits[i].sid))
+                return 0; /* raised on this flow before */
             EmbargoSc8AlertContext(det_ctx, s, &t->hits[i]);
             return 1;
         }
@@ -305,15 +324,20 @@ static size_t RuleOf(uint32_t sid) {
     return SIZE_MAX;
 }
 
-/* Whether a rule with this keyword goes on the transactions path. */
+/* Whether a rule with this keyword goes on the transactions path. In
+ * transactions mode a rule of addresses and ports alone goes on the packet
+ * path, decided from Suricata's flow (EmbargoSc8TxFlowRules). */
 static bool OnTransactions(const EmbargoSc8Data *d) {
     if (G.mode == MODE_PACKETS)
         return false;
     if (d->sid == 0)
         return true; /* vendor/channel: what transactions raise */
     size_t i = RuleOf(d->sid);
-    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys))
+    const uint64_t flow_keys = (UINT64_C(1) << EMB_K_IP) | (UINT64_C(1) << EMB_K_PORT);
+    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys & ~flow_keys))
         return true;
+    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, flow_keys))
+        return false;
     if (G.mode == MODE_BOTH)
         return false;
     SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
@@ -334,8 +358,8 @@ static int EmbargoSetup(DetectEngineCtx *de_ctx, Signature *s, const char *arg) 
                                       DETECT_SM_LIST_MATCH) != NULL
                  ? 0
                  : -1;
-        if (rc == 0)
-            atomic_store(&G.packet_rules, true);
+        if (rc == 0 && G.mode != MODE_TRANSACTIONS)
+            atomic_store(&G.packet_rules, true); /* the engine is fed every packet */
     }
     if (rc != 0)
         SCFree(d);

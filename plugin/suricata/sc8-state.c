@@ -34,6 +34,7 @@ typedef struct {
     uint32_t sids[MAX_FLOW_SIDS];
     uint8_t n;
     bool first_message_seen; /* its first client message was read: attribution decided */
+    bool conversation_seen;  /* its address and port rules were decided */
 } EmbargoSc8Flow;
 
 typedef struct {
@@ -105,10 +106,28 @@ static void Copy(char *dst, size_t cap, const char *src) {
  * SIG_JSON_CONTENT_ITEM_LEN bytes of it: when the whole object does not fit,
  * the bans go first (the rule's metadata names them), then what a device
  * said beyond its protocol and host. */
-static bool ContextJson(EmbargoHit *h, const char *alert_json) {
+static bool ContextJson(EmbargoHit *h, const char *alert_json, const char *evidence,
+                        const EmbargoDevice *device) {
     json_error_t err;
     json_t *alert = json_loads(alert_json, 0, &err);
     json_t *emb = json_object_get(json_object_get(alert, "context"), "embargo");
+    /* What the engine says of its own flows: an attribution is made only for a
+     * connection that named no server; an address or port rule says what made
+     * the flow a conversation. */
+    const char *field = json_string_value(json_object_get(emb, "field"));
+    if (field != NULL && strcmp(field, "dns.attribution") == 0)
+        json_object_set_new(emb, "named", json_false());
+    if (emb != NULL && evidence != NULL)
+        json_object_set_new(emb, "evidence", json_string(evidence));
+    if (emb != NULL && device != NULL) {
+        json_t *dev = json_object();
+        json_object_set_new(dev, "protocol", json_string(device->protocol));
+        json_object_set_new(dev, "host", json_string(device->host));
+        json_t *value = json_object_get(emb, "value");
+        if (value != NULL)
+            json_object_set(dev, device->key, value);
+        json_object_set_new(emb, "device", dev);
+    }
     static const char *const shed[] = {"bans", NULL};
     int n = -1;
     for (size_t i = 0; emb != NULL; i++) {
@@ -136,21 +155,28 @@ static bool ContextJson(EmbargoHit *h, const char *alert_json) {
     return n > 0;
 }
 
-void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
-                       const char *field, const char *alert_json) {
+static void HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
+                    const char *field, const char *alert_json, const char *evidence,
+                    const EmbargoDevice *device) {
     h->sid = sid;
     Copy(h->vendor, sizeof(h->vendor), vendor);
     Copy(h->channel, sizeof(h->channel), channel);
-    if (alert_json == NULL || !ContextJson(h, alert_json))
+    if (alert_json == NULL || !ContextJson(h, alert_json, evidence, device))
         /* no value (too long or unreadable): the rest of the context still goes */
         snprintf(h->json, sizeof(h->json),
                  "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}", h->vendor,
                  h->channel, field != NULL ? field : "");
 }
 
-void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m) {
+void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
+                       const char *field, const char *alert_json) {
+    HitFrom(h, sid, vendor, channel, field, alert_json, NULL, NULL);
+}
+
+void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m,
+                            const char *evidence, const EmbargoDevice *device) {
     char *alert = emb_match_alert_json(e, m);
-    EmbargoSc8HitFrom(h, m->sid, m->vendor, m->channel, m->field, alert);
+    HitFrom(h, m->sid, m->vendor, m->channel, m->field, alert, evidence, device);
     free(alert);
 }
 
@@ -198,6 +224,14 @@ bool EmbargoSc8FlowFirstMessage(Flow *f, bool named) {
         return false;
     fs->first_message_seen = true;
     return !named;
+}
+
+bool EmbargoSc8FlowConversation(Flow *f) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs == NULL || fs->conversation_seen)
+        return false;
+    fs->conversation_seen = true;
+    return true;
 }
 
 static void FlowFree(void *ptr) {

@@ -43,12 +43,24 @@ void EmbargoSc8EngineConfig(emb_config_t *cfg);
 /* The engine of the worker running `tv` (built at its first use); NULL when it cannot be. */
 emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);
 
+/* A device that said who it is (a device key matched): its protocol, its
+ * address, and the name its value goes under, as the engine's own
+ * alert.context.embargo.device has them. */
+typedef struct {
+    const char *protocol; /* "http" */
+    const char *host;     /* its address */
+    const char *key;      /* "server" */
+} EmbargoDevice;
+
 /* Fills `h`: the rule and the alert context, from `alert_json` (the EVE
  * alert object; NULL: only vendor, channel and field). */
 void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
                        const char *field, const char *alert_json);
-/* The same from a rule raised by emb_engine_match or emb_engine_attribute on `e`. */
-void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m);
+/* The same from a rule raised by emb_engine_match or emb_engine_attribute on
+ * `e`; `evidence` (NULL: none): what made the flow a conversation, for a rule
+ * of addresses and ports; `device` (NULL: none): who said the value. */
+void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m,
+                            const char *evidence, const EmbargoDevice *device);
 bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d);
 /* Gives the alert `s` raises on this packet the hit's alert.context.embargo. */
 void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
@@ -59,5 +71,7 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
 /* True once per flow, at its first client message, when it named no server:
  * the time to look up DNS attribution. */
 bool EmbargoSc8FlowFirstMessage(Flow *f, bool named);
+/* True once per flow: the first time it is known to be a conversation. */
+bool EmbargoSc8FlowConversation(Flow *f);
 
 #endif /* EMBARGO_SC8_STATE_H */
