@@ -6,8 +6,11 @@
 #
 # Only a deb-src line is added for sid, so no sid binary package can be installed by
 # accident; the build dependencies are bookworm's -dev packages. The tarball vendors its
-# Rust crates (the build is offline); Rust comes from the machine's toolchain
-# (~/.cargo/bin, 1.95 here; bookworm's rustc 1.63 is older than 8.0's minimum, 1.75).
+# Rust crates (the build is offline); Rust is Debian's rustc-web/cargo-web (installed
+# with the other build deps, into /usr/bin: 1.96 from bookworm-security, 1.85 from
+# bookworm; bookworm's plain rustc 1.63, which rustc-web replaces, is older than 8.0's
+# minimum, 1.75). rustup's ~/.cargo is never used: it is dropped from PATH and
+# CARGO_HOME is a directory in the build tree.
 #
 # A no-op when the cache is complete (it holds a .complete stamp written last).
 # Run as root (or with sudo available) on Debian 12 (bookworm).
@@ -41,6 +44,7 @@ start=$(date +%s)
 
 # 1. Build dependencies: bookworm's -dev packages. Hyperscan or Vectorscan, whichever
 #    scripts/install-deps.sh left (they conflict). NFQUEUE for the inline IPS mode.
+#    Rust: rustc-web and cargo-web (they conflict with, and replace, rustc and cargo).
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'install ok installed'; }
 hs_pkg=libhyperscan-dev
 if installed libvectorscan-dev; then
@@ -48,7 +52,7 @@ if installed libvectorscan-dev; then
 fi
 pkgs=(build-essential pkg-config python3 libpcre2-dev libyaml-dev libjansson-dev libpcap-dev
     libcap-ng-dev libmagic-dev liblz4-dev libnet1-dev zlib1g-dev "$hs_pkg"
-    libnetfilter-queue-dev libnfnetlink-dev dpkg-dev)
+    libnetfilter-queue-dev libnfnetlink-dev dpkg-dev rustc-web cargo-web)
 missing=()
 for p in "${pkgs[@]}"; do
     installed "$p" || missing+=("$p")
@@ -58,18 +62,41 @@ if [ ${#missing[@]} -gt 0 ]; then
     log "installing ${missing[*]}"
     $SUDO apt-get update -qq
     updated=yes
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2 || {
+        log "could not install ${missing[*]} (rustc-web/cargo-web need bookworm or bookworm-security main)"
+        exit 1
+    }
 fi
 
-# Rust: the machine's toolchain (rustup's ~/.cargo/bin is not always on PATH).
-if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
-    export PATH="$HOME/.cargo/bin:$PATH"
-fi
-command -v cargo >/dev/null 2>&1 || {
-    log "no cargo/rustc on PATH (Suricata 8 needs Rust >= 1.75)"
+# Rust: Debian's rustc-web/cargo-web only, first on PATH and named to configure and cargo
+# (RUSTC, CARGO, RUSTDOC). No fallback to rustup: ~/.cargo/bin is removed from PATH,
+# RUSTUP_* are unset, and CARGO_HOME (configure's default is ~/.cargo) is in the build tree.
+rust_min=1.75.0 # MIN_RUSTC_VERSION in Suricata 8.0's configure.ac
+rust_bin="$(dpkg -L rustc-web 2>/dev/null | sed -n 's|/rustc$||p' | grep '/bin$' | head -n1 || true)"
+if ! installed rustc-web || ! installed cargo-web || [ -z "$rust_bin" ] ||
+    [ ! -x "$rust_bin/rustc" ] || [ ! -x "$rust_bin/cargo" ] || [ ! -x "$rust_bin/rustdoc" ]; then
+    log "Debian's rustc-web/cargo-web are not installed (apt-get install rustc-web cargo-web)"
     exit 1
-}
-log "using $(rustc --version), $(cargo --version)"
+fi
+path="$rust_bin"
+IFS=: read -r -a path_dirs <<<"$PATH"
+for d in "${path_dirs[@]}"; do
+    case "$d" in
+    "" | "$rust_bin" | "$HOME/.cargo/bin" | */.cargo/bin) ;;
+    *) path="$path:$d" ;;
+    esac
+done
+export PATH="$path"
+export RUSTC="$rust_bin/rustc" CARGO="$rust_bin/cargo" RUSTDOC="$rust_bin/rustdoc"
+export CARGO_HOME="$work/cargo-home"
+unset RUSTUP_HOME RUSTUP_TOOLCHAIN
+rust_ver="$("$RUSTC" --version | sed -n 's/^rustc \([0-9][0-9.]*\).*/\1/p')"
+if [ -z "$rust_ver" ] ||
+    [ "$(printf '%s\n' "$rust_min" "$rust_ver" | sort -V | head -n1)" != "$rust_min" ]; then
+    log "rustc-web's $RUSTC is ${rust_ver:-of unknown version}; Suricata $version needs >= $rust_min"
+    exit 1
+fi
+log "using $RUSTC ($("$RUSTC" --version)), $CARGO ($("$CARGO" --version)); rustc-web $(dpkg-query -W -f='${Version}' rustc-web)"
 
 # 2. The orig tarball, from sid's source archive (deb-src only).
 sources=/etc/apt/sources.list.d/embargo-suricata8.sources
