@@ -82,6 +82,9 @@ def suricata_yaml(tmp, opts, rules, bans=None):
         ],
         "stats": {"enabled": True, "interval": 8},
         "app-layer": {"protocols": {"quic": {"enabled": True}}},
+        # docs/suricata.md recommends it: connections already open when the sensor starts
+        # (or whose handshake it missed) are followed and parsed too
+        "stream": {"midstream": True},
         "engine": {"init-failure-fatal": True},
         "logging": {"default-log-level": "notice",
                     "outputs": [{"console": {"enabled": True}}]},
