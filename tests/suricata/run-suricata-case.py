@@ -112,6 +112,27 @@ def selects(selector, flt):
                for k, v in (selector.get("match") or {}).items())
 
 
+def describe_skip(selector):
+    """A skip-checks entry in a few words: its selector and the start of its reason."""
+    sel = {k: v for k, v in selector.items() if k != "reason"}
+    reason = " ".join(str(selector.get("reason", "no reason given")).split())
+    return "%s, reason: %s" % (json.dumps(sel, sort_keys=True),
+                               reason if len(reason) <= 70 else reason[:67] + "...")
+
+
+def check_expectation_keys(expectations, path, cases_dir=os.path.join(HERE, "..", "pcap")):
+    """Every top-level key of an expectations file is `defaults` or a case of tests/pcap:
+    an entry for a renamed or removed case would otherwise be ignored silently.
+    Returns the error messages (empty if all is well)."""
+    if not isinstance(expectations, dict):
+        return ["%s: not a mapping of cases" % path]
+    cases = {d for d in os.listdir(cases_dir)
+             if os.path.isfile(os.path.join(cases_dir, d, "test.yaml"))}
+    return ["%s: '%s' is neither 'defaults' nor a case of %s" % (
+                path, key, os.path.normpath(cases_dir))
+            for key in expectations if key != "defaults" and key not in cases]
+
+
 def normalise_addresses(ev):
     """Suricata 7 writes IPv6 addresses uncompressed (2001:0db8:0006:0000:...); compare
     them as addresses, in the compressed form the checks and embargo scan use."""
@@ -143,11 +164,16 @@ def apply_checks(cfg, exp, expectations, events, header_only):
     value_map = defaults.get("value-map") or {}
     checks = list(enumerate(cfg.get("checks") or [], 1))
     checks += [("extra %d" % i, c) for i, c in enumerate(exp.get("extra-checks") or [], 1)]
+    skips = exp.get("skip-checks") or []
+    used = [False] * len(skips)
     done = skipped = 0
     failures = []
     for i, check in checks:
         flt = check["filter"]
-        if isinstance(i, int) and any(selects(s, flt) for s in exp.get("skip-checks") or []):
+        picked = [n for n, s in enumerate(skips) if isinstance(i, int) and selects(s, flt)]
+        for n in picked:
+            used[n] = True
+        if picked:
             skipped += 1
             continue
         match = flt.get("match") or {}
@@ -166,6 +192,11 @@ def apply_checks(cfg, exp, expectations, events, header_only):
                 i, flt["count"], len(got), json.dumps(kept), rc.near_misses(kept, events)))
             continue
         done += 1
+    # A skip that picks no check is stale (the check was changed, renamed or removed):
+    # it would hide nothing today and whatever matches it tomorrow.
+    failures += ["skip-checks entry %d (%s) selects no check of test.yaml: remove it, or "
+                 "correct it if the check changed" % (n + 1, describe_skip(s))
+                 for n, s in enumerate(skips) if not used[n]]
     if failures:
         seen = "\n".join(rc.summarise(e) for e in events) or "(no alerts)"
         raise CaseFailure("%s\nalerts seen (%d):\n%s" % (
@@ -312,6 +343,10 @@ def main():
         return 2
     with open(opts.expectations) as f:
         expectations = yaml.safe_load(f) or {}
+    errors = check_expectation_keys(expectations, opts.expectations)
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 2
 
     validator = rc.load_schema_validator(opts.schema)
     failed, skipped = [], []

@@ -284,14 +284,18 @@ def main():
         if shutil.which(path) is None and not os.path.exists(path):
             print("%s not found: %s" % (what, path), file=sys.stderr)
             return 2
-    own_cache = opts.cache_dir is None
-    if own_cache:
-        opts.cache_dir = tempfile.mkdtemp(prefix="embargo-suricata8-cache-")
     if opts.expectations is None:
         opts.expectations = os.path.join(HERE, "expectations-%s.yaml" % opts.mode)
     with open(opts.expectations) as f:
         expectations = yaml.safe_load(f) or {}
+    errors = sc7.check_expectation_keys(expectations, opts.expectations)
+    if errors:
+        print("\n".join(errors), file=sys.stderr)
+        return 2
     validator = rc.load_schema_validator(opts.schema)
+    own_cache = opts.cache_dir is None
+    if own_cache:
+        opts.cache_dir = tempfile.mkdtemp(prefix="embargo-suricata8-cache-")
     failed, skipped = [], []
     try:
         for case in opts.cases:
