@@ -22,6 +22,7 @@ typedef struct {
     int64_t expires;
     uint64_t domain[SHARE_DOMAINS];
     uint32_t vendor[SHARE_DOMAINS]; /* tag of the vendor it raised, 0: none */
+    int64_t seen_us[SHARE_DOMAINS]; /* when it first answered for it (packet time) */
 } share_t;
 
 struct emb_attrib {
@@ -202,7 +203,8 @@ static share_t *share_find(share_t *set, uint8_t family, const uint8_t *addr, in
 }
 
 void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, const char *name,
-                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now) {
+                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now,
+                      int64_t seen_us) {
     share_t *set = share_set(a, family, addr);
     share_t *s = share_find(set, family, addr, now);
     if (s == NULL) {
@@ -232,16 +234,25 @@ void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, cons
         }
     if (s->ndomains < SHARE_DOMAINS) {
         s->domain[s->ndomains] = d;
+        s->seen_us[s->ndomains] = seen_us;
         s->vendor[s->ndomains++] = vendor_tag;
     }
 }
 
-bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now) {
+bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now,
+                        int64_t as_of_us) {
     const share_t *s = share_find(share_set(a, family, addr), family, addr, now);
     if (s == NULL)
         return false;
-    for (uint8_t i = 1; i < s->ndomains; i++)
-        if (s->vendor[i] == 0 || s->vendor[i] != s->vendor[0])
+    /* The domains it answered for up to `as_of_us`: a host that looks up late
+     * must see what an in-order lookup would. */
+    uint32_t tags[SHARE_DOMAINS];
+    uint8_t n = 0;
+    for (uint8_t i = 0; i < s->ndomains; i++)
+        if (s->seen_us[i] <= as_of_us)
+            tags[n++] = s->vendor[i];
+    for (uint8_t i = 1; i < n; i++)
+        if (tags[i] == 0 || tags[i] != tags[0])
             return true; /* another vendor's domain, or a domain of no vendor */
-    return s->ndomains > 1 && s->vendor[0] == 0;
+    return n > 1 && tags[0] == 0;
 }

@@ -61,8 +61,12 @@ void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx
  * attribution from the same TTL would.
  */
 void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, const char *name,
-                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now);
-bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now);
+                      size_t name_len, uint32_t vendor_tag, uint32_t ttl, int64_t now,
+                      int64_t seen_us);
+/* Whether `addr` is a shared edge, from the answers seen up to `as_of_us`
+ * (packet time; INT64_MAX: all). */
+bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now,
+                        int64_t as_of_us);
 
 typedef struct {
     uint64_t added, replaced, hits;

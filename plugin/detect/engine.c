@@ -409,7 +409,7 @@ static int check_attribution(emb_engine_t *e) {
         f->attrib_retry = e->cfg.attrib_grace_ms > 0;
     }
     emb__engine_attrib_turn(e);
-    if (emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec))
+    if (emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec, before_us))
         return 0; /* a shared edge speaks for nobody */
     const emb_attrib_entry_t *found[8], *hits[8];
     size_t nf =

@@ -105,7 +105,7 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     int rc = 0;
     emb__round_begin(e);
     emb__engine_attrib_turn(e);
-    if (!emb__attrib_shared(e->attrib, facts->family, facts->server, ts_sec)) {
+    if (!emb__attrib_shared(e->attrib, facts->family, facts->server, ts_sec, now_us)) {
         const emb_attrib_entry_t *found[8];
         size_t nf = emb__attrib_lookup(e->attrib, facts->family, facts->client, facts->server,
                                        ts_sec, found, 8);

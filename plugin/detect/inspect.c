@@ -87,7 +87,7 @@ static void record_attribution(emb_engine_t *e) {
                                          : emb__normalize_name((const uint8_t *)rr->name,
                                                                rr->name_len, asked, sizeof(asked));
         emb__attrib_note(e->attrib, f->family, rr->addr, asked, n, vendor_tag, rr->ttl,
-                         e->cur.pkt->ts_sec);
+                         e->cur.pkt->ts_sec, e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec);
     }
     for (size_t c = 0; c < e->ncands; c++) {
         const emb_cand_t *cand = &e->cands[c];

@@ -336,9 +336,11 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
     emb_engine_match(e, &facts, OnMatch, &rc);
-    if (READERS[pf->reader].client_first && EmbargoSc8FlowFirstMessage(f, fa.named))
-        emb_engine_attribute(e, &facts, (int64_t)SCTIME_SECS(p->ts), (uint32_t)SCTIME_USECS(p->ts),
-                             OnMatch, &rc);
+    int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
+    if (EmbargoSc8FlowAttribution(f, READERS[pf->reader].client_first, fa.named, now_us,
+                                  PKT_IS_PSEUDOPKT(p), &first_us))
+        emb_engine_attribute(e, &facts, first_us / 1000000, (uint32_t)(first_us % 1000000), OnMatch,
+                             &rc);
 
     for (int i = 0; i < c->n; i++)
         for (uint32_t s = 0; s < pf->n; s++)

@@ -183,6 +183,7 @@ static bool EnsureInspected(ThreadVars *tv, EmbargoSc8Thread *t, const Packet *p
 
 static void OnFlowUpdate(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
+    EmbargoSc8WorkerRead(tv, p); /* how far this worker has read (DNS attribution) */
     if (G.mode != MODE_PACKETS && p->sp == 53 &&
         (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
         EmbargoSc8TxFeedDns(tv, p); /* DNS answers, for attribution */
@@ -462,9 +463,11 @@ static int LoadRules(void) {
         emb_config_t cfg;
         emb_config_init(&cfg);
         cfg.cache_dir = G.cache_dir[0] != '\0' ? G.cache_dir : NULL;
-        rc = emb_engine_new(G.rules, &cfg, &e, &diags);
+        /* One DNS attribution table for every worker's engine, this one too. */
+        rc = emb_shared_new(&cfg, &G.shared);
+        cfg.shared = G.shared;
         if (rc == 0)
-            rc = emb_shared_new(&cfg, &G.shared);
+            rc = emb_engine_new(G.rules, &cfg, &e, &diags);
     }
     if (rc == 0)
         rc = CollectSids();

@@ -16,6 +16,8 @@
 #include "thread-callbacks.h"
 #include "thread-storage.h"
 #include "threadvars.h"
+#include "tm-queues.h"
+#include "tm-threads-common.h"
 #include "util-debug.h"
 
 #include <embargo/embargo.h>
@@ -25,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sc8-state.h"
 
@@ -33,14 +36,40 @@
 typedef struct {
     uint32_t sids[MAX_FLOW_SIDS];
     uint8_t n;
-    bool first_message_seen; /* its first client message was read: attribution decided */
+    bool first_message_seen; /* its first client message was read */
+    bool attrib_pending;     /* it named no server and no answer attributed it yet */
+    uint8_t attrib_tries;    /* lookups again, at its later transactions */
+    int64_t first_us;        /* packet time of its first client message */
     bool conversation_seen;  /* its address and port rules were decided */
 } EmbargoSc8Flow;
 
 typedef struct {
     emb_engine_t *engine; /* built at the first use; NULL until then or if it failed */
     bool failed;          /* building it failed: do not retry per packet */
+    int slot;             /* its watermark; -1: not a packet worker */
 } EmbargoSc8Worker;
+
+/*
+ * How far each packet worker has read, for DNS attribution across threads
+ * (EmbargoSc8CaughtUp): the packet time of the last packet it handled, and
+ * when (monotonic wall clock). A worker reads its own packets in order, so
+ * once every worker is past time T, every DNS answer of a packet before T is
+ * in the shared table. One cache line per worker; written by its worker
+ * only, read by the others.
+ */
+#define MAX_WORKERS 64
+#define IDLE_US 5000 /* a worker that read nothing for this long has nothing queued */
+#define WAIT_STEPS 2000
+#define WAIT_STEP_NS 100000 /* 0.1 ms: 200 ms at most, and only while a worker has queued packets  \
+                             */
+typedef struct {
+    _Atomic int64_t pkt_us;
+    _Atomic int64_t wall_us;
+    const ThreadVars *tv;
+    char pad[64 - 2 * sizeof(int64_t) - sizeof(void *)];
+} Watermark;
+static Watermark WM[MAX_WORKERS];
+static _Atomic int nworkers;
 
 static struct {
     const emb_rules_t *rules;
@@ -86,6 +115,12 @@ static void WorkerFree(void *ptr) {
     SCFree(w);
 }
 
+static int64_t WallUs(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static void WorkerInit(ThreadVars *tv, void *user) {
     (void)user;
     EmbargoSc8Worker *w = SCCalloc(1, sizeof(*w));
@@ -93,7 +128,51 @@ static void WorkerInit(ThreadVars *tv, void *user) {
         SCLogError("embargo: out of memory for thread %s", tv->name);
         return;
     }
+    w->slot = -1;
+    /* Packet workers ("W#01", ...): the threads that run detection. */
+    if (tv->type == TVT_PPT && strncmp(tv->name, "W#", 2) == 0) {
+        int slot = atomic_fetch_add(&nworkers, 1);
+        if (slot < MAX_WORKERS) {
+            w->slot = slot;
+            WM[slot].tv = tv;
+            atomic_store(&WM[slot].wall_us, WallUs());
+        } else {
+            atomic_store(&nworkers, MAX_WORKERS);
+        }
+    }
     ThreadSetStorageById(tv, S.thread_id, w);
+}
+
+void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
+    EmbargoSc8Worker *w = ThreadGetStorageById(tv, S.thread_id);
+    if (w == NULL || w->slot < 0 || PKT_IS_PSEUDOPKT(p))
+        return;
+    int64_t us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts);
+    Watermark *m = &WM[w->slot];
+    if (us > atomic_load_explicit(&m->pkt_us, memory_order_relaxed))
+        atomic_store_explicit(&m->pkt_us, us, memory_order_release);
+    atomic_store_explicit(&m->wall_us, WallUs(), memory_order_relaxed);
+}
+
+bool EmbargoSc8CaughtUp(int64_t us) {
+    int n = atomic_load(&nworkers);
+    int64_t now = WallUs();
+    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
+        if (atomic_load_explicit(&WM[i].pkt_us, memory_order_acquire) >= us)
+            continue;
+        /* Not there yet. Nothing queued for it (autofp: its input queue is empty;
+         * workers reading their own capture: nothing read for IDLE_US) means
+         * no earlier answer waits in it. */
+        const ThreadVars *tv = WM[i].tv;
+        const PacketQueue *q =
+            tv != NULL && tv->inq != NULL && !tv->inq->is_packet_pool ? tv->inq->pq : NULL;
+        bool idle =
+            q != NULL ? __atomic_load_n(&q->len, __ATOMIC_RELAXED) == 0
+                      : now - atomic_load_explicit(&WM[i].wall_us, memory_order_relaxed) >= IDLE_US;
+        if (!idle)
+            return false;
+    }
+    return true;
 }
 
 /* ---- hits and their alert context -------------------------------------- */
@@ -218,12 +297,35 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid) {
     return true;
 }
 
-bool EmbargoSc8FlowFirstMessage(Flow *f, bool named) {
+bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
+                               int64_t *first_us) {
     EmbargoSc8Flow *fs = FlowState(f);
-    if (fs == NULL || fs->first_message_seen)
+    if (fs == NULL)
         return false;
-    fs->first_message_seen = true;
-    return !named;
+    if (!fs->first_message_seen) {
+        if (!client_first)
+            return false;
+        fs->first_message_seen = true;
+        fs->attrib_pending = !named;
+        fs->first_us = now_us;
+    }
+    if (!fs->attrib_pending)
+        return false;
+    /* Decided once every worker has read past the first message (or at the
+     * flow's end): what is in the shared table then is every answer before
+     * it, as in a single thread. Until then a lookup could miss an answer, or
+     * see an address as one vendor's before the answer that shows it shared. */
+    if (!last && !EmbargoSc8CaughtUp(fs->first_us) && ++fs->attrib_tries < EMBARGO_ATTRIB_TRIES)
+        return false;
+    /* The last chance: wait a little for the workers that are still reading
+     * (a connection that names no server is rare; a wait is bounded). */
+    for (int i = 0; i < WAIT_STEPS && !EmbargoSc8CaughtUp(fs->first_us); i++) {
+        struct timespec step = {0, WAIT_STEP_NS};
+        nanosleep(&step, NULL);
+    }
+    fs->attrib_pending = false;
+    *first_us = fs->first_us;
+    return true;
 }
 
 bool EmbargoSc8FlowConversation(Flow *f) {

@@ -66,11 +66,26 @@ bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d);
 void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
                             const EmbargoHit *h);
 
+/* The worker running `tv` has read `p` (EmbargoSc8CaughtUp). */
+void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p);
+/* True when every packet worker has read past packet time `us`, or is idle. */
+bool EmbargoSc8CaughtUp(int64_t us);
+
 /* Notes that `f` raised `sid`; false when it had already (one alert per rule per flow). */
 bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
-/* True once per flow, at its first client message, when it named no server:
- * the time to look up DNS attribution. */
-bool EmbargoSc8FlowFirstMessage(Flow *f, bool named);
+/*
+ * Whether to look up the DNS attribution of `f` now, and as of when
+ * (*first_us: the packet time of its first client message, when it named no
+ * server). Workers read packets out of order across threads: the lookup is
+ * decided once every packet worker has read past the first message
+ * (EmbargoSc8CaughtUp), else at a later transaction of the flow; at its end
+ * (`last`: a pseudo-packet) or at the EMBARGO_ATTRIB_TRIES-th chance it
+ * waits up to 200 ms for the workers to catch up (sleeping: a starved worker gets the CPU), then decides. Only answers
+ * from before *first_us count, as in one thread. True once.
+ */
+#define EMBARGO_ATTRIB_TRIES 2
+bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
+                               int64_t *first_us);
 /* True once per flow: the first time it is known to be a conversation. */
 bool EmbargoSc8FlowConversation(Flow *f);
 

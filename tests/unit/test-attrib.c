@@ -74,9 +74,9 @@ static bool note2(const char *n1, uint32_t v1, const char *n2, uint32_t v2, int6
     emb_attrib_t *t = NULL;
     cr_assert_eq(emb__attrib_new(64, 60, 3600, &t), 0);
     static const uint8_t edge[16] = {23, 50, 1, 2};
-    emb__attrib_note(t, 4, edge, n1, strlen(n1), v1, 300, 1000);
-    emb__attrib_note(t, 4, edge, n2, strlen(n2), v2, 300, 1000);
-    bool shared = emb__attrib_shared(t, 4, edge, when);
+    emb__attrib_note(t, 4, edge, n1, strlen(n1), v1, 300, 1000, 1000 * 1000000LL);
+    emb__attrib_note(t, 4, edge, n2, strlen(n2), v2, 300, 1000, 1000 * 1000000LL + 5);
+    bool shared = emb__attrib_shared(t, 4, edge, when, INT64_MAX);
     emb__attrib_free(t);
     return shared;
 }
@@ -94,5 +94,22 @@ Test(attrib, shared_addresses) {
     cr_assert(note2("example.co.uk", 0, "other.co.uk", 0, 1100));
     cr_assert_not(note2("example.com", 0, "other.org", 0, 1000 + 3601),
                   "the notes expire with their TTL (held within the floor and ceiling)");
-    cr_assert_not(emb__attrib_shared(a, 4, addr, 1000), "an address never noted");
+    cr_assert_not(emb__attrib_shared(a, 4, addr, 1000, INT64_MAX), "an address never noted");
+}
+
+/* A host whose workers look up late (Suricata's, detect-sc8-tx.c) asks as of
+ * the connection's first message: an answer that came after it does not
+ * make the address shared yet. */
+Test(attrib, shared_as_of_a_time) {
+    emb_attrib_t *t = NULL;
+    cr_assert_eq(emb__attrib_new(64, 60, 3600, &t), 0);
+    static const uint8_t edge[16] = {23, 50, 1, 1};
+    const char *tiktok = "p16-tiktokcdn-com.akamaized.net", *apple = "www.apple.com";
+    emb__attrib_note(t, 4, edge, tiktok, strlen(tiktok), 7, 300, 1000, 1000000000LL);
+    emb__attrib_note(t, 4, edge, apple, strlen(apple), 0, 300, 1000, 1000000500LL);
+    cr_assert_not(emb__attrib_shared(t, 4, edge, 1000, 1000000100LL),
+                  "as of before the second answer: one domain only");
+    cr_assert(emb__attrib_shared(t, 4, edge, 1000, 1000000500LL), "as of the second answer");
+    cr_assert(emb__attrib_shared(t, 4, edge, 1000, INT64_MAX));
+    emb__attrib_free(t);
 }
