@@ -58,10 +58,11 @@ typedef struct {
  * only, read by the others.
  */
 #define MAX_WORKERS 64
-#define IDLE_US 5000 /* a worker that read nothing for this long has nothing queued */
+#define IDLE_US 20000 /* a worker that read nothing for this long has nothing queued */
 #define WAIT_STEPS 2000
-#define WAIT_STEP_NS 100000 /* 0.1 ms: 200 ms at most, and only while a worker has queued packets  \
-                             */
+#define WAIT_STEP_NS                                                                               \
+    100000 /* 0.1 ms: 200 ms at most, and only while a worker has queued packets                   \
+            */
 typedef struct {
     _Atomic int64_t pkt_us;
     _Atomic int64_t wall_us;
@@ -160,15 +161,14 @@ bool EmbargoSc8CaughtUp(int64_t us) {
     for (int i = 0; i < n && i < MAX_WORKERS; i++) {
         if (atomic_load_explicit(&WM[i].pkt_us, memory_order_acquire) >= us)
             continue;
-        /* Not there yet. Nothing queued for it (autofp: its input queue is empty;
-         * workers reading their own capture: nothing read for IDLE_US) means
-         * no earlier answer waits in it. */
+        /* Not there yet. Idle: it read nothing for IDLE_US (longer than a
+         * scheduler's time slice: not merely preempted between taking a
+         * packet and reading it) and, in autofp, its input queue is empty. */
         const ThreadVars *tv = WM[i].tv;
         const PacketQueue *q =
             tv != NULL && tv->inq != NULL && !tv->inq->is_packet_pool ? tv->inq->pq : NULL;
-        bool idle =
-            q != NULL ? __atomic_load_n(&q->len, __ATOMIC_RELAXED) == 0
-                      : now - atomic_load_explicit(&WM[i].wall_us, memory_order_relaxed) >= IDLE_US;
+        bool idle = now - atomic_load_explicit(&WM[i].wall_us, memory_order_relaxed) >= IDLE_US &&
+                    (q == NULL || __atomic_load_n(&q->len, __ATOMIC_RELAXED) == 0);
         if (!idle)
             return false;
     }
@@ -311,18 +311,21 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
     }
     if (!fs->attrib_pending)
         return false;
-    /* Decided once every worker has read past the first message (or at the
-     * flow's end): what is in the shared table then is every answer before
-     * it, as in a single thread. Until then a lookup could miss an answer, or
-     * see an address as one vendor's before the answer that shows it shared. */
-    if (!last && !EmbargoSc8CaughtUp(fs->first_us) && ++fs->attrib_tries < EMBARGO_ATTRIB_TRIES)
-        return false;
-    /* The last chance: wait a little for the workers that are still reading
-     * (a connection that names no server is rare; a wait is bounded). */
-    for (int i = 0; i < WAIT_STEPS && !EmbargoSc8CaughtUp(fs->first_us); i++) {
+    /* Decided once every worker has read past the first message: what is in
+     * the shared table then is every answer before it, as in one thread.
+     * Before, a lookup could miss an answer, or see an address as one
+     * vendor's before the answer that shows it shared. So at the first
+     * message it waits for the workers still reading (sleeping: on a loaded
+     * machine the late worker gets the CPU), at most WAIT_STEPS steps; if
+     * they are still behind, it is decided at a later transaction of the
+     * flow, at its end (`last`), or at the EMBARGO_ATTRIB_TRIES-th chance. */
+    bool first = fs->attrib_tries == 0;
+    for (int i = 0; first && i < WAIT_STEPS && !EmbargoSc8CaughtUp(fs->first_us); i++) {
         struct timespec step = {0, WAIT_STEP_NS};
         nanosleep(&step, NULL);
     }
+    if (!last && !EmbargoSc8CaughtUp(fs->first_us) && ++fs->attrib_tries < EMBARGO_ATTRIB_TRIES)
+        return false;
     fs->attrib_pending = false;
     *first_us = fs->first_us;
     return true;

@@ -77,13 +77,14 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
  * Whether to look up the DNS attribution of `f` now, and as of when
  * (*first_us: the packet time of its first client message, when it named no
  * server). Workers read packets out of order across threads: the lookup is
- * decided once every packet worker has read past the first message
- * (EmbargoSc8CaughtUp), else at a later transaction of the flow; at its end
- * (`last`: a pseudo-packet) or at the EMBARGO_ATTRIB_TRIES-th chance it
- * waits up to 200 ms for the workers to catch up (sleeping: a starved worker gets the CPU), then decides. Only answers
- * from before *first_us count, as in one thread. True once.
+ * made once every packet worker has read past the first message
+ * (EmbargoSc8CaughtUp), waiting up to 200 ms for that at the first message
+ * (sleeping: a starved worker gets the CPU); if they are still behind, at a
+ * later transaction of the flow, at its end (`last`: a pseudo-packet), or
+ * at the EMBARGO_ATTRIB_TRIES-th chance. Only answers from before *first_us
+ * count, as in one thread. True once per flow.
  */
-#define EMBARGO_ATTRIB_TRIES 2
+#define EMBARGO_ATTRIB_TRIES 4
 bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
                                int64_t *first_us);
 /* True once per flow: the first time it is known to be a conversation. */
