@@ -262,6 +262,7 @@ static const struct {
     {ALPROTO_QUIC, STREAM_TOSERVER, 1, true, ReadQuic, "embargo:quic:initial"},
 };
 #define NREADERS (sizeof(READERS) / sizeof(READERS[0]))
+_Static_assert(NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per reader");
 
 /* ---- the prefilter ------------------------------------------------------ */
 
@@ -312,7 +313,6 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
 static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packet *p, Flow *f,
                         void *txv, const uint64_t idx, const AppLayerTxData *txd,
                         const uint8_t flags) {
-    (void)idx;
     (void)txd;
     const TxPrefilter *pf = pectx;
     if (det_ctx->tv == NULL || f == NULL)
@@ -329,13 +329,16 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     (void)flags;
 
     Facts fa = {.n = 0};
-    READERS[pf->reader].read(txv, dir, &fa);
+    bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
+    if (!again)
+        READERS[pf->reader].read(txv, dir, &fa);
     emb_facts_t facts;
     FlowFacts(f, &facts);
     facts.facts = fa.facts;
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
-    emb_engine_match(e, &facts, OnMatch, &rc);
+    if (!again)
+        emb_engine_match(e, &facts, OnMatch, &rc);
     int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
     if (EmbargoSc8FlowAttribution(f, READERS[pf->reader].client_first, fa.named, now_us,
                                   PKT_IS_PSEUDOPKT(p), &first_us))

@@ -16,7 +16,9 @@
  * (one engine, compiled once, shared under the lock) and the single writev()
  * to the shared file, which keeps a record and its alerts together, as
  * `regular` locks its FILE. Per record, the cost is record-parse.c's scan (other
- * event types stop after "event_type") and, per alert, a splice of text.
+ * event types stop after "event_type") and, per alert, a splice of text: the
+ * alert object comes from emb_match_alert_write, each rule's constant text
+ * rendered once, so no alert allocates.
  */
 #define _GNU_SOURCE
 #include "record.h"
@@ -131,6 +133,8 @@ typedef struct EmbargoThread_ {
     uint32_t clock;
     char *alerts; /* this record's alert lines */
     size_t alerts_len, alerts_cap;
+    char *alert; /* one alert object (emb_match_alert_write), reused */
+    size_t alert_cap;
     EmbargoFile file; /* threaded: this thread's file; else unused (fd -1) */
     pthread_t owner;
     struct EmbargoThread_ *next;
@@ -217,12 +221,26 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
         t->alerts_repeated++;
         return 0;
     }
-    char *alert = emb_match_alert_json(t->engine, m);
-    if (alert == NULL || AlertsSplice(t, alert, strlen(alert), m->field) != 0)
+    /* The rule's constant text was rendered once: this copies it and writes
+     * field and value, into a buffer that only ever grows. */
+    size_t n = emb_match_alert_write(t->engine, m, t->alert, t->alert_cap);
+    if (n > t->alert_cap) {
+        size_t cap = t->alert_cap ? t->alert_cap : 4096;
+        while (cap < n)
+            cap *= 2;
+        char *p = realloc(t->alert, cap);
+        if (p == NULL) {
+            t->errors++;
+            return 0;
+        }
+        t->alert = p;
+        t->alert_cap = cap;
+        n = emb_match_alert_write(t->engine, m, t->alert, t->alert_cap);
+    }
+    if (n == 0 || AlertsSplice(t, t->alert, n, m->field) != 0)
         t->errors++;
     else
         t->alerts_written++;
-    free(alert);
     return 0;
 }
 
@@ -271,6 +289,7 @@ static void ThreadFree(EmbargoThread *t) {
         emb_engine_free(t->engine);
     free(t->dedup);
     free(t->alerts);
+    free(t->alert);
     free(t);
 }
 

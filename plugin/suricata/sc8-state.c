@@ -36,11 +36,12 @@
 typedef struct {
     uint32_t sids[MAX_FLOW_SIDS];
     uint8_t n;
-    bool first_message_seen; /* its first client message was read */
-    bool attrib_pending;     /* it named no server and no answer attributed it yet */
-    uint8_t attrib_tries;    /* lookups again, at its later transactions */
-    int64_t first_us;        /* packet time of its first client message */
-    bool conversation_seen;  /* its address and port rules were decided */
+    bool first_message_seen;           /* its first client message was read */
+    bool attrib_pending;               /* it named no server and no answer attributed it yet */
+    uint8_t attrib_tries;              /* lookups again, at its later transactions */
+    int64_t first_us;                  /* packet time of its first client message */
+    uint64_t scanned[EMBARGO_READERS]; /* per transaction reader: last tx id read, plus one */
+    bool conversation_seen;            /* its address and port rules were decided */
 } EmbargoSc8Flow;
 
 typedef struct {
@@ -329,6 +330,16 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
     fs->attrib_pending = false;
     *first_us = fs->first_us;
     return true;
+}
+
+bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs == NULL || reader < 0 || reader >= EMBARGO_READERS)
+        return false;
+    if (fs->scanned[reader] == tx_id + 1)
+        return true;
+    fs->scanned[reader] = tx_id + 1;
+    return false;
 }
 
 bool EmbargoSc8FlowConversation(Flow *f) {

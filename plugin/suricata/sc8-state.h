@@ -87,6 +87,11 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
 #define EMBARGO_ATTRIB_TRIES 4
 bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
                                int64_t *first_us);
+/* Suricata runs a transaction's prefilter at each packet while it waits at
+ * one progress: true when reader `reader` already read transaction `tx_id`
+ * of `f` (its fields do not change at that progress), else notes it. */
+#define EMBARGO_READERS 8
+bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id);
 /* True once per flow: the first time it is known to be a conversation. */
 bool EmbargoSc8FlowConversation(Flow *f);
 
