@@ -1,0 +1,189 @@
+/*
+ * What a host that parses traffic itself asks of the engine (detect/hosted.c):
+ * DNS attribution of its connections (emb_engine_attribute), learned from DNS
+ * responses fed to an engine, shared between engines as between Suricata's
+ * workers, and judged as of the connection's first message; and which rules
+ * a host reading only some keys can raise (emb_rules_raised_by).
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static emb_rules_t *rules;
+
+static const char *pack =
+    "vendor: acme\nname: Acme\n"
+    "bans: [{authority: Test ban, effective: 2024-01-01, reference: https://example.org}]\n"
+    "rules:\n"
+    "  - {sid: 10, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n"
+    "  - {sid: 13, msg: net, channel: cloud, match: [{ip: 198.51.100.0/24, port: 443/tcp}]}\n"
+    "  - {sid: 17, msg: body, channel: update, match: [{payload: ACMEUPD}]}\n";
+
+static void setup(void) {
+    emb_diags_t *d = NULL;
+    rules = test_load_text(pack, &d);
+    test_print_diags(d);
+    cr_assert_not_null(rules);
+}
+
+static void teardown(void) {
+    emb_rules_free(rules);
+}
+
+TestSuite(hosted, .init = setup, .fini = teardown);
+
+/* A raw IPv4/UDP DNS response from 192.0.2.53:53 to `client`:41000 for `name`,
+ * one A record (TTL 3600) giving `addr`. */
+static size_t dns_answer(uint8_t *b, const char *name, uint8_t client, const uint8_t addr[4]) {
+    size_t n = 28;
+    static const uint8_t hdr[12] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 1, 0, 0, 0, 0};
+    memcpy(b + n, hdr, sizeof(hdr));
+    n += sizeof(hdr);
+    for (const char *p = name; *p;) {
+        const char *dot = strchr(p, '.');
+        size_t l = dot ? (size_t)(dot - p) : strlen(p);
+        b[n++] = (uint8_t)l;
+        memcpy(b + n, p, l);
+        n += l;
+        p += l + (dot ? 1 : 0);
+    }
+    b[n++] = 0;
+    static const uint8_t qtail[4] = {0, 1, 0, 1};
+    memcpy(b + n, qtail, 4);
+    n += 4;
+    static const uint8_t an[12] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0x0e, 0x10, 0, 4};
+    memcpy(b + n, an, sizeof(an));
+    n += sizeof(an);
+    memcpy(b + n, addr, 4);
+    n += 4;
+    static const uint8_t ip[20] = {0x45, 0, 0,   0, 0, 0,  0,   0, 64, 17,
+                                   0,    0, 192, 0, 2, 53, 192, 0, 2,  0};
+    memcpy(b, ip, 20);
+    b[19] = client;
+    b[2] = (uint8_t)(n >> 8);
+    b[3] = (uint8_t)n;
+    static const uint8_t udp[4] = {0, 53, 0xa0, 0x28};
+    memcpy(b + 20, udp, 4);
+    b[24] = (uint8_t)((n - 20) >> 8);
+    b[25] = (uint8_t)(n - 20);
+    b[26] = b[27] = 0;
+    return n;
+}
+
+static void feed(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
+                 int64_t sec, uint32_t usec) {
+    uint8_t b[256];
+    size_t n = dns_answer(b, name, client, addr);
+    emb_packet_t p = {.ts_sec = sec,
+                      .ts_usec = usec,
+                      .linktype = EMB_LINK_RAW,
+                      .data = b,
+                      .caplen = (uint32_t)n,
+                      .len = (uint32_t)n};
+    cr_assert_eq(emb_engine_feed(e, &p), 0);
+}
+
+typedef struct {
+    uint32_t sid;
+    char field[32], value[64], confidence[16];
+    int n;
+} got_t;
+
+static int on_match(const emb_match_t *m, void *ud) {
+    got_t *g = ud;
+    g->sid = m->sid;
+    snprintf(g->field, sizeof(g->field), "%s", m->field);
+    snprintf(g->value, sizeof(g->value), "%.*s", (int)m->value_len, m->value);
+    snprintf(g->confidence, sizeof(g->confidence), "%s", m->confidence);
+    g->n++;
+    return 0;
+}
+
+/* The connection 192.0.2.<client>:50000 -> addr:443, its first message at `sec`.`usec`. */
+static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], int64_t sec,
+                       uint32_t usec) {
+    emb_facts_t f = {.family = 4, .proto = 6, .client_port = 50000, .server_port = 443};
+    static const uint8_t net[3] = {192, 0, 2};
+    memcpy(f.client, net, 3);
+    f.client[3] = client;
+    memcpy(f.server, addr, 4);
+    got_t g = {0};
+    cr_assert_eq(emb_engine_attribute(e, &f, sec, usec, on_match, &g), 0);
+    return g;
+}
+
+static const uint8_t edge[4] = {203, 0, 113, 7};
+
+Test(hosted, an_answer_before_the_message_attributes_it) {
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+    got_t g = attribute(e, 10, edge, 1727697600, 500000);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 10);
+    cr_assert_str_eq(g.field, "dns.attribution");
+    cr_assert_str_eq(g.value, "s1.upd.acme.example");
+    cr_assert_str_eq(g.confidence, "low", "not in the vendor's own ranges");
+
+    cr_assert_eq(attribute(e, 11, edge, 1727697600, 500000).n, 0, "another client asked");
+    static const uint8_t other[4] = {203, 0, 113, 8};
+    cr_assert_eq(attribute(e, 10, other, 1727697600, 500000).n, 0, "another address");
+    emb_engine_free(e);
+}
+
+/* A host whose workers read out of order looks up late: an answer whose
+ * packet came after the connection's first message does not count. */
+Test(hosted, an_answer_after_the_message_does_not) {
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 900000);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0);
+    cr_assert_eq(attribute(e, 10, edge, 1727697601, 0).n, 1, "as of a later message it does");
+    emb_engine_free(e);
+}
+
+/* ... nor does an answer that shows the address shared after the message:
+ * as of the message the address answered for the vendor alone. */
+Test(hosted, a_shared_edge_is_judged_as_of_the_message) {
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+    feed(e, "www.unrelated.example", 10, edge, 1727697600, 700000);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 1);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 800000).n, 0, "by then a shared edge");
+    emb_engine_free(e);
+}
+
+/* Two engines with one shared table, as two Suricata workers: an answer one
+ * of them learned attributes the connection the other one sees. */
+Test(hosted, engines_sharing_a_table_attribute_each_others_answers) {
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    emb_shared_t *shared = NULL;
+    cr_assert_eq(emb_shared_new(&cfg, &shared), 0);
+    cfg.shared = shared;
+    emb_engine_t *a = NULL, *b = NULL;
+    cr_assert_eq(emb_engine_new(rules, &cfg, &a, NULL), 0);
+    cr_assert_eq(emb_engine_new(rules, &cfg, &b, NULL), 0);
+    feed(a, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+    cr_assert_eq(attribute(b, 10, edge, 1727697600, 500000).n, 1);
+    emb_engine_t *alone = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &alone, NULL), 0);
+    cr_assert_eq(attribute(alone, 10, edge, 1727697600, 500000).n, 0, "its own table is empty");
+    emb_engine_free(alone);
+    emb_engine_free(a);
+    emb_engine_free(b);
+    emb_shared_free(shared);
+}
+
+Test(hosted, rules_raised_by_some_keys) {
+    const uint64_t names = UINT64_C(1) << EMB_K_DOMAIN;
+    const uint64_t flow = (UINT64_C(1) << EMB_K_IP) | (UINT64_C(1) << EMB_K_PORT);
+    cr_assert(emb_rules_raised_by(rules, 0, names));
+    cr_assert_not(emb_rules_raised_by(rules, 0, flow));
+    cr_assert(emb_rules_raised_by(rules, 1, flow), "ip and port both read");
+    cr_assert_not(emb_rules_raised_by(rules, 1, UINT64_C(1) << EMB_K_IP), "port not read");
+    cr_assert_not(emb_rules_raised_by(rules, 2, names | flow), "a payload rule");
+    cr_assert_not(emb_rules_raised_by(rules, 3, ~UINT64_C(0)), "no rule 3");
+}
