@@ -161,9 +161,13 @@ static bool OffersEch(const HandshakeParams *hs) {
         const char *text = (const char *)SCJbPtr(jb);
         size_t len = SCJbLen(jb);
         static const char ext[] = "65037"; /* 0xfe0d */
+        /* each number of the array, between '[' or ',' and ',' or ']' */
         for (const char *at = memmem(text, len, ext, 5); at != NULL && !ech;
-             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5))
-            ech = (at[-1] == '[' || at[-1] == ',') && (at[5] == ']' || at[5] == ',');
+             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5)) {
+            size_t off = (size_t)(at - text);
+            ech = off > 0 && off + 5 < len && (at[-1] == '[' || at[-1] == ',') &&
+                  (at[5] == ']' || at[5] == ',');
+        }
     }
     SCJbFree(jb);
     return ech;
