@@ -489,6 +489,18 @@ int emb_engine_attribute(emb_engine_t *engine, const emb_facts_t *facts, int64_t
  */
 char *emb_match_alert_json(const emb_engine_t *engine, const emb_match_t *match);
 
+/*
+ * The same text, byte for byte, written into out[0..cap) without its NUL and
+ * without allocating: each rule's constant part (all but context.embargo's
+ * field and value) is rendered once per engine, at the rule's first alert, and
+ * copied after. For a host that writes an alert per record into a buffer it
+ * reuses. Returns the length of the whole text, also when it is more than
+ * `cap` (then out holds only a prefix: grow it and call again); 0 when out of
+ * memory or when `match` did not come from this engine. It fills the engine's
+ * cache: call it as emb_engine_match, from one thread at a time.
+ */
+size_t emb_match_alert_write(emb_engine_t *engine, const emb_match_t *match, char *out, size_t cap);
+
 typedef struct {
     uint64_t packets;
     uint64_t bytes;

@@ -162,6 +162,9 @@ void emb_engine_free(emb_engine_t *e) {
     free(e->alt_state);
     free(e->exception_expired);
     emb__eve_buf_free(&e->eve);
+    for (size_t i = 0; e->alert_tmpl != NULL && i < e->rules->nrules * 2; i++)
+        emb__eve_alert_tmpl_free(&e->alert_tmpl[i]);
+    free(e->alert_tmpl);
     free(e);
 }
 

@@ -9,6 +9,7 @@
 
 #include "common/names.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static bool domain_valued(emb_field_t f) {
@@ -135,12 +136,35 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     return rc;
 }
 
+/* The confidence an alert for `m` states: the rule's, or low for an ip/port
+ * rule reported low. */
+static emb_confidence_t match_confidence(const emb_match_t *m) {
+    const emb_rule_t *rule = m->rule;
+    if (m->confidence != NULL && strcmp(m->confidence, emb__confidence_name(EMB_CONF_LOW)) == 0)
+        return EMB_CONF_LOW;
+    return rule->confidence;
+}
+
 char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
     if (e == NULL || m == NULL || m->rule == NULL)
         return NULL;
+    return emb__eve_alert_object(e->rules, m->rule, m->field, m->value, m->value_len,
+                                 match_confidence(m));
+}
+
+size_t emb_match_alert_write(emb_engine_t *e, const emb_match_t *m, char *out, size_t cap) {
+    if (e == NULL || m == NULL || m->rule == NULL)
+        return 0;
     const emb_rule_t *rule = m->rule;
-    emb_confidence_t conf = rule->confidence;
-    if (m->confidence != NULL && strcmp(m->confidence, emb__confidence_name(EMB_CONF_LOW)) == 0)
-        conf = EMB_CONF_LOW; /* an ip/port rule, reported low */
-    return emb__eve_alert_object(e->rules, rule, m->field, m->value, m->value_len, conf);
+    if (rule < e->rules->rules || rule >= e->rules->rules + e->rules->nrules)
+        return 0; /* not a rule of this engine's pack */
+    if (e->alert_tmpl == NULL &&
+        (e->alert_tmpl = calloc(e->rules->nrules * 2, sizeof(*e->alert_tmpl))) == NULL)
+        return 0;
+    emb_confidence_t conf = match_confidence(m);
+    emb_eve_alert_tmpl_t *t =
+        &e->alert_tmpl[(size_t)(rule - e->rules->rules) * 2 + (conf != rule->confidence)];
+    if (t->text == NULL && !t->whole && emb__eve_alert_template(e->rules, rule, conf, t) != 0)
+        return 0;
+    return emb__eve_alert_fill(t, m->field, m->value, m->value_len, out, cap);
 }

@@ -105,6 +105,9 @@ struct emb_engine {
     emb_pkt_ctx_t cur;
     uint64_t last_flow_id; /* of the last packet processed; 0 when it had no flow */
     emb_eve_buf_t eve;
+    /* emb_match_alert_write: per rule, its alert object at the rule's
+     * confidence [2i] and lowered [2i+1], rendered at its first alert */
+    emb_eve_alert_tmpl_t *alert_tmpl;
     emb_stats_t stats;
     const emb_exceptions_t *exceptions; /* not owned; NULL: none */
     uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */

@@ -4,7 +4,10 @@
  * (names in packets are attacker-controlled) matters more than speed here.
  * Field names and layout follow what Suricata 8 writes for an alert, and the
  * result validates against Suricata's EVE schema; what matched goes in
- * alert.context.embargo, where the schema allows extra JSON.
+ * alert.context.embargo, where the schema allows extra JSON. A host that
+ * writes an alert for every matching record (the Suricata 7 filetype) gets
+ * the alert object from a template instead: each rule's constant text
+ * rendered once with jansson, field and value escaped here as jansson would.
  */
 #include "output/eve.h"
 
@@ -171,6 +174,165 @@ char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, co
     char *text = json_dumps(al, JSON_COMPACT);
     json_decref(al);
     return text;
+}
+
+/* ---- the alert object from a template ---------------------------------- */
+
+typedef struct {
+    char *p;
+    size_t n, cap;
+} out_t;
+
+static void put(out_t *o, const void *s, size_t n) {
+    if (o->n < o->cap)
+        memcpy(o->p + o->n, s, n <= o->cap - o->n ? n : o->cap - o->n);
+    o->n += n;
+}
+
+/* Length of the UTF-8 sequence at p (a byte >= 0x80) as jansson checks it:
+ * no overlong forms, no surrogates, nothing past U+10FFFF; 0 when invalid. */
+static size_t utf8_len(const uint8_t *p, const uint8_t *end) {
+    size_t n;
+    uint8_t lo = 0x80, hi = 0xbf;
+    if (p[0] >= 0xc2 && p[0] <= 0xdf)
+        n = 2;
+    else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+        n = 3;
+        if (p[0] == 0xe0)
+            lo = 0xa0;
+        else if (p[0] == 0xed)
+            hi = 0x9f;
+    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+        n = 4;
+        if (p[0] == 0xf0)
+            lo = 0x90;
+        else if (p[0] == 0xf4)
+            hi = 0x8f;
+    } else
+        return 0;
+    if ((size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+static bool utf8_valid(const uint8_t *p, size_t n) {
+    const uint8_t *end = p + n;
+    while (p < end) {
+        if (*p < 0x80) {
+            p++;
+            continue;
+        }
+        size_t k = utf8_len(p, end);
+        if (k == 0)
+            return false;
+        p += k;
+    }
+    return true;
+}
+
+/* One ASCII byte as jansson's compact dump writes it inside a string. */
+static void put_ascii(out_t *o, uint8_t c) {
+    static const char hex[] = "0123456789ABCDEF";
+    char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+    switch (c) {
+    case '"': put(o, "\\\"", 2); return;
+    case '\\': put(o, "\\\\", 2); return;
+    case '\b': put(o, "\\b", 2); return;
+    case '\f': put(o, "\\f", 2); return;
+    case '\n': put(o, "\\n", 2); return;
+    case '\r': put(o, "\\r", 2); return;
+    case '\t': put(o, "\\t", 2); return;
+    default:
+        if (c < 0x20)
+            put(o, e, 6);
+        else
+            put(o, &c, 1);
+    }
+}
+
+/* The JSON string json_dumps(emb__eve_string(p, n), JSON_COMPACT) writes:
+ * UTF-8 kept, or every byte read as Latin-1 when the whole is not UTF-8. */
+static void put_string(out_t *o, const void *p, size_t n) {
+    const uint8_t *b = p != NULL ? p : (const uint8_t *)"", *end = b + (p != NULL ? n : 0);
+    bool latin1 = !utf8_valid(b, (size_t)(end - b));
+    put(o, "\"", 1);
+    while (b < end) {
+        const uint8_t *run = b;
+        while (b < end && *b >= 0x20 && *b != '"' && *b != '\\' && (*b < 0x80 || !latin1))
+            b++;
+        put(o, run, (size_t)(b - run));
+        if (b == end)
+            break;
+        if (*b >= 0x80) { /* latin1 */
+            uint8_t u[2] = {(uint8_t)(0xC0 | *b >> 6), (uint8_t)(0x80 | (*b & 0x3F))};
+            put(o, u, 2);
+        } else
+            put_ascii(o, *b);
+        b++;
+    }
+    put(o, "\"", 1);
+}
+
+/* Where build_alert_object writes an empty field and value: found once, since
+ * no other member is named "field" and a quote inside a string is escaped. */
+#define FIELD_VALUE_EMPTY ",\"field\":\"\",\"value\":\"\""
+
+int emb__eve_alert_template(const emb_rules_t *rules, const emb_rule_t *rule,
+                            emb_confidence_t confidence, emb_eve_alert_tmpl_t *t) {
+    *t = (emb_eve_alert_tmpl_t){.rules = rules, .rule = rule, .confidence = confidence};
+    json_t *al = build_alert_object(rules, rule, "", "", 0, confidence, false, NULL, NULL);
+    if (al == NULL)
+        return EMB_ENOMEM;
+    char *text = json_dumps(al, JSON_COMPACT);
+    json_decref(al);
+    if (text == NULL)
+        return EMB_ENOMEM;
+    char *at = strstr(text, FIELD_VALUE_EMPTY);
+    size_t gap = sizeof(FIELD_VALUE_EMPTY) - 1;
+    if (at == NULL || strstr(at + gap, FIELD_VALUE_EMPTY) != NULL) {
+        free(text);
+        t->whole = true;
+        return 0;
+    }
+    t->head_len = (size_t)(at - text);
+    t->tail_len = strlen(at + gap);
+    memmove(at, at + gap, t->tail_len + 1);
+    t->text = text;
+    return 0;
+}
+
+size_t emb__eve_alert_fill(const emb_eve_alert_tmpl_t *t, const char *field, const char *value,
+                           size_t value_len, char *out, size_t cap) {
+    out_t o = {out, 0, out != NULL ? cap : 0};
+    if (t->whole) {
+        char *text =
+            emb__eve_alert_object(t->rules, t->rule, field, value, value_len, t->confidence);
+        if (text == NULL)
+            return 0;
+        put(&o, text, strlen(text));
+        free(text);
+        return o.n;
+    }
+    if (t->text == NULL)
+        return 0;
+    put(&o, t->text, t->head_len);
+    /* jansson leaves out a member whose value it cannot make: no field, or not UTF-8 */
+    if (field != NULL && utf8_valid((const uint8_t *)field, strlen(field))) {
+        put(&o, ",\"field\":", 9);
+        put_string(&o, field, strlen(field));
+    }
+    put(&o, ",\"value\":", 9);
+    put_string(&o, value, value_len);
+    put(&o, t->text + t->head_len, t->tail_len);
+    return o.n;
+}
+
+void emb__eve_alert_tmpl_free(emb_eve_alert_tmpl_t *t) {
+    free(t->text);
+    t->text = NULL;
 }
 
 static json_t *rrtype_string(uint16_t type) {

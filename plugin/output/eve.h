@@ -95,6 +95,37 @@ int emb__eve_alert(const emb_eve_alert_t *a, emb_eve_buf_t *buf);
 char *emb__eve_alert_object(const emb_rules_t *rules, const emb_rule_t *rule, const char *field,
                             const char *value, size_t value_len, emb_confidence_t confidence);
 
+/*
+ * The constant text of one rule's `alert` object at one confidence (all but
+ * context.embargo's field and value), rendered once by emb__eve_alert_template
+ * and filled in by emb__eve_alert_fill for each alert, so that writing an
+ * alert allocates nothing.
+ */
+typedef struct {
+    char *text;      /* head, then tail; NULL until rendered */
+    size_t head_len; /* text before ,"field": */
+    size_t tail_len; /* text after the value: confidence, bans, closing braces */
+    /* Could not be split (never seen): each alert is rendered whole from these. */
+    bool whole;
+    const emb_rules_t *rules;
+    const emb_rule_t *rule;
+    emb_confidence_t confidence;
+} emb_eve_alert_tmpl_t;
+
+/* Renders `t` for `rule` and `confidence` as emb__eve_alert_object would
+ * write it. 0 or EMB_ENOMEM. */
+int emb__eve_alert_template(const emb_rules_t *rules, const emb_rule_t *rule,
+                            emb_confidence_t confidence, emb_eve_alert_tmpl_t *t);
+
+/* Writes the alert object of `t` with `field` and `value` into out[0..cap)
+ * (no NUL), byte for byte what emb__eve_alert_object gives. Returns the length
+ * of the whole text, also when it is more than `cap` (out then holds only a
+ * prefix). */
+size_t emb__eve_alert_fill(const emb_eve_alert_tmpl_t *t, const char *field, const char *value,
+                           size_t value_len, char *out, size_t cap);
+
+void emb__eve_alert_tmpl_free(emb_eve_alert_tmpl_t *t);
+
 /* "2024-09-30T12:00:00.123456+0000" into out (at least 32 bytes). */
 void emb__eve_timestamp(int64_t sec, uint32_t usec, char *out, size_t cap);
 

@@ -836,3 +836,96 @@ Test(engine, grace_attributes_an_answer_passed_on_late) {
     cr_assert_eq(late_answer(2000, 600000), 0, "the answer came after the first message");
     cr_assert_eq(late_answer(0, 400000), 0, "no grace: looked up once");
 }
+
+/* emb_match_alert_write against emb_match_alert_json, for every rule of the
+ * shipped pack at both confidences, with values that take every path of the
+ * string writer: escapes, controls, UTF-8 kept, not UTF-8 read as Latin-1. */
+static void alert_write_equals_json(emb_engine_t *e, const emb_rules_t *r) {
+    static const char *const fields[] = {"dns.query", "ip", "tls.cert", "q\"f\\", "bad\xff", NULL};
+    static const struct {
+        const char *v;
+        size_t n;
+    } values[] = {
+        {"", 0},
+        {"upd.example", 11},
+        {"a\"b\\c/d", 7},
+        {"\x00\x01\x1f\x7f", 4},
+        {"t\tn\nf\fb\br\r", 10},
+        {"b\xc3\xbc"
+         "cher",
+         7},                      /* UTF-8 */
+        {"\xf0\x9f\x98\x80", 4},  /* UTF-8, 4 bytes */
+        {"\xff\xfe\x80\"x\n", 6}, /* not UTF-8 */
+        {"\xed\xa0\x80", 3},      /* a surrogate: not UTF-8 */
+        {"\xf4\x90\x80\x80", 4},  /* past U+10FFFF */
+        {"\xc0\xaf", 2},          /* overlong */
+        {"\xe2\x82", 2},          /* cut short */
+        {NULL, 0},
+    };
+    char out[16384];
+    size_t checked = 0;
+    for (size_t i = 0; i < r->nrules; i++)
+        for (int low = 0; low < 2; low++)
+            for (size_t f = 0; f < sizeof(fields) / sizeof(fields[0]); f++)
+                for (size_t v = 0; v < sizeof(values) / sizeof(values[0]); v++) {
+                    emb_match_t m = {.rule = &r->rules[i],
+                                     .confidence = low ? "low" : NULL,
+                                     .field = fields[f],
+                                     .value = values[v].v,
+                                     .value_len = values[v].n};
+                    if (values[v].v == NULL)
+                        continue; /* emb_match_alert_json needs a value; write gives "" */
+                    char *want = emb_match_alert_json(e, &m);
+                    cr_assert_not_null(want);
+                    size_t n = emb_match_alert_write(e, &m, out, sizeof(out));
+                    cr_assert_eq(n, strlen(want), "sid %u: %zu bytes, want %zu: %s",
+                                 r->rules[i].sid, n, strlen(want), want);
+                    cr_assert(memcmp(out, want, n) == 0, "sid %u:\n got %.*s\nwant %s",
+                              r->rules[i].sid, (int)n, out, want);
+                    /* too small a buffer: the same length, and a prefix */
+                    memset(out, 0, sizeof(out));
+                    cr_assert_eq(emb_match_alert_write(e, &m, out, n / 2), n);
+                    cr_assert(memcmp(out, want, n / 2) == 0 && out[n / 2] == '\0');
+                    cr_assert_eq(emb_match_alert_write(e, &m, NULL, 0), n);
+                    free(want);
+                    checked++;
+                }
+    cr_assert_gt(checked, 100);
+}
+
+Test(alert_write, same_bytes_as_alert_json_for_the_shipped_pack) {
+    emb_rules_t *r = NULL;
+    emb_engine_t *e = NULL;
+    char dir[1024]; /* the repository's rules/, from this file's place in it */
+    snprintf(dir, sizeof(dir), "%s", __FILE__);
+    cr_assert_not_null(strrchr(dir, '/'));
+    snprintf(strrchr(dir, '/'), sizeof(dir) - (size_t)(strrchr(dir, '/') - dir), "/../../rules");
+    cr_assert_eq(emb_rules_load(dir, &r, NULL), 0, "%s", dir);
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    alert_write_equals_json(e, r);
+    alert_write_equals_json(e, r); /* the second time from the rendered templates */
+    emb_engine_free(e);
+    /* bans chosen otherwise: other metadata, and vendors without bans that apply */
+    char err[160];
+    cr_assert_geq(emb_rules_select(r, "federal", "updates,use", true, err, sizeof(err)), 0, "%s",
+                  err);
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    alert_write_equals_json(e, r);
+    emb_engine_free(e);
+    emb_rules_free(r);
+}
+
+Test(alert_write, refuses_a_rule_of_another_pack) {
+    emb_rules_t *r = test_load_text(pack, NULL);
+    emb_engine_t *e = NULL;
+    cr_assert_not_null(r);
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    emb_rule_t other = r->rules[0];
+    emb_match_t m = {.rule = &other, .field = "ip", .value = "x", .value_len = 1};
+    char out[64];
+    cr_assert_eq(emb_match_alert_write(e, &m, out, sizeof(out)), 0);
+    m.rule = NULL;
+    cr_assert_eq(emb_match_alert_write(e, &m, out, sizeof(out)), 0);
+    emb_engine_free(e);
+    emb_rules_free(r);
+}
