@@ -9,6 +9,33 @@
 #include "record-json.h"
 
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* The first byte at or after p that ends a plain run of string text: a quote,
+ * a backslash, a control character or a byte >= 0x80; `end` when none. Sixteen
+ * bytes at a time where SSE2 is (every x86-64): most strings are plain ASCII. */
+static inline const unsigned char *PlainRun(const unsigned char *p, const unsigned char *end) {
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+    const __m128i space = _mm_set1_epi8(0x20);
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        /* signed: below 0x20 is a control character or a byte >= 0x80 */
+        __m128i stop =
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                         _mm_cmplt_epi8(v, space));
+        int m = _mm_movemask_epi8(stop);
+        if (m != 0)
+            return p + __builtin_ctz((unsigned)m);
+        p += 16;
+    }
+#endif
+    while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+        p++;
+    return p;
+}
 
 static int HexVal(char ch) {
     if (ch >= '0' && ch <= '9')
@@ -60,14 +87,11 @@ static size_t Utf8Len(const unsigned char *p, const unsigned char *end) {
     return n;
 }
 
-/* A string at c->p (which is '"'): checked and stepped over. *esc is set
- * when it holds a backslash escape. */
-static bool ScanString(Cur *c, bool *esc) {
-    const unsigned char *p = (const unsigned char *)c->p + 1;
+/* The rest of a string from p, the first byte that is not plain text: escapes
+ * and UTF-8 checked. Out of line: most strings never get here. */
+static __attribute__((noinline)) bool ScanStringRest(Cur *c, const unsigned char *p, bool *esc) {
     const unsigned char *end = (const unsigned char *)c->end;
     for (;;) {
-        while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
-            p++;
         if (p >= end)
             return false;
         if (*p == '"') {
@@ -81,7 +105,7 @@ static bool ScanString(Cur *c, bool *esc) {
             if (p[1] != 'u') {
                 if (strchr("\"\\/bfnrt", p[1]) == NULL || p[1] == '\0')
                     return false;
-                p += 2;
+                p = PlainRun(p + 2, end);
                 continue;
             }
             unsigned u, lo;
@@ -96,6 +120,7 @@ static bool ScanString(Cur *c, bool *esc) {
                     return false;
                 p += 6;
             }
+            p = PlainRun(p, end);
             continue;
         }
         if (*p < 0x20)
@@ -104,10 +129,25 @@ static bool ScanString(Cur *c, bool *esc) {
         if (n == 0)
             return false;
         p += n;
+        p = PlainRun(p, end);
     }
 }
 
-bool EmbargoJsonScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
+/* A string at c->p (which is '"'): checked and stepped over. *esc is set
+ * when it holds a backslash escape. */
+static inline bool ScanString(Cur *c, bool *esc) {
+    const unsigned char *p =
+        PlainRun((const unsigned char *)c->p + 1, (const unsigned char *)c->end);
+    if (p < (const unsigned char *)c->end && *p == '"') {
+        c->p = (const char *)p + 1;
+        return true;
+    }
+    return ScanStringRest(c, p, esc);
+}
+
+/* A number, its value read only when `value` (a constant where it is inlined:
+ * stepping over the numbers of a record need not multiply). */
+static inline bool ScanNumber(Cur *c, bool value, bool *is_uint, uint64_t *uval) {
     const char *p = c->p, *end = c->end;
     bool neg = false, frac = false, over = false;
     uint64_t v = 0;
@@ -119,12 +159,17 @@ bool EmbargoJsonScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
         return false;
     if (*p == '0')
         p++;
+    else if (!value)
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
     else
         while (p < end && *p >= '0' && *p <= '9') {
-            if (v > (UINT64_C(0x7fffffffffffffff) - (uint64_t)(*p - '0')) / 10)
-                over = true;
+            /* v * 10 + d past 2^63 - 1 = 922337203685477580 * 10 + 7? (no division) */
+            uint64_t d = (uint64_t)(*p - '0');
+            if (v < UINT64_C(922337203685477580) || (v == UINT64_C(922337203685477580) && d <= 7))
+                v = v * 10 + d;
             else
-                v = v * 10 + (uint64_t)(*p - '0');
+                over = true;
             p++;
         }
     if (p < end && *p == '.') {
@@ -150,6 +195,10 @@ bool EmbargoJsonScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
     return true;
 }
 
+bool EmbargoJsonScanNumber(Cur *c, bool *is_uint, uint64_t *uval) {
+    return ScanNumber(c, true, is_uint, uval);
+}
+
 static bool ScanLiteral(Cur *c, const char *lit, size_t n) {
     if ((size_t)(c->end - c->p) < n || memcmp(c->p, lit, n) != 0)
         return false;
@@ -157,8 +206,8 @@ static bool ScanLiteral(Cur *c, const char *lit, size_t n) {
     return true;
 }
 
-/* A key and its colon, at c->p (after whitespace). */
-static bool ScanKey(Cur *c, const char **key, size_t *klen) {
+/* A key and its colon, at c->p (after whitespace). Inlined: every member has one. */
+static inline __attribute__((always_inline)) bool ScanKey(Cur *c, const char **key, size_t *klen) {
     bool esc = false;
     if (c->p >= c->end || *c->p != '"')
         return false;
@@ -209,7 +258,7 @@ bool EmbargoJsonSkipValue(Cur *c, unsigned depth) {
         } else if (ch == '-' || (ch >= '0' && ch <= '9')) {
             bool u;
             uint64_t v;
-            if (!EmbargoJsonScanNumber(c, &u, &v))
+            if (!ScanNumber(c, false, &u, &v))
                 return false;
         } else if (!(ScanLiteral(c, "true", 4) || ScanLiteral(c, "false", 5) ||
                      ScanLiteral(c, "null", 4)))
@@ -239,7 +288,100 @@ bool EmbargoJsonSkipValue(Cur *c, unsigned depth) {
     }
 }
 
+/* ---- parts already checked --------------------------------------------- */
+
+/* Past the closing quote of a checked string whose text starts at p. */
+static const unsigned char *SkipCheckedString(const unsigned char *p, const unsigned char *end) {
+    for (;;) {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            int m = _mm_movemask_epi8(
+                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
+            if (m != 0) {
+                p += __builtin_ctz((unsigned)m);
+                break;
+            }
+            p += 16;
+        }
+#endif
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p >= end)
+            return NULL;
+        if (*p == '"')
+            return p + 1;
+        p += 2; /* an escape: what follows the backslash is never the closing quote */
+    }
+}
+
+/* Steps over one value of a part that EmbargoJsonSkipValue already checked:
+ * only quotes, backslashes and brackets are looked at. Still bounded by the
+ * cursor; false only if the text was not checked after all. */
+static bool SkipCheckedValue(Cur *c) {
+    const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
+    size_t depth = 0;
+    while (p < end) {
+        unsigned char ch = *p;
+        if (ch == '"') {
+            if ((p = SkipCheckedString(p + 1, end)) == NULL)
+                return false;
+            if (depth == 0)
+                break;
+            continue;
+        }
+        if (ch == '{' || ch == '[') {
+            depth++;
+        } else if (ch == '}' || ch == ']') {
+            if (depth == 0)
+                break; /* the container around a number or literal closes */
+            if (--depth == 0) {
+                p++;
+                break;
+            }
+        } else if (depth == 0 &&
+                   (ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')) {
+            break; /* a number or literal ends */
+        }
+        p++;
+    }
+    if (p > end || (p == end && depth > 0))
+        return false;
+    c->p = (const char *)p;
+    return true;
+}
+
+/* A checked key and its colon, at c->p (after whitespace). */
+static bool SkipCheckedKey(Cur *c, const char **key, size_t *klen) {
+    if (c->p >= c->end || *c->p != '"')
+        return false;
+    const char *k = c->p + 1;
+    const unsigned char *q =
+        SkipCheckedString((const unsigned char *)k, (const unsigned char *)c->end);
+    if (q == NULL)
+        return false;
+    c->p = (const char *)q;
+    *key = k;
+    *klen = (size_t)(c->p - 1 - k);
+    Ws(c);
+    if (c->p >= c->end || *c->p != ':')
+        return false;
+    c->p++;
+    return true;
+}
+
+/* ---- iteration ------------------------------------------------------------ */
+
+bool EmbargoJsonIterBeginChecked(Iter *it, const char *p, const char *end, unsigned depth) {
+    if (!EmbargoJsonIterBegin(it, p, end, depth))
+        return false;
+    it->checked = true;
+    return true;
+}
+
 bool EmbargoJsonIterBegin(Iter *it, const char *p, const char *end, unsigned depth) {
+    it->checked = false;
     it->c = (Cur){p, end};
     Ws(&it->c);
     if (it->c.p >= end || (*it->c.p != '{' && *it->c.p != '['))
@@ -266,11 +408,18 @@ IterStep EmbargoJsonIterNext(Iter *it, const char **key, size_t *klen, const cha
     it->first = false;
     *key = NULL;
     *klen = 0;
-    if (it->obj && !ScanKey(c, key, klen))
+    if (it->obj && !(it->checked ? SkipCheckedKey(c, key, klen) : ScanKey(c, key, klen)))
         return ITER_BAD;
     Ws(c);
     *v = c->p;
-    if (!EmbargoJsonSkipValue(c, it->depth))
+    if (it->checked) {
+        if (!SkipCheckedValue(c))
+            return ITER_BAD;
+    } else if (c->p < c->end && *c->p == '"') { /* most members: no call for a string */
+        bool esc = false;
+        if (!ScanString(c, &esc))
+            return ITER_BAD;
+    } else if (!EmbargoJsonSkipValue(c, it->depth))
         return ITER_BAD;
     *vend = c->p;
     Ws(c);

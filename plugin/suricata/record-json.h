@@ -17,6 +17,8 @@ typedef struct {
 /* Steps over whitespace. Here, inline, because every value and member the
  * scanner reads starts with it. */
 static inline void Ws(Cur *c) {
+    if (c->p < c->end && (unsigned char)*c->p > ' ')
+        return; /* compact JSON, as Suricata writes it: no whitespace at all */
     while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r'))
         c->p++;
 }
@@ -35,12 +37,14 @@ bool EmbargoJsonSkipValue(Cur *c, unsigned depth);
 
 /*
  * Iterates the members of an object or the elements of an array, each value
- * checked by EmbargoJsonSkipValue. Used on the whole record (depth 0) and
- * again on parts already checked (the cursor still bounds every read).
+ * checked by EmbargoJsonSkipValue. Used on the whole record (depth 0), then on
+ * parts already checked (EmbargoJsonIterBeginChecked: the cursor still bounds
+ * every read).
  */
 typedef struct {
     Cur c;
     bool obj, first;
+    bool checked; /* a part already checked: values are stepped over, not checked again */
     unsigned depth;
 } Iter;
 
@@ -48,6 +52,12 @@ typedef enum { ITER_ITEM, ITER_END, ITER_BAD } IterStep;
 
 /* Starts at the object or array at p (after whitespace); false when there is none. */
 bool EmbargoJsonIterBegin(Iter *it, const char *p, const char *end, unsigned depth);
+
+/* The same on a part of the record that a first iteration already checked
+ * whole: values and keys are stepped over by their quotes and brackets alone
+ * (each read still within the cursor), so a record's protocol object is
+ * checked once, not once per level the parser reads. */
+bool EmbargoJsonIterBeginChecked(Iter *it, const char *p, const char *end, unsigned depth);
 
 /* The next member: *key (NULL in arrays) and the value's extent [*v, *vend). */
 IterStep EmbargoJsonIterNext(Iter *it, const char **key, size_t *klen, const char **v,

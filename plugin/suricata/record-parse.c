@@ -173,7 +173,7 @@ static void AddStrArray(EmbargoRecord *r, emb_field_t field, const char *v, cons
     Iter it;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !EmbargoJsonIterBegin(&it, v, vend, depth))
+    if (*v != '[' || !EmbargoJsonIterBeginChecked(&it, v, vend, depth))
         return;
     for (int i = 0;
          i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
@@ -188,12 +188,12 @@ static void AddRrList(EmbargoRecord *r, const char *v, const char *vend, bool rd
     Iter it, o;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !EmbargoJsonIterBegin(&it, v, vend, depth))
+    if (*v != '[' || !EmbargoJsonIterBeginChecked(&it, v, vend, depth))
         return;
     for (int i = 0;
          i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
          i++) {
-        if (*e != '{' || !EmbargoJsonIterBegin(&o, e, ee, depth + 1))
+        if (*e != '{' || !EmbargoJsonIterBeginChecked(&o, e, ee, depth + 1))
             continue;
         const char *rd = NULL, *rde = NULL, *mk, *mv, *mve;
         bool named = false;
@@ -229,7 +229,7 @@ static void DnsFacts(EmbargoRecord *r, Iter *it) {
             Iter g;
             const char *gk, *gv, *gve;
             size_t gkn;
-            if (!EmbargoJsonIterBegin(&g, v, ve, 2))
+            if (!EmbargoJsonIterBeginChecked(&g, v, ve, 2))
                 continue;
             while (EmbargoJsonIterNext(&g, &gk, &gkn, &gv, &gve) == ITER_ITEM)
                 if (IsNameRrtype(gk, gkn))
@@ -282,6 +282,39 @@ static void QuicFacts(EmbargoRecord *r, Iter *it) {
 
 /* ---- endpoints ------------------------------------------------------------- */
 
+/* inet_pton(AF_INET) on s[0..n), by glibc's rules (four decimal parts of at
+ * most 255, no leading zero, nothing else), without the copy and the call:
+ * every record has two addresses. */
+static bool Ipv4(const char *s, size_t n, uint8_t out[4]) {
+    uint8_t tmp[4] = {0}, *tp = tmp;
+    unsigned octets = 0;
+    bool saw_digit = false;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (ch >= '0' && ch <= '9') {
+            unsigned v = *tp * 10u + (unsigned)(ch - '0');
+            if ((saw_digit && *tp == 0) || v > 255)
+                return false;
+            *tp = (uint8_t)v;
+            if (!saw_digit) {
+                if (++octets > 4)
+                    return false;
+                saw_digit = true;
+            }
+        } else if (ch == '.' && saw_digit) {
+            if (octets == 4)
+                return false;
+            *++tp = 0;
+            saw_digit = false;
+        } else
+            return false;
+    }
+    if (octets < 4)
+        return false;
+    memcpy(out, tmp, 4);
+    return true;
+}
+
 static int ParseAddr(const EmbargoRecord *r, EmbargoSpan sp, uint8_t out[16]) {
     const char *s;
     size_t n;
@@ -291,10 +324,10 @@ static int ParseAddr(const EmbargoRecord *r, EmbargoSpan sp, uint8_t out[16]) {
     if (sp.len == 0 || !StrRaw(SpanPtr(r, sp), SpanPtr(r, sp) + sp.len, &s, &n) ||
         n >= sizeof(tmp) || memchr(s, '\\', n) != NULL)
         return 0;
+    if (Ipv4(s, n, out))
+        return 4;
     memcpy(tmp, s, n);
     tmp[n] = '\0';
-    if (inet_pton(AF_INET, tmp, out) == 1)
-        return 4;
     if (inet_pton(AF_INET6, tmp, out) == 1)
         return 6;
     return 0;
@@ -348,8 +381,10 @@ static EmbargoRecordType TypeOf(const char *v, const char *vend) {
 void EmbargoRecordClear(EmbargoRecord *r) {
     if (r == NULL)
         return;
-    /* everything but the scratch bytes, which are only read up to scratch_used */
-    memset(r, 0, offsetof(EmbargoRecord, scratch));
+    /* everything but fact[] and the scratch bytes, which are only read up to
+     * facts.nfacts and scratch_used: this runs twice per record */
+    memset(r, 0, offsetof(EmbargoRecord, fact));
+    r->scratch_used = 0;
     r->src_port = r->dest_port = -1;
     r->facts.facts = r->fact;
 }
@@ -482,7 +517,7 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
     if (v != NULL && *v == '{') {
         r->app = SpanOf(r, v, ve);
         Iter o;
-        if (r->type != EMBARGO_REC_FLOW && EmbargoJsonIterBegin(&o, v, ve, 1)) {
+        if (r->type != EMBARGO_REC_FLOW && EmbargoJsonIterBeginChecked(&o, v, ve, 1)) {
             switch (r->type) {
             case EMBARGO_REC_DNS: DnsFacts(r, &o); break;
             case EMBARGO_REC_TLS: TlsFacts(r, &o); break;

@@ -7,6 +7,7 @@
 #define _GNU_SOURCE /* memmem */
 #include "record.h"
 
+#include <arpa/inet.h>
 #include <criterion/criterion.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -662,4 +663,31 @@ Test(record, alert_is_spliced_text) {
         cr_assert_eq(EmbargoRecordAlertWrite(&r, notobj[i], strlen(notobj[i]), NULL, line, need), 0,
                      "%s", notobj[i]);
     free(line);
+}
+
+/* Addresses are read as inet_pton reads them, the IPv4 ones without calling it. */
+Test(record, addresses_as_inet_pton_reads_them) {
+    static const char *const addrs[] = {
+        "192.0.2.1", "0.0.0.0",    "255.255.255.255", "256.1.1.1",   "1.2.3",
+        "1.2.3.4.",  ".1.2.3.4",   "1..2.3",          "01.2.3.4",    "1.2.3.04",
+        "1.2.3.0",   "10.0.0.255", "1.2.3.4.5",       "1.2.3.-4",    "1.2.3.4 ",
+        "1.2.3.4a",  "",           "1111.1.1.1",      "2001:db8::1", "::ffff:192.0.2.1",
+        "::",        "1.2.3.999",  "00.1.2.3",        "0.1.2.3",     "9.99.199.249"};
+    char buf[256];
+    for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+        int n = snprintf(buf, sizeof(buf),
+                         "{\"event_type\":\"flow\",\"src_ip\":\"%s\",\"dest_ip\":\"%s\","
+                         "\"src_port\":1,\"dest_port\":2,\"proto\":\"TCP\"}",
+                         addrs[i], addrs[i]);
+        uint8_t want[16] = {0};
+        int family = inet_pton(AF_INET, addrs[i], want) == 1    ? 4
+                     : inet_pton(AF_INET6, addrs[i], want) == 1 ? 6
+                                                                : 0;
+        EmbargoRecord r = {0};
+        cr_assert_eq(EmbargoRecordParse(&r, buf, (size_t)n, MAX), EMBARGO_PARSE_OK, "%s", buf);
+        cr_assert_eq(r.facts.family, family, "%s", addrs[i]);
+        if (family != 0)
+            cr_assert(memcmp(r.facts.client, want, 16) == 0, "%s", addrs[i]);
+        EmbargoRecordClear(&r);
+    }
 }
