@@ -103,7 +103,8 @@ static const uint8_t *ip_cond_holds(const emb_rules_t *r, const emb_cond_t *c,
     return NULL;
 }
 
-/* True when every ip/port condition of `alt` holds. */
+/* True when every ip/port condition of `alt` holds. The ports first: they are
+ * few, an address list can be long. */
 static bool flow_conds_hold(const emb_rules_t *r, const emb_alt_t *alt, const emb_endpoints_t *ep) {
     for (uint32_t c = 0; c < alt->ncond; c++) {
         const emb_cond_t *cond = &alt->cond[c];
@@ -111,9 +112,10 @@ static bool flow_conds_hold(const emb_rules_t *r, const emb_alt_t *alt, const em
             return false;
         if (cond->key == EMB_K_PORT && !port_cond_holds(r, cond, ep))
             return false;
-        if (cond->key == EMB_K_IP && ip_cond_holds(r, cond, ep) == NULL)
-            return false;
     }
+    for (uint32_t c = 0; c < alt->ncond; c++)
+        if (alt->cond[c].key == EMB_K_IP && ip_cond_holds(r, &alt->cond[c], ep) == NULL)
+            return false;
     return true;
 }
 
