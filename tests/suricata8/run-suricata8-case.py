@@ -27,6 +27,10 @@ packets that alerted; the other dropped packets follow an alert in its flow (Sur
 the rest of the flow); and Suricata's stats agree (ips.blocked = drop records,
 ips.drop_reason.rules = alerting packets, ips.accepted = the other packets, some of them).
 
+--runmode workers captures live instead, as the Suricata 7 runner does (its run_workers:
+a veth pair, AF_PACKET with two threads, tcpreplay), with expectations-workers.yaml over
+the mode's file; not with --ips, whose checks follow pcap_cnt.
+
 Exits 0 if every case passed, 77 if every case was skipped (ctest's SKIP_RETURN_CODE),
 else 1.
 """
@@ -106,40 +110,26 @@ def export_rules(opts, rules, dest, bans=None):
 def run_suricata(case_dir, cfg, opts, tmp):
     rules = os.path.join(case_dir, cfg["rules"]) if "rules" in cfg else opts.rules_default
     pcaps = [os.path.join(case_dir, p) for p in cfg.get("pcaps", ["input.pcap"])]
-    if len(pcaps) == 1:
-        source = pcaps[0]
-    else:  # Suricata reads a directory, in name order; copies (it skips symbolic links)
-        source = os.path.join(tmp, "pcaps")
-        os.mkdir(source)
-        for i, p in enumerate(pcaps):
-            shutil.copyfile(p, os.path.join(source, "%03d-%s" % (i, os.path.basename(p))))
     with open(os.path.join(tmp, "classification.config"), "w") as f:
         f.write(CLASSIFICATION)
     open(os.path.join(tmp, "reference.config"), "w").close()
     sig = os.path.join(tmp, "embargo.rules")
     bans = sc7.ban_settings(cfg)
     export_rc, export_err = export_rules(opts, rules, sig, bans)
-    conf = os.path.join(tmp, "suricata.yaml")
-    with open(conf, "w") as f:
-        f.write("%YAML 1.1\n---\n")
-        yaml.safe_dump(suricata_yaml(tmp, opts, rules, bans), f)
-    cmd = [opts.suricata, "-r", source, "-c", conf, "-l", tmp, "-S", sig, "-k", "none",
-           "--runmode", opts.runmode]
+    args = [opts.suricata, "-l", tmp, "-S", sig, "-k", "none"]
     if opts.ips:
-        cmd.append("--simulate-ips")
-    try:
-        proc = subprocess.run(cmd, cwd=tmp, env=dict(os.environ, TZ="UTC"),
-                              capture_output=True, timeout=cfg.get("timeout", 120))
-    except subprocess.TimeoutExpired:
-        raise CaseFailure("timed out: %s" % " ".join(cmd))
-    output = (proc.stdout + proc.stderr).decode("utf-8", "replace")
+        args.append("--simulate-ips")
+    # the file reader or, for workers, a live veth (the function the Suricata 7 runner uses)
+    code, output, cmd, note = sc7.run_suricata_on(
+        args, suricata_yaml(tmp, opts, rules, bans), tmp, pcaps, opts, cfg.get("timeout", 120),
+        expect_start_failure=cfg["exit"] == 2)
     context = "export: exit %d %s\ncommand: %s\nexit: %d\noutput:\n%s" % (
-        export_rc, export_err.strip(), " ".join(cmd), proc.returncode, rc._indent(output))
+        export_rc, export_err.strip(), cmd, code, rc._indent(output))
     if opts.verbose:
-        print(context)
-    if proc.returncode < 0:
-        raise CaseFailure("killed by signal %d\n%s" % (-proc.returncode, context))
-    return proc.returncode, output, context
+        print(context + ("\n" + note if note else ""))
+    if code < 0:
+        raise CaseFailure("killed by signal %d\n%s" % (-code, context))
+    return code, output, context
 
 
 def read_events(tmp, validator):
@@ -212,18 +202,18 @@ def run_case(case_dir, opts, validator, expectations):
     case_dir = os.path.abspath(case_dir)
     name = os.path.basename(case_dir)
     exp = expectations.get(name) or {}
-    if name == "defaults":
-        raise CaseFailure("'defaults' is not a case")
-    if "skip" in exp:
-        return None, exp["skip"]
-    if opts.runmode != "single" and "threads-skip" in exp:
-        return None, "%s: %s" % (opts.runmode, exp["threads-skip"])
+    why = sc7.case_skip(name, exp, opts.runmode)
+    if why is not None:
+        return None, why
     with open(os.path.join(case_dir, "test.yaml")) as f:
         cfg = yaml.safe_load(f) or {}
     exit_expected = cfg["exit"]
     tmp = tempfile.mkdtemp(prefix="embargo-suricata8-")
     try:
-        code, output, context = run_suricata(case_dir, cfg, opts, tmp)
+        try:
+            code, output, context = run_suricata(case_dir, cfg, opts, tmp)
+        except sc7.Unavailable as e:
+            return None, "workers: %s" % e
         if exit_expected == 2:
             if code == 0:
                 raise CaseFailure("Suricata started although embargo scan fails here\n" +
@@ -246,7 +236,8 @@ def run_case(case_dir, opts, validator, expectations):
         if exit_expected == 0 and alerts:
             raise CaseFailure("embargo scan finds nothing here, Suricata alerted:\n%s" %
                               rc._indent("\n".join(rc.summarise(a) for a in alerts)))
-        return sc7.apply_checks(cfg, exp, expectations, alerts, HEADER_ONLY)
+        return sc7.apply_checks(cfg, exp, expectations, alerts,
+                                sc7.header_only(HEADER_ONLY, opts.runmode))
     finally:
         if opts.keep:
             print("kept %s" % tmp)
@@ -268,9 +259,13 @@ def main():
                     help="default: expectations-<mode>.yaml beside this script")
     ap.add_argument("--cache-dir", help="embargo.cache-dir (default: a scratch directory)")
     ap.add_argument("--schema", help="EVE JSON schema; every alert is validated against it")
-    ap.add_argument("--runmode", default="single", choices=["single", "autofp"],
+    ap.add_argument("--runmode", default="single", choices=["single", "autofp", "workers"],
                     help="Suricata's runmode: autofp runs several detect threads, each with "
-                         "its own engine state")
+                         "its own engine state; workers captures live on a veth pair "
+                         "(AF_PACKET, %d threads, needs root) that tcpreplay feeds the "
+                         "captures" % sc7.WORKERS_THREADS)
+    ap.add_argument("--replay-pps", type=float, default=sc7.REPLAY_PPS,
+                    help="workers: tcpreplay's packets per second (default %(default)s)")
     ap.add_argument("--ips", action="store_true",
                     help="drop rules and --simulate-ips; check drops instead of test.yaml")
     ap.add_argument("-v", "--verbose", action="store_true")
@@ -284,11 +279,13 @@ def main():
         if shutil.which(path) is None and not os.path.exists(path):
             print("%s not found: %s" % (what, path), file=sys.stderr)
             return 2
+    if opts.ips and opts.runmode == "workers":
+        print("--ips checks the drops by pcap_cnt: single or autofp only", file=sys.stderr)
+        return 2
     if opts.expectations is None:
         opts.expectations = os.path.join(HERE, "expectations-%s.yaml" % opts.mode)
-    with open(opts.expectations) as f:
-        expectations = yaml.safe_load(f) or {}
-    errors = sc7.check_expectation_keys(expectations, opts.expectations)
+    expectations, errors = sc7.load_expectations(
+        opts.expectations, opts.runmode, os.path.join(HERE, "expectations-workers.yaml"))
     if errors:
         print("\n".join(errors), file=sys.stderr)
         return 2
@@ -301,10 +298,11 @@ def main():
         for case in opts.cases:
             name = os.path.basename(os.path.normpath(case))
             try:
-                done, info = run_case(case, opts, validator, expectations)
+                done, info = sc7.judge(expectations.get(name) or {}, opts,
+                                       lambda: run_case(case, opts, validator, expectations))
                 if done is None:
                     skipped.append(name)
-                    print("SKIP %s: %s" % (name, " ".join(str(info).split())))
+                    print(sc7.skip_line(name, info))
                 elif opts.ips:
                     print("PASS %s (IPS: %s)" % (name, done))
                 else:
