@@ -2,12 +2,14 @@
  * libFuzzer target: the Suricata plugin's EVE record parser
  * (plugin/suricata/record.h). A record that parses is matched against the
  * shipped pack, and each match rendered into the alert record, as the plugin
- * does for every record Suricata writes.
+ * does for every record Suricata writes; the alert object of
+ * emb_match_alert_write must be emb_match_alert_json's, byte for byte.
  */
 #include "record.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static emb_rules_t *rules;
 static emb_engine_t *engine;
@@ -21,6 +23,14 @@ static int on_match(const emb_match_t *m, void *userdata) {
     char *alert = emb_match_alert_json(engine, m);
     if (alert == NULL)
         return 0;
+    /* the plugin's way (emb_match_alert_write, from a template) writes the same bytes */
+    static char buf[65536];
+    size_t n = emb_match_alert_write(engine, m, buf, sizeof(buf));
+    if (n != strlen(alert) || memcmp(buf, alert, n) != 0) {
+        fprintf(stderr, "fuzz-record: emb_match_alert_write differs:\n%.*s\n%s\n", (int)n, buf,
+                alert);
+        abort();
+    }
     size_t len = 0;
     free(EmbargoRecordAlert(c->rec, alert, &len));
     free(alert);
