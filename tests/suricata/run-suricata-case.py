@@ -334,9 +334,8 @@ class LivePair:
                                   p.stderr.decode("utf-8", "replace").strip())
             for ns, dev in ((self.ns_capture, self.iface), (self.ns_send, self.peer)):
                 # no IPv6 autoconfiguration, router or neighbour chatter: only the replay
-                for key in ("all", "default", dev):
-                    _ip("netns", "exec", ns, "sysctl", "-qw",
-                        "net.ipv6.conf.%s.disable_ipv6=1" % key)
+                _ip("netns", "exec", ns, "sysctl", "-qw", *["net.ipv6.conf.%s.disable_ipv6=1"
+                                                            % k for k in ("all", "default", dev)])
                 p = _ip("-n", ns, "link", "set", dev, "up")
                 if p.returncode != 0:
                     raise CaseFailure("workers: cannot bring %s up: %s" % (
@@ -465,13 +464,15 @@ def run_workers(args, conf, tmp, pcaps, opts, timeout, expect_start_failure):
                         (failed and int(failed.group(1))):
                     raise CaseFailure("workers: tcpreplay did not send the %d packets:\n%s\n%s"
                                       % (frames, " ".join(replay), rc._indent(text)))
-                # Read all: two stats records after the replay that agree, no packet the
-                # kernel handed over left undecoded, none dropped.
+                # Read all: two stats records after the replay (a second apart) that agree,
+                # no packet the kernel handed over left undecoded, none dropped. Each capture
+                # thread reads the kernel's counters at least once a second, so between two
+                # equal records it found nothing new.
                 seen = len(_capture_counts(stats))
                 deadline = time.time() + 30
                 while True:
                     counts = _capture_counts(stats)[seen:]
-                    if len(counts) >= 3 and counts[-1] == counts[-2] and \
+                    if len(counts) >= 2 and counts[-1] == counts[-2] and \
                             counts[-1][2] + counts[-1][1] >= counts[-1][0] > 0:
                         break
                     if proc.poll() is not None:
