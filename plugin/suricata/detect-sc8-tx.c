@@ -364,15 +364,7 @@ void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p) {
     emb_engine_t *e = EmbargoSc8Engine(tv);
     if (e == NULL)
         return;
-    emb_packet_t pkt = {
-        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
-        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
-        .linktype = r->datalink,
-        .data = GET_PKT_DATA(r),
-        .caplen = GET_PKT_LEN(r),
-        .len = GET_PKT_LEN(r),
-        .pcap_cnt = r->pcap_cnt,
-    };
+    emb_packet_t pkt = EmbargoSc8Packet(r);
     emb_engine_feed(e, &pkt);
 }
 

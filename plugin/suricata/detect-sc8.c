@@ -166,15 +166,7 @@ static bool EnsureInspected(ThreadVars *tv, EmbargoSc8Thread *t, const Packet *p
     emb_engine_t *e = EmbargoSc8Engine(tv);
     if (e == NULL)
         return true;
-    emb_packet_t pkt = {
-        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
-        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
-        .linktype = r->datalink,
-        .data = GET_PKT_DATA(r),
-        .caplen = GET_PKT_LEN(r),
-        .len = GET_PKT_LEN(r),
-        .pcap_cnt = r->pcap_cnt,
-    };
+    emb_packet_t pkt = EmbargoSc8Packet(r);
     t->packets++;
     if (emb_engine_process(e, &pkt, OnAlert, t) != 0)
         t->errors++;

@@ -176,6 +176,18 @@ bool EmbargoSc8CaughtUp(int64_t us) {
     return true;
 }
 
+emb_packet_t EmbargoSc8Packet(const Packet *r) {
+    return (emb_packet_t){
+        .ts_sec = (int64_t)SCTIME_SECS(r->ts),
+        .ts_usec = (uint32_t)SCTIME_USECS(r->ts),
+        .linktype = r->datalink,
+        .data = GET_PKT_DATA(r),
+        .caplen = GET_PKT_LEN(r),
+        .len = GET_PKT_LEN(r),
+        .pcap_cnt = r->pcap_cnt,
+    };
+}
+
 /* ---- hits and their alert context -------------------------------------- */
 
 static void Copy(char *dst, size_t cap, const char *src) {

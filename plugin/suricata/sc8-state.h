@@ -43,6 +43,9 @@ void EmbargoSc8EngineConfig(emb_config_t *cfg);
 /* The engine of the worker running `tv` (built at its first use); NULL when it cannot be. */
 emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);
 
+/* The raw bytes of wire packet `r` as embargo's engine takes them. */
+emb_packet_t EmbargoSc8Packet(const Packet *r);
+
 /* A device that said who it is (a device key matched): its protocol, its
  * address, and the name its value goes under, as the engine's own
  * alert.context.embargo.device has them. */
