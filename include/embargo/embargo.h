@@ -435,6 +435,11 @@ typedef struct {
     uint16_t client_port, server_port;
     const emb_fact_t *facts;
     size_t nfacts;
+    /* true: only the rules the field values raise (an alternative's address
+     * and port conditions still hold or not on the endpoints), not the rules
+     * of addresses and ports alone: a host that decides those once per flow
+     * matches each of the flow's messages with this set. */
+    bool fields_only;
 } emb_facts_t;
 
 typedef struct {

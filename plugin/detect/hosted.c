@@ -56,10 +56,10 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
     emb__round_begin(e);
     emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
                           facts->server_port};
-    if (facts->family == 4 || facts->family == 6)
-        emb__round_flow_alts(e, &ep);
-    else
+    if (facts->family != 4 && facts->family != 6)
         ep.family = 0;
+    else if (!facts->fields_only)
+        emb__round_flow_alts(e, &ep);
 
     /* Normalised copies must outlive the scans: they are the reported values. */
     size_t used = 0;

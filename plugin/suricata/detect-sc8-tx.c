@@ -17,7 +17,11 @@
  *    that raises nothing costs one scan per field, and no rule is evaluated;
  *  - the keyword's AppLayerTxMatch then finds the raised rule in the worker's
  *    cache of what that transaction raised and gives the alert its
- *    alert.context.embargo.
+ *    alert.context.embargo;
+ *  - a rule of addresses and ports alone stays on the packet list, behind a
+ *    packet prefilter engine (PrefilterFlow) that adds it only on the packet
+ *    where its flow first shows it is a conversation and the endpoints raise
+ *    it: Suricata evaluates no such rule on any other packet.
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
@@ -74,18 +78,26 @@ size_t bstr_len(const EmbargoBstr *b);
 #define MAX_FACTS 64 /* fields of one transaction looked at (names of a DNS answer, SANs) */
 #define MAX_SIGS 4096
 
-/* What one worker's last prefilter call raised, for the rules it added. */
+/* What one worker's last prefilter calls raised, for the rules they added:
+ * the tx prefilter's, and the flow prefilter's (rules of addresses and
+ * ports, on packet `fpkt`). */
 typedef struct {
     const Flow *f;
     const void *txv;
     uint8_t dir; /* STREAM_TOSERVER or STREAM_TOCLIENT */
     EmbargoHit hits[EMBARGO_MAX_HITS];
     int n;
+    const Packet *fpkt;
+    uint64_t fpkt_cnt;
+    EmbargoHit fhits[EMBARGO_MAX_HITS];
+    int fn;
 } TxCache;
 
-/* A prefilter engine's rules: the group's signatures that carry the keyword. */
+/* A prefilter engine's rules: the group's signatures that carry the keyword
+ * (a tx engine's: those of transactions; the flow engine's: those of
+ * addresses and ports alone). */
 typedef struct {
-    int reader; /* index in READERS */
+    int reader; /* index in READERS; -1: the flow engine */
     uint32_t n;
     struct {
         SigIntId iid;
@@ -341,8 +353,11 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     facts.facts = fa.facts;
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
-    if (!again)
+    if (!again) {
+        facts.fields_only = true; /* the flow's address and port rules: PrefilterFlow */
         emb_engine_match(e, &facts, OnMatch, &rc);
+        facts.fields_only = false;
+    }
     int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
     if (EmbargoSc8FlowAttribution(f, READERS[pf->reader].client_first, fa.named, now_us,
                                   PKT_IS_PSEUDOPKT(p), &first_us))
@@ -398,58 +413,118 @@ static const char *Conversation(const Flow *f) {
     return f->todstpktcnt > 0 && f->tosrcpktcnt > 0 ? "both directions" : NULL;
 }
 
-int EmbargoSc8TxFlowRules(ThreadVars *tv, Packet *p, EmbargoHit *hits, int max) {
+/* The packet prefilter of the rules of addresses and ports alone: on the
+ * packet where the flow is first known to be a conversation, the rules the
+ * flow's endpoints raise, whose signatures it adds. Any other packet costs a
+ * look at the flow's TCP state or counters. */
+static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void *pectx) {
+    const TxPrefilter *pf = pectx;
     Flow *f = p->flow;
-    if (f == NULL)
-        return 0;
+    if (f == NULL || det_ctx->tv == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
+        return;
     const char *evidence = Conversation(f);
     if (evidence == NULL || !EmbargoSc8FlowConversation(f))
-        return 0;
-    emb_engine_t *e = EmbargoSc8Engine(tv);
-    if (e == NULL)
-        return 0;
+        return;
+    TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
+    if (c == NULL || e == NULL)
+        return;
     emb_facts_t facts;
     FlowFacts(f, &facts);
-    FlowRulesCtx fc = {hits, 0, max, e, evidence};
+    FlowRulesCtx fc = {c->fhits, 0, EMBARGO_MAX_HITS, e, evidence};
     emb_engine_match(e, &facts, OnFlowMatch, &fc);
-    return fc.n;
+    c->fpkt = p;
+    c->fpkt_cnt = p->pcap_cnt;
+    c->fn = fc.n;
+    for (int i = 0; i < c->fn; i++)
+        for (uint32_t k = 0; k < pf->n; k++)
+            if (EmbargoSc8HitMatches(&c->fhits[i], pf->sigs[k].d))
+                PrefilterAddSids(&det_ctx->pmq, &pf->sigs[k].iid, 1);
+}
+
+int EmbargoSc8TxFlowMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signature *s,
+                          const EmbargoSc8Data *d) {
+    if (det_ctx->tv == NULL || p->flow == NULL)
+        return 0;
+    const TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    if (c == NULL || c->fpkt != p || c->fpkt_cnt != p->pcap_cnt)
+        return 0;
+    for (int i = 0; i < c->fn; i++) {
+        if (EmbargoSc8HitMatches(&c->fhits[i], d)) {
+            if (!EmbargoSc8FlowNote(p->flow, c->fhits[i].sid))
+                return 0; /* raised on this flow before */
+            EmbargoSc8AlertContext(det_ctx, s, &c->fhits[i]);
+            return 1;
+        }
+    }
+    return 0;
+}
+
+void EmbargoSc8TxFlowSetup(DetectEngineCtx *de_ctx, Signature *s, SigMatch *sm, EmbargoSc8Data *d) {
+    d->flow_rule = true;
+    s->init_data->prefilter_sm = sm;
+    de_ctx->sm_types_prefilter[T.keyword_id] = true;
 }
 
 static void PrefilterFree(void *ptr) {
     SCFree(ptr);
 }
 
-/* Called by Suricata for every rule group: one tx engine per reader, listing
- * the group's rules that carry the keyword (each rule's prefilter). */
-static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
+/* The keyword's data when it is the prefilter of `s`. */
+static const EmbargoSc8Data *OurPrefilter(const Signature *s) {
+    if (s == NULL || s->init_data->prefilter_sm == NULL ||
+        s->init_data->prefilter_sm->type != T.keyword_id)
+        return NULL;
+    return (const EmbargoSc8Data *)s->init_data->prefilter_sm->ctx;
+}
+
+/* Counts the rules of `sgh` that have the keyword as their prefilter, of the
+ * flow engine (`flow`) or not, and of direction `want` (0: any); lists them
+ * in `pf` when not NULL. */
+static uint32_t Collect(const SigGroupHead *sgh, bool flow, uint32_t want, TxPrefilter *pf) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
         const Signature *s = sgh->init->match_array[i];
-        if (s != NULL && s->init_data->prefilter_sm != NULL &&
-            s->init_data->prefilter_sm->type == T.keyword_id)
-            n++;
+        const EmbargoSc8Data *d = OurPrefilter(s);
+        if (d == NULL || d->flow_rule != flow || (want != 0 && (s->flags & want) == 0))
+            continue;
+        if (pf != NULL) {
+            pf->sigs[n].iid = s->iid;
+            pf->sigs[n].d = d;
+        }
+        n++;
     }
-    if (n == 0)
-        return 0;
+    return n;
+}
+
+/* Their prefilter context; NULL when out of memory, n 0 when none. */
+static TxPrefilter *GroupRules(const SigGroupHead *sgh, int reader, bool flow, uint32_t want) {
+    uint32_t n = Collect(sgh, flow, want, NULL);
+    TxPrefilter *pf = SCCalloc(1, sizeof(*pf) + (n ? n : 1) * sizeof(pf->sigs[0]));
+    if (pf == NULL)
+        return NULL;
+    pf->reader = reader;
+    pf->n = Collect(sgh, flow, want, pf);
+    return pf;
+}
+
+/* Called by Suricata for every rule group: one tx engine per reader, listing
+ * the group's rules of transactions, and one packet engine for its rules of
+ * addresses and ports alone. */
+static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
+    TxPrefilter *pf = GroupRules(sgh, -1, true, 0);
+    if (pf == NULL)
+        return -1;
+    if (pf->n == 0 ||
+        PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
+                              PrefilterFree, "embargo.flow") < 0)
+        SCFree(pf);
     for (size_t r = 0; r < NREADERS; r++) {
         uint32_t want = READERS[r].dir == STREAM_TOSERVER ? SIG_FLAG_TOSERVER : SIG_FLAG_TOCLIENT;
         if ((sgh->init->direction & want) == 0)
             continue;
-        TxPrefilter *pf = SCCalloc(1, sizeof(*pf) + n * sizeof(pf->sigs[0]));
-        if (pf == NULL)
+        if ((pf = GroupRules(sgh, (int)r, false, want)) == NULL)
             return -1;
-        pf->reader = (int)r;
-        for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
-            const Signature *s = sgh->init->match_array[i];
-            if (s == NULL || s->init_data->prefilter_sm == NULL ||
-                s->init_data->prefilter_sm->type != T.keyword_id)
-                continue;
-            if ((s->flags & want) == 0)
-                continue;
-            pf->sigs[pf->n].iid = s->iid;
-            pf->sigs[pf->n].d = (const EmbargoSc8Data *)s->init_data->prefilter_sm->ctx;
-            pf->n++;
-        }
         if (pf->n == 0 ||
             PrefilterAppendTxEngine(de_ctx, sgh, PrefilterTx, READERS[r].alproto,
                                     READERS[r].progress, pf, PrefilterFree, READERS[r].name) < 0)
@@ -458,8 +533,13 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     return 0;
 }
 
+/* The keyword prefilters the rules of transactions and, in transactions mode,
+ * those of addresses and ports alone; a rule the packets path raises (mode
+ * both) has none: its keyword is evaluated on every packet. */
 static bool SupportsPrefilter(const Signature *s) {
-    (void)s;
+    for (const SigMatch *sm = s->init_data->smlists[DETECT_SM_LIST_MATCH]; sm; sm = sm->next)
+        if (sm->type == T.keyword_id && !((const EmbargoSc8Data *)sm->ctx)->flow_rule)
+            return false;
     return true;
 }
 

@@ -18,13 +18,17 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4);
  * rule's prefilter. 0, or -1 when Suricata refused. */
 int EmbargoSc8TxSetup(DetectEngineCtx *de_ctx, Signature *s, EmbargoSc8Data *d);
 
-/*
- * The rules of addresses and ports alone, for the flow of `p`, once it is a
- * conversation (a TCP handshake, UDP both ways): at most `max` into `hits`,
- * each with its evidence; 0 before that and after the first time. No packet
- * is decoded: the flow's endpoints are Suricata's.
- */
-int EmbargoSc8TxFlowRules(ThreadVars *tv, Packet *p, EmbargoHit *hits, int max);
+/* Puts a rule of addresses and ports alone (`d`, on the packet list as `sm`)
+ * behind the keyword's packet prefilter: Suricata evaluates it only on the
+ * packet where its flow first shows it is a conversation (a TCP handshake,
+ * UDP both ways) and the flow's endpoints raise it. */
+void EmbargoSc8TxFlowSetup(DetectEngineCtx *de_ctx, Signature *s, SigMatch *sm, EmbargoSc8Data *d);
+
+/* The keyword of a rule of addresses and ports alone on packet `p`: 1 when
+ * the packet prefilter raised the rule `d` asks for on it, with the alert's
+ * context given to `s`, once per flow. */
+int EmbargoSc8TxFlowMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signature *s,
+                          const EmbargoSc8Data *d);
 
 /* A packet from port 53, to the worker's engine, which learns the addresses
  * its DNS answers give (for attribution) and reports nothing. */

@@ -201,26 +201,15 @@ static int EmbargoMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signatu
     EmbargoSc8Thread *t = ThreadGetStorageById(det_ctx->tv, G.thread_id);
     if (t == NULL)
         return 0;
-    if (G.mode == MODE_TRANSACTIONS) {
-        /* Only rules of addresses and ports are here: decided from the flow. */
-        const Packet *r = RootOf(p);
-        if (r == NULL)
-            return 0;
-        if (!IsKey(t, r)) {
-            t->key = r;
-            t->key_cnt = r->pcap_cnt;
-            t->key_ts = r->ts;
-            t->nhits = EmbargoSc8TxFlowRules(det_ctx->tv, p, t->hits, EMBARGO_MAX_HITS);
-        }
-    } else if (!EnsureInspected(det_ctx->tv, t, p)) {
+    if (G.mode == MODE_TRANSACTIONS) /* only rules of addresses and ports are here */
+        return EmbargoSc8TxFlowMatch(det_ctx, p, s, d);
+    if (!EnsureInspected(det_ctx->tv, t, p)) {
         /* Packets without a flow (fragments, outer tunnel packets) were not given
          * to the engine by the flow callback: this does it, once. */
         return 0;
     }
     for (int i = 0; i < t->nhits; i++) {
         if (EmbargoSc8HitMatches(&t->hits[i], d)) {
-            if (G.mode == MODE_TRANSACTIONS && !EmbargoSc8FlowNote(p->flow, t->hits[i].sid))
-                return 0; /* raised on this flow before */
             EmbargoSc8AlertContext(det_ctx, s, &t->hits[i]);
             return 1;
         }
@@ -319,7 +308,7 @@ static size_t RuleOf(uint32_t sid) {
 
 /* Whether a rule with this keyword goes on the transactions path. In
  * transactions mode a rule of addresses and ports alone goes on the packet
- * path, decided from Suricata's flow (EmbargoSc8TxFlowRules). */
+ * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch). */
 static bool OnTransactions(const EmbargoSc8Data *d) {
     if (G.mode == MODE_PACKETS)
         return false;
@@ -347,11 +336,12 @@ static int EmbargoSetup(DetectEngineCtx *de_ctx, Signature *s, const char *arg) 
     if (rc == 0 && OnTransactions(d)) {
         rc = EmbargoSc8TxSetup(de_ctx, s, d);
     } else if (rc == 0) {
-        rc = SCSigMatchAppendSMToList(de_ctx, s, (uint16_t)G.keyword_id, (SigMatchCtx *)d,
-                                      DETECT_SM_LIST_MATCH) != NULL
-                 ? 0
-                 : -1;
-        if (rc == 0 && G.mode != MODE_TRANSACTIONS)
+        SigMatch *sm = SCSigMatchAppendSMToList(de_ctx, s, (uint16_t)G.keyword_id, (SigMatchCtx *)d,
+                                                DETECT_SM_LIST_MATCH);
+        rc = sm != NULL ? 0 : -1;
+        if (rc == 0 && G.mode == MODE_TRANSACTIONS)
+            EmbargoSc8TxFlowSetup(de_ctx, s, sm, d); /* behind the flow prefilter */
+        else if (rc == 0)
             atomic_store(&G.packet_rules, true); /* the engine is fed every packet */
     }
     if (rc != 0)

@@ -22,7 +22,6 @@
 
 #include <embargo/embargo.h>
 
-#include <jansson.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +118,7 @@ static void WorkerFree(void *ptr) {
 
 static int64_t WallUs(void) {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts); /* per packet: no clock read, ms resolution */
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
@@ -146,6 +145,10 @@ static void WorkerInit(ThreadVars *tv, void *user) {
 }
 
 void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
+    /* One worker (runmode single, or one thread) reads every packet in order:
+     * nothing to wait for. All workers are counted before the first packet. */
+    if (atomic_load_explicit(&nworkers, memory_order_relaxed) <= 1)
+        return;
     EmbargoSc8Worker *w = ThreadGetStorageById(tv, S.thread_id);
     if (w == NULL || w->slot < 0 || PKT_IS_PSEUDOPKT(p))
         return;
@@ -158,6 +161,8 @@ void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
 
 bool EmbargoSc8CaughtUp(int64_t us) {
     int n = atomic_load(&nworkers);
+    if (n <= 1)
+        return true; /* the caller is the only worker: it read all before */
     int64_t now = WallUs();
     for (int i = 0; i < n && i < MAX_WORKERS; i++) {
         if (atomic_load_explicit(&WM[i].pkt_us, memory_order_acquire) >= us)
@@ -194,66 +199,120 @@ static void Copy(char *dst, size_t cap, const char *src) {
     snprintf(dst, cap, "%s", src != NULL ? src : "");
 }
 
-/* The alert object's context.embargo, as the alert's context. Suricata keeps
- * SIG_JSON_CONTENT_ITEM_LEN bytes of it: when the whole object does not fit,
- * the bans go first (the rule's metadata names them), then what a device
- * said beyond its protocol and host. */
-static bool ContextJson(EmbargoHit *h, const char *alert_json, const char *evidence,
-                        const EmbargoDevice *device) {
-    json_error_t err;
-    json_t *alert = json_loads(alert_json, 0, &err);
-    json_t *emb = json_object_get(json_object_get(alert, "context"), "embargo");
-    /* What the engine says of its own flows: an attribution is made only for a
-     * connection that named no server; an address or port rule says what made
-     * the flow a conversation. */
-    const char *field = json_string_value(json_object_get(emb, "field"));
-    if (field != NULL && strcmp(field, "dns.attribution") == 0)
-        json_object_set_new(emb, "named", json_false());
-    if (emb != NULL && evidence != NULL)
-        json_object_set_new(emb, "evidence", json_string(evidence));
-    if (emb != NULL && device != NULL) {
-        json_t *dev = json_object();
-        json_object_set_new(dev, "protocol", json_string(device->protocol));
-        json_object_set_new(dev, "host", json_string(device->host));
-        json_t *value = json_object_get(emb, "value");
-        if (value != NULL)
-            json_object_set(dev, device->key, value);
-        json_object_set_new(emb, "device", dev);
+/* Appends n bytes of `s` to out[0..cap) at *len; false when they do not fit. */
+static bool Put(char *out, size_t cap, size_t *len, const char *s, size_t n) {
+    if (n >= cap - *len)
+        return false;
+    memcpy(out + *len, s, n);
+    *len += n;
+    out[*len] = '\0';
+    return true;
+}
+
+static bool PutStr(char *out, size_t cap, size_t *len, const char *s) {
+    return Put(out, cap, len, s, strlen(s));
+}
+
+/* The length of the JSON string at `p` (its opening quote), quotes included;
+ * 0 when it does not end before `end`. */
+static size_t StringLen(const char *p, const char *end) {
+    if (p >= end || *p != '"')
+        return 0;
+    for (const char *q = p + 1; q < end; q++) {
+        if (*q == '\\')
+            q++;
+        else if (*q == '"')
+            return (size_t)(q - p) + 1;
     }
-    static const char *const shed[] = {"bans", NULL};
-    int n = -1;
-    for (size_t i = 0; emb != NULL; i++) {
-        char *text = json_dumps(emb, JSON_COMPACT);
-        if (text == NULL)
-            break;
-        n = snprintf(h->json, sizeof(h->json), "\"embargo\":%s", text);
-        free(text);
-        if (n > 0 && (size_t)n < sizeof(h->json))
-            break;
-        n = -1;
-        if (i < sizeof(shed) / sizeof(shed[0]) - 1) {
-            json_object_del(emb, shed[i]);
-            continue;
+    return 0;
+}
+
+/* Past the JSON array or object at `p` (its opening bracket); NULL when it
+ * does not end before `end`. */
+static const char *PastBrackets(const char *p, const char *end) {
+    int depth = 0;
+    for (const char *q = p; q < end; q++) {
+        if (*q == '"') {
+            size_t n = StringLen(q, end);
+            if (n == 0)
+                return NULL;
+            q += n - 1;
+        } else if (*q == '[' || *q == '{') {
+            depth++;
+        } else if ((*q == ']' || *q == '}') && --depth == 0) {
+            return q + 1;
         }
-        json_t *dev = json_object_get(emb, "device");
-        if (dev == NULL || json_object_size(dev) <= 2)
-            break;
-        json_t *slim = json_object();
-        json_object_set(slim, "protocol", json_object_get(dev, "protocol"));
-        json_object_set(slim, "host", json_object_get(dev, "host"));
-        json_object_set_new(emb, "device", slim);
     }
-    json_decref(alert);
-    return n > 0;
+    return NULL;
+}
+
+/*
+ * The alert object's context.embargo, as the alert's context, cut out of the
+ * alert text embargo's EVE output writes (emb_match_alert_write, or the alert
+ * of an engine's EVE record): context is the alert's last member, and in it
+ * embargo's first members are vendor, channel, field, value. A quote inside a JSON
+ * string is escaped, so a member name found with its quotes is the member.
+ * What the host adds goes after: `named` (an attribution is made only for a
+ * connection that named no server), `evidence` (what made the flow a
+ * conversation, for a rule of addresses and ports), `device`. Suricata keeps
+ * SIG_JSON_CONTENT_ITEM_LEN bytes of it: when the whole does not fit, the
+ * bans go first (the rule's metadata names them), then what a device said
+ * beyond its protocol and host.
+ */
+static bool ContextText(EmbargoHit *h, const char *alert, size_t len, const char *field,
+                        const char *evidence, const EmbargoDevice *device) {
+    static const char open[] = "\"context\":{\"embargo\":{";
+    const char *at = len > 3 ? memmem(alert, len, open, sizeof(open) - 1) : NULL;
+    if (at == NULL || memcmp(alert + len - 3, "}}}", 3) != 0)
+        return false;
+    const char *body = at + sizeof(open) - 1, *end = alert + len - 3;
+    if (body > end)
+        return false;
+    const char *bans = memmem(body, (size_t)(end - body), ",\"bans\":[", 9);
+    const char *past_bans = bans != NULL ? PastBrackets(bans + 8, end) : NULL;
+    if (past_bans == NULL)
+        bans = NULL;
+    const char *value = memmem(body, (size_t)(end - body), "\"value\":", 8);
+    size_t value_len = value != NULL ? StringLen(value + 8, end) : 0;
+    bool named = field != NULL && strcmp(field, "dns.attribution") == 0;
+    for (int shed = 0; shed < 3; shed++) {
+        if (shed == 2 && (device == NULL || value_len == 0))
+            break;
+        const char *stop = shed >= 1 && bans != NULL ? bans : end;
+        size_t n = 0;
+        char *o = h->json;
+        const size_t cap = sizeof(h->json);
+        bool ok =
+            PutStr(o, cap, &n, "\"embargo\":{") && Put(o, cap, &n, body, (size_t)(stop - body));
+        if (ok && stop != end) /* what follows the bans */
+            ok = Put(o, cap, &n, past_bans, (size_t)(end - past_bans));
+        if (ok && named)
+            ok = PutStr(o, cap, &n, ",\"named\":false");
+        if (ok && evidence != NULL)
+            ok = PutStr(o, cap, &n, ",\"evidence\":\"") && PutStr(o, cap, &n, evidence) &&
+                 PutStr(o, cap, &n, "\"");
+        if (ok && device != NULL) {
+            ok = PutStr(o, cap, &n, ",\"device\":{\"protocol\":\"") &&
+                 PutStr(o, cap, &n, device->protocol) && PutStr(o, cap, &n, "\",\"host\":\"") &&
+                 PutStr(o, cap, &n, device->host) && PutStr(o, cap, &n, "\"");
+            if (ok && shed < 2 && value_len > 0)
+                ok = PutStr(o, cap, &n, ",\"") && PutStr(o, cap, &n, device->key) &&
+                     PutStr(o, cap, &n, "\":") && Put(o, cap, &n, value + 8, value_len);
+            ok = ok && PutStr(o, cap, &n, "}");
+        }
+        if (ok && PutStr(o, cap, &n, "}"))
+            return true;
+    }
+    return false;
 }
 
 static void HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
-                    const char *field, const char *alert_json, const char *evidence,
+                    const char *field, const char *alert, size_t alert_len, const char *evidence,
                     const EmbargoDevice *device) {
     h->sid = sid;
     Copy(h->vendor, sizeof(h->vendor), vendor);
     Copy(h->channel, sizeof(h->channel), channel);
-    if (alert_json == NULL || !ContextJson(h, alert_json, evidence, device))
+    if (alert == NULL || !ContextText(h, alert, alert_len, field, evidence, device))
         /* no value (too long or unreadable): the rest of the context still goes */
         snprintf(h->json, sizeof(h->json),
                  "\"embargo\":{\"vendor\":\"%s\",\"channel\":\"%s\",\"field\":\"%s\"}", h->vendor,
@@ -262,13 +321,22 @@ static void HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char 
 
 void EmbargoSc8HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char *channel,
                        const char *field, const char *alert_json) {
-    HitFrom(h, sid, vendor, channel, field, alert_json, NULL, NULL);
+    HitFrom(h, sid, vendor, channel, field, alert_json, alert_json != NULL ? strlen(alert_json) : 0,
+            NULL, NULL);
 }
 
 void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m,
                             const char *evidence, const EmbargoDevice *device) {
-    char *alert = emb_match_alert_json(e, m);
-    HitFrom(h, m->sid, m->vendor, m->channel, m->field, alert, evidence, device);
+    /* The rule's alert text from the engine's per-rule template: no allocation. */
+    char buf[4096];
+    size_t n = emb_match_alert_write(e, m, buf, sizeof(buf));
+    if (n > 0 && n <= sizeof(buf)) {
+        HitFrom(h, m->sid, m->vendor, m->channel, m->field, buf, n, evidence, device);
+        return;
+    }
+    char *alert = emb_match_alert_json(e, m); /* longer than buf */
+    HitFrom(h, m->sid, m->vendor, m->channel, m->field, alert, alert != NULL ? strlen(alert) : 0,
+            evidence, device);
     free(alert);
 }
 

@@ -28,6 +28,7 @@ typedef struct {
     uint32_t sid;
     char vendor[EMBARGO_NAME_LEN];
     char channel[EMBARGO_NAME_LEN];
+    bool flow_rule; /* transactions mode: a rule of addresses and ports alone */
 } EmbargoSc8Data;
 
 /*

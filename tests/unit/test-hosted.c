@@ -187,3 +187,39 @@ Test(hosted, rules_raised_by_some_keys) {
     cr_assert_not(emb_rules_raised_by(rules, 2, names | flow), "a payload rule");
     cr_assert_not(emb_rules_raised_by(rules, 3, ~UINT64_C(0)), "no rule 3");
 }
+
+/* A host that decides a flow's address and port rules once (Suricata's
+ * flow prefilter) matches its messages with fields_only: the message's own
+ * rules still come, the flow's address rule does not come again. */
+Test(hosted, fields_only_leaves_out_the_rules_of_addresses_and_ports) {
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    static const char sni[] = "s1.upd.acme.example";
+    emb_fact_t fact = {EMB_FIELD_TLS_SNI, sni, sizeof(sni) - 1};
+    emb_facts_t f = {.family = 4,
+                     .proto = 6,
+                     .client_port = 50000,
+                     .server_port = 443,
+                     .facts = &fact,
+                     .nfacts = 1};
+    static const uint8_t cli[4] = {192, 0, 2, 10}, srv[4] = {198, 51, 100, 9};
+    memcpy(f.client, cli, 4);
+    memcpy(f.server, srv, 4);
+
+    got_t all = {0};
+    cr_assert_eq(emb_engine_match(e, &f, on_match, &all), 0);
+    cr_assert_eq(all.n, 2, "the name's rule and the flow's address rule");
+
+    f.fields_only = true;
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match(e, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 10);
+    cr_assert_str_eq(g.field, "tls.sni");
+
+    f.nfacts = 0;
+    g = (got_t){0};
+    cr_assert_eq(emb_engine_match(e, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 0, "no field: nothing");
+    emb_engine_free(e);
+}
