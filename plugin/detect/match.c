@@ -181,7 +181,26 @@ struct emb_matcher {
     size_t mac_group[8]; /* where each prefix length's run starts; the last, nmacs */
     size_t nmac_groups;
     bool from_cache;
+    struct miss *miss;     /* MISS_SLOTS values that matched nothing; NULL until the first */
     char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
+};
+
+/*
+ * Values that matched nothing, remembered per matcher (emb__matcher_scan).
+ * Values repeat: a DNS name is in the query, its answer, the SNI and the
+ * Host that follow; user agents and JA4s repeat per client; and almost none
+ * of them is a vendor's. A direct-mapped table of the exact value: a slot
+ * is reused by the next miss that hashes to it, a hit is never kept (what it
+ * raised is the round's work), and a value longer than MISS_LEN is scanned
+ * every time. The databases do not change during a matcher's life, so a
+ * miss stays a miss.
+ */
+#define MISS_SLOTS 1024
+#define MISS_LEN 122
+struct miss {
+    uint32_t hash;
+    uint8_t field, len; /* len 0: empty */
+    char value[MISS_LEN];
 };
 
 static int cmp_mac(const void *a, const void *b) {
@@ -642,6 +661,7 @@ void emb__matcher_free(emb_matcher_t *m) {
         free(m->refs[db]);
     }
     hs_free_scratch(m->scratch);
+    free(m->miss);
     free(m->flow_alts);
     free(m->macs);
     free(m);
@@ -706,12 +726,55 @@ uint32_t emb__matcher_start_width(const emb_matcher_t *m) {
     return m->start_width;
 }
 
+/* What a scan reported, for the table of misses. */
+typedef struct {
+    emb_match_fn fn;
+    void *ctx;
+    bool hit;
+} counted_t;
+
+static void counted_fn(const emb_patref_t *ref, void *ctx) {
+    counted_t *c = ctx;
+    c->hit = true;
+    c->fn(ref, c->ctx);
+}
+
+static uint32_t miss_hash(emb_field_t f, const uint8_t *data, size_t len) {
+    uint32_t h = 2166136261u ^ (uint32_t)f; /* FNV-1a */
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ data[i]) * 16777619u;
+    return h;
+}
+
+static int scan_field(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
+                      emb_match_fn fn, void *ctx);
+
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx) {
     if (f == EMB_FIELD_MAC) {
         mac_lookup(m, data, len, fn, ctx);
         return 0;
     }
+    if (len == 0 || len > MISS_LEN)
+        return scan_field(m, f, data, len, fn, ctx);
+    if (m->miss == NULL && (m->miss = calloc(MISS_SLOTS, sizeof(*m->miss))) == NULL)
+        return scan_field(m, f, data, len, fn, ctx);
+    uint32_t h = miss_hash(f, data, len);
+    struct miss *slot = &m->miss[h % MISS_SLOTS];
+    if (slot->hash == h && slot->field == f && slot->len == len &&
+        memcmp(slot->value, data, len) == 0)
+        return 0; /* seen, and it matched nothing */
+    counted_t c = {fn, ctx, false};
+    int rc = scan_field(m, f, data, len, counted_fn, &c);
+    if (rc == 0 && !c.hit) {
+        *slot = (struct miss){.hash = h, .field = (uint8_t)f, .len = (uint8_t)len};
+        memcpy(slot->value, data, len);
+    }
+    return rc;
+}
+
+static int scan_field(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
+                      emb_match_fn fn, void *ctx) {
     db_t db = db_of(f);
     int rc = scan_db(m, db, 1u << f, data, len, fn, ctx);
     if (rc != 0 || db != DB_NAMES || len == 0 ||

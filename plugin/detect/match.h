@@ -49,7 +49,8 @@ void emb__matcher_free(emb_matcher_t *m);
 /* Called once per matching indicator pattern (Hyperscan SINGLEMATCH). */
 typedef void (*emb_match_fn)(const emb_patref_t *ref, void *ctx);
 
-/* Scans `data` for field `f`; returns 0, or EMB_EHS. */
+/* Scans `data` for field `f`; returns 0, or EMB_EHS. A short value that
+ * matched nothing is remembered, and not scanned again (match.c, misses). */
 int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx);
 /*

@@ -372,9 +372,32 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
 
 /* ---- DNS answers, for attribution ----------------------------------------- */
 
+/* Whether a DNS message over UDP can give addresses: a response with answers
+ * to an A, AAAA or ANY question (RFC 1035 4.1; only the answer section's
+ * A/AAAA records are learned). Others (PTR, HTTPS, errors) cost the engine a
+ * parse for nothing. */
+static bool MayGiveAddresses(const uint8_t *m, uint32_t len) {
+    if (len < 12 || (m[2] & 0x80) == 0 || (m[6] | m[7]) == 0)
+        return false;
+    if ((m[4] | m[5]) == 0)
+        return true; /* no question: let the engine judge */
+    uint32_t at = 12;
+    while (at < len && m[at] != 0) {
+        if ((m[at] & 0xc0) != 0)
+            return true; /* compressed in a question: unusual, let the engine judge */
+        at += 1u + m[at];
+    }
+    if (at + 3 > len)
+        return false;
+    uint16_t qtype = (uint16_t)(m[at + 1] << 8 | m[at + 2]);
+    return qtype == 1 || qtype == 28 || qtype == 255;
+}
+
 void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p) {
     const Packet *r = p->root != NULL ? p->root : p;
     if (PKT_IS_PSEUDOPKT(p) || r->pkt_src != PKT_SRC_WIRE || PacketIsTunnelRoot(p))
+        return;
+    if (p->proto == IPPROTO_UDP && !MayGiveAddresses(p->payload, p->payload_len))
         return;
     emb_engine_t *e = EmbargoSc8Engine(tv);
     if (e == NULL)

@@ -226,3 +226,33 @@ Test(match, payload_anchors) {
     emb__matcher_free(m);
     emb_rules_free(r);
 }
+
+/* Values that matched nothing are remembered (a miss table per matcher):
+ * asking again gives the same answer, in the same field only, and a value
+ * that matched is scanned, and reported, every time. Many values hashing to
+ * the same slots (more than it holds) change no answer. */
+Test(match, repeated_values_get_the_same_answers) {
+    for (int round = 0; round < 3; round++) {
+        cr_assert_eq(match_field(EMB_FIELD_DNS_QUERY, "www.example.org").n, 0);
+        cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-01.geo.kaspersky.com"), 3));
+        cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "zone.test"), 7));
+        cr_assert_eq(match_field(EMB_FIELD_TLS_SNI, "zone.test").n, 0, "dns.query only");
+        cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "zone.test"), 7), "not the SNI's miss");
+        cr_assert(has(match_field(EMB_FIELD_HTTP_USER_AGENT, "Kaspersky/11"), 6));
+        cr_assert_eq(match_field(EMB_FIELD_HTTP_USER_AGENT, "Mozilla/5.0").n, 0);
+    }
+    char name[64];
+    for (int i = 0; i < 5000; i++) {
+        snprintf(name, sizeof(name), "host%d.example.net", i);
+        cr_assert_eq(match_field(EMB_FIELD_DNS_QUERY, name).n, 0);
+        snprintf(name, sizeof(name), "h%d.kaspersky.com", i);
+        cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, name), 1), "%s", name);
+    }
+    /* Longer than a remembered value: scanned every time, the same answer. */
+    char ua[300];
+    memset(ua, 'x', sizeof(ua));
+    memcpy(ua, "Kaspersky", 9);
+    ua[sizeof(ua) - 1] = '\0';
+    cr_assert(has(match_field(EMB_FIELD_HTTP_USER_AGENT, ua), 6));
+    cr_assert(has(match_field(EMB_FIELD_HTTP_USER_AGENT, ua), 6));
+}
