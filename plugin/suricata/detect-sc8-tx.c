@@ -115,6 +115,7 @@ static struct {
     int list_id;
     int keyword_id;
     ThreadStorageId thread_id;
+    bool packet_duties; /* PrefilterFlow feeds DNS answers and the worker's watermark */
 } T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
 
 static void Add(Facts *fa, emb_field_t field, const void *v, size_t len) {
@@ -443,7 +444,16 @@ static const char *Conversation(const Flow *f) {
 static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void *pectx) {
     const TxPrefilter *pf = pectx;
     Flow *f = p->flow;
-    if (f == NULL || det_ctx->tv == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
+    if (det_ctx->tv == NULL)
+        return;
+    if (T.packet_duties) {
+        /* Before any transaction of this packet asks for an attribution:
+         * the answers it carries, then how far this worker has read. */
+        if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+            EmbargoSc8TxFeedDns(det_ctx->tv, p);
+        EmbargoSc8WorkerRead(det_ctx->tv, p);
+    }
+    if (pf->n == 0 || f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
     const char *evidence = Conversation(f);
     if (evidence == NULL || !EmbargoSc8FlowConversation(f))
@@ -538,7 +548,9 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     TxPrefilter *pf = GroupRules(sgh, -1, true, 0);
     if (pf == NULL)
         return -1;
-    if (pf->n == 0 ||
+    /* With packet duties, in every group that has a rule of ours. */
+    bool duties = T.packet_duties && (pf->n > 0 || Collect(sgh, false, 0, NULL) > 0);
+    if ((pf->n == 0 && !duties) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)
         SCFree(pf);
@@ -610,8 +622,9 @@ static void ThreadFree(void *ptr) {
     SCFree(ptr);
 }
 
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4) {
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties) {
     T.keyword_id = keyword_id;
+    T.packet_duties = packet_duties;
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
     if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))
         return false;

@@ -11,8 +11,12 @@
 
 /* Registers the keyword's transaction list, prefilter and matcher on the
  * keyword `keyword_id`; `ja4`: the pack has JA4 indicators (Suricata then
- * computes JA4 for every TLS client). False when Suricata refused. */
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4);
+ * computes JA4 for every TLS client); `packet_duties`: the keyword's packet
+ * prefilter, on every packet of a rule group that has a rule of ours, feeds
+ * DNS answers to the worker's engine (EmbargoSc8TxFeedDns) and says how far
+ * the worker has read (EmbargoSc8WorkerRead), instead of a flow callback.
+ * False when Suricata refused. */
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

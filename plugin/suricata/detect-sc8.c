@@ -173,6 +173,8 @@ static bool EnsureInspected(ThreadVars *tv, EmbargoSc8Thread *t, const Packet *p
     return true;
 }
 
+/* Packets and both modes; in transactions mode the keyword's packet
+ * prefilter does what this does for it (EmbargoSc8TxRegister). */
 static void OnFlowUpdate(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
     EmbargoSc8WorkerRead(tv, p); /* how far this worker has read (DNS attribution) */
@@ -526,7 +528,7 @@ void EmbargoSc8Register(void) {
     if (G.thread_id.id < 0)
         FatalError("embargo: cannot register thread storage");
     if (!SCThreadRegisterInitCallback(OnThreadInit, NULL) ||
-        !SCFlowRegisterUpdateCallback(OnFlowUpdate, NULL))
+        (G.mode != MODE_TRANSACTIONS && !SCFlowRegisterUpdateCallback(OnFlowUpdate, NULL)))
         FatalError("embargo: cannot register callbacks");
 
     G.keyword_id = SCDetectHelperNewKeywordId();
@@ -541,6 +543,7 @@ void EmbargoSc8Register(void) {
     emb_rules_summary_t sum;
     emb_rules_summary(G.rules, &sum);
     if (G.mode != MODE_PACKETS &&
-        !EmbargoSc8TxRegister(G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0))
+        !EmbargoSc8TxRegister(G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0,
+                              G.mode == MODE_TRANSACTIONS))
         FatalError("embargo: cannot register the transactions mode");
 }
