@@ -360,7 +360,9 @@ void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
 static EmbargoSc8Flow *FlowState(Flow *f) {
     if (f == NULL || S.flow_id.id < 0)
         return NULL;
-    EmbargoSc8Flow *fs = FlowGetStorageById(f, S.flow_id);
+    /* Read in place: this runs on every packet of a flow (PrefilterFlow), and
+     * FlowGetStorageById is two calls for one load (flow.h: Flow.storage[]). */
+    EmbargoSc8Flow *fs = f->storage[S.flow_id.id].ptr;
     if (fs == NULL && (fs = SCCalloc(1, sizeof(*fs))) != NULL)
         FlowSetStorageById(f, S.flow_id, fs);
     return fs;
