@@ -169,6 +169,11 @@ uint32_t emb_rules_sid(const emb_rules_t *rules, size_t i);
  * emb_key_t k): a host that reads only those keys can raise it. */
 bool emb_rules_raised_by(const emb_rules_t *rules, size_t i, uint64_t keys);
 
+/* False when no rule of addresses and ports alone (no field value) can hold
+ * on a flow to server port `port` over `proto` (6 TCP, 17 UDP), whatever its
+ * addresses: a host that gets flows as records need not read such a one. */
+bool emb_rules_port_may_hold(const emb_rules_t *rules, uint8_t proto, uint16_t port);
+
 /* Fields the engine matches, each in its own Hyperscan database. */
 typedef enum {
     EMB_FIELD_DNS_QUERY,       /* DNS question (and answer) names */

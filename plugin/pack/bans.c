@@ -129,3 +129,31 @@ bool emb_rules_raised_by(const emb_rules_t *r, size_t i, uint64_t keys) {
     }
     return false;
 }
+
+/* For hosts that see flows as records (embargo.so): a flow whose server port
+ * no rule of addresses and ports alone can hold on is not read further. */
+bool emb_rules_port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port) {
+    if (r == NULL)
+        return true;
+    for (size_t a = 0; a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        if (alt->content_mask != 0)
+            continue;      /* needs a field value: never holds on endpoints alone */
+        bool holds = true; /* an alternative without a port condition holds on any port */
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            const emb_cond_t *cond = &alt->cond[c];
+            if (cond->key != EMB_K_PORT)
+                continue;
+            holds = false;
+            for (uint32_t i = cond->first; i < cond->first + cond->count && !holds; i++) {
+                const emb_portrange_t *pr = &r->inds[i].ports;
+                holds = (pr->proto == 0 || pr->proto == proto) && port >= pr->lo && port <= pr->hi;
+            }
+            if (!holds)
+                break;
+        }
+        if (holds)
+            return true;
+    }
+    return false;
+}

@@ -154,7 +154,8 @@ typedef struct EmbargoCtx_ {
     /* embargo.scope, .restricts, .proposed: the bans that apply (emb_rules_select) */
     char scope[32], restricts[128];
     bool proposed, select_bans;
-    char filename[PATH_MAX]; /* resolved against the log directory */
+    char filename[PATH_MAX];    /* resolved against the log directory */
+    EmbargoPortSet *flow_ports; /* NULL: every flow record is read for its endpoints */
     emb_rules_t *rules;
     _Atomic(emb_engine_t *) spare; /* compiled at Init; the first thread adopts it */
     emb_engine_t *shared;          /* non-threaded: the one engine, used under lock */
@@ -242,6 +243,45 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
     else
         t->alerts_written++;
     return 0;
+}
+
+static int Raised(const emb_match_t *m, void *userdata) {
+    (void)m;
+    *(bool *)userdata = true;
+    return 1; /* one is enough */
+}
+
+static void Count(EmbargoThread *t, EmbargoParseResult res) {
+    switch (res) {
+    case EMBARGO_PARSE_OK: t->parsed++; break;
+    case EMBARGO_PARSE_INVALID: t->invalid++; break;
+    case EMBARGO_PARSE_TOOBIG: t->toobig++; break;
+    case EMBARGO_PARSE_HEADER:
+    case EMBARGO_PARSE_SKIP: break;
+    }
+}
+
+/*
+ * Matches the record parsed into t->rec, its alerts into t->alerts. A flow
+ * record read for its endpoints alone (most of them: one per flow, and only
+ * address and port rules can hold on one) is matched first without writing
+ * anything; only when a rule holds is it parsed again, checked whole, and
+ * matched for its alerts, so nothing unchecked reaches an alert.
+ */
+static void MatchRecord(EmbargoThread *t, const char *buf, size_t len, EmbargoParseResult res) {
+    if (res == EMBARGO_PARSE_HEADER) {
+        bool raised = false;
+        (void)emb_engine_match(t->engine, &t->rec.facts, Raised, &raised);
+        if (!raised) {
+            t->parsed++;
+            return;
+        }
+        res = EmbargoRecordParseTypes(&t->rec, buf, len, t->ctx->max_record,
+                                      t->ctx->types & ~EMBARGO_REC_FLOW_HEADER);
+        Count(t, res);
+    }
+    if (res == EMBARGO_PARSE_OK)
+        (void)emb_engine_match(t->engine, &t->rec.facts, OnMatch, t);
 }
 
 static void EngineConfig(const EmbargoCtx *ctx, emb_config_t *cfg) {
@@ -375,6 +415,7 @@ static void CtxFree(EmbargoCtx *ctx) {
     emb_engine_free(atomic_exchange(&ctx->spare, NULL));
     emb_engine_free(ctx->shared);
     emb_rules_free(ctx->rules);
+    free(ctx->flow_ports);
     pthread_mutex_destroy(&ctx->lock);
     free(ctx);
 }
@@ -546,7 +587,16 @@ static int EmbargoInit(ConfNode *conf, bool threaded, void **init_data) {
     emb_rules_summary(ctx->rules, &sum);
     ctx->types = EMBARGO_REC_ALL & ~EMBARGO_REC_MASK(EMBARGO_REC_FLOW);
     if (ctx->flow_logged && sum.indicators_per_key[EMB_K_IP] + sum.indicators_per_key[EMB_K_PORT])
-        ctx->types |= EMBARGO_REC_MASK(EMBARGO_REC_FLOW);
+        ctx->types |= EMBARGO_REC_MASK(EMBARGO_REC_FLOW) | EMBARGO_REC_FLOW_HEADER;
+    /* Most flows are on ports no address or port rule names (DNS, ...): their
+     * records are left after the header. Without the table (no memory) each
+     * is read for its endpoints and matched. */
+    if ((ctx->types & EMBARGO_REC_FLOW_HEADER) &&
+        (ctx->flow_ports = calloc(1, sizeof(*ctx->flow_ports))) != NULL)
+        for (unsigned port = 0; port < 65536; port++)
+            for (int i = 0; i < 2; i++)
+                if (emb_rules_port_may_hold(ctx->rules, i == 0 ? 6 : 17, (uint16_t)port))
+                    ctx->flow_ports->bits[i][port / 8] |= (uint8_t)(1u << (port % 8));
 
     if (!threaded) {
         snprintf(ctx->file.path, sizeof(ctx->file.path), "%s", ctx->filename);
@@ -650,22 +700,17 @@ static int EmbargoWrite(const char *buffer, int buffer_len, void *init_data, voi
     size_t len = (size_t)buffer_len;
     EmbargoThread *t = ctx->threaded ? thread_data : ThreadLookup(ctx);
 
-    bool match = false;
+    EmbargoParseResult res = EMBARGO_PARSE_SKIP;
     if (t != NULL) {
         t->records++;
         t->alerts_len = 0;
-        switch (EmbargoRecordParseTypes(&t->rec, buffer, len, ctx->max_record, ctx->types)) {
-        case EMBARGO_PARSE_OK:
-            t->parsed++;
-            match = true;
-            break;
-        case EMBARGO_PARSE_INVALID: t->invalid++; break;
-        case EMBARGO_PARSE_TOOBIG: t->toobig++; break;
-        case EMBARGO_PARSE_SKIP: break;
-        }
+        res = EmbargoRecordParseFlows(&t->rec, buffer, len, ctx->max_record, ctx->types,
+                                      ctx->flow_ports);
+        Count(t, res);
     }
+    bool match = res == EMBARGO_PARSE_OK || res == EMBARGO_PARSE_HEADER;
     if (ctx->threaded && match)
-        (void)emb_engine_match(t->engine, &t->rec.facts, OnMatch, t);
+        MatchRecord(t, buffer, len, res);
 
     struct iovec iov[3] = {{(void *)buffer, len}, {"\n", 1}, {NULL, 0}};
     if (ctx->threaded) {
@@ -680,7 +725,7 @@ static int EmbargoWrite(const char *buffer, int buffer_len, void *init_data, voi
          * microseconds and only records with names or endpoints get here. */
         pthread_mutex_lock(&ctx->lock);
         if (match)
-            (void)emb_engine_match(ctx->shared, &t->rec.facts, OnMatch, t);
+            MatchRecord(t, buffer, len, res); /* t->engine is ctx->shared */
         if (t != NULL)
             iov[2] = (struct iovec){t->alerts, t->alerts_len};
         FileCheckRotate(&ctx->file, ctx->mode);

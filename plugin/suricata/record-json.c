@@ -288,6 +288,170 @@ bool EmbargoJsonSkipValue(Cur *c, unsigned depth) {
     }
 }
 
+/* ---- the rest of a record in one pass ------------------------------------ */
+
+/* A string at p (which is '"'), as ScanString checks it, with the position
+ * kept in a register: the caller's loop is the hot one. */
+static inline __attribute__((always_inline)) bool StrAt(const unsigned char **pp,
+                                                        const unsigned char *end) {
+    const unsigned char *p = PlainRun(*pp + 1, end);
+    if (p < end && *p == '"') {
+        *pp = p + 1;
+        return true;
+    }
+    Cur c = {(const char *)*pp, (const char *)end};
+    bool esc = false;
+    if (!ScanStringRest(&c, p, &esc))
+        return false;
+    *pp = (const unsigned char *)c.p;
+    return true;
+}
+
+#define SKIP_WS()                                                                                  \
+    while (p < end && *p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'))          \
+    p++
+
+/*
+ * EmbargoJsonSkipValue's grammar, from inside the container `it` iterates
+ * to its end, as one loop over local pointers: no call per member, no
+ * iterator. The record parser checks the rest of a record of ours with it
+ * once its event_type is read, and reads the members it lists instead of
+ * walking the record a second time. Accepts exactly what the iterator and
+ * EmbargoJsonSkipValue accept (fuzz-record compares the two on every input).
+ */
+bool EmbargoJsonCheckRest(const Iter *it, JsonMember *m, size_t cap, size_t *n,
+                          const char **after) {
+    uint8_t stack[EMBARGO_RECORD_MAX_DEPTH / 8];
+    const unsigned char *p = (const unsigned char *)it->c.p;
+    const unsigned char *end = (const unsigned char *)it->c.end;
+    /* the container itself is level 0 of the stack; depth counts as the iterator's */
+    unsigned base = it->depth - 1, d = 1;
+    size_t nm = 0;
+    bool obj;
+    stack[0] = it->obj ? 1 : 0;
+    *n = 0;
+    if (it->first)
+        goto next; /* the closer is next */
+    if (it->obj)
+        goto key;
+value:
+    SKIP_WS();
+    if (p >= end)
+        return false;
+    if (d == 1 && nm < cap) {
+        m[nm].v = (const char *)p;
+        if (!it->obj)
+            m[nm].key = NULL, m[nm].klen = 0;
+    }
+    switch (*p) {
+    case '"':
+        if (!StrAt(&p, end))
+            return false;
+        goto done;
+    case '{':
+    case '[':
+        if (base + d >= EMBARGO_RECORD_MAX_DEPTH)
+            return false;
+        obj = *p == '{';
+        stack[d / 8] =
+            (uint8_t)(obj ? stack[d / 8] | (1u << (d % 8)) : stack[d / 8] & ~(1u << (d % 8)));
+        d++;
+        p++;
+        SKIP_WS();
+        if (p < end && *p == (obj ? '}' : ']')) {
+            p++;
+            d--;
+            goto done;
+        }
+        if (obj)
+            goto key;
+        goto value;
+    case 't':
+        if (end - p < 4 || memcmp(p, "true", 4) != 0)
+            return false;
+        p += 4;
+        goto done;
+    case 'f':
+        if (end - p < 5 || memcmp(p, "false", 5) != 0)
+            return false;
+        p += 5;
+        goto done;
+    case 'n':
+        if (end - p < 4 || memcmp(p, "null", 4) != 0)
+            return false;
+        p += 4;
+        goto done;
+    default: break;
+    }
+    /* a number, by ScanNumber's grammar */
+    if (*p == '-')
+        p++;
+    if (p >= end || *p < '0' || *p > '9')
+        return false;
+    if (*p == '0')
+        p++;
+    else
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    if (p < end && *p == '.') {
+        if (++p >= end || *p < '0' || *p > '9')
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return false;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+done: /* a value ended at level d */
+    if (d == 1) {
+        if (nm < cap)
+            m[nm].vend = (const char *)p;
+        nm++;
+    }
+next: /* close containers, or go on to the next element */
+    SKIP_WS();
+    if (p >= end)
+        return false;
+    obj = stack[(d - 1) / 8] & (1u << ((d - 1) % 8));
+    if (*p == ',') {
+        p++;
+        if (obj)
+            goto key;
+        goto value;
+    }
+    if (*p != (obj ? '}' : ']'))
+        return false;
+    p++;
+    if (--d > 0)
+        goto done;
+    *n = nm;
+    *after = (const char *)p;
+    return true;
+key:
+    SKIP_WS();
+    if (p >= end || *p != '"')
+        return false;
+    if (d == 1 && nm < cap)
+        m[nm].key = (const char *)p + 1;
+    if (!StrAt(&p, end))
+        return false;
+    if (d == 1 && nm < cap)
+        m[nm].klen = (size_t)((const char *)p - 1 - m[nm].key);
+    SKIP_WS();
+    if (p >= end || *p != ':')
+        return false;
+    p++;
+    goto value;
+}
+
+#undef SKIP_WS
+
 /* ---- parts already checked --------------------------------------------- */
 
 /* Past the closing quote of a checked string whose text starts at p. */
@@ -316,38 +480,66 @@ static const unsigned char *SkipCheckedString(const unsigned char *p, const unsi
     }
 }
 
+/* Past the closer of a checked object or array at p: the next quote or
+ * bracket is found sixteen bytes at a time, strings are stepped over whole.
+ * NULL when the text ends first (it was not checked after all). */
+static const unsigned char *SkipCheckedContainer(const unsigned char *p, const unsigned char *end) {
+    size_t depth = 0;
+    for (;;) {
+#if defined(__SSE2__)
+        const __m128i quote = _mm_set1_epi8('"'), ob = _mm_set1_epi8('{'), cb = _mm_set1_epi8('}');
+        const __m128i os = _mm_set1_epi8('['), cs = _mm_set1_epi8(']');
+        while (end - p >= 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+            __m128i br = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, ob), _mm_cmpeq_epi8(v, cb)),
+                                      _mm_or_si128(_mm_cmpeq_epi8(v, os), _mm_cmpeq_epi8(v, cs)));
+            int m = _mm_movemask_epi8(_mm_or_si128(br, _mm_cmpeq_epi8(v, quote)));
+            if (m != 0) {
+                p += __builtin_ctz((unsigned)m);
+                goto found;
+            }
+            p += 16;
+        }
+#endif
+        while (p < end && *p != '"' && *p != '{' && *p != '}' && *p != '[' && *p != ']')
+            p++;
+        if (p >= end)
+            return NULL;
+#if defined(__SSE2__)
+    found:
+#endif
+        if (*p == '"') {
+            if ((p = SkipCheckedString(p + 1, end)) == NULL)
+                return NULL;
+            continue;
+        }
+        if (*p == '{' || *p == '[')
+            depth++;
+        else if (depth <= 1)
+            return p + 1;
+        else
+            depth--;
+        p++;
+    }
+}
+
 /* Steps over one value of a part that EmbargoJsonSkipValue already checked:
  * only quotes, backslashes and brackets are looked at. Still bounded by the
  * cursor; false only if the text was not checked after all. */
 static bool SkipCheckedValue(Cur *c) {
     const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
-    size_t depth = 0;
-    while (p < end) {
-        unsigned char ch = *p;
-        if (ch == '"') {
-            if ((p = SkipCheckedString(p + 1, end)) == NULL)
-                return false;
-            if (depth == 0)
-                break;
-            continue;
-        }
-        if (ch == '{' || ch == '[') {
-            depth++;
-        } else if (ch == '}' || ch == ']') {
-            if (depth == 0)
-                break; /* the container around a number or literal closes */
-            if (--depth == 0) {
-                p++;
-                break;
-            }
-        } else if (depth == 0 &&
-                   (ch == ',' || ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r')) {
-            break; /* a number or literal ends */
-        }
-        p++;
+    if (p < end && (*p == '{' || *p == '[')) {
+        if ((p = SkipCheckedContainer(p, end)) == NULL)
+            return false;
+    } else if (p < end && *p == '"') {
+        if ((p = SkipCheckedString(p + 1, end)) == NULL)
+            return false;
+    } else {
+        /* a number or literal ends at a comma, a closer or whitespace */
+        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
+               *p != '\n' && *p != '\r')
+            p++;
     }
-    if (p > end || (p == end && depth > 0))
-        return false;
     c->p = (const char *)p;
     return true;
 }

@@ -63,6 +63,22 @@ bool EmbargoJsonIterBeginChecked(Iter *it, const char *p, const char *end, unsig
 IterStep EmbargoJsonIterNext(Iter *it, const char **key, size_t *klen, const char **v,
                              const char **vend);
 
+/* A member of a container: *key (NULL in arrays) and the value's extent. */
+typedef struct {
+    const char *key;
+    size_t klen;
+    const char *v, *vend;
+} JsonMember;
+
+/*
+ * The rest of the container `it` iterates, from where it stands after an
+ * ITER_ITEM (a comma or the closer next) to its closer, checked as the
+ * iterator would check it, in one pass; `it` is not moved. Its members at
+ * its own level are listed in m[0..cap) and counted in *n (more than `cap`:
+ * only the first `cap` are in m[]); *after is the position past the closer.
+ */
+bool EmbargoJsonCheckRest(const Iter *it, JsonMember *m, size_t cap, size_t *n, const char **after);
+
 /* The text of a span of a parsed record. */
 static inline const char *SpanPtr(const EmbargoRecord *r, EmbargoSpan s) {
     return r->buf + s.off;

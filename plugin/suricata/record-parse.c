@@ -117,6 +117,19 @@ static bool StrValue(EmbargoRecord *r, const char *v, const char *vend, const ch
 }
 
 static bool UintValue(const char *v, const char *vend, uint64_t *out) {
+    /* Most are plain digits that fit (flow_id, ports, pcap_cnt): read them
+     * here; what JSON's grammar must decide goes to the scanner. */
+    size_t n = (size_t)(vend - v);
+    if (n >= 1 && n <= 18 && (*v != '0' || n == 1)) {
+        uint64_t u = 0;
+        size_t i = 0;
+        while (i < n && v[i] >= '0' && v[i] <= '9')
+            u = u * 10 + (uint64_t)(v[i++] - '0');
+        if (i == n) {
+            *out = u;
+            return true;
+        }
+    }
     Cur c = {v, vend};
     bool u;
     if (v >= vend || !(*v == '-' || (*v >= '0' && *v <= '9')) ||
@@ -320,9 +333,9 @@ static int ParseAddr(const EmbargoRecord *r, EmbargoSpan sp, uint8_t out[16]) {
     size_t n;
     char tmp[64];
     memset(out, 0, 16);
-    /* an address has no escapes; a string with one is not an address */
-    if (sp.len == 0 || !StrRaw(SpanPtr(r, sp), SpanPtr(r, sp) + sp.len, &s, &n) ||
-        n >= sizeof(tmp) || memchr(s, '\\', n) != NULL)
+    /* an address has no escapes: a string with one is none, as both parsers
+     * below reject a backslash */
+    if (sp.len == 0 || !StrRaw(SpanPtr(r, sp), SpanPtr(r, sp) + sp.len, &s, &n) || n >= sizeof(tmp))
         return 0;
     if (Ipv4(s, n, out))
         return 4;
@@ -401,8 +414,129 @@ EmbargoRecordType EmbargoRecordPeekType(const char *buf, size_t len) {
     return EMBARGO_REC_OTHER;
 }
 
+/* Where a record's protocol objects are: the first of each name counts. */
+typedef const char *AppSpans[EMBARGO_REC_FLOW + 1][2];
+
+/* A top-level member other than event_type: the header members the alert
+ * copies and the endpoints are taken from, each the first of its name. */
+static void Member(EmbargoRecord *r, AppSpans apps, const char *k, size_t kn, const char *v,
+                   const char *ve) {
+    bool str = *v == '"';
+    EmbargoSpan *hs = NULL;
+    switch (kn) { /* dispatch on length first: most keys are none of these */
+    case 3:
+        if (KEY_IS(k, kn, "dns"))
+            SetApp(apps[EMBARGO_REC_DNS], v, ve);
+        else if (KEY_IS(k, kn, "tls"))
+            SetApp(apps[EMBARGO_REC_TLS], v, ve);
+        break;
+    case 4:
+        if (KEY_IS(k, kn, "http"))
+            SetApp(apps[EMBARGO_REC_HTTP], v, ve);
+        else if (KEY_IS(k, kn, "quic"))
+            SetApp(apps[EMBARGO_REC_QUIC], v, ve);
+        else if (KEY_IS(k, kn, "flow"))
+            SetApp(apps[EMBARGO_REC_FLOW], v, ve);
+        else if (KEY_IS(k, kn, "vlan") && *v == '[')
+            hs = &r->vlan;
+        break;
+    case 5:
+        if (KEY_IS(k, kn, "proto") && str)
+            hs = &r->proto;
+        break;
+    case 6:
+        if (KEY_IS(k, kn, "src_ip") && str)
+            hs = &r->src_ip;
+        break;
+    case 7:
+        if (KEY_IS(k, kn, "dest_ip") && str)
+            hs = &r->dest_ip;
+        else if (KEY_IS(k, kn, "pkt_src") && str)
+            hs = &r->pkt_src;
+        else if (KEY_IS(k, kn, "flow_id")) {
+            uint64_t u;
+            if (r->flow_id == 0 && UintValue(v, ve, &u))
+                r->flow_id = u;
+        }
+        break;
+    case 8:
+        if (KEY_IS(k, kn, "src_port") || KEY_IS(k, kn, "in_iface")) {
+            uint64_t u;
+            if (k[0] == 'i')
+                hs = str ? &r->in_iface : NULL;
+            else if (r->src_port < 0 && UintValue(v, ve, &u) && u <= 65535)
+                r->src_port = (int32_t)u;
+        } else if (KEY_IS(k, kn, "pcap_cnt")) {
+            uint64_t u;
+            if (!r->has_pcap_cnt && UintValue(v, ve, &u))
+                r->pcap_cnt = u, r->has_pcap_cnt = true;
+        }
+        break;
+    case 9:
+        if (KEY_IS(k, kn, "timestamp") && str)
+            hs = &r->timestamp;
+        else if (KEY_IS(k, kn, "dest_port")) {
+            uint64_t u;
+            if (r->dest_port < 0 && UintValue(v, ve, &u) && u <= 65535)
+                r->dest_port = (int32_t)u;
+        } else if (KEY_IS(k, kn, "app_proto") && str)
+            hs = &r->app_proto;
+        else if (KEY_IS(k, kn, "direction"))
+            r->to_client = StrIs(v, ve, "to_client");
+        break;
+    case 12:
+        if (KEY_IS(k, kn, "community_id") && str)
+            hs = &r->community_id;
+        break;
+    default: break;
+    }
+    if (hs != NULL && hs->len == 0)
+        *hs = SpanOf(r, v, ve);
+}
+
+/* The members of the whole record again, as checked text; event_type was read.
+ * Those already seen are seen again to no effect: each header member is the
+ * first of its name, and direction the last, either way. */
+static bool MembersAgain(EmbargoRecord *r, AppSpans apps) {
+    Iter it;
+    const char *k, *v, *ve;
+    size_t kn;
+    IterStep st;
+    if (!EmbargoJsonIterBeginChecked(&it, r->buf, r->buf + r->len, 0))
+        return false;
+    while ((st = EmbargoJsonIterNext(&it, &k, &kn, &v, &ve)) == ITER_ITEM)
+        if (!KEY_IS(k, kn, "event_type"))
+            Member(r, apps, k, kn, v, ve);
+    return st == ITER_END;
+}
+
+/* Top-level members listed at once; a record with more is read again. */
+#define MAX_MEMBERS 64
+
+/* Whether a flow record, read up to here, can be left: its protocol and both
+ * ports are known (each the first of its name that is one), and neither port
+ * is one an address or port rule can hold on as the server's, so no rule
+ * holds whichever way a later "direction" turns the record. */
+static bool NoRuleHolds(const EmbargoRecord *r, const EmbargoPortSet *ports) {
+    if (r->src_port < 0 || r->dest_port < 0 || r->proto.len == 0)
+        return false;
+    const char *pp = SpanPtr(r, r->proto), *ppe = pp + r->proto.len;
+    int i = StrIs(pp, ppe, "TCP") ? 0 : StrIs(pp, ppe, "UDP") ? 1 : -1;
+    if (i < 0)
+        return false; /* no port condition holds, but an address one might: read on */
+    uint16_t sp = (uint16_t)r->src_port, dp = (uint16_t)r->dest_port;
+    return !(ports->bits[i][sp / 8] & (1u << (sp % 8))) &&
+           !(ports->bits[i][dp / 8] & (1u << (dp % 8)));
+}
+
 EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, size_t len,
                                            size_t max_len, unsigned types) {
+    return EmbargoRecordParseFlows(r, buf, len, max_len, types, NULL);
+}
+
+EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, size_t len,
+                                           size_t max_len, unsigned types,
+                                           const EmbargoPortSet *ports) {
     EmbargoRecordClear(r);
     if (buf == NULL)
         return EMBARGO_PARSE_INVALID;
@@ -411,7 +545,8 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
     Iter it;
     const char *k, *v, *ve;
     size_t kn;
-    const char *apps[EMBARGO_REC_FLOW + 1][2] = {{NULL, NULL}};
+    AppSpans apps = {{NULL, NULL}};
+    bool header_only = false;
     if (!EmbargoJsonIterBegin(&it, buf, buf + len, 0) || !it.obj)
         goto invalid;
     for (;;) {
@@ -420,89 +555,53 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
             break;
         if (st == ITER_BAD)
             goto invalid;
-        if (KEY_IS(k, kn, "event_type")) {
-            if (r->type != EMBARGO_REC_OTHER)
-                continue; /* the first one counts */
-            r->type = TypeOf(v, ve);
-            if (r->type == EMBARGO_REC_OTHER || !(types & EMBARGO_REC_MASK(r->type)))
-                goto skip;
-            if (len > max_len || len > UINT32_MAX) {
-                EmbargoRecordClear(r);
-                return EMBARGO_PARSE_TOOBIG;
+        if (!KEY_IS(k, kn, "event_type")) {
+            Member(r, apps, k, kn, v, ve);
+            if (header_only && ports != NULL && r->src_port >= 0 && r->dest_port >= 0 &&
+                r->proto.len > 0) {
+                if (NoRuleHolds(r, ports))
+                    goto skip;
+                ports = NULL; /* known now: a rule may hold, read on */
             }
             continue;
         }
-        bool str = *v == '"';
-        EmbargoSpan *hs = NULL;
-        switch (kn) { /* dispatch on length first: most keys are none of these */
-        case 3:
-            if (KEY_IS(k, kn, "dns"))
-                SetApp(apps[EMBARGO_REC_DNS], v, ve);
-            else if (KEY_IS(k, kn, "tls"))
-                SetApp(apps[EMBARGO_REC_TLS], v, ve);
-            break;
-        case 4:
-            if (KEY_IS(k, kn, "http"))
-                SetApp(apps[EMBARGO_REC_HTTP], v, ve);
-            else if (KEY_IS(k, kn, "quic"))
-                SetApp(apps[EMBARGO_REC_QUIC], v, ve);
-            else if (KEY_IS(k, kn, "flow"))
-                SetApp(apps[EMBARGO_REC_FLOW], v, ve);
-            else if (KEY_IS(k, kn, "vlan") && *v == '[')
-                hs = &r->vlan;
-            break;
-        case 5:
-            if (KEY_IS(k, kn, "proto") && str)
-                hs = &r->proto;
-            break;
-        case 6:
-            if (KEY_IS(k, kn, "src_ip") && str)
-                hs = &r->src_ip;
-            break;
-        case 7:
-            if (KEY_IS(k, kn, "dest_ip") && str)
-                hs = &r->dest_ip;
-            else if (KEY_IS(k, kn, "pkt_src") && str)
-                hs = &r->pkt_src;
-            else if (KEY_IS(k, kn, "flow_id")) {
-                uint64_t u;
-                if (r->flow_id == 0 && UintValue(v, ve, &u))
-                    r->flow_id = u;
-            }
-            break;
-        case 8:
-            if (KEY_IS(k, kn, "src_port") || KEY_IS(k, kn, "in_iface")) {
-                uint64_t u;
-                if (k[0] == 'i')
-                    hs = str ? &r->in_iface : NULL;
-                else if (r->src_port < 0 && UintValue(v, ve, &u) && u <= 65535)
-                    r->src_port = (int32_t)u;
-            } else if (KEY_IS(k, kn, "pcap_cnt")) {
-                uint64_t u;
-                if (!r->has_pcap_cnt && UintValue(v, ve, &u))
-                    r->pcap_cnt = u, r->has_pcap_cnt = true;
-            }
-            break;
-        case 9:
-            if (KEY_IS(k, kn, "timestamp") && str)
-                hs = &r->timestamp;
-            else if (KEY_IS(k, kn, "dest_port")) {
-                uint64_t u;
-                if (r->dest_port < 0 && UintValue(v, ve, &u) && u <= 65535)
-                    r->dest_port = (int32_t)u;
-            } else if (KEY_IS(k, kn, "app_proto") && str)
-                hs = &r->app_proto;
-            else if (KEY_IS(k, kn, "direction"))
-                r->to_client = StrIs(v, ve, "to_client");
-            break;
-        case 12:
-            if (KEY_IS(k, kn, "community_id") && str)
-                hs = &r->community_id;
-            break;
-        default: break;
+        if (r->type != EMBARGO_REC_OTHER)
+            continue; /* the first one counts (only seen here in header-only mode) */
+        r->type = TypeOf(v, ve);
+        if (r->type == EMBARGO_REC_OTHER || !(types & EMBARGO_REC_MASK(r->type)))
+            goto skip;
+        if (len > max_len || len > UINT32_MAX) {
+            EmbargoRecordClear(r);
+            return EMBARGO_PARSE_TOOBIG;
         }
-        if (hs != NULL && hs->len == 0)
-            *hs = SpanOf(r, v, ve);
+        if (r->type == EMBARGO_REC_FLOW && (types & EMBARGO_REC_FLOW_HEADER)) {
+            /* Only the endpoints are wanted, to see whether any rule can
+             * hold: the rest is stepped over, not checked (the caller
+             * checks the record whole before it uses it for an alert). */
+            header_only = true;
+            it.checked = true;
+            if (ports != NULL && NoRuleHolds(r, ports))
+                goto skip;
+            continue;
+        }
+        /* Ours: the rest is checked whole in one pass, which lists its
+         * members (Suricata writes event_type third: the members before it
+         * were checked one by one). */
+        JsonMember m[MAX_MEMBERS];
+        size_t n;
+        const char *after;
+        if (!EmbargoJsonCheckRest(&it, m, MAX_MEMBERS, &n, &after))
+            goto invalid;
+        if (n > MAX_MEMBERS) {
+            if (!MembersAgain(r, apps))
+                goto invalid;
+        } else {
+            for (size_t i = 0; i < n; i++)
+                if (!KEY_IS(m[i].key, m[i].klen, "event_type"))
+                    Member(r, apps, m[i].key, m[i].klen, m[i].v, m[i].vend);
+        }
+        it.c.p = after;
+        break;
     }
     /* nothing but whitespace after the object */
     Ws(&it.c);
@@ -512,6 +611,8 @@ EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, si
         goto skip; /* no event_type */
 
     Endpoints(r);
+    if (header_only)
+        return EMBARGO_PARSE_HEADER;
     v = apps[r->type][0];
     ve = apps[r->type][1];
     if (v != NULL && *v == '{') {

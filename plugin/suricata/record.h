@@ -35,12 +35,19 @@ typedef enum {
 /* Bit masks of EmbargoRecordType, for EmbargoRecordParseTypes. */
 #define EMBARGO_REC_MASK(t) (1u << (t))
 #define EMBARGO_REC_ALL 0x3eu
+/* With EMBARGO_REC_FLOW: a flow record is read for its endpoints only, and
+ * not checked (EMBARGO_PARSE_HEADER). Its facts are all a flow record gives
+ * the engine; when they raise nothing, checking the rest is work for nothing. */
+#define EMBARGO_REC_FLOW_HEADER 0x100u
 
 typedef enum {
     EMBARGO_PARSE_OK = 0,  /* facts filled in: match them */
-    EMBARGO_PARSE_SKIP,    /* not a type we match: nothing to do */
+    EMBARGO_PARSE_SKIP,    /* not a type we match, or a flow record no rule can hold on
+                            * (EmbargoRecordParseFlows): nothing to do */
     EMBARGO_PARSE_TOOBIG,  /* longer than the limit: written, not matched */
     EMBARGO_PARSE_INVALID, /* not JSON, not an object, not UTF-8, or too deep */
+    EMBARGO_PARSE_HEADER,  /* EMBARGO_REC_FLOW_HEADER: endpoints filled in, the record not
+                            * checked: match them; parse again without it before using more */
 } EmbargoParseResult;
 
 /* A slice of the record text: `len` bytes at `off`; len 0 means absent. */
@@ -90,6 +97,19 @@ EmbargoParseResult EmbargoRecordParse(EmbargoRecord *r, const char *buf, size_t 
 /* The same, for the types in `types` (EMBARGO_REC_MASK bits) only; others SKIP. */
 EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, size_t len,
                                            size_t max_len, unsigned types);
+
+/* Server ports, a bit each for TCP ([0]) and UDP ([1]), that some rule of
+ * addresses and ports alone can hold on (emb_rules_port_may_hold). */
+typedef struct {
+    uint8_t bits[2][65536 / 8];
+} EmbargoPortSet;
+
+/* EmbargoRecordParseTypes, and with EMBARGO_REC_FLOW_HEADER and `ports`: a
+ * TCP or UDP flow record neither of whose ports is in `ports` is left as
+ * soon as its header says so (SKIP): no rule can hold on it. */
+EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, size_t len,
+                                           size_t max_len, unsigned types,
+                                           const EmbargoPortSet *ports);
 
 /* Forgets the record (resets `r`); `r` may be NULL. */
 void EmbargoRecordClear(EmbargoRecord *r);

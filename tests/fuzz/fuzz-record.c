@@ -5,7 +5,7 @@
  * does for every record Suricata writes; the alert object of
  * emb_match_alert_write must be emb_match_alert_json's, byte for byte.
  */
-#include "record.h"
+#include "record-json.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +37,38 @@ static int on_match(const emb_match_t *m, void *userdata) {
     return 0;
 }
 
+/* EmbargoJsonCheckRest must accept what the iterator accepts, from the same
+ * place (after the first member), and list the same members. */
+static void check_rest(const char *data, size_t size) {
+    Iter it, ref;
+    const char *k, *v, *ve;
+    size_t kn;
+    if (!EmbargoJsonIterBegin(&it, data, data + size, 0) ||
+        EmbargoJsonIterNext(&it, &k, &kn, &v, &ve) != ITER_ITEM)
+        return;
+    JsonMember m[8];
+    size_t n = 0;
+    const char *after = NULL;
+    bool fast = EmbargoJsonCheckRest(&it, m, 8, &n, &after);
+    ref = it;
+    size_t i = 0;
+    IterStep st;
+    while ((st = EmbargoJsonIterNext(&ref, &k, &kn, &v, &ve)) == ITER_ITEM) {
+        if (fast && i < 8 && (m[i].key != k || m[i].klen != kn || m[i].v != v || m[i].vend != ve)) {
+            fprintf(stderr, "fuzz-record: EmbargoJsonCheckRest lists member %zu otherwise\n", i);
+            abort();
+        }
+        i++;
+    }
+    if (fast != (st == ITER_END) || (fast && (n != i || after != ref.c.p))) {
+        fprintf(stderr, "fuzz-record: EmbargoJsonCheckRest says %d, the iterator %d\n", fast,
+                st == ITER_END);
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+    check_rest((const char *)data, size);
     if (engine == NULL) {
         emb_diags_t *diags = NULL;
         if (emb_rules_load(EMBARGO_RULES_DIR, &rules, &diags) != 0 ||

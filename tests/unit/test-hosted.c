@@ -223,3 +223,30 @@ Test(hosted, fields_only_leaves_out_the_rules_of_addresses_and_ports) {
     cr_assert_eq(g.n, 0, "no field: nothing");
     emb_engine_free(e);
 }
+
+/* A host that gets flows as records (the Suricata 7 output) reads one only
+ * when some rule of addresses and ports alone can hold on its server port. */
+Test(hosted, ports_a_rule_of_addresses_and_ports_may_hold_on) {
+    cr_assert(emb_rules_port_may_hold(rules, 6, 443), "sid 13: 443/tcp");
+    cr_assert_not(emb_rules_port_may_hold(rules, 6, 80));
+    cr_assert_not(emb_rules_port_may_hold(rules, 17, 443), "443/tcp only");
+    emb_diags_t *d = NULL;
+    emb_rules_t *any = test_load_text(
+        "vendor: b\nname: B\nrules:\n"
+        "  - {sid: 20, msg: n, channel: cloud, match: [{ip: 203.0.113.0/24}]}\n"
+        "  - {sid: 21, msg: m, channel: cloud, match: [{domain: b.example, port: 8443/tcp}]}\n",
+        &d);
+    test_print_diags(d);
+    cr_assert_not_null(any);
+    cr_assert(emb_rules_port_may_hold(any, 17, 5353), "an address rule holds on any port");
+    emb_rules_free(any);
+    emb_diags_t *d2 = NULL;
+    emb_rules_t *names = test_load_text(
+        "vendor: c\nname: C\nrules:\n"
+        "  - {sid: 30, msg: m, channel: cloud, match: [{domain: c.example, port: 8443/tcp}]}\n",
+        &d2);
+    test_print_diags(d2);
+    cr_assert_not_null(names);
+    cr_assert_not(emb_rules_port_may_hold(names, 6, 8443), "needs a name: not on endpoints");
+    emb_rules_free(names);
+}
