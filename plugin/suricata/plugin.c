@@ -280,8 +280,14 @@ static void MatchRecord(EmbargoThread *t, const char *buf, size_t len, EmbargoPa
                                       t->ctx->types & ~EMBARGO_REC_FLOW_HEADER);
         Count(t, res);
     }
-    if (res == EMBARGO_PARSE_OK)
-        (void)emb_engine_match(t->engine, &t->rec.facts, OnMatch, t);
+    if (res != EMBARGO_PARSE_OK)
+        return;
+    /* With flow records logged, the rules of addresses and ports alone are
+     * the flow record's (OnMatch): an app record is matched on its fields
+     * only, as embargo scan matches a message, and its endpoints are not
+     * tried against every address range again. */
+    t->rec.facts.fields_only = t->ctx->flow_logged && t->rec.type != EMBARGO_REC_FLOW;
+    (void)emb_engine_match(t->engine, &t->rec.facts, OnMatch, t);
 }
 
 static void EngineConfig(const EmbargoCtx *ctx, emb_config_t *cfg) {
