@@ -437,26 +437,14 @@ static const char *Conversation(const Flow *f) {
     return f->todstpktcnt > 0 && f->tosrcpktcnt > 0 ? "both directions" : NULL;
 }
 
-/* The packet prefilter of the rules of addresses and ports alone: on the
- * packet where the flow is first known to be a conversation, the rules the
- * flow's endpoints raise, whose signatures it adds. Any other packet costs a
- * look at the flow's TCP state or counters. */
-static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void *pectx) {
-    const TxPrefilter *pf = pectx;
+/* The flow's rules of addresses and ports, on the packet that made it a
+ * conversation: the signatures of `pf` they raise go to the candidates.
+ * Out of line and cold: once per flow, while PrefilterFlow runs on every
+ * packet and should stay a few instructions in the instruction cache. */
+static void __attribute__((noinline, cold))
+FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, const char *evidence) {
     Flow *f = p->flow;
-    if (det_ctx->tv == NULL)
-        return;
-    if (T.packet_duties) {
-        /* Before any transaction of this packet asks for an attribution:
-         * the answers it carries, then how far this worker has read. */
-        if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
-            EmbargoSc8TxFeedDns(det_ctx->tv, p);
-        EmbargoSc8WorkerRead(det_ctx->tv, p);
-    }
-    if (pf->n == 0 || f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
-        return;
-    const char *evidence = Conversation(f);
-    if (evidence == NULL || !EmbargoSc8FlowConversation(f))
+    if (!EmbargoSc8FlowConversation(f))
         return;
     TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
@@ -473,6 +461,34 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         for (uint32_t k = 0; k < pf->n; k++)
             if (EmbargoSc8HitMatches(&c->fhits[i], pf->sigs[k].d))
                 PrefilterAddSids(&det_ctx->pmq, &pf->sigs[k].iid, 1);
+}
+
+/*
+ * The keyword's packet prefilter. Its packet duties (transactions mode):
+ * the DNS answers a packet from port 53 carries go to the engine, and with
+ * several workers, how far this one has read; both before any transaction
+ * of the packet asks for an attribution. Then the rules of addresses and
+ * ports alone: decided on the packet where the flow first shows it is a
+ * conversation (Conversation); on any other packet this costs a look at the
+ * flow's TCP state or counters and at its storage.
+ */
+static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void *pectx) {
+    const TxPrefilter *pf = pectx;
+    Flow *f = p->flow;
+    if (det_ctx->tv == NULL)
+        return;
+    if (T.packet_duties) {
+        if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+            EmbargoSc8TxFeedDns(det_ctx->tv, p);
+        if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+            EmbargoSc8WorkerRead(det_ctx->tv, p);
+    }
+    if (pf->n == 0 || f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p) ||
+        EmbargoSc8FlowDecided(f))
+        return;
+    const char *evidence = Conversation(f);
+    if (evidence != NULL)
+        FlowRules(det_ctx, p, pf, evidence);
 }
 
 int EmbargoSc8TxFlowMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signature *s,

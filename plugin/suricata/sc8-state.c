@@ -33,6 +33,7 @@
 #define MAX_FLOW_SIDS 16 /* sids remembered per flow (and listed on its flow record) */
 
 typedef struct {
+    EmbargoSc8FlowHead head; /* first: read on every packet (EmbargoSc8FlowDecided) */
     uint32_t sids[MAX_FLOW_SIDS];
     uint8_t n;
     bool first_message_seen;           /* its first client message was read */
@@ -40,7 +41,6 @@ typedef struct {
     uint8_t attrib_tries;              /* lookups again, at its later transactions */
     int64_t first_us;                  /* packet time of its first client message */
     uint64_t scanned[EMBARGO_READERS]; /* per transaction reader: last tx id read, plus one */
-    bool conversation_seen;            /* its address and port rules were decided */
 } EmbargoSc8Flow;
 
 typedef struct {
@@ -70,7 +70,8 @@ typedef struct {
     char pad[64 - 2 * sizeof(int64_t) - sizeof(void *)];
 } Watermark;
 static Watermark WM[MAX_WORKERS];
-static _Atomic int nworkers;
+_Atomic int EmbargoSc8NumWorkers;
+int EmbargoSc8FlowSlot = -1;
 
 static struct {
     const emb_rules_t *rules;
@@ -132,13 +133,13 @@ static void WorkerInit(ThreadVars *tv, void *user) {
     w->slot = -1;
     /* Packet workers ("W#01", ...): the threads that run detection. */
     if (tv->type == TVT_PPT && strncmp(tv->name, "W#", 2) == 0) {
-        int slot = atomic_fetch_add(&nworkers, 1);
+        int slot = atomic_fetch_add(&EmbargoSc8NumWorkers, 1);
         if (slot < MAX_WORKERS) {
             w->slot = slot;
             WM[slot].tv = tv;
             atomic_store(&WM[slot].wall_us, WallUs());
         } else {
-            atomic_store(&nworkers, MAX_WORKERS);
+            atomic_store(&EmbargoSc8NumWorkers, MAX_WORKERS);
         }
     }
     ThreadSetStorageById(tv, S.thread_id, w);
@@ -147,7 +148,7 @@ static void WorkerInit(ThreadVars *tv, void *user) {
 void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
     /* One worker (runmode single, or one thread) reads every packet in order:
      * nothing to wait for. All workers are counted before the first packet. */
-    if (atomic_load_explicit(&nworkers, memory_order_relaxed) <= 1)
+    if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) <= 1)
         return;
     EmbargoSc8Worker *w = ThreadGetStorageById(tv, S.thread_id);
     if (w == NULL || w->slot < 0 || PKT_IS_PSEUDOPKT(p))
@@ -160,7 +161,7 @@ void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
 }
 
 bool EmbargoSc8CaughtUp(int64_t us) {
-    int n = atomic_load(&nworkers);
+    int n = atomic_load(&EmbargoSc8NumWorkers);
     if (n <= 1)
         return true; /* the caller is the only worker: it read all before */
     int64_t now = WallUs();
@@ -426,9 +427,9 @@ bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
 
 bool EmbargoSc8FlowConversation(Flow *f) {
     EmbargoSc8Flow *fs = FlowState(f);
-    if (fs == NULL || fs->conversation_seen)
+    if (fs == NULL || fs->head.conversation_seen)
         return false;
-    fs->conversation_seen = true;
+    fs->head.conversation_seen = true;
     return true;
 }
 
@@ -462,6 +463,7 @@ bool EmbargoSc8StateInit(const emb_rules_t *rules, emb_engine_t *spare, const ch
     atomic_store(&S.spare, spare);
     S.thread_id = ThreadStorageRegister("embargo", sizeof(void *), NULL, WorkerFree);
     S.flow_id = FlowStorageRegister("embargo", sizeof(void *), NULL, FlowFree);
+    EmbargoSc8FlowSlot = S.flow_id.id;
     return S.thread_id.id >= 0 && S.flow_id.id >= 0 &&
            SCThreadRegisterInitCallback(WorkerInit, NULL) && SCEveRegisterCallback(OnEve, NULL);
 }

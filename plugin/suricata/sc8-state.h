@@ -9,6 +9,7 @@
 #define EMBARGO_SC8_STATE_H
 
 #include <embargo/embargo.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -98,5 +99,24 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
 bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id);
 /* True once per flow: the first time it is known to be a conversation. */
 bool EmbargoSc8FlowConversation(Flow *f);
+
+/*
+ * Read on every packet, so inline here (sc8-state.c sets them): how many
+ * packet workers run (all are counted before the first packet), and the
+ * slot of the flow storage, whose first member says whether the flow's
+ * rules of addresses and ports were decided (EmbargoSc8FlowConversation).
+ */
+extern _Atomic int EmbargoSc8NumWorkers;
+extern int EmbargoSc8FlowSlot; /* -1: none */
+typedef struct {
+    bool conversation_seen;
+} EmbargoSc8FlowHead;
+
+static inline bool EmbargoSc8FlowDecided(const Flow *f) {
+    if (EmbargoSc8FlowSlot < 0)
+        return false;
+    const EmbargoSc8FlowHead *h = f->storage[EmbargoSc8FlowSlot].ptr;
+    return h != NULL && h->conversation_seen;
+}
 
 #endif /* EMBARGO_SC8_STATE_H */
