@@ -25,8 +25,9 @@
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
- * lock touches. DNS attribution: every packet from port 53 is fed to the
- * worker's engine (emb_engine_feed: answers are parsed for their addresses,
+ * lock touches. DNS attribution: every packet from port 53 that can give
+ * addresses is fed to the worker's engine by the keyword's packet prefilter
+ * (emb_engine_feed: answers are parsed for their addresses,
  * nothing is reported; Suricata's DNS transactions do not expose A/AAAA data,
  * and a response without its query has none), whose table all workers
  * share; a flow's first client transaction that names no server looks it up
