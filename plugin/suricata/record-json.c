@@ -145,6 +145,31 @@ static inline bool ScanString(Cur *c, bool *esc) {
     return ScanStringRest(c, p, esc);
 }
 
+/* Past the fraction and exponent of a JSON number whose integer part ends at
+ * `p` (RFC 8259, section 6), *frac telling whether it had either; NULL when
+ * one is malformed. */
+static inline const char *NumberTail(const char *p, const char *end, bool *frac) {
+    *frac = false;
+    if (p < end && *p == '.') {
+        *frac = true;
+        if (++p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    if (p < end && (*p == 'e' || *p == 'E')) {
+        *frac = true;
+        p++;
+        if (p < end && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= end || *p < '0' || *p > '9')
+            return NULL;
+        while (p < end && *p >= '0' && *p <= '9')
+            p++;
+    }
+    return p;
+}
+
 /* A number, its value read only when `value` (a constant where it is inlined:
  * stepping over the numbers of a record need not multiply). */
 static inline bool ScanNumber(Cur *c, bool value, bool *is_uint, uint64_t *uval) {
@@ -172,23 +197,8 @@ static inline bool ScanNumber(Cur *c, bool value, bool *is_uint, uint64_t *uval)
                 over = true;
             p++;
         }
-    if (p < end && *p == '.') {
-        frac = true;
-        if (++p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        frac = true;
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
+    if ((p = NumberTail(p, end, &frac)) == NULL)
+        return false;
     c->p = p;
     *is_uint = !neg && !frac && !over;
     *uval = v;
@@ -393,21 +403,9 @@ value:
     else
         while (p < end && *p >= '0' && *p <= '9')
             p++;
-    if (p < end && *p == '.') {
-        if (++p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
-    if (p < end && (*p == 'e' || *p == 'E')) {
-        p++;
-        if (p < end && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= end || *p < '0' || *p > '9')
-            return false;
-        while (p < end && *p >= '0' && *p <= '9')
-            p++;
-    }
+    bool frac;
+    if ((p = (const unsigned char *)NumberTail((const char *)p, (const char *)end, &frac)) == NULL)
+        return false;
 done: /* a value ended at level d */
     if (d == 1) {
         if (nm < cap)
