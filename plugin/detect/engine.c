@@ -558,13 +558,22 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
     e->last_flow_id = flow->flow_id;
 
     int rc = 0;
+    if (e->mute && dp->proto != 6) {
+        /* A feeder (emb_engine_feed) learns DNS answers for attribution and
+         * says nothing: no device, payload, address or port rule is read. */
+        if (dp->payload_len > 0 && dp->sport == 53)
+            rc = emb__inspect_dns(e, dp->payload, dp->payload_len);
+        return rc;
+    }
     /* Rules that say `established: false` hold on any packet: the first one. */
-    if (is_new && (rc = emb__round_flow_rules(e)) != 0)
+    if (is_new && !e->mute && (rc = emb__round_flow_rules(e)) != 0)
         return rc;
     if (dp->proto == 6)
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)
         rc = emb__inspect_udp(e);
+    if (e->mute)
+        return rc;
     if (rc == 0 && (dp->payload_len > 0 || flow->attrib_retry))
         rc = check_attribution(e);
     if (rc == 0)
