@@ -92,6 +92,7 @@ typedef struct {
     uint64_t fpkt_cnt;
     EmbargoHit fhits[EMBARGO_MAX_HITS];
     int fn;
+    SCJsonBuilder *jb; /* OffersEch's, reset for each ClientHello */
 } TxCache;
 
 /* A prefilter engine's rules: the group's signatures that carry the keyword
@@ -109,7 +110,8 @@ typedef struct {
 typedef struct {
     emb_fact_t facts[MAX_FACTS];
     size_t n;
-    bool named; /* a name of the server: SNI, Host (it speaks for the flow) */
+    bool named;        /* a name of the server: SNI, Host (it speaks for the flow) */
+    SCJsonBuilder *jb; /* the worker's, for OffersEch */
 } Facts;
 
 static struct {
@@ -166,10 +168,10 @@ static void AddCommonName(Facts *fa, const uint8_t *subj, size_t len) {
 /* True when the ClientHello offered Encrypted Client Hello (extension 0xfe0d):
  * its SNI is then the outer, public name, not the server's. Suricata keeps
  * the extension list only for logging: it is read as its JSON. */
-static bool OffersEch(const HandshakeParams *hs) {
-    SCJsonBuilder *jb = SCJbNewObject();
+static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
     if (jb == NULL)
         return false;
+    SCJbReset(jb);
     bool ech = false;
     if (SCTLSHandshakeLogExtensions(hs, jb) && SCJbClose(jb)) {
         const char *text = (const char *)SCJbPtr(jb);
@@ -183,7 +185,6 @@ static bool OffersEch(const HandshakeParams *hs) {
                   (at[5] == ']' || at[5] == ',');
         }
     }
-    SCJbFree(jb);
     return ech;
 }
 
@@ -193,7 +194,8 @@ static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
         const SSLStateConnp *c = &ssl->client_connp;
         Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
         /* as the engine's own inspection: ECH's outer SNI does not name the server */
-        fa->named = c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !OffersEch(c->hs));
+        fa->named =
+            c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !OffersEch(c->hs, fa->jb));
         if (c->hs != NULL && SSLJA4IsEnabled()) {
             static _Thread_local uint8_t ja4[JA4_HEX_LEN];
             SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
@@ -346,7 +348,7 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     c->n = 0;
     (void)flags;
 
-    Facts fa = {.n = 0};
+    Facts fa = {.n = 0, .jb = c->jb};
     bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
     if (!again)
         READERS[pf->reader].read(txv, dir, &fa);
@@ -473,19 +475,23 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
  * conversation (Conversation); on any other packet this costs a look at the
  * flow's TCP state or counters and at its storage.
  */
+static void __attribute__((noinline, cold)) PacketDuties(ThreadVars *tv, Packet *p) {
+    if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+        EmbargoSc8TxFeedDns(tv, p);
+    if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+        EmbargoSc8WorkerRead(tv, p);
+}
+
 static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void *pectx) {
     const TxPrefilter *pf = pectx;
     Flow *f = p->flow;
     if (det_ctx->tv == NULL)
         return;
-    if (T.packet_duties) {
-        if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
-            EmbargoSc8TxFeedDns(det_ctx->tv, p);
-        if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
-            EmbargoSc8WorkerRead(det_ctx->tv, p);
-    }
-    if (pf->n == 0 || f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p) ||
-        EmbargoSc8FlowDecided(f))
+    if (T.packet_duties &&
+        (p->sp == 53 || atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1))
+        PacketDuties(det_ctx->tv, p);
+    if (f == NULL || EmbargoSc8FlowDecided(f) || pf->n == 0 || PKT_IS_PSEUDOPKT(p) ||
+        PacketIsTunnelRoot(p))
         return;
     const char *evidence = Conversation(f);
     if (evidence != NULL)
@@ -632,10 +638,14 @@ static void ThreadInit(ThreadVars *tv, void *user) {
         SCLogError("embargo: out of memory for thread %s", tv->name);
         return;
     }
+    c->jb = SCJbNewObject(); /* NULL: ECH is not looked for (the SNI names the server) */
     ThreadSetStorageById(tv, T.thread_id, c);
 }
 
 static void ThreadFree(void *ptr) {
+    TxCache *c = ptr;
+    if (c != NULL && c->jb != NULL)
+        SCJbFree(c->jb);
     SCFree(ptr);
 }
 
