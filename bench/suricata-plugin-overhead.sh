@@ -39,8 +39,9 @@
 # Instructions: `perf stat -e instructions:u` per run when the machine has hardware
 # counters; if not (a VM without a PMU), the script says so, and --callgrind [PACKETS]
 # counts them under valgrind instead, once per configuration on the first PACKETS packets
-# (default 50000) of each capture, in Suricata's threads only (not E/F: loading a full
-# ruleset under valgrind takes ~50x its native ~10 s).
+# (default 50000) of each capture, in the packet worker thread only (the flow manager
+# and recycler poll on a timer: under valgrind their counts follow wall time; not E/F:
+# loading a full ruleset under valgrind takes ~50x its native ~10 s).
 #
 # Environment: RUNS and MIB (defaults for --runs, --mib), SURICATA8 (default
 # /var/cache/embargo/suricata-8.0.7/bin/suricata, scripts/build-suricata8.sh's prefix),
@@ -481,18 +482,21 @@ def eve_summary(logdir):
 
 
 def callgrind(cfg, capture, logdir):
-    """Instructions in Suricata's threads (not the main thread) under callgrind."""
+    """Instructions in Suricata's packet worker under callgrind: the thread that
+    reads the capture (ReceivePcapFileLoop). Not the main thread (start-up and
+    shutdown), nor the flow manager and recycler: they poll on a timer, so under
+    valgrind's slowdown their counts follow the run's wall time, not its work."""
     out = os.path.join(logdir, "cg.out")
     run(cfg, capture, logdir, wrap=["valgrind", "--tool=callgrind", "--separate-threads=yes",
                                     "--callgrind-out-file=" + out])
     total = 0
     for f in glob.glob(out + "-*"):
-        if f.endswith("-01"):
-            continue  # the main thread: start-up and shutdown
-        for l in open(f):
-            if l.startswith("totals:") or l.startswith("summary:"):
-                total += int(l.split()[1])
-                break
+        text = open(f, errors="replace").read()
+        if "ReceivePcapFileLoop" not in text:
+            continue
+        m = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
+        if m:
+            total += int(m.group(1))
     return total
 
 
@@ -573,7 +577,7 @@ for cname, cpath, cdesc in captures:
         "flow manager, flow recycler); worker: W#01 alone; main thread: CPU s less threads "
         "(start-up and shutdown); instructions: %s."
         % ("perf instructions:u, whole process" if PERF else
-           "callgrind, per packet, in Suricata's threads, on the first %d packets" % ncut if cg
+           "callgrind, per packet, in the packet worker thread, on the first %d packets" % ncut if cg
            else "not counted"))
     # alerts of B, C, D by embargo sid (D's sids are sid * 1000 + n)
     got = {k: results.get((cname, k)) for k in "BCD"}
