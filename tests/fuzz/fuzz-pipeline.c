@@ -5,7 +5,9 @@
  * built once from the shipped rule pack (EMBARGO_RULES_DIR). Alerts are
  * rendered and discarded. The engine keeps its flows between inputs, as a
  * long capture would; its tables are made small so that eviction and
- * timeouts are exercised too.
+ * timeouts are exercised too. Every packet is also fed to a second engine
+ * (emb_engine_feed), as another worker's DNS is in `embargo live -j N` and
+ * in Suricata 8's transactions mode: its feeder parses what it can.
  */
 #include <embargo/embargo.h>
 
@@ -16,6 +18,7 @@
 
 static emb_rules_t *rules;
 static emb_engine_t *engine;
+static emb_engine_t *other; /* fed every packet */
 
 static int on_alert(const emb_alert_t *a, void *userdata) {
     size_t *n = userdata;
@@ -39,7 +42,8 @@ static void setup(void) {
     cfg.defrag_max = 32;
     cfg.defrag_memcap = 256u << 10;
     cfg.attrib_max = 256;
-    if (emb_engine_new(rules, &cfg, &engine, &diags) != 0) {
+    if (emb_engine_new(rules, &cfg, &engine, &diags) != 0 ||
+        emb_engine_new(rules, &cfg, &other, &diags) != 0) {
         fprintf(stderr, "fuzz-pipeline: cannot build the engine\n");
         abort();
     }
@@ -74,6 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                           .len = hdr->len,
                           .pcap_cnt = ++cnt};
         int rc = emb_engine_process(engine, &p, on_alert, &alerts);
+        if (rc != 0 && rc != EMB_ENOMEM)
+            abort();
+        rc = emb_engine_feed(other, &p);
         if (rc != 0 && rc != EMB_ENOMEM)
             abort();
     }
