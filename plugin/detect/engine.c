@@ -558,22 +558,23 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
     e->last_flow_id = flow->flow_id;
 
     int rc = 0;
-    if (e->mute && dp->proto != 6) {
+    if (e->mute) {
         /* A feeder (emb_engine_feed) learns DNS answers for attribution and
-         * says nothing: no device, payload, address or port rule is read. */
-        if (dp->payload_len > 0 && dp->sport == 53)
-            rc = emb__inspect_dns(e, dp->payload, dp->payload_len);
-        return rc;
+         * says nothing: no device, payload, address or port rule is read,
+         * nothing is attributed. TCP goes through the stream (DNS over TCP). */
+        if (dp->proto == 6)
+            return emb__inspect_tcp(e);
+        return dp->payload_len > 0 && dp->sport == 53
+                   ? emb__inspect_dns(e, dp->payload, dp->payload_len)
+                   : 0;
     }
     /* Rules that say `established: false` hold on any packet: the first one. */
-    if (is_new && !e->mute && (rc = emb__round_flow_rules(e)) != 0)
+    if (is_new && (rc = emb__round_flow_rules(e)) != 0)
         return rc;
     if (dp->proto == 6)
         rc = emb__inspect_tcp(e);
     else if (dp->payload_len > 0)
         rc = emb__inspect_udp(e);
-    if (e->mute)
-        return rc;
     if (rc == 0 && (dp->payload_len > 0 || flow->attrib_retry))
         rc = check_attribution(e);
     if (rc == 0)

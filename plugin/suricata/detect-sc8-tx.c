@@ -475,10 +475,11 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
  * conversation (Conversation); on any other packet this costs a look at the
  * flow's TCP state or counters and at its storage.
  */
-static void __attribute__((noinline, cold)) PacketDuties(ThreadVars *tv, Packet *p) {
-    if (p->sp == 53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+static void __attribute__((noinline, cold))
+PacketDuties(ThreadVars *tv, Packet *p, bool from_53, bool many_workers) {
+    if (from_53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
         EmbargoSc8TxFeedDns(tv, p);
-    if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+    if (many_workers)
         EmbargoSc8WorkerRead(tv, p);
 }
 
@@ -487,9 +488,12 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     Flow *f = p->flow;
     if (det_ctx->tv == NULL)
         return;
-    if (T.packet_duties &&
-        (p->sp == 53 || atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1))
-        PacketDuties(det_ctx->tv, p);
+    if (T.packet_duties) {
+        bool from_53 = p->sp == 53;
+        bool many = atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1;
+        if (from_53 || many)
+            PacketDuties(det_ctx->tv, p, from_53, many);
+    }
     if (f == NULL || EmbargoSc8FlowDecided(f) || pf->n == 0 || PKT_IS_PSEUDOPKT(p) ||
         PacketIsTunnelRoot(p))
         return;
