@@ -174,6 +174,7 @@ struct emb_matcher {
     size_t nrefs[DB__COUNT];
     hs_scratch_t *scratch;
     uint32_t *flow_alts;
+    emb_flow_sieve_t *flow_sieves; /* per flow alternative (emb__matcher_flow_alt_may) */
     size_t nflow_alts;
     uint32_t start_width; /* emb__matcher_start_width */
     mac_prefix_t *macs;   /* `mac` indicators, by length then value (mac_table_build) */
@@ -636,6 +637,14 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
             goto fail;
         }
         m->flow_alts = grown;
+        emb_flow_sieve_t *sv =
+            realloc(m->flow_sieves, (m->nflow_alts + 1) * sizeof(*m->flow_sieves));
+        if (sv == NULL) {
+            rc = EMB_ENOMEM;
+            goto fail;
+        }
+        m->flow_sieves = sv;
+        emb__flow_sieve_of(r, &r->alts[a], &sv[m->nflow_alts]);
         m->flow_alts[m->nflow_alts++] = a;
     }
     for (int db = 0; db < DB__COUNT; db++)
@@ -663,6 +672,7 @@ void emb__matcher_free(emb_matcher_t *m) {
     hs_free_scratch(m->scratch);
     free(m->miss);
     free(m->flow_alts);
+    free(m->flow_sieves);
     free(m->macs);
     free(m);
 }
@@ -670,6 +680,10 @@ void emb__matcher_free(emb_matcher_t *m) {
 const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n) {
     *n = m->nflow_alts;
     return m->flow_alts;
+}
+
+const emb_flow_sieve_t *emb__matcher_flow_sieves(const emb_matcher_t *m) {
+    return m->flow_sieves;
 }
 
 typedef struct {

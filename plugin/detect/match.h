@@ -73,5 +73,7 @@ uint32_t emb__matcher_start_width(const emb_matcher_t *m);
 
 /* Alternatives made only of ip/port conditions: checked once per new flow. */
 const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n);
+/* Their sieves, in the same order (emb__flow_sieve_may). */
+const emb_flow_sieve_t *emb__matcher_flow_sieves(const emb_matcher_t *m);
 
 #endif /* EMB_DETECT_MATCH_H */

@@ -145,6 +145,42 @@ bool emb__cidr_contains(const emb_cidr_t *c, int family, const uint8_t *addr) {
     return (c->addr[full] & mask) == (addr[full] & mask);
 }
 
+void emb__flow_sieve_of(const emb_rules_t *r, const emb_alt_t *alt, emb_flow_sieve_t *out) {
+    *out = (emb_flow_sieve_t){.port_lo = UINT16_MAX};
+    for (uint32_t c = 0; c < alt->ncond; c++) {
+        const emb_cond_t *cond = &alt->cond[c];
+        if (cond->key == EMB_K_PORT) {
+            /* every `port` condition must hold: the span of one of them bounds the port,
+             * the smallest such span is kept */
+            uint16_t lo = UINT16_MAX, hi = 0;
+            for (uint32_t i = cond->first; i < cond->first + cond->count; i++) {
+                const emb_portrange_t *pr = &r->inds[i].ports;
+                lo = pr->lo < lo ? pr->lo : lo;
+                hi = pr->hi > hi ? pr->hi : hi;
+            }
+            if (!out->has_port || (uint32_t)(hi - lo) < (uint32_t)(out->port_hi - out->port_lo)) {
+                out->port_lo = lo;
+                out->port_hi = hi;
+            }
+            out->has_port = cond->count > 0;
+            continue;
+        }
+        if (cond->key != EMB_K_IP)
+            continue;
+        out->has_ip = true;
+        for (uint32_t i = cond->first; i < cond->first + cond->count; i++) {
+            /* one first byte for a prefix of 8 bits or more, a run for a shorter one */
+            const emb_cidr_t *cidr = &r->inds[i].cidr;
+            unsigned bits = cidr->plen >= 8 ? 8 : cidr->plen;
+            unsigned lo = cidr->addr[0] & (0xffu << (8 - bits)) & 0xffu;
+            unsigned hi = lo | (0xffu >> bits);
+            uint64_t *set = cidr->family == 4 ? out->v4 : out->v6;
+            for (unsigned b = lo; b <= hi; b++)
+                set[b >> 6] |= UINT64_C(1) << (b & 63);
+        }
+    }
+}
+
 int emb__parse_ports(const char *s, emb_portrange_t *out, const char **why) {
     char buf[32];
     size_t n = strlen(s);

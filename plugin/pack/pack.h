@@ -143,6 +143,29 @@ int emb__parse_cidr(const char *s, emb_cidr_t *out, const char **why);
 int emb__parse_ports(const char *s, emb_portrange_t *out, const char **why);
 bool emb__cidr_contains(const emb_cidr_t *c, int family, const uint8_t *addr);
 
+/* What an alternative of addresses and ports alone can hold on, coarsely:
+ * the first bytes of the addresses its `ip` conditions cover (one bit each,
+ * per family), the span of the server ports its `port` conditions cover.
+ * Most flows' endpoints fall outside, and are then turned away without a
+ * walk of the ranges (match.c). */
+typedef struct {
+    bool has_ip, has_port; /* false: the alternative has no such condition */
+    uint16_t port_lo, port_hi;
+    uint64_t v4[4], v6[4];
+} emb_flow_sieve_t;
+void emb__flow_sieve_of(const emb_rules_t *r, const emb_alt_t *alt, emb_flow_sieve_t *out);
+/* False when the alternative cannot hold on a flow between `a` and `b`
+ * (addresses of `family`) to server port `port`; true says only "maybe". */
+static inline bool emb__flow_sieve_may(const emb_flow_sieve_t *sv, int family, const uint8_t *a,
+                                       const uint8_t *b, uint16_t port) {
+    if (sv->has_port && (port < sv->port_lo || port > sv->port_hi))
+        return false;
+    if (!sv->has_ip)
+        return true;
+    const uint64_t *set = family == 4 ? sv->v4 : sv->v6;
+    return ((set[a[0] >> 6] >> (a[0] & 63)) & 1) || ((set[b[0] >> 6] >> (b[0] & 63)) & 1);
+}
+
 /* ---- indicator.c: names and indicator text ------------------------------ */
 
 const char *emb__confidence_name(emb_confidence_t c);

@@ -250,3 +250,84 @@ Test(hosted, ports_a_rule_of_addresses_and_ports_may_hold_on) {
     cr_assert_not(emb_rules_port_may_hold(names, 6, 8443), "needs a name: not on endpoints");
     emb_rules_free(names);
 }
+
+static int facts_raise_on(emb_engine_t *e, uint8_t family, const uint8_t *cli, const uint8_t *srv,
+                          uint8_t proto, uint16_t port, uint32_t *sid) {
+    emb_facts_t f = {.family = family, .proto = proto, .client_port = 50000, .server_port = port};
+    size_t n = family == 4 ? 4 : 16;
+    memcpy(f.client, cli, n);
+    memcpy(f.server, srv, n);
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match(e, &f, on_match, &g), 0);
+    *sid = g.sid;
+    return g.n;
+}
+
+static int facts_raise(emb_engine_t *e, uint8_t family, const uint8_t *cli, const uint8_t *srv,
+                       uint32_t *sid) {
+    return facts_raise_on(e, family, cli, srv, 6, 443, sid);
+}
+
+/* The engine turns a flow away by the first byte of its addresses and the
+ * span of its server port before it walks a rule's ranges (match.c, its
+ * flow sieves): prefixes shorter than a byte cover a run of first bytes,
+ * longer ones share their first byte with addresses outside them, the two
+ * families stay apart, and a port inside the span may still be outside
+ * every range or of the other protocol. */
+Test(hosted, address_rules_hold_on_either_side_at_every_prefix_length) {
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(
+        "vendor: n\nname: N\nrules:\n"
+        "  - {sid: 40, msg: a, channel: cloud, match: [{ip: 8.0.0.0/6}]}\n"
+        "  - {sid: 41, msg: b, channel: cloud, match: [{ip: 203.0.113.128/25}]}\n"
+        "  - {sid: 42, msg: c, channel: cloud, match: [{ip: '2001:db8::/32'}]}\n"
+        "  - {sid: 43, msg: d, channel: cloud, match: [{port: [13000-13010/tcp, 15000/udp]}]}\n",
+        &d);
+    test_print_diags(d);
+    cr_assert_not_null(r);
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    static const uint8_t cli[4] = {192, 0, 2, 10};
+    static const struct {
+        uint8_t addr[4];
+        uint32_t sid; /* 0: none */
+    } v4[] = {
+        {{8, 0, 0, 1}, 40},    {{11, 255, 255, 254}, 40}, {{7, 255, 255, 255}, 0},
+        {{12, 0, 0, 1}, 0},    {{203, 0, 113, 200}, 41},  {{203, 0, 113, 5}, 0},
+        {{32, 1, 13, 184}, 0}, /* 2001:0db8 read as IPv4 */
+    };
+    for (size_t i = 0; i < sizeof(v4) / sizeof(v4[0]); i++) {
+        uint32_t sid = 0;
+        int n = facts_raise(e, 4, cli, v4[i].addr, &sid);
+        cr_assert_eq(n, v4[i].sid ? 1 : 0, "server %u.%u.%u.%u", v4[i].addr[0], v4[i].addr[1],
+                     v4[i].addr[2], v4[i].addr[3]);
+        if (v4[i].sid)
+            cr_assert_eq(sid, v4[i].sid);
+        n = facts_raise(e, 4, v4[i].addr, cli, &sid); /* the same address as the client */
+        cr_assert_eq(n, v4[i].sid ? 1 : 0, "client %u.%u.%u.%u", v4[i].addr[0], v4[i].addr[1],
+                     v4[i].addr[2], v4[i].addr[3]);
+    }
+    uint8_t in6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1}, out6[16] = {0x20, 0x01, 0x0d, 0xb9};
+    uint8_t cli6[16] = {0xfe, 0x80, [15] = 2};
+    uint32_t sid = 0;
+    cr_assert_eq(facts_raise(e, 6, cli6, in6, &sid), 1);
+    cr_assert_eq(sid, 42);
+    cr_assert_eq(facts_raise(e, 6, cli6, out6, &sid), 0);
+    uint8_t v4mapped[16] = {8, 0, 0, 1}; /* begins like sid 40's range, but IPv6 */
+    cr_assert_eq(facts_raise(e, 6, cli6, v4mapped, &sid), 0);
+    static const uint8_t far[4] = {192, 0, 2, 99};
+    static const struct {
+        uint8_t proto;
+        uint16_t port;
+        bool raises;
+    } ports[] = {{6, 13000, true},  {6, 13010, true},  {6, 12999, false}, {6, 13011, false},
+                 {17, 15000, true}, {6, 15000, false}, {6, 14000, false}, {17, 15001, false}};
+    for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++) {
+        int n = facts_raise_on(e, 4, cli, far, ports[i].proto, ports[i].port, &sid);
+        cr_assert_eq(n, ports[i].raises ? 1 : 0, "port %u/%u", ports[i].port, ports[i].proto);
+        if (ports[i].raises)
+            cr_assert_eq(sid, 43);
+    }
+    emb_engine_free(e);
+    emb_rules_free(r);
+}
