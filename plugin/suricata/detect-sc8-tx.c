@@ -26,8 +26,8 @@
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
  * lock touches. DNS attribution: every packet from port 53 that can give
- * addresses is fed to the worker's engine by the keyword's packet prefilter
- * (emb_engine_feed: answers are parsed for their addresses,
+ * addresses is fed to the worker's engine by the flow-update callback
+ * (detect-sc8.c; emb_engine_feed: answers are parsed for their addresses,
  * nothing is reported; Suricata's DNS transactions do not expose A/AAAA data,
  * and a response without its query has none), whose table all workers
  * share; a flow's first client transaction that names no server looks it up
@@ -46,6 +46,7 @@
 #include "flow.h"
 #include "rust-bindings.h"
 #include "stream-tcp-private.h"
+#include "suricata.h"
 #include "thread-callbacks.h"
 #include "thread-storage.h"
 #include "threadvars.h"
@@ -58,6 +59,7 @@
 #include <string.h>
 
 #include "detect-sc8-tx.h"
+#include "sc8-pass.h"
 #include "sc8-state.h"
 
 /* Suricata 8's HTTP/1 parser (rust/htp) exports a C API whose header is not
@@ -98,8 +100,16 @@ typedef struct {
 /* A prefilter engine's rules: the group's signatures that carry the keyword
  * (a tx engine's: those of transactions; the flow engine's: those of
  * addresses and ports alone). */
+/* Whether the flow engine passes a settled flow (sc8-pass.c). */
+typedef enum {
+    PASS_NEVER,        /* other rules are loaded, or embargo.pass-settled-flows: no */
+    PASS_DECIDED,      /* once the flow's rules of addresses and ports are decided */
+    PASS_NO_FLOW_RULES /* no such rule is loaded: nothing to decide */
+} PassWhen;
+
 typedef struct {
     int reader; /* index in READERS; -1: the flow engine */
+    PassWhen pass;
     uint32_t n;
     struct {
         SigIntId iid;
@@ -119,6 +129,7 @@ static struct {
     int keyword_id;
     ThreadStorageId thread_id;
     bool packet_duties; /* PrefilterFlow feeds DNS answers and the worker's watermark */
+    bool pass_flows;    /* embargo.pass-settled-flows */
 } T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
 
 static void Add(Facts *fa, emb_field_t field, const void *v, size_t len) {
@@ -466,14 +477,52 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
                 PrefilterAddSids(&det_ctx->pmq, &pf->sigs[k].iid, 1);
 }
 
+/* ---- passing settled flows ------------------------------------------------ */
+
+static int CountMatch(const emb_match_t *m, void *userdata) {
+    (void)m;
+    ++*(int *)userdata;
+    return 0;
+}
+
+/* Whether no rule of addresses and ports can fire on `f`, so that it can be
+ * passed before it is a conversation, or without ever being one (one way, a
+ * scan): the flow was picked up mid-stream (no handshake will be seen), or
+ * its endpoints raise no such rule, which is all such a rule looks at. The
+ * endpoints are matched at the flow's first packet, once; the answer is
+ * kept in its storage. Out of line and cold: once per flow. */
+static bool __attribute__((noinline, cold))
+NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
+    int seen = EmbargoSc8FlowEndpoints(f);
+    if (seen != 0)
+        return seen > 0;
+    bool none = true;
+    const TcpSession *ssn = f->proto == IPPROTO_TCP ? f->protoctx : NULL;
+    if (ssn == NULL || !(ssn->flags & STREAMTCP_FLAG_MIDSTREAM)) {
+        emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
+        emb_facts_t facts;
+        int raised = 0;
+        FlowFacts(f, &facts);
+        none = e != NULL && emb_engine_match(e, &facts, CountMatch, &raised) == 0 && raised == 0;
+    }
+    EmbargoSc8FlowSetEndpoints(f, none);
+    return none;
+}
+
 /*
- * The keyword's packet prefilter. Its packet duties (transactions mode):
- * the DNS answers a packet from port 53 carries go to the engine, and with
- * several workers, how far this one has read; both before any transaction
- * of the packet asks for an attribution. Then the rules of addresses and
- * ports alone: decided on the packet where the flow first shows it is a
- * conversation (Conversation); on any other packet this costs a look at the
- * flow's TCP state or counters and at its storage.
+ * The keyword's packet prefilter, on every packet of a rule group that has a
+ * rule of ours. Its packet duties (transactions mode): the DNS answers a
+ * packet from port 53 carries go to the engine, and with several workers,
+ * how far this one has read; both before any transaction of the packet asks
+ * for an attribution. Then the rules of addresses and ports alone: decided
+ * on the packet where the flow first shows it is a conversation
+ * (Conversation); on any other packet this costs a look at the flow's TCP
+ * state or counters and at its storage. Last, when embargo's rules are the
+ * only rules loaded, a flow in which they have nothing left to find is
+ * passed (docs/suricata.md, "Passing settled flows"): Suricata's detection,
+ * most of what the transactions mode costs, stops running on its packets.
+ * Not on the packet that decides the rules of addresses and ports: they are
+ * evaluated on it.
  */
 static void __attribute__((noinline, cold))
 PacketDuties(ThreadVars *tv, Packet *p, bool from_53, bool many_workers) {
@@ -494,12 +543,19 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         if (from_53 || many)
             PacketDuties(det_ctx->tv, p, from_53, many);
     }
-    if (f == NULL || EmbargoSc8FlowDecided(f) || pf->n == 0 || PKT_IS_PSEUDOPKT(p) ||
-        PacketIsTunnelRoot(p))
+    if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
-    const char *evidence = Conversation(f);
-    if (evidence != NULL)
-        FlowRules(det_ctx, p, pf, evidence);
+    if (!EmbargoSc8FlowDecided(f)) {
+        const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
+        if (evidence != NULL) {
+            FlowRules(det_ctx, p, pf, evidence);
+            return;
+        }
+        if (pf->pass == PASS_NEVER || (pf->pass == PASS_DECIDED && !NoFlowRuleCanFire(det_ctx, f)))
+            return;
+    }
+    if (pf->pass != PASS_NEVER && f->alproto != ALPROTO_HTTP1 && f->alproto != ALPROTO_DNS)
+        EmbargoSc8PassSettled(f);
 }
 
 int EmbargoSc8TxFlowMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signature *s,
@@ -568,16 +624,35 @@ static TxPrefilter *GroupRules(const SigGroupHead *sgh, int reader, bool flow, u
     return pf;
 }
 
+/* When the flow engines of `de_ctx` pass settled flows: only if every rule
+ * loaded is ours and has the keyword as its prefilter (so none is evaluated
+ * on a flow's later packets but through our engines), and Suricata is not
+ * a firewall (whose rules decide each packet). */
+static PassWhen PassFor(const DetectEngineCtx *de_ctx) {
+    if (!T.pass_flows || EngineModeIsFirewall() || de_ctx->sig_list == NULL)
+        return PASS_NEVER;
+    bool flow_rules = false;
+    for (const Signature *s = de_ctx->sig_list; s != NULL; s = s->next) {
+        const EmbargoSc8Data *d = OurPrefilter(s);
+        if (d == NULL)
+            return PASS_NEVER;
+        flow_rules |= d->flow_rule;
+    }
+    return flow_rules ? PASS_DECIDED : PASS_NO_FLOW_RULES;
+}
+
 /* Called by Suricata for every rule group: one tx engine per reader, listing
  * the group's rules of transactions, and one packet engine for its rules of
- * addresses and ports alone. */
+ * addresses and ports alone, which also passes settled flows. */
 static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     TxPrefilter *pf = GroupRules(sgh, -1, true, 0);
     if (pf == NULL)
         return -1;
-    /* With packet duties, in every group that has a rule of ours. */
-    bool duties = T.packet_duties && (pf->n > 0 || Collect(sgh, false, 0, NULL) > 0);
-    if ((pf->n == 0 && !duties) ||
+    /* Passing flows: in every group that has a rule of ours. */
+    pf->pass = PassFor(de_ctx);
+    if (pf->pass != PASS_NEVER && pf->n == 0 && Collect(sgh, false, 0, NULL) == 0)
+        pf->pass = PASS_NEVER;
+    if ((pf->n == 0 && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)
         SCFree(pf);
@@ -653,9 +728,20 @@ static void ThreadFree(void *ptr) {
     SCFree(ptr);
 }
 
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties) {
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows) {
     T.keyword_id = keyword_id;
     T.packet_duties = packet_duties;
+    T.pass_flows = pass_flows;
+    if (pass_flows) {
+        uint32_t tls = 0, client_first = 0;
+        for (size_t r = 0; r < NREADERS; r++) {
+            if (READERS[r].alproto == ALPROTO_TLS)
+                tls |= 1u << r;
+            if (READERS[r].client_first)
+                client_first |= 1u << r;
+        }
+        EmbargoSc8PassInit(tls, client_first);
+    }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
     if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))
         return false;

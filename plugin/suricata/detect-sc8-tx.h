@@ -14,9 +14,11 @@
  * computes JA4 for every TLS client); `packet_duties`: the keyword's packet
  * prefilter, on every packet of a rule group that has a rule of ours, feeds
  * DNS answers to the worker's engine (EmbargoSc8TxFeedDns) and says how far
- * the worker has read (EmbargoSc8WorkerRead), instead of a flow callback.
+ * the worker has read (EmbargoSc8WorkerRead), instead of a flow callback;
+ * `pass_flows`: it passes a flow in which the rules have nothing left to
+ * find, when they are the only rules loaded (embargo.pass-settled-flows).
  * False when Suricata refused. */
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties);
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

@@ -490,6 +490,19 @@ static int LoadRules(void) {
     return 0;
 }
 
+/* embargo.pass-settled-flows (default yes): whether the transactions mode
+ * passes a flow in which its rules have nothing left to find, when they are
+ * the only rules loaded (docs/suricata.md, "Passing settled flows"). */
+static bool PassFlows(void) {
+    int yes = 1;
+    if (SCConfGetBool("embargo.pass-settled-flows", &yes) != 1)
+        yes = 1;
+    SCLogConfig("embargo: pass settled flows: %s", yes ? "yes, when embargo's rules are the only "
+                                                         "ones loaded"
+                                                       : "no");
+    return yes != 0;
+}
+
 /* embargo.mode: transactions (default), packets or both. */
 static int Mode(void) {
     const char *mode = NULL;
@@ -544,6 +557,7 @@ void EmbargoSc8Register(void) {
     emb_rules_summary(G.rules, &sum);
     if (G.mode != MODE_PACKETS &&
         !EmbargoSc8TxRegister(G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0,
-                              G.mode == MODE_TRANSACTIONS))
+                              G.mode == MODE_TRANSACTIONS,
+                              G.mode == MODE_TRANSACTIONS && PassFlows()))
         FatalError("embargo: cannot register the transactions mode");
 }

@@ -41,6 +41,7 @@ typedef struct {
     uint8_t attrib_tries;              /* lookups again, at its later transactions */
     int64_t first_us;                  /* packet time of its first client message */
     uint64_t scanned[EMBARGO_READERS]; /* per transaction reader: last tx id read, plus one */
+    int8_t endpoints; /* EmbargoSc8FlowEndpoints: 0 not matched yet, 1 raise none, -1 some */
 } EmbargoSc8Flow;
 
 typedef struct {
@@ -123,6 +124,12 @@ static int64_t WallUs(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+static void (*OnManyWorkers)(void);
+
+void EmbargoSc8OnManyWorkers(void (*fn)(void)) {
+    OnManyWorkers = fn;
+}
+
 static void WorkerInit(ThreadVars *tv, void *user) {
     (void)user;
     EmbargoSc8Worker *w = SCCalloc(1, sizeof(*w));
@@ -134,6 +141,10 @@ static void WorkerInit(ThreadVars *tv, void *user) {
     /* Packet workers ("W#01", ...): the threads that run detection. */
     if (tv->type == TVT_PPT && strncmp(tv->name, "W#", 2) == 0) {
         int slot = atomic_fetch_add(&EmbargoSc8NumWorkers, 1);
+        /* The second worker, once: threads start reading packets only once
+         * all of them are set up, so nothing runs the flow callbacks yet. */
+        if (slot == 1 && OnManyWorkers != NULL)
+            OnManyWorkers();
         if (slot < MAX_WORKERS) {
             w->slot = slot;
             WM[slot].tv = tv;
@@ -358,15 +369,27 @@ void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
 
 /* ---- per flow ------------------------------------------------------------ */
 
+/* The state of every flow in which nothing was noted but that its endpoints
+ * raise no rule of addresses and ports: shared, never written (FlowState
+ * gives a flow its own before the first write), so that the many flows
+ * that get no further cost no allocation. */
+static const EmbargoSc8Flow QUIET = {.head = {.conversation_seen = true}, .endpoints = 1};
+
 static EmbargoSc8Flow *FlowState(Flow *f) {
     if (f == NULL || S.flow_id.id < 0)
         return NULL;
     /* Read in place: this runs on every packet of a flow (PrefilterFlow), and
      * FlowGetStorageById is two calls for one load (flow.h: Flow.storage[]). */
     EmbargoSc8Flow *fs = f->storage[S.flow_id.id].ptr;
-    if (fs == NULL && (fs = SCCalloc(1, sizeof(*fs))) != NULL)
-        FlowSetStorageById(f, S.flow_id, fs);
-    return fs;
+    if (fs != NULL && fs != &QUIET)
+        return fs;
+    EmbargoSc8Flow *own = SCCalloc(1, sizeof(*own));
+    if (own == NULL)
+        return NULL;
+    if (fs == &QUIET)
+        *own = QUIET;
+    FlowSetStorageById(f, S.flow_id, own);
+    return own;
 }
 
 bool EmbargoSc8FlowNote(Flow *f, uint32_t sid) {
@@ -425,6 +448,36 @@ bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
     return false;
 }
 
+bool EmbargoSc8FlowReadAll(const Flow *f, uint32_t readers) {
+    const EmbargoSc8Flow *fs = S.flow_id.id < 0 ? NULL : f->storage[S.flow_id.id].ptr;
+    if (fs == NULL)
+        return readers == 0;
+    if (fs->attrib_pending)
+        return false;
+    for (int r = 0; r < EMBARGO_READERS; r++)
+        if ((readers & (1u << r)) != 0 && fs->scanned[r] == 0)
+            return false;
+    return true;
+}
+
+int EmbargoSc8FlowEndpoints(Flow *f) {
+    const EmbargoSc8Flow *fs = S.flow_id.id < 0 ? NULL : f->storage[S.flow_id.id].ptr;
+    return fs == NULL ? 0 : fs->endpoints;
+}
+
+void EmbargoSc8FlowSetEndpoints(Flow *f, bool none) {
+    if (none && S.flow_id.id >= 0 && f->storage[S.flow_id.id].ptr == NULL) {
+        FlowSetStorageById(f, S.flow_id, (void *)&QUIET); /* decided: nothing to decide */
+        return;
+    }
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs == NULL)
+        return;
+    fs->endpoints = none ? 1 : -1;
+    if (none)
+        fs->head.conversation_seen = true; /* decided: nothing to decide */
+}
+
 bool EmbargoSc8FlowConversation(Flow *f) {
     EmbargoSc8Flow *fs = FlowState(f);
     if (fs == NULL || fs->head.conversation_seen)
@@ -434,7 +487,8 @@ bool EmbargoSc8FlowConversation(Flow *f) {
 }
 
 static void FlowFree(void *ptr) {
-    SCFree(ptr);
+    if (ptr != &QUIET)
+        SCFree(ptr);
 }
 
 /* Flow records (no packet) of flows that raised rules get "embargo": {"sids": [...]};

@@ -71,6 +71,9 @@ bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d);
 void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
                             const EmbargoHit *h);
 
+/* `fn` runs once, when a second packet worker is set up (before any packet
+ * is read): what only several workers need is set up there. */
+void EmbargoSc8OnManyWorkers(void (*fn)(void));
 /* The worker running `tv` has read `p` (EmbargoSc8CaughtUp). */
 void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p);
 /* True when every packet worker has read past packet time `us`, or is idle. */
@@ -97,6 +100,14 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
  * of `f` (its fields do not change at that progress), else notes it. */
 #define EMBARGO_READERS 8
 bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id);
+/* True when each reader of `readers` (a bit per reader) has read a
+ * transaction of `f` and no DNS attribution of `f` waits for the workers. */
+bool EmbargoSc8FlowReadAll(const Flow *f, uint32_t readers);
+/* Whether the endpoints of `f` raise a rule of addresses and ports: 0 not
+ * matched yet, 1 none (the flow's such rules are then decided), -1 some;
+ * and the same, noted once matched. */
+int EmbargoSc8FlowEndpoints(Flow *f);
+void EmbargoSc8FlowSetEndpoints(Flow *f, bool none);
 /* True once per flow: the first time it is known to be a conversation. */
 bool EmbargoSc8FlowConversation(Flow *f);
 
