@@ -26,8 +26,8 @@
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
  * lock touches. DNS attribution: every packet from port 53 that can give
- * addresses is fed to the worker's engine by the flow-update callback
- * (detect-sc8.c; emb_engine_feed: answers are parsed for their addresses,
+ * addresses is fed to the worker's engine by the keyword's packet prefilter
+ * (emb_engine_feed: answers are parsed for their addresses,
  * nothing is reported; Suricata's DNS transactions do not expose A/AAAA data,
  * and a response without its query has none), whose table all workers
  * share; a flow's first client transaction that names no server looks it up
@@ -97,9 +97,6 @@ typedef struct {
     SCJsonBuilder *jb; /* OffersEch's, reset for each ClientHello */
 } TxCache;
 
-/* A prefilter engine's rules: the group's signatures that carry the keyword
- * (a tx engine's: those of transactions; the flow engine's: those of
- * addresses and ports alone). */
 /* Whether the flow engine passes a settled flow (sc8-pass.c). */
 typedef enum {
     PASS_NEVER,        /* other rules are loaded, or embargo.pass-settled-flows: no */
@@ -107,6 +104,9 @@ typedef enum {
     PASS_NO_FLOW_RULES /* no such rule is loaded: nothing to decide */
 } PassWhen;
 
+/* A prefilter engine's rules: the group's signatures that carry the keyword
+ * (a tx engine's: those of transactions; the flow engine's: those of
+ * addresses and ports alone). */
 typedef struct {
     int reader; /* index in READERS; -1: the flow engine */
     PassWhen pass;
@@ -648,11 +648,10 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     TxPrefilter *pf = GroupRules(sgh, -1, true, 0);
     if (pf == NULL)
         return -1;
-    /* Passing flows: in every group that has a rule of ours. */
-    pf->pass = PassFor(de_ctx);
-    if (pf->pass != PASS_NEVER && pf->n == 0 && Collect(sgh, false, 0, NULL) == 0)
-        pf->pass = PASS_NEVER;
-    if ((pf->n == 0 && pf->pass == PASS_NEVER) ||
+    /* With packet duties or passing flows, in every group that has a rule of ours. */
+    bool ours = pf->n > 0 || Collect(sgh, false, 0, NULL) > 0;
+    pf->pass = ours ? PassFor(de_ctx) : PASS_NEVER;
+    if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)
         SCFree(pf);
