@@ -173,6 +173,13 @@ bool emb_rules_raised_by(const emb_rules_t *rules, size_t i, uint64_t keys);
  * on a flow to server port `port` over `proto` (6 TCP, 17 UDP), whatever its
  * addresses: a host that gets flows as records need not read such a one. */
 bool emb_rules_port_may_hold(const emb_rules_t *rules, uint8_t proto, uint16_t port);
+/* The same, asking only the rules with no address condition: on such a port
+ * a rule may hold whatever the flow's addresses. */
+bool emb_rules_port_alone_may_hold(const emb_rules_t *rules, uint8_t proto, uint16_t port);
+/* The first bytes of the addresses the rules of addresses cover, a bit each
+ * (bit b of v4[b / 64]), per family: a flow neither of whose addresses
+ * begins with one of them raises no rule with an address condition. */
+void emb_rules_address_first_bytes(const emb_rules_t *rules, uint64_t v4[4], uint64_t v6[4]);
 
 /* Fields the engine matches, each in its own Hyperscan database. */
 typedef enum {

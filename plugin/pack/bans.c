@@ -131,8 +131,9 @@ bool emb_rules_raised_by(const emb_rules_t *r, size_t i, uint64_t keys) {
 }
 
 /* For hosts that see flows as records (embargo.so): a flow whose server port
- * no rule of addresses and ports alone can hold on is not read further. */
-bool emb_rules_port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port) {
+ * no rule of addresses and ports alone can hold on is not read further; with
+ * `alone`, only the rules with no address condition are asked. */
+static bool port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port, bool alone) {
     if (r == NULL)
         return true;
     for (size_t a = 0; a < r->nalts; a++) {
@@ -140,8 +141,10 @@ bool emb_rules_port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port)
         if (alt->content_mask != 0)
             continue;      /* needs a field value: never holds on endpoints alone */
         bool holds = true; /* an alternative without a port condition holds on any port */
-        for (uint32_t c = 0; c < alt->ncond; c++) {
+        for (uint32_t c = 0; c < alt->ncond && holds; c++) {
             const emb_cond_t *cond = &alt->cond[c];
+            if (alone && cond->key == EMB_K_IP)
+                holds = false; /* holds only on some addresses */
             if (cond->key != EMB_K_PORT)
                 continue;
             holds = false;
@@ -156,4 +159,27 @@ bool emb_rules_port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port)
             return true;
     }
     return false;
+}
+
+bool emb_rules_port_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port) {
+    return port_may_hold(r, proto, port, false);
+}
+
+bool emb_rules_port_alone_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t port) {
+    return port_may_hold(r, proto, port, true);
+}
+
+void emb_rules_address_first_bytes(const emb_rules_t *r, uint64_t v4[4], uint64_t v6[4]) {
+    memset(v4, 0, 4 * sizeof(uint64_t));
+    memset(v6, 0, 4 * sizeof(uint64_t));
+    for (size_t a = 0; r != NULL && a < r->nalts; a++) {
+        if (r->alts[a].content_mask != 0)
+            continue;
+        emb_flow_sieve_t sv;
+        emb__flow_sieve_of(r, &r->alts[a], &sv);
+        for (int w = 0; w < 4; w++) {
+            v4[w] |= sv.v4[w];
+            v6[w] |= sv.v6[w];
+        }
+    }
 }

@@ -20,6 +20,7 @@
 #include "record-json.h"
 
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <string.h>
 
 /* A key as the iterator gives it, compared as written (escapes not decoded). */
@@ -513,10 +514,36 @@ static bool MembersAgain(EmbargoRecord *r, AppSpans apps) {
 /* Top-level members listed at once; a record with more is read again. */
 #define MAX_MEMBERS 64
 
+/* Whether the address `sp` (a JSON string: "192.0.2.1", "2001:db8::1")
+ * begins with a byte some rule's addresses cover; true when it cannot be read
+ * so (an escape, a form Suricata does not write). */
+static bool AddrMayHold(const EmbargoRecord *r, EmbargoSpan sp, const EmbargoPortSet *ports) {
+    if (sp.len < 3)
+        return true;
+    const char *s = SpanPtr(r, sp) + 1, *e = SpanPtr(r, sp) + sp.len - 1;
+    bool v6 = memchr(s, ':', (size_t)(e - s)) != NULL;
+    unsigned v = 0, nd = 0;
+    if (!v6) {
+        for (; s < e && *s >= '0' && *s <= '9' && nd < 3; s++, nd++)
+            v = v * 10 + (unsigned)(*s - '0');
+        if (nd == 0 || s >= e || *s != '.' || v > 255)
+            return true;
+    } else {
+        /* the first group: its high byte is the first byte ("::1": none, 0) */
+        for (; s < e && nd < 4 && isxdigit((unsigned char)*s); s++, nd++)
+            v = v << 4 | (unsigned)(*s <= '9' ? *s - '0' : (*s | 0x20) - 'a' + 10);
+        if (s >= e || *s != ':')
+            return true;
+        v >>= 8;
+    }
+    return (ports->first[v6][v >> 6] >> (v & 63)) & 1;
+}
+
 /* Whether a flow record, read up to here, can be left: its protocol and both
  * ports are known (each the first of its name that is one), and neither port
- * is one an address or port rule can hold on as the server's, so no rule
- * holds whichever way a later "direction" turns the record. */
+ * is one an address or port rule can hold on as the server's, or the rules
+ * that can hold there need addresses that neither of the record's begins
+ * like, so no rule holds whichever way a later "direction" turns the record. */
 static bool NoRuleHolds(const EmbargoRecord *r, const EmbargoPortSet *ports) {
     if (r->src_port < 0 || r->dest_port < 0 || r->proto.len == 0)
         return false;
@@ -525,8 +552,13 @@ static bool NoRuleHolds(const EmbargoRecord *r, const EmbargoPortSet *ports) {
     if (i < 0)
         return false; /* no port condition holds, but an address one might: read on */
     uint16_t sp = (uint16_t)r->src_port, dp = (uint16_t)r->dest_port;
-    return !(ports->bits[i][sp / 8] & (1u << (sp % 8))) &&
-           !(ports->bits[i][dp / 8] & (1u << (dp % 8)));
+    if (!(ports->bits[i][sp / 8] & (1u << (sp % 8))) &&
+        !(ports->bits[i][dp / 8] & (1u << (dp % 8))))
+        return true;
+    if ((ports->alone[i][sp / 8] & (1u << (sp % 8))) ||
+        (ports->alone[i][dp / 8] & (1u << (dp % 8))))
+        return false;
+    return !AddrMayHold(r, r->src_ip, ports) && !AddrMayHold(r, r->dest_ip, ports);
 }
 
 EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, size_t len,

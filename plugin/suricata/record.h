@@ -98,10 +98,16 @@ EmbargoParseResult EmbargoRecordParse(EmbargoRecord *r, const char *buf, size_t 
 EmbargoParseResult EmbargoRecordParseTypes(EmbargoRecord *r, const char *buf, size_t len,
                                            size_t max_len, unsigned types);
 
-/* Server ports, a bit each for TCP ([0]) and UDP ([1]), that some rule of
- * addresses and ports alone can hold on (emb_rules_port_may_hold). */
+/* What some rule of addresses and ports alone can hold on, for flow records
+ * read only as far as their endpoints: server ports, a bit each for TCP ([0])
+ * and UDP ([1]) (emb_rules_port_may_hold); and for the rules that need
+ * addresses too, the first bytes of those addresses. */
 typedef struct {
-    uint8_t bits[2][65536 / 8];
+    uint8_t bits[2][65536 / 8];  /* [TCP, UDP] ports some rule may hold on */
+    uint8_t alone[2][65536 / 8]; /* of those, the ports a rule holds on whatever the
+                                    addresses (emb_rules_port_alone_may_hold) */
+    uint64_t first[2][4];        /* [IPv4, IPv6] the first bytes of the addresses the
+                                    other rules cover (emb_rules_address_first_bytes) */
 } EmbargoPortSet;
 
 /* EmbargoRecordParseTypes, and with EMBARGO_REC_FLOW_HEADER and `ports`: a

@@ -170,6 +170,21 @@ RECORDS = [
      "quic": {"version": "1", "sni": "x.kaspersky.com", "ja4": "q13d0310h3_55b375c5d22e_cd85d2d88918"}},
     {"event_type": "flow", "src_ip": "192.0.2.10", "src_port": 40003, "dest_ip": "198.51.100.7",
      "dest_port": 443, "proto": "TCP", "app_proto": "tls", "flow": {"pkts_toserver": 3}},
+    # Suricata's order (event_type third: the header is read member by member), to a
+    # Kaspersky range on 443, to another address on 443, to a Kaspersky Security Center port,
+    # and over IPv6: the plugin's table of ports and address bytes leaves some after the header
+    {"timestamp": "2024-09-30T12:00:01.000000+0000", "flow_id": 7, "event_type": "flow",
+     "src_ip": "192.0.2.10", "src_port": 40004, "dest_ip": "185.85.12.5", "dest_port": 443,
+     "proto": "TCP", "app_proto": "tls", "flow": {"pkts_toserver": 3}},
+    {"timestamp": "2024-09-30T12:00:02.000000+0000", "flow_id": 8, "event_type": "flow",
+     "src_ip": "192.0.2.10", "src_port": 40005, "dest_ip": "8.8.8.8", "dest_port": 443,
+     "proto": "TCP", "app_proto": "tls", "flow": {"pkts_toserver": 3}},
+    {"timestamp": "2024-09-30T12:00:03.000000+0000", "flow_id": 9, "event_type": "flow",
+     "src_ip": "192.0.2.10", "src_port": 40006, "dest_ip": "203.0.113.9", "dest_port": 13000,
+     "proto": "TCP", "flow": {"pkts_toserver": 3}},
+    {"timestamp": "2024-09-30T12:00:04.000000+0000", "flow_id": 10, "event_type": "flow",
+     "src_ip": "2001:db8::10", "src_port": 40007, "dest_ip": "2a02:6b8::5", "dest_port": 80,
+     "proto": "TCP", "flow": {"pkts_toserver": 3}},
     {"event_type": "alert", "alert": {"signature_id": 1}},
 ]
 

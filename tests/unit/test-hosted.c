@@ -230,6 +230,13 @@ Test(hosted, ports_a_rule_of_addresses_and_ports_may_hold_on) {
     cr_assert(emb_rules_port_may_hold(rules, 6, 443), "sid 13: 443/tcp");
     cr_assert_not(emb_rules_port_may_hold(rules, 6, 80));
     cr_assert_not(emb_rules_port_may_hold(rules, 17, 443), "443/tcp only");
+    cr_assert_not(emb_rules_port_alone_may_hold(rules, 6, 443), "sid 13 needs its range too");
+    uint64_t v4[4], v6[4];
+    emb_rules_address_first_bytes(rules, v4, v6);
+    for (unsigned b = 0; b < 256; b++) {
+        cr_assert_eq((v4[b / 64] >> (b % 64)) & 1, b == 198, "first byte %u", b);
+        cr_assert_eq((v6[b / 64] >> (b % 64)) & 1, 0);
+    }
     emb_diags_t *d = NULL;
     emb_rules_t *any = test_load_text(
         "vendor: b\nname: B\nrules:\n"
@@ -239,6 +246,21 @@ Test(hosted, ports_a_rule_of_addresses_and_ports_may_hold_on) {
     test_print_diags(d);
     cr_assert_not_null(any);
     cr_assert(emb_rules_port_may_hold(any, 17, 5353), "an address rule holds on any port");
+    cr_assert_not(emb_rules_port_alone_may_hold(any, 17, 5353), "but on its addresses only");
+    emb_rules_address_first_bytes(any, v4, v6);
+    cr_assert_eq(v4[203 / 64], UINT64_C(1) << (203 % 64));
+    emb_diags_t *d3 = NULL;
+    emb_rules_t *port =
+        test_load_text("vendor: p\nname: P\nrules:\n"
+                       "  - {sid: 40, msg: p, channel: cloud, match: [{port: 37777/tcp}]}\n",
+                       &d3);
+    test_print_diags(d3);
+    cr_assert_not_null(port);
+    cr_assert(emb_rules_port_alone_may_hold(port, 6, 37777));
+    cr_assert_not(emb_rules_port_alone_may_hold(port, 6, 37778));
+    emb_rules_address_first_bytes(port, v4, v6);
+    cr_assert_eq(v4[0] | v4[1] | v4[2] | v4[3] | v6[0] | v6[1] | v6[2] | v6[3], 0);
+    emb_rules_free(port);
     emb_rules_free(any);
     emb_diags_t *d2 = NULL;
     emb_rules_t *names = test_load_text(
