@@ -598,18 +598,8 @@ static int EmbargoInit(ConfNode *conf, bool threaded, void **init_data) {
      * records are left after the header. Without the table (no memory) each
      * is read for its endpoints and matched. */
     if ((ctx->types & EMBARGO_REC_FLOW_HEADER) &&
-        (ctx->flow_ports = calloc(1, sizeof(*ctx->flow_ports))) != NULL) {
-        EmbargoPortSet *ps = ctx->flow_ports;
-        for (unsigned port = 0; port < 65536; port++)
-            for (int i = 0; i < 2; i++) {
-                uint8_t proto = i == 0 ? 6 : 17;
-                if (emb_rules_port_may_hold(ctx->rules, proto, (uint16_t)port))
-                    ps->bits[i][port / 8] |= (uint8_t)(1u << (port % 8));
-                if (emb_rules_port_alone_may_hold(ctx->rules, proto, (uint16_t)port))
-                    ps->alone[i][port / 8] |= (uint8_t)(1u << (port % 8));
-            }
-        emb_rules_address_first_bytes(ctx->rules, ps->first[0], ps->first[1]);
-    }
+        (ctx->flow_ports = calloc(1, sizeof(*ctx->flow_ports))) != NULL)
+        EmbargoPortSetFill(ctx->flow_ports, ctx->rules);
 
     if (!threaded) {
         snprintf(ctx->file.path, sizeof(ctx->file.path), "%s", ctx->filename);

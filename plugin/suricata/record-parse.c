@@ -514,6 +514,18 @@ static bool MembersAgain(EmbargoRecord *r, AppSpans apps) {
 /* Top-level members listed at once; a record with more is read again. */
 #define MAX_MEMBERS 64
 
+void EmbargoPortSetFill(EmbargoPortSet *ps, const emb_rules_t *rules) {
+    for (unsigned port = 0; port < 65536; port++)
+        for (int i = 0; i < 2; i++) {
+            uint8_t proto = i == 0 ? 6 : 17;
+            if (emb_rules_port_may_hold(rules, proto, (uint16_t)port))
+                ps->bits[i][port / 8] |= (uint8_t)(1u << (port % 8));
+            if (emb_rules_port_alone_may_hold(rules, proto, (uint16_t)port))
+                ps->alone[i][port / 8] |= (uint8_t)(1u << (port % 8));
+        }
+    emb_rules_address_first_bytes(rules, ps->first[0], ps->first[1]);
+}
+
 /* Whether the address `sp` (a JSON string: "192.0.2.1", "2001:db8::1")
  * begins with a byte some rule's addresses cover; true when it cannot be read
  * so (an escape, a form Suricata does not write). */

@@ -110,6 +110,9 @@ typedef struct {
                                     other rules cover (emb_rules_address_first_bytes) */
 } EmbargoPortSet;
 
+/* Fills `ps` (zeroed) from the pack `rules`. */
+void EmbargoPortSetFill(EmbargoPortSet *ps, const emb_rules_t *rules);
+
 /* EmbargoRecordParseTypes, and with EMBARGO_REC_FLOW_HEADER and `ports`: a
  * TCP or UDP flow record neither of whose ports is in `ports` is left as
  * soon as its header says so (SKIP): no rule can hold on it. */

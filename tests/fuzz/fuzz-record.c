@@ -16,7 +16,7 @@
 
 static emb_rules_t *rules;
 static emb_engine_t *engine;
-static EmbargoPortSet ports; /* as plugin.c's ThreadNew builds it */
+static EmbargoPortSet ports; /* as plugin.c's ThreadNew fills it */
 
 typedef struct {
     const EmbargoRecord *rec;
@@ -71,18 +71,6 @@ static void check_rest(const char *data, size_t size) {
     }
 }
 
-static void build_ports(void) {
-    for (unsigned port = 0; port < 65536; port++)
-        for (int i = 0; i < 2; i++) {
-            uint8_t proto = i == 0 ? 6 : 17;
-            if (emb_rules_port_may_hold(rules, proto, (uint16_t)port))
-                ports.bits[i][port / 8] |= (uint8_t)(1u << (port % 8));
-            if (emb_rules_port_alone_may_hold(rules, proto, (uint16_t)port))
-                ports.alone[i][port / 8] |= (uint8_t)(1u << (port % 8));
-        }
-    emb_rules_address_first_bytes(rules, ports.first[0], ports.first[1]);
-}
-
 static int count_match(const emb_match_t *m, void *userdata) {
     (void)m;
     ++*(int *)userdata;
@@ -120,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             fprintf(stderr, "fuzz-record: cannot load %s\n", EMBARGO_RULES_DIR);
             abort();
         }
-        build_ports();
+        EmbargoPortSetFill(&ports, rules);
     }
     check_flow_header((const char *)data, size);
     (void)EmbargoRecordPeekType((const char *)data, size);
