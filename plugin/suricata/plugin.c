@@ -16,7 +16,9 @@
  * (one engine, compiled once, shared under the lock) and the single writev()
  * to the shared file, which keeps a record and its alerts together, as
  * `regular` locks its FILE. Per record, the cost is record-parse.c's scan (other
- * event types stop after "event_type") and, per alert, a splice of text: the
+ * event types stop after "event_type"; ours are read by quotes and brackets,
+ * each value used checked alone, and checked whole only when a rule raises
+ * an alert on them) and, per alert, a splice of text: the
  * alert object comes from emb_match_alert_write, each rule's constant text
  * rendered once, so no alert allocates.
  */
@@ -218,6 +220,14 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
     bool endpoint_only = strcmp(m->field, "ip") == 0 || strcmp(m->field, "port") == 0;
     if (endpoint_only && t->ctx->flow_logged && t->rec.type != EMBARGO_REC_FLOW)
         return 0;
+    /* Nothing of a record is copied into an alert, nor its flow marked as
+     * alerted, before the record is checked whole; one that fails is
+     * counted invalid and raises nothing more. */
+    if (t->rec.unchecked && !EmbargoRecordCheck(&t->rec)) {
+        t->parsed--;
+        t->invalid++;
+        return 1; /* stops the match */
+    }
     if (DedupSeen(t, t->rec.flow_id, m->sid)) {
         t->alerts_repeated++;
         return 0;
@@ -591,7 +601,9 @@ static int EmbargoInit(ConfNode *conf, bool threaded, void **init_data) {
      * when flow is among the types: otherwise they are not even scanned. */
     emb_rules_summary_t sum;
     emb_rules_summary(ctx->rules, &sum);
-    ctx->types = EMBARGO_REC_ALL & ~EMBARGO_REC_MASK(EMBARGO_REC_FLOW);
+    /* Records are read unchecked and checked whole only when they alert
+     * (OnMatch): Suricata wrote them, and most raise nothing. */
+    ctx->types = (EMBARGO_REC_ALL & ~EMBARGO_REC_MASK(EMBARGO_REC_FLOW)) | EMBARGO_REC_UNCHECKED;
     if (ctx->flow_logged && sum.indicators_per_key[EMB_K_IP] + sum.indicators_per_key[EMB_K_PORT])
         ctx->types |= EMBARGO_REC_MASK(EMBARGO_REC_FLOW) | EMBARGO_REC_FLOW_HEADER;
     /* Most flows are on ports no address or port rule names (DNS, ...): their

@@ -68,7 +68,8 @@ static bool ServerSide(const EmbargoRecord *r, const char *field) {
 
 size_t EmbargoRecordAlertWrite(const EmbargoRecord *r, const char *alert, size_t alert_len,
                                const char *field, char *out, size_t cap) {
-    if (r == NULL || r->buf == NULL || r->type == EMBARGO_REC_OTHER || alert == NULL)
+    if (r == NULL || r->buf == NULL || r->type == EMBARGO_REC_OTHER || r->unchecked ||
+        alert == NULL)
         return 0;
     /* The alert text must be exactly one object: it is spliced in as is. */
     Cur c = {alert, alert + alert_len};

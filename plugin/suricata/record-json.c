@@ -145,6 +145,12 @@ static inline bool ScanString(Cur *c, bool *esc) {
     return ScanStringRest(c, p, esc);
 }
 
+bool EmbargoJsonStringIs(const char *v, const char *vend) {
+    Cur c = {v, vend};
+    bool esc = false;
+    return v < vend && *v == '"' && ScanString(&c, &esc) && c.p == vend;
+}
+
 /* Past the fraction and exponent of a JSON number whose integer part ends at
  * `p` (RFC 8259, section 6), *frac telling whether it had either; NULL when
  * one is malformed. */
@@ -452,36 +458,16 @@ key:
 
 /* ---- parts already checked --------------------------------------------- */
 
-/* Past the closing quote of a checked string whose text starts at p. */
-static const unsigned char *SkipCheckedString(const unsigned char *p, const unsigned char *end) {
-    for (;;) {
-#if defined(__SSE2__)
-        const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\');
-        while (end - p >= 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
-            int m = _mm_movemask_epi8(
-                _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)));
-            if (m != 0) {
-                p += __builtin_ctz((unsigned)m);
-                break;
-            }
-            p += 16;
-        }
-#endif
-        while (p < end && *p != '"' && *p != '\\')
-            p++;
-        if (p >= end)
-            return NULL;
-        if (*p == '"')
-            return p + 1;
-        p += 2; /* an escape: what follows the backslash is never the closing quote */
-    }
-}
+const bool embargo_json_scalar_byte[256] = {
+    ['+'] = 1, ['-'] = 1, ['.'] = 1, ['0'] = 1, ['1'] = 1, ['2'] = 1, ['3'] = 1, ['4'] = 1,
+    ['5'] = 1, ['6'] = 1, ['7'] = 1, ['8'] = 1, ['9'] = 1, ['E'] = 1, ['a'] = 1, ['e'] = 1,
+    ['f'] = 1, ['l'] = 1, ['n'] = 1, ['r'] = 1, ['s'] = 1, ['t'] = 1, ['u'] = 1,
+};
 
-/* Past the closer of a checked object or array at p: the next quote or
- * bracket is found sixteen bytes at a time, strings are stepped over whole.
- * NULL when the text ends first (it was not checked after all). */
-static const unsigned char *SkipCheckedContainer(const unsigned char *p, const unsigned char *end) {
+/* The next quote or bracket is found sixteen bytes at a time, strings are
+ * stepped over whole. */
+const unsigned char *EmbargoJsonSkipCheckedContainer(const unsigned char *p,
+                                                     const unsigned char *end) {
     size_t depth = 0;
     for (;;) {
 #if defined(__SSE2__)
@@ -521,46 +507,6 @@ static const unsigned char *SkipCheckedContainer(const unsigned char *p, const u
     }
 }
 
-/* Steps over one value of a part that EmbargoJsonSkipValue already checked:
- * only quotes, backslashes and brackets are looked at. Still bounded by the
- * cursor; false only if the text was not checked after all. */
-static bool SkipCheckedValue(Cur *c) {
-    const unsigned char *p = (const unsigned char *)c->p, *end = (const unsigned char *)c->end;
-    if (p < end && (*p == '{' || *p == '[')) {
-        if ((p = SkipCheckedContainer(p, end)) == NULL)
-            return false;
-    } else if (p < end && *p == '"') {
-        if ((p = SkipCheckedString(p + 1, end)) == NULL)
-            return false;
-    } else {
-        /* a number or literal ends at a comma, a closer or whitespace */
-        while (p < end && *p != ',' && *p != '}' && *p != ']' && *p != ' ' && *p != '\t' &&
-               *p != '\n' && *p != '\r')
-            p++;
-    }
-    c->p = (const char *)p;
-    return true;
-}
-
-/* A checked key and its colon, at c->p (after whitespace). */
-static bool SkipCheckedKey(Cur *c, const char **key, size_t *klen) {
-    if (c->p >= c->end || *c->p != '"')
-        return false;
-    const char *k = c->p + 1;
-    const unsigned char *q =
-        SkipCheckedString((const unsigned char *)k, (const unsigned char *)c->end);
-    if (q == NULL)
-        return false;
-    c->p = (const char *)q;
-    *key = k;
-    *klen = (size_t)(c->p - 1 - k);
-    Ws(c);
-    if (c->p >= c->end || *c->p != ':')
-        return false;
-    c->p++;
-    return true;
-}
-
 /* ---- iteration ------------------------------------------------------------ */
 
 bool EmbargoJsonIterBeginChecked(Iter *it, const char *p, const char *end, unsigned depth) {
@@ -583,43 +529,15 @@ bool EmbargoJsonIterBegin(Iter *it, const char *p, const char *end, unsigned dep
     return true;
 }
 
-IterStep EmbargoJsonIterNext(Iter *it, const char **key, size_t *klen, const char **v,
-                             const char **vend) {
+bool EmbargoJsonIterKeyStrict(Iter *it, const char **key, size_t *klen) {
+    return ScanKey(&it->c, key, klen);
+}
+
+bool EmbargoJsonIterValueStrict(Iter *it) {
     Cur *c = &it->c;
-    Ws(c);
-    if (c->p >= c->end)
-        return ITER_BAD;
-    if (*c->p == (it->obj ? '}' : ']')) {
-        if (!it->first)
-            return ITER_BAD; /* "x," then the end: a trailing comma */
-        c->p++;
-        return ITER_END;
-    }
-    it->first = false;
-    *key = NULL;
-    *klen = 0;
-    if (it->obj && !(it->checked ? SkipCheckedKey(c, key, klen) : ScanKey(c, key, klen)))
-        return ITER_BAD;
-    Ws(c);
-    *v = c->p;
-    if (it->checked) {
-        if (!SkipCheckedValue(c))
-            return ITER_BAD;
-    } else if (c->p < c->end && *c->p == '"') { /* most members: no call for a string */
+    if (c->p < c->end && *c->p == '"') { /* most members: no call for a string */
         bool esc = false;
-        if (!ScanString(c, &esc))
-            return ITER_BAD;
-    } else if (!EmbargoJsonSkipValue(c, it->depth))
-        return ITER_BAD;
-    *vend = c->p;
-    Ws(c);
-    if (c->p < c->end && *c->p == ',') {
-        c->p++;
-        return ITER_ITEM;
+        return ScanString(c, &esc);
     }
-    if (c->p < c->end && *c->p == (it->obj ? '}' : ']')) {
-        it->first = true; /* the closer is left for the next call: ITER_END */
-        return ITER_ITEM;
-    }
-    return ITER_BAD;
+    return EmbargoJsonSkipValue(c, it->depth);
 }

@@ -6,16 +6,23 @@
  * http, quic and flow records carry anything embargo matches. A small
  * scanner walks the top-level members in order: Suricata writes
  * "event_type" within the first hundred bytes, so a record of another type
- * costs that much and no more. A record of ours is then checked whole
- * (strict JSON grammar, UTF-8, escapes, nesting bounded by a bit stack, no
- * recursion), and only the members the plugin needs are remembered, as
- * slices of the text, which record-alert.c splices into the alert record.
- * The JSON grammar itself is record-json.c's.
+ * costs that much and no more. Of a record of ours only the members the
+ * plugin needs are remembered, as slices of the text, which record-alert.c
+ * splices into the alert record. The JSON grammar itself is record-json.c's.
  *
- * The one design choice to know: everything is validated before anything is
- * used, and every read goes through the cursor's bounds. A member of the
- * wrong JSON type counts as absent, so a hostile or future record can at
- * worst miss a match, never raise a wrong one or crash.
+ * Two ways to read one. EmbargoRecordParse checks it whole first (strict
+ * JSON grammar, UTF-8, escapes, nesting bounded by a bit stack, no
+ * recursion) and then reads the checked text. The plugin reads it
+ * unchecked (EMBARGO_REC_UNCHECKED), by quotes and brackets alone, the
+ * protocol object where it stands, each byte once; each string taken as a
+ * fact is checked on its own, and the whole record is checked
+ * (EmbargoRecordCheck) only when a rule raises an alert on it, before any
+ * of it is copied. Suricata wrote the record, most raise nothing, and the
+ * check was a third of the plugin's cost. Either way every read goes
+ * through the cursor's bounds, and a member of the wrong JSON type counts
+ * as absent: a hostile or future record can at worst miss a match, never
+ * write a wrong alert or crash. On a record the strict parse takes, both
+ * ways give the same facts (test-record.c, fuzz-record.c compare them).
  */
 #include "record-json.h"
 
@@ -78,7 +85,7 @@ static size_t Utf8Put(char *o, unsigned u) {
 static bool StrValue(EmbargoRecord *r, const char *v, const char *vend, const char **s, size_t *n) {
     const char *raw;
     size_t rn;
-    if (!StrRaw(v, vend, &raw, &rn))
+    if (!StrRaw(v, vend, &raw, &rn) || (r->unchecked && !EmbargoJsonStringIs(v, vend)))
         return false;
     if (memchr(raw, '\\', rn) == NULL) {
         *s = raw;
@@ -181,38 +188,52 @@ static bool IsNameRrtype(const char *k, size_t n) {
            KEY_IS(k, n, "MX") || KEY_IS(k, n, "DNAME");
 }
 
-/* Each string of an array [v, vend) as a fact. */
-static void AddStrArray(EmbargoRecord *r, emb_field_t field, const char *v, const char *vend,
+/*
+ * The facts functions read a protocol object with the iterator `it` over
+ * its members (a part already checked, or a record read unchecked) and run
+ * it to its end; a nested value they read is iterated where it stands
+ * (EmbargoJsonIterOpen) and `it` resumes after it (EmbargoJsonIterPast), so
+ * every byte is looked at once. False when the object ends badly (only
+ * possible unchecked: the record is then invalid).
+ */
+
+/* Each string of the array at v, the value `it` stands at, as a fact. */
+static bool AddStrArray(EmbargoRecord *r, Iter *it, const char *v, emb_field_t field,
                         unsigned depth) {
-    Iter it;
+    Iter a;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !EmbargoJsonIterBeginChecked(&it, v, vend, depth))
-        return;
-    for (int i = 0;
-         i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
-         i++)
-        (void)AddStr(r, field, e, ee, NULL, NULL);
+    IterStep st;
+    if (*v != '[' || !EmbargoJsonIterBeginChecked(&a, v, it->c.end, depth))
+        return EmbargoJsonIterValue(it, &ee);
+    for (int i = 0; (st = EmbargoJsonIterNext(&a, &k, &kn, &e, &ee)) == ITER_ITEM; i++)
+        if (i < EMBARGO_RECORD_MAX_ITEMS)
+            (void)AddStr(r, field, e, ee, NULL, NULL);
+    return st == ITER_END && EmbargoJsonIterPast(it, a.c.p);
 }
 
-/* rrname of each object of an array (dns.queries, dns.answers ...); rdata too
- * when `rdata` and the record type holds a name. */
-static void AddRrList(EmbargoRecord *r, const char *v, const char *vend, bool rdata,
-                      unsigned depth) {
-    Iter it, o;
+/* rrname of each object of the array at v (dns.queries, dns.answers ...),
+ * the value `it` stands at; rdata too when `rdata` and the record type
+ * holds a name. */
+static bool AddRrList(EmbargoRecord *r, Iter *it, const char *v, bool rdata, unsigned depth) {
+    Iter a, o;
     const char *k, *e, *ee;
     size_t kn;
-    if (*v != '[' || !EmbargoJsonIterBeginChecked(&it, v, vend, depth))
-        return;
-    for (int i = 0;
-         i < EMBARGO_RECORD_MAX_ITEMS && EmbargoJsonIterNext(&it, &k, &kn, &e, &ee) == ITER_ITEM;
-         i++) {
-        if (*e != '{' || !EmbargoJsonIterBeginChecked(&o, e, ee, depth + 1))
+    IterStep st, mt;
+    if (*v != '[' || !EmbargoJsonIterBeginChecked(&a, v, it->c.end, depth))
+        return EmbargoJsonIterValue(it, &ee);
+    for (int i = 0; (st = EmbargoJsonIterOpen(&a, &k, &kn, &e)) == ITER_ITEM; i++) {
+        if (i >= EMBARGO_RECORD_MAX_ITEMS || *e != '{') {
+            if (!EmbargoJsonIterValue(&a, &ee))
+                return false;
             continue;
+        }
+        if (!EmbargoJsonIterBeginChecked(&o, e, a.c.end, depth + 1))
+            return false;
         const char *rd = NULL, *rde = NULL, *mk, *mv, *mve;
         bool named = false;
         size_t mkn;
-        while (EmbargoJsonIterNext(&o, &mk, &mkn, &mv, &mve) == ITER_ITEM) {
+        while ((mt = EmbargoJsonIterNext(&o, &mk, &mkn, &mv, &mve)) == ITER_ITEM) {
             const char *s;
             size_t n;
             if (KEY_IS(mk, mkn, "rrname"))
@@ -222,40 +243,65 @@ static void AddRrList(EmbargoRecord *r, const char *v, const char *vend, bool rd
             else if (KEY_IS(mk, mkn, "rrtype") && StrRaw(mv, mve, &s, &n))
                 named = IsNameRrtype(s, n);
         }
+        if (mt != ITER_END || !EmbargoJsonIterPast(&a, o.c.p))
+            return false;
         if (rdata && named && rd != NULL)
             (void)AddStr(r, EMB_FIELD_DNS_QUERY, rd, rde, NULL, NULL);
     }
+    return st == ITER_END && EmbargoJsonIterPast(it, a.c.p);
 }
 
-static void DnsFacts(EmbargoRecord *r, Iter *it) {
+/* dns.grouped, the object at v: the names of the record types that hold one. */
+static bool Grouped(EmbargoRecord *r, Iter *it, const char *v) {
+    Iter g;
+    const char *k, *gv, *gve;
+    size_t kn;
+    IterStep st;
+    if (!EmbargoJsonIterBeginChecked(&g, v, it->c.end, 2))
+        return false;
+    while ((st = EmbargoJsonIterOpen(&g, &k, &kn, &gv)) == ITER_ITEM)
+        if (!(IsNameRrtype(k, kn) ? AddStrArray(r, &g, gv, EMB_FIELD_DNS_QUERY, 3)
+                                  : EmbargoJsonIterValue(&g, &gve)))
+            return false;
+    return st == ITER_END && EmbargoJsonIterPast(it, g.c.p);
+}
+
+static bool DnsFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
-        if (KEY_IS(k, kn, "rrname")) /* EVE DNS v2 */
-            (void)AddStr(r, EMB_FIELD_DNS_QUERY, v, ve, NULL, NULL);
-        else if (KEY_IS(k, kn, "type"))
-            r->dns_response = StrIs(v, ve, "answer") || StrIs(v, ve, "response");
-        else if (KEY_IS(k, kn, "queries") || KEY_IS(k, kn, "query")) /* v3 */
-            AddRrList(r, v, ve, false, 2);
+    IterStep st;
+    while ((st = EmbargoJsonIterOpen(it, &k, &kn, &v)) == ITER_ITEM) {
+        bool ok;
+        if (KEY_IS(k, kn, "queries") || KEY_IS(k, kn, "query")) /* v3 */
+            ok = AddRrList(r, it, v, false, 2);
         else if (KEY_IS(k, kn, "answers"))
-            AddRrList(r, v, ve, true, 2);
-        else if (KEY_IS(k, kn, "grouped") && *v == '{') {
-            Iter g;
-            const char *gk, *gv, *gve;
-            size_t gkn;
-            if (!EmbargoJsonIterBeginChecked(&g, v, ve, 2))
-                continue;
-            while (EmbargoJsonIterNext(&g, &gk, &gkn, &gv, &gve) == ITER_ITEM)
-                if (IsNameRrtype(gk, gkn))
-                    AddStrArray(r, EMB_FIELD_DNS_QUERY, gv, gve, 3);
+            ok = AddRrList(r, it, v, true, 2);
+        else if (KEY_IS(k, kn, "grouped") && *v == '{')
+            ok = Grouped(r, it, v);
+        else if ((ok = EmbargoJsonIterValue(it, &ve))) {
+            if (KEY_IS(k, kn, "rrname")) /* EVE DNS v2 */
+                (void)AddStr(r, EMB_FIELD_DNS_QUERY, v, ve, NULL, NULL);
+            else if (KEY_IS(k, kn, "type"))
+                r->dns_response = StrIs(v, ve, "answer") || StrIs(v, ve, "response");
         }
+        if (!ok)
+            return false;
     }
+    return st == ITER_END;
 }
 
-static void TlsFacts(EmbargoRecord *r, Iter *it) {
+static bool TlsFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve, *s;
     size_t kn, n;
-    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    IterStep st;
+    while ((st = EmbargoJsonIterOpen(it, &k, &kn, &v)) == ITER_ITEM) {
+        if (KEY_IS(k, kn, "subjectaltname")) { /* Suricata 8 */
+            if (!AddStrArray(r, it, v, EMB_FIELD_TLS_CERT_NAME, 2))
+                return false;
+            continue;
+        }
+        if (!EmbargoJsonIterValue(it, &ve))
+            return false;
         if (KEY_IS(k, kn, "sni"))
             (void)AddStr(r, EMB_FIELD_TLS_SNI, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "subject")) {
@@ -265,15 +311,15 @@ static void TlsFacts(EmbargoRecord *r, Iter *it) {
             (void)AddStr(r, EMB_FIELD_TLS_CERT_ISSUER, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "ja4"))
             (void)AddStr(r, EMB_FIELD_JA4, v, ve, NULL, NULL);
-        else if (KEY_IS(k, kn, "subjectaltname")) /* Suricata 8 */
-            AddStrArray(r, EMB_FIELD_TLS_CERT_NAME, v, ve, 2);
     }
+    return st == ITER_END;
 }
 
-static void HttpFacts(EmbargoRecord *r, Iter *it) {
+static bool HttpFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    IterStep st;
+    while ((st = EmbargoJsonIterNext(it, &k, &kn, &v, &ve)) == ITER_ITEM) {
         if (KEY_IS(k, kn, "hostname"))
             (void)AddStr(r, EMB_FIELD_HTTP_HOST, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "url"))
@@ -281,17 +327,33 @@ static void HttpFacts(EmbargoRecord *r, Iter *it) {
         else if (KEY_IS(k, kn, "http_user_agent"))
             (void)AddStr(r, EMB_FIELD_HTTP_USER_AGENT, v, ve, NULL, NULL);
     }
+    return st == ITER_END;
 }
 
-static void QuicFacts(EmbargoRecord *r, Iter *it) {
+static bool QuicFacts(EmbargoRecord *r, Iter *it) {
     const char *k, *v, *ve;
     size_t kn;
-    while (EmbargoJsonIterNext(it, &k, &kn, &v, &ve) == ITER_ITEM) {
+    IterStep st;
+    while ((st = EmbargoJsonIterNext(it, &k, &kn, &v, &ve)) == ITER_ITEM) {
         if (KEY_IS(k, kn, "sni"))
             (void)AddStr(r, EMB_FIELD_QUIC_SNI, v, ve, NULL, NULL);
         else if (KEY_IS(k, kn, "ja4"))
             (void)AddStr(r, EMB_FIELD_JA4, v, ve, NULL, NULL);
     }
+    return st == ITER_END;
+}
+
+/* The facts of the protocol object of a record of type r->type. */
+static bool AppFacts(EmbargoRecord *r, Iter *o) {
+    switch (r->type) {
+    case EMBARGO_REC_DNS: return DnsFacts(r, o);
+    case EMBARGO_REC_TLS: return TlsFacts(r, o);
+    case EMBARGO_REC_HTTP: return HttpFacts(r, o);
+    case EMBARGO_REC_QUIC: return QuicFacts(r, o);
+    case EMBARGO_REC_FLOW:
+    case EMBARGO_REC_OTHER: break;
+    }
+    return false;
 }
 
 /* ---- endpoints ------------------------------------------------------------- */
@@ -300,30 +362,22 @@ static void QuicFacts(EmbargoRecord *r, Iter *it) {
  * most 255, no leading zero, nothing else), without the copy and the call:
  * every record has two addresses. */
 static bool Ipv4(const char *s, size_t n, uint8_t out[4]) {
-    uint8_t tmp[4] = {0}, *tp = tmp;
-    unsigned octets = 0;
-    bool saw_digit = false;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (ch >= '0' && ch <= '9') {
-            unsigned v = *tp * 10u + (unsigned)(ch - '0');
-            if ((saw_digit && *tp == 0) || v > 255)
-                return false;
-            *tp = (uint8_t)v;
-            if (!saw_digit) {
-                if (++octets > 4)
-                    return false;
-                saw_digit = true;
-            }
-        } else if (ch == '.' && saw_digit) {
-            if (octets == 4)
-                return false;
-            *++tp = 0;
-            saw_digit = false;
-        } else
+    const char *e = s + n;
+    uint8_t tmp[4];
+    for (int i = 0; i < 4; i++) {
+        if (i > 0 && (s >= e || *s++ != '.'))
             return false;
+        if (s >= e || *s < '0' || *s > '9')
+            return false;
+        unsigned v = (unsigned)(*s++ - '0');
+        if (v == 0 && s < e && *s >= '0' && *s <= '9')
+            return false; /* a leading zero */
+        while (s < e && *s >= '0' && *s <= '9')
+            if ((v = v * 10 + (unsigned)(*s++ - '0')) > 255)
+                return false;
+        tmp[i] = (uint8_t)v;
     }
-    if (octets < 4)
+    if (s != e)
         return false;
     memcpy(out, tmp, 4);
     return true;
@@ -392,6 +446,22 @@ static EmbargoRecordType TypeOf(const char *v, const char *vend) {
     return EMBARGO_REC_OTHER;
 }
 
+bool EmbargoRecordCheck(EmbargoRecord *r) {
+    if (r == NULL || r->buf == NULL)
+        return false;
+    if (!r->unchecked)
+        return true;
+    Cur c = {r->buf, r->buf + r->len};
+    Ws(&c);
+    if (c.p >= c.end || *c.p != '{' || !EmbargoJsonSkipValue(&c, 0))
+        return false;
+    Ws(&c);
+    if (c.p != c.end)
+        return false;
+    r->unchecked = false;
+    return true;
+}
+
 void EmbargoRecordClear(EmbargoRecord *r) {
     if (r == NULL)
         return;
@@ -413,6 +483,19 @@ EmbargoRecordType EmbargoRecordPeekType(const char *buf, size_t len) {
         if (KEY_IS(k, kn, "event_type"))
             return TypeOf(v, ve);
     return EMBARGO_REC_OTHER;
+}
+
+/* Whether `k` names the protocol object of a record of type t ("dns" ...). */
+static bool IsAppKey(EmbargoRecordType t, const char *k, size_t kn) {
+    switch (t) {
+    case EMBARGO_REC_DNS: return KEY_IS(k, kn, "dns");
+    case EMBARGO_REC_TLS: return KEY_IS(k, kn, "tls");
+    case EMBARGO_REC_HTTP: return KEY_IS(k, kn, "http");
+    case EMBARGO_REC_QUIC: return KEY_IS(k, kn, "quic");
+    case EMBARGO_REC_FLOW:
+    case EMBARGO_REC_OTHER: break;
+    }
+    return false;
 }
 
 /* Where a record's protocol objects are: the first of each name counts. */
@@ -593,11 +676,27 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
     bool header_only = false;
     if (!EmbargoJsonIterBegin(&it, buf, buf + len, 0) || !it.obj)
         goto invalid;
+    /* EMBARGO_REC_UNCHECKED: stepped over by quotes and brackets from the start */
+    it.checked = r->unchecked = (types & EMBARGO_REC_UNCHECKED) != 0;
+    bool facts_read = false;
     for (;;) {
-        IterStep st = EmbargoJsonIterNext(&it, &k, &kn, &v, &ve);
+        IterStep st = EmbargoJsonIterOpen(&it, &k, &kn, &v);
         if (st == ITER_END)
             break;
         if (st == ITER_BAD)
+            goto invalid;
+        if (r->unchecked && !facts_read && *v == '{' && IsAppKey(r->type, k, kn) &&
+            apps[r->type][0] == NULL) {
+            /* read where it stands, once: its facts, and its extent */
+            Iter o;
+            if (!EmbargoJsonIterBeginChecked(&o, v, it.c.end, 1) || !AppFacts(r, &o) ||
+                !EmbargoJsonIterPast(&it, o.c.p))
+                goto invalid;
+            SetApp(apps[r->type], v, o.c.p);
+            facts_read = true;
+            continue;
+        }
+        if (!EmbargoJsonIterValue(&it, &ve))
             goto invalid;
         if (!KEY_IS(k, kn, "event_type")) {
             Member(r, apps, k, kn, v, ve);
@@ -628,6 +727,8 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
                 goto skip;
             continue;
         }
+        if (r->unchecked)
+            continue; /* ours, read on member by member; checked when it alerts */
         /* Ours: the rest is checked whole in one pass, which lists its
          * members (Suricata writes event_type third: the members before it
          * were checked one by one). */
@@ -662,16 +763,9 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
     if (v != NULL && *v == '{') {
         r->app = SpanOf(r, v, ve);
         Iter o;
-        if (r->type != EMBARGO_REC_FLOW && EmbargoJsonIterBeginChecked(&o, v, ve, 1)) {
-            switch (r->type) {
-            case EMBARGO_REC_DNS: DnsFacts(r, &o); break;
-            case EMBARGO_REC_TLS: TlsFacts(r, &o); break;
-            case EMBARGO_REC_HTTP: HttpFacts(r, &o); break;
-            case EMBARGO_REC_QUIC: QuicFacts(r, &o); break;
-            case EMBARGO_REC_FLOW:
-            case EMBARGO_REC_OTHER: break;
-            }
-        }
+        if (!facts_read && r->type != EMBARGO_REC_FLOW &&
+            EmbargoJsonIterBeginChecked(&o, v, ve, 1) && !AppFacts(r, &o) && r->unchecked)
+            goto invalid;
     }
     return EMBARGO_PARSE_OK;
 skip:

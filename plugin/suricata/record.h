@@ -39,6 +39,14 @@ typedef enum {
  * not checked (EMBARGO_PARSE_HEADER). Its facts are all a flow record gives
  * the engine; when they raise nothing, checking the rest is work for nothing. */
 #define EMBARGO_REC_FLOW_HEADER 0x100u
+/* A record of ours is read by its quotes and brackets alone, not checked
+ * whole: each value taken as a fact is checked on its own (a string that is
+ * not one counts as absent), and r->unchecked says the rest was not.
+ * EmbargoRecordCheck must pass before any of it is copied into an alert
+ * (EmbargoRecordAlertWrite refuses until then). On a record Suricata wrote,
+ * the facts are the same either way (fuzz-record compares them); the check
+ * is then paid only by the records that raise a rule. */
+#define EMBARGO_REC_UNCHECKED 0x200u
 
 typedef enum {
     EMBARGO_PARSE_OK = 0,  /* facts filled in: match them */
@@ -65,6 +73,7 @@ typedef struct {
     int32_t src_port, dest_port; /* -1 when absent or not a port */
     bool to_client;              /* the record says "direction":"to_client" */
     bool dns_response;           /* a DNS answer/response record (names from the server) */
+    bool unchecked;              /* EMBARGO_REC_UNCHECKED: not yet checked whole */
     /* Header members as JSON text (strings with their quotes), copied verbatim. */
     EmbargoSpan timestamp, in_iface, vlan, src_ip, dest_ip, proto, pkt_src, community_id, app_proto;
     EmbargoSpan app;   /* the dns/tls/http/quic/flow object */
@@ -120,6 +129,11 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
                                            size_t max_len, unsigned types,
                                            const EmbargoPortSet *ports);
 
+/* Checks a record parsed with EMBARGO_REC_UNCHECKED whole, as a parse
+ * without it would (strict JSON, UTF-8, nesting), and clears r->unchecked
+ * when it passes. True for a record already checked; false for none. */
+bool EmbargoRecordCheck(EmbargoRecord *r);
+
 /* Forgets the record (resets `r`); `r` may be NULL. */
 void EmbargoRecordClear(EmbargoRecord *r);
 
@@ -134,7 +148,7 @@ void EmbargoRecordClear(EmbargoRecord *r);
  * addresses and ports swapped, as Suricata writes an alert on that packet.
  * Returns the length of the whole line, also when it is more than `cap`
  * (then out holds only a prefix: grow it and call again); 0 when `r` was
- * not parsed or `alert` is not one JSON object.
+ * not parsed, not yet checked (r->unchecked), or `alert` is not one JSON object.
  */
 size_t EmbargoRecordAlertWrite(const EmbargoRecord *r, const char *alert, size_t alert_len,
                                const char *field, char *out, size_t cap);

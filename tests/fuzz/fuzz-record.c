@@ -6,7 +6,9 @@
  * emb_match_alert_write must be emb_match_alert_json's, byte for byte.
  * A flow record left after its header (EmbargoRecordParseFlows with the
  * plugin's table of ports and address bytes) must raise no rule when read
- * whole and matched.
+ * whole and matched. Read as the plugin reads it (EMBARGO_REC_UNCHECKED), a
+ * record must give the facts the strict parse gives, and pass
+ * EmbargoRecordCheck exactly when the strict parse takes it.
  */
 #include "record-json.h"
 
@@ -99,6 +101,44 @@ static void check_flow_header(const char *data, size_t size) {
     }
 }
 
+static bool same_facts(const EmbargoRecord *a, const EmbargoRecord *b) {
+    if (a->type != b->type || a->flow_id != b->flow_id || a->src_port != b->src_port ||
+        a->dest_port != b->dest_port || a->to_client != b->to_client ||
+        a->dns_response != b->dns_response || a->app.off != b->app.off ||
+        a->app.len != b->app.len || a->facts.family != b->facts.family ||
+        a->facts.nfacts != b->facts.nfacts)
+        return false;
+    for (size_t i = 0; i < a->facts.nfacts; i++) {
+        const emb_fact_t *x = &a->facts.facts[i], *y = &b->facts.facts[i];
+        if (x->field != y->field || x->len != y->len || memcmp(x->value, y->value, x->len) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The plugin's unchecked reading against the strict one (`strict`, parsed). */
+static void check_unchecked(const char *data, size_t size, const EmbargoRecord *strict,
+                            EmbargoParseResult sres) {
+    static EmbargoRecord u;
+    EmbargoParseResult ures =
+        EmbargoRecordParseTypes(&u, data, size, 65536, EMBARGO_REC_ALL | EMBARGO_REC_UNCHECKED);
+    const char *why = NULL;
+    if (sres == EMBARGO_PARSE_OK) {
+        if (ures != EMBARGO_PARSE_OK || !same_facts(strict, &u))
+            why = "a record parsed strictly gives other facts unchecked";
+        else if (EmbargoRecordAlertWrite(&u, "{}", 2, NULL, NULL, 0) != 0)
+            why = "an unchecked record was written into an alert";
+        else if (!EmbargoRecordCheck(&u))
+            why = "a record parsed strictly fails EmbargoRecordCheck";
+    } else if (ures == EMBARGO_PARSE_OK && EmbargoRecordCheck(&u))
+        why = "a record the strict parse refuses passes EmbargoRecordCheck";
+    EmbargoRecordClear(&u);
+    if (why != NULL) {
+        fprintf(stderr, "fuzz-record: %s (strict %d, unchecked %d)\n", why, sres, ures);
+        abort();
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_rest((const char *)data, size);
     if (engine == NULL) {
@@ -113,7 +153,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     check_flow_header((const char *)data, size);
     (void)EmbargoRecordPeekType((const char *)data, size);
     EmbargoRecord r;
-    if (EmbargoRecordParse(&r, (const char *)data, size, 65536) == EMBARGO_PARSE_OK) {
+    EmbargoParseResult res = EmbargoRecordParse(&r, (const char *)data, size, 65536);
+    check_unchecked((const char *)data, size, &r, res);
+    if (res == EMBARGO_PARSE_OK) {
         ctx_t c = {&r};
         (void)emb_engine_match(engine, &r.facts, on_match, &c);
     }

@@ -57,11 +57,62 @@ static int first_sid_cb(const emb_match_t *m, void *ud) {
     return 0;
 }
 
+static bool same_span(const EmbargoRecord *a, EmbargoSpan x, const EmbargoRecord *b,
+                      EmbargoSpan y) {
+    return x.len == y.len && (x.len == 0 || memcmp(a->buf + x.off, b->buf + y.off, x.len) == 0);
+}
+
+/*
+ * EmbargoRecordParse, and beside it the plugin's way, EMBARGO_REC_UNCHECKED,
+ * on the same text: a record the strict parse takes gives the same facts and
+ * header unchecked, no alert before EmbargoRecordCheck, and passes the
+ * check; one it refuses is refused unchecked too, or fails the check. Every
+ * test below parses through this, hostile inputs included.
+ */
+static EmbargoParseResult parse_record(EmbargoRecord *r, const char *text, size_t len, size_t max) {
+    EmbargoParseResult pr = EmbargoRecordParse(r, text, len, max);
+    static EmbargoRecord u;
+    EmbargoParseResult pu =
+        EmbargoRecordParseTypes(&u, text, len, max, EMBARGO_REC_ALL | EMBARGO_REC_UNCHECKED);
+    if (pr == EMBARGO_PARSE_OK) {
+        cr_assert_eq(pu, EMBARGO_PARSE_OK);
+        cr_assert(u.unchecked);
+        cr_assert_eq(EmbargoRecordAlertWrite(&u, "{}", 2, NULL, NULL, 0), 0);
+        cr_assert_eq(u.type, r->type);
+        cr_assert_eq(u.flow_id, r->flow_id);
+        cr_assert_eq(u.src_port, r->src_port);
+        cr_assert_eq(u.dest_port, r->dest_port);
+        cr_assert_eq(u.to_client, r->to_client);
+        cr_assert_eq(u.dns_response, r->dns_response);
+        cr_assert(same_span(&u, u.app, r, r->app));
+        cr_assert(same_span(&u, u.src_ip, r, r->src_ip));
+        cr_assert(same_span(&u, u.timestamp, r, r->timestamp));
+        cr_assert_eq(u.facts.family, r->facts.family);
+        cr_assert_eq(memcmp(u.facts.server, r->facts.server, 16), 0);
+        cr_assert_eq(u.facts.nfacts, r->facts.nfacts);
+        for (size_t i = 0; i < r->facts.nfacts; i++) {
+            const emb_fact_t *a = &r->facts.facts[i], *b = &u.facts.facts[i];
+            cr_assert_eq(a->field, b->field, "fact %zu", i);
+            cr_assert_eq(a->len, b->len, "fact %zu", i);
+            cr_assert_eq(memcmp(a->value, b->value, a->len), 0, "fact %zu", i);
+        }
+        cr_assert(EmbargoRecordCheck(&u));
+        cr_assert_not(u.unchecked);
+        cr_assert_gt(EmbargoRecordAlertWrite(&u, "{}", 2, NULL, NULL, 0), 0);
+    } else if (pr == EMBARGO_PARSE_INVALID && pu == EMBARGO_PARSE_OK) {
+        cr_assert_not(EmbargoRecordCheck(&u), "a record refused strictly passed the check");
+        cr_assert_eq(EmbargoRecordAlertWrite(&u, "{}", 2, NULL, NULL, 0), 0);
+    } else if (pr != EMBARGO_PARSE_INVALID)
+        cr_assert_eq(pu, pr);
+    EmbargoRecordClear(&u);
+    return pr;
+}
+
 /* Parses `text` and returns how many rules it raises (0 unless parsed OK). */
 static int matches(const char *text, size_t len) {
     EmbargoRecord r = {0};
     int n = 0;
-    if (EmbargoRecordParse(&r, text, len, MAX) == EMBARGO_PARSE_OK)
+    if (parse_record(&r, text, len, MAX) == EMBARGO_PARSE_OK)
         cr_assert_eq(emb_engine_match(engine, &r.facts, count_cb, &n), 0);
     EmbargoRecordClear(&r);
     return n;
@@ -108,7 +159,7 @@ Test(record, peek_type) {
 
 Test(record, dns_v2_query) {
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, dns_query, strlen(dns_query), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, dns_query, strlen(dns_query), MAX), EMBARGO_PARSE_OK);
     cr_assert_eq(r.type, EMBARGO_REC_DNS);
     cr_assert_eq(r.flow_id, 1710468364u);
     cr_assert_eq(r.facts.family, 4);
@@ -135,7 +186,7 @@ Test(record, dns_answers_v3_queries_grouped) {
         "\"ptr.example\"},7,\"x\"],\"grouped\":{\"CNAME\":[\"g.example\",5],\"A\":[\"192.0.2.9\"]}}"
         "}";
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, rec, strlen(rec), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, rec, strlen(rec), MAX), EMBARGO_PARSE_OK);
     cr_assert_eq(r.facts.family, 6);
     cr_assert(has_fact(&r, EMB_FIELD_DNS_QUERY, "q.example"));
     cr_assert(has_fact(&r, EMB_FIELD_DNS_QUERY, "a.example"));
@@ -152,7 +203,7 @@ Test(record, tls_and_quic_and_http) {
                       "\"subject\":\"C=RU, O=AO Kaspersky Lab, CN=*.kaspersky.com\","
                       "\"issuerdn\":\"C=US, O=DigiCert Inc, CN=DigiCert CA\"}}";
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, tls, strlen(tls), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, tls, strlen(tls), MAX), EMBARGO_PARSE_OK);
     cr_assert(has_fact(&r, EMB_FIELD_TLS_SNI, "ds.kaspersky.com"));
     cr_assert(has_fact(&r, EMB_FIELD_TLS_CERT_NAME, "*.kaspersky.com"));
     cr_assert(
@@ -162,11 +213,11 @@ Test(record, tls_and_quic_and_http) {
     EmbargoRecordClear(&r);
 
     const char *quic = "{\"event_type\":\"quic\",\"quic\":{\"sni\":\"x.example\"}}";
-    cr_assert_eq(EmbargoRecordParse(&r, quic, strlen(quic), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, quic, strlen(quic), MAX), EMBARGO_PARSE_OK);
     cr_assert(has_fact(&r, EMB_FIELD_QUIC_SNI, "x.example"));
     EmbargoRecordClear(&r);
 
-    cr_assert_eq(EmbargoRecordParse(&r, http_req, strlen(http_req), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, http_req, strlen(http_req), MAX), EMBARGO_PARSE_OK);
     cr_assert(has_fact(&r, EMB_FIELD_HTTP_HOST, "94.75.236.123"));
     cr_assert(has_fact(&r, EMB_FIELD_HTTP_URI, "/updaters/updater.xml.dif"));
     cr_assert(has_fact(&r, EMB_FIELD_HTTP_USER_AGENT, "KasperskyLab"));
@@ -180,7 +231,7 @@ Test(record, to_client_direction_swaps_endpoints) {
                       "\"198.51.100.1\",\"src_port\":443,\"dest_ip\":\"192.0.2.10\","
                       "\"dest_port\":50000,\"proto\":\"TCP\"}";
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, rec, strlen(rec), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, rec, strlen(rec), MAX), EMBARGO_PARSE_OK);
     cr_assert_eq(r.facts.server_port, 443);
     cr_assert_eq(r.facts.client_port, 50000);
     cr_assert_eq(r.facts.server[0], 198);
@@ -196,8 +247,8 @@ Test(record, other_types_are_skipped) {
     };
     for (size_t i = 0; i < sizeof(recs) / sizeof(recs[0]); i++) {
         EmbargoRecord r = {0};
-        cr_assert_eq(EmbargoRecordParse(&r, recs[i], strlen(recs[i]), MAX), EMBARGO_PARSE_SKIP,
-                     "%s", recs[i]);
+        cr_assert_eq(parse_record(&r, recs[i], strlen(recs[i]), MAX), EMBARGO_PARSE_SKIP, "%s",
+                     recs[i]);
         cr_assert_eq(r.facts.nfacts, 0);
         cr_assert_null(r.buf);
     }
@@ -221,7 +272,7 @@ Test(record, garbage) {
         if (iter % 2 == 0 && n > 20)
             memcpy(buf, "{\"event_type\":\"dns\",", 20);
         EmbargoRecord r = {0};
-        EmbargoParseResult pr = EmbargoRecordParse(&r, buf, n, MAX);
+        EmbargoParseResult pr = parse_record(&r, buf, n, MAX);
         if (pr != EMBARGO_PARSE_OK)
             cr_assert_eq(r.facts.nfacts, 0);
         else
@@ -229,7 +280,7 @@ Test(record, garbage) {
         EmbargoRecordClear(&r);
     }
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, NULL, 5, MAX), EMBARGO_PARSE_INVALID);
+    cr_assert_eq(parse_record(&r, NULL, 5, MAX), EMBARGO_PARSE_INVALID);
     EmbargoRecordClear(&r);
 }
 
@@ -240,7 +291,7 @@ Test(record, truncated) {
         size_t len = strlen(recs[k]);
         for (size_t n = 0; n < len; n++) {
             EmbargoRecord r = {0};
-            EmbargoParseResult pr = EmbargoRecordParse(&r, recs[k], n, MAX);
+            EmbargoParseResult pr = parse_record(&r, recs[k], n, MAX);
             cr_assert(pr == EMBARGO_PARSE_INVALID || pr == EMBARGO_PARSE_SKIP, "prefix %zu", n);
             cr_assert_eq(r.facts.nfacts, 0);
             EmbargoRecordClear(&r);
@@ -257,8 +308,8 @@ Test(record, huge_and_deep) {
     memset(p + h, 'a', big - (size_t)h - 3);
     memcpy(p + big - 3, "\"}}", 3);
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, p, big, MAX), EMBARGO_PARSE_TOOBIG);
-    cr_assert_eq(EmbargoRecordParse(&r, p, big, big), EMBARGO_PARSE_OK); /* valid otherwise */
+    cr_assert_eq(parse_record(&r, p, big, MAX), EMBARGO_PARSE_TOOBIG);
+    cr_assert_eq(parse_record(&r, p, big, big), EMBARGO_PARSE_OK); /* valid otherwise */
     EmbargoRecordClear(&r);
 
     /* 100000 nested arrays: over EMBARGO_RECORD_MAX_DEPTH, refused, no stack overflow. */
@@ -268,7 +319,7 @@ Test(record, huge_and_deep) {
     memset(d + k, '[', depth);
     memset(d + k + depth, ']', depth);
     d[k + 2 * depth] = '}';
-    cr_assert_eq(EmbargoRecordParse(&r, d, k + 2 * depth + 1, 1u << 30), EMBARGO_PARSE_INVALID);
+    cr_assert_eq(parse_record(&r, d, k + 2 * depth + 1, 1u << 30), EMBARGO_PARSE_INVALID);
     EmbargoRecordClear(&r);
     free(d);
     free(p);
@@ -283,7 +334,7 @@ Test(record, non_utf8_and_nul) {
     const char nul[] =
         "{\"event_type\":\"dns\",\"dns\":{\"rrname\":\"upd.kaspersky.com\\u0000.evil.example\"}}";
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, nul, strlen(nul), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, nul, strlen(nul), MAX), EMBARGO_PARSE_OK);
     cr_assert_eq(r.facts.nfacts, 1);
     cr_assert_eq(r.facts.facts[0].len, strlen("upd.kaspersky.com") + 1 + strlen(".evil.example"));
     EmbargoRecordClear(&r);
@@ -346,7 +397,7 @@ Test(record, wrong_types_and_missing_members) {
             int n = subst(buf, sizeof(buf), templates[t], wrong[w]);
             cr_assert(n > 0 && (size_t)n < sizeof(buf));
             EmbargoRecord r = {0};
-            EmbargoParseResult pr = EmbargoRecordParse(&r, buf, (size_t)n, MAX);
+            EmbargoParseResult pr = parse_record(&r, buf, (size_t)n, MAX);
             int raised = 0;
             if (pr == EMBARGO_PARSE_OK) {
                 cr_assert_eq(count_field(&r, EMB_FIELD_DNS_QUERY) +
@@ -414,7 +465,7 @@ Test(record, missing_members) {
         cr_assert_not_null(at);
         snprintf(buf, sizeof(buf), "%.*s%s", (int)(at - http_req), http_req, at + strlen(keys[k]));
         EmbargoRecord r = {0};
-        EmbargoParseResult pr = EmbargoRecordParse(&r, buf, strlen(buf), MAX);
+        EmbargoParseResult pr = parse_record(&r, buf, strlen(buf), MAX);
         if (k == 5) { /* leaves a trailing comma: not JSON */
             cr_assert_eq(pr, EMBARGO_PARSE_INVALID);
             EmbargoRecordClear(&r);
@@ -431,7 +482,7 @@ Test(record, missing_members) {
 
 Test(record, alert_record) {
     EmbargoRecord r = {0};
-    cr_assert_eq(EmbargoRecordParse(&r, dns_query, strlen(dns_query), MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, dns_query, strlen(dns_query), MAX), EMBARGO_PARSE_OK);
     size_t len = 0;
     char *line = EmbargoRecordAlert(&r, "{\"signature_id\":4200101}", &len);
     cr_assert_not_null(line);
@@ -464,7 +515,7 @@ Test(record, alert_record) {
 
 /* Parses a NUL-terminated record. */
 static EmbargoParseResult parse(EmbargoRecord *r, const char *text) {
-    return EmbargoRecordParse(r, text, strlen(text), MAX);
+    return parse_record(r, text, strlen(text), MAX);
 }
 
 Test(record, escaped_quotes_and_backslashes) {
@@ -560,7 +611,7 @@ Test(record, scratch_overflow_drops_the_name) {
         k += (size_t)snprintf(rec + k, cap - k, "\\u0062");
     k += (size_t)snprintf(rec + k, cap - k, "\"},{\"rrname\":\"upd.kaspersky.com\"}]}}");
     EmbargoRecord r;
-    cr_assert_eq(EmbargoRecordParse(&r, rec, k, MAX), EMBARGO_PARSE_OK);
+    cr_assert_eq(parse_record(&r, rec, k, MAX), EMBARGO_PARSE_OK);
     cr_assert_eq(r.facts.nfacts, 2);
     cr_assert_eq(r.facts.facts[0].len, n);
     cr_assert(has_fact(&r, EMB_FIELD_DNS_QUERY, "upd.kaspersky.com"));
@@ -608,11 +659,11 @@ Test(record, truncated_at_every_length) {
     for (size_t k = 0; k < 2; k++) {
         size_t len = strlen(recs[k]);
         EmbargoRecord r;
-        cr_assert_eq(EmbargoRecordParse(&r, recs[k], len, MAX), EMBARGO_PARSE_OK);
+        cr_assert_eq(parse_record(&r, recs[k], len, MAX), EMBARGO_PARSE_OK);
         for (size_t n = 0; n < len; n++) {
             char *copy = malloc(n ? n : 1); /* exactly n bytes: ASan sees any overread */
             memcpy(copy, recs[k], n);
-            EmbargoParseResult pr = EmbargoRecordParse(&r, copy, n, MAX);
+            EmbargoParseResult pr = parse_record(&r, copy, n, MAX);
             cr_assert(pr == EMBARGO_PARSE_INVALID || pr == EMBARGO_PARSE_SKIP, "prefix %zu", n);
             cr_assert_eq(r.facts.nfacts, 0);
             (void)EmbargoRecordPeekType(copy, n);
@@ -684,7 +735,7 @@ Test(record, addresses_as_inet_pton_reads_them) {
                      : inet_pton(AF_INET6, addrs[i], want) == 1 ? 6
                                                                 : 0;
         EmbargoRecord r = {0};
-        cr_assert_eq(EmbargoRecordParse(&r, buf, (size_t)n, MAX), EMBARGO_PARSE_OK, "%s", buf);
+        cr_assert_eq(parse_record(&r, buf, (size_t)n, MAX), EMBARGO_PARSE_OK, "%s", buf);
         cr_assert_eq(r.facts.family, family, "%s", addrs[i]);
         if (family != 0)
             cr_assert(memcmp(r.facts.client, want, 16) == 0, "%s", addrs[i]);
