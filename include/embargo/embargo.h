@@ -518,6 +518,15 @@ char *emb_match_alert_json(const emb_engine_t *engine, const emb_match_t *match)
  */
 size_t emb_match_alert_write(emb_engine_t *engine, const emb_match_t *match, char *out, size_t cap);
 
+/*
+ * Renders now what emb_match_alert_write renders at each rule's first alert
+ * (the constant text of every rule at its own confidence), so that no alert
+ * on the packet path has to: for a host that builds its engines before the
+ * traffic. Then as emb_match_alert_write: one thread at a time. 0, or
+ * EMB_ENOMEM.
+ */
+int emb_engine_prepare_alerts(emb_engine_t *engine);
+
 typedef struct {
     uint64_t packets;
     uint64_t bytes;

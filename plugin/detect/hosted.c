@@ -152,14 +152,34 @@ char *emb_match_alert_json(const emb_engine_t *e, const emb_match_t *m) {
                                  match_confidence(m));
 }
 
+/* The engine's cache of alert templates: two per rule (its own confidence, low). */
+static bool alert_cache(emb_engine_t *e) {
+    return e->alert_tmpl != NULL ||
+           (e->alert_tmpl = calloc(e->rules->nrules * 2, sizeof(*e->alert_tmpl))) != NULL;
+}
+
+int emb_engine_prepare_alerts(emb_engine_t *e) {
+    if (e == NULL)
+        return EMB_EINVAL;
+    if (!alert_cache(e))
+        return EMB_ENOMEM;
+    for (size_t i = 0; i < e->rules->nrules; i++) {
+        const emb_rule_t *rule = &e->rules->rules[i];
+        emb_eve_alert_tmpl_t *t = &e->alert_tmpl[i * 2];
+        if (t->text == NULL && !t->whole &&
+            emb__eve_alert_template(e->rules, rule, rule->confidence, t) != 0)
+            return EMB_ENOMEM;
+    }
+    return 0;
+}
+
 size_t emb_match_alert_write(emb_engine_t *e, const emb_match_t *m, char *out, size_t cap) {
     if (e == NULL || m == NULL || m->rule == NULL)
         return 0;
     const emb_rule_t *rule = m->rule;
     if (rule < e->rules->rules || rule >= e->rules->rules + e->rules->nrules)
         return 0; /* not a rule of this engine's pack */
-    if (e->alert_tmpl == NULL &&
-        (e->alert_tmpl = calloc(e->rules->nrules * 2, sizeof(*e->alert_tmpl))) == NULL)
+    if (!alert_cache(e))
         return 0;
     emb_confidence_t conf = match_confidence(m);
     emb_eve_alert_tmpl_t *t =

@@ -11,11 +11,19 @@
 
 #include "common/buf.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define MAX_POINTERS 64
 #define MAX_WIRE_NAME 255
+
+/* A byte of a label that is not plain text, as "\\ddd" (RFC 4343's form). */
+static size_t escape(uint8_t c, char *out) {
+    out[0] = '\\';
+    out[1] = (char)('0' + c / 100);
+    out[2] = (char)('0' + c / 10 % 10);
+    out[3] = (char)('0' + c % 10);
+    return 4;
+}
 
 emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t cap,
                              size_t *out_len) {
@@ -59,16 +67,28 @@ emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *
                 return EMB_X_INVALID;
             out[n++] = '.';
         }
-        for (size_t i = 0; i < lab; i++) {
-            uint8_t c = msg[pos + 1 + i];
-            if (c > 0x20 && c < 0x7F && c != '.' && c != '\\') {
-                if (n + 1 >= cap)
-                    return EMB_X_INVALID;
-                out[n++] = (char)c;
-            } else {
-                if (n + 5 >= cap)
-                    return EMB_X_INVALID;
-                n += (size_t)snprintf(out + n, cap - n, "\\%03u", c);
+        const uint8_t *src = msg + pos + 1;
+        if (n + 4 * (size_t)lab + 1 < cap) {
+            /* room for the label even if every byte is escaped: no check a byte */
+            for (size_t i = 0; i < lab; i++) {
+                uint8_t c = src[i];
+                if (c > 0x20 && c < 0x7F && c != '.' && c != '\\')
+                    out[n++] = (char)c;
+                else
+                    n += escape(c, out + n);
+            }
+        } else {
+            for (size_t i = 0; i < lab; i++) {
+                uint8_t c = src[i];
+                if (c > 0x20 && c < 0x7F && c != '.' && c != '\\') {
+                    if (n + 1 >= cap)
+                        return EMB_X_INVALID;
+                    out[n++] = (char)c;
+                } else {
+                    if (n + 4 >= cap) /* four, and the NUL after */
+                        return EMB_X_INVALID;
+                    n += escape(c, out + n);
+                }
             }
         }
         pos += (size_t)lab + 1;
@@ -116,14 +136,46 @@ emb_x_result_t emb__dns_parse(const uint8_t *msg, size_t len, emb_dns_header_t *
     return EMB_X_OK;
 }
 
+bool emb__dns_skip_name(const uint8_t *msg, size_t len, size_t *off) {
+    size_t pos = *off, wire = 0, end_pos = 0;
+    int pointers = 0;
+    for (;;) {
+        uint8_t lab;
+        if (!emb_rd_u8(msg, len, pos, &lab))
+            return false;
+        if ((lab & 0xC0) == 0xC0) {
+            uint8_t lo;
+            if (!emb_rd_u8(msg, len, pos + 1, &lo))
+                return false;
+            size_t target = (size_t)(lab & 0x3F) << 8 | lo;
+            if (target >= pos || ++pointers > MAX_POINTERS)
+                return false;
+            if (end_pos == 0)
+                end_pos = pos + 2;
+            pos = target;
+            continue;
+        }
+        if (lab & 0xC0)
+            return false;
+        if (lab == 0) {
+            if (end_pos == 0)
+                end_pos = pos + 1;
+            break;
+        }
+        wire += (size_t)lab + 1;
+        if (wire + 1 > MAX_WIRE_NAME || !emb_have(len, pos + 1, lab))
+            return false;
+        pos += (size_t)lab + 1;
+    }
+    *off = end_pos;
+    return true;
+}
+
 /* Skips the question section; returns the offset after it, or 0 on error. */
 static size_t skip_questions(const uint8_t *msg, size_t len, uint16_t qdcount) {
     size_t off = 12;
-    char scratch[EMB_DNS_NAME_MAX];
-    size_t n;
     for (uint16_t i = 0; i < qdcount; i++) {
-        if (emb__dns_name(msg, len, &off, scratch, sizeof(scratch), &n) != EMB_X_OK ||
-            !emb_have(len, off, 4))
+        if (!emb__dns_skip_name(msg, len, &off) || !emb_have(len, off, 4))
             return 0;
         off += 4;
     }

@@ -47,6 +47,12 @@ typedef struct {
 emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t cap,
                              size_t *out_len);
 
+/* Steps over the name at *off as emb__dns_name reads it into
+ * EMB_DNS_NAME_MAX bytes (which always hold a name of at most 255 octets):
+ * true, with *off moved, exactly when that returns EMB_X_OK. Nothing is
+ * written: for a section read only to get past it. */
+bool emb__dns_skip_name(const uint8_t *msg, size_t len, size_t *off);
+
 /*
  * Parses a DNS message's header and up to `max` questions (those that parse;
  * the count is in *nq). Returns EMB_X_OK when the header parsed.

@@ -452,6 +452,9 @@ static int LoadRules(void) {
         cfg.shared = G.shared;
         if (rc == 0)
             rc = emb_engine_new(G.rules, &cfg, &e, &diags);
+        /* every rule's alert text now, here, not at a worker's first alert */
+        if (rc == 0)
+            rc = emb_engine_prepare_alerts(e);
     }
     if (rc == 0)
         rc = CollectSids();

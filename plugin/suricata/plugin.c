@@ -325,6 +325,10 @@ static EmbargoThread *ThreadNew(EmbargoCtx *ctx) {
         EngineConfig(ctx, &cfg);
         if (emb_engine_new(ctx->rules, &cfg, &t->engine, NULL) != 0)
             t->engine = NULL;
+        else if (emb_engine_prepare_alerts(t->engine) != 0) {
+            emb_engine_free(t->engine);
+            t->engine = NULL;
+        }
     }
     if (t->dedup == NULL || t->engine == NULL) {
         if (t->engine != ctx->shared)
@@ -456,6 +460,11 @@ static int LoadRules(EmbargoCtx *ctx) {
         EngineConfig(ctx, &cfg);
         emb_engine_t *e = NULL;
         rc = emb_engine_new(ctx->rules, &cfg, &e, &diags);
+        /* every rule's alert text now, not at a thread's first alert */
+        if (rc == 0 && (rc = emb_engine_prepare_alerts(e)) != 0) {
+            emb_engine_free(e);
+            e = NULL;
+        }
         if (rc == 0 && cfg.cache_dir != NULL)
             EmbargoLogConfig("compiled rules %s %s",
                              emb_engine_from_cache(e) ? "loaded from" : "compiled and stored in",

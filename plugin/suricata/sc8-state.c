@@ -100,6 +100,10 @@ emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
         emb_config_t cfg;
         EmbargoSc8EngineConfig(&cfg);
         int rc = emb_engine_new(S.rules, &cfg, &w->engine, NULL);
+        if (rc == 0 && (rc = emb_engine_prepare_alerts(w->engine)) != 0) {
+            emb_engine_free(w->engine);
+            w->engine = NULL;
+        }
         if (rc != 0) {
             SCLogError("embargo: cannot build the engine of worker %s: %s", tv->name,
                        emb_strerror(rc));

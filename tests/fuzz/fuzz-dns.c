@@ -1,11 +1,14 @@
 /*
  * libFuzzer target: a DNS message (UDP payload) through the question and
- * record parsers, as the engine calls them.
+ * record parsers, as the engine calls them; a name read, stepped over, and
+ * read into exactly enough room must agree.
  */
 #include "protocols/protocols.h"
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 static emb_dns_question_t qs[EMB_DNS_MAX_QUESTIONS];
 static emb_dns_rr_t rrs[EMB_DNS_MAX_RECORDS];
@@ -20,7 +23,24 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t off = data[0] % size;
         char name[EMB_DNS_NAME_MAX];
         size_t name_len;
-        (void)emb__dns_name(data, size, &off, name, sizeof(name), &name_len);
+        size_t at = off, skipped = off;
+        emb_x_result_t rc = emb__dns_name(data, size, &off, name, sizeof(name), &name_len);
+        /* stepping over it agrees with reading it */
+        if (emb__dns_skip_name(data, size, &skipped) != (rc == EMB_X_OK) ||
+            (rc == EMB_X_OK && skipped != off))
+            abort();
+        /* read into exactly enough room (the byte-by-byte path): the same
+         * name; into one byte less: refused */
+        if (rc == EMB_X_OK) {
+            char small[EMB_DNS_NAME_MAX];
+            size_t n2 = 0, o2 = at;
+            if (emb__dns_name(data, size, &o2, small, name_len + 1, &n2) != EMB_X_OK ||
+                n2 != name_len || memcmp(small, name, n2) != 0 || o2 != off)
+                abort();
+            o2 = at;
+            if (emb__dns_name(data, size, &o2, small, name_len, &n2) != EMB_X_INVALID)
+                abort();
+        }
     }
     return 0;
 }

@@ -912,6 +912,12 @@ Test(alert_write, same_bytes_as_alert_json_for_the_shipped_pack) {
     cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
     alert_write_equals_json(e, r);
     emb_engine_free(e);
+    /* rendered before any alert (emb_engine_prepare_alerts): the same bytes */
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    cr_assert_eq(emb_engine_prepare_alerts(e), 0);
+    cr_assert_eq(emb_engine_prepare_alerts(e), 0); /* again: nothing to do */
+    alert_write_equals_json(e, r);
+    emb_engine_free(e);
     emb_rules_free(r);
 }
 
@@ -926,6 +932,7 @@ Test(alert_write, refuses_a_rule_of_another_pack) {
     cr_assert_eq(emb_match_alert_write(e, &m, out, sizeof(out)), 0);
     m.rule = NULL;
     cr_assert_eq(emb_match_alert_write(e, &m, out, sizeof(out)), 0);
+    cr_assert_eq(emb_engine_prepare_alerts(NULL), EMB_EINVAL);
     emb_engine_free(e);
     emb_rules_free(r);
 }
