@@ -25,6 +25,31 @@ static size_t escape(uint8_t c, char *out) {
     return 4;
 }
 
+/* A label's `lab` bytes at src after the n bytes of out[0..cap): a dot
+ * first unless it is the first, escapes for what is not plain text, and
+ * room left for the NUL. False when it does not fit. */
+static bool put_label(const uint8_t *src, size_t lab, char *out, size_t cap, size_t *np) {
+    size_t n = *np;
+    if (n > 0) {
+        if (n + 1 >= cap)
+            return false;
+        out[n++] = '.';
+    }
+    bool roomy = n + 4 * lab + 1 < cap; /* even if every byte is escaped: no check a byte */
+    for (size_t i = 0; i < lab; i++) {
+        uint8_t c = src[i];
+        bool plain = c > 0x20 && c < 0x7F && c != '.' && c != '\\';
+        if (!roomy && n + (plain ? 1 : 4) >= cap) /* the byte or its four, and the NUL */
+            return false;
+        if (plain)
+            out[n++] = (char)c;
+        else
+            n += escape(c, out + n);
+    }
+    *np = n;
+    return true;
+}
+
 emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t cap,
                              size_t *out_len) {
     size_t pos = *off, n = 0, wire = 0;
@@ -62,43 +87,18 @@ emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *
             return EMB_X_INVALID;
         if (!emb_have(len, pos + 1, lab))
             return EMB_X_TRUNCATED;
-        if (n > 0) {
-            if (n + 1 >= cap)
-                return EMB_X_INVALID;
-            out[n++] = '.';
-        }
-        const uint8_t *src = msg + pos + 1;
-        if (n + 4 * (size_t)lab + 1 < cap) {
-            /* room for the label even if every byte is escaped: no check a byte */
-            for (size_t i = 0; i < lab; i++) {
-                uint8_t c = src[i];
-                if (c > 0x20 && c < 0x7F && c != '.' && c != '\\')
-                    out[n++] = (char)c;
-                else
-                    n += escape(c, out + n);
-            }
-        } else {
-            for (size_t i = 0; i < lab; i++) {
-                uint8_t c = src[i];
-                if (c > 0x20 && c < 0x7F && c != '.' && c != '\\') {
-                    if (n + 1 >= cap)
-                        return EMB_X_INVALID;
-                    out[n++] = (char)c;
-                } else {
-                    if (n + 4 >= cap) /* four, and the NUL after */
-                        return EMB_X_INVALID;
-                    n += escape(c, out + n);
-                }
-            }
-        }
+        if (out != NULL && !put_label(msg + pos + 1, lab, out, cap, &n))
+            return EMB_X_INVALID;
         pos += (size_t)lab + 1;
     }
-    if (n == 0) {
-        if (cap < 2)
-            return EMB_X_INVALID;
-        out[n++] = '.'; /* the root */
+    if (out != NULL) {
+        if (n == 0) {
+            if (cap < 2)
+                return EMB_X_INVALID;
+            out[n++] = '.'; /* the root */
+        }
+        out[n] = '\0';
     }
-    out[n] = '\0';
     *out_len = n;
     *off = end_pos;
     return EMB_X_OK;
@@ -137,38 +137,8 @@ emb_x_result_t emb__dns_parse(const uint8_t *msg, size_t len, emb_dns_header_t *
 }
 
 bool emb__dns_skip_name(const uint8_t *msg, size_t len, size_t *off) {
-    size_t pos = *off, wire = 0, end_pos = 0;
-    int pointers = 0;
-    for (;;) {
-        uint8_t lab;
-        if (!emb_rd_u8(msg, len, pos, &lab))
-            return false;
-        if ((lab & 0xC0) == 0xC0) {
-            uint8_t lo;
-            if (!emb_rd_u8(msg, len, pos + 1, &lo))
-                return false;
-            size_t target = (size_t)(lab & 0x3F) << 8 | lo;
-            if (target >= pos || ++pointers > MAX_POINTERS)
-                return false;
-            if (end_pos == 0)
-                end_pos = pos + 2;
-            pos = target;
-            continue;
-        }
-        if (lab & 0xC0)
-            return false;
-        if (lab == 0) {
-            if (end_pos == 0)
-                end_pos = pos + 1;
-            break;
-        }
-        wire += (size_t)lab + 1;
-        if (wire + 1 > MAX_WIRE_NAME || !emb_have(len, pos + 1, lab))
-            return false;
-        pos += (size_t)lab + 1;
-    }
-    *off = end_pos;
-    return true;
+    size_t n;
+    return emb__dns_name(msg, len, off, NULL, 0, &n) == EMB_X_OK;
 }
 
 /* Skips the question section; returns the offset after it, or 0 on error. */

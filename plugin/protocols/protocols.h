@@ -43,14 +43,14 @@ typedef struct {
  * crafted label can never pose as a separator. Pointers must point backwards
  * and are followed at most 64 times; the wire name is at most 255 octets.
  * On success *off is moved past the name where it appears in the message.
+ * With `out` NULL the name is only walked (nothing written, no room needed).
  */
 emb_x_result_t emb__dns_name(const uint8_t *msg, size_t len, size_t *off, char *out, size_t cap,
                              size_t *out_len);
 
-/* Steps over the name at *off as emb__dns_name reads it into
- * EMB_DNS_NAME_MAX bytes (which always hold a name of at most 255 octets):
- * true, with *off moved, exactly when that returns EMB_X_OK. Nothing is
- * written: for a section read only to get past it. */
+/* emb__dns_name with `out` NULL: true, with *off moved, exactly when reading
+ * the name into EMB_DNS_NAME_MAX bytes (which always hold a name of at most
+ * 255 octets) would succeed. For a section read only to get past it. */
 bool emb__dns_skip_name(const uint8_t *msg, size_t len, size_t *off);
 
 /*
