@@ -125,10 +125,12 @@ wait_for 5 "$err" "SIGUSR1: [0-9]+ packets inspected, [0-9]+ flows, 13 alerts wr
 nvendors=$(ls "$tmp"/p2/*.yaml | grep -vc '/pack\.yaml$')
 wait_for 10 "$err" "rules reloaded from $store/current: [0-9]+ rules of $nvendors vendors" ||
     bad "no reload message after rules update --reload"
-# no flow lost: the flows the statistics counted before are all kept
+# no flow lost: the flows the statistics counted before are all kept (a packet still in
+# flight at SIGUSR1, or one the kernel sends on the veth, such as IPv6 neighbour discovery,
+# may add one between the two: more is fine, fewer is a loss)
 flows_before=$(sed -n 's/.*SIGUSR1: [0-9]* packets inspected, \([0-9]*\) flows.*/\1/p' "$err" | head -1)
 flows_kept=$(sed -n 's/.*rules reloaded from .*; \([0-9]*\) flows kept/\1/p' "$err" | head -1)
-[ -n "$flows_before" ] && [ "$flows_kept" = "$flows_before" ] ||
+[ -n "$flows_before" ] && [ -n "$flows_kept" ] && [ "$flows_kept" -ge "$flows_before" ] ||
     bad "the update's reload kept ${flows_kept:-?} flows of ${flows_before:-?}"
 
 # 4. SIGUSR2 with a broken pack: the error is named, the old rules stay.
