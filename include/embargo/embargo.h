@@ -522,8 +522,9 @@ size_t emb_match_alert_write(emb_engine_t *engine, const emb_match_t *match, cha
  * Renders now what emb_match_alert_write renders at each rule's first alert
  * (the constant text of every rule at its own confidence), so that no alert
  * on the packet path has to: for a host that builds its engines before the
- * traffic. Then as emb_match_alert_write: one thread at a time. 0, or
- * EMB_ENOMEM.
+ * traffic. The low-confidence variant of an ip/port rule reported low is
+ * still rendered at its first use. Then as emb_match_alert_write: one thread
+ * at a time. 0, EMB_EINVAL (no engine) or EMB_ENOMEM.
  */
 int emb_engine_prepare_alerts(emb_engine_t *engine);
 

@@ -161,6 +161,8 @@ static bool alert_cache(emb_engine_t *e) {
 int emb_engine_prepare_alerts(emb_engine_t *e) {
     if (e == NULL)
         return EMB_EINVAL;
+    if (e->rules->nrules == 0)
+        return 0; /* nothing to render (and calloc(0) may say NULL) */
     if (!alert_cache(e))
         return EMB_ENOMEM;
     for (size_t i = 0; i < e->rules->nrules; i++) {

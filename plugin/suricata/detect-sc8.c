@@ -452,7 +452,8 @@ static int LoadRules(void) {
         cfg.shared = G.shared;
         if (rc == 0)
             rc = emb_engine_new(G.rules, &cfg, &e, &diags);
-        /* every rule's alert text now, here, not at a worker's first alert */
+        /* every rule's alert text now, here, not at a worker's first alert
+         * (the low variant of an ip/port rule reported low: at its first use) */
         if (rc == 0)
             rc = emb_engine_prepare_alerts(e);
     }

@@ -275,8 +275,9 @@ static void Count(EmbargoThread *t, EmbargoParseResult res) {
  * Matches the record parsed into t->rec, its alerts into t->alerts. A flow
  * record read for its endpoints alone (most of them: one per flow, and only
  * address and port rules can hold on one) is matched first without writing
- * anything; only when a rule holds is it parsed again, checked whole, and
- * matched for its alerts, so nothing unchecked reaches an alert.
+ * anything; only when a rule holds is it parsed again whole and matched for
+ * its alerts, which OnMatch checks it for first (EmbargoRecordCheck), so
+ * nothing unchecked reaches an alert.
  */
 static void MatchRecord(EmbargoThread *t, const char *buf, size_t len, EmbargoParseResult res) {
     if (res == EMBARGO_PARSE_HEADER) {
@@ -460,7 +461,9 @@ static int LoadRules(EmbargoCtx *ctx) {
         EngineConfig(ctx, &cfg);
         emb_engine_t *e = NULL;
         rc = emb_engine_new(ctx->rules, &cfg, &e, &diags);
-        /* every rule's alert text now, not at a thread's first alert */
+        /* every rule's alert text now, not at a thread's first alert (each
+         * rule at its own confidence; the low variant of an ip/port rule
+         * reported low is still rendered at its first use) */
         if (rc == 0 && (rc = emb_engine_prepare_alerts(e)) != 0) {
             emb_engine_free(e);
             e = NULL;

@@ -722,7 +722,7 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
              * hold: the rest is stepped over, not checked (the caller
              * checks the record whole before it uses it for an alert). */
             header_only = true;
-            it.checked = true;
+            it.checked = r->unchecked = true;
             if (ports != NULL && NoRuleHolds(r, ports))
                 goto skip;
             continue;
@@ -762,10 +762,14 @@ EmbargoParseResult EmbargoRecordParseFlows(EmbargoRecord *r, const char *buf, si
     ve = apps[r->type][1];
     if (v != NULL && *v == '{') {
         r->app = SpanOf(r, v, ve);
-        Iter o;
-        if (!facts_read && r->type != EMBARGO_REC_FLOW &&
-            EmbargoJsonIterBeginChecked(&o, v, ve, 1) && !AppFacts(r, &o) && r->unchecked)
-            goto invalid;
+        if (!facts_read && r->type != EMBARGO_REC_FLOW) {
+            /* an app object before event_type: read now (checked text reads
+             * to its end; unchecked text may not) */
+            Iter o;
+            bool read = EmbargoJsonIterBeginChecked(&o, v, ve, 1) && AppFacts(r, &o);
+            if (!read && r->unchecked)
+                goto invalid;
+        }
     }
     return EMBARGO_PARSE_OK;
 skip:

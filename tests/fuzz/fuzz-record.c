@@ -106,8 +106,21 @@ static bool same_facts(const EmbargoRecord *a, const EmbargoRecord *b) {
         a->dest_port != b->dest_port || a->to_client != b->to_client ||
         a->dns_response != b->dns_response || a->app.off != b->app.off ||
         a->app.len != b->app.len || a->facts.family != b->facts.family ||
-        a->facts.nfacts != b->facts.nfacts)
+        a->facts.nfacts != b->facts.nfacts || a->facts.proto != b->facts.proto ||
+        a->facts.client_port != b->facts.client_port ||
+        a->facts.server_port != b->facts.server_port ||
+        memcmp(a->facts.client, b->facts.client, 16) != 0 ||
+        memcmp(a->facts.server, b->facts.server, 16) != 0)
         return false;
+    const EmbargoSpan *sa[] = {&a->timestamp, &a->in_iface,     &a->vlan,
+                               &a->src_ip,    &a->dest_ip,      &a->proto,
+                               &a->pkt_src,   &a->community_id, &a->app_proto};
+    const EmbargoSpan *sb[] = {&b->timestamp, &b->in_iface,     &b->vlan,
+                               &b->src_ip,    &b->dest_ip,      &b->proto,
+                               &b->pkt_src,   &b->community_id, &b->app_proto};
+    for (size_t i = 0; i < sizeof(sa) / sizeof(sa[0]); i++)
+        if (sa[i]->off != sb[i]->off || sa[i]->len != sb[i]->len)
+            return false;
     for (size_t i = 0; i < a->facts.nfacts; i++) {
         const emb_fact_t *x = &a->facts.facts[i], *y = &b->facts.facts[i];
         if (x->field != y->field || x->len != y->len || memcmp(x->value, y->value, x->len) != 0)

@@ -742,3 +742,27 @@ Test(record, addresses_as_inet_pton_reads_them) {
         EmbargoRecordClear(&r);
     }
 }
+
+/* A flow record read for its endpoints alone was not checked past them:
+ * nothing of it is written into an alert before EmbargoRecordCheck, which
+ * finds what is broken after the header. */
+Test(record, header_only_flow_record_is_unchecked) {
+    static const char bad[] = "{\"src_ip\":\"1.2.3.4\",\"event_type\":\"flow\",\"src_port\":1,"
+                              "\"dest_ip\":\"5.6.7.8\",\"dest_port\":2,\"proto\":\"TCP\","
+                              "\"flow\":{\"x\":\"\x01\"},\"bad\":tru}";
+    static EmbargoRecord r;
+    unsigned types = EMBARGO_REC_MASK(EMBARGO_REC_FLOW) | EMBARGO_REC_FLOW_HEADER;
+    cr_assert_eq(EmbargoRecordParseTypes(&r, bad, strlen(bad), MAX, types), EMBARGO_PARSE_HEADER);
+    cr_assert(r.unchecked);
+    cr_assert_eq(EmbargoRecordAlertWrite(&r, "{}", 2, NULL, NULL, 0), 0);
+    cr_assert_not(EmbargoRecordCheck(&r));
+    EmbargoRecordClear(&r);
+    /* the same record, well-formed: checked on demand, then written */
+    static const char good[] = "{\"src_ip\":\"1.2.3.4\",\"event_type\":\"flow\",\"src_port\":1,"
+                               "\"dest_ip\":\"5.6.7.8\",\"dest_port\":2,\"proto\":\"TCP\","
+                               "\"flow\":{\"x\":\"y\"},\"ok\":true}";
+    cr_assert_eq(EmbargoRecordParseTypes(&r, good, strlen(good), MAX, types), EMBARGO_PARSE_HEADER);
+    cr_assert(EmbargoRecordCheck(&r));
+    cr_assert_gt(EmbargoRecordAlertWrite(&r, "{}", 2, NULL, NULL, 0), 0);
+    EmbargoRecordClear(&r);
+}
