@@ -5,7 +5,7 @@
 #   bench/suricata-plugin-overhead.sh [--runs N] [--mib MIB] [--build DIR]
 #       [--real DIR ...] [--real-repeat K] [--ruleset FILE_OR_DIR ...]
 #       [--captures mix,real] [--configs A,B,...] [--callgrind [PACKETS]]
-#       [--callgrind-ruleset] [--keep DIR]
+#       [--callgrind-ruleset] [--cache-sim] [--keep DIR]
 #
 # Configurations (Suricata 8.0.7 and 7.0.10, `--runmode single`, `-k none`):
 #   A  S8 alone: no plugin, no rules; EVE alert + flow
@@ -46,6 +46,10 @@
 # and recycler poll on a timer: under valgrind their counts follow wall time). E and F
 # only with --callgrind-ruleset: loading a full ruleset under valgrind takes ~50x its
 # native ~10 s (15-20 min each; the two run side by side).
+# --cache-sim: callgrind simulates the caches too (about twice as slow) and the script
+# prints valgrind's cycle estimate beside the instructions (Ir + 10 x first-level misses +
+# 100 x last-level misses): where a CPU ratio runs above its instruction ratio, this says
+# whether cache misses are why, without a PMU. A diagnosis, not a target.
 #
 # Environment: RUNS and MIB (defaults for --runs, --mib), SURICATA8 (default
 # /var/cache/embargo/suricata-8.0.7/bin/suricata, scripts/build-suricata8.sh's prefix),
@@ -75,6 +79,8 @@ ap.add_argument("--configs", default="A,B,C,D,E,F,G,H")
 ap.add_argument("--callgrind", type=int, nargs="?", const=50000, default=0, metavar="PACKETS")
 ap.add_argument("--callgrind-ruleset", action="store_true",
                 help="count E and F under callgrind too (~15-20 min each, run side by side)")
+ap.add_argument("--cache-sim", action="store_true",
+                help="with --callgrind: simulate the caches and print a cycle estimate")
 ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary dir)")
 a = ap.parse_args(sys.argv[2:])
 
@@ -495,16 +501,22 @@ def callgrind(cfg, capture, logdir):
     slowdown their counts follow the run's wall time, not its work."""
     out = os.path.join(logdir, "cg.out")
     run(cfg, capture, logdir, wrap=["valgrind", "--tool=callgrind", "--separate-threads=yes",
-                                    "--callgrind-out-file=" + out])
-    total = 0
+                                    "--callgrind-out-file=" + out] +
+        (["--cache-sim=yes"] if a.cache_sim else []))
+    total, cycles = 0, 0
     for f in glob.glob(out + "-*"):
         text = open(f, errors="replace").read()
         if "pcap_dispatch" not in text:
             continue
-        m = re.search(r"^(?:totals|summary): (\d+)", text, re.M)
-        if m:
-            total += int(m.group(1))
-    return total
+        ev = re.search(r"^events: (.*)$", text, re.M)
+        m = re.search(r"^(?:totals|summary): ([\d ]+)$", text, re.M)
+        if ev and m:
+            n = dict(zip(ev.group(1).split(), map(int, m.group(1).split())))
+            total += n.get("Ir", 0)
+            # valgrind's cycle estimate (callgrind_annotate's CEst, without branch simulation)
+            cycles += (n.get("Ir", 0) + 10 * sum(n.get(k, 0) for k in ("I1mr", "D1mr", "D1mw")) +
+                       100 * sum(n.get(k, 0) for k in ("ILmr", "DLmr", "DLmw")))
+    return total, (cycles if a.cache_sim else None)
 
 
 med = statistics.median
@@ -547,7 +559,7 @@ for cname, cpath, cdesc in captures:
         for cfg in order:
             runs[cfg[0]].append(run(cfg, cpath, W("log", cname, cfg[0])))
         say("  round %d/%d done (%.0f s since start)" % (i + 1, a.runs, time.time() - started))
-    cg, ncut = {}, 0
+    cg, cyc, ncut = {}, {}, 0
     if a.callgrind and shutil.which("valgrind"):
         from concurrent.futures import ThreadPoolExecutor
         cut = W("%s-cg.pcap" % cname)
@@ -555,8 +567,9 @@ for cname, cpath, cdesc in captures:
         todo = [cfg for cfg in active if a.callgrind_ruleset or cfg[0] not in ("E", "F")]
         with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:  # counts, not times
             counts = pool.map(lambda cfg: callgrind(cfg, cut, W("log", cname, cfg[0] + "-cg")), todo)
-            for cfg, n in zip(todo, counts):
+            for cfg, (n, c) in zip(todo, counts):
                 cg[cfg[0]] = n / ncut
+                cyc[cfg[0]] = c / ncut if c is not None else None
         say("  callgrind done on %d packets (%.0f s since start)" % (ncut, time.time() - started))
     elif a.callgrind:
         say("  --callgrind: valgrind is not installed")
@@ -567,7 +580,7 @@ for cname, cpath, cdesc in captures:
                                    pkt=med(r["pkt"] for r in rs) if rs[0]["pkt"] is not None else None,
                                    worker=med(r["worker"] for r in rs) if rs[0]["worker"] is not None else None,
                                    insn=med(r["insn"] for r in rs) if rs[0]["insn"] is not None else None,
-                                   cg=cg.get(k))
+                                   cg=cg.get(k), cyc=cyc.get(k))
     # the table
     say("\n| | configuration | wall s | CPU s | threads CPU s | worker CPU s | main thread CPU s "
         "| instructions | alerts | rules loaded/failed |")
@@ -576,6 +589,8 @@ for cname, cpath, cdesc in captures:
     for cfg in active:
         r = results[(cname, cfg[0])]
         insn = ("%.4g" % r["insn"]) if r["insn"] else ("%.0f/pkt" % r["cg"] if r["cg"] else "-")
+        if r["cyc"]:
+            insn += " (~%.0f cycles)" % r["cyc"]
         say("| %s | %s | %.3f | %.3f | %s | %s | %s | %s | %d | %s |" % (
             cfg[0], r["label"], r["wall"], r["cpu"], opt(r["pkt"]), opt(r["worker"]),
             opt(r["cpu"] - r["pkt"] if r["pkt"] is not None else None), insn, r["alerts"],
@@ -634,6 +649,8 @@ for cname, _, _ in captures:
         elif x["cg"] and y["cg"]:
             insn = ", instructions %s (callgrind)" % fmt_ratio(x["cg"], y["cg"])
             iratio = x["cg"] / y["cg"]
+            if x.get("cyc") and y.get("cyc"):
+                insn += ", cycle estimate %s (cache-sim)" % fmt_ratio(x["cyc"], y["cyc"])
         line = "[%s] %s: threads CPU %s (worker %s), process CPU %s, wall %s%s" % (
             cname, text, fmt_ratio(x["pkt"], y["pkt"]), fmt_ratio(x["worker"], y["worker"]),
             fmt_ratio(x["cpu"], y["cpu"]), fmt_ratio(x["wall"], y["wall"]), insn)
