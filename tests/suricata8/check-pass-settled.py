@@ -20,6 +20,7 @@ Exits 0 when all held, 77 when Suricata 8 or the plugin is missing, else 1.
 """
 
 import argparse
+import collections
 import importlib.util
 import json
 import os
@@ -75,9 +76,16 @@ def check_group(opts, rules, pcaps):
             runs[variant] = run(opts, rules, pcaps, variant, tmp)
     alerts = {v: sorted(alert_key(e) for e in evs if e.get("event_type") == "alert")
               for v, evs in runs.items()}
-    if alerts["on"] != alerts["off"]:
-        lost = sorted(set(alerts["off"]) - set(alerts["on"]))
-        extra = sorted(set(alerts["on"]) - set(alerts["off"]))
+    # The same alerts: in `single`, as many of each; in `autofp`, the same set. With several
+    # workers, Suricata itself may cut one connection into two flows when a group's next
+    # capture jumps the clock while a worker still holds the previous capture's packets (the
+    # flow times out, its late packets start a new flow mid-stream): both flows then alert,
+    # in a run with passing as in one without (seen on detect-kaspersky.pcap's HTTP flow, one
+    # run in six, `off`).
+    on, off = collections.Counter(alerts["on"]), collections.Counter(alerts["off"])
+    if (on != off) if opts.runmode == "single" else (set(on) != set(off)):
+        lost = sorted((off - on).elements())
+        extra = sorted((on - off).elements())
         raise sc8.CaseFailure("passing changed the alerts: lost %s, new %s" % (lost, extra))
     if not set(alerts["on"]) <= set(alerts["other"]):
         raise sc8.CaseFailure("with another rule loaded, alerts were lost: %s" %
