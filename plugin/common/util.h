@@ -8,6 +8,7 @@
 #include "embargo/embargo.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Grows *arr (elements of `elsize`) so that it holds at least `need`. */
 int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize);
@@ -24,6 +25,16 @@ char *emb__strndup(const char *s, size_t n);
 void *emb__big_alloc(size_t size);
 void emb__big_free(void *p, size_t size);
 char *emb__strdup(const char *s);
+
+/* A packet's time in microseconds. A capture may say any 64-bit second
+ * (pcapng): one before 1970 counts as 1970, one past what microseconds hold
+ * in 64 bits (year 292,000) as that limit, so that no product or difference
+ * of two such times overflows. */
+static inline int64_t emb__time_us(int64_t sec, uint32_t usec) {
+    const int64_t lim = INT64_MAX / 1000000 - 5000; /* room for usec < 2^32 */
+    sec = sec < 0 ? 0 : sec > lim ? lim : sec;
+    return sec * 1000000 + (int64_t)usec;
+}
 
 /* ---- diagnostics ------------------------------------------------------- */
 

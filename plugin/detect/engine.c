@@ -383,7 +383,7 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt) {
  */
 static int check_attribution(emb_engine_t *e) {
     emb_flow_t *f = e->cur.flow;
-    int64_t now_us = e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec;
+    int64_t now_us = emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec);
     int64_t before_us = INT64_MAX; /* answers seen up to then count */
     if (f->attrib_checked) {
         /* Workers that see packets out of order across threads (live -j N):

@@ -8,6 +8,7 @@
 #include "detect/round.h"
 
 #include "common/names.h"
+#include "common/util.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -102,7 +103,7 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     if (facts->family != 4 && facts->family != 6)
         return 0;
     e->cur = (emb_pkt_ctx_t){0};
-    int64_t now_us = ts_sec * 1000000 + ts_usec;
+    int64_t now_us = emb__time_us(ts_sec, ts_usec);
     int rc = 0;
     emb__round_begin(e);
     emb__engine_attrib_turn(e);

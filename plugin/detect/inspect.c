@@ -25,6 +25,7 @@
 #include "detect/round.h"
 
 #include "common/names.h"
+#include "common/util.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -87,7 +88,7 @@ static void record_attribution(emb_engine_t *e) {
                                          : emb__normalize_name((const uint8_t *)rr->name,
                                                                rr->name_len, asked, sizeof(asked));
         emb__attrib_note(e->attrib, f->family, rr->addr, asked, n, vendor_tag, rr->ttl,
-                         e->cur.pkt->ts_sec, e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec);
+                         e->cur.pkt->ts_sec, emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec));
     }
     for (size_t c = 0; c < e->ncands; c++) {
         const emb_cand_t *cand = &e->cands[c];
@@ -99,7 +100,7 @@ static void record_attribution(emb_engine_t *e) {
                 continue;
             emb__attrib_add(e->attrib, f->family, client, rr->addr, cand->rule, cand->value,
                             cand->value_len, rr->ttl, e->cur.pkt->ts_sec,
-                            e->cur.pkt->ts_sec * 1000000 + e->cur.pkt->ts_usec);
+                            emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec));
         }
     }
 }
