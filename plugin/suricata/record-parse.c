@@ -432,17 +432,16 @@ static void SetApp(const char *app[2], const char *v, const char *ve) {
         app[0] = v, app[1] = ve;
 }
 
+/* The event type of each record type, which is also its protocol object's key. */
+static const char *const type_names[] = {
+    [EMBARGO_REC_DNS] = "dns",   [EMBARGO_REC_TLS] = "tls",   [EMBARGO_REC_HTTP] = "http",
+    [EMBARGO_REC_QUIC] = "quic", [EMBARGO_REC_FLOW] = "flow",
+};
+
 static EmbargoRecordType TypeOf(const char *v, const char *vend) {
-    static const struct {
-        const char *name;
-        EmbargoRecordType type;
-    } types[] = {
-        {"dns", EMBARGO_REC_DNS},   {"tls", EMBARGO_REC_TLS},   {"http", EMBARGO_REC_HTTP},
-        {"quic", EMBARGO_REC_QUIC}, {"flow", EMBARGO_REC_FLOW},
-    };
-    for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-        if (StrIs(v, vend, types[i].name))
-            return types[i].type;
+    for (int t = EMBARGO_REC_DNS; t <= EMBARGO_REC_FLOW; t++)
+        if (StrIs(v, vend, type_names[t]))
+            return (EmbargoRecordType)t;
     return EMBARGO_REC_OTHER;
 }
 
@@ -487,15 +486,8 @@ EmbargoRecordType EmbargoRecordPeekType(const char *buf, size_t len) {
 
 /* Whether `k` names the protocol object of a record of type t ("dns" ...). */
 static bool IsAppKey(EmbargoRecordType t, const char *k, size_t kn) {
-    switch (t) {
-    case EMBARGO_REC_DNS: return KEY_IS(k, kn, "dns");
-    case EMBARGO_REC_TLS: return KEY_IS(k, kn, "tls");
-    case EMBARGO_REC_HTTP: return KEY_IS(k, kn, "http");
-    case EMBARGO_REC_QUIC: return KEY_IS(k, kn, "quic");
-    case EMBARGO_REC_FLOW:
-    case EMBARGO_REC_OTHER: break;
-    }
-    return false;
+    return t >= EMBARGO_REC_DNS && t <= EMBARGO_REC_QUIC && kn == strlen(type_names[t]) &&
+           memcmp(k, type_names[t], kn) == 0;
 }
 
 /* Where a record's protocol objects are: the first of each name counts. */
