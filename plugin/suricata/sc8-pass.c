@@ -13,6 +13,7 @@
 
 #include "app-layer-protos.h"
 #include "app-layer-ssl.h"
+#include "conf.h"
 #include "decode.h"
 #include "detect.h"
 #include "flow-callbacks.h"
@@ -30,6 +31,9 @@ static struct {
     uint32_t tls_readers;      /* a bit per reader of TLS (detect-sc8-tx.c's READERS) */
     uint32_t client_first;     /* a bit per reader of a client's first message */
     _Atomic bool no_watermark; /* several workers, and OnPassedPacket could not be set up */
+    /* UDP ports on which a reply could still be recognised as a protocol a
+     * reader reads (ReplyPorts): a bit per port. */
+    uint8_t reply_ports[65536 / 8];
 } P;
 
 /* Protocols that never hand their flow over to another parser (as SMTP,
@@ -68,6 +72,25 @@ static bool AppLayerStopped(const Flow *f) {
     return ssn != NULL && (ssn->flags & STREAMTCP_FLAG_APP_LAYER_DISABLED);
 }
 
+static bool ReplyPort(uint16_t port) {
+    return (P.reply_ports[port >> 3] >> (port & 7)) & 1;
+}
+
+/*
+ * A UDP flow seen one way so far, whose first side Suricata failed to
+ * recognise: Suricata still tries the other side at its first packet back
+ * (app-layer.c, AppLayerHandleUdp), and nothing could take a pass back then.
+ * It is final only when no reply on its ports could be recognised as a
+ * protocol the transactions mode reads: Suricata tells UDP protocols apart by
+ * probing on their detection ports (DNS, QUIC: ReplyPorts), and a DNS answer
+ * from port 53 also feeds the attribution table.
+ */
+static bool OneWayUnreadable(const Flow *f) {
+    return f->proto == IPPROTO_UDP && f->alproto_ts == ALPROTO_FAILED &&
+           f->alproto_tc == ALPROTO_UNKNOWN && f->tosrcpktcnt == 0 && !ReplyPort(f->sp) &&
+           !ReplyPort(f->dp);
+}
+
 /*
  * Whether the transactions mode has nothing left to find in `f`, its rules of
  * addresses and ports aside (PrefilterFlow), and no DNS attribution of it
@@ -75,7 +98,8 @@ static bool AppLayerStopped(const Flow *f) {
  *  - TLS: its ClientHello was read, and its certificate too (or the server's
  *    encrypted handshake, TLS 1.3); once Suricata stopped parsing the flow,
  *    its progress is final: whichever of the two it reached was read;
- *  - a Terminal protocol; a flow Suricata failed to recognise both ways; a
+ *  - a Terminal protocol; a flow Suricata failed to recognise both ways, or
+ *    one way with no reply yet that it could recognise (OneWayUnreadable); a
  *    flow without app layer (not TCP or UDP); a TCP flow of no protocol of
  *    READERS whose app layer Suricata stopped.
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
@@ -105,7 +129,8 @@ static bool Settled(const Flow *f) {
          * failed when its first side is, and its other side may still be
          * recognised (a DNS answer to a query Suricata could not read). */
         return (AppLayerStopped(f) ||
-                (f->alproto_ts == ALPROTO_FAILED && f->alproto_tc == ALPROTO_FAILED)) &&
+                (f->alproto_ts == ALPROTO_FAILED && f->alproto_tc == ALPROTO_FAILED) ||
+                OneWayUnreadable(f)) &&
                EmbargoSc8FlowReadAll(f, 0);
     case ALPROTO_UNKNOWN:
         if (f->proto == IPPROTO_TCP)
@@ -142,8 +167,69 @@ static void WatchPassedPackets(void) {
     }
 }
 
+static void MarkPorts(uint32_t lo, uint32_t hi) {
+    for (uint32_t port = lo; port <= hi && port < 65536; port++)
+        P.reply_ports[port >> 3] |= (uint8_t)(1u << (port & 7));
+}
+
+/* Marks the ports of a Suricata port string ("53", "[443, 80]",
+ * "1000:2000"); anything else it may say ("any", a negation, a variable)
+ * marks every port: no one-way flow is passed. */
+static void MarkPortString(const char *s) {
+    const char *p = s;
+    while (*p != '\0') {
+        if (*p == '[' || *p == ']' || *p == ',' || *p == ' ' || *p == '\t') {
+            p++;
+            continue;
+        }
+        char *end;
+        unsigned long lo = strtoul(p, &end, 10), hi = lo;
+        if (end == p || lo > 65535)
+            goto all;
+        if (*end == ':') {
+            const char *q = end + 1;
+            hi = strtoul(q, &end, 10);
+            if (end == q || hi > 65535 || hi < lo)
+                goto all;
+        }
+        MarkPorts((uint32_t)lo, (uint32_t)hi);
+        p = end;
+    }
+    return;
+all:
+    MarkPorts(0, 65535);
+}
+
+/* The UDP ports on which Suricata probes for `proto` (`fallback` when the
+ * configuration names none, as Suricata registers its parsers' default
+ * ports: app-layer-detect-proto.c, SCAppLayerProtoDetectPPParseConfPorts). */
+static void MarkDetectionPorts(const char *proto, const char *fallback) {
+    char key[96];
+    snprintf(key, sizeof(key), "app-layer.protocols.%s.detection-ports", proto);
+    SCConfNode *node = SCConfGetNode(key);
+    if (node == NULL) {
+        snprintf(key, sizeof(key), "app-layer.protocols.%s.udp.detection-ports", proto);
+        node = SCConfGetNode(key);
+    }
+    if (node == NULL) {
+        MarkPortString(fallback);
+        return;
+    }
+    static const char *const sides[] = {"dp", "toserver", "sp", "toclient"};
+    for (size_t i = 0; i < 4; i++) {
+        const char *v = SCConfNodeLookupChildValue(node, sides[i]);
+        if (v != NULL)
+            MarkPortString(v);
+    }
+}
+
 void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first) {
     P.tls_readers = tls_readers;
     P.client_first = client_first;
+    /* The UDP protocols of READERS (rust/src/dns/dns.rs, quic/quic.rs give
+     * their default ports), and 53, whose answers the packet prefilter feeds. */
+    MarkDetectionPorts("dns", "53");
+    MarkDetectionPorts("quic", "[443,80]");
+    MarkPorts(53, 53);
     EmbargoSc8OnManyWorkers(WatchPassedPackets);
 }
