@@ -482,6 +482,33 @@ int emb_engine_match(emb_engine_t *engine, const emb_facts_t *facts, emb_match_c
                      void *userdata);
 
 /*
+ * A DNS response whose names a host has read with its own parser, for
+ * emb_engine_match_dns_response: the message (the UDP payload), who asked
+ * (the response's destination, of the facts' family), and when it was seen.
+ */
+typedef struct {
+    const uint8_t *msg;
+    size_t len;
+    const uint8_t *client;
+    int64_t ts_sec;
+    uint32_t ts_usec;
+} emb_dns_response_t;
+
+/*
+ * emb_engine_match for the names of a DNS response (the facts: the name of
+ * its question first, then those of its answers and the names they point
+ * to, as dns.query), that also learns the response for DNS attribution as
+ * emb_engine_feed would learn its packet: the rules the names raise resolve
+ * to the response's A/AAAA answers, which are the only part of `r->msg` read
+ * (no name is decoded twice). For a host whose parser gives names but not
+ * addresses (Suricata 8's DNS transactions). Same returns as
+ * emb_engine_match; a message that is not a response, or has no address,
+ * teaches nothing.
+ */
+int emb_engine_match_dns_response(emb_engine_t *engine, const emb_facts_t *facts,
+                                  const emb_dns_response_t *r, emb_match_cb cb, void *userdata);
+
+/*
  * DNS attribution of a host's connection (docs/flows.md): the rules whose
  * names resolved, in a DNS answer to `facts->client` seen no later than `ts`,
  * to `facts->server` (only the endpoints of `facts` are read). Call it once

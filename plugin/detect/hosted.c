@@ -5,7 +5,9 @@
  * connection whose first client message named no server. No packet, no flow
  * of the engine's own: each call is one round, reported through `cb`.
  */
+#include "detect/inspect.h"
 #include "detect/round.h"
+#include "detect/shared.h"
 
 #include "common/names.h"
 #include "common/util.h"
@@ -50,7 +52,10 @@ static int report_candidates(emb_engine_t *e, emb_match_cb cb, void *userdata) {
     return 0;
 }
 
-int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
+/* One round of `facts`: their candidates in e->cands. *asked is the first
+ * DNS name's normalised copy (NULL when there is none). */
+static int match_round(emb_engine_t *e, const emb_facts_t *facts, const char **asked,
+                       size_t *asked_len) {
     if (e == NULL || facts == NULL || (facts->nfacts > 0 && facts->facts == NULL))
         return EMB_EINVAL;
     e->cur = (emb_pkt_ctx_t){0}; /* facts, not a packet: no flow of ours */
@@ -64,6 +69,8 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
 
     /* Normalised copies must outlive the scans: they are the reported values. */
     size_t used = 0;
+    *asked = NULL;
+    *asked_len = 0;
     for (size_t i = 0; i < facts->nfacts; i++) {
         const emb_fact_t *fa = &facts->facts[i];
         if ((unsigned)fa->field >= EMB_FIELD__COUNT || (fa->value == NULL && fa->len > 0))
@@ -77,6 +84,10 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
             n = fa->field == EMB_FIELD_HTTP_HOST ? emb__normalize_host(v, n, buf, EMB_NAME_BUF)
                                                  : emb__normalize_name(v, n, buf, EMB_NAME_BUF);
             v = buf;
+            if (*asked == NULL && fa->field == EMB_FIELD_DNS_QUERY) {
+                *asked = buf;
+                *asked_len = n;
+            }
         }
         int rc = emb__round_scan(e, fa->field, v, n);
         if (rc != 0)
@@ -84,7 +95,33 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
     }
     emb__round_hits(e, &ep);
     emb__round_precedence(e);
+    return 0;
+}
 
+int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
+    const char *asked;
+    size_t asked_len;
+    int rc = match_round(e, facts, &asked, &asked_len);
+    return rc != 0 ? rc : report_candidates(e, cb, userdata);
+}
+
+int emb_engine_match_dns_response(emb_engine_t *e, const emb_facts_t *facts,
+                                  const emb_dns_response_t *r, emb_match_cb cb, void *userdata) {
+    if (r == NULL || (r->len > 0 && r->msg == NULL) || r->client == NULL)
+        return EMB_EINVAL;
+    const char *asked;
+    size_t asked_len;
+    int rc = match_round(e, facts, &asked, &asked_len);
+    if (rc != 0)
+        return rc;
+    if (facts->family == 4 || facts->family == 6) {
+        emb__learn_dns_response(e, facts->family, r->client, asked, asked_len, r->msg, r->len,
+                                r->ts_sec, r->ts_usec);
+        if (e->holds_turn) { /* the shared table was used: give it back */
+            emb__shared_unlock(e->cfg.shared);
+            e->holds_turn = false;
+        }
+    }
     return report_candidates(e, cb, userdata);
 }
 

@@ -60,49 +60,100 @@ static int orient(emb_engine_t *e, bool sender_is_client) {
 /* ---- DNS --------------------------------------------------------------- */
 
 /*
- * Remembers, for each rule this response raised by name, the addresses its
- * A/AAAA records give, for the client that asked.
+ * Remembers, for each rule of the round raised by a DNS name, the addresses
+ * `addrs` of a response to `client` give (those of `family`). Every address
+ * is also noted with the name asked (`asked`, normalised), so that an
+ * address that answers for unrelated domains (a CDN edge) is known to be
+ * shared.
  */
-static void record_attribution(emb_engine_t *e) {
-    const emb_flow_t *f = e->cur.flow;
-    emb__engine_attrib_turn(e);
-    /* The response goes to the client that asked: its destination, whichever
-     * side opened the flow as we saw it. */
-    const uint8_t *client = e->cur.d->dst;
-    /* Every answer address is noted with the name asked, so that an address
-     * that answers for unrelated domains (a CDN edge) is known to be shared. */
+static void attribute_answers(emb_engine_t *e, uint8_t family, const uint8_t *client,
+                              const char *asked, size_t asked_len, const emb_dns_addr_t *addrs,
+                              size_t naddrs, int64_t ts_sec, int64_t now_us) {
     uint32_t vendor_tag = 0;
     for (size_t c = 0; c < e->ncands && vendor_tag == 0; c++)
         if (e->cands[c].ev == emb__field_evidence(EMB_FIELD_DNS_QUERY))
             vendor_tag = e->rules->rules[e->cands[c].rule].vendor + 1;
-    char asked[EMB_NAME_BUF]; /* the name asked: normalised once for every answer */
-    size_t asked_len = e->app.nquestions > 0
-                           ? emb__normalize_name((const uint8_t *)e->app.questions[0].name,
-                                                 e->app.questions[0].name_len, asked, sizeof(asked))
-                           : 0;
-    for (size_t i = 0; i < e->app.nrrs; i++) {
-        const emb_dns_rr_t *rr = &e->app.rrs[i];
-        if (rr->section != 1 || rr->family != f->family)
-            continue;
-        size_t n = e->app.nquestions > 0 ? asked_len
-                                         : emb__normalize_name((const uint8_t *)rr->name,
-                                                               rr->name_len, asked, sizeof(asked));
-        emb__attrib_note(e->attrib, f->family, rr->addr, asked, n, vendor_tag, rr->ttl,
-                         e->cur.pkt->ts_sec, emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec));
-    }
+    for (size_t i = 0; i < naddrs; i++)
+        if (addrs[i].family == family)
+            emb__attrib_note(e->attrib, family, addrs[i].addr, asked, asked_len, vendor_tag,
+                             addrs[i].ttl, ts_sec, now_us);
     for (size_t c = 0; c < e->ncands; c++) {
         const emb_cand_t *cand = &e->cands[c];
         if (cand->ev != emb__field_evidence(EMB_FIELD_DNS_QUERY))
             continue;
-        for (size_t i = 0; i < e->app.nrrs; i++) {
-            const emb_dns_rr_t *rr = &e->app.rrs[i];
-            if (rr->section != 1 || rr->family != f->family)
-                continue;
-            emb__attrib_add(e->attrib, f->family, client, rr->addr, cand->rule, cand->value,
-                            cand->value_len, rr->ttl, e->cur.pkt->ts_sec,
-                            emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec));
+        for (size_t i = 0; i < naddrs; i++)
+            if (addrs[i].family == family)
+                emb__attrib_add(e->attrib, family, client, addrs[i].addr, cand->rule, cand->value,
+                                cand->value_len, addrs[i].ttl, ts_sec, now_us);
+    }
+}
+
+/* The answer records of e->app (section 1) that carry an address. */
+static size_t answer_addrs(const emb_app_info_t *app, size_t from, size_t to, emb_dns_addr_t *out) {
+    size_t n = 0;
+    for (size_t i = from; i < to; i++) {
+        const emb_dns_rr_t *rr = &app->rrs[i];
+        if (rr->section == 1 && rr->family != 0) {
+            out[n] = (emb_dns_addr_t){.family = rr->family, .ttl = rr->ttl};
+            memcpy(out[n++].addr, rr->addr, 16);
         }
     }
+    return n;
+}
+
+/*
+ * Attribution from the parsed response in e->app (emb__dns_parse and
+ * emb__dns_parse_records): the name asked is its first question's; a
+ * response without a question notes each answer with its own name.
+ */
+static void record_attribution(emb_engine_t *e, uint8_t family, const uint8_t *client,
+                               int64_t ts_sec, int64_t now_us) {
+    const emb_app_info_t *app = &e->app;
+    emb_dns_addr_t addrs[EMB_DNS_MAX_RECORDS];
+    char asked[EMB_NAME_BUF]; /* the name asked: normalised once for every answer */
+    emb__engine_attrib_turn(e);
+    if (app->nquestions > 0) {
+        size_t n = emb__normalize_name((const uint8_t *)app->questions[0].name,
+                                       app->questions[0].name_len, asked, sizeof(asked));
+        size_t k = answer_addrs(app, 0, app->nrrs, addrs);
+        attribute_answers(e, family, client, asked, n, addrs, k, ts_sec, now_us);
+        return;
+    }
+    for (size_t i = 0; i < app->nrrs; i++) {
+        size_t k = answer_addrs(app, i, i + 1, addrs);
+        if (k == 0)
+            continue;
+        size_t n = emb__normalize_name((const uint8_t *)app->rrs[i].name, app->rrs[i].name_len,
+                                       asked, sizeof(asked));
+        attribute_answers(e, family, client, asked, n, addrs, k, ts_sec, now_us);
+    }
+}
+
+int emb__learn_dns_response(emb_engine_t *e, uint8_t family, const uint8_t *client,
+                            const char *asked, size_t asked_len, const uint8_t *msg, size_t len,
+                            int64_t ts_sec, uint32_t ts_usec) {
+    int64_t now_us = emb__time_us(ts_sec, ts_usec);
+    if (len < 12 || (msg[2] & 0x80) == 0)
+        return 0; /* not a response */
+    if (asked == NULL || (msg[4] == 0 && msg[5] == 0)) {
+        /* No name from the caller, or no question (each answer's own name is
+         * then the name asked): the message is parsed as emb__inspect_dns
+         * parses it. Rare. */
+        emb_app_info_t *app = &e->app;
+        if (emb__dns_parse(msg, len, &app->dns, app->questions, EMB_DNS_MAX_QUESTIONS,
+                           &app->nquestions) != EMB_X_OK)
+            return 0;
+        emb__dns_parse_records(msg, len, app->rrs, EMB_DNS_MAX_RECORDS, &app->nrrs);
+        record_attribution(e, family, client, ts_sec, now_us);
+        return 0;
+    }
+    emb_dns_addr_t addrs[EMB_DNS_MAX_RECORDS];
+    size_t n;
+    if (emb__dns_answer_addrs(msg, len, addrs, &n) != EMB_X_OK || n == 0)
+        return 0;
+    emb__engine_attrib_turn(e);
+    attribute_answers(e, family, client, asked, asked_len, addrs, n, ts_sec, now_us);
+    return 0;
 }
 
 int emb__inspect_dns(emb_engine_t *e, const uint8_t *msg, size_t len) {
@@ -138,7 +189,8 @@ int emb__inspect_dns(emb_engine_t *e, const uint8_t *msg, size_t len) {
         return rc;
     emb__round_collect(e);
     if (app->dns.qr)
-        record_attribution(e);
+        record_attribution(e, e->cur.flow->family, e->cur.d->dst, e->cur.pkt->ts_sec,
+                           emb__time_us(e->cur.pkt->ts_sec, e->cur.pkt->ts_usec));
     return emb__round_emit(e);
 }
 

@@ -207,6 +207,41 @@ emb_x_result_t emb__dns_parse_records(const uint8_t *msg, size_t len, emb_dns_rr
     return EMB_X_OK;
 }
 
+emb_x_result_t emb__dns_answer_addrs(const uint8_t *msg, size_t len, emb_dns_addr_t *out,
+                                     size_t *n) {
+    uint16_t qdcount, ancount;
+    *n = 0;
+    if (len < 12)
+        return EMB_X_TRUNCATED;
+    emb_rd_be16(msg, len, 4, &qdcount);
+    emb_rd_be16(msg, len, 6, &ancount);
+    size_t off = skip_questions(msg, len, qdcount);
+    if (off == 0)
+        return EMB_X_INVALID;
+    for (uint16_t i = 0, records = 0; i < ancount && records < EMB_DNS_MAX_RECORDS; i++) {
+        uint16_t type, rdlen;
+        uint32_t ttl;
+        if (!emb__dns_skip_name(msg, len, &off) || !emb_rd_be16(msg, len, off, &type) ||
+            !emb_rd_be32(msg, len, off + 4, &ttl) || !emb_rd_be16(msg, len, off + 8, &rdlen))
+            break;
+        off += 10;
+        if (!emb_have(len, off, rdlen))
+            break;
+        size_t rd = off;
+        off += rdlen;
+        if (type == 41)
+            continue; /* OPT: not counted, as emb__dns_parse_records does not keep it */
+        records++;
+        if ((type == 1 && rdlen == 4) || (type == 28 && rdlen == 16)) {
+            emb_dns_addr_t *a = &out[(*n)++];
+            a->family = type == 1 ? 4 : 6;
+            a->ttl = ttl;
+            memcpy(a->addr, msg + rd, rdlen);
+        }
+    }
+    return EMB_X_OK;
+}
+
 const char *emb__dns_rrtype_name(uint16_t type) {
     switch (type) {
     case 1: return "A";

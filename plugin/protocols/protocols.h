@@ -85,6 +85,24 @@ typedef struct {
 emb_x_result_t emb__dns_parse_records(const uint8_t *msg, size_t len, emb_dns_rr_t *rrs, size_t max,
                                       size_t *n);
 
+/* An A or AAAA record of a DNS message's answer section. */
+typedef struct {
+    uint8_t family; /* 4 or 6 */
+    uint8_t addr[16];
+    uint32_t ttl;
+} emb_dns_addr_t;
+
+/*
+ * The A/AAAA records among the answer records emb__dns_parse_records would
+ * return (the same walk and limits: at most EMB_DNS_MAX_RECORDS records, a
+ * record that cannot be read ends it), without reading a name: for a caller
+ * that has the names from another parser. *n says how many went to out[]
+ * (room for EMB_DNS_MAX_RECORDS). Returns EMB_X_OK when the header and the
+ * questions could be stepped over.
+ */
+emb_x_result_t emb__dns_answer_addrs(const uint8_t *msg, size_t len, emb_dns_addr_t *out,
+                                     size_t *n);
+
 /* The name of a query type ("A", "AAAA", ...) or NULL when it has none. */
 const char *emb__dns_rrtype_name(uint16_t type);
 

@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: a DNS message (UDP payload) through the question and
  * record parsers, as the engine calls them; a name read, stepped over, and
- * read into exactly enough room must agree.
+ * read into exactly enough room must agree; the answers' addresses walked
+ * without names (emb__dns_answer_addrs) must be those the record parser
+ * gives.
  */
 #include "protocols/protocols.h"
 
@@ -16,8 +18,23 @@ static emb_dns_rr_t rrs[EMB_DNS_MAX_RECORDS];
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     emb_dns_header_t hdr;
     size_t nq = 0, nrr = 0;
-    if (emb__dns_parse(data, size, &hdr, qs, EMB_DNS_MAX_QUESTIONS, &nq) == EMB_X_OK)
-        (void)emb__dns_parse_records(data, size, rrs, EMB_DNS_MAX_RECORDS, &nrr);
+    if (emb__dns_parse(data, size, &hdr, qs, EMB_DNS_MAX_QUESTIONS, &nq) == EMB_X_OK) {
+        emb_x_result_t rc = emb__dns_parse_records(data, size, rrs, EMB_DNS_MAX_RECORDS, &nrr);
+        emb_dns_addr_t addrs[EMB_DNS_MAX_RECORDS];
+        size_t na = 0, k = 0;
+        if (emb__dns_answer_addrs(data, size, addrs, &na) != rc)
+            abort();
+        for (size_t i = 0; i < nrr; i++) {
+            if (rrs[i].section != 1 || rrs[i].family == 0)
+                continue;
+            const emb_dns_addr_t *a = &addrs[k++];
+            if (k > na || a->family != rrs[i].family || a->ttl != rrs[i].ttl ||
+                memcmp(a->addr, rrs[i].addr, a->family == 4 ? 4 : 16) != 0)
+                abort();
+        }
+        if (k != na)
+            abort();
+    }
     /* A name anywhere in the message, as compression pointers would reach it. */
     if (size > 2) {
         size_t off = data[0] % size;

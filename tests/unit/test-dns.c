@@ -1,6 +1,7 @@
 /*
  * Unit tests for dns.c: emb__dns_parse (header and questions),
- * emb__dns_name (labels, compression, escaping) and emb__dns_rrtype_name.
+ * emb__dns_name (labels, compression, escaping), emb__dns_answer_addrs and
+ * emb__dns_rrtype_name.
  *
  * Covered: a plain query; a compressed second question; pointers forwards,
  * to themselves, in loops and in backward chains; the 255-octet limit on
@@ -442,4 +443,64 @@ Test(dns, rrtype_names) {
     cr_assert_null(emb__dns_rrtype_name(0));
     cr_assert_null(emb__dns_rrtype_name(99));
     cr_assert_null(emb__dns_rrtype_name(65535));
+}
+
+/* ---- answers' addresses without names ------------------------------------ */
+
+/* A response for www.example.com: a CNAME to cdn.example.net, two A records
+ * and an AAAA for it, an OPT and an A in the additional section (glue, not an
+ * answer): emb__dns_answer_addrs gives the answer section's three addresses,
+ * as emb__dns_parse_records does, and stops at a record cut short. */
+/* clang-format off */
+static const uint8_t response_chain[] = {
+    0x00, 0x07, 0x81, 0x80, 0x00, 0x01, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01,
+    /* offset 12: www.example.com A IN */
+    0x03, 'w', 'w', 'w', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'c', 'o', 'm', 0x00,
+    0x00, 0x01, 0x00, 0x01,
+    /* offset 33: CNAME to cdn.example.net, its rdata at 45 */
+    0xc0, 0x0c, 0x00, 0x05, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x11,
+    0x03, 'c', 'd', 'n', 0x07, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0x03, 'n', 'e', 't', 0x00,
+    /* offset 62: cdn.example.net A 192.0.2.1, TTL 60 */
+    0xc0, 0x2d, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x04, 192, 0, 2, 1,
+    /* OPT in the answer section (malformed placement): not counted, not an address */
+    0x00, 0x00, 0x29, 0x10, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    /* A 192.0.2.2, TTL 300 */
+    0xc0, 0x2d, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x01, 0x2c, 0x00, 0x04, 192, 0, 2, 2,
+    /* AAAA 2001:db8::1, TTL 60 */
+    0xc0, 0x2d, 0x00, 0x1c, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x10,
+    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+    /* additional: glue A 198.51.100.9 */
+    0xc0, 0x2d, 0x00, 0x01, 0x00, 0x01, 0x00, 0x00, 0x00, 0x3c, 0x00, 0x04, 198, 51, 100, 9,
+};
+/* clang-format on */
+
+Test(dns, answer_addresses_without_names) {
+    emb_dns_addr_t a[EMB_DNS_MAX_RECORDS];
+    size_t n = 0;
+    cr_assert_eq(emb__dns_answer_addrs(response_chain, sizeof(response_chain), a, &n), EMB_X_OK);
+    cr_assert_eq(n, 3);
+    static const uint8_t v6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
+    cr_assert(a[0].family == 4 && a[0].ttl == 60 && memcmp(a[0].addr, "\xc0\x00\x02\x01", 4) == 0);
+    cr_assert(a[1].family == 4 && a[1].ttl == 300 && memcmp(a[1].addr, "\xc0\x00\x02\x02", 4) == 0);
+    cr_assert(a[2].family == 6 && a[2].ttl == 60 && memcmp(a[2].addr, v6, 16) == 0);
+
+    /* the same as the record parser's answers */
+    static emb_dns_rr_t rrs[EMB_DNS_MAX_RECORDS];
+    size_t nrr = 0, k = 0;
+    cr_assert_eq(emb__dns_parse_records(response_chain, sizeof(response_chain), rrs,
+                                        EMB_DNS_MAX_RECORDS, &nrr),
+                 EMB_X_OK);
+    for (size_t i = 0; i < nrr; i++)
+        if (rrs[i].section == 1 && rrs[i].family != 0)
+            cr_assert_eq(memcmp(rrs[i].addr, a[k++].addr, rrs[i].family == 4 ? 4 : 16), 0);
+    cr_assert_eq(k, n);
+
+    /* cut inside the second A: the first address stays */
+    size_t cut = 12 + 21 + 29 + 16 + 11 + 10;
+    cr_assert_eq(emb__dns_answer_addrs(response_chain, cut, a, &n), EMB_X_OK);
+    cr_assert_eq(n, 1);
+    /* cut inside the question: nothing */
+    cr_assert_eq(emb__dns_answer_addrs(response_chain, 20, a, &n), EMB_X_INVALID);
+    cr_assert_eq(n, 0);
+    cr_assert_eq(emb__dns_answer_addrs(response_chain, 11, a, &n), EMB_X_TRUNCATED);
 }

@@ -71,8 +71,48 @@ static size_t dns_answer(uint8_t *b, const char *name, uint8_t client, const uin
     return n;
 }
 
+typedef struct {
+    uint32_t sid;
+    char field[32], value[64], confidence[16];
+    int n;
+} got_t;
+
+static int on_match(const emb_match_t *m, void *ud);
+
+/* The same answer as a host's parser gives it, names apart: its question's
+ * name, then its answer's owner name, to emb_engine_match_dns_response;
+ * what they raised in *g. */
+static void match_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
+                           int64_t sec, uint32_t usec, got_t *g) {
+    uint8_t b[256];
+    size_t n = dns_answer(b, name, client, addr);
+    emb_fact_t names[2] = {{EMB_FIELD_DNS_QUERY, name, strlen(name)},
+                           {EMB_FIELD_DNS_QUERY, name, strlen(name)}};
+    emb_facts_t f = {.family = 4,
+                     .proto = 17,
+                     .client = {192, 0, 2, client},
+                     .server = {192, 0, 2, 53},
+                     .client_port = 41000,
+                     .server_port = 53,
+                     .facts = names,
+                     .nfacts = 2,
+                     .fields_only = true};
+    emb_dns_response_t r = {b + 28, n - 28, f.client, sec, usec};
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, on_match, g), 0);
+}
+
+/* How the tests below teach an engine an answer: as emb_engine_feed learns
+ * a packet (0), or as emb_engine_match_dns_response learns a host's parsed
+ * response (1). */
+static int way;
+
 static void feed(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
                  int64_t sec, uint32_t usec) {
+    if (way == 1) {
+        got_t g = {0};
+        match_response(e, name, client, addr, sec, usec, &g);
+        return;
+    }
     uint8_t b[256];
     size_t n = dns_answer(b, name, client, addr);
     emb_packet_t p = {.ts_sec = sec,
@@ -83,12 +123,6 @@ static void feed(emb_engine_t *e, const char *name, uint8_t client, const uint8_
                       .len = (uint32_t)n};
     cr_assert_eq(emb_engine_feed(e, &p), 0);
 }
-
-typedef struct {
-    uint32_t sid;
-    char field[32], value[64], confidence[16];
-    int n;
-} got_t;
 
 static int on_match(const emb_match_t *m, void *ud) {
     got_t *g = ud;
@@ -116,65 +150,149 @@ static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], i
 static const uint8_t edge[4] = {203, 0, 113, 7};
 
 Test(hosted, an_answer_before_the_message_attributes_it) {
-    emb_engine_t *e = NULL;
-    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
-    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
-    got_t g = attribute(e, 10, edge, 1727697600, 500000);
-    cr_assert_eq(g.n, 1);
-    cr_assert_eq(g.sid, 10);
-    cr_assert_str_eq(g.field, "dns.attribution");
-    cr_assert_str_eq(g.value, "s1.upd.acme.example");
-    cr_assert_str_eq(g.confidence, "low", "not in the vendor's own ranges");
+    for (way = 0; way < 2; way++) {
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+        feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+        got_t g = attribute(e, 10, edge, 1727697600, 500000);
+        cr_assert_eq(g.n, 1);
+        cr_assert_eq(g.sid, 10);
+        cr_assert_str_eq(g.field, "dns.attribution");
+        cr_assert_str_eq(g.value, "s1.upd.acme.example");
+        cr_assert_str_eq(g.confidence, "low", "not in the vendor's own ranges");
 
-    cr_assert_eq(attribute(e, 11, edge, 1727697600, 500000).n, 0, "another client asked");
-    static const uint8_t other[4] = {203, 0, 113, 8};
-    cr_assert_eq(attribute(e, 10, other, 1727697600, 500000).n, 0, "another address");
-    emb_engine_free(e);
+        cr_assert_eq(attribute(e, 11, edge, 1727697600, 500000).n, 0, "another client asked");
+        static const uint8_t other[4] = {203, 0, 113, 8};
+        cr_assert_eq(attribute(e, 10, other, 1727697600, 500000).n, 0, "another address");
+        emb_engine_free(e);
+    }
 }
 
 /* A host whose workers read out of order looks up late: an answer whose
  * packet came after the connection's first message does not count. */
 Test(hosted, an_answer_after_the_message_does_not) {
-    emb_engine_t *e = NULL;
-    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
-    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 900000);
-    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0);
-    cr_assert_eq(attribute(e, 10, edge, 1727697601, 0).n, 1, "as of a later message it does");
-    emb_engine_free(e);
+    for (way = 0; way < 2; way++) {
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+        feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 900000);
+        cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0);
+        cr_assert_eq(attribute(e, 10, edge, 1727697601, 0).n, 1, "as of a later message it does");
+        emb_engine_free(e);
+    }
 }
 
 /* ... nor does an answer that shows the address shared after the message:
  * as of the message the address answered for the vendor alone. */
 Test(hosted, a_shared_edge_is_judged_as_of_the_message) {
-    emb_engine_t *e = NULL;
-    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
-    feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
-    feed(e, "www.unrelated.example", 10, edge, 1727697600, 700000);
-    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 1);
-    cr_assert_eq(attribute(e, 10, edge, 1727697600, 800000).n, 0, "by then a shared edge");
-    emb_engine_free(e);
+    for (way = 0; way < 2; way++) {
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+        feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+        feed(e, "www.unrelated.example", 10, edge, 1727697600, 700000);
+        cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 1);
+        cr_assert_eq(attribute(e, 10, edge, 1727697600, 800000).n, 0, "by then a shared edge");
+        emb_engine_free(e);
+    }
 }
 
 /* Two engines with one shared table, as two Suricata workers: an answer one
  * of them learned attributes the connection the other one sees. */
 Test(hosted, engines_sharing_a_table_attribute_each_others_answers) {
-    emb_config_t cfg;
-    emb_config_init(&cfg);
-    emb_shared_t *shared = NULL;
-    cr_assert_eq(emb_shared_new(&cfg, &shared), 0);
-    cfg.shared = shared;
-    emb_engine_t *a = NULL, *b = NULL;
-    cr_assert_eq(emb_engine_new(rules, &cfg, &a, NULL), 0);
-    cr_assert_eq(emb_engine_new(rules, &cfg, &b, NULL), 0);
-    feed(a, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
-    cr_assert_eq(attribute(b, 10, edge, 1727697600, 500000).n, 1);
-    emb_engine_t *alone = NULL;
-    cr_assert_eq(emb_engine_new(rules, NULL, &alone, NULL), 0);
-    cr_assert_eq(attribute(alone, 10, edge, 1727697600, 500000).n, 0, "its own table is empty");
-    emb_engine_free(alone);
-    emb_engine_free(a);
-    emb_engine_free(b);
-    emb_shared_free(shared);
+    for (way = 0; way < 2; way++) {
+        emb_config_t cfg;
+        emb_config_init(&cfg);
+        emb_shared_t *shared = NULL;
+        cr_assert_eq(emb_shared_new(&cfg, &shared), 0);
+        cfg.shared = shared;
+        emb_engine_t *a = NULL, *b = NULL;
+        cr_assert_eq(emb_engine_new(rules, &cfg, &a, NULL), 0);
+        cr_assert_eq(emb_engine_new(rules, &cfg, &b, NULL), 0);
+        feed(a, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+        cr_assert_eq(attribute(b, 10, edge, 1727697600, 500000).n, 1);
+        emb_engine_t *alone = NULL;
+        cr_assert_eq(emb_engine_new(rules, NULL, &alone, NULL), 0);
+        cr_assert_eq(attribute(alone, 10, edge, 1727697600, 500000).n, 0, "its own table is empty");
+        emb_engine_free(alone);
+        emb_engine_free(a);
+        emb_engine_free(b);
+        emb_shared_free(shared);
+    }
+}
+
+/* What a parsed response's names raise is reported as emb_engine_match
+ * reports it: learning its answers adds no alert. */
+Test(hosted, a_parsed_response_raises_what_its_names_raise) {
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    got_t g = {0};
+    match_response(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000, &g);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 10);
+    cr_assert_str_eq(g.field, "dns.query");
+    cr_assert_str_eq(g.value, "s1.upd.acme.example");
+    got_t none = {0};
+    match_response(e, "www.unrelated.example", 10, edge, 1727697600, 200000, &none);
+    cr_assert_eq(none.n, 0);
+    emb_engine_free(e);
+}
+
+/* A query, and a response without an address, teach nothing; a response
+ * without a question is learned with each answer's own name, as
+ * emb_engine_feed learns it. */
+Test(hosted, what_a_parsed_response_teaches) {
+    uint8_t b[256];
+    size_t n = dns_answer(b, "s1.upd.acme.example", 10, edge);
+    uint8_t *m = b + 28;
+    size_t len = n - 28;
+    emb_fact_t name = {EMB_FIELD_DNS_QUERY, "s1.upd.acme.example", 19};
+    emb_facts_t f = {.family = 4,
+                     .proto = 17,
+                     .client = {192, 0, 2, 10},
+                     .facts = &name,
+                     .nfacts = 1,
+                     .fields_only = true};
+    emb_dns_response_t r = {m, len, f.client, 1727697600, 100000};
+
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    m[2] = 0x01; /* QR clear: the query */
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, on_match, &g), 0);
+    cr_assert_eq(g.n, 1, "its name raises the rule all the same");
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0, "a query teaches nothing");
+    m[2] = 0x81;
+    m[7] = 0; /* ANCOUNT 0 */
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), 0);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0, "no answer, no address");
+    m[7] = 1;
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, NULL, NULL, NULL), EMB_EINVAL);
+    r.client = NULL;
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), EMB_EINVAL);
+    r.client = f.client;
+    emb_engine_free(e);
+
+    /* No question: the answer's owner name spelled out where the question was. */
+    uint8_t nq[256];
+    size_t qname = len - 12 - 4 - 16; /* the question's name, its type and class, the answer */
+    memcpy(nq, m, 12);
+    nq[5] = 0;                                 /* QDCOUNT 0 */
+    memcpy(nq + 12, m + 12, qname);            /* the owner name */
+    memcpy(nq + 12 + qname, m + len - 14, 14); /* type, class, TTL, length, address */
+    r.msg = nq;
+    r.len = 12 + qname + 14;
+    name.value = "www.unrelated.example"; /* a host's names need not be the message's */
+    name.len = 21;
+    cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), 0);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0,
+                 "the host's names raised nothing: nothing to resolve");
+    name.value = "s1.upd.acme.example";
+    name.len = 19;
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), 0);
+    got_t a = attribute(e, 10, edge, 1727697600, 500000);
+    cr_assert_eq(a.n, 1);
+    cr_assert_str_eq(a.value, "s1.upd.acme.example");
+    emb_engine_free(e);
 }
 
 Test(hosted, rules_raised_by_some_keys) {
