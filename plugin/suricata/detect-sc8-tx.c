@@ -25,13 +25,14 @@
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
- * lock touches. DNS attribution: every packet from port 53 that can give
- * addresses is fed to the worker's engine by the keyword's packet prefilter
- * (emb_engine_feed: answers are parsed for their addresses,
- * nothing is reported; Suricata's DNS transactions do not expose A/AAAA data,
- * and a response without its query has none), whose table all workers
- * share; a flow's first client transaction that names no server looks it up
- * (emb_engine_attribute).
+ * lock touches. DNS attribution: a DNS response over UDP from port 53 that
+ * can give addresses is learned where its transaction is read, its names
+ * matched once for its rules and its attribution (emb_engine_match_dns_response:
+ * Suricata's DNS transactions do not expose A/AAAA data, so those alone are
+ * read from the message); over TCP, the keyword's packet prefilter feeds the
+ * segments from port 53 to the worker's engine (emb_engine_feed), which
+ * reassembles them. All workers share the table; a flow's first client
+ * transaction that names no server looks it up (emb_engine_attribute).
  */
 #include "suricata-common.h"
 
@@ -297,6 +298,10 @@ _Static_assert(NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per r
 
 /* ---- the prefilter ------------------------------------------------------ */
 
+typedef struct RaiseCtx RaiseCtx;
+static bool LearnAnswers(ThreadVars *tv, emb_engine_t *e, const emb_facts_t *facts, const Packet *p,
+                         RaiseCtx *rc);
+
 static void FlowFacts(const Flow *f, emb_facts_t *out) {
     memset(out, 0, sizeof(*out));
     out->proto = f->proto;
@@ -313,11 +318,11 @@ static void FlowFacts(const Flow *f, emb_facts_t *out) {
     }
 }
 
-typedef struct {
+struct RaiseCtx {
     Flow *f;
     TxCache *c;
     emb_engine_t *e;
-} RaiseCtx;
+};
 
 static int OnMatch(const emb_match_t *m, void *userdata) {
     RaiseCtx *rc = userdata;
@@ -359,7 +364,10 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     c->n = 0;
     (void)flags;
 
-    Facts fa = {.n = 0, .jb = c->jb};
+    Facts fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
+    fa.n = 0;
+    fa.named = false;
+    fa.jb = c->jb;
     bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
     if (!again)
         READERS[pf->reader].read(txv, dir, &fa);
@@ -370,7 +378,9 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     RaiseCtx rc = {f, c, e};
     if (!again) {
         facts.fields_only = true; /* the flow's address and port rules: PrefilterFlow */
-        emb_engine_match(e, &facts, OnMatch, &rc);
+        bool response = READERS[pf->reader].alproto == ALPROTO_DNS && dir == STREAM_TOCLIENT;
+        if (!response || !LearnAnswers(det_ctx->tv, e, &facts, p, &rc))
+            emb_engine_match(e, &facts, OnMatch, &rc);
         facts.fields_only = false;
     }
     int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
@@ -406,6 +416,26 @@ static bool MayGiveAddresses(const uint8_t *m, uint32_t len) {
         return false;
     uint16_t qtype = (uint16_t)(m[at + 1] << 8 | m[at + 2]);
     return qtype == 1 || qtype == 28 || qtype == 255;
+}
+
+/*
+ * In transactions mode, a DNS response that came over UDP from port 53 is
+ * learned where its transaction is read: its names, which Suricata parsed,
+ * are matched once for the response's rules and for attribution together,
+ * and only its A/AAAA answers are read from the message. Then, with several
+ * workers, this one's watermark moves past the packet (PrefilterFlow leaves
+ * such a packet to this). False when the response is not one to learn.
+ */
+static bool LearnAnswers(ThreadVars *tv, emb_engine_t *e, const emb_facts_t *facts, const Packet *p,
+                         RaiseCtx *rc) {
+    if (!T.packet_duties || p->proto != IPPROTO_UDP || p->sp != 53 || PKT_IS_PSEUDOPKT(p) ||
+        !MayGiveAddresses(p->payload, p->payload_len))
+        return false;
+    emb_dns_response_t r = {p->payload, p->payload_len, (const uint8_t *)p->dst.addr_data32,
+                            (int64_t)SCTIME_SECS(p->ts), (uint32_t)SCTIME_USECS(p->ts)};
+    emb_engine_match_dns_response(e, facts, &r, OnMatch, rc);
+    EmbargoSc8WorkerRead(tv, p);
+    return true;
 }
 
 void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p) {
@@ -511,10 +541,11 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
 
 /*
  * The keyword's packet prefilter, on every packet of a rule group that has a
- * rule of ours. Its packet duties (transactions mode): the DNS answers a
- * packet from port 53 carries go to the engine, and with several workers,
- * how far this one has read; both before any transaction of the packet asks
- * for an attribution. Then the rules of addresses and ports alone: decided
+ * rule of ours. Its packet duties (transactions mode): the DNS segments a
+ * TCP packet from port 53 carries go to the engine, and with several
+ * workers, how far this one has read (for a UDP packet from port 53, after
+ * its answers were learned: LearnAnswers); both before any transaction of
+ * the packet asks for an attribution. Then the rules of addresses and ports alone: decided
  * on the packet where the flow first shows it is a conversation
  * (Conversation); on any other packet this costs a look at the flow's TCP
  * state or counters and at its storage. Last, when embargo's rules are the
@@ -524,11 +555,15 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
  * Not on the packet that decides the rules of addresses and ports: they are
  * evaluated on it.
  */
-static void __attribute__((noinline, cold))
-PacketDuties(ThreadVars *tv, Packet *p, bool from_53, bool many_workers) {
-    if (from_53 && (p->proto == IPPROTO_UDP || p->proto == IPPROTO_TCP))
+static void __attribute__((noinline, cold)) PacketDuties(ThreadVars *tv, Packet *p) {
+    /* A DNS answer over UDP is learned at its transaction, which then moves
+     * the watermark (LearnAnswers); DNS over TCP here, from the stream. */
+    bool from_53 = p->sp == 53;
+    if (from_53 && p->proto == IPPROTO_TCP)
         EmbargoSc8TxFeedDns(tv, p);
-    if (many_workers)
+    bool learned_later = from_53 && p->proto == IPPROTO_UDP && !PKT_IS_PSEUDOPKT(p) &&
+                         MayGiveAddresses(p->payload, p->payload_len);
+    if (!learned_later && atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
         EmbargoSc8WorkerRead(tv, p);
 }
 
@@ -537,12 +572,9 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     Flow *f = p->flow;
     if (det_ctx->tv == NULL)
         return;
-    if (T.packet_duties) {
-        bool from_53 = p->sp == 53;
-        bool many = atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1;
-        if (from_53 || many)
-            PacketDuties(det_ctx->tv, p, from_53, many);
-    }
+    if (T.packet_duties &&
+        (p->sp == 53 || atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1))
+        PacketDuties(det_ctx->tv, p);
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
     if (!EmbargoSc8FlowDecided(f)) {
