@@ -133,8 +133,8 @@ int emb__learn_dns_response(emb_engine_t *e, uint8_t family, const uint8_t *clie
                             const char *asked, size_t asked_len, const uint8_t *msg, size_t len,
                             int64_t ts_sec, uint32_t ts_usec) {
     int64_t now_us = emb__time_us(ts_sec, ts_usec);
-    if (len < 12 || (msg[2] & 0x80) == 0)
-        return 0; /* not a response */
+    if (len < 12 || (msg[2] & 0x80) == 0 || ((msg[2] >> 3) & 0x0f) > 6)
+        return 0; /* not a response, or an opcode emb__dns_parse refuses */
     if (asked == NULL || (msg[4] == 0 && msg[5] == 0)) {
         /* No name from the caller, or no question (each answer's own name is
          * then the name asked): the message is parsed as emb__inspect_dns

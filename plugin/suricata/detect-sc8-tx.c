@@ -545,10 +545,10 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
  * TCP packet from port 53 carries go to the engine, and with several
  * workers, how far this one has read (for a UDP packet from port 53, after
  * its answers were learned: LearnAnswers); both before any transaction of
- * the packet asks for an attribution. Then the rules of addresses and ports alone: decided
- * on the packet where the flow first shows it is a conversation
- * (Conversation); on any other packet this costs a look at the flow's TCP
- * state or counters and at its storage. Last, when embargo's rules are the
+ * the packet asks for an attribution. Then the rules of addresses and ports
+ * alone: decided on the packet where the flow first shows it is a
+ * conversation (Conversation); on any other packet this costs a look at the
+ * flow's TCP state or counters and at its storage. Last, when embargo's rules are the
  * only rules loaded, a flow in which they have nothing left to find is
  * passed (docs/suricata.md, "Passing settled flows"): Suricata's detection,
  * most of what the transactions mode costs, stops running on its packets.

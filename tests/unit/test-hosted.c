@@ -260,6 +260,9 @@ Test(hosted, what_a_parsed_response_teaches) {
     cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, on_match, &g), 0);
     cr_assert_eq(g.n, 1, "its name raises the rule all the same");
     cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0, "a query teaches nothing");
+    m[2] = 0x81 | 7 << 3; /* a response with an unassigned opcode, as emb_engine_feed refuses */
+    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), 0);
+    cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 0, "opcode 7 teaches nothing");
     m[2] = 0x81;
     m[7] = 0; /* ANCOUNT 0 */
     cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, NULL, NULL), 0);
