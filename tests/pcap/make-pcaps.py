@@ -2410,6 +2410,29 @@ CASES += [case_device_banners, case_device_discovery, case_device_mac, case_bans
           case_device_bodies, case_vendors_2026]
 
 
+def case_one_way_udp():
+    # Not a pcap case: the capture of the Suricata 8 check that passes one-way UDP flows
+    # (tests/suricata8/CMakeLists.txt, pass-one-way-udp), written beside it.
+    cap = Capture(start=2600)
+    # 40001 -> 192.0.2.53:5300: two datagrams no parser reads (DNS's opcode 15), then the
+    # server's answer, a DNS response for s01.upd.kaspersky.com: readable, and alerting,
+    # only where Suricata probes 5300 for DNS (a detection port the check configures).
+    for i in range(2):
+        udp(cap, eth, CLIENT, 40001, RESOLVER, 5300, b"\xff" * 24, ipid=0x2601 + i)
+    udp(cap, eth, RESOLVER, 5300, CLIENT, 40001,
+        dns_response("s01.upd.kaspersky.com", 0x2601, "203.0.113.90"), ipid=0x2603,
+        to_server=False)
+    # 40002 -> 198.51.100.20:5004: RTP-like media one way, which nothing could make
+    # readable: passed after its first datagram.
+    for i in range(6):
+        udp(cap, eth, CLIENT, 40002, "198.51.100.20", 5004, b"\x80\x60" + bytes([i]) * 170,
+            ipid=0x2610 + i)
+    return {"../suricata8/one-way-udp.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_one_way_udp)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",

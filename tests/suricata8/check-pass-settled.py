@@ -16,6 +16,9 @@ passed flow loses none); `on` passes some flows, and only TLS, protocols that ne
 over to another parser, or flows Suricata gave up on (never DNS, HTTP, QUIC, nor SMTP, FTP,
 IMAP, POP3, LDAP, PostgreSQL while Suricata still parses them); `off` and `other` pass none.
 
+--set KEY=VALUE adds a Suricata setting to every run; --expect-sid SID requires that each group
+raise SID without passing (a check that cannot lose an alert that never came proves nothing).
+
 Exits 0 when all held, 77 when Suricata 8 or the plugin is missing, else 1.
 """
 
@@ -54,6 +57,11 @@ def run(opts, rules, pcaps, variant, tmp):
         f.write(sc8.CLASSIFICATION)
     open(os.path.join(tmp, "reference.config"), "w").close()
     conf = sc8.suricata_yaml(tmp, opts, rules)
+    for key, value in opts.set:
+        node = conf
+        for part in key.split(".")[:-1]:
+            node = node.setdefault(part, {})
+        node[key.split(".")[-1]] = value
     if variant == "off":
         conf["embargo"]["pass-settled-flows"] = False
     args = [opts.suricata, "-l", tmp, "-S", sig, "-k", "none"]
@@ -87,6 +95,9 @@ def check_group(opts, rules, pcaps):
         lost = sorted((off - on).elements())
         extra = sorted((on - off).elements())
         raise sc8.CaseFailure("passing changed the alerts: lost %s, new %s" % (lost, extra))
+    for sid in opts.expect_sid:
+        if not any(k[1] == sid for k in alerts["off"]):
+            raise sc8.CaseFailure("without passing, sid %d did not alert: nothing to compare" % sid)
     if not set(alerts["on"]) <= set(alerts["other"]):
         raise sc8.CaseFailure("with another rule loaded, alerts were lost: %s" %
                               sorted(set(alerts["on"]) - set(alerts["other"])))
@@ -117,9 +128,16 @@ def main():
     ap.add_argument("--embargo", required=True)
     ap.add_argument("--runmode", default="single", choices=["single", "autofp"])
     ap.add_argument("--cache-dir", default="no")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                    help="a Suricata setting for every run (dotted key), e.g. "
+                         "app-layer.protocols.dns.udp.detection-ports.dp=53,5300")
+    ap.add_argument("--expect-sid", action="append", type=int, default=[],
+                    help="a sid every group must raise without passing (so that the "
+                         "comparison has something to lose)")
     ap.add_argument("groups", nargs="+", help="RULES PCAP... [:: RULES PCAP...]")
     opts = ap.parse_args()
     opts.mode, opts.ips, opts.verbose = "transactions", False, False
+    opts.set = [tuple(kv.split("=", 1)) for kv in opts.set]
     # Suricata runs in its log directory: every path absolute
     opts.suricata, opts.plugin, opts.embargo = map(os.path.abspath,
                                                    (opts.suricata, opts.plugin, opts.embargo))
