@@ -13,7 +13,7 @@
  * packets of passed flows still move the worker's watermark. */
 void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first);
 
-/* Passes `f` (Suricata's flow pass) if nothing is left to find in it, its
+/* Stops Suricata's detection on `f` if nothing is left to find in it, its
  * rules of addresses and ports aside: the caller has decided those. */
 void EmbargoSc8PassSettled(Flow *f);
 

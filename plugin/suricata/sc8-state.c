@@ -495,21 +495,39 @@ static void FlowFree(void *ptr) {
         SCFree(ptr);
 }
 
-/* Flow records (no packet) of flows that raised rules get "embargo": {"sids": [...]};
- * alerts carry alert.context.embargo. */
+static bool Passing; /* EmbargoSc8SetPassing */
+
+void EmbargoSc8SetPassing(void) {
+    Passing = true;
+}
+
+bool EmbargoSc8FlowPassed(const Flow *f) {
+    const uint64_t both = FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT;
+    bool no_group = (f->flags & both) == both && f->sgh_toserver == NULL && f->sgh_toclient == NULL;
+    return Passing && ((f->flags & FLOW_ACTION_PASS) != 0 || no_group);
+}
+
+/* Flow records (no packet) of flows that raised rules get "embargo": {"sids": [...]},
+ * of flows passed once settled "embargo": {"passed": true} (sc8-pass.c); alerts carry
+ * alert.context.embargo. */
 static void OnEve(ThreadVars *tv, const Packet *p, Flow *f, SCJsonBuilder *jb, void *user) {
     (void)tv;
     (void)user;
     if (p != NULL || f == NULL)
         return;
     const EmbargoSc8Flow *fs = FlowGetStorageById(f, S.flow_id);
-    if (fs == NULL || fs->n == 0)
+    bool sids = fs != NULL && fs != &QUIET && fs->n > 0, passed = EmbargoSc8FlowPassed(f);
+    if (!sids && !passed)
         return;
     SCJbOpenObject(jb, "embargo");
-    SCJbOpenArray(jb, "sids");
-    for (uint8_t i = 0; i < fs->n; i++)
-        SCJbAppendUint(jb, fs->sids[i]);
-    SCJbClose(jb);
+    if (sids) {
+        SCJbOpenArray(jb, "sids");
+        for (uint8_t i = 0; i < fs->n; i++)
+            SCJbAppendUint(jb, fs->sids[i]);
+        SCJbClose(jb);
+    }
+    if (passed)
+        SCJbSetBool(jb, "passed", true);
     SCJbClose(jb);
 }
 

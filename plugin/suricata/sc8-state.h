@@ -111,6 +111,12 @@ void EmbargoSc8FlowSetEndpoints(Flow *f, bool none);
 /* True once per flow: the first time it is known to be a conversation. */
 bool EmbargoSc8FlowConversation(Flow *f);
 
+/* Flows are passed once settled (sc8-pass.c calls it when it is set up). */
+void EmbargoSc8SetPassing(void);
+/* Whether `f` was passed: FLOW_ACTION_PASS, or no rule group either way (sc8-pass.c); its
+ * flow record then says "embargo": {"passed": true}. */
+bool EmbargoSc8FlowPassed(const Flow *f);
+
 /*
  * Read on every packet, so inline here (sc8-state.c sets them): how many
  * packet workers run (all are counted before the first packet), and the

@@ -103,8 +103,16 @@ def check_group(opts, rules, pcaps):
                               sorted(set(alerts["on"]) - set(alerts["other"])))
     passed = {}
     for v, evs in runs.items():
+        # A flow without app-layer state is passed as a `pass` rule passes it ("action":
+        # "pass"); one with, by taking its rule groups away: both say "embargo": {"passed":
+        # true}, and only passing may set either.
         passed[v] = [e for e in evs if e.get("event_type") == "flow"
-                     and e.get("flow", {}).get("action") == "pass"]
+                     and (e.get("flow", {}).get("action") == "pass"
+                          or e.get("embargo", {}).get("passed") is True)]
+        marked = [e for e in passed[v] if e.get("embargo", {}).get("passed") is not True]
+        if v == "on" and marked:
+            raise sc8.CaseFailure("a passed flow's record lacks \"embargo\": {\"passed\": "
+                                  "true}: %s" % json.dumps(marked[0])[:400])
     for v in ("off", "other"):
         if passed[v]:
             raise sc8.CaseFailure("%s: %d flows passed, none may be" % (v, len(passed[v])))
