@@ -85,6 +85,13 @@ static bool same_pair(const emb_attrib_entry_t *e, uint8_t family, const uint8_t
            memcmp(e->addr, addr, alen) == 0;
 }
 
+/* Whether name[0, len) sorts before the entry's name (bytes, then length). */
+static bool name_before(const char *name, size_t len, const emb_attrib_entry_t *e) {
+    size_t n = len < e->name_len ? len : e->name_len;
+    int c = memcmp(name, e->name, n);
+    return c < 0 || (c == 0 && len < e->name_len);
+}
+
 void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
                      uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now,
                      int64_t seen_us) {
@@ -117,16 +124,24 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
     memcpy(slot->client, client, alen);
     memcpy(slot->addr, addr, alen);
     slot->rule = rule;
-    slot->expires = now + ttl;
-    /* A refreshed answer keeps the time it was first seen: a connection made
-     * after the first answer was made after an answer (attrib_grace_ms). */
-    if (!same || seen_us < slot->seen_us)
-        slot->seen_us = seen_us;
+    if (!same || now + ttl > slot->expires) /* the latest expiry, in any order */
+        slot->expires = now + ttl;
+    /* A refreshed answer keeps the time it was first seen (a connection made
+     * after the first answer was made after an answer: attrib_grace_ms) and
+     * that answer's name: the earliest in packet time, whichever order the
+     * answers were learned in (workers of a sensor learn them out of order;
+     * the later answer's name used to win there and then varied from run to
+     * run). Of two answers seen at the same time, the smaller name. */
     if (name_len >= EMB_ATTRIB_NAME_MAX)
         name_len = EMB_ATTRIB_NAME_MAX - 1;
-    memcpy(slot->name, name, name_len);
-    slot->name[name_len] = '\0';
-    slot->name_len = name_len;
+    bool earlier = !same || seen_us < slot->seen_us ||
+                   (seen_us == slot->seen_us && name_before(name, name_len, slot));
+    if (earlier) {
+        slot->seen_us = seen_us;
+        memcpy(slot->name, name, name_len);
+        slot->name[name_len] = '\0';
+        slot->name_len = name_len;
+    }
     a->stats.added++;
 }
 

@@ -1,6 +1,6 @@
 /*
  * DNS attribution table: per client, TTL floor and ceiling, the set's
- * replacement when full.
+ * replacement when full, the same entry whichever order its answers came in.
  */
 #include "detect/attrib.h"
 
@@ -112,4 +112,36 @@ Test(attrib, shared_as_of_a_time) {
     cr_assert(emb__attrib_shared(t, 4, edge, 1000, 1000000500LL), "as of the second answer");
     cr_assert(emb__attrib_shared(t, 4, edge, 1000, INT64_MAX));
     emb__attrib_free(t);
+}
+
+/* Two answers for one rule, learned in either order (a sensor's workers learn
+ * them out of order): the entry holds the earlier answer's time and name, the
+ * later one's expiry, whichever came last. */
+static void learn_two(bool earlier_first, const emb_attrib_entry_t **out) {
+    if (earlier_first) {
+        emb__attrib_add(a, 4, client, addr, 7, "www.example.net", 15, 300, 1000, 1000000000LL);
+        emb__attrib_add(a, 4, client, addr, 7, "alias.example.net", 17, 300, 1010, 1010000000LL);
+    } else {
+        emb__attrib_add(a, 4, client, addr, 7, "alias.example.net", 17, 300, 1010, 1010000000LL);
+        emb__attrib_add(a, 4, client, addr, 7, "www.example.net", 15, 300, 1000, 1000000000LL);
+    }
+    cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 1200, out, 1), 1);
+}
+
+Test(attrib, the_earlier_answer_names_the_entry_in_any_order) {
+    const emb_attrib_entry_t *e[1];
+    for (int order = 0; order < 2; order++) {
+        emb__attrib_free(a);
+        cr_assert_eq(emb__attrib_new(64, 60, 3600, &a), 0);
+        learn_two(order == 0, e);
+        cr_assert_str_eq(e[0]->name, "www.example.net", "order %d", order);
+        cr_assert_eq(e[0]->seen_us, 1000000000LL, "order %d", order);
+        cr_assert_eq(e[0]->expires, 1310, "the later expiry (order %d)", order);
+    }
+    /* the same time: the smaller name, in either order */
+    emb__attrib_add(a, 4, other, addr, 8, "b.example", 9, 300, 1000, 5);
+    emb__attrib_add(a, 4, other, addr, 8, "a.example", 9, 300, 1000, 5);
+    emb__attrib_add(a, 4, other, addr, 8, "c.example", 9, 300, 1000, 5);
+    cr_assert_eq(emb__attrib_lookup(a, 4, other, addr, 1000, e, 1), 1);
+    cr_assert_str_eq(e[0]->name, "a.example");
 }
