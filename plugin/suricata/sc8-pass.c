@@ -150,10 +150,10 @@ static bool Settled(const Flow *f) {
  * packet, in the real-traffic mix a fifth of what the mode costs); its
  * transactions are freed once logged, as with no rules loaded. Either way
  * they are still parsed and logged, and the flow record carries "embargo":
- * {"passed": true} (sc8-state.c, EmbargoSc8FlowPassed). A rule reload gives the flow its
- * rule groups back (Suricata looks them up again for a new detection
- * engine), and it is settled again. A drop or pass already set wins, as in
- * Suricata.
+ * {"passed": true} (sc8-state.c, EmbargoSc8FlowPassed). A rule reload gives
+ * the flow its rule groups back (Suricata looks them up again for a new
+ * detection engine), and it is settled again. A drop or pass already set
+ * wins, as in Suricata.
  */
 void EmbargoSc8PassSettled(Flow *f) {
     if (!Settled(f) || (f->flags & (FLOW_ACTION_DROP | FLOW_ACTION_PASS)) != 0 ||

@@ -516,7 +516,7 @@ static void OnEve(ThreadVars *tv, const Packet *p, Flow *f, SCJsonBuilder *jb, v
     if (p != NULL || f == NULL)
         return;
     const EmbargoSc8Flow *fs = FlowGetStorageById(f, S.flow_id);
-    bool sids = fs != NULL && fs != &QUIET && fs->n > 0, passed = EmbargoSc8FlowPassed(f);
+    bool sids = fs != NULL && fs->n > 0, passed = EmbargoSc8FlowPassed(f);
     if (!sids && !passed)
         return;
     SCJbOpenObject(jb, "embargo");

@@ -113,8 +113,8 @@ bool EmbargoSc8FlowConversation(Flow *f);
 
 /* Flows are passed once settled (sc8-pass.c calls it when it is set up). */
 void EmbargoSc8SetPassing(void);
-/* Whether `f` was passed: FLOW_ACTION_PASS, or no rule group either way (sc8-pass.c); its
- * flow record then says "embargo": {"passed": true}. */
+/* Whether `f` was passed: FLOW_ACTION_PASS (ours, or a pass exception policy's), or no
+ * rule group either way (sc8-pass.c); its flow record then says "embargo": {"passed": true}. */
 bool EmbargoSc8FlowPassed(const Flow *f);
 
 /*
