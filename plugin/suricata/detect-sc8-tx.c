@@ -418,6 +418,13 @@ static bool MayGiveAddresses(const uint8_t *m, uint32_t len) {
     return qtype == 1 || qtype == 28 || qtype == 255;
 }
 
+/* A UDP packet from port 53 whose answers LearnAnswers learns (and after
+ * which it moves the watermark), not the packet prefilter. */
+static bool LearnedAtTransaction(const Packet *p) {
+    return p->proto == IPPROTO_UDP && p->sp == 53 && !PKT_IS_PSEUDOPKT(p) &&
+           MayGiveAddresses(p->payload, p->payload_len);
+}
+
 /*
  * In transactions mode, a DNS response that came over UDP from port 53 is
  * learned where its transaction is read: its names, which Suricata parsed,
@@ -428,8 +435,7 @@ static bool MayGiveAddresses(const uint8_t *m, uint32_t len) {
  */
 static bool LearnAnswers(ThreadVars *tv, emb_engine_t *e, const emb_facts_t *facts, const Packet *p,
                          RaiseCtx *rc) {
-    if (!T.packet_duties || p->proto != IPPROTO_UDP || p->sp != 53 || PKT_IS_PSEUDOPKT(p) ||
-        !MayGiveAddresses(p->payload, p->payload_len))
+    if (!T.packet_duties || !LearnedAtTransaction(p))
         return false;
     emb_dns_response_t r = {p->payload, p->payload_len, (const uint8_t *)p->dst.addr_data32,
                             (int64_t)SCTIME_SECS(p->ts), (uint32_t)SCTIME_USECS(p->ts)};
@@ -558,12 +564,10 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
 static void __attribute__((noinline, cold)) PacketDuties(ThreadVars *tv, Packet *p) {
     /* A DNS answer over UDP is learned at its transaction, which then moves
      * the watermark (LearnAnswers); DNS over TCP here, from the stream. */
-    bool from_53 = p->sp == 53;
-    if (from_53 && p->proto == IPPROTO_TCP)
+    if (p->sp == 53 && p->proto == IPPROTO_TCP)
         EmbargoSc8TxFeedDns(tv, p);
-    bool learned_later = from_53 && p->proto == IPPROTO_UDP && !PKT_IS_PSEUDOPKT(p) &&
-                         MayGiveAddresses(p->payload, p->payload_len);
-    if (!learned_later && atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+    if (!LearnedAtTransaction(p) &&
+        atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
         EmbargoSc8WorkerRead(tv, p);
 }
 
