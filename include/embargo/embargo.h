@@ -482,6 +482,15 @@ int emb_engine_match(emb_engine_t *engine, const emb_facts_t *facts, emb_match_c
                      void *userdata);
 
 /*
+ * False when no rule of addresses and ports alone can hold on the endpoints
+ * of `facts` (its field values are not read), so that emb_engine_match of
+ * them without fields would raise nothing: a coarse test of a few
+ * instructions (the first byte of each address, the server port), for a
+ * host that decides those rules once per flow. True says only "maybe".
+ */
+bool emb_engine_endpoints_may_match(const emb_engine_t *engine, const emb_facts_t *facts);
+
+/*
  * A DNS response whose names a host has read with its own parser, for
  * emb_engine_match_dns_response: the message (the UDP payload), who asked
  * (the response's destination, of the facts' family), and when it was seen.

@@ -98,6 +98,13 @@ static int match_round(emb_engine_t *e, const emb_facts_t *facts, const char **a
     return 0;
 }
 
+bool emb_engine_endpoints_may_match(const emb_engine_t *e, const emb_facts_t *facts) {
+    if (e == NULL || facts == NULL || (facts->family != 4 && facts->family != 6))
+        return false;
+    return emb__flow_union_may(emb__matcher_flow_union(e->matcher), facts->family, facts->client,
+                               facts->server, facts->server_port);
+}
+
 int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb, void *userdata) {
     const char *asked;
     size_t asked_len;

@@ -176,8 +176,9 @@ struct emb_matcher {
     uint32_t *flow_alts;
     emb_flow_sieve_t *flow_sieves; /* per flow alternative (emb__matcher_flow_alt_may) */
     size_t nflow_alts;
-    uint32_t start_width; /* emb__matcher_start_width */
-    mac_prefix_t *macs;   /* `mac` indicators, by length then value (mac_table_build) */
+    emb_flow_union_t flow_union; /* all of them (emb__matcher_flow_union) */
+    uint32_t start_width;        /* emb__matcher_start_width */
+    mac_prefix_t *macs;          /* `mac` indicators, by length then value (mac_table_build) */
     size_t nmacs, cap_macs;
     size_t mac_group[8]; /* where each prefix length's run starts; the last, nmacs */
     size_t nmac_groups;
@@ -645,6 +646,7 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
         }
         m->flow_sieves = sv;
         emb__flow_sieve_of(r, &r->alts[a], &sv[m->nflow_alts]);
+        emb__flow_union_add(&m->flow_union, &sv[m->nflow_alts]);
         m->flow_alts[m->nflow_alts++] = a;
     }
     for (int db = 0; db < DB__COUNT; db++)
@@ -684,6 +686,10 @@ const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n) {
 
 const emb_flow_sieve_t *emb__matcher_flow_sieves(const emb_matcher_t *m) {
     return m->flow_sieves;
+}
+
+const emb_flow_union_t *emb__matcher_flow_union(const emb_matcher_t *m) {
+    return &m->flow_union;
 }
 
 typedef struct {

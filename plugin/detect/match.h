@@ -75,5 +75,7 @@ uint32_t emb__matcher_start_width(const emb_matcher_t *m);
 const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n);
 /* Their sieves, in the same order (emb__flow_sieve_may). */
 const emb_flow_sieve_t *emb__matcher_flow_sieves(const emb_matcher_t *m);
+/* All of them at once (emb__flow_union_may). */
+const emb_flow_union_t *emb__matcher_flow_union(const emb_matcher_t *m);
 
 #endif /* EMB_DETECT_MATCH_H */

@@ -138,12 +138,16 @@ void emb__round_flow_alts(emb_engine_t *e, const emb_endpoints_t *ep) {
     const uint32_t *alts = emb__matcher_flow_alts(e->matcher, &n);
     const emb_flow_sieve_t *sieves = emb__matcher_flow_sieves(e->matcher);
     bool addressed = ep->family == 4 || ep->family == 6;
+    /* No alternative can hold without an address (flow_conds_hold), and most
+     * flows' endpoints fall outside all of them at once. */
+    if (!addressed || !emb__flow_union_may(emb__matcher_flow_union(e->matcher), ep->family, ep->srv,
+                                           ep->cli, ep->srv_port))
+        return;
     for (size_t i = 0; i < n; i++) {
         const emb_alt_t *alt = &r->alts[alts[i]];
         if (e->cur.flow && r->rules[alt->rule].any_packet != (e->cur.flow->evidence == 0))
             continue; /* checked at the other moment (first packet / conversation) */
-        if (addressed &&
-            !emb__flow_sieve_may(&sieves[i], ep->family, ep->srv, ep->cli, ep->srv_port))
+        if (!emb__flow_sieve_may(&sieves[i], ep->family, ep->srv, ep->cli, ep->srv_port))
             continue;
         if (!flow_conds_hold(r, alt, ep))
             continue;

@@ -181,6 +181,26 @@ void emb__flow_sieve_of(const emb_rules_t *r, const emb_alt_t *alt, emb_flow_sie
     }
 }
 
+void emb__flow_union_add(emb_flow_union_t *u, const emb_flow_sieve_t *sv) {
+    if (sv->has_ip) {
+        for (int i = 0; i < 4; i++) {
+            u->v4[i] |= sv->v4[i];
+            u->v6[i] |= sv->v6[i];
+        }
+        return;
+    }
+    /* ports alone (no condition at all: every port) */
+    uint16_t lo = sv->has_port ? sv->port_lo : 0, hi = sv->has_port ? sv->port_hi : UINT16_MAX;
+    if (u->nspans == EMB_UNION_SPANS) {
+        unsigned last = EMB_UNION_SPANS - 1;
+        u->span_lo[last] = lo < u->span_lo[last] ? lo : u->span_lo[last];
+        u->span_hi[last] = hi > u->span_hi[last] ? hi : u->span_hi[last];
+        return;
+    }
+    u->span_lo[u->nspans] = lo;
+    u->span_hi[u->nspans++] = hi;
+}
+
 int emb__parse_ports(const char *s, emb_portrange_t *out, const char **why) {
     char buf[32];
     size_t n = strlen(s);

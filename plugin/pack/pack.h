@@ -166,6 +166,29 @@ static inline bool emb__flow_sieve_may(const emb_flow_sieve_t *sv, int family, c
     return ((set[a[0] >> 6] >> (a[0] & 63)) & 1) || ((set[b[0] >> 6] >> (b[0] & 63)) & 1);
 }
 
+/* The sieves of all of a matcher's alternatives of addresses and ports at
+ * once: false when none of them can hold, which for most flows spares the
+ * walk of every alternative (and the round around it). The first bytes of
+ * the addresses of those with an `ip` condition; the port spans of those
+ * with ports alone (up to EMB_UNION_SPANS; more widen the last). */
+#define EMB_UNION_SPANS 8
+typedef struct {
+    uint64_t v4[4], v6[4];
+    uint16_t span_lo[EMB_UNION_SPANS], span_hi[EMB_UNION_SPANS];
+    uint8_t nspans;
+} emb_flow_union_t;
+void emb__flow_union_add(emb_flow_union_t *u, const emb_flow_sieve_t *sv);
+static inline bool emb__flow_union_may(const emb_flow_union_t *u, int family, const uint8_t *a,
+                                       const uint8_t *b, uint16_t port) {
+    for (unsigned i = 0; i < u->nspans; i++)
+        if (port >= u->span_lo[i] && port <= u->span_hi[i])
+            return true;
+    if (family != 4 && family != 6)
+        return false;
+    const uint64_t *set = family == 4 ? u->v4 : u->v6;
+    return ((set[a[0] >> 6] >> (a[0] & 63)) & 1) || ((set[b[0] >> 6] >> (b[0] & 63)) & 1);
+}
+
 /* ---- indicator.c: names and indicator text ------------------------------ */
 
 const char *emb__confidence_name(emb_confidence_t c);

@@ -525,8 +525,10 @@ static int CountMatch(const emb_match_t *m, void *userdata) {
  * passed before it is a conversation, or without ever being one (one way, a
  * scan): the flow was picked up mid-stream (no handshake will be seen), or
  * its endpoints raise no such rule, which is all such a rule looks at. The
- * endpoints are matched at the flow's first packet, once; the answer is
- * kept in its storage. Out of line and cold: once per flow. */
+ * endpoints are matched at the flow's first packet, once (most are turned
+ * away by the engine's coarse test of their first bytes and server port,
+ * without a round); the answer is kept in its storage. Out of line and
+ * cold: once per flow. */
 static bool __attribute__((noinline, cold))
 NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
     int seen = EmbargoSc8FlowEndpoints(f);
@@ -539,7 +541,9 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
         emb_facts_t facts;
         int raised = 0;
         FlowFacts(f, &facts);
-        none = e != NULL && emb_engine_match(e, &facts, CountMatch, &raised) == 0 && raised == 0;
+        none =
+            e != NULL && (!emb_engine_endpoints_may_match(e, &facts) ||
+                          (emb_engine_match(e, &facts, CountMatch, &raised) == 0 && raised == 0));
     }
     EmbargoSc8FlowSetEndpoints(f, none);
     return none;

@@ -411,6 +411,15 @@ static int facts_raise(emb_engine_t *e, uint8_t family, const uint8_t *cli, cons
     return facts_raise_on(e, family, cli, srv, 6, 443, sid);
 }
 
+static bool may(emb_engine_t *e, uint8_t family, const uint8_t *cli, const uint8_t *srv,
+                uint16_t port) {
+    emb_facts_t f = {.family = family, .proto = 6, .client_port = 50000, .server_port = port};
+    size_t n = family == 4 ? 4 : 16;
+    memcpy(f.client, cli, n);
+    memcpy(f.server, srv, n);
+    return emb_engine_endpoints_may_match(e, &f);
+}
+
 /* The engine turns a flow away by the first byte of its addresses and the
  * span of its server port before it walks a rule's ranges (match.c, its
  * flow sieves): prefixes shorter than a byte cover a run of first bytes,
@@ -446,6 +455,9 @@ Test(hosted, address_rules_hold_on_either_side_at_every_prefix_length) {
                      v4[i].addr[2], v4[i].addr[3]);
         if (v4[i].sid)
             cr_assert_eq(sid, v4[i].sid);
+        /* the coarse test a host makes first: never "no" where a rule holds */
+        cr_assert(!v4[i].sid ||
+                  (may(e, 4, cli, v4[i].addr, 443) && may(e, 4, v4[i].addr, cli, 80)));
         n = facts_raise(e, 4, v4[i].addr, cli, &sid); /* the same address as the client */
         cr_assert_eq(n, v4[i].sid ? 1 : 0, "client %u.%u.%u.%u", v4[i].addr[0], v4[i].addr[1],
                      v4[i].addr[2], v4[i].addr[3]);
@@ -470,7 +482,48 @@ Test(hosted, address_rules_hold_on_either_side_at_every_prefix_length) {
         cr_assert_eq(n, ports[i].raises ? 1 : 0, "port %u/%u", ports[i].port, ports[i].proto);
         if (ports[i].raises)
             cr_assert_eq(sid, 43);
+        cr_assert(!ports[i].raises || may(e, 4, cli, far, ports[i].port));
     }
+    /* and "no" for endpoints outside every first byte and port span */
+    cr_assert_not(may(e, 4, cli, far, 443));
+    cr_assert_not(may(e, 4, cli, far, 12999));
+    uint8_t low6[16] = {0x01, 0x0d, [15] = 1};
+    cr_assert_not(may(e, 6, cli6, low6, 443));
+    cr_assert(may(e, 6, cli6, in6, 443));
+    emb_facts_t none = {.family = 0, .server_port = 13000};
+    cr_assert_not(emb_engine_endpoints_may_match(e, &none), "no address: no such rule holds");
+    emb_engine_free(e);
+    emb_rules_free(r);
+}
+
+/* More rules of ports alone than the engine keeps spans for: the last span
+ * widens to cover the rest, so the coarse test still says "maybe" on each. */
+Test(hosted, many_port_rules_widen_the_last_span) {
+    char text[2048] = "vendor: m\nname: M\nrules:\n";
+    static const uint16_t at[] = {21, 23, 37777, 8000, 554, 7070, 9000, 10554, 34567, 5060, 161};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        size_t len = strlen(text);
+        snprintf(text + len, sizeof(text) - len,
+                 "  - {sid: %zu, msg: p, channel: cloud, match: [{port: %u/tcp}]}\n", 50 + i,
+                 at[i]);
+    }
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text(text, &d);
+    test_print_diags(d);
+    cr_assert_not_null(r);
+    emb_engine_t *e = NULL;
+    cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+    static const uint8_t cli[4] = {192, 0, 2, 10}, srv[4] = {198, 51, 100, 1};
+    for (size_t i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+        uint32_t sid = 0;
+        cr_assert(may(e, 4, cli, srv, at[i]), "port %u", at[i]);
+        cr_assert_eq(facts_raise_on(e, 4, cli, srv, 6, at[i], &sid), 1, "port %u", at[i]);
+        cr_assert_eq(sid, 50 + i);
+    }
+    cr_assert_not(may(e, 4, cli, srv, 20), "below every span");
+    cr_assert_not(may(e, 4, cli, srv, 22), "between two spans, below the widened one");
+    cr_assert_not(may(e, 4, cli, srv, 40000), "above every span");
+    cr_assert(may(e, 4, cli, srv, 1000), "inside the widened span [161, 34567]: maybe");
     emb_engine_free(e);
     emb_rules_free(r);
 }
