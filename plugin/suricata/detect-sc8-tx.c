@@ -685,12 +685,15 @@ static PassWhen PassFor(const DetectEngineCtx *de_ctx) {
  * the group's rules of transactions, and one packet engine for its rules of
  * addresses and ports alone, which also passes settled flows. */
 static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
+    PassWhen when = PassFor(de_ctx);
+    if (T.pass_flows)
+        EmbargoSc8PassRules(de_ctx, when != PASS_NEVER);
     TxPrefilter *pf = GroupRules(sgh, -1, true, 0);
     if (pf == NULL)
         return -1;
     /* With packet duties or passing flows, in every group that has a rule of ours. */
     bool ours = pf->n > 0 || Collect(sgh, false, 0, NULL) > 0;
-    pf->pass = ours ? PassFor(de_ctx) : PASS_NEVER;
+    pf->pass = ours ? when : PASS_NEVER;
     if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)

@@ -28,9 +28,14 @@
 #include "sc8-state.h"
 
 static struct {
-    uint32_t tls_readers;      /* a bit per reader of TLS (detect-sc8-tx.c's READERS) */
-    uint32_t client_first;     /* a bit per reader of a client's first message */
-    _Atomic bool no_watermark; /* several workers, and OnPassedPacket could not be set up */
+    uint32_t tls_readers;     /* a bit per reader of TLS (detect-sc8-tx.c's READERS) */
+    uint32_t client_first;    /* a bit per reader of a client's first message */
+    _Atomic bool no_callback; /* OnPassedPacket could not be set up: nothing is passed */
+    /* The version of the newest rule set built with embargo's rules, and
+     * whether it passes flows (EmbargoSc8PassRules): a flow passed under it
+     * needs no detection. */
+    _Atomic uint32_t rules_version;
+    _Atomic bool rules_pass;
     /* UDP ports on which a reply could still be recognised as a protocol a
      * reader reads (ReplyPorts): a bit per port. */
     uint8_t reply_ports[65536 / 8];
@@ -144,20 +149,18 @@ static bool Settled(const Flow *f) {
  * Stops Suricata's detection on a settled flow's packets. A flow without
  * app-layer state is passed as a `pass` rule passes it (FLOW_ACTION_PASS:
  * its flow record says "action": "pass"). A flow with one is given no rule
- * group, as Suricata gives a flow no rule applies to: Suricata then skips
- * its detection entirely, where on a passed flow it still moves its
- * transactions' inspection ids at every packet (about 290 instructions a
- * packet, in the real-traffic mix a fifth of what the mode costs); its
- * transactions are freed once logged, as with no rules loaded. Either way
- * they are still parsed and logged, and the flow record carries "embargo":
- * {"passed": true} (sc8-state.c, EmbargoSc8FlowPassed). A rule reload gives
- * the flow its rule groups back (Suricata looks them up again for a new
- * detection engine), and it is settled again. A drop or pass already set
- * wins, as in Suricata.
+ * group, as Suricata gives a flow no rule applies to, and its packets are
+ * marked for no inspection (OnPassedPacket): on a passed flow Suricata still
+ * moves its transactions' inspection ids at every packet, and on a flow with
+ * no rule group it still starts its detection to find none (about 290 and
+ * 275 instructions a packet); its transactions are freed once logged, as
+ * with no rules loaded. Either way they are still parsed and logged, and the
+ * flow record carries "embargo": {"passed": true} (sc8-state.c,
+ * EmbargoSc8FlowPassed). A drop or pass already set wins, as in Suricata.
  */
 void EmbargoSc8PassSettled(Flow *f) {
     if (!Settled(f) || (f->flags & (FLOW_ACTION_DROP | FLOW_ACTION_PASS)) != 0 ||
-        atomic_load_explicit(&P.no_watermark, memory_order_relaxed))
+        atomic_load_explicit(&P.no_callback, memory_order_relaxed))
         return;
     if (f->alstate == NULL) {
         f->flags |= FLOW_ACTION_PASS;
@@ -168,21 +171,40 @@ void EmbargoSc8PassSettled(Flow *f) {
     f->flags |= FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT;
 }
 
-/* A packet of a passed flow, which PrefilterFlow no longer sees: with
- * several workers, the worker's watermark still moves past it (a passed flow
- * is never DNS's: it has no answer to feed). Registered only when a second
- * worker is set up: one worker waits for no other. */
-static void OnPassedPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
-    (void)user;
-    if (EmbargoSc8FlowPassed(f))
-        EmbargoSc8WorkerRead(tv, p);
+void EmbargoSc8PassRules(const DetectEngineCtx *de_ctx, bool passing) {
+    atomic_store(&P.rules_pass, false);
+    atomic_store(&P.rules_version, de_ctx->version);
+    atomic_store(&P.rules_pass, passing);
 }
 
-static void WatchPassedPackets(void) {
-    if (!SCFlowRegisterUpdateCallback(OnPassedPacket, NULL)) {
-        SCLogWarning("embargo: cannot follow the packets of passed flows: no flow is passed");
-        atomic_store(&P.no_watermark, true);
-    }
+/*
+ * Every packet of a flow, before Suricata's stream, app-layer and detection
+ * work on it (flow.c, FlowHandlePacketUpdate). A packet of a flow passed
+ * with no rule group is marked for no inspection (PKT_NOPACKET_INSPECTION,
+ * as Suricata's decoders mark theirs): its detection would only find the
+ * missing group. Only under a rule set that passes flows (embargo's rules
+ * alone, not a firewall: PassFor), so a group Suricata left empty with other
+ * rules loaded is still its own business. Not once the flow is due for new
+ * rule groups: Suricata
+ * looks them up again when it was last inspected under another rule set
+ * (detect.c, DetectRunSetup: a reload, or a flow turned around at protocol
+ * detection), and with embargo's rules alone it is settled again at its next
+ * packet. A reload to rules without embargo's leaves the flows passed under
+ * the previous set uninspected until they end, as Suricata leaves a flow a
+ * `pass` rule passed. With several workers, the worker's watermark moves
+ * past every passed flow's packet, which PrefilterFlow no longer sees (a
+ * passed flow is never DNS's: it has no answer to feed).
+ */
+static void OnPassedPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
+    (void)user;
+    if (!EmbargoSc8FlowPassed(f))
+        return;
+    if ((f->flags & FLOW_ACTION_PASS) == 0 &&
+        atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
+        f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed))
+        p->flags |= PKT_NOPACKET_INSPECTION;
+    if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+        EmbargoSc8WorkerRead(tv, p);
 }
 
 static void MarkPorts(uint32_t lo, uint32_t hi) {
@@ -250,5 +272,8 @@ void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first) {
     MarkDetectionPorts("dns", "53");
     MarkDetectionPorts("quic", "[443,80]");
     MarkPorts(53, 53);
-    EmbargoSc8OnManyWorkers(WatchPassedPackets);
+    if (!SCFlowRegisterUpdateCallback(OnPassedPacket, NULL)) {
+        SCLogWarning("embargo: cannot follow the packets of passed flows: no flow is passed");
+        atomic_store(&P.no_callback, true);
+    }
 }

@@ -9,12 +9,18 @@
 #include <stdint.h>
 
 /* Sets it up: which readers of detect-sc8-tx.c's READERS (a bit each) read
- * TLS, and which read a client's first message. With several workers, the
- * packets of passed flows still move the worker's watermark. */
+ * TLS, and which read a client's first message; a flow callback marks the
+ * packets of passed flows and, with several workers, moves the worker's
+ * watermark past them. Before the threads start. */
 void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first);
 
 /* Stops Suricata's detection on `f` if nothing is left to find in it, its
  * rules of addresses and ports aside: the caller has decided those. */
 void EmbargoSc8PassSettled(Flow *f);
+
+/* A rule set with embargo's rules is being built (a start, a reload), and
+ * whether it passes flows: the packets of flows passed under it skip
+ * Suricata's detection. */
+void EmbargoSc8PassRules(const DetectEngineCtx *de_ctx, bool passing);
 
 #endif /* EMBARGO_SC8_PASS_H */

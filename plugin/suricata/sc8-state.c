@@ -128,12 +128,6 @@ static int64_t WallUs(void) {
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-static void (*OnManyWorkers)(void);
-
-void EmbargoSc8OnManyWorkers(void (*fn)(void)) {
-    OnManyWorkers = fn;
-}
-
 static void WorkerInit(ThreadVars *tv, void *user) {
     (void)user;
     EmbargoSc8Worker *w = SCCalloc(1, sizeof(*w));
@@ -145,10 +139,6 @@ static void WorkerInit(ThreadVars *tv, void *user) {
     /* Packet workers ("W#01", ...): the threads that run detection. */
     if (tv->type == TVT_PPT && strncmp(tv->name, "W#", 2) == 0) {
         int slot = atomic_fetch_add(&EmbargoSc8NumWorkers, 1);
-        /* The second worker, once: threads start reading packets only once
-         * all of them are set up, so nothing runs the flow callbacks yet. */
-        if (slot == 1 && OnManyWorkers != NULL)
-            OnManyWorkers();
         if (slot < MAX_WORKERS) {
             w->slot = slot;
             WM[slot].tv = tv;
@@ -495,16 +485,10 @@ static void FlowFree(void *ptr) {
         SCFree(ptr);
 }
 
-static bool Passing; /* EmbargoSc8SetPassing */
+bool EmbargoSc8Passing;
 
 void EmbargoSc8SetPassing(void) {
-    Passing = true;
-}
-
-bool EmbargoSc8FlowPassed(const Flow *f) {
-    const uint64_t both = FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT;
-    bool no_group = (f->flags & both) == both && f->sgh_toserver == NULL && f->sgh_toclient == NULL;
-    return Passing && ((f->flags & FLOW_ACTION_PASS) != 0 || no_group);
+    EmbargoSc8Passing = true;
 }
 
 /* Flow records (no packet) of flows that raised rules get "embargo": {"sids": [...]},

@@ -71,9 +71,6 @@ bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d);
 void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
                             const EmbargoHit *h);
 
-/* `fn` runs once, when a second packet worker is set up (before any packet
- * is read): what only several workers need is set up there. */
-void EmbargoSc8OnManyWorkers(void (*fn)(void));
 /* The worker running `tv` has read `p` (EmbargoSc8CaughtUp). */
 void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p);
 /* True when every packet worker has read past packet time `us`, or is idle. */
@@ -113,9 +110,6 @@ bool EmbargoSc8FlowConversation(Flow *f);
 
 /* Flows are passed once settled (sc8-pass.c calls it when it is set up). */
 void EmbargoSc8SetPassing(void);
-/* Whether `f` was passed: FLOW_ACTION_PASS (ours, or a pass exception policy's), or no
- * rule group either way (sc8-pass.c); its flow record then says "embargo": {"passed": true}. */
-bool EmbargoSc8FlowPassed(const Flow *f);
 
 /*
  * Read on every packet, so inline here (sc8-state.c sets them): how many
@@ -128,6 +122,19 @@ extern int EmbargoSc8FlowSlot; /* -1: none */
 typedef struct {
     bool conversation_seen;
 } EmbargoSc8FlowHead;
+
+/* Whether `f` was passed: FLOW_ACTION_PASS (ours, or a pass exception policy's), or no
+ * rule group either way (sc8-pass.c); its flow record then says "embargo": {"passed": true}.
+ * Read on every packet (sc8-pass.c, OnPassedPacket). */
+extern bool EmbargoSc8Passing; /* EmbargoSc8SetPassing */
+static inline bool EmbargoSc8FlowPassed(const Flow *f) {
+    const uint64_t both = FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT;
+    if (!EmbargoSc8Passing)
+        return false;
+    if (f->flags & FLOW_ACTION_PASS)
+        return true;
+    return (f->flags & both) == both && f->sgh_toserver == NULL && f->sgh_toclient == NULL;
+}
 
 static inline bool EmbargoSc8FlowDecided(const Flow *f) {
     if (EmbargoSc8FlowSlot < 0)
