@@ -111,6 +111,7 @@ typedef enum {
 typedef struct {
     int reader; /* index in READERS; -1: the flow engine */
     PassWhen pass;
+    uint32_t version; /* of its rule set (the flow engine's) */
     uint32_t n;
     struct {
         SigIntId iid;
@@ -623,6 +624,9 @@ void EmbargoSc8TxFlowSetup(DetectEngineCtx *de_ctx, Signature *s, SigMatch *sm, 
 }
 
 static void PrefilterFree(void *ptr) {
+    const TxPrefilter *pf = ptr;
+    if (pf->reader < 0 && pf->pass != PASS_NEVER)
+        EmbargoSc8PassRulesFreed(pf->version); /* its rule set is being freed */
     SCFree(ptr);
 }
 
@@ -694,6 +698,7 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     /* With packet duties or passing flows, in every group that has a rule of ours. */
     bool ours = pf->n > 0 || Collect(sgh, false, 0, NULL) > 0;
     pf->pass = ours ? when : PASS_NEVER;
+    pf->version = de_ctx->version;
     if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)

@@ -30,12 +30,13 @@
 static struct {
     uint32_t tls_readers;     /* a bit per reader of TLS (detect-sc8-tx.c's READERS) */
     uint32_t client_first;    /* a bit per reader of a client's first message */
-    _Atomic bool no_callback; /* OnPassedPacket could not be set up: nothing is passed */
+    _Atomic bool no_callback; /* OnFlowPacket could not be set up: nothing is passed */
     /* The version of the newest rule set built with embargo's rules, and
      * whether it passes flows (EmbargoSc8PassRules): a flow passed under it
      * needs no detection. */
     _Atomic uint32_t rules_version;
     _Atomic bool rules_pass;
+    bool no_mark; /* a pcap-log honours pass rules: packets are not marked (OnFlowPacket) */
     /* UDP ports on which a reply could still be recognised as a protocol a
      * reader reads (ReplyPorts): a bit per port. */
     uint8_t reply_ports[65536 / 8];
@@ -150,7 +151,7 @@ static bool Settled(const Flow *f) {
  * app-layer state is passed as a `pass` rule passes it (FLOW_ACTION_PASS:
  * its flow record says "action": "pass"). A flow with one is given no rule
  * group, as Suricata gives a flow no rule applies to, and its packets are
- * marked for no inspection (OnPassedPacket): on a passed flow Suricata still
+ * marked for no inspection (OnFlowPacket): on a passed flow Suricata still
  * moves its transactions' inspection ids at every packet, and on a flow with
  * no rule group it still starts its detection to find none (about 290 and
  * 275 instructions a packet); its transactions are freed once logged, as
@@ -177,29 +178,31 @@ void EmbargoSc8PassRules(const DetectEngineCtx *de_ctx, bool passing) {
     atomic_store(&P.rules_pass, passing);
 }
 
+void EmbargoSc8PassRulesFreed(uint32_t version) {
+    if (atomic_load(&P.rules_version) == version)
+        atomic_store(&P.rules_pass, false);
+}
+
 /*
  * Every packet of a flow, before Suricata's stream, app-layer and detection
  * work on it (flow.c, FlowHandlePacketUpdate). A packet of a flow passed
  * with no rule group is marked for no inspection (PKT_NOPACKET_INSPECTION,
  * as Suricata's decoders mark theirs): its detection would only find the
- * missing group. Only under a rule set that passes flows (embargo's rules
- * alone, not a firewall: PassFor), so a group Suricata left empty with other
- * rules loaded is still its own business. Not once the flow is due for new
- * rule groups: Suricata
- * looks them up again when it was last inspected under another rule set
- * (detect.c, DetectRunSetup: a reload, or a flow turned around at protocol
- * detection), and with embargo's rules alone it is settled again at its next
- * packet. A reload to rules without embargo's leaves the flows passed under
- * the previous set uninspected until they end, as Suricata leaves a flow a
- * `pass` rule passed. With several workers, the worker's watermark moves
- * past every passed flow's packet, which PrefilterFlow no longer sees (a
- * passed flow is never DNS's: it has no answer to feed).
+ * missing group. Only under the rule set the flow was passed in, while it
+ * passes flows (embargo's rules alone, no firewall: PassFor) and is not
+ * being freed: a flow due for new rule groups (a reload, a flow turned
+ * around at protocol detection: detect.c, DetectRunSetup) is inspected, gets
+ * them, and with embargo's rules alone is settled again at that packet;
+ * under other rules it stays inspected. Not when a pcap-log honours pass
+ * rules (PcapLogHonoursPass). With several workers, the worker's watermark
+ * moves past every passed flow's packet, which PrefilterFlow no longer sees
+ * (a passed flow is never DNS's: it has no answer to feed).
  */
-static void OnPassedPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
+static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
     if (!EmbargoSc8FlowPassed(f))
         return;
-    if ((f->flags & FLOW_ACTION_PASS) == 0 &&
+    if ((f->flags & FLOW_ACTION_PASS) == 0 && !P.no_mark &&
         atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
         f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed))
         p->flags |= PKT_NOPACKET_INSPECTION;
@@ -263,6 +266,25 @@ static void MarkDetectionPorts(const char *proto, const char *fallback) {
     }
 }
 
+/* Whether an enabled pcap-log output has `honor-pass-rules`: it leaves out
+ * the packets marked for no inspection (log-pcap.c), which would then lose
+ * the flows embargo passes, where a `pass` rule's flow keeps its packets. */
+static bool PcapLogHonoursPass(void) {
+    SCConfNode *outputs = SCConfGetNode("outputs");
+    if (outputs == NULL)
+        return false;
+    SCConfNode *o;
+    TAILQ_FOREACH(o, &outputs->head, next) {
+        if (o->val == NULL || strcmp(o->val, "pcap-log") != 0)
+            continue;
+        SCConfNode *cfg = SCConfNodeLookupChild(o, o->val);
+        if (cfg != NULL && SCConfNodeChildValueIsTrue(cfg, "enabled") &&
+            SCConfNodeChildValueIsTrue(cfg, "honor-pass-rules"))
+            return true;
+    }
+    return false;
+}
+
 void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
@@ -272,7 +294,8 @@ void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first) {
     MarkDetectionPorts("dns", "53");
     MarkDetectionPorts("quic", "[443,80]");
     MarkPorts(53, 53);
-    if (!SCFlowRegisterUpdateCallback(OnPassedPacket, NULL)) {
+    P.no_mark = PcapLogHonoursPass();
+    if (!SCFlowRegisterUpdateCallback(OnFlowPacket, NULL)) {
         SCLogWarning("embargo: cannot follow the packets of passed flows: no flow is passed");
         atomic_store(&P.no_callback, true);
     }

@@ -22,5 +22,7 @@ void EmbargoSc8PassSettled(Flow *f);
  * whether it passes flows: the packets of flows passed under it skip
  * Suricata's detection. */
 void EmbargoSc8PassRules(const DetectEngineCtx *de_ctx, bool passing);
+/* The rule set of that version is being freed: it no longer passes flows. */
+void EmbargoSc8PassRulesFreed(uint32_t version);
 
 #endif /* EMBARGO_SC8_PASS_H */

@@ -125,7 +125,7 @@ typedef struct {
 
 /* Whether `f` was passed: FLOW_ACTION_PASS (ours, or a pass exception policy's), or no
  * rule group either way (sc8-pass.c); its flow record then says "embargo": {"passed": true}.
- * Read on every packet (sc8-pass.c, OnPassedPacket). */
+ * Read on every packet (sc8-pass.c, OnFlowPacket). */
 extern bool EmbargoSc8Passing; /* EmbargoSc8SetPassing */
 static inline bool EmbargoSc8FlowPassed(const Flow *f) {
     const uint64_t both = FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT;

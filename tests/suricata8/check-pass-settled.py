@@ -10,11 +10,15 @@ flows"), on public captures, in one runmode:
 For each group (a pack and its captures), Suricata 8 runs three times in transactions mode:
   on    embargo's rules alone (flows are passed once settled, the default);
   off   the same with `embargo.pass-settled-flows: no`;
-  other the same as `on` plus one rule that is not embargo's.
+  other the same as `on` plus one rule that is not embargo's;
+  logged the same as `on` with a pcap-log that honours pass rules (`off` has it too).
 Must hold: `on` raises exactly the alerts of `off` (same rule, flow, field and value: a
 passed flow loses none); `on` passes some flows, and only TLS, protocols that never hand
 over to another parser, or flows Suricata gave up on (never DNS, HTTP, QUIC, nor SMTP, FTP,
-IMAP, POP3, LDAP, PostgreSQL while Suricata still parses them); `off` and `other` pass none.
+IMAP, POP3, LDAP, PostgreSQL while Suricata still parses them); `off` and `other` pass none;
+`logged` passes flows too and its pcap-log keeps as many packets as `off`'s (a pcap-log with
+`honor-pass-rules` drops packets marked for no inspection, which the packets of passed flows
+then must not be).
 
 --set KEY=VALUE adds a Suricata setting to every run; --expect-sid SID requires that each group
 raise SID without passing (a check that cannot lose an alert that never came proves nothing).
@@ -27,6 +31,7 @@ import collections
 import importlib.util
 import json
 import os
+import struct
 import sys
 import tempfile
 
@@ -64,12 +69,35 @@ def run(opts, rules, pcaps, variant, tmp):
         node[key.split(".")[-1]] = value
     if variant == "off":
         conf["embargo"]["pass-settled-flows"] = False
+    if variant in ("off", "logged"):
+        conf["outputs"].insert(0, {"pcap-log": {
+            "enabled": True, "filename": "log.pcap", "mode": "normal", "limit": "4000mb",
+            "max-files": 1, "honor-pass-rules": True}})
     args = [opts.suricata, "-l", tmp, "-S", sig, "-k", "none"]
     code, output, cmd, _ = sc8.sc7.run_suricata_on(args, conf, tmp, pcaps, opts, 300)
     if code != 0:
         raise sc8.CaseFailure("%s: exit %d\n%s" % (cmd, code, output[-2000:]))
     events = sc8.read_events(tmp, None)
-    return events
+    return events, count_logged(tmp)
+
+
+def count_logged(tmp):
+    """Packets in the run's pcap-log files (none: None)."""
+    names = [n for n in os.listdir(tmp) if n.startswith("log.pcap")]
+    if not names:
+        return None
+    n = 0
+    for name in names:
+        with open(os.path.join(tmp, name), "rb") as f:
+            head = f.read(24)
+            order = "<" if head[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+            while True:
+                rec = f.read(16)
+                if len(rec) < 16:
+                    break
+                f.seek(struct.unpack(order + "IIII", rec)[2], 1)
+                n += 1
+    return n
 
 
 def alert_key(ev):
@@ -78,10 +106,13 @@ def alert_key(ev):
 
 
 def check_group(opts, rules, pcaps):
-    runs = {}
-    for variant in ("on", "off", "other"):
+    runs, logged = {}, {}
+    for variant in ("on", "off", "other", "logged"):
         with tempfile.TemporaryDirectory(prefix="embargo-pass-") as tmp:
-            runs[variant] = run(opts, rules, pcaps, variant, tmp)
+            runs[variant], logged[variant] = run(opts, rules, pcaps, variant, tmp)
+    if logged["off"] is None or logged["logged"] != logged["off"]:
+        raise sc8.CaseFailure("a pcap-log honouring pass rules kept %s packets with passing, "
+                              "%s without" % (logged["logged"], logged["off"]))
     alerts = {v: sorted(alert_key(e) for e in evs if e.get("event_type") == "alert")
               for v, evs in runs.items()}
     # The same alerts: in `single`, as many of each; in `autofp`, the same set. With several
@@ -98,6 +129,8 @@ def check_group(opts, rules, pcaps):
     for sid in opts.expect_sid:
         if not any(k[1] == sid for k in alerts["off"]):
             raise sc8.CaseFailure("without passing, sid %d did not alert: nothing to compare" % sid)
+    if set(alerts["logged"]) != set(alerts["off"]):
+        raise sc8.CaseFailure("with a pcap-log, passing changed the alerts")
     if not set(alerts["on"]) <= set(alerts["other"]):
         raise sc8.CaseFailure("with another rule loaded, alerts were lost: %s" %
                               sorted(set(alerts["on"]) - set(alerts["other"])))
@@ -113,6 +146,8 @@ def check_group(opts, rules, pcaps):
         if v == "on" and marked:
             raise sc8.CaseFailure("a passed flow's record lacks \"embargo\": {\"passed\": "
                                   "true}: %s" % json.dumps(marked[0])[:400])
+    if not passed["logged"]:
+        raise sc8.CaseFailure("with a pcap-log honouring pass rules, no flow was passed")
     for v in ("off", "other"):
         if passed[v]:
             raise sc8.CaseFailure("%s: %d flows passed, none may be" % (v, len(passed[v])))
@@ -125,8 +160,8 @@ def check_group(opts, rules, pcaps):
         raise sc8.CaseFailure("no flow was passed")
     flows = sum(1 for e in runs["on"] if e.get("event_type") == "flow")
     apps = sorted({str(e.get("app_proto")) for e in passed["on"]})
-    return "%d alerts in each; %d of %d flows passed (%s)" % (
-        len(alerts["on"]), len(passed["on"]), flows, ", ".join(apps))
+    return "%d alerts in each; %d of %d flows passed (%s); pcap-log %d packets" % (
+        len(alerts["on"]), len(passed["on"]), flows, ", ".join(apps), logged["off"])
 
 
 def main():
