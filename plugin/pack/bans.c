@@ -170,16 +170,14 @@ bool emb_rules_port_alone_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t
 }
 
 void emb_rules_address_first_bytes(const emb_rules_t *r, uint64_t v4[4], uint64_t v6[4]) {
-    memset(v4, 0, 4 * sizeof(uint64_t));
-    memset(v6, 0, 4 * sizeof(uint64_t));
+    emb_flow_union_t u = {0};
     for (size_t a = 0; r != NULL && a < r->nalts; a++) {
         if (r->alts[a].content_mask != 0)
             continue;
         emb_flow_sieve_t sv;
         emb__flow_sieve_of(r, &r->alts[a], &sv);
-        for (int w = 0; w < 4; w++) {
-            v4[w] |= sv.v4[w];
-            v6[w] |= sv.v6[w];
-        }
+        emb__flow_union_add(&u, &sv);
     }
+    memcpy(v4, u.v4, sizeof(u.v4));
+    memcpy(v6, u.v6, sizeof(u.v6));
 }
