@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Grows *arr (elements of `elsize`) so that it holds at least `need`. */
 int emb__grow(void **arr, size_t *cap, size_t need, size_t elsize);
@@ -34,6 +35,29 @@ static inline int64_t emb__time_us(int64_t sec, uint32_t usec) {
     const int64_t lim = INT64_MAX / 1000000 - 5000; /* room for usec < 2^32 */
     sec = sec < 0 ? 0 : sec > lim ? lim : sec;
     return sec * 1000000 + (int64_t)usec;
+}
+
+/* A 64-bit hash of `n` bytes, eight a step (a multiply and a shift each, as
+ * in MurmurHash3's finaliser): for the lookup tables read once per name or
+ * value of every message, where a byte-at-a-time hash costs more than the
+ * lookup. */
+static inline uint64_t emb__hash_bytes(uint64_t seed, const void *data, size_t n) {
+    const uint64_t k = 0xff51afd7ed558ccdull;
+    const uint8_t *p = data;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ seed ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * k;
+        h ^= h >> 32;
+    }
+    uint64_t w = 0;
+    for (size_t j = 0; i + j < n; j++)
+        w |= (uint64_t)p[i + j] << (8 * j);
+    h = (h ^ w) * k;
+    h ^= h >> 29;
+    return h;
 }
 
 /* ---- diagnostics ------------------------------------------------------- */

@@ -1,22 +1,24 @@
 /*
  * Hyperscan matching: one database per field kind, compiled once from the
- * rule pack.
+ * rule pack (and kept in a cache: hsdb.c).
  *
  * Every string indicator becomes one expression in the database of each field
- * it applies to (a `domain` indicator lands in the DNS, SNI, Host, QUIC and
- * certificate-name databases). The expression id is an index into that
- * field's table of (alternative, condition) references, so a match maps back
- * to its rule in O(1). All expressions use HS_FLAG_SINGLEMATCH: the engine
- * only needs to know that a condition held, not where or how often.
+ * it applies to (a `domain` indicator with '*' lands in the one database the
+ * DNS, SNI, Host, QUIC and certificate-name fields share; one without, in the
+ * table of domain suffixes, domains.c, which answers it without a scan). The
+ * expression id is an index into that field's table of (alternative,
+ * condition) references, so a match maps back to its rule in O(1). All
+ * expressions use HS_FLAG_SINGLEMATCH: the engine only needs to know that a
+ * condition held, not where or how often.
  */
 #include "detect/match.h"
 
 #include "common/names.h"
+#include "detect/domains.h"
+#include "detect/hsdb.h"
 #include "common/util.h"
 
 #include <hs.h>
-#include <unistd.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,7 +108,7 @@ char *emb__pattern_expr(const emb_indicator_t *ind) {
  * field has a database of its own.
  */
 typedef enum {
-    DB_DOTTED,    /* domain patterns without '*': literals over "." + name */
+    DB_DOTTED,    /* domain patterns without '*': no database, the suffix table (domains.c) */
     DB_DOTTED_RE, /* domain patterns with '*': regexes over "." + name */
     DB_NAMES,     /* other patterns of the name fields (substrings, regexes), over the name */
     DB_URI,
@@ -183,8 +185,10 @@ struct emb_matcher {
     size_t mac_group[8]; /* where each prefix length's run starts; the last, nmacs */
     size_t nmac_groups;
     bool from_cache;
-    struct miss *miss;     /* MISS_SLOTS values that matched nothing; NULL until the first */
-    char dotted[1 + 4096]; /* "." + a name, for DB_DOTTED */
+    struct miss *miss;      /* MISS_SLOTS values that matched nothing; NULL until the first */
+    emb_domains_t *domains; /* DB_DOTTED's patterns, and the tails DB_DOTTED_RE's need */
+    bool re_ungated;        /* a DB_DOTTED_RE pattern has no tail: always scanned */
+    char dotted[1 + 4096];  /* "." + a name */
 };
 
 /*
@@ -241,7 +245,7 @@ static int mac_table_build(emb_matcher_t *m, const emb_rules_t *r) {
                 mac_prefix_t mp = {0};
                 if (!mac_value(r->inds[i].text, r->inds[i].len, &mp.value, &mp.bits))
                     continue;
-                mp.ref = (emb_patref_t){a, c, i, 1u << EMB_FIELD_MAC, 0, false, false};
+                mp.ref = (emb_patref_t){a, c, i, 1u << EMB_FIELD_MAC, false};
                 if (emb__grow((void **)&m->macs, &m->cap_macs, m->nmacs + 1, sizeof(*m->macs)))
                     return EMB_ENOMEM;
                 m->macs[m->nmacs++] = mp;
@@ -369,13 +373,9 @@ static int collect(const emb_rules_t *r, db_t db, pending_list_t *pl) {
                 pe->expr = emb__pattern_expr(&r->inds[i]);
                 if (pe->expr == NULL)
                     return EMB_ENOMEM;
-                pe->ref = (emb_patref_t){a, c, i, fields, 0, false, false};
+                pe->ref = (emb_patref_t){a, c, i, fields, false};
                 pe->ref.start =
                     db == DB_PAYLOAD && ind->kind == EMB_PAT_REGEX && anchored_at_start(ind->text);
-                if (db == DB_DOTTED) {
-                    pe->ref.lit_len = (uint16_t)(ind->len + 1);
-                    pe->ref.exact = ind->kind == EMB_PAT_DOMAIN_EXACT;
-                }
                 pl->n++;
             }
         }
@@ -401,12 +401,6 @@ static const char *db_name(db_t db) {
 /* How every database is compiled; the cache key covers both. */
 #define DB_MODE HS_MODE_BLOCK
 
-static unsigned expr_flags(db_t db) {
-    /* Dotted literals may occur inside a name too ("a.kaspersky.com.evil"):
-     * every occurrence is reported and the one that ends the name counts. */
-    return db == DB_DOTTED ? 0 : HS_FLAG_SINGLEMATCH;
-}
-
 static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, hs_database_t **out,
                       emb_diags_t **diags) {
     const char **exprs = malloc(pl->n * sizeof(*exprs));
@@ -417,25 +411,14 @@ static int compile_db(const emb_rules_t *r, db_t db, const pending_list_t *pl, h
         rc = EMB_ENOMEM;
         goto out;
     }
-    bool lit = db == DB_DOTTED;
-    size_t *lens = lit ? malloc(pl->n * sizeof(size_t)) : NULL;
-    if (lit && lens == NULL) {
-        rc = EMB_ENOMEM;
-        goto out;
-    }
     for (size_t i = 0; i < pl->n; i++) {
         exprs[i] = pl->p[i].expr;
-        flags[i] = expr_flags(db);
+        flags[i] = HS_FLAG_SINGLEMATCH;
         ids[i] = (unsigned)i;
-        if (lit)
-            lens[i] = strlen(exprs[i]);
     }
     hs_compile_error_t *cerr = NULL;
     hs_error_t herr =
-        lit ? hs_compile_lit_multi(exprs, flags, ids, lens, (unsigned)pl->n, DB_MODE, NULL, out,
-                                   &cerr)
-            : hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, DB_MODE, NULL, out, &cerr);
-    free(lens);
+        hs_compile_multi(exprs, flags, ids, (unsigned)pl->n, DB_MODE, NULL, out, &cerr);
     if (herr != HS_SUCCESS) {
         const emb_indicator_t *bad =
             cerr && cerr->expression >= 0 && (size_t)cerr->expression < pl->n
@@ -458,117 +441,61 @@ out:
     return rc;
 }
 
-/* ---- the database cache -------------------------------------------------- */
+/* ---- the database cache (hsdb.c) ----------------------------------------- */
 
-/*
- * Compiled databases are kept in `cache_dir/embargo-<key>.hsdb`, where the
- * key hashes the cache format, embargo's version, every expression of every
- * database with its id, flags and compile mode, the Hyperscan version and the
- * CPU platform Hyperscan targets: whatever changes the compiled bytes or how
- * they are read changes the key. A file whose header, sizes or
- * checksums do not agree, or that Hyperscan refuses, is ignored and
- * rewritten: a cache is never trusted, only checked.
- */
-#define CACHE_MAGIC "EMBHSDB1"
-
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n) {
-    const uint8_t *b = p;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ b[i]) * 1099511628211ULL;
-    return h;
-}
-
+/* Every expression of every database with its id, flags and compile mode. */
 static uint64_t cache_key(pending_list_t lists[DB__COUNT]) {
-    uint64_t h = 1469598103934665603ULL;
-    h = fnv1a(h, CACHE_MAGIC, sizeof(CACHE_MAGIC));
-    h = fnv1a(h, EMB_VERSION_STRING, sizeof(EMB_VERSION_STRING));
-    const char *v = hs_version();
-    h = fnv1a(h, v, strlen(v));
-    hs_platform_info_t plat;
-    memset(&plat, 0, sizeof(plat));
-    if (hs_populate_platform(&plat) == HS_SUCCESS)
-        h = fnv1a(h, &plat, sizeof(plat));
+    uint64_t h = emb__hsdb_key_begin();
     for (int db = 0; db < DB__COUNT; db++) {
-        uint64_t head[3] = {lists[db].n, expr_flags((db_t)db), DB_MODE};
-        h = fnv1a(h, head, sizeof(head));
+        uint64_t head[3] = {lists[db].n, HS_FLAG_SINGLEMATCH, DB_MODE};
+        h = emb__hsdb_key_add(h, head, sizeof(head));
         for (size_t i = 0; i < lists[db].n; i++) {
             uint64_t id = i; /* the id compile_db gives expression i */
-            h = fnv1a(h, &id, sizeof(id));
-            h = fnv1a(h, lists[db].p[i].expr, strlen(lists[db].p[i].expr) + 1);
+            h = emb__hsdb_key_add(h, &id, sizeof(id));
+            h = emb__hsdb_key_add(h, lists[db].p[i].expr, strlen(lists[db].p[i].expr) + 1);
         }
     }
     return h;
 }
 
-static void cache_path(char *buf, size_t cap, const char *dir, uint64_t key) {
-    snprintf(buf, cap, "%s/embargo-%016llx.hsdb", dir, (unsigned long long)key);
+static void list_counts(const pending_list_t lists[DB__COUNT], uint64_t counts[DB__COUNT]) {
+    for (int db = 0; db < DB__COUNT; db++)
+        counts[db] = lists[db].n;
 }
 
-/* Loads every database from the cache; false (and nothing loaded) if unusable. */
-static bool cache_load(emb_matcher_t *m, const char *dir, uint64_t key,
-                       pending_list_t lists[DB__COUNT]) {
-    char path[4096];
-    cache_path(path, sizeof(path), dir, key);
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return false;
-    bool ok = false;
-    char *blob = NULL;
-    char magic[8];
-    uint64_t fkey;
-    if (fread(magic, 8, 1, f) != 1 || memcmp(magic, CACHE_MAGIC, 8) != 0 ||
-        fread(&fkey, 8, 1, f) != 1 || fkey != key)
-        goto out;
-    for (int db = 0; db < DB__COUNT; db++) {
-        uint64_t hdr[3]; /* patterns, size, checksum */
-        if (fread(hdr, sizeof(hdr), 1, f) != 1 || hdr[0] != lists[db].n || hdr[1] > (1ULL << 31))
-            goto out;
-        if (hdr[0] == 0)
-            continue;
-        blob = malloc(hdr[1] ? hdr[1] : 1);
-        if (blob == NULL || fread(blob, 1, hdr[1], f) != hdr[1] ||
-            fnv1a(1469598103934665603ULL, blob, hdr[1]) != hdr[2] ||
-            hs_deserialize_database(blob, hdr[1], &m->db[db]) != HS_SUCCESS)
-            goto out;
-        free(blob);
-        blob = NULL;
+/*
+ * The plain domain patterns go to the suffix table instead of a database
+ * (their list is emptied: nothing to compile or cache), and each wildcard
+ * pattern's fixed tail gates the wildcard database (domains.h).
+ */
+static int domains_build(emb_matcher_t *m, const emb_rules_t *r, pending_list_t lists[DB__COUNT]) {
+    const pending_list_t *lit = &lists[DB_DOTTED], *re = &lists[DB_DOTTED_RE];
+    if (lit->n == 0 && re->n == 0)
+        return 0;
+    if ((m->domains = emb__domains_new()) == NULL)
+        return EMB_ENOMEM;
+    int rc = 0;
+    if (lit->n > 0 && (m->refs[DB_DOTTED] = malloc(lit->n * sizeof(emb_patref_t))) == NULL)
+        return EMB_ENOMEM;
+    for (size_t i = 0; i < lit->n && rc == 0; i++) {
+        const emb_patref_t *ref = &lit->p[i].ref;
+        m->refs[DB_DOTTED][i] = *ref;
+        emb_domain_ref_t dr = {(uint32_t)i, ref->fields,
+                               r->inds[ref->ind].kind == EMB_PAT_DOMAIN_EXACT, false};
+        rc = emb__domains_add(m->domains, lit->p[i].expr, strlen(lit->p[i].expr), &dr);
     }
-    ok = fgetc(f) == EOF; /* nothing trailing */
-out:
-    free(blob);
-    fclose(f);
-    if (!ok)
-        for (int db = 0; db < DB__COUNT; db++) {
-            hs_free_database(m->db[db]);
-            m->db[db] = NULL;
-        }
-    return ok;
-}
-
-/* Writes the databases; a failure only costs the next start its speed. */
-static void cache_store(const emb_matcher_t *m, const char *dir, uint64_t key,
-                        pending_list_t lists[DB__COUNT]) {
-    char path[4096], tmp[4200];
-    cache_path(path, sizeof(path), dir, key);
-    snprintf(tmp, sizeof(tmp), "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (f == NULL)
-        return;
-    bool ok = fwrite(CACHE_MAGIC, 8, 1, f) == 1 && fwrite(&key, 8, 1, f) == 1;
-    for (int db = 0; db < DB__COUNT && ok; db++) {
-        char *blob = NULL;
-        size_t len = 0;
-        if (m->db[db] && hs_serialize_database(m->db[db], &blob, &len) != HS_SUCCESS) {
-            ok = false;
-            break;
-        }
-        uint64_t hdr[3] = {lists[db].n, len, fnv1a(1469598103934665603ULL, blob, len)};
-        ok = fwrite(hdr, sizeof(hdr), 1, f) == 1 && (len == 0 || fwrite(blob, 1, len, f) == len);
-        free(blob);
+    m->nrefs[DB_DOTTED] = lit->n;
+    for (size_t i = 0; i < re->n && rc == 0; i++) {
+        const emb_indicator_t *ind = &r->inds[re->p[i].ref.ind];
+        bool gated = false;
+        rc =
+            emb__domains_add_wildcard(m->domains, ind->text, ind->len, re->p[i].ref.fields, &gated);
+        m->re_ungated |= !gated;
     }
-    ok = fclose(f) == 0 && ok;
-    if (!ok || rename(tmp, path) != 0)
-        remove(tmp);
+    if (rc == 0)
+        rc = emb__domains_seal(m->domains);
+    pending_free(&lists[DB_DOTTED]);
+    return rc;
 }
 
 int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t **out,
@@ -583,15 +510,19 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
     for (int db = 0; db < DB__COUNT; db++)
         if ((rc = collect(r, (db_t)db, &lists[db])) != 0)
             goto fail;
+    if ((rc = domains_build(m, r, lists)) != 0)
+        goto fail;
 
     uint64_t key = cache_key(lists);
-    m->from_cache = cache_dir && cache_load(m, cache_dir, key, lists);
+    uint64_t counts[DB__COUNT];
+    list_counts(lists, counts);
+    m->from_cache = cache_dir && emb__hsdb_load(cache_dir, key, DB__COUNT, counts, m->db);
     if (!m->from_cache) {
         for (int db = 0; db < DB__COUNT; db++)
             if (lists[db].n > 0 && (rc = compile_db(r, (db_t)db, &lists[db], &m->db[db], diags)))
                 goto fail;
         if (cache_dir)
-            cache_store(m, cache_dir, key, lists);
+            emb__hsdb_store(cache_dir, key, DB__COUNT, counts, m->db);
     }
     for (int db = 0; db < DB__COUNT; db++) {
         if (m->db[db] == NULL)
@@ -618,7 +549,7 @@ int emb__matcher_new(const emb_rules_t *r, const char *cache_dir, emb_matcher_t 
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *cerr = NULL;
         uint32_t width = UINT32_MAX;
-        if (hs_expression_info(pe->expr, expr_flags(DB_PAYLOAD), &info, &cerr) == HS_SUCCESS) {
+        if (hs_expression_info(pe->expr, HS_FLAG_SINGLEMATCH, &info, &cerr) == HS_SUCCESS) {
             width = info->max_width;
             free(info);
         } else {
@@ -672,6 +603,7 @@ void emb__matcher_free(emb_matcher_t *m) {
         free(m->refs[db]);
     }
     hs_free_scratch(m->scratch);
+    emb__domains_free(m->domains);
     free(m->miss);
     free(m->flow_alts);
     free(m->flow_sieves);
@@ -695,7 +627,6 @@ const emb_flow_union_t *emb__matcher_flow_union(const emb_matcher_t *m) {
 typedef struct {
     const emb_patref_t *refs;
     uint32_t field_bit;
-    unsigned long long len; /* of the data scanned */
     emb_match_fn fn;
     void *ctx;
     emb_payload_at_t at;
@@ -704,6 +635,7 @@ typedef struct {
 static int on_match(unsigned id, unsigned long long from, unsigned long long to, unsigned flags,
                     void *arg) {
     (void)from;
+    (void)to;
     (void)flags;
     scan_ctx_t *sc = arg;
     const emb_patref_t *ref = &sc->refs[id];
@@ -711,9 +643,6 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
         return 0;
     if (ref->start ? sc->at == EMB_AT_MIDDLE : sc->at == EMB_AT_START_ONLY)
         return 0; /* a ^ away from the start, or a pattern the first pass reported */
-    /* A dotted literal counts where it ends the name (and, exact, starts it). */
-    if (ref->lit_len && (to != sc->len || (ref->exact && to != ref->lit_len)))
-        return 0;
     sc->fn(ref, sc->ctx);
     return 0;
 }
@@ -724,7 +653,7 @@ static int scan_db_at(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8
         return 0;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
-    scan_ctx_t sc = {m->refs[db], field_bit, len, fn, ctx, at};
+    scan_ctx_t sc = {m->refs[db], field_bit, fn, ctx, at};
     hs_error_t err =
         hs_scan(m->db[db], (const char *)data, (unsigned)len, 0, m->scratch, on_match, &sc);
     return err == HS_SUCCESS ? 0 : EMB_EHS;
@@ -759,24 +688,9 @@ static void counted_fn(const emb_patref_t *ref, void *ctx) {
     c->fn(ref, c->ctx);
 }
 
-/* Eight bytes a step (a multiply and a shift each, as in MurmurHash3's
- * finaliser): names are read here for every field of every message. */
+/* Names are read here for every field of every message (emb__hash_bytes). */
 static uint32_t miss_hash(emb_field_t f, const uint8_t *data, size_t len) {
-    const uint64_t k = 0xff51afd7ed558ccdull;
-    uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)f << 32 | len);
-    size_t i = 0;
-    for (; i + 8 <= len; i += 8) {
-        uint64_t w;
-        memcpy(&w, data + i, 8);
-        h = (h ^ w) * k;
-        h ^= h >> 32;
-    }
-    uint64_t w = 0;
-    for (size_t j = 0; i + j < len; j++)
-        w |= (uint64_t)data[i + j] << (8 * j);
-    h = (h ^ w) * k;
-    h ^= h >> 29;
-    return (uint32_t)h;
+    return (uint32_t)emb__hash_bytes((uint64_t)f << 32, data, len);
 }
 
 static int scan_field(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
@@ -806,12 +720,22 @@ int emb__matcher_scan(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size
     return rc;
 }
 
+typedef struct {
+    const emb_patref_t *refs;
+    emb_match_fn fn;
+    void *ctx;
+} dotted_ctx_t;
+
+static void on_dotted(uint32_t ref, void *arg) {
+    const dotted_ctx_t *dc = arg;
+    dc->fn(&dc->refs[ref], dc->ctx);
+}
+
 static int scan_field(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size_t len,
                       emb_match_fn fn, void *ctx) {
     db_t db = db_of(f);
     int rc = scan_db(m, db, 1u << f, data, len, fn, ctx);
-    if (rc != 0 || db != DB_NAMES || len == 0 ||
-        (m->db[DB_DOTTED] == NULL && m->db[DB_DOTTED_RE] == NULL))
+    if (rc != 0 || db != DB_NAMES || len == 0 || m->domains == NULL)
         return rc;
     /* A name longer than any real one is cut: domain patterns anchor at its end, so
      * keep the end. */
@@ -821,8 +745,9 @@ static int scan_field(emb_matcher_t *m, emb_field_t f, const uint8_t *data, size
     }
     m->dotted[0] = '.';
     memcpy(m->dotted + 1, data, len);
-    rc = scan_db(m, DB_DOTTED, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
-    if (rc == 0)
+    dotted_ctx_t dc = {m->refs[DB_DOTTED], fn, ctx};
+    bool gated = emb__domains_lookup(m->domains, 1u << f, m->dotted, len + 1, on_dotted, &dc);
+    if (gated || m->re_ungated)
         rc = scan_db(m, DB_DOTTED_RE, 1u << f, (const uint8_t *)m->dotted, len + 1, fn, ctx);
     return rc;
 }

@@ -27,12 +27,10 @@ typedef struct emb_matcher emb_matcher_t;
 
 typedef struct {
     uint32_t alt;
-    uint32_t cond;    /* index into the alternative's cond[] */
-    uint32_t ind;     /* the indicator itself */
-    uint32_t fields;  /* bit f set: the pattern applies to field f */
-    uint16_t lit_len; /* a dotted-name literal: its length, to check where it matched */
-    bool exact;       /* ... and it must cover the whole name */
-    bool start;       /* a payload regex anchored with ^: only at the start of a stream */
+    uint32_t cond;   /* index into the alternative's cond[] */
+    uint32_t ind;    /* the indicator itself */
+    uint32_t fields; /* bit f set: the pattern applies to field f */
+    bool start;      /* a payload regex anchored with ^: only at the start of a stream */
 } emb_patref_t;
 
 /*
