@@ -535,6 +535,19 @@ int emb_engine_attribute(emb_engine_t *engine, const emb_facts_t *facts, int64_t
                          uint32_t ts_usec, emb_match_cb cb, void *userdata);
 
 /*
+ * False when emb_engine_attribute with the same endpoints and time would
+ * report nothing: no answer learned so far, seen no later than `ts`, gave
+ * `facts->server` to `facts->client`. Cheaper than the attribution (a
+ * lookup, no round): a host can ask it before working out whether a
+ * connection named its server (an Encrypted Client Hello's outer SNI does
+ * not), when that work only matters for an attribution. With a table
+ * shared by engines that read in parallel, "so far" holds only once every
+ * one of them has read past `ts`.
+ */
+bool emb_engine_may_attribute(emb_engine_t *engine, const emb_facts_t *facts, int64_t ts_sec,
+                              uint32_t ts_usec);
+
+/*
  * The JSON text of the EVE `alert` object for `match` (action, gid,
  * signature_id, rev, signature, category, severity, metadata, references,
  * context.embargo), NUL-terminated, malloc'd: the caller frees it. NULL when

@@ -157,6 +157,16 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
     return n;
 }
 
+bool emb__attrib_holds(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
+                       int64_t now, int64_t as_of_us) {
+    const emb_attrib_entry_t *set = set_of(a, family, client, addr);
+    for (int w = 0; w < WAYS; w++)
+        if (same_pair(&set[w], family, client, addr) && set[w].expires >= now &&
+            set[w].seen_us <= as_of_us)
+            return true;
+    return false;
+}
+
 void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx), void *ctx) {
     for (size_t i = 0; i < a->nsets * WAYS; i++) {
         emb_attrib_entry_t *e = &a->e[i];

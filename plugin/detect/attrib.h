@@ -43,6 +43,11 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
                           const uint8_t *addr, int64_t now, const emb_attrib_entry_t **out,
                           size_t max);
 
+/* Whether emb__attrib_lookup would find a live entry for (client, addr)
+ * seen no later than `as_of_us`; counts no hit. */
+bool emb__attrib_holds(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
+                       int64_t now, int64_t as_of_us);
+
 /*
  * Renumbers every entry's rule with map(rule, ctx); an entry whose rule maps
  * to UINT32_MAX is dropped. For a rule pack swapped under a live engine.

@@ -181,6 +181,21 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     return rc;
 }
 
+bool emb_engine_may_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_sec,
+                              uint32_t ts_usec) {
+    if (e == NULL || facts == NULL || (facts->family != 4 && facts->family != 6))
+        return false;
+    int64_t now_us = emb__time_us(ts_sec, ts_usec);
+    emb__engine_attrib_turn(e);
+    bool may =
+        emb__attrib_holds(e->attrib, facts->family, facts->client, facts->server, ts_sec, now_us);
+    if (e->holds_turn) {
+        emb__shared_unlock(e->cfg.shared);
+        e->holds_turn = false;
+    }
+    return may;
+}
+
 /* The confidence an alert for `m` states: the rule's, or low for an ip/port
  * rule reported low. */
 static emb_confidence_t match_confidence(const emb_match_t *m) {

@@ -124,6 +124,9 @@ typedef struct {
     size_t n;
     bool named;        /* a name of the server: SNI, Host (it speaks for the flow) */
     SCJsonBuilder *jb; /* the worker's, for OffersEch */
+    emb_engine_t *e;   /* for SniMayBeOuter: the flow's endpoints, the message's time */
+    const emb_facts_t *flow;
+    int64_t now_us;
 } Facts;
 
 static struct {
@@ -201,6 +204,18 @@ static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
     return ech;
 }
 
+/* Whether the ClientHello's SNI may be an Encrypted Client Hello's outer
+ * name. That only matters for an attribution: when every worker has read
+ * past this message and no answer learned gave the server to the client,
+ * there is none to make, and Suricata's extension list is not rendered. */
+static bool SniMayBeOuter(const Facts *fa, const HandshakeParams *hs) {
+    if (EmbargoSc8CaughtUp(fa->now_us) &&
+        !emb_engine_may_attribute(fa->e, fa->flow, fa->now_us / 1000000,
+                                  (uint32_t)(fa->now_us % 1000000)))
+        return false;
+    return OffersEch(hs, fa->jb);
+}
+
 static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
     const SSLState *ssl = tx; /* TLS has one transaction: the state */
     if (dir == STREAM_TOSERVER) {
@@ -208,7 +223,7 @@ static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
         Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
         /* as the engine's own inspection: ECH's outer SNI does not name the server */
         fa->named =
-            c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !OffersEch(c->hs, fa->jb));
+            c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !SniMayBeOuter(fa, c->hs));
         if (c->hs != NULL && SSLJA4IsEnabled()) {
             static _Thread_local uint8_t ja4[JA4_HEX_LEN];
             SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
@@ -365,15 +380,19 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     c->n = 0;
     (void)flags;
 
+    emb_facts_t facts;
+    FlowFacts(f, &facts);
+    int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
     Facts fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
     fa.n = 0;
     fa.named = false;
     fa.jb = c->jb;
+    fa.e = e;
+    fa.flow = &facts;
+    fa.now_us = now_us;
     bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
     if (!again)
         READERS[pf->reader].read(txv, dir, &fa);
-    emb_facts_t facts;
-    FlowFacts(f, &facts);
     facts.facts = fa.facts;
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
@@ -384,7 +403,6 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
             emb_engine_match(e, &facts, OnMatch, &rc);
         facts.fields_only = false;
     }
-    int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
     if (EmbargoSc8FlowAttribution(f, READERS[pf->reader].client_first, fa.named, now_us,
                                   PKT_IS_PSEUDOPKT(p), &first_us))
         emb_engine_attribute(e, &facts, first_us / 1000000, (uint32_t)(first_us % 1000000), OnMatch,

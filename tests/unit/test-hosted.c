@@ -144,7 +144,19 @@ static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], i
     memcpy(f.server, addr, 4);
     got_t g = {0};
     cr_assert_eq(emb_engine_attribute(e, &f, sec, usec, on_match, &g), 0);
+    if (g.n > 0) /* the cheap question never says no where the attribution says yes */
+        cr_assert(emb_engine_may_attribute(e, &f, sec, usec), "may_attribute said no");
     return g;
+}
+
+static bool may_attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], int64_t sec,
+                          uint32_t usec) {
+    emb_facts_t f = {.family = 4, .proto = 6, .client_port = 50000, .server_port = 443};
+    static const uint8_t net[3] = {192, 0, 2};
+    memcpy(f.client, net, 3);
+    f.client[3] = client;
+    memcpy(f.server, addr, 4);
+    return emb_engine_may_attribute(e, &f, sec, usec);
 }
 
 static const uint8_t edge[4] = {203, 0, 113, 7};
@@ -191,6 +203,32 @@ Test(hosted, a_shared_edge_is_judged_as_of_the_message) {
         feed(e, "www.unrelated.example", 10, edge, 1727697600, 700000);
         cr_assert_eq(attribute(e, 10, edge, 1727697600, 500000).n, 1);
         cr_assert_eq(attribute(e, 10, edge, 1727697600, 800000).n, 0, "by then a shared edge");
+        emb_engine_free(e);
+    }
+}
+
+/* The cheap question a host asks before working out whether a connection
+ * named its server: no for every connection no answer gave the server to,
+ * as of its first message; yes where an answer did, even when the address
+ * turns out shared (it may, the attribution decides). */
+Test(hosted, may_attribute_says_no_only_where_nothing_can_be_attributed) {
+    for (way = 0; way < 2; way++) {
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(rules, NULL, &e, NULL), 0);
+        cr_assert_not(may_attribute(e, 10, edge, 1727697600, 0), "nothing learned yet");
+        feed(e, "s1.upd.acme.example", 10, edge, 1727697600, 100000);
+        cr_assert(may_attribute(e, 10, edge, 1727697600, 500000));
+        cr_assert(may_attribute(e, 10, edge, 1727697600, 100000), "the answer's own time");
+        cr_assert_not(may_attribute(e, 10, edge, 1727697600, 99999), "before the answer");
+        cr_assert_not(may_attribute(e, 11, edge, 1727697600, 500000), "another client");
+        static const uint8_t other[4] = {203, 0, 113, 8};
+        cr_assert_not(may_attribute(e, 10, other, 1727697600, 500000), "another address");
+        cr_assert_not(may_attribute(e, 10, edge, 1727697600 + 30 * 86400, 0), "long expired");
+        feed(e, "www.unrelated.example", 10, edge, 1727697600, 700000);
+        cr_assert(may_attribute(e, 10, edge, 1727697600, 800000));
+        cr_assert_eq(attribute(e, 10, edge, 1727697600, 800000).n, 0, "shared: none made");
+        emb_engine_t *none = NULL;
+        cr_assert_not(emb_engine_may_attribute(none, NULL, 0, 0));
         emb_engine_free(e);
     }
 }
