@@ -98,6 +98,47 @@ Test(engine, the_more_specific_domain_pattern_wins) {
     cr_assert_eq(g.sids[0], 15);
 }
 
+/* A rule's specificity on a name is that of its longest pattern matching the
+ * name, whichever its patterns are listed or found in: sid 20 lists acme.example
+ * and a.upd.acme.example, sid 21 upd.acme.example; a.upd.acme.example is sid
+ * 20's (it names the host), x.upd.acme.example sid 21's. */
+Test(engine, a_rule_is_as_specific_as_its_longest_matching_pattern) {
+    static const char *const orders[] = {"[acme.example, a.upd.acme.example]",
+                                         "[a.upd.acme.example, acme.example]"};
+    for (int o = 0; o < 2; o++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "vendor: acme\nname: Acme\n"
+                 "bans: [{authority: Test ban, effective: 2024-01-01, "
+                 "reference: https://example.org}]\n"
+                 "rules:\n"
+                 "  - {sid: 20, msg: a, channel: cloud, match: [{domain: %s}]}\n"
+                 "  - {sid: 21, msg: b, channel: cloud, match: [{domain: upd.acme.example}]}\n",
+                 orders[o]);
+        emb_diags_t *d = NULL;
+        emb_rules_t *r = test_load_text(text, &d);
+        test_print_diags(d);
+        cr_assert_not_null(r);
+        emb_engine_t *e = NULL;
+        cr_assert_eq(emb_engine_new(r, NULL, &e, NULL), 0);
+        static const struct {
+            const char *name;
+            uint32_t sid;
+        } want[] = {{"a.upd.acme.example", 20}, {"x.upd.acme.example", 21}, {"acme.example", 20}};
+        for (size_t i = 0; i < sizeof(want) / sizeof(*want); i++) {
+            emb_fact_t fa = {EMB_FIELD_DNS_QUERY, want[i].name, strlen(want[i].name)};
+            emb_facts_t f = {.facts = &fa, .nfacts = 1};
+            got_t g = {0};
+            cr_assert_eq(emb_engine_match(e, &f, on_match, &g), 0);
+            cr_assert_eq(g.n, 1, "%s (order %d): %zu rules", want[i].name, o, g.n);
+            cr_assert_eq(g.sids[0], want[i].sid, "%s (order %d): sid %u", want[i].name, o,
+                         g.sids[0]);
+        }
+        emb_engine_free(e);
+        emb_rules_free(r);
+    }
+}
+
 Test(engine, keys_of_an_alternative_must_all_hold) {
     emb_fact_t uri = {EMB_FIELD_HTTP_URI, "/t/x", 4};
     emb_fact_t ua = {EMB_FIELD_HTTP_USER_AGENT, "AcmeAgent/2", 11};

@@ -15,7 +15,9 @@ static emb_rules_t *rules;
 static emb_matcher_t *matcher;
 
 /* sid 1: kaspersky.com and subdomains; 2: exact; 3: wildcard; 4: regex;
- * 5: uri substring; 6: UA regex; 7: a dns.query-only literal; 8: hex payload */
+ * 5: uri substring; 6: UA regex; 7: a dns.query-only literal; 8: hex payload;
+ * 9: a wildcard with no fixed tail after its '*' (no name can be turned away
+ * from its scan by the suffix table) */
 static const char *pack =
     "vendor: t\nname: T\nrules:\n"
     "  - {sid: 1, msg: a, channel: update, match: [{domain: kaspersky.com}]}\n"
@@ -25,7 +27,8 @@ static const char *pack =
     "  - {sid: 5, msg: e, channel: update, match: [{http.uri: /updaters/}]}\n"
     "  - {sid: 6, msg: f, channel: update, match: [{http.user_agent: \"re:^Kaspersky\"}]}\n"
     "  - {sid: 7, msg: g, channel: cloud, match: [{dns.query: \"ZONE.test\"}]}\n"
-    "  - {sid: 8, msg: h, channel: update, match: [{payload: \"hex:00 4b 4c 00\"}]}\n";
+    "  - {sid: 8, msg: h, channel: update, match: [{payload: \"hex:00 4b 4c 00\"}]}\n"
+    "  - {sid: 9, msg: i, channel: update, match: [{domain: \"telemetry.vendor*\"}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -121,6 +124,15 @@ Test(match, wildcard_stays_inside_one_label) {
     cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-a.b.geo.kaspersky.com"), 3));
     cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "xdnl-07.geo.kaspersky.com"), 3));
     cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "dnl-07.geo.kaspersky.com.evil"), 3));
+}
+
+Test(match, wildcard_without_a_fixed_tail) {
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "telemetry.vendorx"), 9));
+    cr_assert(has(match_field(EMB_FIELD_TLS_SNI, "a.telemetry.vendor"), 9));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "telemetry.vendor.x"), 9));
+    cr_assert_not(has(match_field(EMB_FIELD_DNS_QUERY, "xtelemetry.vendorx"), 9));
+    /* and a name that ends in no pattern's suffix still reaches it */
+    cr_assert(has(match_field(EMB_FIELD_DNS_QUERY, "telemetry.vendor-eu1"), 9));
 }
 
 Test(match, regex_over_the_normalised_name) {
