@@ -491,10 +491,7 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
 
 int emb_engine_process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, void *userdata) {
     int rc = process(e, pkt, cb, userdata);
-    if (e->holds_turn) { /* the shared table was used at this packet: give it back */
-        emb__shared_unlock(e->cfg.shared);
-        e->holds_turn = false;
-    }
+    emb__engine_attrib_done(e);
     return rc;
 }
 

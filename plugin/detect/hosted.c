@@ -124,10 +124,7 @@ int emb_engine_match_dns_response(emb_engine_t *e, const emb_facts_t *facts,
     if (facts->family == 4 || facts->family == 6) {
         emb__learn_dns_response(e, facts->family, r->client, asked, asked_len, r->msg, r->len,
                                 r->ts_sec, r->ts_usec);
-        if (e->holds_turn) { /* the shared table was used: give it back */
-            emb__shared_unlock(e->cfg.shared);
-            e->holds_turn = false;
-        }
+        emb__engine_attrib_done(e);
     }
     return report_candidates(e, cb, userdata);
 }
@@ -171,10 +168,7 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
         emb__round_precedence(e);
         e->stats.attributions += e->ncands;
     }
-    if (e->holds_turn) {
-        emb__shared_unlock(e->cfg.shared);
-        e->holds_turn = false;
-    }
+    emb__engine_attrib_done(e);
     if (e->ncands > 0)
         rc = report_candidates(e, cb, userdata);
     e->ncands = 0;
@@ -189,10 +183,7 @@ bool emb_engine_may_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t
     emb__engine_attrib_turn(e);
     bool may =
         emb__attrib_holds(e->attrib, facts->family, facts->client, facts->server, ts_sec, now_us);
-    if (e->holds_turn) {
-        emb__shared_unlock(e->cfg.shared);
-        e->holds_turn = false;
-    }
+    emb__engine_attrib_done(e);
     return may;
 }
 

@@ -140,4 +140,12 @@ static inline void emb__engine_attrib_turn(emb_engine_t *e) {
     }
 }
 
+/* After: the turn, if this engine took it, goes back. */
+static inline void emb__engine_attrib_done(emb_engine_t *e) {
+    if (e->holds_turn) {
+        emb__shared_unlock(e->cfg.shared);
+        e->holds_turn = false;
+    }
+}
+
 #endif /* EMB_DETECT_STATE_H */

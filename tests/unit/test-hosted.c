@@ -134,14 +134,20 @@ static int on_match(const emb_match_t *m, void *ud) {
     return 0;
 }
 
-/* The connection 192.0.2.<client>:50000 -> addr:443, its first message at `sec`.`usec`. */
-static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], int64_t sec,
-                       uint32_t usec) {
+/* The connection 192.0.2.<client>:50000 -> addr:443. */
+static emb_facts_t connection(uint8_t client, const uint8_t addr[4]) {
     emb_facts_t f = {.family = 4, .proto = 6, .client_port = 50000, .server_port = 443};
     static const uint8_t net[3] = {192, 0, 2};
     memcpy(f.client, net, 3);
     f.client[3] = client;
     memcpy(f.server, addr, 4);
+    return f;
+}
+
+/* That connection's attribution, its first message at `sec`.`usec`. */
+static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], int64_t sec,
+                       uint32_t usec) {
+    emb_facts_t f = connection(client, addr);
     got_t g = {0};
     cr_assert_eq(emb_engine_attribute(e, &f, sec, usec, on_match, &g), 0);
     if (g.n > 0) /* the cheap question never says no where the attribution says yes */
@@ -151,11 +157,7 @@ static got_t attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], i
 
 static bool may_attribute(emb_engine_t *e, uint8_t client, const uint8_t addr[4], int64_t sec,
                           uint32_t usec) {
-    emb_facts_t f = {.family = 4, .proto = 6, .client_port = 50000, .server_port = 443};
-    static const uint8_t net[3] = {192, 0, 2};
-    memcpy(f.client, net, 3);
-    f.client[3] = client;
-    memcpy(f.server, addr, 4);
+    emb_facts_t f = connection(client, addr);
     return emb_engine_may_attribute(e, &f, sec, usec);
 }
 
