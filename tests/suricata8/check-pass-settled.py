@@ -121,6 +121,17 @@ def check_group(opts, rules, pcaps):
     # flow times out, its late packets start a new flow mid-stream): both flows then alert,
     # in a run with passing as in one without (seen on detect-kaspersky.pcap's HTTP flow, one
     # run in six, `off`).
+    # The cut may also fall inside the HTTP request, which then no flow parses: its alerts
+    # are missing from that run (seen once in a loaded CI run, `on`, and once under load,
+    # `off`). So in `autofp` a connection Suricata cut into several flows in any run is left
+    # out of the comparisons; every other one must alert alike.
+    cut = set()
+    if opts.runmode != "single":
+        for evs in runs.values():
+            seen = collections.Counter(sc8.five_tuple(e) for e in evs
+                                       if e.get("event_type") == "flow")
+            cut |= {k for k, n in seen.items() if n > 1}
+        alerts = {v: [k for k in a if k[0] not in cut] for v, a in alerts.items()}
     on, off = collections.Counter(alerts["on"]), collections.Counter(alerts["off"])
     if (on != off) if opts.runmode == "single" else (set(on) != set(off)):
         lost = sorted((off - on).elements())
@@ -160,8 +171,9 @@ def check_group(opts, rules, pcaps):
         raise sc8.CaseFailure("no flow was passed")
     flows = sum(1 for e in runs["on"] if e.get("event_type") == "flow")
     apps = sorted({str(e.get("app_proto")) for e in passed["on"]})
-    return "%d alerts in each; %d of %d flows passed (%s); pcap-log %d packets" % (
-        len(alerts["on"]), len(passed["on"]), flows, ", ".join(apps), logged["off"])
+    return "%d alerts in each; %d of %d flows passed (%s); pcap-log %d packets%s" % (
+        len(alerts["on"]), len(passed["on"]), flows, ", ".join(apps), logged["off"],
+        "; %d connection(s) Suricata cut into several flows left out" % len(cut) if cut else "")
 
 
 def main():
