@@ -17,6 +17,10 @@
 #   F  S8 + the same ruleset + embargo.so (transactions) and its rules
 #   G  S7 eve-log `filetype: regular`, types alert, dns, tls, http, quic, flow
 #   H  S7 eve-log `filetype: embargo` (Suricata 7's embargo.so), the same types
+#   M  S8 + six plain rules, one per field the transactions mode reads most (DNS query,
+#      TLS SNI, JA4, HTTP host and user-agent, QUIC SNI), whose content (NUL bytes)
+#      matches nothing: what Suricata's detection costs with the least rule set that
+#      reads those fields, no plugin. A reference beside A, not a target.
 # Captures:
 #   mix   `gen-traffic -m MIB` (default 256), with IPv4/TCP/UDP checksums and TCP
 #         acknowledgement numbers filled in: gen-traffic writes neither, and Suricata's
@@ -75,7 +79,7 @@ ap.add_argument("--real", action="append", default=[], metavar="DIR")
 ap.add_argument("--real-repeat", type=int, default=1, metavar="K")
 ap.add_argument("--ruleset", action="append", default=[], metavar="FILE_OR_DIR")
 ap.add_argument("--captures", default="mix,real")
-ap.add_argument("--configs", default="A,B,C,D,E,F,G,H")
+ap.add_argument("--configs", default="A,B,C,D,E,F,G,H,M")
 ap.add_argument("--callgrind", type=int, nargs="?", const=50000, default=0, metavar="PACKETS")
 ap.add_argument("--callgrind-ruleset", action="store_true",
                 help="count E and F under callgrind too (~15-20 min each, run side by side)")
@@ -262,6 +266,13 @@ with open(W("ruleset.rules"), "wb") as o:
         rs_active += sum(1 for l in body.splitlines()
                          if re.match(rb"\s*(alert|drop|pass|reject|rejectsrc|rejectdst|rejectboth)\s", l))
         o.write(body + b"\n")
+# M: one rule per field, content that no name holds (NUL bytes).
+with open(W("minimal.rules"), "w") as o:
+    for n, (proto, buf) in enumerate([("dns", "dns.query"), ("tls", "tls.sni"), ("tls", "ja4.hash"),
+                                      ("http", "http.host"), ("http", "http.user_agent"),
+                                      ("quic", "quic.sni")]):
+        o.write('alert %s any any -> any any (msg:"minimal %s"; %s; content:"|00|none|00|"; '
+                'sid:%d; rev:1;)\n' % (proto, buf, buf, 9000001 + n))
 with open(W("ruleset+embargo.rules"), "wb") as o:
     o.write(open(W("ruleset.rules"), "rb").read() + open(W("embargo-plugin.rules"), "rb").read())
 
@@ -342,6 +353,7 @@ CONFIGS = [  # key, label, suricata, yaml, rules file, needs
      W("ruleset+embargo.rules"), [S8, PLUGIN8]),
     ("G", "S7 eve regular", S7, s7_yaml("regular"), "/dev/null", [S7, PLUGIN7]),
     ("H", "S7 eve embargo", S7, s7_yaml("embargo"), "/dev/null", [S7, PLUGIN7]),
+    ("M", "S8 + 6 plain rules, no match", S8, s8_yaml(None), W("minimal.rules"), [S8]),
 ]
 keys = a.configs.split(",")
 configs = []
@@ -634,6 +646,8 @@ TARGETS = [  # numerator, denominator, text, target, strict
     ("F", "E", "S8+ruleset + embargo / S8+ruleset", 1.05, False),
     ("B", "D", "S8 + embargo (transactions) / S8 + plain exported rules", 1.0, True),
     ("H", "G", "S7 embargo output / S7 regular", 1.05, False),
+    ("M", "A", "S8 + 6 plain rules matching nothing / S8 alone (reference)", None, False),
+    ("B", "M", "S8 + embargo (transactions) / S8 + 6 plain rules matching nothing", None, False),
 ]
 say("\n== targets (each judged on the threads' CPU and, where counted, on instructions, as "
     "issue 17 states them; the worker's CPU, the whole process's and wall beside)")
