@@ -467,6 +467,11 @@ typedef struct {
     const char *const *references;
     size_t nreferences;
     const void *rule; /* the engine's own; for emb_match_alert_json */
+    /* A device key's match (emb_engine_match_datagram): the protocol the
+     * device spoke, its address (or the one a DHCP client asks for, or its
+     * MAC), and the name its value goes under in alert.context.embargo.device
+     * ("server", "user_agent", ...); NULL for any other match. */
+    const char *device_protocol, *device_host, *device_key;
 } emb_match_t;
 
 /* Called for each rule raised; return nonzero to stop (EMB_ECANCELED). */
@@ -516,6 +521,20 @@ typedef struct {
  */
 int emb_engine_match_dns_response(emb_engine_t *engine, const emb_facts_t *facts,
                                   const emb_dns_response_t *r, emb_match_cb cb, void *userdata);
+
+/*
+ * emb_engine_match for a UDP datagram in which a device may say what it is
+ * (SSDP, SIP, DHCP, SNMP, DHIP, SADP, WS-Discovery: docs/rules.md,
+ * "Devices"), read by the engine's own parsers, for a host whose parser
+ * gives none of those keys (Suricata 8): the rules its device keys raise,
+ * each with its device (emb_match_t's device_*). `from_client`: the datagram
+ * went from facts->client to facts->server, else the other way; only the
+ * endpoints of `facts` are read, and only rules of device keys are reported
+ * (as with fields_only). Same returns as emb_engine_match; a datagram that
+ * says nothing of its sender reports nothing.
+ */
+int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bool from_client,
+                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
 
 /*
  * DNS attribution of a host's connection (docs/flows.md): the rules whose

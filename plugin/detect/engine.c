@@ -551,7 +551,7 @@ static int process(emb_engine_t *e, const emb_packet_t *pkt, emb_alert_cb cb, vo
         flow->pkts_toclient++;
         flow->bytes_toclient += pkt->len;
     }
-    e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata};
+    e->cur = (emb_pkt_ctx_t){pkt, dp, flow, to_server, cb, userdata, NULL};
     e->last_flow_id = flow->flow_id;
 
     int rc = 0;

@@ -5,6 +5,7 @@
  * connection whose first client message named no server. No packet, no flow
  * of the engine's own: each call is one round, reported through `cb`.
  */
+#include "detect/devices.h"
 #include "detect/inspect.h"
 #include "detect/round.h"
 #include "detect/shared.h"
@@ -12,6 +13,8 @@
 #include "common/names.h"
 #include "common/util.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -20,8 +23,18 @@ static bool domain_valued(emb_field_t f) {
            f == EMB_FIELD_TLS_CERT_NAME;
 }
 
-/* Each candidate of the round, as an emb_match_t, to `cb`. */
-static int report_candidates(emb_engine_t *e, emb_match_cb cb, void *userdata) {
+/* The name a device's value went under in its round (emb__round_scan_device). */
+static const char *device_key(const emb_engine_t *e, const char *value) {
+    for (size_t i = 0; i < e->app.ndev; i++)
+        if ((const char *)e->app.dev[i].value == value)
+            return e->app.dev[i].name;
+    return NULL;
+}
+
+/* Each candidate of the round, as an emb_match_t, to `cb`; `device_host`
+ * names the sender of a device round's message (NULL: not one). */
+static int report_candidates(emb_engine_t *e, const char *device_host, emb_match_cb cb,
+                             void *userdata) {
     for (size_t i = 0; i < e->ncands; i++) {
         const emb_cand_t *c = &e->cands[i];
         const emb_rule_t *rule = &e->rules->rules[c->rule];
@@ -46,6 +59,11 @@ static int report_candidates(emb_engine_t *e, emb_match_cb cb, void *userdata) {
             .nreferences = rule->nrefs,
             .rule = rule,
         };
+        if (device_host != NULL) {
+            m.device_protocol = e->app.dev_proto;
+            m.device_host = device_host;
+            m.device_key = device_key(e, c->value);
+        }
         if (cb && cb(&m, userdata) != 0)
             return EMB_ECANCELED;
     }
@@ -109,7 +127,7 @@ int emb_engine_match(emb_engine_t *e, const emb_facts_t *facts, emb_match_cb cb,
     const char *asked;
     size_t asked_len;
     int rc = match_round(e, facts, &asked, &asked_len);
-    return rc != 0 ? rc : report_candidates(e, cb, userdata);
+    return rc != 0 ? rc : report_candidates(e, NULL, cb, userdata);
 }
 
 int emb_engine_match_dns_response(emb_engine_t *e, const emb_facts_t *facts,
@@ -126,7 +144,41 @@ int emb_engine_match_dns_response(emb_engine_t *e, const emb_facts_t *facts,
                                 r->ts_sec, r->ts_usec);
         emb__engine_attrib_done(e);
     }
-    return report_candidates(e, cb, userdata);
+    return report_candidates(e, NULL, cb, userdata);
+}
+
+int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool from_client,
+                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata) {
+    if (e == NULL || facts == NULL || (payload == NULL && len > 0))
+        return EMB_EINVAL;
+    emb_decoded_t d = {
+        .family = facts->family, .proto = 17, .payload = payload, .payload_len = len};
+    memcpy(d.src, from_client ? facts->client : facts->server, sizeof(d.src));
+    memcpy(d.dst, from_client ? facts->server : facts->client, sizeof(d.dst));
+    d.sport = from_client ? facts->client_port : facts->server_port;
+    d.dport = from_client ? facts->server_port : facts->client_port;
+    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
+                          facts->server_port};
+    if (facts->family != 4 && facts->family != 6)
+        ep.family = 0;
+    /* No flow of ours: emb__round_end leaves the candidates here. */
+    e->cur = (emb_pkt_ctx_t){.d = &d, .ep = &ep};
+    e->ncands = 0;
+    e->app.dev_proto = NULL;
+    int rc = emb__device_datagram(e, payload, len);
+    e->cur = (emb_pkt_ctx_t){0};
+    if (rc != 0 || e->app.dev_proto == NULL || e->ncands == 0) {
+        e->ncands = 0;
+        return rc;
+    }
+    char host[sizeof(e->app.dev_host)] = "";
+    if (e->app.dev_host[0] != '\0')
+        snprintf(host, sizeof(host), "%s", e->app.dev_host);
+    else if (d.family == 4 || d.family == 6)
+        inet_ntop(d.family == 4 ? AF_INET : AF_INET6, d.src, host, sizeof(host));
+    rc = report_candidates(e, host, cb, userdata);
+    e->ncands = 0;
+    return rc;
 }
 
 /*
@@ -170,7 +222,7 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     }
     emb__engine_attrib_done(e);
     if (e->ncands > 0)
-        rc = report_candidates(e, cb, userdata);
+        rc = report_candidates(e, NULL, cb, userdata);
     e->ncands = 0;
     return rc;
 }

@@ -378,6 +378,11 @@ int emb__round_emit(emb_engine_t *e) {
 }
 
 int emb__round_end(emb_engine_t *e) {
+    if (e->cur.flow == NULL) { /* a host's datagram (hosted.c): it reports them */
+        emb__round_hits(e, e->cur.ep);
+        emb__round_precedence(e);
+        return 0;
+    }
     emb__round_collect(e);
     return emb__round_emit(e);
 }

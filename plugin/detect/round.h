@@ -8,7 +8,7 @@
 #include "detect/state.h"
 
 /* The flow facts ip/port conditions look at, from a flow or from a host. */
-typedef struct {
+typedef struct emb_endpoints {
     uint8_t family, proto;
     const uint8_t *cli, *srv;
     uint16_t srv_port;

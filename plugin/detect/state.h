@@ -63,6 +63,9 @@ typedef struct {
     bool to_server;
     emb_alert_cb cb;
     void *ud;
+    /* A host's facts, not a packet (hosted.c): no flow, these endpoints, and
+     * the round's candidates are left for the host (emb__round_end). */
+    const struct emb_endpoints *ep;
 } emb_pkt_ctx_t;
 
 struct emb_engine {

@@ -7,7 +7,10 @@
  * long capture would; its tables are made small so that eviction and
  * timeouts are exercised too. Every packet is also fed to a second engine
  * (emb_engine_feed), as another worker's DNS is in `embargo live -j N` and
- * in Suricata 8's transactions mode: its feeder parses what it can.
+ * in Suricata 8's transactions mode: its feeder parses what it can; and its
+ * bytes past the first 42 (Ethernet, IPv4, UDP) are handed to that engine as
+ * a host's datagram (emb_engine_match_datagram), on a port of each device
+ * protocol in turn, as Suricata 8's packet prefilter hands them.
  */
 #include <embargo/embargo.h>
 
@@ -26,6 +29,15 @@ static int on_alert(const emb_alert_t *a, void *userdata) {
     if (a->eve == NULL || a->eve_len == 0 || memchr(a->eve, '\n', a->eve_len) != NULL)
         abort();
     (*n)++;
+    return 0;
+}
+
+/* A datagram's match names its device. */
+static int on_device(const emb_match_t *m, void *userdata) {
+    (void)userdata;
+    if (m->device_protocol == NULL || m->device_host == NULL || m->field == NULL ||
+        (m->value_len > 0 && m->value == NULL))
+        abort();
     return 0;
 }
 
@@ -82,6 +94,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         rc = emb_engine_feed(other, &p);
         if (rc != 0 && rc != EMB_ENOMEM)
+            abort();
+        static const uint16_t ports[] = {1900, 3702, 5060, 161, 68, 37020, 37810, 9999};
+        emb_facts_t dg = {.family = 4,
+                          .proto = 17,
+                          .client = {192, 0, 2, 1},
+                          .server = {192, 0, 2, 2},
+                          .client_port = ports[cnt % 8],
+                          .server_port = ports[(cnt / 8) % 8]};
+        size_t off = hdr->caplen < 42 ? hdr->caplen : 42;
+        rc = emb_engine_match_datagram(other, &dg, (cnt & 1) != 0, pkt + off, hdr->caplen - off,
+                                       on_device, NULL);
+        if (rc != 0)
             abort();
     }
     pcap_close(pc);

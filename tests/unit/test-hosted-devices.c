@@ -1,0 +1,205 @@
+/*
+ * A host's UDP datagrams read for what a device says of itself
+ * (emb_engine_match_datagram, detect/hosted.c): the rules of device keys they
+ * raise, each with its device, as `embargo scan` names it; nothing from a
+ * question, from a datagram that is no announcement, nor from the rules of
+ * addresses and ports.
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <string.h>
+
+static emb_rules_t *rules;
+static emb_engine_t *engine;
+
+static const char *pack =
+    "vendor: acme\nname: Acme\n"
+    "bans: [{authority: Test ban, effective: 2024-01-01, reference: https://example.org}]\n"
+    "rules:\n"
+    "  - {sid: 20, msg: gateway, channel: device, match: [{ssdp.server: Acme-IGD}]}\n"
+    "  - {sid: 21, msg: phone, channel: device, match: [{sip.user_agent: 're:^AcmePhone/'}]}\n"
+    "  - {sid: 22, msg: handset, channel: device, match: [{dhcp.vendor_class: 'ACME:android'}]}\n"
+    "  - {sid: 23, msg: net, channel: cloud, match: [{ip: 192.0.2.0/24}]}\n"
+    "  - {sid: 24, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n";
+
+static void setup(void) {
+    emb_diags_t *d = NULL;
+    rules = test_load_text(pack, &d);
+    test_print_diags(d);
+    cr_assert_not_null(rules);
+    cr_assert_eq(emb_engine_new(rules, NULL, &engine, NULL), 0);
+}
+
+static void teardown(void) {
+    emb_engine_free(engine);
+    emb_rules_free(rules);
+}
+
+TestSuite(hosted_devices, .init = setup, .fini = teardown);
+
+typedef struct {
+    int n;
+    uint32_t sid;
+    char field[32], value[64], protocol[16], host[48], key[24];
+} got_t;
+
+static void copy(char *out, size_t cap, const char *s) {
+    snprintf(out, cap, "%s", s != NULL ? s : "(null)");
+}
+
+static int on_match(const emb_match_t *m, void *ud) {
+    got_t *g = ud;
+    g->n++;
+    g->sid = m->sid;
+    copy(g->field, sizeof(g->field), m->field);
+    snprintf(g->value, sizeof(g->value), "%.*s", (int)m->value_len, m->value);
+    copy(g->protocol, sizeof(g->protocol), m->device_protocol);
+    copy(g->host, sizeof(g->host), m->device_host);
+    copy(g->key, sizeof(g->key), m->device_key);
+    return 0;
+}
+
+/* 192.0.2.<client>:<cport> <-> <server>:<sport>, UDP. */
+static emb_facts_t udp(uint8_t client, uint16_t cport, const uint8_t server[4], uint16_t sport) {
+    emb_facts_t f = {.family = 4, .proto = 17, .client_port = cport, .server_port = sport};
+    static const uint8_t net[3] = {192, 0, 2};
+    memcpy(f.client, net, 3);
+    f.client[3] = client;
+    memcpy(f.server, server, 4);
+    return f;
+}
+
+static got_t datagram(const emb_facts_t *f, bool from_client, const char *text) {
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_datagram(engine, f, from_client, (const uint8_t *)text,
+                                           strlen(text), on_match, &g),
+                 0);
+    return g;
+}
+
+static const uint8_t ssdp_group[4] = {239, 255, 255, 250};
+
+/* An SSDP announcement (UPnP Device Architecture 2.0 section 1.2.2): the
+ * sender, the flow's client here, is the device. */
+Test(hosted_devices, an_ssdp_announcement_names_its_sender) {
+    emb_facts_t f = udp(70, 1900, ssdp_group, 1900);
+    got_t g = datagram(&f, true,
+                       "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+                       "SERVER: Linux UPnP/1.0 Acme-IGD\r\n"
+                       "LOCATION: http://192.0.2.70:80/desc.xml\r\nNTS: ssdp:alive\r\n\r\n");
+    cr_assert_eq(g.n, 1, "rules raised: %d", g.n);
+    cr_assert_eq(g.sid, 20);
+    cr_assert_str_eq(g.field, "ssdp.server");
+    cr_assert_str_eq(g.value, "Linux UPnP/1.0 Acme-IGD");
+    cr_assert_str_eq(g.protocol, "ssdp");
+    cr_assert_str_eq(g.host, "192.0.2.70");
+    cr_assert_str_eq(g.key, "server");
+}
+
+/* An M-SEARCH asks; it says nothing of its sender. Neither does a datagram
+ * that is no announcement, nor an empty one; and the address rule (sid 23),
+ * which these endpoints would raise, is never reported here. */
+Test(hosted_devices, a_question_or_other_datagram_raises_nothing) {
+    emb_facts_t f = udp(70, 1900, ssdp_group, 1900);
+    got_t g = datagram(&f, true,
+                       "M-SEARCH * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
+                       "MAN: \"ssdp:discover\"\r\nST: ssdp:all\r\nMX: 2\r\n\r\n");
+    cr_assert_eq(g.n, 0);
+    g = datagram(&f, true, "\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00upd.acme.example");
+    cr_assert_eq(g.n, 0);
+    got_t none = {0};
+    cr_assert_eq(emb_engine_match_datagram(engine, &f, true, NULL, 0, on_match, &none), 0);
+    cr_assert_eq(none.n, 0);
+}
+
+/* A SIP answer from the server side: the device is the flow's server. */
+Test(hosted_devices, a_sip_answer_names_the_server) {
+    static const uint8_t pbx[4] = {198, 51, 100, 78};
+    emb_facts_t f = udp(10, 5060, pbx, 5060);
+    got_t g = datagram(&f, false,
+                       "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 192.0.2.10:5060;branch=z9hG4bK1\r\n"
+                       "From: <sip:a@example.org>;tag=1\r\nTo: <sip:a@example.org>;tag=2\r\n"
+                       "Call-ID: 1@192.0.2.10\r\nCSeq: 1 REGISTER\r\n"
+                       "Server: AcmePhone/2.1\r\nContent-Length: 0\r\n\r\n");
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 21);
+    cr_assert_str_eq(g.field, "sip.user_agent");
+    cr_assert_str_eq(g.value, "AcmePhone/2.1");
+    cr_assert_str_eq(g.protocol, "sip");
+    cr_assert_str_eq(g.host, "198.51.100.78");
+    cr_assert_str_eq(g.key, "server");
+    /* the same message the other way names the other end */
+    g = datagram(&f, true,
+                 "SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\nServer: AcmePhone/2.1\r\n"
+                 "Content-Length: 0\r\n\r\n");
+    cr_assert_eq(g.n, 1);
+    cr_assert_str_eq(g.host, "192.0.2.10");
+}
+
+/* A DHCP request (RFC 2131, options of RFC 2132): the client has no address
+ * yet; the device is the one it asks for (option 50). */
+Test(hosted_devices, a_dhcp_request_names_the_address_it_asks_for) {
+    uint8_t b[300] = {0};
+    b[0] = 1; /* BOOTREQUEST */
+    b[1] = 1;
+    b[2] = 6;
+    static const uint8_t mac[6] = {0x00, 0xe0, 0xfc, 0x12, 0x34, 0x56};
+    memcpy(b + 28, mac, 6);
+    static const uint8_t cookie[4] = {99, 130, 83, 99};
+    memcpy(b + 236, cookie, 4);
+    size_t n = 240;
+    static const uint8_t type[3] = {53, 1, 3}, asked[6] = {50, 4, 192, 0, 2, 76};
+    memcpy(b + n, type, 3);
+    n += 3;
+    memcpy(b + n, asked, 6);
+    n += 6;
+    static const char vc[] = "ACME:android:X1";
+    b[n++] = 60;
+    b[n++] = (uint8_t)(sizeof(vc) - 1);
+    memcpy(b + n, vc, sizeof(vc) - 1);
+    n += sizeof(vc) - 1;
+    b[n++] = 255;
+    static const uint8_t bcast[4] = {255, 255, 255, 255};
+    emb_facts_t f = udp(0, 68, bcast, 67);
+    memset(f.client, 0, 4); /* 0.0.0.0:68 -> 255.255.255.255:67 */
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_datagram(engine, &f, true, b, n, on_match, &g), 0);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 22);
+    cr_assert_str_eq(g.field, "dhcp.vendor_class");
+    cr_assert_str_eq(g.value, "ACME:android:X1");
+    cr_assert_str_eq(g.protocol, "dhcp");
+    cr_assert_str_eq(g.host, "192.0.2.76");
+    cr_assert_str_eq(g.key, "vendor_class");
+}
+
+/* A match of facts after a datagram's is no device's, and the facts API
+ * still raises what it did. */
+Test(hosted_devices, other_matches_carry_no_device) {
+    emb_facts_t f = udp(70, 1900, ssdp_group, 1900);
+    got_t g = datagram(&f, true, "NOTIFY * HTTP/1.1\r\nSERVER: Acme-IGD\r\n\r\n");
+    cr_assert_eq(g.n, 1);
+    static const uint8_t edge[4] = {203, 0, 113, 7};
+    emb_facts_t c = udp(10, 50000, edge, 53);
+    emb_fact_t name = {EMB_FIELD_DNS_QUERY, "s1.upd.acme.example", 19};
+    c.facts = &name;
+    c.nfacts = 1;
+    c.fields_only = true;
+    got_t m = {0};
+    cr_assert_eq(emb_engine_match(engine, &c, on_match, &m), 0);
+    cr_assert_eq(m.n, 1);
+    cr_assert_eq(m.sid, 24);
+    cr_assert_str_eq(m.protocol, "(null)");
+    cr_assert_str_eq(m.host, "(null)");
+}
+
+Test(hosted_devices, bad_arguments) {
+    emb_facts_t f = udp(70, 1900, ssdp_group, 1900);
+    cr_assert_eq(emb_engine_match_datagram(NULL, &f, true, (const uint8_t *)"x", 1, on_match, NULL),
+                 EMB_EINVAL);
+    cr_assert_eq(
+        emb_engine_match_datagram(engine, NULL, true, (const uint8_t *)"x", 1, on_match, NULL),
+        EMB_EINVAL);
+    cr_assert_eq(emb_engine_match_datagram(engine, &f, true, NULL, 5, on_match, NULL), EMB_EINVAL);
+}
