@@ -2,10 +2,13 @@
  * embargo on Suricata 8's own parsing: the `embargo` keyword in transactions
  * mode (docs/suricata.md, "Transactions mode").
  *
- * Suricata has already parsed the DNS, TLS, HTTP and QUIC transactions; this
- * file reads their fields through Suricata's exported accessors and matches
- * them with the pack's Hyperscan databases (emb_engine_match, one engine per
- * worker for its scratch). No packet is decoded, reassembled or parsed again.
+ * Suricata has already parsed the DNS, TLS, HTTP and QUIC transactions;
+ * detect-sc8-read.c reads their fields through Suricata's exported accessors
+ * and this file matches them with the pack's Hyperscan databases
+ * (emb_engine_match, one engine per worker for its scratch). No packet is
+ * decoded, reassembled or parsed again. The one exception: the device keys
+ * of UDP datagrams, which Suricata's parsers do not give a plugin, are read
+ * from the datagram by embargo's own parsers (DatagramRules).
  *
  * How it plugs into Suricata's detection:
  *  - the keyword goes into a list of our own ("embargo"), registered as an
@@ -21,7 +24,8 @@
  *  - a rule of addresses and ports alone stays on the packet list, behind a
  *    packet prefilter engine (PrefilterFlow) that adds it only on the packet
  *    where its flow first shows it is a conversation and the endpoints raise
- *    it: Suricata evaluates no such rule on any other packet.
+ *    it: Suricata evaluates no such rule on any other packet; a rule of
+ *    datagrams' device keys, only on the datagram whose keys raise it.
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
@@ -59,27 +63,11 @@
 #include <arpa/inet.h>
 #include <string.h>
 
+#include "detect-sc8-read.h"
 #include "detect-sc8-tx.h"
 #include "sc8-pass.h"
 #include "sc8-state.h"
 
-/* Suricata 8's HTTP/1 parser (rust/htp) exports a C API whose header is not
- * installed with Suricata's: these are its signatures (rust/htp/src/c_api). */
-typedef struct EmbargoHtpTx EmbargoHtpTx;
-typedef struct EmbargoBstr EmbargoBstr;
-typedef struct EmbargoHtpHeader EmbargoHtpHeader;
-const EmbargoBstr *htp_tx_request_hostname(const EmbargoHtpTx *tx);
-const EmbargoBstr *htp_tx_request_uri(const EmbargoHtpTx *tx);
-const EmbargoHtpHeader *htp_tx_request_header(const EmbargoHtpTx *tx, const char *name);
-const EmbargoHtpHeader *htp_tx_response_header(const EmbargoHtpTx *tx, const char *name);
-const uint8_t *htp_header_value_ptr(const EmbargoHtpHeader *h);
-size_t htp_header_value_len(const EmbargoHtpHeader *h);
-unsigned char *bstr_ptr(const EmbargoBstr *b);
-size_t bstr_len(const EmbargoBstr *b);
-/* libhtp's progress: request and response headers are complete from BODY on. */
-#define EMBARGO_HTP_PROGRESS_BODY 3
-
-#define MAX_FACTS 64 /* fields of one transaction looked at (names of a DNS answer, SANs) */
 #define MAX_SIGS 4096
 
 /* What one worker's last prefilter calls raised, for the rules they added:
@@ -109,7 +97,7 @@ typedef enum {
  * (a tx engine's: those of transactions; the flow engine's: those of
  * addresses and ports alone). */
 typedef struct {
-    int reader; /* index in READERS; -1: the flow engine */
+    int reader; /* index in EmbargoSc8Readers; -1: the flow engine */
     PassWhen pass;
     uint32_t version; /* of its rule set (the flow engine's) */
     uint32_t n;
@@ -119,198 +107,14 @@ typedef struct {
     } sigs[];
 } TxPrefilter;
 
-typedef struct {
-    emb_fact_t facts[MAX_FACTS];
-    size_t n;
-    bool named;        /* a name of the server: SNI, Host (it speaks for the flow) */
-    SCJsonBuilder *jb; /* the worker's, for OffersEch */
-    emb_engine_t *e;   /* for SniMayBeOuter: the flow's endpoints, the message's time */
-    const emb_facts_t *flow;
-    int64_t now_us;
-} Facts;
-
 static struct {
     int list_id;
     int keyword_id;
     ThreadStorageId thread_id;
     bool packet_duties; /* PrefilterFlow feeds DNS answers and the worker's watermark */
     bool pass_flows;    /* embargo.pass-settled-flows */
+    bool datagrams;     /* the packet prefilter reads datagrams' device keys */
 } T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
-
-static void Add(Facts *fa, emb_field_t field, const void *v, size_t len) {
-    if (v != NULL && len > 0 && fa->n < MAX_FACTS)
-        fa->facts[fa->n++] = (emb_fact_t){field, v, len};
-}
-
-/* ---- reading Suricata's transactions ----------------------------------- */
-
-static void ReadDns(const void *tx, uint8_t dir, Facts *fa) {
-    const uint8_t *b;
-    uint32_t n;
-    for (uint32_t i = 0; i < MAX_FACTS && SCDnsTxGetQueryName(NULL, tx, dir, i, &b, &n); i++)
-        Add(fa, EMB_FIELD_DNS_QUERY, b, n);
-    if (dir != STREAM_TOCLIENT)
-        return;
-    /* Answer names and the names they point to: a vendor may show only in a CNAME chain. */
-    for (uint32_t i = 0; i < MAX_FACTS; i++) {
-        bool any = false;
-        if (SCDnsTxGetAnswerName(NULL, tx, dir, i, &b, &n)) {
-            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
-            any = true;
-        }
-        if (SCDnsTxGetAnswerRdata((void *)tx, i, &b, &n)) {
-            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
-            any = true;
-        }
-        if (!any)
-            break;
-    }
-}
-
-/* The CN of a subject as Suricata writes it ("C=US, O=X, CN=name"). */
-static void AddCommonName(Facts *fa, const uint8_t *subj, size_t len) {
-    for (size_t i = 0; i + 3 <= len; i++) {
-        if ((i == 0 || subj[i - 1] == ' ' || subj[i - 1] == ',') &&
-            memcmp(subj + i, "CN=", 3) == 0) {
-            size_t s = i + 3, e = s;
-            while (e < len && subj[e] != ',')
-                e++;
-            Add(fa, EMB_FIELD_TLS_CERT_NAME, subj + s, e - s);
-            return;
-        }
-    }
-}
-
-/* True when the ClientHello offered Encrypted Client Hello (extension 0xfe0d):
- * its SNI is then the outer, public name, not the server's. Suricata keeps
- * the extension list only for logging: it is read as its JSON. */
-static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
-    if (jb == NULL)
-        return false;
-    SCJbReset(jb);
-    bool ech = false;
-    if (SCTLSHandshakeLogExtensions(hs, jb) && SCJbClose(jb)) {
-        const char *text = (const char *)SCJbPtr(jb);
-        size_t len = SCJbLen(jb);
-        static const char ext[] = "65037"; /* 0xfe0d */
-        /* each number of the array, between '[' or ',' and ',' or ']' */
-        for (const char *at = memmem(text, len, ext, 5); at != NULL && !ech;
-             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5)) {
-            size_t off = (size_t)(at - text);
-            ech = off > 0 && off + 5 < len && (at[-1] == '[' || at[-1] == ',') &&
-                  (at[5] == ']' || at[5] == ',');
-        }
-    }
-    return ech;
-}
-
-/* Whether the ClientHello's SNI may be an Encrypted Client Hello's outer
- * name. That only matters for an attribution: when every worker has read
- * past this message and no answer learned gave the server to the client,
- * there is none to make, and Suricata's extension list is not rendered. */
-static bool SniMayBeOuter(const Facts *fa, const HandshakeParams *hs) {
-    if (EmbargoSc8CaughtUp(fa->now_us) &&
-        !emb_engine_may_attribute(fa->e, fa->flow, fa->now_us / 1000000,
-                                  (uint32_t)(fa->now_us % 1000000)))
-        return false;
-    return OffersEch(hs, fa->jb);
-}
-
-static void ReadTls(const void *tx, uint8_t dir, Facts *fa) {
-    const SSLState *ssl = tx; /* TLS has one transaction: the state */
-    if (dir == STREAM_TOSERVER) {
-        const SSLStateConnp *c = &ssl->client_connp;
-        Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
-        /* as the engine's own inspection: ECH's outer SNI does not name the server */
-        fa->named =
-            c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !SniMayBeOuter(fa, c->hs));
-        if (c->hs != NULL && SSLJA4IsEnabled()) {
-            static _Thread_local uint8_t ja4[JA4_HEX_LEN];
-            SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
-            Add(fa, EMB_FIELD_JA4, ja4, JA4_HEX_LEN);
-        }
-        return;
-    }
-    const SSLStateConnp *s = &ssl->server_connp;
-    Add(fa, EMB_FIELD_TLS_CERT_SUBJECT, s->cert0_subject, s->cert0_subject_len);
-    Add(fa, EMB_FIELD_TLS_CERT_ISSUER, s->cert0_issuerdn, s->cert0_issuerdn_len);
-    if (s->cert0_subject != NULL)
-        AddCommonName(fa, s->cert0_subject, s->cert0_subject_len);
-    for (uint16_t i = 0; i < s->cert0_sans_num && s->cert0_sans != NULL; i++)
-        Add(fa, EMB_FIELD_TLS_CERT_NAME, s->cert0_sans[i].san, s->cert0_sans[i].san_len);
-}
-
-static void AddBstr(Facts *fa, emb_field_t field, const EmbargoBstr *b) {
-    if (b != NULL)
-        Add(fa, field, bstr_ptr(b), bstr_len(b));
-}
-
-static void AddHeader(Facts *fa, emb_field_t field, const EmbargoHtpHeader *h) {
-    if (h != NULL && htp_header_value_ptr(h) != NULL)
-        Add(fa, field, htp_header_value_ptr(h), htp_header_value_len(h));
-}
-
-/* An address as the Host ("192.0.2.1", "[2001:db8::1]") names no server. */
-static bool HostIsAddress(const uint8_t *p, size_t len) {
-    if (len > 0 && p[0] == '[')
-        return true;
-    for (size_t i = 0; i < len && p[i] != ':'; i++)
-        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
-            return false;
-    return len > 0;
-}
-
-static void ReadHttp(const void *tx, uint8_t dir, Facts *fa) {
-    const EmbargoHtpTx *h = tx;
-    if (dir == STREAM_TOSERVER) {
-        const EmbargoBstr *host = htp_tx_request_hostname(h);
-        AddBstr(fa, EMB_FIELD_HTTP_HOST, host);
-        fa->named =
-            host != NULL && bstr_len(host) > 0 && !HostIsAddress(bstr_ptr(host), bstr_len(host));
-        AddBstr(fa, EMB_FIELD_HTTP_URI, htp_tx_request_uri(h));
-        AddHeader(fa, EMB_FIELD_HTTP_USER_AGENT, htp_tx_request_header(h, "User-Agent"));
-        return;
-    }
-    AddHeader(fa, EMB_FIELD_HTTP_SERVER, htp_tx_response_header(h, "Server"));
-}
-
-static void ReadQuic(const void *tx, uint8_t dir, Facts *fa) {
-    const uint8_t *b;
-    uint32_t n;
-    if (dir != STREAM_TOSERVER)
-        return;
-    if (SCQuicTxGetSni(tx, &b, &n)) {
-        Add(fa, EMB_FIELD_QUIC_SNI, b, n);
-        fa->named = n > 0;
-    }
-    if (SCQuicTxGetJa4(tx, &b, &n))
-        Add(fa, EMB_FIELD_JA4, b, n);
-}
-
-/* Which transactions are read, in which direction, from which progress on
- * (the progress Suricata's own buffers of those fields use). */
-static const struct {
-    AppProto alproto;
-    uint8_t dir;
-    int progress;
-    bool client_first; /* the client's first message: DNS attribution is decided here */
-    void (*read)(const void *tx, uint8_t dir, Facts *fa);
-    const char *name;
-} READERS[] = {
-    {ALPROTO_DNS, STREAM_TOSERVER, 1, false, ReadDns, "embargo:dns:request"},
-    {ALPROTO_DNS, STREAM_TOCLIENT, 1, false, ReadDns, "embargo:dns:response"},
-    {ALPROTO_TLS, STREAM_TOSERVER, TLS_STATE_CLIENT_HELLO_DONE, true, ReadTls,
-     "embargo:tls:client_hello"},
-    {ALPROTO_TLS, STREAM_TOCLIENT, TLS_STATE_SERVER_CERT_DONE, false, ReadTls,
-     "embargo:tls:certificate"},
-    {ALPROTO_HTTP1, STREAM_TOSERVER, EMBARGO_HTP_PROGRESS_BODY, true, ReadHttp,
-     "embargo:http:request"},
-    {ALPROTO_HTTP1, STREAM_TOCLIENT, EMBARGO_HTP_PROGRESS_BODY, false, ReadHttp,
-     "embargo:http:response"},
-    {ALPROTO_QUIC, STREAM_TOSERVER, 1, true, ReadQuic, "embargo:quic:initial"},
-};
-#define NREADERS (sizeof(READERS) / sizeof(READERS[0]))
-_Static_assert(NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per reader");
 
 /* ---- the prefilter ------------------------------------------------------ */
 
@@ -373,7 +177,7 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (c == NULL || e == NULL)
         return;
-    const uint8_t dir = READERS[pf->reader].dir;
+    const uint8_t dir = EmbargoSc8Readers[pf->reader].dir;
     c->f = f;
     c->txv = txv;
     c->dir = dir;
@@ -383,7 +187,8 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     emb_facts_t facts;
     FlowFacts(f, &facts);
     int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
-    Facts fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
+    EmbargoSc8Facts
+        fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
     fa.n = 0;
     fa.named = false;
     fa.jb = c->jb;
@@ -392,18 +197,19 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     fa.now_us = now_us;
     bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
     if (!again)
-        READERS[pf->reader].read(txv, dir, &fa);
+        EmbargoSc8Readers[pf->reader].read(txv, dir, &fa);
     facts.facts = fa.facts;
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
     if (!again) {
         facts.fields_only = true; /* the flow's address and port rules: PrefilterFlow */
-        bool response = READERS[pf->reader].alproto == ALPROTO_DNS && dir == STREAM_TOCLIENT;
+        bool response =
+            EmbargoSc8Readers[pf->reader].alproto == ALPROTO_DNS && dir == STREAM_TOCLIENT;
         if (!response || !LearnAnswers(det_ctx->tv, e, &facts, p, &rc))
             emb_engine_match(e, &facts, OnMatch, &rc);
         facts.fields_only = false;
     }
-    if (EmbargoSc8FlowAttribution(f, READERS[pf->reader].client_first, fa.named, now_us,
+    if (EmbargoSc8FlowAttribution(f, EmbargoSc8Readers[pf->reader].client_first, fa.named, now_us,
                                   PKT_IS_PSEUDOPKT(p), &first_us))
         emb_engine_attribute(e, &facts, first_us / 1000000, (uint32_t)(first_us % 1000000), OnMatch,
                              &rc);
@@ -487,9 +293,40 @@ typedef struct {
 
 static int OnFlowMatch(const emb_match_t *m, void *userdata) {
     FlowRulesCtx *fc = userdata;
-    if (fc->n < fc->max)
+    if (fc->n == fc->max)
+        return 0;
+    if (m->device_protocol == NULL) {
         EmbargoSc8HitFromMatch(&fc->hits[fc->n++], fc->e, m, fc->evidence, NULL);
+        return 0;
+    }
+    EmbargoDevice dev = {m->device_protocol, m->device_host,
+                         m->device_key != NULL ? m->device_key : "value"};
+    EmbargoSc8HitFromMatch(&fc->hits[fc->n++], fc->e, m, NULL, &dev);
     return 0;
+}
+
+/* The worker's cache of the hits of the flow prefilter on `p` (EmbargoSc8TxFlowMatch reads
+ * them), emptied by the first of its writers on the packet (*fresh: one has written).
+ * Not by the packet's address and count alone: Suricata reuses a Packet, and a live
+ * capture numbers none. */
+static TxCache *PacketHits(DetectEngineThreadCtx *det_ctx, const Packet *p, bool *fresh) {
+    TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    if (c != NULL && !*fresh) {
+        c->fpkt = p;
+        c->fpkt_cnt = p->pcap_cnt;
+        c->fn = 0;
+        *fresh = true;
+    }
+    return c;
+}
+
+/* The signatures of `pf` that the hits from `from` on raise go to the candidates. */
+static void AddHitSigs(DetectEngineThreadCtx *det_ctx, const TxCache *c, int from,
+                       const TxPrefilter *pf) {
+    for (int i = from; i < c->fn; i++)
+        for (uint32_t k = 0; k < pf->n; k++)
+            if (EmbargoSc8HitMatches(&c->fhits[i], pf->sigs[k].d))
+                PrefilterAddSids(&det_ctx->pmq, &pf->sigs[k].iid, 1);
 }
 
 /* What makes a flow a conversation (docs/flows.md), as Suricata knows it at
@@ -511,25 +348,50 @@ static const char *Conversation(const Flow *f) {
  * Out of line and cold: once per flow, while PrefilterFlow runs on every
  * packet and should stay a few instructions in the instruction cache. */
 static void __attribute__((noinline, cold))
-FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, const char *evidence) {
+FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, const char *evidence,
+          bool *fresh) {
     Flow *f = p->flow;
     if (!EmbargoSc8FlowConversation(f))
         return;
-    TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
+    TxCache *c = PacketHits(det_ctx, p, fresh);
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (c == NULL || e == NULL)
         return;
     emb_facts_t facts;
     FlowFacts(f, &facts);
-    FlowRulesCtx fc = {c->fhits, 0, EMBARGO_MAX_HITS, e, evidence};
+    int from = c->fn;
+    FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS - from, e, evidence};
     emb_engine_match(e, &facts, OnFlowMatch, &fc);
-    c->fpkt = p;
-    c->fpkt_cnt = p->pcap_cnt;
-    c->fn = fc.n;
-    for (int i = 0; i < c->fn; i++)
-        for (uint32_t k = 0; k < pf->n; k++)
-            if (EmbargoSc8HitMatches(&c->fhits[i], pf->sigs[k].d))
-                PrefilterAddSids(&det_ctx->pmq, &pf->sigs[k].iid, 1);
+    c->fn += fc.n;
+    AddHitSigs(det_ctx, c, from, pf);
+}
+
+/*
+ * A UDP datagram's device keys, read by the engine's own parsers (Suricata's
+ * give none of them: docs/suricata.md, "The transactions mode: design"): the
+ * rules they raise, with the device the datagram's sender is (or the address
+ * a DHCP client asks for), go to the candidates as the flow's rules do. Not
+ * DNS or QUIC, whose fields the transactions are read for. Out of line and
+ * cold: only UDP packets with data.
+ */
+static void __attribute__((noinline, cold))
+DatagramRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool *fresh) {
+    Flow *f = p->flow;
+    TxCache *c = PacketHits(det_ctx, p, fresh);
+    emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
+    if (c == NULL || e == NULL)
+        return;
+    emb_facts_t facts;
+    FlowFacts(f, &facts);
+    /* The sender by its address and port: Suricata turns a flow around when its
+     * first datagram was an answer, and the packet's direction flags may predate that. */
+    bool from_client = p->sp == facts.client_port &&
+                       memcmp(p->src.addr_data32, facts.client, facts.family == 6 ? 16 : 4) == 0;
+    int from = c->fn;
+    FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS - from, e, NULL};
+    emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch, &fc);
+    c->fn += fc.n;
+    AddHitSigs(det_ctx, c, from, pf);
 }
 
 /* ---- passing settled flows ------------------------------------------------ */
@@ -604,10 +466,14 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         PacketDuties(det_ctx->tv, p);
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
+    bool fresh = false; /* no hit of this packet cached yet (PacketHits) */
+    if (T.datagrams && p->proto == IPPROTO_UDP && p->payload_len > 0 && pf->n > 0 &&
+        f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC)
+        DatagramRules(det_ctx, p, pf, &fresh);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
-            FlowRules(det_ctx, p, pf, evidence);
+            FlowRules(det_ctx, p, pf, evidence, &fresh);
             return;
         }
         if (pf->pass == PASS_NEVER || (pf->pass == PASS_DECIDED && !NoFlowRuleCanFire(det_ctx, f)))
@@ -721,15 +587,17 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)
         SCFree(pf);
-    for (size_t r = 0; r < NREADERS; r++) {
-        uint32_t want = READERS[r].dir == STREAM_TOSERVER ? SIG_FLAG_TOSERVER : SIG_FLAG_TOCLIENT;
+    for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++) {
+        uint32_t want =
+            EmbargoSc8Readers[r].dir == STREAM_TOSERVER ? SIG_FLAG_TOSERVER : SIG_FLAG_TOCLIENT;
         if ((sgh->init->direction & want) == 0)
             continue;
         if ((pf = GroupRules(sgh, (int)r, false, want)) == NULL)
             return -1;
         if (pf->n == 0 ||
-            PrefilterAppendTxEngine(de_ctx, sgh, PrefilterTx, READERS[r].alproto,
-                                    READERS[r].progress, pf, PrefilterFree, READERS[r].name) < 0)
+            PrefilterAppendTxEngine(de_ctx, sgh, PrefilterTx, EmbargoSc8Readers[r].alproto,
+                                    EmbargoSc8Readers[r].progress, pf, PrefilterFree,
+                                    EmbargoSc8Readers[r].name) < 0)
             SCFree(pf);
     }
     return 0;
@@ -793,25 +661,28 @@ static void ThreadFree(void *ptr) {
     SCFree(ptr);
 }
 
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows) {
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
+                          bool datagrams) {
     T.keyword_id = keyword_id;
     T.packet_duties = packet_duties;
     T.pass_flows = pass_flows;
+    T.datagrams = datagrams;
     if (pass_flows) {
         uint32_t tls = 0, client_first = 0;
-        for (size_t r = 0; r < NREADERS; r++) {
-            if (READERS[r].alproto == ALPROTO_TLS)
+        for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++) {
+            if (EmbargoSc8Readers[r].alproto == ALPROTO_TLS)
                 tls |= 1u << r;
-            if (READERS[r].client_first)
+            if (EmbargoSc8Readers[r].client_first)
                 client_first |= 1u << r;
         }
-        EmbargoSc8PassInit(tls, client_first);
+        EmbargoSc8PassInit(tls, client_first, datagrams);
     }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
     if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))
         return false;
-    for (size_t r = 0; r < NREADERS; r++)
-        T.list_id = SCDetectHelperBufferRegister("embargo", READERS[r].alproto, READERS[r].dir);
+    for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++)
+        T.list_id = SCDetectHelperBufferRegister("embargo", EmbargoSc8Readers[r].alproto,
+                                                 EmbargoSc8Readers[r].dir);
     SigTableElmt *kw = &sigmatch_table[keyword_id];
     kw->AppLayerTxMatch = TxMatch;
     kw->SetupPrefilter = SetupPrefilter;

@@ -16,9 +16,14 @@
  * DNS answers to the worker's engine (EmbargoSc8TxFeedDns) and says how far
  * the worker has read (EmbargoSc8WorkerRead), instead of a flow callback;
  * `pass_flows`: it passes a flow in which the rules have nothing left to
- * find, when they are the only rules loaded (embargo.pass-settled-flows).
+ * find, when they are the only rules loaded (embargo.pass-settled-flows);
+ * `datagrams`: the pack has device keys a UDP datagram gives (SSDP, SIP,
+ * DHCP, SNMP, DHIP, SADP, WS-Discovery), which the packet prefilter reads
+ * from each datagram with the engine's own parsers (Suricata's give none of
+ * them) for the rules of such keys, put behind it by EmbargoSc8TxFlowSetup.
  * False when Suricata refused. */
-bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows);
+bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
+                          bool datagrams);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */
@@ -27,7 +32,8 @@ int EmbargoSc8TxSetup(DetectEngineCtx *de_ctx, Signature *s, EmbargoSc8Data *d);
 /* Puts a rule of addresses and ports alone (`d`, on the packet list as `sm`)
  * behind the keyword's packet prefilter: Suricata evaluates it only on the
  * packet where its flow first shows it is a conversation (a TCP handshake,
- * UDP both ways) and the flow's endpoints raise it. */
+ * UDP both ways) and the flow's endpoints raise it; a rule of datagrams'
+ * device keys, on the datagram whose keys raise it. */
 void EmbargoSc8TxFlowSetup(DetectEngineCtx *de_ctx, Signature *s, SigMatch *sm, EmbargoSc8Data *d);
 
 /* The keyword of a rule of addresses and ports alone on packet `p`: 1 when

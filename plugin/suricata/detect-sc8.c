@@ -3,10 +3,11 @@
  * three modes (embargo.mode in suricata.yaml, docs/suricata.md):
  *
  *  - transactions (default): the keyword matches the DNS, TLS, HTTP and QUIC
- *    transactions Suricata parsed (detect-sc8-tx.c). No packet is decoded
- *    twice. Rules that rest only on what Suricata does not parse for us
- *    (payload patterns, most device keys) cannot fire: they are loaded, and
- *    named once in the log;
+ *    transactions Suricata parsed (detect-sc8-tx.c), and the device keys of
+ *    UDP datagrams, which embargo's own parsers read from the datagram. No
+ *    packet is decoded twice. Rules that rest only on what Suricata does not
+ *    parse for us (payload patterns, MAC prefixes, device keys of TCP) cannot
+ *    fire: they are loaded, and named once in the log;
  *  - packets: every packet Suricata reads goes, raw bytes and datalink, to
  *    embargo's own engine in the worker that handles it (decoding,
  *    defragmentation, reassembly, its parsers); the keyword matches on the
@@ -308,9 +309,25 @@ static size_t RuleOf(uint32_t sid) {
     return SIZE_MAX;
 }
 
+/* The device keys a UDP datagram gives, which the transactions mode reads
+ * with the engine's own parsers (detect-sc8-tx.c, DatagramRules). */
+static const emb_key_t DATAGRAM_KEYS[] = {
+    EMB_K_SSDP_SERVER,   EMB_K_SSDP_LOCATION,     EMB_K_SIP_USER_AGENT, EMB_K_ONVIF_SCOPE,
+    EMB_K_SADP_DEVICE,   EMB_K_DHIP_DEVICE,       EMB_K_SNMP_SYSDESCR,  EMB_K_SNMP_SYSOBJECTID,
+    EMB_K_DHCP_HOSTNAME, EMB_K_DHCP_VENDOR_CLASS,
+};
+
+static uint64_t DatagramKeys(void) {
+    uint64_t keys = 0;
+    for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
+        keys |= UINT64_C(1) << DATAGRAM_KEYS[i];
+    return keys;
+}
+
 /* Whether a rule with this keyword goes on the transactions path. In
  * transactions mode a rule of addresses and ports alone goes on the packet
- * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch). */
+ * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch), and so does a
+ * rule of datagrams' device keys, decided from each datagram. */
 static bool OnTransactions(const EmbargoSc8Data *d) {
     if (G.mode == MODE_PACKETS)
         return false;
@@ -322,10 +339,14 @@ static bool OnTransactions(const EmbargoSc8Data *d) {
         return true;
     if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, flow_keys))
         return false;
+    if (i != SIZE_MAX && G.mode == MODE_TRANSACTIONS &&
+        emb_rules_raised_by(G.rules, i, flow_keys | DatagramKeys()))
+        return false;
     if (G.mode == MODE_BOTH)
         return false;
-    SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
-                 "or device keys): it cannot fire in transactions mode (embargo.mode: both)",
+    SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload, "
+                 "MAC prefixes or device keys of TCP): it cannot fire in transactions mode "
+                 "(embargo.mode: both)",
                  d->sid);
     return true;
 }
@@ -559,9 +580,12 @@ void EmbargoSc8Register(void) {
     kw->flags = SIGMATCH_QUOTES_OPTIONAL;
     emb_rules_summary_t sum;
     emb_rules_summary(G.rules, &sum);
+    bool datagrams = false;
+    for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
+        datagrams |= sum.indicators_per_key[DATAGRAM_KEYS[i]] > 0;
     if (G.mode != MODE_PACKETS &&
-        !EmbargoSc8TxRegister(G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0,
-                              G.mode == MODE_TRANSACTIONS,
-                              G.mode == MODE_TRANSACTIONS && PassFlows()))
+        !EmbargoSc8TxRegister(
+            G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,
+            G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams))
         FatalError("embargo: cannot register the transactions mode");
 }

@@ -40,7 +40,30 @@ static struct {
     /* UDP ports on which a reply could still be recognised as a protocol a
      * reader reads (ReplyPorts): a bit per port. */
     uint8_t reply_ports[65536 / 8];
+    bool datagrams; /* datagrams' device keys are read (DevicePort) */
 } P;
+
+/* The UDP ports devices announce or describe themselves on: SSDP 1900 (UPnP
+ * Device Architecture 2.0 section 1), WS-Discovery 3702 (OASIS WS-DD 1.1),
+ * SIP 5060 (RFC 3261 section 19.1.2), SNMP 161 and 162 (RFC 3417 section 3),
+ * DHCP 67 and 68 (RFC 2131 section 4.1), Hikvision SADP 37020 and Dahua DHIP
+ * 37810 (plugin/detect/devices.c). A flow on one is never passed while
+ * datagrams' device keys are read: its next datagram may be the one that
+ * says who the device is (an SNMP or SIP answer after its request). */
+static bool DevicePort(uint16_t port) {
+    switch (port) {
+    case 67:
+    case 68:
+    case 161:
+    case 162:
+    case 1900:
+    case 3702:
+    case 5060:
+    case 37020:
+    case 37810: return true;
+    default: return false;
+    }
+}
 
 /* Protocols that never hand their flow over to another parser (as SMTP,
  * FTP, IMAP, POP3, LDAP, HTTP do to TLS) and in which the transactions mode
@@ -109,12 +132,15 @@ static bool OneWayUnreadable(const Flow *f) {
  *    flow without app layer (not TCP or UDP); a TCP flow of no protocol of
  *    READERS whose app layer Suricata stopped.
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
- * QUIC (more Initials), nor a flow whose protocol is not known yet. A reader's
+ * QUIC (more Initials), a flow whose protocol is not known yet, nor, while
+ * datagrams' device keys are read, a UDP flow on a DevicePort. A reader's
  * own mark is set at the packet before the one that passes: a transaction
  * read on the passing packet cannot leave an attribution waiting, which no
  * later packet would decide.
  */
 static bool Settled(const Flow *f) {
+    if (P.datagrams && f->proto == IPPROTO_UDP && (DevicePort(f->sp) || DevicePort(f->dp)))
+        return false;
     switch (f->alproto) {
     case ALPROTO_TLS: {
         if (!AppLayerStopped(f))
@@ -285,10 +311,11 @@ static bool PcapLogHonoursPass(void) {
     return false;
 }
 
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first) {
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
     P.client_first = client_first;
+    P.datagrams = datagrams;
     /* The UDP protocols of READERS (rust/src/dns/dns.rs, quic/quic.rs give
      * their default ports), and 53, whose answers the packet prefilter feeds. */
     MarkDetectionPorts("dns", "53");

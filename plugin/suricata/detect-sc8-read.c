@@ -1,0 +1,198 @@
+/*
+ * Reading Suricata 8's transactions for the transactions mode: the fields of
+ * its DNS, TLS, HTTP/1 and QUIC transactions (detect-sc8-read.h), through
+ * Suricata's exported accessors, and whether the transaction names its
+ * server (an SNI that is not ECH's outer name, a Host that is not an
+ * address: DNS attribution is made only for connections that do not).
+ */
+#include "suricata-common.h"
+
+#include "app-layer-ssl.h"
+#include "decode.h"
+#include "rust-bindings.h"
+
+#include <embargo/embargo.h>
+
+#include <string.h>
+
+#include "detect-sc8-read.h"
+#include "sc8-state.h"
+
+/* Suricata 8's HTTP/1 parser (rust/htp) exports a C API whose header is not
+ * installed with Suricata's: these are its signatures (rust/htp/src/c_api). */
+typedef struct EmbargoHtpTx EmbargoHtpTx;
+typedef struct EmbargoBstr EmbargoBstr;
+typedef struct EmbargoHtpHeader EmbargoHtpHeader;
+const EmbargoBstr *htp_tx_request_hostname(const EmbargoHtpTx *tx);
+const EmbargoBstr *htp_tx_request_uri(const EmbargoHtpTx *tx);
+const EmbargoHtpHeader *htp_tx_request_header(const EmbargoHtpTx *tx, const char *name);
+const EmbargoHtpHeader *htp_tx_response_header(const EmbargoHtpTx *tx, const char *name);
+const uint8_t *htp_header_value_ptr(const EmbargoHtpHeader *h);
+size_t htp_header_value_len(const EmbargoHtpHeader *h);
+unsigned char *bstr_ptr(const EmbargoBstr *b);
+size_t bstr_len(const EmbargoBstr *b);
+/* libhtp's progress: request and response headers are complete from BODY on. */
+#define EMBARGO_HTP_PROGRESS_BODY 3
+
+static void Add(EmbargoSc8Facts *fa, emb_field_t field, const void *v, size_t len) {
+    if (v != NULL && len > 0 && fa->n < MAX_FACTS)
+        fa->facts[fa->n++] = (emb_fact_t){field, v, len};
+}
+
+static void ReadDns(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
+    const uint8_t *b;
+    uint32_t n;
+    for (uint32_t i = 0; i < MAX_FACTS && SCDnsTxGetQueryName(NULL, tx, dir, i, &b, &n); i++)
+        Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+    if (dir != STREAM_TOCLIENT)
+        return;
+    /* Answer names and the names they point to: a vendor may show only in a CNAME chain. */
+    for (uint32_t i = 0; i < MAX_FACTS; i++) {
+        bool any = false;
+        if (SCDnsTxGetAnswerName(NULL, tx, dir, i, &b, &n)) {
+            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+            any = true;
+        }
+        if (SCDnsTxGetAnswerRdata((void *)tx, i, &b, &n)) {
+            Add(fa, EMB_FIELD_DNS_QUERY, b, n);
+            any = true;
+        }
+        if (!any)
+            break;
+    }
+}
+
+/* The CN of a subject as Suricata writes it ("C=US, O=X, CN=name"). */
+static void AddCommonName(EmbargoSc8Facts *fa, const uint8_t *subj, size_t len) {
+    for (size_t i = 0; i + 3 <= len; i++) {
+        if ((i == 0 || subj[i - 1] == ' ' || subj[i - 1] == ',') &&
+            memcmp(subj + i, "CN=", 3) == 0) {
+            size_t s = i + 3, e = s;
+            while (e < len && subj[e] != ',')
+                e++;
+            Add(fa, EMB_FIELD_TLS_CERT_NAME, subj + s, e - s);
+            return;
+        }
+    }
+}
+
+/* True when the ClientHello offered Encrypted Client Hello (extension 0xfe0d):
+ * its SNI is then the outer, public name, not the server's. Suricata keeps
+ * the extension list only for logging: it is read as its JSON. */
+static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
+    if (jb == NULL)
+        return false;
+    SCJbReset(jb);
+    bool ech = false;
+    if (SCTLSHandshakeLogExtensions(hs, jb) && SCJbClose(jb)) {
+        const char *text = (const char *)SCJbPtr(jb);
+        size_t len = SCJbLen(jb);
+        static const char ext[] = "65037"; /* 0xfe0d */
+        /* each number of the array, between '[' or ',' and ',' or ']' */
+        for (const char *at = memmem(text, len, ext, 5); at != NULL && !ech;
+             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5)) {
+            size_t off = (size_t)(at - text);
+            ech = off > 0 && off + 5 < len && (at[-1] == '[' || at[-1] == ',') &&
+                  (at[5] == ']' || at[5] == ',');
+        }
+    }
+    return ech;
+}
+
+/* Whether the ClientHello's SNI may be an Encrypted Client Hello's outer
+ * name. That only matters for an attribution: when every worker has read
+ * past this message and no answer learned gave the server to the client,
+ * there is none to make, and Suricata's extension list is not rendered. */
+static bool SniMayBeOuter(const EmbargoSc8Facts *fa, const HandshakeParams *hs) {
+    if (EmbargoSc8CaughtUp(fa->now_us) &&
+        !emb_engine_may_attribute(fa->e, fa->flow, fa->now_us / 1000000,
+                                  (uint32_t)(fa->now_us % 1000000)))
+        return false;
+    return OffersEch(hs, fa->jb);
+}
+
+static void ReadTls(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
+    const SSLState *ssl = tx; /* TLS has one transaction: the state */
+    if (dir == STREAM_TOSERVER) {
+        const SSLStateConnp *c = &ssl->client_connp;
+        Add(fa, EMB_FIELD_TLS_SNI, c->sni, c->sni_len);
+        /* as the engine's own inspection: ECH's outer SNI does not name the server */
+        fa->named =
+            c->sni != NULL && c->sni_len > 0 && (c->hs == NULL || !SniMayBeOuter(fa, c->hs));
+        if (c->hs != NULL && SSLJA4IsEnabled()) {
+            static _Thread_local uint8_t ja4[JA4_HEX_LEN];
+            SCJA4GetHash(c->hs, (uint8_t(*)[JA4_HEX_LEN])ja4);
+            Add(fa, EMB_FIELD_JA4, ja4, JA4_HEX_LEN);
+        }
+        return;
+    }
+    const SSLStateConnp *s = &ssl->server_connp;
+    Add(fa, EMB_FIELD_TLS_CERT_SUBJECT, s->cert0_subject, s->cert0_subject_len);
+    Add(fa, EMB_FIELD_TLS_CERT_ISSUER, s->cert0_issuerdn, s->cert0_issuerdn_len);
+    if (s->cert0_subject != NULL)
+        AddCommonName(fa, s->cert0_subject, s->cert0_subject_len);
+    for (uint16_t i = 0; i < s->cert0_sans_num && s->cert0_sans != NULL; i++)
+        Add(fa, EMB_FIELD_TLS_CERT_NAME, s->cert0_sans[i].san, s->cert0_sans[i].san_len);
+}
+
+static void AddBstr(EmbargoSc8Facts *fa, emb_field_t field, const EmbargoBstr *b) {
+    if (b != NULL)
+        Add(fa, field, bstr_ptr(b), bstr_len(b));
+}
+
+static void AddHeader(EmbargoSc8Facts *fa, emb_field_t field, const EmbargoHtpHeader *h) {
+    if (h != NULL && htp_header_value_ptr(h) != NULL)
+        Add(fa, field, htp_header_value_ptr(h), htp_header_value_len(h));
+}
+
+/* An address as the Host ("192.0.2.1", "[2001:db8::1]") names no server. */
+static bool HostIsAddress(const uint8_t *p, size_t len) {
+    if (len > 0 && p[0] == '[')
+        return true;
+    for (size_t i = 0; i < len && p[i] != ':'; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || p[i] == '.'))
+            return false;
+    return len > 0;
+}
+
+static void ReadHttp(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
+    const EmbargoHtpTx *h = tx;
+    if (dir == STREAM_TOSERVER) {
+        const EmbargoBstr *host = htp_tx_request_hostname(h);
+        AddBstr(fa, EMB_FIELD_HTTP_HOST, host);
+        fa->named =
+            host != NULL && bstr_len(host) > 0 && !HostIsAddress(bstr_ptr(host), bstr_len(host));
+        AddBstr(fa, EMB_FIELD_HTTP_URI, htp_tx_request_uri(h));
+        AddHeader(fa, EMB_FIELD_HTTP_USER_AGENT, htp_tx_request_header(h, "User-Agent"));
+        return;
+    }
+    AddHeader(fa, EMB_FIELD_HTTP_SERVER, htp_tx_response_header(h, "Server"));
+}
+
+static void ReadQuic(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
+    const uint8_t *b;
+    uint32_t n;
+    if (dir != STREAM_TOSERVER)
+        return;
+    if (SCQuicTxGetSni(tx, &b, &n)) {
+        Add(fa, EMB_FIELD_QUIC_SNI, b, n);
+        fa->named = n > 0;
+    }
+    if (SCQuicTxGetJa4(tx, &b, &n))
+        Add(fa, EMB_FIELD_JA4, b, n);
+}
+
+const EmbargoSc8Reader EmbargoSc8Readers[EMBARGO_SC8_NREADERS] = {
+    {ALPROTO_DNS, STREAM_TOSERVER, 1, false, ReadDns, "embargo:dns:request"},
+    {ALPROTO_DNS, STREAM_TOCLIENT, 1, false, ReadDns, "embargo:dns:response"},
+    {ALPROTO_TLS, STREAM_TOSERVER, TLS_STATE_CLIENT_HELLO_DONE, true, ReadTls,
+     "embargo:tls:client_hello"},
+    {ALPROTO_TLS, STREAM_TOCLIENT, TLS_STATE_SERVER_CERT_DONE, false, ReadTls,
+     "embargo:tls:certificate"},
+    {ALPROTO_HTTP1, STREAM_TOSERVER, EMBARGO_HTP_PROGRESS_BODY, true, ReadHttp,
+     "embargo:http:request"},
+    {ALPROTO_HTTP1, STREAM_TOCLIENT, EMBARGO_HTP_PROGRESS_BODY, false, ReadHttp,
+     "embargo:http:response"},
+    {ALPROTO_QUIC, STREAM_TOSERVER, 1, true, ReadQuic, "embargo:quic:initial"},
+};
+_Static_assert(EMBARGO_SC8_NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per reader");

@@ -1,0 +1,47 @@
+/*
+ * The fields of Suricata 8's transactions that the transactions mode reads
+ * (detect-sc8-read.c): DNS names, TLS SNI, JA4, certificate names, HTTP host,
+ * URI, user-agent and server, QUIC SNI and JA4, through Suricata's exported
+ * accessors. detect-sc8-tx.c scans them.
+ */
+#ifndef EMBARGO_DETECT_SC8_READ_H
+#define EMBARGO_DETECT_SC8_READ_H
+
+#include "suricata-common.h"
+
+#include "app-layer-protos.h"
+#include "rust-bindings.h"
+
+#include <embargo/embargo.h>
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MAX_FACTS 64 /* fields of one transaction looked at (names of a DNS answer, SANs) */
+
+/* One transaction's fields, as a reader found them. */
+typedef struct {
+    emb_fact_t facts[MAX_FACTS];
+    size_t n;
+    bool named;        /* a name of the server: SNI, Host (it speaks for the flow) */
+    SCJsonBuilder *jb; /* the worker's, for OffersEch */
+    emb_engine_t *e;   /* for SniMayBeOuter: the flow's endpoints, the message's time */
+    const emb_facts_t *flow;
+    int64_t now_us;
+} EmbargoSc8Facts;
+
+/* Which transactions are read, in which direction, from which progress on
+ * (the progress Suricata's own buffers of those fields use). */
+typedef struct {
+    AppProto alproto;
+    uint8_t dir;
+    int progress;
+    bool client_first; /* the client's first message: DNS attribution is decided here */
+    void (*read)(const void *tx, uint8_t dir, EmbargoSc8Facts *fa);
+    const char *name;
+} EmbargoSc8Reader;
+
+#define EMBARGO_SC8_NREADERS 7
+extern const EmbargoSc8Reader EmbargoSc8Readers[EMBARGO_SC8_NREADERS];
+
+#endif /* EMBARGO_DETECT_SC8_READ_H */
