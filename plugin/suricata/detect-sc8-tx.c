@@ -306,16 +306,15 @@ static int OnFlowMatch(const emb_match_t *m, void *userdata) {
 }
 
 /* The worker's cache of the hits of the flow prefilter on `p` (EmbargoSc8TxFlowMatch reads
- * them), emptied by the first of its writers on the packet (*fresh: one has written).
- * Not by the packet's address and count alone: Suricata reuses a Packet, and a live
- * capture numbers none. */
-static TxCache *PacketHits(DetectEngineThreadCtx *det_ctx, const Packet *p, bool *fresh) {
+ * them), emptied by the first of its writers on the packet (`started`: another one wrote
+ * first). Not by the packet's address and count alone: Suricata reuses a Packet, and a
+ * live capture numbers none. */
+static TxCache *PacketHits(DetectEngineThreadCtx *det_ctx, const Packet *p, bool started) {
     TxCache *c = ThreadGetStorageById(det_ctx->tv, T.thread_id);
-    if (c != NULL && !*fresh) {
+    if (c != NULL && !started) {
         c->fpkt = p;
         c->fpkt_cnt = p->pcap_cnt;
         c->fn = 0;
-        *fresh = true;
     }
     return c;
 }
@@ -349,11 +348,11 @@ static const char *Conversation(const Flow *f) {
  * packet and should stay a few instructions in the instruction cache. */
 static void __attribute__((noinline, cold))
 FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, const char *evidence,
-          bool *fresh) {
+          bool started) {
     Flow *f = p->flow;
     if (!EmbargoSc8FlowConversation(f))
         return;
-    TxCache *c = PacketHits(det_ctx, p, fresh);
+    TxCache *c = PacketHits(det_ctx, p, started);
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (c == NULL || e == NULL)
         return;
@@ -368,19 +367,19 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
 
 /*
  * A UDP datagram's device keys, read by the engine's own parsers (Suricata's
- * give none of them: docs/suricata.md, "The transactions mode: design"): the
+ * give none of them: docs/suricata.md, "Device datagrams"): the
  * rules they raise, with the device the datagram's sender is (or the address
  * a DHCP client asks for), go to the candidates as the flow's rules do. Not
  * DNS or QUIC, whose fields the transactions are read for. Out of line and
- * cold: only UDP packets with data.
+ * cold: only UDP packets with data. True when it started the packet's hits.
  */
-static void __attribute__((noinline, cold))
-DatagramRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool *fresh) {
+static bool __attribute__((noinline, cold))
+DatagramRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf) {
     Flow *f = p->flow;
-    TxCache *c = PacketHits(det_ctx, p, fresh);
+    TxCache *c = PacketHits(det_ctx, p, false);
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (c == NULL || e == NULL)
-        return;
+        return c != NULL;
     emb_facts_t facts;
     FlowFacts(f, &facts);
     /* The sender by its address and port: Suricata turns a flow around when its
@@ -392,6 +391,7 @@ DatagramRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, 
     emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
+    return true;
 }
 
 /* ---- passing settled flows ------------------------------------------------ */
@@ -466,14 +466,14 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         PacketDuties(det_ctx->tv, p);
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
-    bool fresh = false; /* no hit of this packet cached yet (PacketHits) */
-    if (T.datagrams && p->proto == IPPROTO_UDP && p->payload_len > 0 && pf->n > 0 &&
+    bool started = false; /* the packet's hits are cached from its start (PacketHits) */
+    if (p->proto == IPPROTO_UDP && p->payload_len > 0 && T.datagrams && pf->n > 0 &&
         f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC)
-        DatagramRules(det_ctx, p, pf, &fresh);
+        started = DatagramRules(det_ctx, p, pf);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
-            FlowRules(det_ctx, p, pf, evidence, &fresh);
+            FlowRules(det_ctx, p, pf, evidence, started);
             return;
         }
         if (pf->pass == PASS_NEVER || (pf->pass == PASS_DECIDED && !NoFlowRuleCanFire(det_ctx, f)))
