@@ -537,6 +537,19 @@ int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bo
                               const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
 
 /*
+ * The same for the Ethernet source address of a direction of a flow (the
+ * `mac` key: an IEEE prefix names the interface's maker), as the engine reads
+ * it at each direction's first packet: the rules it raises, the device being
+ * that address (device_protocol "ethernet", device_host and the value its
+ * text "AA:BB:CC:DD:EE:FF"). A host asks once per direction of a flow.
+ */
+int emb_engine_match_mac(emb_engine_t *engine, const emb_facts_t *facts, const uint8_t mac[6],
+                         emb_match_cb cb, void *userdata);
+/* False when no `mac` rule can hold on `mac` (its first two bytes begin no
+ * prefix of the pack): a bit test, for a host to ask before the call above. */
+bool emb_engine_mac_may_match(const emb_engine_t *engine, const uint8_t mac[6]);
+
+/*
  * DNS attribution of a host's connection (docs/flows.md): the rules whose
  * names resolved, in a DNS answer to `facts->client` seen no later than `ts`,
  * to `facts->server` (only the endpoints of `facts` are read). Call it once

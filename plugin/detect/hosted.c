@@ -7,6 +7,7 @@
  */
 #include "detect/devices.h"
 #include "detect/inspect.h"
+#include "detect/match.h"
 #include "detect/round.h"
 #include "detect/shared.h"
 
@@ -62,7 +63,12 @@ static int report_candidates(emb_engine_t *e, const char *device_host, emb_match
         if (device_host != NULL) {
             m.device_protocol = e->app.dev_proto;
             m.device_host = device_host;
+            /* past the values a round keeps (EMB_DEV_MAX_FIELDS), the field's own name */
             m.device_key = device_key(e, c->value);
+            if (m.device_key == NULL) {
+                const char *dot = strchr(m.field, '.');
+                m.device_key = dot != NULL ? dot + 1 : m.field;
+            }
         }
         if (cb && cb(&m, userdata) != 0)
             return EMB_ECANCELED;
@@ -177,6 +183,37 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
     else if (d.family == 4 || d.family == 6)
         inet_ntop(d.family == 4 ? AF_INET : AF_INET6, d.src, host, sizeof(host));
     rc = report_candidates(e, host, cb, userdata);
+    e->ncands = 0;
+    return rc;
+}
+
+bool emb_engine_mac_may_match(const emb_engine_t *e, const uint8_t mac[6]) {
+    return e != NULL && mac != NULL && emb__matcher_mac_may(e->matcher, mac);
+}
+
+int emb_engine_match_mac(emb_engine_t *e, const emb_facts_t *facts, const uint8_t mac[6],
+                         emb_match_cb cb, void *userdata) {
+    if (e == NULL || facts == NULL || mac == NULL)
+        return EMB_EINVAL;
+    if (!emb__matcher_mac_may(e->matcher, mac))
+        return 0;
+    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
+                          facts->server_port};
+    if (facts->family != 4 && facts->family != 6)
+        ep.family = 0;
+    e->cur = (emb_pkt_ctx_t){.ep = &ep};
+    emb__round_begin(e);
+    e->app.dev_proto = "ethernet";
+    e->app.mac = true;
+    e->stats.device_messages++;
+    /* The text scanned is the engine's (dev_host): the reported value outlives the round. */
+    emb__mac_text(mac, e->app.dev_host);
+    int rc = emb__round_scan_device(e, EMB_FIELD_MAC, "mac", e->app.dev_host, 17);
+    if (rc == 0)
+        rc = emb__round_end(e); /* no flow: the candidates stay */
+    e->cur = (emb_pkt_ctx_t){0};
+    if (rc == 0 && e->ncands > 0)
+        rc = report_candidates(e, e->app.dev_host, cb, userdata);
     e->ncands = 0;
     return rc;
 }

@@ -184,6 +184,7 @@ struct emb_matcher {
     size_t nmacs, cap_macs;
     size_t mac_group[8]; /* where each prefix length's run starts; the last, nmacs */
     size_t nmac_groups;
+    uint64_t *mac16; /* a bit per first 16 bits of a prefix (emb__matcher_mac_may); NULL: none */
     bool from_cache;
     struct miss *miss;      /* MISS_SLOTS values that matched nothing; NULL until the first */
     emb_domains_t *domains; /* DB_DOTTED's patterns, and the tails DB_DOTTED_RE's need */
@@ -263,7 +264,21 @@ static int mac_table_build(emb_matcher_t *m, const emb_rules_t *r) {
         m->mac_group[m->nmac_groups++] = i;
     }
     m->mac_group[m->nmac_groups] = m->nmacs;
+    if (m->nmacs == 0)
+        return 0;
+    /* Every prefix is 24 bits or more: its first 16 are an address's first two bytes. */
+    if ((m->mac16 = calloc(65536 / 64, sizeof(uint64_t))) == NULL)
+        return EMB_ENOMEM;
+    for (size_t i = 0; i < m->nmacs; i++) {
+        uint32_t top = (uint32_t)(m->macs[i].value >> 32) & 0xffff;
+        m->mac16[top / 64] |= UINT64_C(1) << (top % 64);
+    }
     return 0;
+}
+
+bool emb__matcher_mac_may(const emb_matcher_t *m, const uint8_t mac[6]) {
+    uint32_t top = (uint32_t)mac[0] << 8 | mac[1];
+    return m->mac16 != NULL && (m->mac16[top / 64] >> (top % 64) & 1);
 }
 
 /* Every prefix of the table that the address text ("AA:BB:CC:DD:EE:FF") begins with. */
@@ -608,6 +623,7 @@ void emb__matcher_free(emb_matcher_t *m) {
     free(m->flow_alts);
     free(m->flow_sieves);
     free(m->macs);
+    free(m->mac16);
     free(m);
 }
 

@@ -182,7 +182,7 @@ static void ReadQuic(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
         Add(fa, EMB_FIELD_JA4, b, n);
 }
 
-const EmbargoSc8Reader EmbargoSc8Readers[EMBARGO_SC8_NREADERS] = {
+const EmbargoSc8Reader EmbargoSc8Readers[] = {
     {ALPROTO_DNS, STREAM_TOSERVER, 1, false, ReadDns, "embargo:dns:request"},
     {ALPROTO_DNS, STREAM_TOCLIENT, 1, false, ReadDns, "embargo:dns:response"},
     {ALPROTO_TLS, STREAM_TOSERVER, TLS_STATE_CLIENT_HELLO_DONE, true, ReadTls,
@@ -196,3 +196,5 @@ const EmbargoSc8Reader EmbargoSc8Readers[EMBARGO_SC8_NREADERS] = {
     {ALPROTO_QUIC, STREAM_TOSERVER, 1, true, ReadQuic, "embargo:quic:initial"},
 };
 _Static_assert(EMBARGO_SC8_NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per reader");
+_Static_assert(sizeof(EmbargoSc8Readers) / sizeof(EmbargoSc8Readers[0]) == EMBARGO_SC8_NREADERS,
+               "detect-sc8-read.h says how many readers there are");

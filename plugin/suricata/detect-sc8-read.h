@@ -41,7 +41,7 @@ typedef struct {
     const char *name;
 } EmbargoSc8Reader;
 
-#define EMBARGO_SC8_NREADERS 7
-extern const EmbargoSc8Reader EmbargoSc8Readers[EMBARGO_SC8_NREADERS];
+#define EMBARGO_SC8_NREADERS 7 /* detect-sc8-read.c checks it against the table */
+extern const EmbargoSc8Reader EmbargoSc8Readers[];
 
 #endif /* EMBARGO_DETECT_SC8_READ_H */

@@ -114,6 +114,7 @@ static struct {
     bool packet_duties; /* PrefilterFlow feeds DNS answers and the worker's watermark */
     bool pass_flows;    /* embargo.pass-settled-flows */
     bool datagrams;     /* the packet prefilter reads datagrams' device keys */
+    bool macs;          /* ... and each direction's Ethernet source (`mac` rules) */
 } T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
 
 /* ---- the prefilter ------------------------------------------------------ */
@@ -366,29 +367,47 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
 }
 
 /*
- * A UDP datagram's device keys, read by the engine's own parsers (Suricata's
- * give none of them: docs/suricata.md, "Device datagrams"): the
- * rules they raise, with the device the datagram's sender is (or the address
- * a DHCP client asks for), go to the candidates as the flow's rules do. Not
- * DNS or QUIC, whose fields the transactions are read for. Out of line and
- * cold: only UDP packets with data. True when it started the packet's hits.
+ * What a device says of itself on this packet, read by the engine's own
+ * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
+ * datagrams"): the device keys of a UDP datagram (`datagram`; not DNS or
+ * QUIC, whose transactions are read), and at each direction's first packet
+ * the Ethernet source, whose IEEE prefix names the interface's maker
+ * (`mac`). The rules they raise, with the device (the datagram's sender, or
+ * the address a DHCP client asks for, or the MAC), go to the candidates as
+ * the flow's rules do. Out of line and cold. True when it started the
+ * packet's hits.
  */
 static bool __attribute__((noinline, cold))
-DatagramRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf) {
+DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
+            bool mac) {
     Flow *f = p->flow;
-    TxCache *c = PacketHits(det_ctx, p, false);
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
-    if (c == NULL || e == NULL)
-        return c != NULL;
+    if (e == NULL)
+        return false;
+    datagram = datagram && f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC;
+    /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
+    mac = mac && PacketIsEthernet(p) && emb_engine_mac_may_match(e, PacketGetEthernet(p)->eth_src);
+    if (!datagram && !mac)
+        return false;
+    TxCache *c = PacketHits(det_ctx, p, false);
+    if (c == NULL)
+        return false;
     emb_facts_t facts;
     FlowFacts(f, &facts);
-    /* The sender by its address and port: Suricata turns a flow around when its
-     * first datagram was an answer, and the packet's direction flags may predate that. */
-    bool from_client = p->sp == facts.client_port &&
-                       memcmp(p->src.addr_data32, facts.client, facts.family == 6 ? 16 : 4) == 0;
+    /* Half the packet's hits stay for its rules of addresses and ports (FlowRules,
+     * after it): decided once per flow, they must not be crowded out. */
     int from = c->fn;
-    FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS - from, e, NULL};
-    emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch, &fc);
+    FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS / 2 - from, e, NULL};
+    if (datagram) {
+        /* The sender by its address and port: Suricata turns a flow around when its
+         * first datagram was an answer, and the packet's direction flags may predate that. */
+        bool from_client = p->sp == facts.client_port && memcmp(p->src.addr_data32, facts.client,
+                                                                facts.family == 6 ? 16 : 4) == 0;
+        emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch,
+                                  &fc);
+    }
+    if (mac)
+        emb_engine_match_mac(e, &facts, PacketGetEthernet(p)->eth_src, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
     return true;
@@ -467,9 +486,10 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
     bool started = false; /* the packet's hits are cached from its start (PacketHits) */
-    if (p->proto == IPPROTO_UDP && p->payload_len > 0 && T.datagrams && pf->n > 0 &&
-        f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC)
-        started = DatagramRules(det_ctx, p, pf);
+    const bool datagram = p->proto == IPPROTO_UDP && p->payload_len > 0 && T.datagrams;
+    const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
+    if ((datagram || mac) && pf->n > 0)
+        started = DeviceRules(det_ctx, p, pf, datagram, mac);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
@@ -662,11 +682,12 @@ static void ThreadFree(void *ptr) {
 }
 
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams) {
+                          bool datagrams, bool macs) {
     T.keyword_id = keyword_id;
     T.packet_duties = packet_duties;
     T.pass_flows = pass_flows;
     T.datagrams = datagrams;
+    T.macs = macs;
     if (pass_flows) {
         uint32_t tls = 0, client_first = 0;
         for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++) {

@@ -20,10 +20,11 @@
  * `datagrams`: the pack has device keys a UDP datagram gives (SSDP, SIP,
  * DHCP, SNMP, DHIP, SADP, WS-Discovery), which the packet prefilter reads
  * from each datagram with the engine's own parsers (Suricata's give none of
- * them) for the rules of such keys, put behind it by EmbargoSc8TxFlowSetup.
- * False when Suricata refused. */
+ * them) for the rules of such keys, put behind it by EmbargoSc8TxFlowSetup;
+ * `macs`: the pack has `mac` prefixes, read the same way from the Ethernet
+ * source of each direction's first packet. False when Suricata refused. */
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams);
+                          bool datagrams, bool macs);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

@@ -4,10 +4,10 @@
  *
  *  - transactions (default): the keyword matches the DNS, TLS, HTTP and QUIC
  *    transactions Suricata parsed (detect-sc8-tx.c), and the device keys of
- *    UDP datagrams, which embargo's own parsers read from the datagram. No
- *    packet is decoded twice. Rules that rest only on what Suricata does not
- *    parse for us (payload patterns, MAC prefixes, device keys of TCP) cannot
- *    fire: they are loaded, and named once in the log;
+ *    UDP datagrams and MAC prefixes, which embargo's own parsers read from
+ *    the packet. No packet is decoded twice. Rules that rest only on what
+ *    Suricata does not parse for us (payload patterns, device keys of TCP)
+ *    cannot fire: they are loaded, and named once in the log;
  *  - packets: every packet Suricata reads goes, raw bytes and datalink, to
  *    embargo's own engine in the worker that handles it (decoding,
  *    defragmentation, reassembly, its parsers); the keyword matches on the
@@ -309,16 +309,17 @@ static size_t RuleOf(uint32_t sid) {
     return SIZE_MAX;
 }
 
-/* The device keys a UDP datagram gives, which the transactions mode reads
- * with the engine's own parsers (detect-sc8-tx.c, DatagramRules). */
+/* The device keys the transactions mode reads with the engine's own parsers
+ * (detect-sc8-tx.c, DeviceRules): what a UDP datagram gives; and `mac`, the
+ * Ethernet source of each direction of a flow (DeviceKeys). */
 static const emb_key_t DATAGRAM_KEYS[] = {
     EMB_K_SSDP_SERVER,   EMB_K_SSDP_LOCATION,     EMB_K_SIP_USER_AGENT, EMB_K_ONVIF_SCOPE,
     EMB_K_SADP_DEVICE,   EMB_K_DHIP_DEVICE,       EMB_K_SNMP_SYSDESCR,  EMB_K_SNMP_SYSOBJECTID,
     EMB_K_DHCP_HOSTNAME, EMB_K_DHCP_VENDOR_CLASS,
 };
 
-static uint64_t DatagramKeys(void) {
-    uint64_t keys = 0;
+static uint64_t DeviceKeys(void) {
+    uint64_t keys = UINT64_C(1) << EMB_K_MAC;
     for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
         keys |= UINT64_C(1) << DATAGRAM_KEYS[i];
     return keys;
@@ -335,17 +336,25 @@ static bool OnTransactions(const EmbargoSc8Data *d) {
         return true; /* vendor/channel: what transactions raise */
     size_t i = RuleOf(d->sid);
     const uint64_t flow_keys = (UINT64_C(1) << EMB_K_IP) | (UINT64_C(1) << EMB_K_PORT);
-    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys & ~flow_keys))
+    if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys & ~flow_keys)) {
+        /* A rule is read on one path: its alternatives for the other never fire. */
+        if (G.mode == MODE_TRANSACTIONS &&
+            emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys()))
+            SCLogWarning("embargo: rule %u: its alternatives of addresses and ports alone, device "
+                         "datagrams or MAC prefixes do not fire in transactions mode, only those "
+                         "of transactions (split it in two rules, or embargo.mode: both)",
+                         d->sid);
         return true;
+    }
     if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, flow_keys))
         return false;
     if (i != SIZE_MAX && G.mode == MODE_TRANSACTIONS &&
-        emb_rules_raised_by(G.rules, i, flow_keys | DatagramKeys()))
+        emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys()))
         return false;
     if (G.mode == MODE_BOTH)
         return false;
-    SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload, "
-                 "MAC prefixes or device keys of TCP): it cannot fire in transactions mode "
+    SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
+                 "or device keys of TCP): it cannot fire in transactions mode "
                  "(embargo.mode: both)",
                  d->sid);
     return true;
@@ -586,6 +595,7 @@ void EmbargoSc8Register(void) {
     if (G.mode != MODE_PACKETS &&
         !EmbargoSc8TxRegister(
             G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,
-            G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams))
+            G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams,
+            G.mode == MODE_TRANSACTIONS && sum.indicators_per_key[EMB_K_MAC] > 0))
         FatalError("embargo: cannot register the transactions mode");
 }

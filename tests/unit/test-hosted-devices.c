@@ -21,7 +21,8 @@ static const char *pack =
     "  - {sid: 21, msg: phone, channel: device, match: [{sip.user_agent: 're:^AcmePhone/'}]}\n"
     "  - {sid: 22, msg: handset, channel: device, match: [{dhcp.vendor_class: 'ACME:android'}]}\n"
     "  - {sid: 23, msg: net, channel: cloud, match: [{ip: 192.0.2.0/24}]}\n"
-    "  - {sid: 24, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n";
+    "  - {sid: 24, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n"
+    "  - {sid: 25, msg: interface, channel: device, match: [{mac: '44:19:B6'}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -192,6 +193,28 @@ Test(hosted_devices, other_matches_carry_no_device) {
     cr_assert_eq(m.sid, 24);
     cr_assert_str_eq(m.protocol, "(null)");
     cr_assert_str_eq(m.host, "(null)");
+}
+
+/* An Ethernet source under the rule's IEEE prefix names its interface; another
+ * does not. */
+Test(hosted_devices, a_mac_prefix_names_the_interface) {
+    static const uint8_t server[4] = {198, 51, 100, 9};
+    emb_facts_t f = udp(90, 57001, server, 443);
+    static const uint8_t ours[6] = {0x44, 0x19, 0xb6, 0x00, 0x00, 0x90};
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_mac(engine, &f, ours, on_match, &g), 0);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 25);
+    cr_assert_str_eq(g.field, "mac");
+    cr_assert_str_eq(g.value, "44:19:B6:00:00:90");
+    cr_assert_str_eq(g.protocol, "ethernet");
+    cr_assert_str_eq(g.host, "44:19:B6:00:00:90");
+    cr_assert_str_eq(g.key, "mac");
+    static const uint8_t other[6] = {0x44, 0x19, 0xb7, 0x00, 0x00, 0x90};
+    got_t none = {0};
+    cr_assert_eq(emb_engine_match_mac(engine, &f, other, on_match, &none), 0);
+    cr_assert_eq(none.n, 0);
+    cr_assert_eq(emb_engine_match_mac(engine, &f, NULL, on_match, &none), EMB_EINVAL);
 }
 
 Test(hosted_devices, bad_arguments) {
