@@ -76,6 +76,15 @@ static int report_candidates(emb_engine_t *e, const char *device_host, emb_match
     return 0;
 }
 
+/* The endpoints ip/port conditions look at; none when the family is unknown. */
+static emb_endpoints_t endpoints_of(const emb_facts_t *facts) {
+    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
+                          facts->server_port};
+    if (facts->family != 4 && facts->family != 6)
+        ep.family = 0;
+    return ep;
+}
+
 /* One round of `facts`: their candidates in e->cands. *asked is the first
  * DNS name's normalised copy (NULL when there is none). */
 static int match_round(emb_engine_t *e, const emb_facts_t *facts, const char **asked,
@@ -84,11 +93,8 @@ static int match_round(emb_engine_t *e, const emb_facts_t *facts, const char **a
         return EMB_EINVAL;
     e->cur = (emb_pkt_ctx_t){0}; /* facts, not a packet: no flow of ours */
     emb__round_begin(e);
-    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
-                          facts->server_port};
-    if (facts->family != 4 && facts->family != 6)
-        ep.family = 0;
-    else if (!facts->fields_only)
+    emb_endpoints_t ep = endpoints_of(facts);
+    if (ep.family != 0 && !facts->fields_only)
         emb__round_flow_alts(e, &ep);
 
     /* Normalised copies must outlive the scans: they are the reported values. */
@@ -163,10 +169,7 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
     memcpy(d.dst, from_client ? facts->server : facts->client, sizeof(d.dst));
     d.sport = from_client ? facts->client_port : facts->server_port;
     d.dport = from_client ? facts->server_port : facts->client_port;
-    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
-                          facts->server_port};
-    if (facts->family != 4 && facts->family != 6)
-        ep.family = 0;
+    emb_endpoints_t ep = endpoints_of(facts);
     /* No flow of ours: emb__round_end leaves the candidates here. */
     e->cur = (emb_pkt_ctx_t){.d = &d, .ep = &ep};
     e->ncands = 0;
@@ -197,10 +200,7 @@ int emb_engine_match_mac(emb_engine_t *e, const emb_facts_t *facts, const uint8_
         return EMB_EINVAL;
     if (!emb__matcher_mac_may(e->matcher, mac))
         return 0;
-    emb_endpoints_t ep = {facts->family, facts->proto, facts->client, facts->server,
-                          facts->server_port};
-    if (facts->family != 4 && facts->family != 6)
-        ep.family = 0;
+    emb_endpoints_t ep = endpoints_of(facts);
     e->cur = (emb_pkt_ctx_t){.ep = &ep};
     emb__round_begin(e);
     e->app.dev_proto = "ethernet";
