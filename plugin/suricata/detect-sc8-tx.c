@@ -366,6 +366,16 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
     AddHitSigs(det_ctx, c, from, pf);
 }
 
+/* The Ethernet header nearest the packet: its own, or for a tunnel's inner
+ * packet without one (IP in IP, GRE), its outer packet's, as the engine's
+ * decoder keeps the innermost it read. NULL when none. */
+static const EthernetHdr *NearestEthernet(const Packet *p) {
+    for (; p != NULL; p = p->root)
+        if (PacketIsEthernet(p))
+            return PacketGetEthernet(p);
+    return NULL;
+}
+
 /*
  * What a device says of itself on this packet, read by the engine's own
  * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
@@ -374,24 +384,25 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
  * the Ethernet source, whose IEEE prefix names the interface's maker
  * (`mac`). The rules they raise, with the device (the datagram's sender, or
  * the address a DHCP client asks for, or the MAC), go to the candidates as
- * the flow's rules do. Out of line and cold. True when it started the
- * packet's hits.
+ * the flow's rules do. Out of line and cold. -1 when it did not start the
+ * packet's hits, else how many it added.
  */
-static bool __attribute__((noinline, cold))
+static int __attribute__((noinline, cold))
 DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
             bool mac) {
     Flow *f = p->flow;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (e == NULL)
-        return false;
+        return -1;
     datagram = datagram && f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC;
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
-    mac = mac && PacketIsEthernet(p) && emb_engine_mac_may_match(e, PacketGetEthernet(p)->eth_src);
+    const EthernetHdr *eth = mac ? NearestEthernet(p) : NULL;
+    mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
     if (!datagram && !mac)
-        return false;
+        return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
     if (c == NULL)
-        return false;
+        return -1;
     emb_facts_t facts;
     FlowFacts(f, &facts);
     /* Half the packet's hits stay for its rules of addresses and ports (FlowRules,
@@ -407,10 +418,10 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
                                   &fc);
     }
     if (mac)
-        emb_engine_match_mac(e, &facts, PacketGetEthernet(p)->eth_src, OnFlowMatch, &fc);
+        emb_engine_match_mac(e, &facts, eth->eth_src, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
-    return true;
+    return fc.n;
 }
 
 /* ---- passing settled flows ------------------------------------------------ */
@@ -485,21 +496,24 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         PacketDuties(det_ctx->tv, p);
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
-    bool started = false; /* the packet's hits are cached from its start (PacketHits) */
+    int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
     const bool datagram = p->proto == IPPROTO_UDP && p->payload_len > 0 && T.datagrams;
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     if ((datagram || mac) && pf->n > 0)
-        started = DeviceRules(det_ctx, p, pf, datagram, mac);
+        devices = DeviceRules(det_ctx, p, pf, datagram, mac);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
-            FlowRules(det_ctx, p, pf, evidence, started);
+            FlowRules(det_ctx, p, pf, evidence, devices >= 0);
             return;
         }
         if (pf->pass == PASS_NEVER || (pf->pass == PASS_DECIDED && !NoFlowRuleCanFire(det_ctx, f)))
             return;
     }
-    if (pf->pass != PASS_NEVER && f->alproto != ALPROTO_HTTP1 && f->alproto != ALPROTO_DNS)
+    /* A flow passed now would not evaluate the rules a device raised on this packet
+     * (Suricata stops at FLOW_ACTION_PASS): it can be passed at the next. */
+    if (pf->pass != PASS_NEVER && devices <= 0 && f->alproto != ALPROTO_HTTP1 &&
+        f->alproto != ALPROTO_DNS)
         EmbargoSc8PassSettled(f);
 }
 

@@ -2317,6 +2317,11 @@ def case_device_mac():
         b"\x23" + b"\0" * 47, ipid=1)
     # The capture's usual locally administered addresses: nothing.
     udp(cap, eth, CLIENT, 57004, "198.51.100.9", 123, b"\x23" + b"\0" * 47, ipid=2)
+    # IP in IP (RFC 2003) from a Huawei interface (00:E0:FC:00:00:92): the inner datagram
+    # has no Ethernet header of its own; its outer one names the interface (4200256).
+    huawei_outer = eth_from("00:E0:FC:00:00:92")
+    udp(cap, lambda ip, to_server=True: huawei_outer(_outer(bytes(ip), 4, to_server), to_server),
+        "192.0.2.92", 57005, "198.51.100.9", 123, b"\x23" + b"\0" * 47, ipid=3)
     return {"device-mac/input.pcap": cap.pcap_bytes()}
 
 
