@@ -176,6 +176,13 @@ bool emb_rules_port_may_hold(const emb_rules_t *rules, uint8_t proto, uint16_t p
 /* The same, asking only the rules with no address condition: on such a port
  * a rule may hold whatever the flow's addresses. */
 bool emb_rules_port_alone_may_hold(const emb_rules_t *rules, uint8_t proto, uint16_t port);
+/* The server ports over `proto` on which an alternative of rule `rule`
+ * (SIZE_MAX: of any rule) with a `payload` pattern can hold, a bit per port
+ * (bit p % 8 of bits[p / 8], OR-ed in; `bits` may be NULL). Returns how many
+ * such alternatives have no port condition (they hold on every port): a host
+ * that scans datagrams' payloads only on those ports misses them. */
+size_t emb_rules_payload_ports(const emb_rules_t *rules, size_t rule, uint8_t proto,
+                               uint8_t bits[65536 / 8]);
 /* The first bytes of the addresses the rules of addresses cover, a bit each
  * (bit b of v4[b / 64]), per family: a flow neither of whose addresses
  * begins with one of them raises no rule with an address condition. */

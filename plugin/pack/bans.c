@@ -169,6 +169,37 @@ bool emb_rules_port_alone_may_hold(const emb_rules_t *r, uint8_t proto, uint16_t
     return port_may_hold(r, proto, port, true);
 }
 
+size_t emb_rules_payload_ports(const emb_rules_t *r, size_t rule, uint8_t proto,
+                               uint8_t bits[65536 / 8]) {
+    size_t anywhere = 0;
+    for (size_t a = 0; r != NULL && a < r->nalts; a++) {
+        const emb_alt_t *alt = &r->alts[a];
+        if (rule != SIZE_MAX && alt->rule != rule)
+            continue;
+        const emb_cond_t *port = NULL;
+        bool payload = false;
+        for (uint32_t c = 0; c < alt->ncond; c++) {
+            payload |= alt->cond[c].key == EMB_K_PAYLOAD;
+            if (alt->cond[c].key == EMB_K_PORT && port == NULL)
+                port = &alt->cond[c]; /* of several (all must hold), the first bounds it */
+        }
+        if (!payload)
+            continue;
+        if (port == NULL) {
+            anywhere++;
+            continue;
+        }
+        for (uint32_t i = port->first; i < port->first + port->count; i++) {
+            const emb_portrange_t *pr = &r->inds[i].ports;
+            if (pr->proto != 0 && pr->proto != proto)
+                continue;
+            for (uint32_t p = pr->lo; p <= pr->hi && bits != NULL; p++)
+                bits[p >> 3] |= (uint8_t)(1u << (p & 7));
+        }
+    }
+    return anywhere;
+}
+
 void emb_rules_address_first_bytes(const emb_rules_t *r, uint64_t v4[4], uint64_t v6[4]) {
     emb_flow_union_t u = {0};
     for (size_t a = 0; r != NULL && a < r->nalts; a++) {

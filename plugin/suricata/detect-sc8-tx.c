@@ -115,6 +115,10 @@ static struct {
     bool pass_flows;    /* embargo.pass-settled-flows */
     bool datagrams;     /* the packet prefilter reads datagrams' device keys */
     bool macs;          /* ... and each direction's Ethernet source (`mac` rules) */
+    bool payloads;      /* ... and the payload patterns of datagrams on payload_ports */
+    /* The UDP server ports of the rules' payload patterns, a bit each
+     * (emb_rules_payload_ports): the datagrams scanned for them. */
+    uint8_t payload_ports[65536 / 8];
 } T = {.list_id = -1, .keyword_id = -1, .thread_id = {.id = -1}};
 
 /* ---- the prefilter ------------------------------------------------------ */
@@ -376,16 +380,35 @@ static const EthernetHdr *NearestEthernet(const Packet *p) {
     return NULL;
 }
 
+static bool PayloadPort(uint16_t port) {
+    return (T.payload_ports[port >> 3] >> (port & 7)) & 1;
+}
+
+/* The UDP packets the engine scans for payload patterns on each flow
+ * direction (emb_config_t.udp_payload_packets' default): the first ones. */
+#define PAYLOAD_DATAGRAMS 32
+
+/* Whether the payload of UDP packet `p` is scanned for the rules' payload
+ * patterns: on a port one of them names, among the first PAYLOAD_DATAGRAMS
+ * of its direction (Suricata counts the packet before detection). */
+static bool PayloadDatagram(const Packet *p, const Flow *f) {
+    if (!T.payloads || (!PayloadPort(f->sp) && !PayloadPort(f->dp)))
+        return false;
+    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
+    return n <= PAYLOAD_DATAGRAMS;
+}
+
 /*
- * What a device says of itself on this packet, read by the engine's own
+ * What a datagram or a device says on this packet, read by the engine's own
  * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
  * datagrams"): the device keys of a UDP datagram (`datagram`; not DNS or
- * QUIC, whose transactions are read), and at each direction's first packet
- * the Ethernet source, whose IEEE prefix names the interface's maker
- * (`mac`). The rules they raise, with the device (the datagram's sender, or
- * the address a DHCP client asks for, or the MAC), go to the candidates as
- * the flow's rules do. Out of line and cold. -1 when it did not start the
- * packet's hits, else how many it added.
+ * QUIC, whose transactions are read), the payload patterns of a UDP
+ * datagram on a port they name (PayloadDatagram), and at each direction's
+ * first packet the Ethernet source, whose IEEE prefix names the interface's
+ * maker (`mac`). The rules they raise (with the device: the datagram's
+ * sender, or the address a DHCP client asks for, or the MAC) go to the
+ * candidates as the flow's rules do. Out of line and cold. -1 when it did
+ * not start the packet's hits, else how many it added.
  */
 static int __attribute__((noinline, cold))
 DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
@@ -394,11 +417,12 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (e == NULL)
         return -1;
-    datagram = datagram && f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC;
+    const bool payload = datagram && PayloadDatagram(p, f);
+    datagram = datagram && T.datagrams && f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC;
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
     const EthernetHdr *eth = mac ? NearestEthernet(p) : NULL;
     mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-    if (!datagram && !mac)
+    if (!datagram && !payload && !mac)
         return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
     if (c == NULL)
@@ -416,6 +440,15 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
                                                                 facts.family == 6 ? 16 : 4) == 0;
         emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch,
                                   &fc);
+    }
+    if (payload) {
+        /* one round of the datagram's bytes; the rules' port conditions hold on the flow's */
+        emb_fact_t bytes = {EMB_FIELD_PAYLOAD, p->payload, p->payload_len};
+        emb_facts_t one = facts;
+        one.facts = &bytes;
+        one.nfacts = 1;
+        one.fields_only = true;
+        emb_engine_match(e, &one, OnFlowMatch, &fc);
     }
     if (mac)
         emb_engine_match_mac(e, &facts, eth->eth_src, OnFlowMatch, &fc);
@@ -497,7 +530,8 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
         return;
     int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
-    const bool datagram = p->proto == IPPROTO_UDP && p->payload_len > 0 && T.datagrams;
+    const bool datagram =
+        p->proto == IPPROTO_UDP && p->payload_len > 0 && (T.datagrams || T.payloads);
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     if ((datagram || mac) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac);
@@ -696,12 +730,15 @@ static void ThreadFree(void *ptr) {
 }
 
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs) {
+                          bool datagrams, bool macs, const uint8_t *payload_ports) {
     T.keyword_id = keyword_id;
     T.packet_duties = packet_duties;
     T.pass_flows = pass_flows;
     T.datagrams = datagrams;
     T.macs = macs;
+    T.payloads = payload_ports != NULL;
+    if (payload_ports != NULL)
+        memcpy(T.payload_ports, payload_ports, sizeof(T.payload_ports));
     if (pass_flows) {
         uint32_t tls = 0, client_first = 0;
         for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++) {
@@ -710,7 +747,8 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
             if (EmbargoSc8Readers[r].client_first)
                 client_first |= 1u << r;
         }
-        EmbargoSc8PassInit(tls, client_first, datagrams);
+        EmbargoSc8PassInit(tls, client_first, datagrams, T.payloads ? T.payload_ports : NULL,
+                           PAYLOAD_DATAGRAMS);
     }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
     if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))

@@ -22,9 +22,13 @@
  * from each datagram with the engine's own parsers (Suricata's give none of
  * them) for the rules of such keys, put behind it by EmbargoSc8TxFlowSetup;
  * `macs`: the pack has `mac` prefixes, read the same way from the Ethernet
- * source of each direction's first packet. False when Suricata refused. */
+ * source of each direction's first packet; `payload_ports` (NULL: none), the
+ * UDP server ports of the pack's payload patterns (a bit each,
+ * emb_rules_payload_ports): the first datagrams of each direction of a flow
+ * on one are scanned for them, and the flow is not passed before. False when
+ * Suricata refused. */
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs);
+                          bool datagrams, bool macs, const uint8_t *payload_ports);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

@@ -85,6 +85,9 @@ static struct {
     uint64_t tx_keys;          /* keys the transactions mode reads (bit per emb_key_t) */
     _Atomic bool packet_rules; /* a rule was put on the packets path: feed the engine */
     uint32_t *sids;            /* the pack's sids, sorted: the keyword checks its argument */
+    /* The UDP server ports of the pack's payload patterns, a bit each
+     * (transactions mode: those datagrams are scanned for them) */
+    uint8_t payload_ports[65536 / 8];
     size_t nsids;
     int keyword_id;
     ThreadStorageId thread_id;
@@ -325,6 +328,18 @@ static uint64_t DeviceKeys(void) {
     return keys;
 }
 
+/* Whether rule `i` has a payload pattern that a UDP port bounds: the
+ * transactions mode scans those ports' datagrams for it (DeviceRules). */
+static bool UdpPayloadRule(size_t i) {
+    static uint8_t bits[65536 / 8];
+    memset(bits, 0, sizeof(bits));
+    emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, bits);
+    for (size_t b = 0; b < sizeof(bits); b++)
+        if (bits[b] != 0)
+            return true;
+    return false;
+}
+
 /* Whether a rule with this keyword goes on the transactions path. In
  * transactions mode a rule of addresses and ports alone goes on the packet
  * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch), and so does a
@@ -351,10 +366,20 @@ static bool OnTransactions(const EmbargoSc8Data *d) {
     if (i != SIZE_MAX && G.mode == MODE_TRANSACTIONS &&
         emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys()))
         return false;
+    const uint64_t payload = UINT64_C(1) << EMB_K_PAYLOAD;
+    if (i != SIZE_MAX && G.mode == MODE_TRANSACTIONS &&
+        emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys() | payload) && UdpPayloadRule(i)) {
+        if (emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, NULL) > 0)
+            SCLogWarning("embargo: rule %u: its payload patterns without a UDP port, and all of "
+                         "them over TCP, do not fire in transactions mode (embargo.mode: both)",
+                         d->sid);
+        return false;
+    }
     if (G.mode == MODE_BOTH)
         return false;
     SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
-                 "or device keys of TCP): it cannot fire in transactions mode "
+                 "over TCP or on any UDP port, device keys of TCP): it cannot fire in "
+                 "transactions mode "
                  "(embargo.mode: both)",
                  d->sid);
     return true;
@@ -592,10 +617,16 @@ void EmbargoSc8Register(void) {
     bool datagrams = false;
     for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
         datagrams |= sum.indicators_per_key[DATAGRAM_KEYS[i]] > 0;
+    /* payload patterns a UDP port bounds: read from those datagrams (UdpPayloadRule) */
+    emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_UDP, G.payload_ports);
+    bool payloads = false;
+    for (size_t b = 0; b < sizeof(G.payload_ports) && !payloads; b++)
+        payloads = G.payload_ports[b] != 0;
     if (G.mode != MODE_PACKETS &&
         !EmbargoSc8TxRegister(
             G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,
             G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams,
-            G.mode == MODE_TRANSACTIONS && sum.indicators_per_key[EMB_K_MAC] > 0))
+            G.mode == MODE_TRANSACTIONS && sum.indicators_per_key[EMB_K_MAC] > 0,
+            G.mode == MODE_TRANSACTIONS && payloads ? G.payload_ports : NULL))
         FatalError("embargo: cannot register the transactions mode");
 }

@@ -41,6 +41,10 @@ static struct {
      * reader reads (ReplyPorts): a bit per port. */
     uint8_t reply_ports[65536 / 8];
     bool datagrams; /* datagrams' device keys are read (DevicePort) */
+    /* UDP ports of payload patterns, a bit each (NULL: none), and how many
+     * datagrams of each direction are scanned for them (PayloadPending) */
+    const uint8_t *payload_ports;
+    uint32_t payload_datagrams;
 } P;
 
 /* The UDP ports devices announce or describe themselves on: SSDP 1900 (UPnP
@@ -66,6 +70,17 @@ static bool DevicePort(uint16_t port) {
     case 37810: return true;
     default: return false;
     }
+}
+
+/* A UDP flow on a port of the pack's payload patterns whose first datagrams
+ * of either direction are not all scanned yet (detect-sc8-tx.c,
+ * PayloadDatagram): a one-way flow waits for its reply. */
+static bool PayloadPending(const Flow *f) {
+    const uint8_t *b = P.payload_ports;
+    if (b == NULL ||
+        (!((b[f->sp >> 3] >> (f->sp & 7)) & 1) && !((b[f->dp >> 3] >> (f->dp & 7)) & 1)))
+        return false;
+    return f->todstpktcnt < P.payload_datagrams || f->tosrcpktcnt < P.payload_datagrams;
 }
 
 /* Protocols that never hand their flow over to another parser (as SMTP,
@@ -143,6 +158,8 @@ static bool OneWayUnreadable(const Flow *f) {
  */
 static bool Settled(const Flow *f) {
     if (f->proto == IPPROTO_UDP && P.datagrams && (DevicePort(f->sp) || DevicePort(f->dp)))
+        return false;
+    if (f->proto == IPPROTO_UDP && PayloadPending(f))
         return false;
     switch (f->alproto) {
     case ALPROTO_TLS: {
@@ -314,11 +331,14 @@ static bool PcapLogHonoursPass(void) {
     return false;
 }
 
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams) {
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams,
+                        const uint8_t *payload_ports, uint32_t payload_datagrams) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
     P.client_first = client_first;
     P.datagrams = datagrams;
+    P.payload_ports = payload_ports;
+    P.payload_datagrams = payload_datagrams;
     /* The UDP protocols of READERS (rust/src/dns/dns.rs, quic/quic.rs give
      * their default ports), and 53, whose answers the packet prefilter feeds. */
     MarkDetectionPorts("dns", "53");

@@ -741,6 +741,14 @@ def case_vendors_dns_sni():
     udp(cap, eth, CLIENT, 63004, dahua, 8800, b"\x00\x01" + dahua_p2p("DHGET", "/probe/p2psrv", 4),
         ipid=0x0E04)
     udp(cap, eth, CLIENT, 63005, dahua, 9800, dahua_p2p("DHGET", "/probe/p2psrv", 5), ipid=0x0E05)
+    # A flow whose first datagram each way is not one (binary keep-alives) and whose third
+    # is a DHPOST: it alerts (4200501) on the third; a host that stopped reading the flow
+    # once its protocol was unknown both ways misses it.
+    udp(cap, eth, CLIENT, 63006, dahua, 8800, b"\x00\x01\x00\x08keepaliv", ipid=0x0E06)
+    udp(cap, eth, dahua, 8800, CLIENT, 63006, b"\x00\x02\x00\x08keepaliv", ipid=0x0E07,
+        to_server=False)
+    udp(cap, eth, CLIENT, 63006, dahua, 8800, dahua_p2p("DHPOST", "/relay/agent", 6),
+        ipid=0x0E08)
     # DVRIP: a connection to 37777/tcp (4200520, port only).
     TcpFlow(cap, eth, CLIENT, 63101, "198.51.100.89", 37777).handshake().close()
     return {"vendors-dns-sni/input.pcap": cap.pcap_bytes()}

@@ -22,7 +22,11 @@ static const char *pack =
     "  - {sid: 22, msg: handset, channel: device, match: [{dhcp.vendor_class: 'ACME:android'}]}\n"
     "  - {sid: 23, msg: net, channel: cloud, match: [{ip: 192.0.2.0/24}]}\n"
     "  - {sid: 24, msg: update, channel: update, match: [{domain: upd.acme.example}]}\n"
-    "  - {sid: 25, msg: interface, channel: device, match: [{mac: '44:19:B6'}]}\n";
+    "  - {sid: 25, msg: interface, channel: device, match: [{mac: '44:19:B6'}]}\n"
+    "  - {sid: 26, msg: p2p, channel: cloud, match: [{payload: 're:^DH(GET|POST) /', port: "
+    "8800/udp}]}\n"
+    "  - {sid: 27, msg: body, channel: update, match: [{payload: KLZF}]}\n"
+    "  - {sid: 28, msg: tcp, channel: cloud, match: [{payload: ACMEHELLO, port: 9000/tcp}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -225,4 +229,44 @@ Test(hosted_devices, bad_arguments) {
         emb_engine_match_datagram(engine, NULL, true, (const uint8_t *)"x", 1, on_match, NULL),
         EMB_EINVAL);
     cr_assert_eq(emb_engine_match_datagram(engine, &f, true, NULL, 5, on_match, NULL), EMB_EINVAL);
+}
+
+/* A datagram's payload as a fact (what the Suricata 8 transactions mode scans
+ * on the ports emb_rules_payload_ports gives): a pattern's port condition
+ * holds on the flow's server port, `^` is the datagram's first byte. */
+Test(hosted_devices, datagram_payload_patterns_and_their_ports) {
+    static uint8_t bits[65536 / 8];
+    memset(bits, 0, sizeof(bits));
+    cr_assert_eq(emb_rules_payload_ports(rules, SIZE_MAX, 17, bits), 1, "sid 27 holds anywhere");
+    for (unsigned p = 0; p < 65536; p++)
+        cr_assert_eq((bits[p / 8] >> (p % 8)) & 1, p == 8800, "port %u", p);
+    memset(bits, 0, sizeof(bits));
+    cr_assert_eq(emb_rules_payload_ports(rules, SIZE_MAX, 6, bits), 1);
+    cr_assert_eq((bits[9000 / 8] >> (9000 % 8)) & 1, 1, "9000/tcp over TCP");
+    cr_assert_eq((bits[8800 / 8] >> (8800 % 8)) & 1, 0, "8800/udp not over TCP");
+
+    static const uint8_t cloud[4] = {198, 51, 100, 7};
+    emb_facts_t f = udp(10, 40000, cloud, 8800);
+    const char *text = "DHGET /probe/p2psrv HTTP/1.1\r\n\r\n";
+    emb_fact_t bytes = {EMB_FIELD_PAYLOAD, text, strlen(text)};
+    f.facts = &bytes;
+    f.nfacts = 1;
+    f.fields_only = true;
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match(engine, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 1);
+    cr_assert_eq(g.sid, 26);
+    cr_assert_str_eq(g.field, "payload");
+
+    f.server_port = 8801;
+    g = (got_t){0};
+    cr_assert_eq(emb_engine_match(engine, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 0, "another port: the condition fails");
+
+    f.server_port = 8800;
+    const char *late = "xDHPOST /relay/agent";
+    bytes = (emb_fact_t){EMB_FIELD_PAYLOAD, late, strlen(late)};
+    g = (got_t){0};
+    cr_assert_eq(emb_engine_match(engine, &f, on_match, &g), 0);
+    cr_assert_eq(g.n, 0, "the method must begin the datagram");
 }
