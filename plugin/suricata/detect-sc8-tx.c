@@ -380,6 +380,14 @@ static const EthernetHdr *NearestEthernet(const Packet *p) {
     return NULL;
 }
 
+bool EmbargoSc8TxReplyMacMayMatch(ThreadVars *tv, const Packet *p) {
+    if (!T.macs)
+        return false;
+    const EthernetHdr *eth = NearestEthernet(p);
+    emb_engine_t *e = eth != NULL ? EmbargoSc8Engine(tv) : NULL;
+    return e != NULL && emb_engine_mac_may_match(e, eth->eth_src);
+}
+
 static bool PayloadPort(uint16_t port) {
     return (T.payload_ports[port >> 3] >> (port & 7)) & 1;
 }

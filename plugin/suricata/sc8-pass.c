@@ -24,6 +24,7 @@
 
 #include <stdatomic.h>
 
+#include "detect-sc8-tx.h"
 #include "sc8-pass.h"
 #include "sc8-state.h"
 
@@ -230,6 +231,24 @@ void EmbargoSc8PassRulesFreed(uint32_t version) {
 }
 
 /*
+ * A flow passed while it went one way (OneWayUnreadable) whose reply now
+ * comes from an interface a MAC prefix of the pack may name: the reply's
+ * first packet is the only one that says so (its sender's MAC is read at
+ * each direction's first packet), so the pass is taken back for it and the
+ * packet's detection runs; PrefilterFlow settles the flow again at its next
+ * packet. A flow without app-layer state was passed with FLOW_ACTION_PASS
+ * (a pass exception policy's flows look the same: their reply's first
+ * packet is inspected too); one with state, by having no rule group: the
+ * groups are looked up again at this packet.
+ */
+static void __attribute__((noinline, cold)) TakePassBack(Flow *f) {
+    if (f->flags & FLOW_ACTION_PASS)
+        f->flags &= ~FLOW_ACTION_PASS;
+    else
+        f->flags &= ~(FLOW_SGH_TOSERVER | FLOW_SGH_TOCLIENT);
+}
+
+/*
  * Every packet of a flow, before Suricata's stream, app-layer and detection
  * work on it (flow.c, FlowHandlePacketUpdate). A packet of a flow passed
  * with no rule group is marked for no inspection (PKT_NOPACKET_INSPECTION,
@@ -248,6 +267,12 @@ static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
     if (!EmbargoSc8FlowPassed(f))
         return;
+    if ((p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && EmbargoSc8TxReplyMacMayMatch(tv, p)) {
+        TakePassBack(f); /* the packet's detection reads its MAC (PrefilterFlow) */
+        if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
+            EmbargoSc8WorkerRead(tv, p);
+        return;
+    }
     if ((f->flags & FLOW_ACTION_PASS) == 0 && !P.no_mark &&
         atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
         f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed))

@@ -2330,6 +2330,13 @@ def case_device_mac():
     huawei_outer = eth_from("00:E0:FC:00:00:92")
     udp(cap, lambda ip, to_server=True: huawei_outer(_outer(bytes(ip), 4, to_server), to_server),
         "192.0.2.92", 57005, "198.51.100.9", 123, b"\x23" + b"\0" * 47, ipid=3)
+    # A one-way flow of no known protocol (a host may stop reading it after its first
+    # datagrams), then the server's reply from a Huawei interface (00:E0:FC:00:00:93):
+    # 4200256 on the reply, whose sender is the server.
+    udp(cap, eth, CLIENT, 57006, "198.51.100.93", 40000, b"\x17\xfe\x00\x05hello", ipid=4)
+    udp(cap, eth, CLIENT, 57006, "198.51.100.93", 40000, b"\x17\xfe\x00\x05again", ipid=5)
+    udp(cap, eth_from("00:E0:FC:00:00:93"), "198.51.100.93", 40000, CLIENT, 57006,
+        b"\x17\xfe\x00\x02ok", ipid=6, to_server=False)
     return {"device-mac/input.pcap": cap.pcap_bytes()}
 
 
