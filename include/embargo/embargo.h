@@ -556,6 +556,33 @@ int emb_engine_match_mac(emb_engine_t *engine, const emb_facts_t *facts, const u
  * prefix of the pack): a bit test, for a host to ask before the call above. */
 bool emb_engine_mac_may_match(const emb_engine_t *engine, const uint8_t mac[6]);
 
+/* How far one TCP stream direction has been scanned for payload patterns
+ * (emb_engine_match_stream); zero it at the direction's start. */
+typedef struct {
+    uint64_t scanned;       /* bytes of the stream scanned so far */
+    uint32_t start_scanned; /* bytes from its start the anchored patterns saw */
+    bool done;              /* past the stream depth: nothing more to scan */
+} emb_stream_scan_t;
+
+/* The bytes before st->scanned a host must give again with the next stretch
+ * of a stream (the end of what it gave last, up to this many): what a
+ * pattern may span across the two, and while the stream is short, its whole
+ * start for the anchored patterns. 0 when the rules have no payload pattern. */
+size_t emb_engine_stream_lookback(const emb_engine_t *engine);
+
+/* The rules the payload patterns raise on a stretch of one TCP stream
+ * direction that a host reassembled (Suricata's raw stream): `data` holds
+ * its bytes from stream offset `offset` (0: the direction's first byte), and
+ * begins at most emb_engine_stream_lookback() bytes before st->scanned, or
+ * at it. As `embargo scan`: only the first stream_depth bytes (then
+ * st->done), `^` is the stream's first byte, a pattern is found across two
+ * stretches; the rules' ip and port conditions hold on the facts'
+ * endpoints (their field values are not read). A gap (offset past
+ * st->scanned) loses what it skipped. */
+int emb_engine_match_stream(emb_engine_t *engine, const emb_facts_t *facts, emb_stream_scan_t *st,
+                            const uint8_t *data, size_t len, uint64_t offset, emb_match_cb cb,
+                            void *userdata);
+
 /*
  * DNS attribution of a host's connection (docs/flows.md): the rules whose
  * names resolved, in a DNS answer to `facts->client` seen no later than `ts`,

@@ -190,6 +190,60 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
     return rc;
 }
 
+size_t emb_engine_stream_lookback(const emb_engine_t *e) {
+    if (e == NULL || !e->has_payload_rules)
+        return 0;
+    uint32_t width = emb__matcher_start_width(e->matcher);
+    return width > e->payload_overlap ? width : e->payload_overlap;
+}
+
+/*
+ * Payload patterns over a stretch of one TCP stream direction, as the
+ * engine's own flows scan theirs (inspect.c, scan_stream_payload): the new
+ * bytes with the overlap a pattern may span before them, only the first
+ * stream_depth bytes, `^` at the stream's first byte alone, and the anchored
+ * patterns again over a longer start while they could span more of it.
+ */
+int emb_engine_match_stream(emb_engine_t *e, const emb_facts_t *facts, emb_stream_scan_t *st,
+                            const uint8_t *data, size_t len, uint64_t offset, emb_match_cb cb,
+                            void *userdata) {
+    if (e == NULL || facts == NULL || st == NULL || (data == NULL && len > 0))
+        return EMB_EINVAL;
+    uint64_t depth = e->cfg.stream_depth;
+    uint64_t end = offset + len < depth ? offset + len : depth;
+    if (offset >= depth || !e->has_payload_rules) {
+        st->done = true;
+        return 0;
+    }
+    if (offset > st->scanned)
+        st->scanned = offset; /* a gap: what came before it is lost */
+    if (end <= st->scanned)
+        return 0; /* nothing new */
+    uint64_t back = st->scanned > e->payload_overlap ? st->scanned - e->payload_overlap : 0;
+    uint64_t from = back > offset ? back : offset;
+    st->scanned = end;
+    st->done = end >= depth;
+
+    emb_endpoints_t ep = endpoints_of(facts);
+    e->cur = (emb_pkt_ctx_t){0}; /* a stretch, not a packet: no flow of ours */
+    emb__round_begin(e);
+    emb_payload_at_t at = from == 0 ? EMB_AT_START : EMB_AT_MIDDLE;
+    int rc = emb__round_scan_payload(e, data + (from - offset), (size_t)(end - from), at);
+    uint32_t width = emb__matcher_start_width(e->matcher);
+    if (at == EMB_AT_START) {
+        st->start_scanned = (uint32_t)end;
+    } else if (rc == 0 && offset == 0 && st->start_scanned < width && st->start_scanned < end) {
+        uint32_t n = end < width ? (uint32_t)end : width;
+        rc = emb__round_scan_payload(e, data, n, EMB_AT_START_ONLY);
+        st->start_scanned = n;
+    }
+    if (rc != 0)
+        return rc;
+    emb__round_hits(e, &ep);
+    emb__round_precedence(e);
+    return report_candidates(e, NULL, cb, userdata);
+}
+
 bool emb_engine_mac_may_match(const emb_engine_t *e, const uint8_t mac[6]) {
     return e != NULL && mac != NULL && emb__matcher_mac_may(e->matcher, mac);
 }

@@ -64,6 +64,7 @@
 #include <string.h>
 
 #include "detect-sc8-read.h"
+#include "detect-sc8-stream.h"
 #include "detect-sc8-tx.h"
 #include "sc8-pass.h"
 #include "sc8-state.h"
@@ -116,6 +117,7 @@ static struct {
     bool datagrams;     /* the packet prefilter reads datagrams' device keys */
     bool macs;          /* ... and each direction's Ethernet source (`mac` rules) */
     bool payloads;      /* ... and the payload patterns of datagrams on payload_ports */
+    bool streams;       /* ... and those of TCP streams (detect-sc8-stream.c) */
     /* The UDP server ports of the rules' payload patterns, a bit each
      * (emb_rules_payload_ports): the datagrams scanned for them. */
     uint8_t payload_ports[65536 / 8];
@@ -370,24 +372,6 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
     AddHitSigs(det_ctx, c, from, pf);
 }
 
-/* The Ethernet header nearest the packet: its own, or for a tunnel's inner
- * packet without one (IP in IP, GRE), its outer packet's, as the engine's
- * decoder keeps the innermost it read. NULL when none. */
-static const EthernetHdr *NearestEthernet(const Packet *p) {
-    for (; p != NULL; p = p->root)
-        if (PacketIsEthernet(p))
-            return PacketGetEthernet(p);
-    return NULL;
-}
-
-bool EmbargoSc8TxReplyMacMayMatch(ThreadVars *tv, const Packet *p) {
-    if (!T.macs)
-        return false;
-    const EthernetHdr *eth = NearestEthernet(p);
-    emb_engine_t *e = eth != NULL ? EmbargoSc8Engine(tv) : NULL;
-    return e != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-}
-
 static bool PayloadPort(uint16_t port) {
     return (T.payload_ports[port >> 3] >> (port & 7)) & 1;
 }
@@ -411,7 +395,8 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
  * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
  * datagrams"): the device keys of a UDP datagram (`datagram`; not DNS or
  * QUIC, whose transactions are read), the payload patterns of a UDP
- * datagram on a port they name (PayloadDatagram), and at each direction's
+ * datagram on a port they name (PayloadDatagram) or of the new stretch of
+ * Suricata's raw TCP stream (`stream`), and at each direction's
  * first packet the Ethernet source, whose IEEE prefix names the interface's
  * maker (`mac`). The rules they raise (with the device: the datagram's
  * sender, or the address a DHCP client asks for, or the MAC) go to the
@@ -420,7 +405,7 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
  */
 static int __attribute__((noinline, cold))
 DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
-            bool mac) {
+            bool mac, bool stream) {
     Flow *f = p->flow;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (e == NULL)
@@ -428,9 +413,9 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     const bool payload = datagram && PayloadDatagram(p, f);
     datagram = datagram && T.datagrams && f->alproto != ALPROTO_DNS && f->alproto != ALPROTO_QUIC;
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
-    const EthernetHdr *eth = mac ? NearestEthernet(p) : NULL;
+    const EthernetHdr *eth = mac ? EmbargoSc8NearestEthernet(p) : NULL;
     mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-    if (!datagram && !payload && !mac)
+    if (!datagram && !payload && !mac && !stream)
         return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
     if (c == NULL)
@@ -460,6 +445,8 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     }
     if (mac)
         emb_engine_match_mac(e, &facts, eth->eth_src, OnFlowMatch, &fc);
+    if (stream)
+        EmbargoSc8StreamScan(det_ctx, p, e, &facts, pf->pass != PASS_NEVER, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
     return fc.n;
@@ -535,14 +522,21 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     if (T.packet_duties &&
         (p->sp == 53 || atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1))
         PacketDuties(det_ctx->tv, p);
-    if (f == NULL || PKT_IS_PSEUDOPKT(p) || PacketIsTunnelRoot(p))
+    if (f == NULL || PacketIsTunnelRoot(p))
         return;
+    if (PKT_IS_PSEUDOPKT(p)) {
+        /* a flow's end: the stream bytes its last packets left unacknowledged */
+        if ((p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams && pf->n > 0)
+            DeviceRules(det_ctx, p, pf, false, false, true);
+        return;
+    }
     int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
     const bool datagram =
         p->proto == IPPROTO_UDP && p->payload_len > 0 && (T.datagrams || T.payloads);
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
-    if ((datagram || mac) && pf->n > 0)
-        devices = DeviceRules(det_ctx, p, pf, datagram, mac);
+    const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
+    if ((datagram || mac || stream) && pf->n > 0)
+        devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
@@ -596,6 +590,20 @@ static const EmbargoSc8Data *OurPrefilter(const Signature *s) {
         s->init_data->prefilter_sm->type != T.keyword_id)
         return NULL;
     return (const EmbargoSc8Data *)s->init_data->prefilter_sm->ctx;
+}
+
+/* A group with rules of payload patterns keeps its raw stream (PrefilterFlow
+ * reads it), and those rules are evaluated on a flow's end packet too, where
+ * Suricata skips packet rules (detect.c, SIG_TYPE_PKT) and where the stream
+ * bytes the last packets left unacknowledged are read. */
+static void StreamSigs(SigGroupHead *sgh) {
+    EmbargoSc8StreamGroup(sgh);
+    for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
+        Signature *s = sgh->init->match_array[i];
+        const EmbargoSc8Data *d = OurPrefilter(s);
+        if (d != NULL && d->stream_rule && s->type == SIG_TYPE_PKT)
+            s->type = SIG_TYPE_PKT_STREAM;
+    }
 }
 
 /* Counts the rules of `sgh` that have the keyword as their prefilter, of the
@@ -659,6 +667,8 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     bool ours = pf->n > 0 || Collect(sgh, false, 0, NULL) > 0;
     pf->pass = ours ? when : PASS_NEVER;
     pf->version = de_ctx->version;
+    if (pf->n > 0 && T.streams)
+        StreamSigs(sgh);
     if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
                               PrefilterFree, "embargo.flow") < 0)
@@ -745,6 +755,7 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
     T.datagrams = datagrams;
     T.macs = macs;
     T.payloads = payload_ports != NULL;
+    T.streams = EmbargoSc8StreamEnabled();
     if (payload_ports != NULL)
         memcpy(T.payload_ports, payload_ports, sizeof(T.payload_ports));
     if (pass_flows) {
@@ -755,7 +766,7 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
             if (EmbargoSc8Readers[r].client_first)
                 client_first |= 1u << r;
         }
-        EmbargoSc8PassInit(tls, client_first, datagrams, T.payloads ? T.payload_ports : NULL,
+        EmbargoSc8PassInit(tls, client_first, datagrams, macs, T.payloads ? T.payload_ports : NULL,
                            PAYLOAD_DATAGRAMS);
     }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);

@@ -30,12 +30,6 @@
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
                           bool datagrams, bool macs, const uint8_t *payload_ports);
 
-/* Whether the Ethernet source of `p` (its own or its outer packet's) may
- * begin with a MAC prefix of the pack (`mac` rules read): sc8-pass.c takes
- * back the pass of a flow whose reply's first packet it is, so that the
- * reply's sender is read. */
-bool EmbargoSc8TxReplyMacMayMatch(ThreadVars *tv, const Packet *p);
-
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */
 int EmbargoSc8TxSetup(DetectEngineCtx *de_ctx, Signature *s, EmbargoSc8Data *d);

@@ -54,6 +54,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "detect-sc8-stream.h"
 #include "detect-sc8-tx.h"
 #include "detect-sc8.h"
 #include "sc8-state.h"
@@ -88,6 +89,7 @@ static struct {
     /* The UDP server ports of the pack's payload patterns, a bit each
      * (transactions mode: those datagrams are scanned for them) */
     uint8_t payload_ports[65536 / 8];
+    bool streams; /* transactions mode: payload patterns on Suricata's TCP stream */
     size_t nsids;
     int keyword_id;
     ThreadStorageId thread_id;
@@ -344,7 +346,7 @@ static bool UdpPayloadRule(size_t i) {
  * transactions mode a rule of addresses and ports alone goes on the packet
  * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch), and so does a
  * rule of datagrams' device keys, decided from each datagram. */
-static bool OnTransactions(const EmbargoSc8Data *d) {
+static bool OnTransactions(EmbargoSc8Data *d) {
     if (G.mode == MODE_PACKETS)
         return false;
     if (d->sid == 0)
@@ -368,11 +370,18 @@ static bool OnTransactions(const EmbargoSc8Data *d) {
         return false;
     const uint64_t payload = UINT64_C(1) << EMB_K_PAYLOAD;
     if (i != SIZE_MAX && G.mode == MODE_TRANSACTIONS &&
-        emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys() | payload) && UdpPayloadRule(i)) {
-        if (emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, NULL) > 0)
-            SCLogWarning("embargo: rule %u: its payload patterns without a UDP port, and all of "
-                         "them over TCP, do not fire in transactions mode (embargo.mode: both)",
+        emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys() | payload) &&
+        (G.streams || UdpPayloadRule(i))) {
+        if (!G.streams)
+            SCLogWarning("embargo: rule %u: its payload patterns over TCP, and those without a "
+                         "port over UDP, do not fire in transactions mode with "
+                         "embargo.stream-payload: no (embargo.mode: both)",
                          d->sid);
+        else if (emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, NULL) > 0)
+            SCLogInfo("embargo: rule %u: its payload patterns without a port are read on TCP "
+                      "streams only, not on UDP datagrams, in transactions mode",
+                      d->sid);
+        d->stream_rule = G.streams;
         return false;
     }
     if (G.mode == MODE_BOTH)
@@ -562,6 +571,16 @@ static bool PassFlows(void) {
     return yes != 0;
 }
 
+/* embargo.stream-payload (transactions mode): payload patterns on Suricata's
+ * reassembled TCP stream; default yes. */
+static bool StreamPayload(void) {
+    int yes = 1;
+    if (SCConfGetBool("embargo.stream-payload", &yes) != 1)
+        yes = 1;
+    SCLogConfig("embargo: payload patterns on TCP streams: %s", yes ? "yes" : "no");
+    return yes != 0;
+}
+
 /* embargo.mode: transactions (default), packets or both. */
 static int Mode(void) {
     const char *mode = NULL;
@@ -622,6 +641,19 @@ void EmbargoSc8Register(void) {
     bool payloads = false;
     for (size_t b = 0; b < sizeof(G.payload_ports) && !payloads; b++)
         payloads = G.payload_ports[b] != 0;
+    /* payload patterns over TCP: read on Suricata's raw stream (detect-sc8-stream.c) */
+    static uint8_t tcp_ports[65536 / 8];
+    size_t anywhere = emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_TCP, tcp_ports);
+    bool tcp = anywhere > 0;
+    for (size_t b = 0; b < sizeof(tcp_ports) && !tcp; b++)
+        tcp = tcp_ports[b] != 0;
+    if (G.mode == MODE_TRANSACTIONS && tcp && StreamPayload()) {
+        emb_config_t cfg;
+        EmbargoSc8EngineConfig(&cfg);
+        if (!EmbargoSc8StreamInit(tcp_ports, anywhere > 0, cfg.stream_depth))
+            FatalError("embargo: cannot register the stream's payload patterns");
+        G.streams = true;
+    }
     if (G.mode != MODE_PACKETS &&
         !EmbargoSc8TxRegister(
             G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,

@@ -24,7 +24,7 @@
 
 #include <stdatomic.h>
 
-#include "detect-sc8-tx.h"
+#include "detect-sc8-stream.h"
 #include "sc8-pass.h"
 #include "sc8-state.h"
 
@@ -42,6 +42,7 @@ static struct {
      * reader reads (ReplyPorts): a bit per port. */
     uint8_t reply_ports[65536 / 8];
     bool datagrams; /* datagrams' device keys are read (DevicePort) */
+    bool macs;      /* `mac` prefixes are read (ReplyMacMayMatch) */
     /* UDP ports of payload patterns, a bit each (NULL: none), and how many
      * datagrams of each direction are scanned for them (PayloadPending) */
     const uint8_t *payload_ports;
@@ -162,6 +163,8 @@ static bool Settled(const Flow *f) {
         return false;
     if (f->proto == IPPROTO_UDP && PayloadPending(f))
         return false;
+    if (f->proto == IPPROTO_TCP && EmbargoSc8StreamPending(f))
+        return false; /* its payload is still read (detect-sc8-stream.c) */
     switch (f->alproto) {
     case ALPROTO_TLS: {
         if (!AppLayerStopped(f))
@@ -241,6 +244,14 @@ void EmbargoSc8PassRulesFreed(uint32_t version) {
  * packet is inspected too); one with state, by having no rule group: the
  * groups are looked up again at this packet.
  */
+static bool ReplyMacMayMatch(ThreadVars *tv, const Packet *p) {
+    if (!P.macs)
+        return false;
+    const EthernetHdr *eth = EmbargoSc8NearestEthernet(p);
+    emb_engine_t *e = eth != NULL ? EmbargoSc8Engine(tv) : NULL;
+    return e != NULL && emb_engine_mac_may_match(e, eth->eth_src);
+}
+
 static void __attribute__((noinline, cold)) TakePassBack(Flow *f) {
     if (f->flags & FLOW_ACTION_PASS)
         f->flags &= ~FLOW_ACTION_PASS;
@@ -267,7 +278,7 @@ static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
     if (!EmbargoSc8FlowPassed(f))
         return;
-    if ((p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && EmbargoSc8TxReplyMacMayMatch(tv, p)) {
+    if ((p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && ReplyMacMayMatch(tv, p)) {
         TakePassBack(f); /* the packet's detection reads its MAC (PrefilterFlow) */
         if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
             EmbargoSc8WorkerRead(tv, p);
@@ -356,12 +367,13 @@ static bool PcapLogHonoursPass(void) {
     return false;
 }
 
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams,
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams, bool macs,
                         const uint8_t *payload_ports, uint32_t payload_datagrams) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
     P.client_first = client_first;
     P.datagrams = datagrams;
+    P.macs = macs;
     P.payload_ports = payload_ports;
     P.payload_datagrams = payload_datagrams;
     /* The UDP protocols of READERS (rust/src/dns/dns.rs, quic/quic.rs give

@@ -11,12 +11,14 @@
 /* Sets it up: which readers of detect-sc8-tx.c's READERS (a bit each) read
  * TLS, and which read a client's first message; `datagrams`: datagrams'
  * device keys are read (UDP flows on the ports devices announce themselves
- * on are then never passed); `payload_ports` (NULL: none): UDP server ports,
+ * on are then never passed); `macs`: `mac` prefixes are read (the first
+ * packet of a passed flow's reply is inspected when its sender's may match);
+ * `payload_ports` (NULL: none): UDP server ports,
  * a bit each, whose flows' first `payload_datagrams` datagrams each way are
  * scanned for payload patterns (not passed before); a flow callback marks
  * the packets of passed flows and, with several workers, moves the worker's
  * watermark past them. Before the threads start. */
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams,
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams, bool macs,
                         const uint8_t *payload_ports, uint32_t payload_datagrams);
 
 /* Stops Suricata's detection on `f` if nothing is left to find in it, its

@@ -89,6 +89,13 @@ void EmbargoSc8EngineConfig(emb_config_t *cfg) {
     cfg->shared = S.shared;
 }
 
+const EthernetHdr *EmbargoSc8NearestEthernet(const Packet *p) {
+    for (; p != NULL; p = p->root)
+        if (PacketIsEthernet(p))
+            return PacketGetEthernet(p);
+    return NULL;
+}
+
 emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
     EmbargoSc8Worker *w = tv != NULL ? ThreadGetStorageById(tv, S.thread_id) : NULL;
     if (w == NULL)

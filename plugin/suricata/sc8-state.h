@@ -29,7 +29,8 @@ typedef struct {
     uint32_t sid;
     char vendor[EMBARGO_NAME_LEN];
     char channel[EMBARGO_NAME_LEN];
-    bool flow_rule; /* transactions mode: a rule of addresses and ports alone */
+    bool flow_rule;   /* transactions mode: a rule of addresses and ports alone */
+    bool stream_rule; /* ... or of payload patterns read on the TCP stream */
 } EmbargoSc8Data;
 
 /*
@@ -41,6 +42,11 @@ typedef struct {
 bool EmbargoSc8StateInit(const emb_rules_t *rules, emb_engine_t *spare, const char *cache_dir,
                          emb_shared_t *shared);
 void EmbargoSc8EngineConfig(emb_config_t *cfg);
+
+/* The Ethernet header nearest the packet: its own, or for a tunnel's inner
+ * packet without one (IP in IP, GRE), its outer packet's, as the engine's
+ * decoder keeps the innermost it read. NULL when none. */
+const EthernetHdr *EmbargoSc8NearestEthernet(const Packet *p);
 
 /* The engine of the worker running `tv` (built at its first use); NULL when it cannot be. */
 emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);

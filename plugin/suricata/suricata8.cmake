@@ -49,7 +49,7 @@ endif()
 get_filename_component(_sc8_bin ${SURICATA8_CONFIG} DIRECTORY)
 get_filename_component(_sc8_root ${_sc8_bin} DIRECTORY)
 
-add_library(embargo_suricata8 MODULE detect-sc8.c detect-sc8-read.c detect-sc8-tx.c sc8-pass.c sc8-state.c
+add_library(embargo_suricata8 MODULE detect-sc8.c detect-sc8-read.c detect-sc8-stream.c detect-sc8-tx.c sc8-pass.c sc8-state.c
             plugin-sc8.c)
 # Suricata's headers are not written for -Wextra -Wshadow: SYSTEM silences them.
 target_include_directories(embargo_suricata8 SYSTEM PRIVATE ${_sc8_includes})

@@ -10,7 +10,9 @@
  * in Suricata 8's transactions mode: its feeder parses what it can; and its
  * bytes past the first 42 (Ethernet, IPv4, UDP) are handed to that engine as
  * a host's datagram (emb_engine_match_datagram), on a port of each device
- * protocol in turn, as Suricata 8's packet prefilter hands them.
+ * protocol in turn, as Suricata 8's packet prefilter hands them, and as the
+ * next stretch of a TCP stream (emb_engine_match_stream) with overlaps and
+ * gaps.
  */
 #include <embargo/embargo.h>
 
@@ -36,6 +38,15 @@ static int on_alert(const emb_alert_t *a, void *userdata) {
 static int on_device(const emb_match_t *m, void *userdata) {
     (void)userdata;
     if (m->device_protocol == NULL || m->device_host == NULL || m->field == NULL ||
+        (m->value_len > 0 && m->value == NULL))
+        abort();
+    return 0;
+}
+
+/* A stream's match is a payload pattern's. */
+static int on_match(const emb_match_t *m, void *userdata) {
+    (void)userdata;
+    if (m->field == NULL || strcmp(m->field, "payload") != 0 ||
         (m->value_len > 0 && m->value == NULL))
         abort();
     return 0;
@@ -105,6 +116,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         size_t off = hdr->caplen < 42 ? hdr->caplen : 42;
         rc = emb_engine_match_datagram(other, &dg, (cnt & 1) != 0, pkt + off, hdr->caplen - off,
                                        on_device, NULL);
+        if (rc != 0)
+            abort();
+        /* The same bytes as the next stretch of a TCP stream (emb_engine_match_stream, as
+         * Suricata 8's raw stream hands them): given again from up to past the lookback
+         * before where the last one ended, or after a gap; a new stream every 64 packets. */
+        static emb_stream_scan_t st;
+        if (cnt % 64 == 1)
+            st = (emb_stream_scan_t){0};
+        uint64_t back = (cnt * 37) % (emb_engine_stream_lookback(other) + 64);
+        uint64_t at =
+            cnt % 16 == 0 ? st.scanned + 100 : st.scanned - (back < st.scanned ? back : st.scanned);
+        dg.proto = 6;
+        rc = emb_engine_match_stream(other, &dg, &st, pkt + off, hdr->caplen - off, at, on_match,
+                                     NULL);
         if (rc != 0)
             abort();
     }

@@ -1635,6 +1635,19 @@ def case_payload_anchor():
     wide = b"HDR" + b"7" * 400 + b"END"
     TcpFlow(cap, eth, CLIENT, 65003, srv, 7000).handshake() \
         .pieces(True, _segments(wide, 120)).close()
+    # 65006: an unanchored marker across bytes 2990-3009 of a stream sent in 1,000-byte
+    # segments, each acknowledged: a host that reads the stream in stretches as their data is
+    # acknowledged (Suricata's raw stream, 2,560-byte chunks) sees it cut in two: 4299103.
+    body = bytearray(b"q" * 4000)
+    body[2990:3010] = b"SPLITMARK-0123456789"
+    flow = TcpFlow(cap, eth, CLIENT, 65006, srv, 7000).handshake()
+    for i in range(4):
+        flow.client(bytes(body[i * 1000:(i + 1) * 1000]))
+    flow.close()
+    # 65007: the marker in a segment the capture never shows acknowledged (it ends first): a
+    # host reads it when the flow ends (Suricata: its pseudo packet at shutdown): 4299103.
+    flow = TcpFlow(cap, eth, CLIENT, 65007, srv, 7000).handshake()
+    flow._pkt(True, "PA", b"r" * 300 + b"SPLITMARK-0123456789")
     # 65004: a datagram that starts with the marker: 4299101; 65005: one that does not.
     udp(cap, eth, CLIENT, 65004, srv, 9999, b"MAGIC1 ping", ipid=7)
     udp(cap, eth, CLIENT, 65005, srv, 9999, b"> MAGIC1 ping", ipid=8)
