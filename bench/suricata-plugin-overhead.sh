@@ -17,6 +17,8 @@
 #   F  S8 + the same ruleset + embargo.so (transactions) and its rules
 #   G  S7 eve-log `filetype: regular`, types alert, dns, tls, http, quic, flow
 #   H  S7 eve-log `filetype: embargo` (Suricata 7's embargo.so), the same types
+#   P  B with `embargo.stream-payload: yes`: payload patterns also on Suricata's TCP stream
+#      (off by default); a reference beside B, not a target.
 #   M  S8 + six plain rules, one per field the transactions mode reads most (DNS query,
 #      TLS SNI, JA4, HTTP host and user-agent, QUIC SNI), whose content (NUL bytes)
 #      matches nothing: what Suricata's detection costs with the least rule set that
@@ -79,7 +81,7 @@ ap.add_argument("--real", action="append", default=[], metavar="DIR")
 ap.add_argument("--real-repeat", type=int, default=1, metavar="K")
 ap.add_argument("--ruleset", action="append", default=[], metavar="FILE_OR_DIR")
 ap.add_argument("--captures", default="mix,real")
-ap.add_argument("--configs", default="A,B,C,D,E,F,G,H,M")
+ap.add_argument("--configs", default="A,B,C,D,E,F,G,H,M,P")
 ap.add_argument("--callgrind", type=int, nargs="?", const=50000, default=0, metavar="PACKETS")
 ap.add_argument("--callgrind-ruleset", action="store_true",
                 help="count E and F under callgrind too (~15-20 min each, run side by side)")
@@ -311,7 +313,7 @@ VARS = """vars:
 """
 
 
-def s8_yaml(plugin_mode):
+def s8_yaml(plugin_mode, stream_payload=False):
     # Suricata's defaults otherwise; the settings docs/suricata.md recommends for the
     # plugin (QUIC on, midstream) in every S8 configuration alike, and Suricata 8's
     # Hyperscan cache (start-up only).
@@ -328,6 +330,8 @@ def s8_yaml(plugin_mode):
     if plugin_mode:
         y += ("plugins: [%s]\nembargo:\n  mode: %s\n  rules: %s\n  cache-dir: %s\n"
               % (PLUGIN8, plugin_mode, RULES, W("embargo-cache")))
+        if stream_payload:
+            y += "  stream-payload: yes\n"
     return y
 
 
@@ -354,6 +358,8 @@ CONFIGS = [  # key, label, suricata, yaml, rules file, needs
     ("G", "S7 eve regular", S7, s7_yaml("regular"), "/dev/null", [S7, PLUGIN7]),
     ("H", "S7 eve embargo", S7, s7_yaml("embargo"), "/dev/null", [S7, PLUGIN7]),
     ("M", "S8 + 6 plain rules, no match", S8, s8_yaml(None), W("minimal.rules"), [S8]),
+    ("P", "S8 + embargo.so (tx, stream payload)", S8, s8_yaml("transactions", True),
+     W("embargo-plugin.rules"), [S8, PLUGIN8]),
 ]
 keys = a.configs.split(",")
 configs = []
@@ -648,6 +654,8 @@ TARGETS = [  # numerator, denominator, text, target, strict
     ("H", "G", "S7 embargo output / S7 regular", 1.05, False),
     ("M", "A", "S8 + 6 plain rules matching nothing / S8 alone (reference)", None, False),
     ("B", "M", "S8 + embargo (transactions) / S8 + 6 plain rules matching nothing", None, False),
+    ("P", "A", "S8 + embargo (tx, stream payload) / S8 alone (reference)", None, False),
+    ("P", "B", "S8 + embargo (tx, stream payload) / S8 + embargo (tx)", None, False),
 ]
 say("\n== targets (each judged on the threads' CPU and, where counted, on instructions, as "
     "issue 17 states them; the worker's CPU, the whole process's and wall beside)")

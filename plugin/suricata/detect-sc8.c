@@ -374,8 +374,8 @@ static bool OnTransactions(EmbargoSc8Data *d) {
         (G.streams || UdpPayloadRule(i))) {
         if (!G.streams)
             SCLogWarning("embargo: rule %u: its payload patterns over TCP, and those without a "
-                         "port over UDP, do not fire in transactions mode with "
-                         "embargo.stream-payload: no (embargo.mode: both)",
+                         "port over UDP, do not fire in transactions mode without "
+                         "embargo.stream-payload: yes (or embargo.mode: both)",
                          d->sid);
         else if (emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, NULL) > 0)
             SCLogInfo("embargo: rule %u: its payload patterns without a port are read on TCP "
@@ -387,8 +387,8 @@ static bool OnTransactions(EmbargoSc8Data *d) {
     if (G.mode == MODE_BOTH)
         return false;
     SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
-                 "over TCP or on any UDP port, device keys of TCP): it cannot fire in "
-                 "transactions mode "
+                 "over TCP without embargo.stream-payload: yes, payload on any UDP port, device "
+                 "keys of TCP): it cannot fire in transactions mode "
                  "(embargo.mode: both)",
                  d->sid);
     return true;
@@ -572,11 +572,12 @@ static bool PassFlows(void) {
 }
 
 /* embargo.stream-payload (transactions mode): payload patterns on Suricata's
- * reassembled TCP stream; default yes. */
+ * reassembled TCP stream; default no: it costs about as much again as the
+ * rest of the mode (bench/README.md, "Tenth round"). */
 static bool StreamPayload(void) {
-    int yes = 1;
+    int yes = 0;
     if (SCConfGetBool("embargo.stream-payload", &yes) != 1)
-        yes = 1;
+        yes = 0;
     SCLogConfig("embargo: payload patterns on TCP streams: %s", yes ? "yes" : "no");
     return yes != 0;
 }

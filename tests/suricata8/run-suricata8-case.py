@@ -73,7 +73,8 @@ def suricata_yaml(tmp, opts, rules, bans=None):
     return {
         "default-log-dir": tmp,
         "plugins": [opts.plugin],
-        "embargo": dict({"rules": rules, "cache-dir": opts.cache_dir, "mode": opts.mode},
+        "embargo": dict({"rules": rules, "cache-dir": opts.cache_dir, "mode": opts.mode,
+                         "stream-payload": getattr(opts, "stream_payload", "yes") == "yes"},
                         **(bans or {})),
         "classification-file": os.path.join(tmp, "classification.config"),
         "reference-config-file": os.path.join(tmp, "reference.config"),
@@ -268,6 +269,9 @@ def main():
                     help="workers: tcpreplay's packets per second (default %(default)s)")
     ap.add_argument("--ips", action="store_true",
                     help="drop rules and --simulate-ips; check drops instead of test.yaml")
+    ap.add_argument("--stream-payload", default="yes", choices=["yes", "no"],
+                    help="embargo.stream-payload (transactions mode; embargo.so's default is no, "
+                         "the cases run with it on)")
     ap.add_argument("-v", "--verbose", action="store_true")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     ap.add_argument("cases", nargs="+", metavar="CASE_DIR")
