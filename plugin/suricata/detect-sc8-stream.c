@@ -213,6 +213,14 @@ void EmbargoSc8StreamScan(DetectEngineThreadCtx *det_ctx, Packet *p, emb_engine_
         stream->flags |= STREAMTCP_STREAM_FLAG_DISABLE_RAW;
 }
 
+void EmbargoSc8StreamPassed(Flow *f) {
+    TcpSession *ssn = f->proto == IPPROTO_TCP ? f->protoctx : NULL;
+    if (!S.on || ssn == NULL)
+        return;
+    ssn->client.flags |= STREAMTCP_STREAM_FLAG_DISABLE_RAW;
+    ssn->server.flags |= STREAMTCP_STREAM_FLAG_DISABLE_RAW;
+}
+
 void EmbargoSc8StreamGroup(SigGroupHead *sgh) {
     if (S.on)
         sgh->flags |= SIG_GROUP_HEAD_HAVERAWSTREAM;

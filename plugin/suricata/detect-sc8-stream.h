@@ -34,6 +34,11 @@ void EmbargoSc8StreamScan(DetectEngineThreadCtx *det_ctx, Packet *p, emb_engine_
                           const emb_facts_t *facts, bool only_ours, emb_match_cb cb,
                           void *userdata);
 
+/* A flow is being passed (sc8-pass.c): no detection will read its raw stream
+ * again, so Suricata stops keeping it (else its segments would wait for a raw
+ * progress that never comes). */
+void EmbargoSc8StreamPassed(Flow *f);
+
 /* Whether a TCP flow's payload is still being read in either direction: such
  * a flow is not passed (sc8-pass.c, Settled). */
 bool EmbargoSc8StreamPending(const Flow *f);

@@ -213,6 +213,7 @@ void EmbargoSc8PassSettled(Flow *f) {
     if (!Settled(f) || (f->flags & (FLOW_ACTION_DROP | FLOW_ACTION_PASS)) != 0 ||
         atomic_load_explicit(&P.no_callback, memory_order_relaxed))
         return;
+    EmbargoSc8StreamPassed(f);
     if (f->alstate == NULL) {
         f->flags |= FLOW_ACTION_PASS;
         return;
