@@ -567,7 +567,8 @@ typedef struct {
 /* The bytes before st->scanned a host must give again with the next stretch
  * of a stream (the end of what it gave last, up to this many): what a
  * pattern may span across the two, and while the stream is short, its whole
- * start for the anchored patterns. 0 when the rules have no payload pattern. */
+ * start for the anchored patterns; at most the stream depth. 0 when the rules
+ * have no payload pattern. */
 size_t emb_engine_stream_lookback(const emb_engine_t *engine);
 
 /* The rules the payload patterns raise on a stretch of one TCP stream

@@ -193,8 +193,9 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
 size_t emb_engine_stream_lookback(const emb_engine_t *e) {
     if (e == NULL || !e->has_payload_rules)
         return 0;
-    uint32_t width = emb__matcher_start_width(e->matcher);
-    return width > e->payload_overlap ? width : e->payload_overlap;
+    uint32_t width = emb__matcher_start_width(e->matcher); /* UINT32_MAX: unbounded */
+    uint32_t back = width > e->payload_overlap ? width : e->payload_overlap;
+    return back < e->cfg.stream_depth ? back : e->cfg.stream_depth; /* never scanned past it */
 }
 
 /*

@@ -36,6 +36,7 @@ typedef struct {
 
 typedef struct {
     StreamDir dir[2]; /* 0: to the server (the client's stream), 1: to the client */
+    bool reversed;    /* the flow's FLOW_DIR_REVERSED when dir[] was last read */
 } StreamState;
 
 static struct {
@@ -165,7 +166,8 @@ static int Chunk(void *cb_data, const uint8_t *data, const uint32_t data_len,
         at = d->saved_from;
         n += keep;
     }
-alone:
+alone:;
+    const uint64_t before = d->st.scanned;
     emb_engine_match_stream(c->e, c->facts, &d->st, view, n, at, c->cb, c->userdata);
     if (d->st.done) {
         SCFree(d->saved);
@@ -173,7 +175,9 @@ alone:
         d->nsaved = 0;
         return 1;
     }
-    Save(d, view, n, at, c->lookback);
+    /* the lookback must end where the scan did: bytes handed over again change nothing */
+    if (d->st.scanned > before && d->st.scanned == at + n)
+        Save(d, view, n, at, c->lookback);
     return 0;
 }
 
@@ -182,15 +186,30 @@ void EmbargoSc8StreamScan(DetectEngineThreadCtx *det_ctx, Packet *p, emb_engine_
                           void *userdata) {
     Flow *f = p->flow;
     TcpSession *ssn = f->protoctx;
-    if (!S.on || ssn == NULL || !OnPort(f))
+    if (!S.on || ssn == NULL)
         return;
+    if (!OnPort(f)) {
+        /* no payload pattern holds on this flow's ports */
+        if (only_ours)
+            EmbargoSc8StreamRelease(f);
+        return;
+    }
     const bool to_server = (p->flowflags & FLOW_PKT_TOSERVER) != 0;
     TcpStream *stream = to_server ? &ssn->client : &ssn->server;
     StreamState *s = f->storage[S.flow_id.id].ptr;
     if (s == NULL) {
         if ((s = SCCalloc(1, sizeof(*s))) == NULL)
             return;
+        s->reversed = (f->flags & FLOW_DIR_REVERSED) != 0;
         FlowSetStorageById(f, S.flow_id, s);
+    }
+    if (s->reversed != ((f->flags & FLOW_DIR_REVERSED) != 0)) {
+        /* Suricata turned the flow around (a pickup whose first data was the
+         * server's: FlowSwap), and its client and server streams with it */
+        StreamDir t = s->dir[0];
+        s->dir[0] = s->dir[1];
+        s->dir[1] = t;
+        s->reversed = !s->reversed;
     }
     StreamDir *d = &s->dir[to_server ? 0 : 1];
     Scratch *sc = ThreadGetStorageById(det_ctx->tv, S.thread_id);
@@ -213,7 +232,7 @@ void EmbargoSc8StreamScan(DetectEngineThreadCtx *det_ctx, Packet *p, emb_engine_
         stream->flags |= STREAMTCP_STREAM_FLAG_DISABLE_RAW;
 }
 
-void EmbargoSc8StreamPassed(Flow *f) {
+void EmbargoSc8StreamRelease(Flow *f) {
     TcpSession *ssn = f->proto == IPPROTO_TCP ? f->protoctx : NULL;
     if (!S.on || ssn == NULL)
         return;

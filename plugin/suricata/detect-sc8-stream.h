@@ -34,10 +34,11 @@ void EmbargoSc8StreamScan(DetectEngineThreadCtx *det_ctx, Packet *p, emb_engine_
                           const emb_facts_t *facts, bool only_ours, emb_match_cb cb,
                           void *userdata);
 
-/* A flow is being passed (sc8-pass.c): no detection will read its raw stream
- * again, so Suricata stops keeping it (else its segments would wait for a raw
- * progress that never comes). */
-void EmbargoSc8StreamPassed(Flow *f);
+/* Suricata stops keeping the raw stream of `f`, both ways: it is being
+ * passed (sc8-pass.c: no detection would move the raw stream on, and its
+ * segments would wait for that), or no payload pattern holds on its ports
+ * and embargo's rules are the only ones loaded. */
+void EmbargoSc8StreamRelease(Flow *f);
 
 /* Whether a TCP flow's payload is still being read in either direction: such
  * a flow is not passed (sc8-pass.c, Settled). */

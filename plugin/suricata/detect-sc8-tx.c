@@ -100,6 +100,7 @@ typedef enum {
 typedef struct {
     int reader; /* index in EmbargoSc8Readers; -1: the flow engine */
     PassWhen pass;
+    bool only_ours;   /* every rule loaded is ours, no firewall (OnlyOurs) */
     uint32_t version; /* of its rule set (the flow engine's) */
     uint32_t n;
     struct {
@@ -446,7 +447,7 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     if (mac)
         emb_engine_match_mac(e, &facts, eth->eth_src, OnFlowMatch, &fc);
     if (stream)
-        EmbargoSc8StreamScan(det_ctx, p, e, &facts, pf->pass != PASS_NEVER, OnFlowMatch, &fc);
+        EmbargoSc8StreamScan(det_ctx, p, e, &facts, pf->only_ours, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
     return fc.n;
@@ -597,13 +598,18 @@ static const EmbargoSc8Data *OurPrefilter(const Signature *s) {
  * Suricata skips packet rules (detect.c, SIG_TYPE_PKT) and where the stream
  * bytes the last packets left unacknowledged are read. */
 static void StreamSigs(SigGroupHead *sgh) {
-    EmbargoSc8StreamGroup(sgh);
+    bool any = false;
     for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
         Signature *s = sgh->init->match_array[i];
         const EmbargoSc8Data *d = OurPrefilter(s);
-        if (d != NULL && d->stream_rule && s->type == SIG_TYPE_PKT)
+        if (d == NULL || !d->stream_rule)
+            continue;
+        any = true;
+        if (s->type == SIG_TYPE_PKT)
             s->type = SIG_TYPE_PKT_STREAM;
     }
+    if (any)
+        EmbargoSc8StreamGroup(sgh);
 }
 
 /* Counts the rules of `sgh` that have the keyword as their prefilter, of the
@@ -636,12 +642,22 @@ static TxPrefilter *GroupRules(const SigGroupHead *sgh, int reader, bool flow, u
     return pf;
 }
 
-/* When the flow engines of `de_ctx` pass settled flows: only if every rule
- * loaded is ours and has the keyword as its prefilter (so none is evaluated
- * on a flow's later packets but through our engines), and Suricata is not
- * a firewall (whose rules decide each packet). */
+/* Whether every rule loaded in `de_ctx` is ours and has the keyword as its
+ * prefilter (so none is evaluated on a flow's later packets but through our
+ * engines), and Suricata is not a firewall (whose rules decide each packet). */
+static bool OnlyOurs(const DetectEngineCtx *de_ctx) {
+    if (EngineModeIsFirewall() || de_ctx->sig_list == NULL)
+        return false;
+    for (const Signature *s = de_ctx->sig_list; s != NULL; s = s->next)
+        if (OurPrefilter(s) == NULL)
+            return false;
+    return true;
+}
+
+/* When the flow engines of `de_ctx` pass settled flows: only with our rules
+ * alone (OnlyOurs) and embargo.pass-settled-flows. */
 static PassWhen PassFor(const DetectEngineCtx *de_ctx) {
-    if (!T.pass_flows || EngineModeIsFirewall() || de_ctx->sig_list == NULL)
+    if (!T.pass_flows || !OnlyOurs(de_ctx))
         return PASS_NEVER;
     bool flow_rules = false;
     for (const Signature *s = de_ctx->sig_list; s != NULL; s = s->next) {
@@ -666,6 +682,7 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     /* With packet duties or passing flows, in every group that has a rule of ours. */
     bool ours = pf->n > 0 || Collect(sgh, false, 0, NULL) > 0;
     pf->pass = ours ? when : PASS_NEVER;
+    pf->only_ours = OnlyOurs(de_ctx);
     pf->version = de_ctx->version;
     if (pf->n > 0 && T.streams)
         StreamSigs(sgh);

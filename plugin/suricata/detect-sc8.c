@@ -346,12 +346,26 @@ static bool UdpPayloadRule(size_t i) {
  * transactions mode a rule of addresses and ports alone goes on the packet
  * path, decided from Suricata's flow (EmbargoSc8TxFlowMatch), and so does a
  * rule of datagrams' device keys, decided from each datagram. */
+/* Whether rule `i` has a payload pattern that can hold over TCP. */
+static bool TcpPayloadRule(size_t i) {
+    static uint8_t bits[65536 / 8];
+    memset(bits, 0, sizeof(bits));
+    if (emb_rules_payload_ports(G.rules, i, IPPROTO_TCP, bits) > 0)
+        return true;
+    for (size_t b = 0; b < sizeof(bits); b++)
+        if (bits[b] != 0)
+            return true;
+    return false;
+}
+
 static bool OnTransactions(EmbargoSc8Data *d) {
     if (G.mode == MODE_PACKETS)
         return false;
     if (d->sid == 0)
         return true; /* vendor/channel: what transactions raise */
     size_t i = RuleOf(d->sid);
+    /* read on the stream, also at a flow's end, whatever else it has (DeviceRules) */
+    d->stream_rule = G.streams && i != SIZE_MAX && TcpPayloadRule(i);
     const uint64_t flow_keys = (UINT64_C(1) << EMB_K_IP) | (UINT64_C(1) << EMB_K_PORT);
     if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys & ~flow_keys)) {
         /* A rule is read on one path: its alternatives for the other never fire. */
@@ -381,7 +395,6 @@ static bool OnTransactions(EmbargoSc8Data *d) {
             SCLogInfo("embargo: rule %u: its payload patterns without a port are read on TCP "
                       "streams only, not on UDP datagrams, in transactions mode",
                       d->sid);
-        d->stream_rule = G.streams;
         return false;
     }
     if (G.mode == MODE_BOTH)

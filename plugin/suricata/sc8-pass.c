@@ -213,7 +213,7 @@ void EmbargoSc8PassSettled(Flow *f) {
     if (!Settled(f) || (f->flags & (FLOW_ACTION_DROP | FLOW_ACTION_PASS)) != 0 ||
         atomic_load_explicit(&P.no_callback, memory_order_relaxed))
         return;
-    EmbargoSc8StreamPassed(f);
+    EmbargoSc8StreamRelease(f);
     if (f->alstate == NULL) {
         f->flags |= FLOW_ACTION_PASS;
         return;
@@ -240,10 +240,12 @@ void EmbargoSc8PassRulesFreed(uint32_t version) {
  * first packet is the only one that says so (its sender's MAC is read at
  * each direction's first packet), so the pass is taken back for it and the
  * packet's detection runs; PrefilterFlow settles the flow again at its next
- * packet. A flow without app-layer state was passed with FLOW_ACTION_PASS
- * (a pass exception policy's flows look the same: their reply's first
- * packet is inspected too); one with state, by having no rule group: the
- * groups are looked up again at this packet.
+ * packet. Only under a rule set of embargo's rules alone (no `pass` rule of
+ * a user's, no firewall: OnFlowPacket's `ours`) that the flow was passed in;
+ * a pass exception policy's flows look the same as ours, and their reply's
+ * first packet is inspected too. A flow without app-layer state was passed
+ * with FLOW_ACTION_PASS; one with state, by having no rule group: the groups
+ * are looked up again at this packet.
  */
 static bool ReplyMacMayMatch(ThreadVars *tv, const Packet *p) {
     if (!P.macs)
@@ -279,15 +281,16 @@ static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
     if (!EmbargoSc8FlowPassed(f))
         return;
-    if ((p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && ReplyMacMayMatch(tv, p)) {
+    const bool ours =
+        atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
+        f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed);
+    if (ours && (p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && ReplyMacMayMatch(tv, p)) {
         TakePassBack(f); /* the packet's detection reads its MAC (PrefilterFlow) */
         if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
             EmbargoSc8WorkerRead(tv, p);
         return;
     }
-    if ((f->flags & FLOW_ACTION_PASS) == 0 && !P.no_mark &&
-        atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
-        f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed))
+    if ((f->flags & FLOW_ACTION_PASS) == 0 && !P.no_mark && ours)
         p->flags |= PKT_NOPACKET_INSPECTION;
     if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
         EmbargoSc8WorkerRead(tv, p);

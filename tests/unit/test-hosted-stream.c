@@ -17,8 +17,8 @@ static const char *pack = "vendor: acme\nname: Acme\n"
                           "rules:\n"
                           "  - {sid: 30, msg: index, channel: update, match: [{payload: "
                           "'Item=\"Updater;Version\"'}]}\n"
-                          "  - {sid: 31, msg: hello, channel: cloud, match: [{payload: "
-                          "'re:^ACME/[0-9]+ [A-Z]{40}END'}]}\n"
+                          "  - {sid: 31, msg: header, channel: cloud, match: [{payload: "
+                          "'re:^HDR[0-9]{400}END'}]}\n"
                           "  - {sid: 32, msg: port, channel: cloud, match: [{payload: PORTONLY, "
                           "port: 9000/tcp}]}\n";
 
@@ -98,17 +98,28 @@ Test(hosted_stream, a_pattern_across_two_stretches) {
     cr_assert_eq(alone.n, 0);
 }
 
+/* The lookback: the widest anchored pattern (406 bytes), wider than the
+ * overlap a pattern may span (256 for a regex), under the stream depth. */
+Test(hosted_stream, the_lookback) {
+    cr_assert_eq(emb_engine_stream_lookback(engine), 406);
+}
+
 Test(hosted_stream, anchored_at_the_stream_start_only) {
     emb_facts_t f = tcp_to(443);
-    char text[128];
-    snprintf(text, sizeof(text), "ACME/2 %040dEND", 0);
-    memset(text + 7, 'Q', 40);
-    size_t cuts[] = {5, 20, 33}; /* the anchored pattern over four stretches */
+    char text[600];
+    memset(text, 'x', sizeof(text) - 1);
+    text[sizeof(text) - 1] = '\0';
+    memcpy(text, "HDR", 3);
+    memset(text + 3, '7', 400);
+    memcpy(text + 403, "END", 3);
+    /* Past 256 bytes the new bytes are scanned from the middle (anchored patterns left
+     * out), and the start again, longer, for the anchored ones alone: only that finds it. */
+    size_t cuts[] = {100, 300, 500};
     got_t g = in_stretches(&f, text, cuts, 3);
     cr_assert_eq(g.n, 1, "the stream starts with it");
     cr_assert_eq(g.sid, 31);
 
-    char later[160];
+    char later[700];
     snprintf(later, sizeof(later), "hello %s", text);
     g = in_stretches(&f, later, cuts, 3);
     cr_assert_eq(g.n, 0, "not at the start: nothing");
