@@ -25,6 +25,7 @@
 #include "util-debug.h"
 
 #include "detect-sc8-stream.h"
+#include "sc8-state.h"
 
 /* One direction: how far it was scanned, and its last bytes. */
 typedef struct {
@@ -84,8 +85,7 @@ bool EmbargoSc8StreamEnabled(void) {
 }
 
 static bool OnPort(const Flow *f) {
-    return S.any_port || ((S.ports[f->dp >> 3] >> (f->dp & 7)) & 1) ||
-           ((S.ports[f->sp >> 3] >> (f->sp & 7)) & 1);
+    return S.any_port || EmbargoSc8PortIn(S.ports, f->dp) || EmbargoSc8PortIn(S.ports, f->sp);
 }
 
 /* A TLS direction past its ChangeCipherSpec: encrypted from there on, so its

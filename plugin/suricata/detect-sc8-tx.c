@@ -374,7 +374,7 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
 }
 
 static bool PayloadPort(uint16_t port) {
-    return (T.payload_ports[port >> 3] >> (port & 7)) & 1;
+    return EmbargoSc8PortIn(T.payload_ports, port);
 }
 
 /* The UDP packets the engine scans for payload patterns on each flow

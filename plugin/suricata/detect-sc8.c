@@ -333,13 +333,10 @@ static uint64_t DeviceKeys(void) {
 /* Whether rule `i` has a payload pattern that a UDP port bounds: the
  * transactions mode scans those ports' datagrams for it (DeviceRules). */
 static bool UdpPayloadRule(size_t i) {
-    static uint8_t bits[65536 / 8];
+    static uint8_t bits[EMBARGO_PORT_BITS];
     memset(bits, 0, sizeof(bits));
     emb_rules_payload_ports(G.rules, i, IPPROTO_UDP, bits);
-    for (size_t b = 0; b < sizeof(bits); b++)
-        if (bits[b] != 0)
-            return true;
-    return false;
+    return EmbargoSc8PortsAny(bits);
 }
 
 /* Whether a rule with this keyword goes on the transactions path. In
@@ -348,14 +345,9 @@ static bool UdpPayloadRule(size_t i) {
  * rule of datagrams' device keys, decided from each datagram. */
 /* Whether rule `i` has a payload pattern that can hold over TCP. */
 static bool TcpPayloadRule(size_t i) {
-    static uint8_t bits[65536 / 8];
+    static uint8_t bits[EMBARGO_PORT_BITS];
     memset(bits, 0, sizeof(bits));
-    if (emb_rules_payload_ports(G.rules, i, IPPROTO_TCP, bits) > 0)
-        return true;
-    for (size_t b = 0; b < sizeof(bits); b++)
-        if (bits[b] != 0)
-            return true;
-    return false;
+    return emb_rules_payload_ports(G.rules, i, IPPROTO_TCP, bits) > 0 || EmbargoSc8PortsAny(bits);
 }
 
 static bool OnTransactions(EmbargoSc8Data *d) {
@@ -652,15 +644,11 @@ void EmbargoSc8Register(void) {
         datagrams |= sum.indicators_per_key[DATAGRAM_KEYS[i]] > 0;
     /* payload patterns a UDP port bounds: read from those datagrams (UdpPayloadRule) */
     emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_UDP, G.payload_ports);
-    bool payloads = false;
-    for (size_t b = 0; b < sizeof(G.payload_ports) && !payloads; b++)
-        payloads = G.payload_ports[b] != 0;
+    bool payloads = EmbargoSc8PortsAny(G.payload_ports);
     /* payload patterns over TCP: read on Suricata's raw stream (detect-sc8-stream.c) */
-    static uint8_t tcp_ports[65536 / 8];
+    static uint8_t tcp_ports[EMBARGO_PORT_BITS];
     size_t anywhere = emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_TCP, tcp_ports);
-    bool tcp = anywhere > 0;
-    for (size_t b = 0; b < sizeof(tcp_ports) && !tcp; b++)
-        tcp = tcp_ports[b] != 0;
+    bool tcp = anywhere > 0 || EmbargoSc8PortsAny(tcp_ports);
     if (G.mode == MODE_TRANSACTIONS && tcp && StreamPayload()) {
         emb_config_t cfg;
         EmbargoSc8EngineConfig(&cfg);

@@ -79,8 +79,7 @@ static bool DevicePort(uint16_t port) {
  * PayloadDatagram): a one-way flow waits for its reply. */
 static bool PayloadPending(const Flow *f) {
     const uint8_t *b = P.payload_ports;
-    if (b == NULL ||
-        (!((b[f->sp >> 3] >> (f->sp & 7)) & 1) && !((b[f->dp >> 3] >> (f->dp & 7)) & 1)))
+    if (b == NULL || (!EmbargoSc8PortIn(b, f->sp) && !EmbargoSc8PortIn(b, f->dp)))
         return false;
     return f->todstpktcnt < P.payload_datagrams || f->tosrcpktcnt < P.payload_datagrams;
 }
@@ -122,7 +121,7 @@ static bool AppLayerStopped(const Flow *f) {
 }
 
 static bool ReplyPort(uint16_t port) {
-    return (P.reply_ports[port >> 3] >> (port & 7)) & 1;
+    return EmbargoSc8PortIn(P.reply_ports, port);
 }
 
 /*

@@ -142,6 +142,18 @@ static inline bool EmbargoSc8FlowPassed(const Flow *f) {
     return (f->flags & both) == both && f->sgh_toserver == NULL && f->sgh_toclient == NULL;
 }
 
+/* Port sets, a bit per port (bit p % 8 of bits[p / 8]). */
+#define EMBARGO_PORT_BITS (65536 / 8)
+static inline bool EmbargoSc8PortIn(const uint8_t *bits, uint16_t port) {
+    return (bits[port >> 3] >> (port & 7)) & 1;
+}
+static inline bool EmbargoSc8PortsAny(const uint8_t *bits) {
+    for (size_t b = 0; b < EMBARGO_PORT_BITS; b++)
+        if (bits[b] != 0)
+            return true;
+    return false;
+}
+
 static inline bool EmbargoSc8FlowDecided(const Flow *f) {
     if (EmbargoSc8FlowSlot < 0)
         return false;
