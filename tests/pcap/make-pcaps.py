@@ -749,6 +749,14 @@ def case_vendors_dns_sni():
         to_server=False)
     udp(cap, eth, CLIENT, 63006, dahua, 8800, dahua_p2p("DHPOST", "/relay/agent", 6),
         ipid=0x0E08)
+    # Only the first 32 datagrams of each direction are read for payload patterns: a DHGET
+    # as the 32nd alerts (63007), as the 33rd does not (63008).
+    for port, late in ((63007, 31), (63008, 32)):
+        for i in range(late):
+            udp(cap, eth, CLIENT, port, dahua, 8800, b"\x00\x01\x00\x08keepaliv",
+                ipid=0x0F00 + i)
+        udp(cap, eth, CLIENT, port, dahua, 8800, dahua_p2p("DHGET", "/probe/p2psrv", 7),
+            ipid=0x0F40)
     # DVRIP: a connection to 37777/tcp (4200520, port only).
     TcpFlow(cap, eth, CLIENT, 63101, "198.51.100.89", 37777).handshake().close()
     return {"vendors-dns-sni/input.pcap": cap.pcap_bytes()}
