@@ -65,6 +65,18 @@ static int on_match(const emb_match_t *m, void *ud) {
     return 0;
 }
 
+/* One rule raised, `sid`, with its field and value and the device it names. */
+static void expect_device(const got_t *g, uint32_t sid, const char *field, const char *value,
+                          const char *protocol, const char *host, const char *key) {
+    cr_assert_eq(g->n, 1, "rules raised: %d", g->n);
+    cr_assert_eq(g->sid, sid);
+    cr_assert_str_eq(g->field, field);
+    cr_assert_str_eq(g->value, value);
+    cr_assert_str_eq(g->protocol, protocol);
+    cr_assert_str_eq(g->host, host);
+    cr_assert_str_eq(g->key, key);
+}
+
 /* 192.0.2.<client>:<cport> <-> <server>:<sport>, UDP. */
 static emb_facts_t udp(uint8_t client, uint16_t cport, const uint8_t server[4], uint16_t sport) {
     emb_facts_t f = {.family = 4, .proto = 17, .client_port = cport, .server_port = sport};
@@ -93,13 +105,7 @@ Test(hosted_devices, an_ssdp_announcement_names_its_sender) {
                        "NOTIFY * HTTP/1.1\r\nHOST: 239.255.255.250:1900\r\n"
                        "SERVER: Linux UPnP/1.0 Acme-IGD\r\n"
                        "LOCATION: http://192.0.2.70:80/desc.xml\r\nNTS: ssdp:alive\r\n\r\n");
-    cr_assert_eq(g.n, 1, "rules raised: %d", g.n);
-    cr_assert_eq(g.sid, 20);
-    cr_assert_str_eq(g.field, "ssdp.server");
-    cr_assert_str_eq(g.value, "Linux UPnP/1.0 Acme-IGD");
-    cr_assert_str_eq(g.protocol, "ssdp");
-    cr_assert_str_eq(g.host, "192.0.2.70");
-    cr_assert_str_eq(g.key, "server");
+    expect_device(&g, 20, "ssdp.server", "Linux UPnP/1.0 Acme-IGD", "ssdp", "192.0.2.70", "server");
 }
 
 /* An M-SEARCH asks; it says nothing of its sender. Neither does a datagram
@@ -127,13 +133,7 @@ Test(hosted_devices, a_sip_answer_names_the_server) {
                        "From: <sip:a@example.org>;tag=1\r\nTo: <sip:a@example.org>;tag=2\r\n"
                        "Call-ID: 1@192.0.2.10\r\nCSeq: 1 REGISTER\r\n"
                        "Server: AcmePhone/2.1\r\nContent-Length: 0\r\n\r\n");
-    cr_assert_eq(g.n, 1);
-    cr_assert_eq(g.sid, 21);
-    cr_assert_str_eq(g.field, "sip.user_agent");
-    cr_assert_str_eq(g.value, "AcmePhone/2.1");
-    cr_assert_str_eq(g.protocol, "sip");
-    cr_assert_str_eq(g.host, "198.51.100.78");
-    cr_assert_str_eq(g.key, "server");
+    expect_device(&g, 21, "sip.user_agent", "AcmePhone/2.1", "sip", "198.51.100.78", "server");
     /* the same message the other way names the other end */
     g = datagram(&f, true,
                  "SIP/2.0 200 OK\r\nCSeq: 1 REGISTER\r\nServer: AcmePhone/2.1\r\n"
@@ -170,13 +170,8 @@ Test(hosted_devices, a_dhcp_request_names_the_address_it_asks_for) {
     memset(f.client, 0, 4); /* 0.0.0.0:68 -> 255.255.255.255:67 */
     got_t g = {0};
     cr_assert_eq(emb_engine_match_datagram(engine, &f, true, b, n, on_match, &g), 0);
-    cr_assert_eq(g.n, 1);
-    cr_assert_eq(g.sid, 22);
-    cr_assert_str_eq(g.field, "dhcp.vendor_class");
-    cr_assert_str_eq(g.value, "ACME:android:X1");
-    cr_assert_str_eq(g.protocol, "dhcp");
-    cr_assert_str_eq(g.host, "192.0.2.76");
-    cr_assert_str_eq(g.key, "vendor_class");
+    expect_device(&g, 22, "dhcp.vendor_class", "ACME:android:X1", "dhcp", "192.0.2.76",
+                  "vendor_class");
 }
 
 /* A match of facts after a datagram's is no device's, and the facts API
@@ -207,13 +202,7 @@ Test(hosted_devices, a_mac_prefix_names_the_interface) {
     static const uint8_t ours[6] = {0x44, 0x19, 0xb6, 0x00, 0x00, 0x90};
     got_t g = {0};
     cr_assert_eq(emb_engine_match_mac(engine, &f, ours, on_match, &g), 0);
-    cr_assert_eq(g.n, 1);
-    cr_assert_eq(g.sid, 25);
-    cr_assert_str_eq(g.field, "mac");
-    cr_assert_str_eq(g.value, "44:19:B6:00:00:90");
-    cr_assert_str_eq(g.protocol, "ethernet");
-    cr_assert_str_eq(g.host, "44:19:B6:00:00:90");
-    cr_assert_str_eq(g.key, "mac");
+    expect_device(&g, 25, "mac", "44:19:B6:00:00:90", "ethernet", "44:19:B6:00:00:90", "mac");
     static const uint8_t other[6] = {0x44, 0x19, 0xb7, 0x00, 0x00, 0x90};
     got_t none = {0};
     cr_assert_eq(emb_engine_match_mac(engine, &f, other, on_match, &none), 0);
