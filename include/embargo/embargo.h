@@ -552,8 +552,8 @@ int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bo
  */
 int emb_engine_match_mac(emb_engine_t *engine, const emb_facts_t *facts, const uint8_t mac[6],
                          emb_match_cb cb, void *userdata);
-/* False when no `mac` rule can hold on `mac` (its first two bytes begin no
- * prefix of the pack): a bit test, for a host to ask before the call above. */
+/* False when no `mac` rule can hold on `mac` (no prefix of the pack begins
+ * it): a bit test and a short search, for a host to ask before the call above. */
 bool emb_engine_mac_may_match(const emb_engine_t *engine, const uint8_t mac[6]);
 
 /* How far one TCP stream direction has been scanned for payload patterns

@@ -276,18 +276,10 @@ static int mac_table_build(emb_matcher_t *m, const emb_rules_t *r) {
     return 0;
 }
 
-bool emb__matcher_mac_may(const emb_matcher_t *m, const uint8_t mac[6]) {
-    uint32_t top = (uint32_t)mac[0] << 8 | mac[1];
-    return m->mac16 != NULL && (m->mac16[top / 64] >> (top % 64) & 1);
-}
-
-/* Every prefix of the table that the address text ("AA:BB:CC:DD:EE:FF") begins with. */
-static void mac_lookup(const emb_matcher_t *m, const uint8_t *text, size_t len, emb_match_fn fn,
-                       void *ctx) {
-    uint64_t mac;
-    uint8_t nb;
-    if (m->nmacs == 0 || !mac_value((const char *)text, len, &mac, &nb) || nb != 48)
-        return;
+/* The prefixes of the table that 48-bit address `mac` begins with, each to `fn`; with fn
+ * NULL, only whether there is one. */
+static bool mac_find(const emb_matcher_t *m, uint64_t mac, emb_match_fn fn, void *ctx) {
+    bool found = false;
     for (size_t g = 0; g < m->nmac_groups; g++) {
         size_t lo = m->mac_group[g], hi = m->mac_group[g + 1], end = hi;
         uint8_t bits = m->macs[lo].bits;
@@ -299,9 +291,36 @@ static void mac_lookup(const emb_matcher_t *m, const uint8_t *text, size_t len, 
             else
                 hi = mid;
         }
-        for (; lo < end && m->macs[lo].value == want; lo++)
+        for (; lo < end && m->macs[lo].value == want; lo++) {
+            if (fn == NULL)
+                return true;
             fn(&m->macs[lo].ref, ctx);
+            found = true;
+        }
     }
+    return found;
+}
+
+/* Whether a prefix of the table begins `mac`: the first two bytes' bit, then the table
+ * itself (a 16-bit gate alone let one address in six through on real traffic). */
+bool emb__matcher_mac_may(const emb_matcher_t *m, const uint8_t mac[6]) {
+    uint32_t top = (uint32_t)mac[0] << 8 | mac[1];
+    if (m->mac16 == NULL || !(m->mac16[top / 64] >> (top % 64) & 1))
+        return false;
+    uint64_t v = 0;
+    for (int i = 0; i < 6; i++)
+        v = v << 8 | mac[i];
+    return mac_find(m, v, NULL, NULL);
+}
+
+/* Every prefix of the table that the address text ("AA:BB:CC:DD:EE:FF") begins with. */
+static void mac_lookup(const emb_matcher_t *m, const uint8_t *text, size_t len, emb_match_fn fn,
+                       void *ctx) {
+    uint64_t mac;
+    uint8_t nb;
+    if (m->nmacs == 0 || !mac_value((const char *)text, len, &mac, &nb) || nb != 48)
+        return;
+    mac_find(m, mac, fn, ctx);
 }
 
 /* One expression of a database, before compilation. */

@@ -75,8 +75,8 @@ const uint32_t *emb__matcher_flow_alts(const emb_matcher_t *m, size_t *n);
 const emb_flow_sieve_t *emb__matcher_flow_sieves(const emb_matcher_t *m);
 /* All of them at once (emb__flow_union_may). */
 const emb_flow_union_t *emb__matcher_flow_union(const emb_matcher_t *m);
-/* False when no `mac` prefix begins with the two first bytes of `mac`: a
- * few instructions, for a host that asks at every flow. */
+/* False when no `mac` prefix begins `mac`: a bit test of its first two
+ * bytes, then a search of the prefixes, for a host that asks at every flow. */
 bool emb__matcher_mac_may(const emb_matcher_t *m, const uint8_t mac[6]);
 
 #endif /* EMB_DETECT_MATCH_H */
