@@ -84,33 +84,14 @@ static bool PayloadPending(const Flow *f) {
     return f->todstpktcnt < P.payload_datagrams || f->tosrcpktcnt < P.payload_datagrams;
 }
 
-/* Protocols that never hand their flow over to another parser (as SMTP,
- * FTP, IMAP, POP3, LDAP, HTTP do to TLS) and in which the transactions mode
- * reads nothing: none may be a protocol of READERS (a reader of SIP, DHCP
- * or mDNS, where devices announce themselves, takes its protocol out of
- * here). */
-static bool Terminal(AppProto a) {
-    switch (a) {
-    case ALPROTO_SSH:
-    case ALPROTO_SMB:
-    case ALPROTO_DCERPC:
-    case ALPROTO_NFS:
-    case ALPROTO_NTP:
-    case ALPROTO_TFTP:
-    case ALPROTO_IKE:
-    case ALPROTO_KRB5:
-    case ALPROTO_RFB:
-    case ALPROTO_MQTT:
-    case ALPROTO_MODBUS:
-    case ALPROTO_ENIP:
-    case ALPROTO_DNP3:
-    case ALPROTO_RDP:
-    case ALPROTO_BITTORRENT_DHT:
-    case ALPROTO_SIP:
-    case ALPROTO_DHCP:
-    case ALPROTO_MDNS: return true;
-    default: return false;
-    }
+/* A flow whose parser asked Suricata to hand it over to another (SMTP, FTP,
+ * POP3, LDAP and PostgreSQL to TLS after their STARTTLS, HTTP to HTTP/2 or
+ * WebSocket: app-layer.c, SCAppLayerRequestProtocolTLSUpgrade and
+ * AppLayerRequestProtocolChange), until the next protocol is recognised. A
+ * flow passed before is taken back at its first packet so (OnFlowPacket):
+ * what the next protocol says is read as on any flow. */
+static bool ChangingProtocol(const Flow *f) {
+    return (f->flags & FLOW_CHANGE_PROTO) != 0;
 }
 
 /* A TCP flow whose app layer Suricata stopped (a parser error, or a parser
@@ -146,18 +127,23 @@ static bool OneWayUnreadable(const Flow *f) {
  *  - TLS: its ClientHello was read, and its certificate too (or the server's
  *    encrypted handshake, TLS 1.3); once Suricata stopped parsing the flow,
  *    its progress is final: whichever of the two it reached was read;
- *  - a Terminal protocol; a flow Suricata failed to recognise both ways, or
+ *  - any other protocol Suricata recognised (none of READERS): it is not
+ *    read; one that hands the flow over to TLS later is taken back then
+ *    (ChangingProtocol); a flow Suricata failed to recognise both ways, or
  *    one way with no reply yet that it could recognise (OneWayUnreadable); a
- *    flow without app layer (not TCP or UDP); a TCP flow of no protocol of
- *    READERS whose app layer Suricata stopped.
+ *    flow without app layer (not TCP or UDP); a TCP flow whose app layer
+ *    Suricata stopped.
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
- * QUIC (more Initials), a flow whose protocol is not known yet, nor, while
- * datagrams' device keys are read, a UDP flow on a DevicePort. A reader's
+ * QUIC (more Initials), a flow whose protocol is not known yet or is being
+ * handed over, nor, while datagrams' device keys are read, a UDP flow on a
+ * DevicePort. A reader's
  * own mark is set at the packet before the one that passes: a transaction
  * read on the passing packet cannot leave an attribution waiting, which no
  * later packet would decide.
  */
 static bool Settled(const Flow *f) {
+    if (ChangingProtocol(f))
+        return false;
     if (f->proto == IPPROTO_UDP && P.datagrams && (DevicePort(f->sp) || DevicePort(f->dp)))
         return false;
     if (f->proto == IPPROTO_UDP && PayloadPending(f))
@@ -191,7 +177,7 @@ static bool Settled(const Flow *f) {
         if (f->proto == IPPROTO_TCP)
             return AppLayerStopped(f) && EmbargoSc8FlowReadAll(f, 0);
         return f->proto != IPPROTO_UDP && EmbargoSc8FlowReadAll(f, 0);
-    default: return (Terminal(f->alproto) || AppLayerStopped(f)) && EmbargoSc8FlowReadAll(f, 0);
+    default: return EmbargoSc8FlowReadAll(f, 0);
     }
 }
 
@@ -272,9 +258,14 @@ static void __attribute__((noinline, cold)) TakePassBack(Flow *f) {
  * around at protocol detection: detect.c, DetectRunSetup) is inspected, gets
  * them, and with embargo's rules alone is settled again at that packet;
  * under other rules it stays inspected. Not when a pcap-log honours pass
- * rules (PcapLogHonoursPass). With several workers, the worker's watermark
- * moves past every passed flow's packet, which PrefilterFlow no longer sees
- * (a passed flow is never DNS's: it has no answer to feed).
+ * rules (PcapLogHonoursPass). Under that same rule set, a passed flow is
+ * taken back at a packet that may say more: the first reply of a one-way
+ * flow from an interface a MAC prefix may name (ReplyMacMayMatch), and any
+ * packet while its protocol is handed over (ChangingProtocol: the packet
+ * that brings the next protocol's first bytes is inspected). With several
+ * workers, the worker's watermark moves past every passed flow's packet,
+ * which PrefilterFlow no longer sees (a passed flow is never DNS's: it has
+ * no answer to feed).
  */
 static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     (void)user;
@@ -283,8 +274,9 @@ static void OnFlowPacket(ThreadVars *tv, Flow *f, Packet *p, void *user) {
     const bool ours =
         atomic_load_explicit(&P.rules_pass, memory_order_relaxed) &&
         f->de_ctx_version == atomic_load_explicit(&P.rules_version, memory_order_relaxed);
-    if (ours && (p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && ReplyMacMayMatch(tv, p)) {
-        TakePassBack(f); /* the packet's detection reads its MAC (PrefilterFlow) */
+    if (ours && (ChangingProtocol(f) ||
+                 ((p->flowflags & FLOW_PKT_TOCLIENT_FIRST) && ReplyMacMayMatch(tv, p)))) {
+        TakePassBack(f); /* the packet's detection reads it (PrefilterFlow, PrefilterTx) */
         if (atomic_load_explicit(&EmbargoSc8NumWorkers, memory_order_relaxed) > 1)
             EmbargoSc8WorkerRead(tv, p);
         return;
