@@ -542,6 +542,17 @@ int emb_engine_match_dns_response(emb_engine_t *engine, const emb_facts_t *facts
  */
 int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bool from_client,
                               const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
+/*
+ * The same for the start of a TCP segment's payload: the head of an RTSP
+ * response (rtsp.server) or of a SIP request or response over TCP
+ * (sip.user_agent), whole in these bytes, as the engine's own flows read a
+ * message at its start. For a host that parses neither protocol for
+ * embargo and hands over each direction's first data segments rather than a
+ * stream (a head cut between segments is not read). HTTP is not read here:
+ * `http.server` comes with the host's own HTTP transactions.
+ */
+int emb_engine_match_segment(emb_engine_t *engine, const emb_facts_t *facts, bool from_client,
+                             const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
 
 /*
  * The same for the Ethernet source address of a direction of a flow (the

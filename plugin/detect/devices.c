@@ -330,6 +330,30 @@ int emb__device_datagram(emb_engine_t *e, const uint8_t *p, size_t len) {
 }
 
 /*
+ * The head of a message that begins a TCP segment, for a host that hands
+ * over segments rather than a stream (Suricata 8 parses no RTSP, and gives a
+ * plugin no SIP header): an RTSP response's Server (rtsp.server), a SIP
+ * request's or response's User-Agent and Server, as the engine's own flows
+ * read them at a message's start (inspect.c, http_stream). The head must be
+ * whole in these bytes. Not HTTP: such a host parses HTTP itself.
+ */
+int emb__device_segment(emb_engine_t *e, const uint8_t *p, size_t len) {
+    if (!emb__engine_has_key(e, EMB_K_RTSP_SERVER) && !emb__engine_has_key(e, EMB_K_SIP_USER_AGENT))
+        return 0;
+    size_t hdr = emb__http_header_end(p, len);
+    if (hdr == 0)
+        return 0;
+    emb_http_response_t *r = &e->resp;
+    if (emb__http_parse_response(p, hdr, r) == EMB_X_OK)
+        return r->proto == EMB_MSG_HTTP ? 0 : emb__device_response(e, p);
+    emb_http_request_t *req = &e->app.http;
+    if (emb__http_parse_request(p, hdr, req) != EMB_X_OK || req->proto != EMB_MSG_SIP)
+        return 0; /* an RTSP request names nothing a device key reads */
+    emb_http_request_t copy = *req;
+    return emb__device_sip(e, p, &copy, NULL);
+}
+
+/*
  * The Ethernet source of each direction of the flow, on its first packet: an
  * IEEE OUI names the maker of the interface (and only on the local segment:
  * past a router it is the router's). Like every rule, once per flow: a table

@@ -23,6 +23,9 @@ int emb__device_request_body(emb_engine_t *e, const emb_http_request_t *req, con
                              size_t body_len);
 /* A UDP payload that is neither DNS nor QUIC. */
 int emb__device_datagram(emb_engine_t *e, const uint8_t *p, size_t len);
+/* The head of an RTSP or SIP message whole at the start of a TCP segment's
+ * payload (a host's segments, not the engine's stream). */
+int emb__device_segment(emb_engine_t *e, const uint8_t *p, size_t len);
 /* The Ethernet source of the current packet's direction, once per flow. */
 int emb__device_mac(emb_engine_t *e);
 

@@ -159,12 +159,17 @@ int emb_engine_match_dns_response(emb_engine_t *e, const emb_facts_t *facts,
     return report_candidates(e, NULL, cb, userdata);
 }
 
-int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool from_client,
-                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata) {
+/* A device's message handed over by a host (a UDP datagram, the start of a
+ * TCP segment): read by `parse` as the engine's own flows read it, the rules
+ * its keys raise reported with the device, its sender. */
+static int device_message(emb_engine_t *e, const emb_facts_t *facts, uint8_t proto,
+                          bool from_client, const uint8_t *payload, size_t len,
+                          int (*parse)(emb_engine_t *, const uint8_t *, size_t), emb_match_cb cb,
+                          void *userdata) {
     if (e == NULL || facts == NULL || (payload == NULL && len > 0))
         return EMB_EINVAL;
     emb_decoded_t d = {
-        .family = facts->family, .proto = 17, .payload = payload, .payload_len = len};
+        .family = facts->family, .proto = proto, .payload = payload, .payload_len = len};
     memcpy(d.src, from_client ? facts->client : facts->server, sizeof(d.src));
     memcpy(d.dst, from_client ? facts->server : facts->client, sizeof(d.dst));
     d.sport = from_client ? facts->client_port : facts->server_port;
@@ -174,7 +179,7 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
     e->cur = (emb_pkt_ctx_t){.d = &d, .ep = &ep};
     e->ncands = 0;
     e->app.dev_proto = NULL;
-    int rc = emb__device_datagram(e, payload, len);
+    int rc = parse(e, payload, len);
     e->cur = (emb_pkt_ctx_t){0};
     if (rc != 0 || e->app.dev_proto == NULL || e->ncands == 0) {
         e->ncands = 0;
@@ -188,6 +193,18 @@ int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool fr
     rc = report_candidates(e, host, cb, userdata);
     e->ncands = 0;
     return rc;
+}
+
+int emb_engine_match_datagram(emb_engine_t *e, const emb_facts_t *facts, bool from_client,
+                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata) {
+    return device_message(e, facts, 17, from_client, payload, len, emb__device_datagram, cb,
+                          userdata);
+}
+
+int emb_engine_match_segment(emb_engine_t *e, const emb_facts_t *facts, bool from_client,
+                             const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata) {
+    return device_message(e, facts, 6, from_client, payload, len, emb__device_segment, cb,
+                          userdata);
 }
 
 size_t emb_engine_stream_lookback(const emb_engine_t *e) {

@@ -119,6 +119,7 @@ static struct {
     bool macs;          /* ... and each direction's Ethernet source (`mac` rules) */
     bool payloads;      /* ... and the payload patterns of datagrams on payload_ports */
     bool streams;       /* ... and those of TCP streams (detect-sc8-stream.c) */
+    bool segments;      /* ... and the message heads of TCP segments (SegmentHead) */
     /* The UDP server ports of the rules' payload patterns, a bit each
      * (emb_rules_payload_ports): the datagrams scanned for them. */
     uint8_t payload_ports[65536 / 8];
@@ -391,13 +392,40 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
     return n <= PAYLOAD_DATAGRAMS;
 }
 
+/* The TCP packets of each flow direction whose payload is read for a message
+ * head (SegmentHead): the first ones, handshake included. */
+#define SEGMENT_PACKETS 8
+
+/*
+ * Whether the payload of TCP packet `p` may begin the head of a message a
+ * device names itself in (emb_engine_match_segment): among the first
+ * SEGMENT_PACKETS of its direction, an RTSP or SIP response's status line,
+ * or a request line that ends in " SIP/2.0" (RFC 2326 section 7.1, RFC 3261
+ * section 7.1). A few compares for the other payloads of a flow's start.
+ */
+static bool SegmentHead(const Packet *p, const Flow *f) {
+    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
+    const uint8_t *b = p->payload;
+    size_t len = p->payload_len;
+    if (!T.segments || n > SEGMENT_PACKETS || len < 12)
+        return false;
+    if (memcmp(b, "RTSP/1.", 7) == 0 || memcmp(b, "SIP/2.0 ", 8) == 0)
+        return true;
+    const uint8_t *nl = memchr(b, '\n', len < 512 ? len : 512);
+    size_t e = nl != NULL ? (size_t)(nl - b) : 0;
+    if (e > 0 && b[e - 1] == '\r')
+        e--;
+    return e > 8 && memcmp(b + e - 8, " SIP/2.0", 8) == 0;
+}
+
 /*
  * What a datagram or a device says on this packet, read by the engine's own
  * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
  * datagrams"): the device keys of a UDP datagram (`datagram`; not DNS or
  * QUIC, whose transactions are read), the payload patterns of a UDP
  * datagram on a port they name (PayloadDatagram) or of the new stretch of
- * Suricata's raw TCP stream (`stream`), and at each direction's
+ * Suricata's raw TCP stream (`stream`), the head of an RTSP or SIP message
+ * that begins a TCP segment (`segment`: SegmentHead), and at each direction's
  * first packet the Ethernet source, whose IEEE prefix names the interface's
  * maker (`mac`). The rules they raise (with the device: the datagram's
  * sender, or the address a DHCP client asks for, or the MAC) go to the
@@ -406,7 +434,7 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
  */
 static int __attribute__((noinline, cold))
 DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
-            bool mac, bool stream) {
+            bool mac, bool stream, bool segment) {
     Flow *f = p->flow;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (e == NULL)
@@ -416,7 +444,8 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
     const EthernetHdr *eth = mac ? EmbargoSc8NearestEthernet(p) : NULL;
     mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-    if (!datagram && !payload && !mac && !stream)
+    segment = segment && SegmentHead(p, f);
+    if (!datagram && !payload && !mac && !stream && !segment)
         return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
     if (c == NULL)
@@ -427,14 +456,16 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
      * after it): decided once per flow, they must not be crowded out. */
     int from = c->fn;
     FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS / 2 - from, e, NULL};
-    if (datagram) {
-        /* The sender by its address and port: Suricata turns a flow around when its
-         * first datagram was an answer, and the packet's direction flags may predate that. */
-        bool from_client = p->sp == facts.client_port && memcmp(p->src.addr_data32, facts.client,
-                                                                facts.family == 6 ? 16 : 4) == 0;
+    /* The sender by its address and port: Suricata turns a flow around when its
+     * first datagram was an answer, and the packet's direction flags may predate that. */
+    const bool from_client = p->sp == facts.client_port && memcmp(p->src.addr_data32, facts.client,
+                                                                  facts.family == 6 ? 16 : 4) == 0;
+    if (datagram)
         emb_engine_match_datagram(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch,
                                   &fc);
-    }
+    if (segment)
+        emb_engine_match_segment(e, &facts, from_client, p->payload, p->payload_len, OnFlowMatch,
+                                 &fc);
     if (payload) {
         /* one round of the datagram's bytes; the rules' port conditions hold on the flow's */
         emb_fact_t bytes = {EMB_FIELD_PAYLOAD, p->payload, p->payload_len};
@@ -528,7 +559,7 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     if (PKT_IS_PSEUDOPKT(p)) {
         /* a flow's end: the stream bytes its last packets left unacknowledged */
         if ((p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams && pf->n > 0)
-            DeviceRules(det_ctx, p, pf, false, false, true);
+            DeviceRules(det_ctx, p, pf, false, false, true, false);
         return;
     }
     int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
@@ -536,8 +567,9 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         p->proto == IPPROTO_UDP && p->payload_len > 0 && (T.datagrams || T.payloads);
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
-    if ((datagram || mac || stream) && pf->n > 0)
-        devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream);
+    const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && T.segments;
+    if ((datagram || mac || stream || segment) && pf->n > 0)
+        devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
@@ -765,12 +797,13 @@ static void ThreadFree(void *ptr) {
 }
 
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs, const uint8_t *payload_ports) {
+                          bool datagrams, bool macs, bool segments, const uint8_t *payload_ports) {
     T.keyword_id = keyword_id;
     T.packet_duties = packet_duties;
     T.pass_flows = pass_flows;
     T.datagrams = datagrams;
     T.macs = macs;
+    T.segments = segments;
     T.payloads = payload_ports != NULL;
     T.streams = EmbargoSc8StreamEnabled();
     if (payload_ports != NULL)

@@ -25,10 +25,13 @@
  * source of each direction's first packet; `payload_ports` (NULL: none), the
  * UDP server ports of the pack's payload patterns (a bit each,
  * emb_rules_payload_ports): the first datagrams of each direction of a flow
- * on one are scanned for them, and the flow is not passed before. False when
- * Suricata refused. */
+ * on one are scanned for them, and the flow is not passed before;
+ * `segments`: the pack has device keys of an RTSP or SIP message's head
+ * (rtsp.server, sip.user_agent), read from the first data segments of each
+ * direction of a TCP flow (Suricata parses no RTSP, and gives no SIP header).
+ * False when Suricata refused. */
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs, const uint8_t *payload_ports);
+                          bool datagrams, bool macs, bool segments, const uint8_t *payload_ports);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

@@ -6,7 +6,7 @@
  *    transactions Suricata parsed (detect-sc8-tx.c), and the device keys of
  *    UDP datagrams and MAC prefixes, which embargo's own parsers read from
  *    the packet. No packet is decoded twice. Rules that rest only on what
- *    Suricata does not parse for us (payload patterns, device keys of TCP)
+ *    Suricata does not parse for us (payload patterns, device keys of TCP bodies)
  *    cannot fire: they are loaded, and named once in the log;
  *  - packets: every packet Suricata reads goes, raw bytes and datalink, to
  *    embargo's own engine in the worker that handles it (decoding,
@@ -315,18 +315,22 @@ static size_t RuleOf(uint32_t sid) {
 }
 
 /* The device keys the transactions mode reads with the engine's own parsers
- * (detect-sc8-tx.c, DeviceRules): what a UDP datagram gives; and `mac`, the
- * Ethernet source of each direction of a flow (DeviceKeys). */
+ * (detect-sc8-tx.c, DeviceRules): what a UDP datagram gives, what the head
+ * of an RTSP or SIP message at a TCP segment's start gives (SEGMENT_KEYS);
+ * and `mac`, the Ethernet source of each direction of a flow (DeviceKeys). */
 static const emb_key_t DATAGRAM_KEYS[] = {
     EMB_K_SSDP_SERVER,   EMB_K_SSDP_LOCATION,     EMB_K_SIP_USER_AGENT, EMB_K_ONVIF_SCOPE,
     EMB_K_SADP_DEVICE,   EMB_K_DHIP_DEVICE,       EMB_K_SNMP_SYSDESCR,  EMB_K_SNMP_SYSOBJECTID,
     EMB_K_DHCP_HOSTNAME, EMB_K_DHCP_VENDOR_CLASS,
 };
+static const emb_key_t SEGMENT_KEYS[] = {EMB_K_RTSP_SERVER, EMB_K_SIP_USER_AGENT};
 
 static uint64_t DeviceKeys(void) {
     uint64_t keys = UINT64_C(1) << EMB_K_MAC;
     for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
         keys |= UINT64_C(1) << DATAGRAM_KEYS[i];
+    for (size_t i = 0; i < sizeof(SEGMENT_KEYS) / sizeof(SEGMENT_KEYS[0]); i++)
+        keys |= UINT64_C(1) << SEGMENT_KEYS[i];
     return keys;
 }
 
@@ -393,7 +397,7 @@ static bool OnTransactions(EmbargoSc8Data *d) {
         return false;
     SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
                  "over TCP without embargo.stream-payload: yes, payload on any UDP port, device "
-                 "keys of TCP): it cannot fire in transactions mode "
+                 "keys of TCP bodies): it cannot fire in transactions mode "
                  "(embargo.mode: both)",
                  d->sid);
     return true;
@@ -642,6 +646,9 @@ void EmbargoSc8Register(void) {
     bool datagrams = false;
     for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
         datagrams |= sum.indicators_per_key[DATAGRAM_KEYS[i]] > 0;
+    bool segments = false;
+    for (size_t i = 0; i < sizeof(SEGMENT_KEYS) / sizeof(SEGMENT_KEYS[0]); i++)
+        segments |= sum.indicators_per_key[SEGMENT_KEYS[i]] > 0;
     /* payload patterns a UDP port bounds: read from those datagrams (UdpPayloadRule) */
     emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_UDP, G.payload_ports);
     bool payloads = EmbargoSc8PortsAny(G.payload_ports);
@@ -661,6 +668,7 @@ void EmbargoSc8Register(void) {
             G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,
             G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams,
             G.mode == MODE_TRANSACTIONS && sum.indicators_per_key[EMB_K_MAC] > 0,
+            G.mode == MODE_TRANSACTIONS && segments,
             G.mode == MODE_TRANSACTIONS && payloads ? G.payload_ports : NULL))
         FatalError("embargo: cannot register the transactions mode");
 }

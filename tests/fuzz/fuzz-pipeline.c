@@ -12,7 +12,8 @@
  * a host's datagram (emb_engine_match_datagram), on a port of each device
  * protocol in turn, as Suricata 8's packet prefilter hands them, and as the
  * next stretch of a TCP stream (emb_engine_match_stream) with overlaps and
- * gaps.
+ * gaps, and as a TCP segment that may begin an RTSP or SIP head
+ * (emb_engine_match_segment).
  */
 #include <embargo/embargo.h>
 
@@ -130,6 +131,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         dg.proto = 6;
         rc = emb_engine_match_stream(other, &dg, &st, pkt + off, hdr->caplen - off, at, on_match,
                                      NULL);
+        if (rc != 0)
+            abort();
+        rc = emb_engine_match_segment(other, &dg, (cnt & 2) != 0, pkt + off, hdr->caplen - off,
+                                      on_device, NULL);
         if (rc != 0)
             abort();
     }

@@ -1,9 +1,11 @@
 /*
  * A host's UDP datagrams read for what a device says of itself
- * (emb_engine_match_datagram, detect/hosted.c): the rules of device keys they
- * raise, each with its device, as `embargo scan` names it; nothing from a
- * question, from a datagram that is no announcement, nor from the rules of
- * addresses and ports.
+ * (emb_engine_match_datagram, detect/hosted.c), and the heads of RTSP and SIP
+ * messages that begin its TCP segments (emb_engine_match_segment): the rules
+ * of device keys they raise, each with its device, as `embargo scan` names
+ * it; nothing from a question, from a datagram that is no announcement, from
+ * a head cut short or an HTTP response, nor from the rules of addresses and
+ * ports.
  */
 #include "helpers.h"
 
@@ -26,7 +28,8 @@ static const char *pack =
     "  - {sid: 26, msg: p2p, channel: cloud, match: [{payload: 're:^DH(GET|POST) /', port: "
     "8800/udp}]}\n"
     "  - {sid: 27, msg: body, channel: update, match: [{payload: KLZF}]}\n"
-    "  - {sid: 28, msg: tcp, channel: cloud, match: [{payload: ACMEHELLO, port: 9000/tcp}]}\n";
+    "  - {sid: 28, msg: tcp, channel: cloud, match: [{payload: ACMEHELLO, port: 9000/tcp}]}\n"
+    "  - {sid: 29, msg: camera, channel: device, match: [{rtsp.server: 're:^Acme Rtsp'}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -140,6 +143,57 @@ Test(hosted_devices, a_sip_answer_names_the_server) {
                  "Content-Length: 0\r\n\r\n");
     cr_assert_eq(g.n, 1);
     cr_assert_str_eq(g.host, "192.0.2.10");
+}
+
+static got_t segment(const emb_facts_t *f, bool from_client, const char *text) {
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_segment(engine, f, from_client, (const uint8_t *)text,
+                                          strlen(text), on_match, &g),
+                 0);
+    return g;
+}
+
+/* An RTSP answer (RFC 2326 section 12.36, Server) begins the camera's first
+ * data segment: the device is the flow's server. Its request names nothing;
+ * a head not whole in the segment is not read, nor is an HTTP answer's
+ * Server (a host reads HTTP itself), nor the same bytes over UDP. */
+Test(hosted_devices, an_rtsp_answer_names_the_camera) {
+    static const uint8_t cam[4] = {198, 51, 100, 62};
+    emb_facts_t f = udp(11, 50000, cam, 554);
+    f.proto = 6;
+    const char *answer = "RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Acme Rtsp Server\r\n"
+                         "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n";
+    got_t g = segment(&f, false, answer);
+    expect_device(&g, 29, "rtsp.server", "Acme Rtsp Server", "rtsp", "198.51.100.62", "server");
+    g = segment(&f, true, "OPTIONS rtsp://198.51.100.62:554/ RTSP/1.0\r\nCSeq: 1\r\n\r\n");
+    cr_assert_eq(g.n, 0);
+    g = segment(&f, false, "RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Acme Rtsp Server\r\n");
+    cr_assert_eq(g.n, 0, "a head without its empty line");
+    g = segment(&f, false, "HTTP/1.1 200 OK\r\nServer: Acme Rtsp Server\r\n\r\n");
+    cr_assert_eq(g.n, 0);
+    g = datagram(&f, false, answer);
+    cr_assert_eq(g.n, 0);
+}
+
+/* SIP over TCP (RFC 3261 section 18): a REGISTER's User-Agent names the
+ * client; a response's Server names the server. */
+Test(hosted_devices, a_sip_message_over_tcp_names_its_sender) {
+    static const uint8_t pbx[4] = {198, 51, 100, 78};
+    emb_facts_t f = udp(12, 50600, pbx, 5060);
+    f.proto = 6;
+    got_t g = segment(&f, true,
+                      "REGISTER sip:example.org SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.12:50600\r\n"
+                      "CSeq: 1 REGISTER\r\nUser-Agent: AcmePhone/3.0\r\nContent-Length: 0\r\n\r\n");
+    expect_device(&g, 21, "sip.user_agent", "AcmePhone/3.0", "sip", "192.0.2.12", "user_agent");
+    g = segment(&f, false,
+                "SIP/2.0 401 Unauthorized\r\nCSeq: 1 REGISTER\r\nServer: AcmePhone/2.1\r\n"
+                "Content-Length: 0\r\n\r\n");
+    expect_device(&g, 21, "sip.user_agent", "AcmePhone/2.1", "sip", "198.51.100.78", "server");
+    got_t none = {0};
+    cr_assert_eq(emb_engine_match_segment(engine, &f, true, NULL, 0, on_match, &none), 0);
+    cr_assert_eq(emb_engine_match_segment(NULL, &f, true, (const uint8_t *)"x", 1, on_match, NULL),
+                 EMB_EINVAL);
+    cr_assert_eq(none.n, 0);
 }
 
 /* A DHCP request (RFC 2131, options of RFC 2132): the client has no address
