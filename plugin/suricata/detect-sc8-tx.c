@@ -407,8 +407,8 @@ static bool SegmentHead(const Packet *p, const Flow *f) {
     uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
     const uint8_t *b = p->payload;
     size_t len = p->payload_len;
-    if (!T.segments || n > SEGMENT_PACKETS || len < 12)
-        return false;
+    if (!T.segments || n > SEGMENT_PACKETS || len < 12 || b[0] < 'A' || b[0] > 'Z')
+        return false; /* a status line or a method (RFC 3261 section 25.1): capitals */
     if (memcmp(b, "RTSP/1.", 7) == 0 || memcmp(b, "SIP/2.0 ", 8) == 0)
         return true;
     const uint8_t *nl = memchr(b, '\n', len < 512 ? len : 512);
@@ -444,7 +444,6 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
     const EthernetHdr *eth = mac ? EmbargoSc8NearestEthernet(p) : NULL;
     mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-    segment = segment && SegmentHead(p, f);
     if (!datagram && !payload && !mac && !stream && !segment)
         return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
@@ -567,7 +566,7 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         p->proto == IPPROTO_UDP && p->payload_len > 0 && (T.datagrams || T.payloads);
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
-    const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && T.segments;
+    const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && SegmentHead(p, f);
     if ((datagram || mac || stream || segment) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment);
     if (!EmbargoSc8FlowDecided(f)) {
