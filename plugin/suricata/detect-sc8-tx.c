@@ -403,12 +403,7 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
  * or a request line that ends in " SIP/2.0" (RFC 2326 section 7.1, RFC 3261
  * section 7.1). A few compares for the other payloads of a flow's start.
  */
-static bool SegmentHead(const Packet *p, const Flow *f) {
-    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
-    const uint8_t *b = p->payload;
-    size_t len = p->payload_len;
-    if (!T.segments || n > SEGMENT_PACKETS || len < 12 || b[0] < 'A' || b[0] > 'Z')
-        return false; /* a status line or a method (RFC 3261 section 25.1): capitals */
+static bool __attribute__((noinline, cold)) SegmentHeadLine(const uint8_t *b, size_t len) {
     if (memcmp(b, "RTSP/1.", 7) == 0 || memcmp(b, "SIP/2.0 ", 8) == 0)
         return true;
     const uint8_t *nl = memchr(b, '\n', len < 512 ? len : 512);
@@ -416,6 +411,15 @@ static bool SegmentHead(const Packet *p, const Flow *f) {
     if (e > 0 && b[e - 1] == '\r')
         e--;
     return e > 8 && memcmp(b + e - 8, " SIP/2.0", 8) == 0;
+}
+
+static inline bool SegmentHead(const Packet *p, const Flow *f) {
+    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
+    const uint8_t *b = p->payload;
+    /* a status line or a method (RFC 3261 section 25.1) begins with a capital; the line
+     * itself out of line (SegmentHeadLine): PrefilterFlow stays small in the cache */
+    return T.segments && n <= SEGMENT_PACKETS && p->payload_len >= 12 && b[0] >= 'A' &&
+           b[0] <= 'Z' && SegmentHeadLine(b, p->payload_len);
 }
 
 /*
