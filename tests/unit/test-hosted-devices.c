@@ -90,12 +90,29 @@ static emb_facts_t udp(uint8_t client, uint16_t cport, const uint8_t server[4], 
     return f;
 }
 
-static got_t datagram(const emb_facts_t *f, bool from_client, const char *text) {
+/* The same endpoints over TCP. */
+static emb_facts_t tcp(uint8_t client, uint16_t cport, const uint8_t server[4], uint16_t sport) {
+    emb_facts_t f = udp(client, cport, server, sport);
+    f.proto = 6;
+    return f;
+}
+
+typedef int (*message_fn)(emb_engine_t *, const emb_facts_t *, bool, const uint8_t *, size_t,
+                          emb_match_cb, void *);
+
+/* `text` handed over as a datagram or a segment (`fn`): what it raised. */
+static got_t message(message_fn fn, const emb_facts_t *f, bool from_client, const char *text) {
     got_t g = {0};
-    cr_assert_eq(emb_engine_match_datagram(engine, f, from_client, (const uint8_t *)text,
-                                           strlen(text), on_match, &g),
-                 0);
+    cr_assert_eq(fn(engine, f, from_client, (const uint8_t *)text, strlen(text), on_match, &g), 0);
     return g;
+}
+
+static got_t datagram(const emb_facts_t *f, bool from_client, const char *text) {
+    return message(emb_engine_match_datagram, f, from_client, text);
+}
+
+static got_t segment(const emb_facts_t *f, bool from_client, const char *text) {
+    return message(emb_engine_match_segment, f, from_client, text);
 }
 
 static const uint8_t ssdp_group[4] = {239, 255, 255, 250};
@@ -145,22 +162,13 @@ Test(hosted_devices, a_sip_answer_names_the_server) {
     cr_assert_str_eq(g.host, "192.0.2.10");
 }
 
-static got_t segment(const emb_facts_t *f, bool from_client, const char *text) {
-    got_t g = {0};
-    cr_assert_eq(emb_engine_match_segment(engine, f, from_client, (const uint8_t *)text,
-                                          strlen(text), on_match, &g),
-                 0);
-    return g;
-}
-
 /* An RTSP answer (RFC 2326 section 12.36, Server) begins the camera's first
  * data segment: the device is the flow's server. Its request names nothing;
  * a head not whole in the segment is not read, nor is an HTTP answer's
  * Server (a host reads HTTP itself), nor the same bytes over UDP. */
 Test(hosted_devices, an_rtsp_answer_names_the_camera) {
     static const uint8_t cam[4] = {198, 51, 100, 62};
-    emb_facts_t f = udp(11, 50000, cam, 554);
-    f.proto = 6;
+    emb_facts_t f = tcp(11, 50000, cam, 554);
     const char *answer = "RTSP/1.0 200 OK\r\nCSeq: 1\r\nServer: Acme Rtsp Server\r\n"
                          "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n";
     got_t g = segment(&f, false, answer);
@@ -179,8 +187,7 @@ Test(hosted_devices, an_rtsp_answer_names_the_camera) {
  * client; a response's Server names the server. */
 Test(hosted_devices, a_sip_message_over_tcp_names_its_sender) {
     static const uint8_t pbx[4] = {198, 51, 100, 78};
-    emb_facts_t f = udp(12, 50600, pbx, 5060);
-    f.proto = 6;
+    emb_facts_t f = tcp(12, 50600, pbx, 5060);
     got_t g = segment(&f, true,
                       "REGISTER sip:example.org SIP/2.0\r\nVia: SIP/2.0/TCP 192.0.2.12:50600\r\n"
                       "CSeq: 1 REGISTER\r\nUser-Agent: AcmePhone/3.0\r\nContent-Length: 0\r\n\r\n");
