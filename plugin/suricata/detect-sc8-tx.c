@@ -392,14 +392,10 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
     return n <= PAYLOAD_DATAGRAMS;
 }
 
-/* The TCP packets of each flow direction whose payload is read for a message
- * head (SegmentHead): the first ones, handshake included. */
-#define SEGMENT_PACKETS 8
-
 /*
  * Whether the payload of TCP packet `p` may begin the head of a message a
  * device names itself in (emb_engine_match_segment): among the first
- * SEGMENT_PACKETS of its direction, an RTSP or SIP response's status line,
+ * EMBARGO_SEGMENT_PACKETS of its direction, an RTSP or SIP response's status line,
  * or a request line that ends in " SIP/2.0" (RFC 2326 section 7.1, RFC 3261
  * section 7.1). A few compares for the other payloads of a flow's start.
  */
@@ -418,7 +414,7 @@ static inline bool SegmentHead(const Packet *p, const Flow *f) {
     const uint8_t *b = p->payload;
     /* a status line or a method (RFC 3261 section 25.1) begins with a capital; the line
      * itself out of line (SegmentHeadLine): PrefilterFlow stays small in the cache */
-    return T.segments && n <= SEGMENT_PACKETS && p->payload_len >= 12 && b[0] >= 'A' &&
+    return T.segments && n <= EMBARGO_SEGMENT_PACKETS && p->payload_len >= 12 && b[0] >= 'A' &&
            b[0] <= 'Z' && SegmentHeadLine(b, p->payload_len);
 }
 
@@ -819,8 +815,8 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
             if (EmbargoSc8Readers[r].client_first)
                 client_first |= 1u << r;
         }
-        EmbargoSc8PassInit(tls, client_first, datagrams, macs, T.payloads ? T.payload_ports : NULL,
-                           PAYLOAD_DATAGRAMS);
+        EmbargoSc8PassInit(tls, client_first, datagrams, macs, segments,
+                           T.payloads ? T.payload_ports : NULL, PAYLOAD_DATAGRAMS);
     }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);
     if (T.thread_id.id < 0 || !SCThreadRegisterInitCallback(ThreadInit, NULL))

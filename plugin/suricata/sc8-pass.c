@@ -43,6 +43,7 @@ static struct {
     uint8_t reply_ports[65536 / 8];
     bool datagrams; /* datagrams' device keys are read (DevicePort) */
     bool macs;      /* `mac` prefixes are read (ReplyMacMayMatch) */
+    bool segments;  /* RTSP and SIP heads are read from TCP segments (HeadsPending) */
     /* UDP ports of payload patterns, a bit each (NULL: none), and how many
      * datagrams of each direction are scanned for them (PayloadPending) */
     const uint8_t *payload_ports;
@@ -82,6 +83,28 @@ static bool PayloadPending(const Flow *f) {
     if (b == NULL || (!EmbargoSc8PortIn(b, f->sp) && !EmbargoSc8PortIn(b, f->dp)))
         return false;
     return f->todstpktcnt < P.payload_datagrams || f->tosrcpktcnt < P.payload_datagrams;
+}
+
+/* RTSP's port (RFC 2326 section 3.2), its usual alternative, and SIP's. */
+static bool HeadPort(uint16_t port) {
+    return port == 554 || port == 8554 || port == 5060;
+}
+
+/* A TCP flow whose first packets of a direction may still bring an RTSP or
+ * SIP head (detect-sc8-tx.c, SegmentHead): SIP as Suricata recognised it, or
+ * a flow it did not recognise (it has no RTSP parser) on a HeadPort, until
+ * EMBARGO_SEGMENT_PACKETS went each way. The head that names the device is
+ * often not the first: a camera answers 401 before 200 with its Server, a
+ * phone 100 Trying before its 200. RTSP on another port is read only until
+ * the flow is passed. */
+static bool HeadsPending(const Flow *f) {
+    if (!P.segments || f->proto != IPPROTO_TCP)
+        return false;
+    if (f->alproto != ALPROTO_SIP &&
+        !((f->alproto == ALPROTO_FAILED || f->alproto == ALPROTO_UNKNOWN) &&
+          (HeadPort(f->sp) || HeadPort(f->dp))))
+        return false;
+    return f->todstpktcnt < EMBARGO_SEGMENT_PACKETS || f->tosrcpktcnt < EMBARGO_SEGMENT_PACKETS;
 }
 
 /* A flow whose parser asked Suricata to hand it over to another (SMTP, FTP,
@@ -150,6 +173,8 @@ static bool Settled(const Flow *f) {
         return false;
     if (f->proto == IPPROTO_TCP && EmbargoSc8StreamPending(f))
         return false; /* its payload is still read (detect-sc8-stream.c) */
+    if (HeadsPending(f))
+        return false;
     switch (f->alproto) {
     case ALPROTO_TLS: {
         if (!AppLayerStopped(f))
@@ -363,12 +388,13 @@ static bool PcapLogHonoursPass(void) {
 }
 
 void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams, bool macs,
-                        const uint8_t *payload_ports, uint32_t payload_datagrams) {
+                        bool segments, const uint8_t *payload_ports, uint32_t payload_datagrams) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
     P.client_first = client_first;
     P.datagrams = datagrams;
     P.macs = macs;
+    P.segments = segments;
     P.payload_ports = payload_ports;
     P.payload_datagrams = payload_datagrams;
     /* The UDP protocols of READERS (rust/src/dns/dns.rs, quic/quic.rs give

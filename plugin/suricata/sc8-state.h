@@ -142,6 +142,11 @@ static inline bool EmbargoSc8FlowPassed(const Flow *f) {
     return (f->flags & both) == both && f->sgh_toserver == NULL && f->sgh_toclient == NULL;
 }
 
+/* The TCP packets of each flow direction whose payload the transactions mode
+ * reads for an RTSP or SIP head (detect-sc8-tx.c, SegmentHead): the first
+ * ones, handshake included; such a flow is not passed before (sc8-pass.c). */
+#define EMBARGO_SEGMENT_PACKETS 8
+
 /* Port sets, a bit per port (bit p % 8 of bits[p / 8]). */
 #define EMBARGO_PORT_BITS (65536 / 8)
 static inline bool EmbargoSc8PortIn(const uint8_t *bits, uint16_t port) {

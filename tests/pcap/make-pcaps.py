@@ -2474,6 +2474,51 @@ def case_one_way_udp():
 CASES.append(case_one_way_udp)
 
 
+def case_heads_after_reply():
+    # Not a pcap case: the capture of the Suricata 8 check that a flow is not passed while
+    # its first segments may still bring an RTSP or SIP head (tests/suricata8/CMakeLists.txt,
+    # pass-segment-heads), written beside it. In both the head that names the device is not
+    # the first answer.
+    cap = Capture(start=2700)
+    # A Dahua camera (Recog rtsp_servers.xml: 4200550) asks for credentials first.
+    rtsp = TcpFlow(cap, eth, CLIENT, 40101, "192.0.2.67", 554).handshake()
+    rtsp \
+        .client(b"DESCRIBE rtsp://192.0.2.67:554/cam/realmonitor RTSP/1.0\r\nCSeq: 1\r\n\r\n") \
+        .server(b"RTSP/1.0 401 Unauthorized\r\nCSeq: 1\r\n"
+                b"WWW-Authenticate: Digest realm=\"Login to 4K05\", nonce=\"1\"\r\n\r\n") \
+        .client(b"DESCRIBE rtsp://192.0.2.67:554/cam/realmonitor RTSP/1.0\r\nCSeq: 2\r\n"
+                b"Authorization: Digest username=\"admin\"\r\n\r\n") \
+        .server(b"RTSP/1.0 200 OK\r\nCSeq: 2\r\nServer: Dahua Rtsp Server\r\n"
+                b"Content-Length: 0\r\n\r\n")
+    # then keep-alives, so that the flow goes past its first 8 packets each way and is passed
+    for cseq in range(3, 7):
+        rtsp.client(b"GET_PARAMETER rtsp://192.0.2.67:554/cam/realmonitor RTSP/1.0\r\n"
+                    b"CSeq: %d\r\n\r\n" % cseq)
+        rtsp.server(b"RTSP/1.0 200 OK\r\nCSeq: %d\r\n\r\n" % cseq)
+    rtsp.close()
+    # SIP over TCP (RFC 3261 section 18): a Huawei softswitch (4200252) answers 100 Trying,
+    # then 200 OK with its Server header.
+    via = b"Via: SIP/2.0/TCP 192.0.2.10:40102;branch=z9hG4bK7\r\n"
+    ids = b"From: <sip:a@example.org>;tag=1\r\nTo: <sip:b@example.org>\r\nCall-ID: 7@192.0.2.10\r\n"
+    sip = TcpFlow(cap, eth, CLIENT, 40102, "192.0.2.68", 5060).handshake()
+    sip \
+        .client(b"INVITE sip:b@example.org SIP/2.0\r\n" + via + ids +
+                b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n") \
+        .server(b"SIP/2.0 100 Trying\r\n" + via + ids + b"CSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n") \
+        .server(b"SIP/2.0 200 OK\r\n" + via + ids + b"CSeq: 1 INVITE\r\n"
+                b"Server: Huawei SoftX3000 V300R011\r\nContent-Length: 0\r\n\r\n")
+    for cseq in range(2, 6):  # re-INVITEs answered without a Server: past 8 packets each way
+        sip.client(b"INVITE sip:b@example.org SIP/2.0\r\n" + via + ids +
+                   b"CSeq: %d INVITE\r\nContent-Length: 0\r\n\r\n" % cseq)
+        sip.server(b"SIP/2.0 200 OK\r\n" + via + ids +
+                   b"CSeq: %d INVITE\r\nContent-Length: 0\r\n\r\n" % cseq)
+    sip.close()
+    return {"../suricata8/heads-after-reply.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_heads_after_reply)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--check", action="store_true",
