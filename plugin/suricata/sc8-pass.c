@@ -159,8 +159,9 @@ static bool OneWayUnreadable(const Flow *f) {
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
  * QUIC (more Initials), a flow whose protocol is not known yet or is being
  * handed over, nor, while datagrams' device keys are read, a UDP flow on a
- * DevicePort. A reader's
- * own mark is set at the packet before the one that passes: a transaction
+ * DevicePort, nor a TCP flow whose first segments may still bring an RTSP or
+ * SIP head (HeadsPending). A reader's own mark is set at the packet before
+ * the one that passes: a transaction
  * read on the passing packet cannot leave an attribution waiting, which no
  * later packet would decide.
  */
