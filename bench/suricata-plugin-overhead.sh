@@ -386,19 +386,25 @@ SHIM = r"""
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
-/* At each thread's end, "name<TAB>cpu_seconds" appended to $THREADCPU_OUT. */
+/* At each thread's end, "name<TAB>cpu_seconds<TAB>user<TAB>sys<TAB>minor faults<TAB>
+ * involuntary switches" appended to $THREADCPU_OUT. */
 struct start { void *(*fn)(void *); void *arg; };
 static void report(void *unused) {
     (void)unused;
     const char *path = getenv("THREADCPU_OUT");
     struct timespec ts;
-    char name[17] = {0}, line[96];
+    struct rusage ru = {0};
+    char name[17] = {0}, line[192];
     if (!path || clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
         return;
+    getrusage(RUSAGE_THREAD, &ru);
     prctl(PR_GET_NAME, name);
-    int n = snprintf(line, sizeof(line), "%s\t%ld.%09ld\n", name, (long)ts.tv_sec, ts.tv_nsec);
+    int n = snprintf(line, sizeof(line), "%s\t%ld.%09ld\t%ld.%06ld\t%ld.%06ld\t%ld\t%ld\n", name,
+                     (long)ts.tv_sec, ts.tv_nsec, (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec,
+                     (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec, ru.ru_minflt, ru.ru_nivcsw);
     int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0644);
     if (fd >= 0) {
         if (write(fd, line, (size_t)n) < 0) {}
@@ -478,11 +484,15 @@ def run(cfg, capture, logdir, env_extra=None, wrap=None):
         tail = open(os.path.join(logdir, "stdout.txt"), "rb").read()[-600:].decode("utf-8", "replace")
         raise RuntimeError("%s (%s) failed (status %d): %s\n%s" % (key, label, status, " ".join(cmd), tail))
     r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "pkt": None, "worker": None,
-         "insn": None}
+         "wsys": None, "wflt": None, "insn": None}
     if os.path.exists(tc):
         threads = [l.rstrip("\n").split("\t") for l in open(tc) if "\t" in l]
         r["pkt"] = sum(float(t[1]) for t in threads)
         r["worker"] = sum(float(t[1]) for t in threads if t[0].startswith("W#"))
+        w = [t for t in threads if t[0].startswith("W#") and len(t) >= 6]
+        if w:
+            r["wsys"] = sum(float(t[3]) for t in w)
+            r["wflt"] = sum(int(t[4]) for t in w)
     if PERF and not wrap and os.path.exists(perf_out):
         for l in open(perf_out):
             f = l.split(",")
@@ -526,6 +536,8 @@ def callgrind(cfg, capture, logdir):
         text = open(f, errors="replace").read()
         if "pcap_dispatch" not in text:
             continue
+        if a.cache_sim:
+            cg_i1[(os.path.basename(os.path.dirname(logdir)), cfg[0])] = i1_by_object(text)
         ev = re.search(r"^events: (.*)$", text, re.M)
         m = re.search(r"^(?:totals|summary): ([\d ]+)$", text, re.M)
         if ev and m:
@@ -537,6 +549,35 @@ def callgrind(cfg, capture, logdir):
     return total, (cycles if a.cache_sim else None)
 
 
+def i1_by_object(text):
+    """First-level instruction-cache misses (I1mr) of one callgrind thread file,
+    summed by shared object (its self cost: a cost line after `calls=` is the
+    call's inclusive cost and is skipped)."""
+    names, cur, skip, col, by = {}, None, False, None, {}
+    for line in text.splitlines():
+        if line.startswith("events:"):
+            ev = line.split()[1:]
+            col = ev.index("I1mr") + 1 if "I1mr" in ev else None
+        elif line.startswith(("ob=", "cob=")):
+            m = re.match(r"c?ob=\((\d+)\)(?: (.*))?$", line)
+            if m:
+                if m.group(2):
+                    names[m.group(1)] = os.path.basename(m.group(2))
+                if line.startswith("ob="):
+                    cur = names.get(m.group(1), "?")
+        elif line.startswith("calls="):
+            skip = True
+        elif line[:1].isdigit() or line[:1] in "+-*":
+            if skip:
+                skip = False
+            elif col is not None:
+                v = line.split()
+                if len(v) > col:
+                    by[cur] = by.get(cur, 0) + int(v[col])
+    return by
+
+
+cg_i1 = {}  # (capture, configuration) -> {object: I1 misses}, with --cache-sim
 med = statistics.median
 
 
@@ -597,28 +638,38 @@ for cname, cpath, cdesc in captures:
                                    wall=med(r["wall"] for r in rs), cpu=med(r["cpu"] for r in rs),
                                    pkt=med(r["pkt"] for r in rs) if rs[0]["pkt"] is not None else None,
                                    worker=med(r["worker"] for r in rs) if rs[0]["worker"] is not None else None,
+                                   wsys=med(r["wsys"] for r in rs) if rs[0]["wsys"] is not None else None,
+                                   wflt=med(r["wflt"] for r in rs) if rs[0]["wflt"] is not None else None,
                                    insn=med(r["insn"] for r in rs) if rs[0]["insn"] is not None else None,
                                    cg=cg.get(k), cyc=cyc.get(k))
     # the table
-    say("\n| | configuration | wall s | CPU s | threads CPU s | worker CPU s | main thread CPU s "
-        "| instructions | alerts | rules loaded/failed |")
-    say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    say("\n| | configuration | wall s | CPU s | threads CPU s | worker CPU s | worker sys s, page faults "
+        "| main thread CPU s | instructions | alerts | rules loaded/failed |")
+    say("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     opt = lambda v, f="%.3f": f % v if v is not None else "-"
     for cfg in active:
         r = results[(cname, cfg[0])]
         insn = ("%.4g" % r["insn"]) if r["insn"] else ("%.0f/pkt" % r["cg"] if r["cg"] else "-")
         if r["cyc"]:
             insn += " (~%.0f cycles)" % r["cyc"]
-        say("| %s | %s | %.3f | %.3f | %s | %s | %s | %s | %d | %s |" % (
+        say("| %s | %s | %.3f | %.3f | %s | %s | %s | %s | %s | %d | %s |" % (
             cfg[0], r["label"], r["wall"], r["cpu"], opt(r["pkt"]), opt(r["worker"]),
+            "%s, %s" % (opt(r["wsys"]), opt(r["wflt"], "%d")),
             opt(r["cpu"] - r["pkt"] if r["pkt"] is not None else None), insn, r["alerts"],
             "%s/%s" % (r["loaded"], r["failed"]) if r["loaded"] is not None else "-"))
     say("CPU s: the whole process (user+sys); threads: every thread Suricata starts (worker, "
-        "flow manager, flow recycler); worker: W#01 alone; main thread: CPU s less threads "
+        "flow manager, flow recycler); worker: W#01 alone (its system time and minor page "
+        "faults, medians, beside); main thread: CPU s less threads "
         "(start-up and shutdown); instructions: %s."
         % ("perf instructions:u, whole process" if PERF else
            "callgrind, per packet, in the packet worker thread, on the first %d packets" % ncut if cg
            else "not counted"))
+    for cfg in active:
+        by = cg_i1.get((cname, cfg[0]))
+        if by:
+            say("%s: first-level instruction misses in the worker, %.2f M: %s" % (
+                cfg[0], sum(by.values()) / 1e6, ", ".join(
+                    "%s %.2f M" % (o, n / 1e6) for o, n in sorted(by.items(), key=lambda x: -x[1])[:6])))
     # alerts of B, C, D by embargo sid (D's sids are sid * 1000 + n)
     got = {k: results.get((cname, k)) for k in "BCD"}
     if any(got.values()):
