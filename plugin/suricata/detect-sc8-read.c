@@ -169,6 +169,14 @@ static void ReadHttp(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
     AddHeader(fa, EMB_FIELD_HTTP_SERVER, htp_tx_response_header(h, "Server"));
 }
 
+/*
+ * A client's Initial. Its JA4 is there only in the transaction of its whole
+ * ClientHello (a CRYPTO frame, reassembled when it came over two Initials),
+ * and Suricata's parser reads none of the client's packets after that one
+ * (rust/src/quic/quic.rs, QuicState::parse: hello_ts): `last`. Google QUIC's
+ * SNI tags (a STREAM frame) give no JA4, nor does a Suricata built without
+ * ja4: such a flow is read to its end.
+ */
 static void ReadQuic(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
     const uint8_t *b;
     uint32_t n;
@@ -178,8 +186,10 @@ static void ReadQuic(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
         Add(fa, EMB_FIELD_QUIC_SNI, b, n);
         fa->named = n > 0;
     }
-    if (SCQuicTxGetJa4(tx, &b, &n))
+    if (SCQuicTxGetJa4(tx, &b, &n)) {
         Add(fa, EMB_FIELD_JA4, b, n);
+        fa->last = true;
+    }
 }
 
 const EmbargoSc8Reader EmbargoSc8Readers[] = {

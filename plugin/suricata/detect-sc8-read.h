@@ -24,6 +24,7 @@ typedef struct {
     emb_fact_t facts[MAX_FACTS];
     size_t n;
     bool named;        /* a name of the server: SNI, Host (it speaks for the flow) */
+    bool last;         /* no later transaction of the flow brings this reader more */
     SCJsonBuilder *jb; /* the worker's, for OffersEch */
     emb_engine_t *e;   /* for SniMayBeOuter: the flow's endpoints, the message's time */
     const emb_facts_t *flow;

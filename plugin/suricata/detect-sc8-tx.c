@@ -200,13 +200,17 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
         fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
     fa.n = 0;
     fa.named = false;
+    fa.last = false;
     fa.jb = c->jb;
     fa.e = e;
     fa.flow = &facts;
     fa.now_us = now_us;
     bool again = EmbargoSc8FlowScanned(f, pf->reader, idx);
-    if (!again)
+    if (!again) {
         EmbargoSc8Readers[pf->reader].read(txv, dir, &fa);
+        if (fa.last)
+            EmbargoSc8FlowReaderDone(f, pf->reader);
+    }
     facts.facts = fa.facts;
     facts.nfacts = fa.n;
     RaiseCtx rc = {f, c, e};
@@ -808,14 +812,16 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
     if (payload_ports != NULL)
         memcpy(T.payload_ports, payload_ports, sizeof(T.payload_ports));
     if (pass_flows) {
-        uint32_t tls = 0, client_first = 0;
+        uint32_t tls = 0, quic = 0, client_first = 0;
         for (size_t r = 0; r < EMBARGO_SC8_NREADERS; r++) {
             if (EmbargoSc8Readers[r].alproto == ALPROTO_TLS)
                 tls |= 1u << r;
+            if (EmbargoSc8Readers[r].alproto == ALPROTO_QUIC)
+                quic |= 1u << r;
             if (EmbargoSc8Readers[r].client_first)
                 client_first |= 1u << r;
         }
-        EmbargoSc8PassInit(tls, client_first, datagrams, macs, segments,
+        EmbargoSc8PassInit(tls, quic, client_first, datagrams, macs, segments,
                            T.payloads ? T.payload_ports : NULL, PAYLOAD_DATAGRAMS);
     }
     T.thread_id = ThreadStorageRegister("embargo.tx", sizeof(void *), NULL, ThreadFree);

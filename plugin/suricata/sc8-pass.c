@@ -30,6 +30,7 @@
 
 static struct {
     uint32_t tls_readers;     /* a bit per reader of TLS (detect-sc8-tx.c's READERS) */
+    uint32_t quic_readers;    /* and of QUIC */
     uint32_t client_first;    /* a bit per reader of a client's first message */
     _Atomic bool no_callback; /* OnFlowPacket could not be set up: nothing is passed */
     /* The version of the newest rule set built with embargo's rules, and
@@ -150,6 +151,9 @@ static bool OneWayUnreadable(const Flow *f) {
  *  - TLS: its ClientHello was read, and its certificate too (or the server's
  *    encrypted handshake, TLS 1.3); once Suricata stopped parsing the flow,
  *    its progress is final: whichever of the two it reached was read;
+ *  - QUIC: the client's whole ClientHello was read (EmbargoSc8FlowReadersDone:
+ *    Suricata parses none of the client's packets after it; the server's
+ *    Initials give only a version, which no reader reads);
  *  - any other protocol Suricata recognised (none of READERS): it is not
  *    read; one that hands the flow over to TLS later is taken back then
  *    (ChangingProtocol); a flow Suricata failed to recognise both ways, or
@@ -157,8 +161,8 @@ static bool OneWayUnreadable(const Flow *f) {
  *    flow without app layer (not TCP or UDP); a TCP flow whose app layer
  *    Suricata stopped.
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
- * QUIC (more Initials), a flow whose protocol is not known yet or is being
- * handed over, nor, while datagrams' device keys are read, a UDP flow on a
+ * a QUIC flow before its ClientHello (Google QUIC's: to its end), a flow whose protocol is not
+ * known yet or is being handed over, nor, while datagrams' device keys are read, a UDP flow on a
  * DevicePort, nor a TCP flow whose first segments may still bring an RTSP or
  * SIP head (HeadsPending). A reader's own mark is set at the packet before
  * the one that passes: a transaction
@@ -188,9 +192,10 @@ static bool Settled(const Flow *f) {
             due |= P.tls_readers & ~P.client_first;
         return EmbargoSc8FlowReadAll(f, due);
     }
+    case ALPROTO_QUIC:
+        return EmbargoSc8FlowReadersDone(f, P.quic_readers) && EmbargoSc8FlowReadAll(f, 0);
     case ALPROTO_DNS:
-    case ALPROTO_HTTP1:
-    case ALPROTO_QUIC: return false;
+    case ALPROTO_HTTP1: return false;
     case ALPROTO_FAILED:
         /* Final once both directions failed: over UDP the flow is marked
          * failed when its first side is, and its other side may still be
@@ -388,10 +393,12 @@ static bool PcapLogHonoursPass(void) {
     return false;
 }
 
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams, bool macs,
-                        bool segments, const uint8_t *payload_ports, uint32_t payload_datagrams) {
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t quic_readers, uint32_t client_first,
+                        bool datagrams, bool macs, bool segments, const uint8_t *payload_ports,
+                        uint32_t payload_datagrams) {
     EmbargoSc8SetPassing();
     P.tls_readers = tls_readers;
+    P.quic_readers = quic_readers;
     P.client_first = client_first;
     P.datagrams = datagrams;
     P.macs = macs;

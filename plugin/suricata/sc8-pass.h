@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 /* Sets it up: which readers of detect-sc8-tx.c's READERS (a bit each) read
- * TLS, and which read a client's first message; `datagrams`: datagrams'
+ * TLS, which QUIC, and which read a client's first message; `datagrams`: datagrams'
  * device keys are read (UDP flows on the ports devices announce themselves
  * on are then never passed); `macs`: `mac` prefixes are read (the first
  * packet of a passed flow's reply is inspected when its sender's may match);
@@ -21,8 +21,9 @@
  * scanned for payload patterns (not passed before); a flow callback marks
  * the packets of passed flows and, with several workers, moves the worker's
  * watermark past them. Before the threads start. */
-void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t client_first, bool datagrams, bool macs,
-                        bool segments, const uint8_t *payload_ports, uint32_t payload_datagrams);
+void EmbargoSc8PassInit(uint32_t tls_readers, uint32_t quic_readers, uint32_t client_first,
+                        bool datagrams, bool macs, bool segments, const uint8_t *payload_ports,
+                        uint32_t payload_datagrams);
 
 /* Stops Suricata's detection on `f` if nothing is left to find in it, its
  * rules of addresses and ports aside: the caller has decided those. */

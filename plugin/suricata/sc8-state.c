@@ -41,6 +41,7 @@ typedef struct {
     uint8_t attrib_tries;              /* lookups again, at its later transactions */
     int64_t first_us;                  /* packet time of its first client message */
     uint64_t scanned[EMBARGO_READERS]; /* per transaction reader: last tx id read, plus one */
+    uint8_t done;                      /* a bit per reader: EmbargoSc8FlowReaderDone */
     int8_t endpoints; /* EmbargoSc8FlowEndpoints: 0 not matched yet, 1 raise none, -1 some */
 } EmbargoSc8Flow;
 
@@ -447,6 +448,17 @@ bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
         return true;
     fs->scanned[reader] = tx_id + 1;
     return false;
+}
+
+void EmbargoSc8FlowReaderDone(Flow *f, int reader) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    if (fs != NULL && reader >= 0 && reader < EMBARGO_READERS)
+        fs->done |= (uint8_t)(1u << reader);
+}
+
+bool EmbargoSc8FlowReadersDone(const Flow *f, uint32_t readers) {
+    const EmbargoSc8Flow *fs = S.flow_id.id < 0 ? NULL : f->storage[S.flow_id.id].ptr;
+    return fs != NULL && readers != 0 && (fs->done & readers) == readers;
 }
 
 bool EmbargoSc8FlowReadAll(const Flow *f, uint32_t readers) {

@@ -106,6 +106,11 @@ bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id);
 /* True when each reader of `readers` (a bit per reader) has read a
  * transaction of `f` and no DNS attribution of `f` waits for the workers. */
 bool EmbargoSc8FlowReadAll(const Flow *f, uint32_t readers);
+/* Reader `reader` read the transaction after which `f` brings it nothing
+ * more (a QUIC client's whole ClientHello: detect-sc8-read.c, ReadQuic); and
+ * whether each reader of `readers` (not none) did. */
+void EmbargoSc8FlowReaderDone(Flow *f, int reader);
+bool EmbargoSc8FlowReadersDone(const Flow *f, uint32_t readers);
 /* Whether the endpoints of `f` raise a rule of addresses and ports: 0 not
  * matched yet, 1 none (the flow's such rules are then decided), -1 some;
  * and the same, noted once matched. */
