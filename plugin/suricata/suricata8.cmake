@@ -65,6 +65,19 @@ set_target_properties(embargo_suricata8 PROPERTIES
   LINK_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/embargo.map)
 target_link_options(embargo_suricata8 PRIVATE
   -Wl,--version-script=${CMAKE_CURRENT_SOURCE_DIR}/embargo.map)
+# Link-time optimisation of the plugin's own files in optimised builds: the small calls
+# every packet makes from one file into another (sc8-pass.c into sc8-state.c and
+# detect-sc8-stream.c) are inlined, so each packet touches fewer lines of code; on the
+# benchmark's real mix, 8% fewer of the plugin's instructions and 15% fewer of its
+# instruction-cache misses (bench/README.md, twelfth round). Not in sanitizer or fuzz builds.
+include(CheckIPOSupported)
+check_ipo_supported(RESULT _sc8_ipo LANGUAGES C)
+if(_sc8_ipo AND NOT EMBARGO_SANITIZE AND NOT EMBARGO_FUZZ)
+  set_target_properties(embargo_suricata8 PROPERTIES
+    INTERPROCEDURAL_OPTIMIZATION_RELEASE ON
+    INTERPROCEDURAL_OPTIMIZATION_RELWITHDEBINFO ON
+    INTERPROCEDURAL_OPTIMIZATION_MINSIZEREL ON)
+endif()
 
 message(STATUS "Suricata 8 keyword: building sc8/embargo.so against ${_sc8_inc}")
 set(EMBARGO_SURICATA8_PLUGIN ON PARENT_SCOPE)
