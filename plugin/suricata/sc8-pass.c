@@ -161,13 +161,13 @@ static bool OneWayUnreadable(const Flow *f) {
  *    flow without app layer (not TCP or UDP); a TCP flow whose app layer
  *    Suricata stopped.
  * Never DNS (its answers feed the table), HTTP (keep-alive: more requests),
- * a QUIC flow before its ClientHello (Google QUIC's: to its end), a flow whose protocol is not
- * known yet or is being handed over, nor, while datagrams' device keys are read, a UDP flow on a
- * DevicePort, nor a TCP flow whose first segments may still bring an RTSP or
- * SIP head (HeadsPending). A reader's own mark is set at the packet before
- * the one that passes: a transaction
- * read on the passing packet cannot leave an attribution waiting, which no
- * later packet would decide.
+ * a QUIC flow before its ClientHello (Google QUIC's: to its end), a flow
+ * whose protocol is not known yet or is being handed over, nor, while
+ * datagrams' device keys are read, a UDP flow on a DevicePort, nor a TCP
+ * flow whose first segments may still bring an RTSP or SIP head
+ * (HeadsPending). A reader's own mark is set at the packet before the one
+ * that passes: a transaction read on the passing packet cannot leave an
+ * attribution waiting, which no later packet would decide.
  */
 static bool Settled(const Flow *f) {
     if (ChangingProtocol(f))
