@@ -97,12 +97,11 @@ const EthernetHdr *EmbargoSc8NearestEthernet(const Packet *p) {
     return NULL;
 }
 
-emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
-    EmbargoSc8Worker *w = tv != NULL ? ThreadGetStorageById(tv, S.thread_id) : NULL;
-    if (w == NULL)
-        return NULL;
-    if (w->engine != NULL || w->failed)
-        return w->engine;
+/* A worker's engine, at its first use: the one built at load time if no
+ * worker took it yet, else a new one. Out of line and cold: EmbargoSc8Engine
+ * runs at every transaction and device packet, this once per worker. */
+static emb_engine_t *__attribute__((noinline, cold))
+EngineFirstUse(ThreadVars *tv, EmbargoSc8Worker *w) {
     w->engine = atomic_exchange(&S.spare, NULL);
     if (w->engine == NULL) {
         emb_config_t cfg;
@@ -120,6 +119,15 @@ emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
         }
     }
     return w->engine;
+}
+
+emb_engine_t *EmbargoSc8Engine(ThreadVars *tv) {
+    EmbargoSc8Worker *w = tv != NULL ? ThreadGetStorageById(tv, S.thread_id) : NULL;
+    if (w == NULL)
+        return NULL;
+    if (w->engine != NULL || w->failed)
+        return w->engine;
+    return EngineFirstUse(tv, w);
 }
 
 static void WorkerFree(void *ptr) {
