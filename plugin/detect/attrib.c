@@ -63,6 +63,12 @@ void emb__attrib_free(emb_attrib_t *a) {
     free(a);
 }
 
+void emb__attrib_commit(emb_attrib_t *a) {
+    /* calloc's memory reads as zeros; writing them is what commits each page */
+    memset(a->e, 0, a->nsets * WAYS * sizeof(emb_attrib_entry_t));
+    memset(a->share, 0, a->nsets * WAYS * sizeof(share_t));
+}
+
 const emb_attrib_stats_t *emb__attrib_stats(const emb_attrib_t *a) {
     return &a->stats;
 }

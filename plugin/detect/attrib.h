@@ -32,6 +32,11 @@ typedef struct emb_attrib emb_attrib_t;
  */
 int emb__attrib_new(size_t max, uint32_t ttl_floor, uint32_t ttl_ceiling, emb_attrib_t **out);
 void emb__attrib_free(emb_attrib_t *a);
+/* Touches every page of the table (its memory is fixed at creation but, as
+ * calloc leaves it, committed only page by page at first use): for a table
+ * made at load time in a long-running host, so that no page fault lands on
+ * the packet path of the worker that first writes there. */
+void emb__attrib_commit(emb_attrib_t *a);
 
 /* Remembers that `addr` belongs to `rule` for `client`, from a name with `ttl`. */
 void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,

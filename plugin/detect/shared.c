@@ -30,6 +30,7 @@ int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out) {
         free(s);
         return rc;
     }
+    emb__attrib_commit(s->attrib); /* made at load, used by packet workers */
     pthread_mutex_init(&s->lock, NULL);
     *out = s;
     return 0;
