@@ -347,10 +347,11 @@ int emb__device_segment(emb_engine_t *e, const uint8_t *p, size_t len) {
     if (emb__http_parse_response(p, hdr, r) == EMB_X_OK)
         return r->proto == EMB_MSG_HTTP ? 0 : emb__device_response(e, p);
     emb_http_request_t *req = &e->app.http;
+    /* an RTSP request names nothing a device key reads; a SIP one is handed over
+     * as emb__device_datagram hands it */
     if (emb__http_parse_request(p, hdr, req) != EMB_X_OK || req->proto != EMB_MSG_SIP)
-        return 0; /* an RTSP request names nothing a device key reads */
-    emb_http_request_t copy = *req;
-    return emb__device_sip(e, p, &copy, NULL);
+        return 0;
+    return emb__device_sip(e, p, req, NULL);
 }
 
 /*
