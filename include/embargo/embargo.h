@@ -461,6 +461,13 @@ typedef struct {
     bool fields_only;
 } emb_facts_t;
 
+/* One thing a device said of itself ("manufacturer", "model", "oui", ...). */
+typedef struct {
+    const char *name;
+    const uint8_t *value;
+    size_t len;
+} emb_device_value_t;
+
 typedef struct {
     uint32_t sid, rev;
     int severity;
@@ -479,6 +486,11 @@ typedef struct {
      * MAC), and the name its value goes under in alert.context.embargo.device
      * ("server", "user_agent", ...); NULL for any other match. */
     const char *device_protocol, *device_host, *device_key;
+    /* Everything the device's message said of it, the matched value among
+     * them (as `embargo scan` lists them in alert.context.embargo.device;
+     * a name may come twice: the first counts); valid during the callback. */
+    const emb_device_value_t *device_values;
+    size_t ndevice_values;
 } emb_match_t;
 
 /* Called for each rule raised; return nonzero to stop (EMB_ECANCELED). */
@@ -553,6 +565,18 @@ int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bo
  */
 int emb_engine_match_segment(emb_engine_t *engine, const emb_facts_t *facts, bool from_client,
                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
+/*
+ * The same for the start of an HTTP body that the host's own HTTP parser
+ * decoded (no chunk framing): a request's (`request`: a TR-069 Inform,
+ * cwmp.manufacturer and cwmp.oui, its sender the client) or a response's,
+ * of status `status` (http.response_body, and an ONVIF GetDeviceInformation
+ * answer, onvif.device, its sender the server). Only the first 4,096 bytes
+ * are read, as the engine's own flows read a body; hand them over once per
+ * message, when that many have come or the body ended.
+ */
+int emb_engine_match_http_body(emb_engine_t *engine, const emb_facts_t *facts, bool request,
+                               int status, const uint8_t *body, size_t len, emb_match_cb cb,
+                               void *userdata);
 
 /*
  * The same for the Ethernet source address of a direction of a flow (the
@@ -644,6 +668,14 @@ char *emb_match_alert_json(const emb_engine_t *engine, const emb_match_t *match)
  * cache: call it as emb_engine_match, from one thread at a time.
  */
 size_t emb_match_alert_write(emb_engine_t *engine, const emb_match_t *match, char *out, size_t cap);
+
+/*
+ * `len` bytes as a JSON string, quotes included, as embargo's EVE records
+ * write a value: UTF-8 kept, every byte read as Latin-1 when the whole is not
+ * UTF-8. Returns the length of the whole text, also when it is more than `cap`
+ * (then out holds only a prefix); no NUL is written.
+ */
+size_t emb_json_string(const void *value, size_t len, char *out, size_t cap);
 
 /*
  * Renders now what emb_match_alert_write renders at each rule's first alert

@@ -65,6 +65,8 @@ static int report_candidates(emb_engine_t *e, const char *device_host, emb_match
             m.device_host = device_host;
             /* past the values a round keeps (EMB_DEV_MAX_FIELDS), the field's own name */
             m.device_key = device_key(e, c->value);
+            m.device_values = e->app.dev;
+            m.ndevice_values = e->app.ndev;
             if (m.device_key == NULL) {
                 const char *dot = strchr(m.field, '.');
                 m.device_key = dot != NULL ? dot + 1 : m.field;
@@ -205,6 +207,26 @@ int emb_engine_match_segment(emb_engine_t *e, const emb_facts_t *facts, bool fro
                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata) {
     return device_message(e, facts, 6, from_client, payload, len, emb__device_segment, cb,
                           userdata);
+}
+
+static int request_body(emb_engine_t *e, const uint8_t *p, size_t len) {
+    emb_http_request_t req = {.content_length = -1}; /* its head was the host's to read */
+    return emb__device_request_body(e, &req, p, len);
+}
+
+static int response_body(emb_engine_t *e, const uint8_t *p, size_t len) {
+    return emb__device_response_body(e, p, len); /* e->resp: emb_engine_match_http_body */
+}
+
+int emb_engine_match_http_body(emb_engine_t *e, const emb_facts_t *facts, bool request, int status,
+                               const uint8_t *body, size_t len, emb_match_cb cb, void *userdata) {
+    if (e == NULL)
+        return EMB_EINVAL;
+    if (!request)
+        e->resp = (emb_http_response_t){
+            .status = (uint16_t)(status > 0 && status < 1000 ? status : 0), .content_length = -1};
+    return device_message(e, facts, 6, request, body, len, request ? request_body : response_body,
+                          cb, userdata);
 }
 
 size_t emb_engine_stream_lookback(const emb_engine_t *e) {

@@ -276,6 +276,12 @@ static void put_string(out_t *o, const void *p, size_t n) {
     put(o, "\"", 1);
 }
 
+size_t emb_json_string(const void *value, size_t len, char *out, size_t cap) {
+    out_t o = {out, 0, out != NULL ? cap : 0};
+    put_string(&o, value, len);
+    return o.n;
+}
+
 /* Where build_alert_object writes an empty field and value: found once, since
  * no other member is named "field" and a quote inside a string is escaped. */
 #define FIELD_VALUE_EMPTY ",\"field\":\"\",\"value\":\"\""

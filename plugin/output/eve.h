@@ -23,12 +23,9 @@ typedef enum {
 #define EMB_DEV_MAX_FIELDS 8
 #define EMB_DEV_VALUE_MAX 512 /* longer values are cut, in the match and in EVE */
 
-/* One thing a device said of itself, for alert.context.embargo.device. */
-typedef struct {
-    const char *name; /* "server", "location", "sysdescr", ... */
-    const uint8_t *value;
-    size_t len;
-} emb_dev_kv_t;
+/* One thing a device said of itself, for alert.context.embargo.device:
+ * "server", "location", "sysdescr", ... */
+typedef emb_device_value_t emb_dev_kv_t;
 
 /* What the alert's protocol object shows for the message of this round. */
 typedef struct {

@@ -7,9 +7,12 @@
  */
 #include "suricata-common.h"
 
+#include "app-layer-htp.h"
+#include "app-layer-parser.h"
 #include "app-layer-ssl.h"
 #include "decode.h"
 #include "rust-bindings.h"
+#include "util-streaming-buffer.h"
 
 #include <embargo/embargo.h>
 
@@ -31,8 +34,16 @@ const uint8_t *htp_header_value_ptr(const EmbargoHtpHeader *h);
 size_t htp_header_value_len(const EmbargoHtpHeader *h);
 unsigned char *bstr_ptr(const EmbargoBstr *b);
 size_t bstr_len(const EmbargoBstr *b);
-/* libhtp's progress: request and response headers are complete from BODY on. */
+void *htp_tx_get_user_data(const EmbargoHtpTx *tx);
+int htp_tx_request_progress(const EmbargoHtpTx *tx);
+int htp_tx_response_progress(const EmbargoHtpTx *tx);
+int htp_tx_response_status_number(const EmbargoHtpTx *tx);
+/* libhtp's progress: request and response headers are complete from BODY on
+ * (rust/htp/src/transaction.rs, HtpRequestProgress, HtpResponseProgress). */
 #define EMBARGO_HTP_PROGRESS_BODY 3
+/* The bytes of a body the device keys look at, as embargo's own flows read
+ * one (detect/state.h, EMB_BODY_HEAD). */
+#define EMBARGO_BODY_HEAD 4096
 
 static void Add(EmbargoSc8Facts *fa, emb_field_t field, const void *v, size_t len) {
     if (v != NULL && len > 0 && fa->n < MAX_FACTS)
@@ -167,6 +178,95 @@ static void ReadHttp(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
         return;
     }
     AddHeader(fa, EMB_FIELD_HTTP_SERVER, htp_tx_response_header(h, "Server"));
+}
+
+/*
+ * The first bytes of an HTTP body, as Suricata's HTTP parser decoded them
+ * (no chunk framing) and keeps them in its body buffers: once
+ * EMBARGO_BODY_HEAD bytes have come or the body ended, which is before
+ * Suricata prunes its start (app-layer-htp-body.c, HtpBodyPrune: not before
+ * an inspection window of tens of KiB has passed). Suricata keeps bodies only
+ * when a rule asks (EmbargoSc8TxRegister does, for the rules of body keys).
+ */
+static int HttpBodyHead(const void *tx, bool request, const uint8_t **body, size_t *len,
+                        int *status) {
+    const EmbargoHtpTx *h = tx;
+    int progress = request ? htp_tx_request_progress(h) : htp_tx_response_progress(h);
+    if (progress < EMBARGO_HTP_PROGRESS_BODY)
+        return -1; /* its head is still coming */
+    const HtpTxUserData *ud = htp_tx_get_user_data(h);
+    if (ud == NULL)
+        return 0;
+    const HtpBody *b = request ? &ud->request_body : &ud->response_body;
+    if (b->content_len_so_far < EMBARGO_BODY_HEAD && progress == EMBARGO_HTP_PROGRESS_BODY)
+        return -1;
+    const uint8_t *data = NULL;
+    uint32_t n = 0;
+    if (b->sb == NULL || !StreamingBufferGetDataAtOffset(b->sb, &data, &n, 0) || n == 0)
+        return 0; /* no body, or its start is gone */
+    *body = data;
+    *len = n < EMBARGO_BODY_HEAD ? n : EMBARGO_BODY_HEAD;
+    *status = request ? 0 : htp_tx_response_status_number(h);
+    return 1;
+}
+
+/*
+ * The HTTP transactions of `f` whose body's start can be read at packet `p`
+ * (HttpBodyHead): requests' on a packet to the server and responses' on one
+ * to the client, as Suricata's own engines of those directions would see
+ * them, and both at a flow's end. Each direction's mark in the flow's state
+ * moves past the transactions read (or that have none to read), and stops at
+ * the first whose body is still coming. Suricata keeps a transaction until
+ * detection has seen it complete, so none is freed before it was looked at
+ * here (one freed, NULL, is passed over).
+ */
+int EmbargoSc8HttpBodies(const Packet *p, Flow *f, bool requests, bool responses,
+                         EmbargoSc8Body out[EMBARGO_SC8_MAX_BODIES]) {
+    int n = 0;
+    const bool end = PKT_IS_PSEUDOPKT(p);
+    for (int r = 0; r < 2; r++) {
+        const bool request = r == 0;
+        if (!(request ? requests : responses) ||
+            (!end && ((p->flowflags & FLOW_PKT_TOSERVER) != 0) != request))
+            continue;
+        uint64_t *next = EmbargoSc8FlowBodyNext(f, request);
+        if (next == NULL)
+            continue;
+        const uint64_t count = AppLayerParserGetTxCnt(f, f->alstate);
+        while (*next < count && n < EMBARGO_SC8_MAX_BODIES) {
+            void *tx = AppLayerParserGetTx(IPPROTO_TCP, ALPROTO_HTTP1, f->alstate, *next);
+            int got = tx != NULL
+                          ? HttpBodyHead(tx, request, &out[n].body, &out[n].len, &out[n].status)
+                          : 0;
+            if (got < 0)
+                break;
+            if (got > 0)
+                out[n++].request = request;
+            ++*next;
+        }
+    }
+    return n;
+}
+
+/* Whether a DNS message over UDP can give addresses: a response with answers
+ * to an A, AAAA or ANY question (RFC 1035 4.1; only the answer section's
+ * A/AAAA records are learned). Others (PTR, HTTPS, errors) cost the engine a
+ * parse for nothing. */
+bool EmbargoSc8DnsMayGiveAddresses(const uint8_t *m, uint32_t len) {
+    if (len < 12 || (m[2] & 0x80) == 0 || (m[6] | m[7]) == 0)
+        return false;
+    if ((m[4] | m[5]) == 0)
+        return true; /* no question: let the engine judge */
+    uint32_t at = 12;
+    while (at < len && m[at] != 0) {
+        if ((m[at] & 0xc0) != 0)
+            return true; /* compressed in a question: unusual, let the engine judge */
+        at += 1u + m[at];
+    }
+    if (at + 3 > len)
+        return false;
+    uint16_t qtype = (uint16_t)(m[at + 1] << 8 | m[at + 2]);
+    return qtype == 1 || qtype == 28 || qtype == 255;
 }
 
 /*

@@ -2,7 +2,8 @@
  * The fields of Suricata 8's transactions that the transactions mode reads
  * (detect-sc8-read.c): DNS names, TLS SNI, JA4, certificate names, HTTP host,
  * URI, user-agent and server, QUIC SNI and JA4, through Suricata's exported
- * accessors. detect-sc8-tx.c scans them.
+ * accessors; and the start of HTTP bodies, as Suricata keeps them.
+ * detect-sc8-tx.c scans them.
  */
 #ifndef EMBARGO_DETECT_SC8_READ_H
 #define EMBARGO_DETECT_SC8_READ_H
@@ -10,6 +11,8 @@
 #include "suricata-common.h"
 
 #include "app-layer-protos.h"
+#include "decode.h"
+#include "flow.h"
 #include "rust-bindings.h"
 
 #include <embargo/embargo.h>
@@ -44,5 +47,23 @@ typedef struct {
 
 #define EMBARGO_SC8_NREADERS 7 /* detect-sc8-read.c checks it against the table */
 extern const EmbargoSc8Reader EmbargoSc8Readers[];
+
+/* The start of an HTTP transaction's body (EmbargoSc8HttpBodies). */
+typedef struct {
+    const uint8_t *body;
+    size_t len;
+    int status;   /* the response's; 0 for a request's */
+    bool request; /* a request's body, else a response's */
+} EmbargoSc8Body;
+
+#define EMBARGO_SC8_MAX_BODIES 4 /* bodies read at one packet; the rest at the next */
+
+/* The bodies of HTTP flow `f` whose start can be read at packet `p`, of
+ * requests (`requests`) and of responses (`responses`): how many are in out[]. */
+int EmbargoSc8HttpBodies(const Packet *p, Flow *f, bool requests, bool responses,
+                         EmbargoSc8Body out[EMBARGO_SC8_MAX_BODIES]);
+
+/* Whether a DNS message over UDP can give addresses (EmbargoSc8DnsMayGiveAddresses). */
+bool EmbargoSc8DnsMayGiveAddresses(const uint8_t *m, uint32_t len);
 
 #endif /* EMBARGO_DETECT_SC8_READ_H */

@@ -6,9 +6,10 @@
  * detect-sc8-read.c reads their fields through Suricata's exported accessors
  * and this file matches them with the pack's Hyperscan databases
  * (emb_engine_match, one engine per worker for its scratch). No packet is
- * decoded, reassembled or parsed again. The one exception: the device keys
- * of UDP datagrams, which Suricata's parsers do not give a plugin, are read
- * from the datagram by embargo's own parsers (DatagramRules).
+ * decoded, reassembled or parsed again. The exceptions: the device keys of
+ * UDP datagrams and of RTSP and SIP heads, which Suricata's parsers do not
+ * give a plugin, are read from the packet by embargo's own parsers, and those
+ * of HTTP bodies from the bodies Suricata keeps (DeviceRules).
  *
  * How it plugs into Suricata's detection:
  *  - the keyword goes into a list of our own ("embargo"), registered as an
@@ -25,7 +26,7 @@
  *    packet prefilter engine (PrefilterFlow) that adds it only on the packet
  *    where its flow first shows it is a conversation and the endpoints raise
  *    it: Suricata evaluates no such rule on any other packet; a rule of
- *    datagrams' device keys, only on the datagram whose keys raise it.
+ *    device keys, only on the packet whose datagram, head or body raises it.
  *
  * One alert per rule per flow holds for the whole sensor: the sids a flow
  * raised are kept in flow storage, which only the worker holding the flow's
@@ -40,6 +41,7 @@
  */
 #include "suricata-common.h"
 
+#include "app-layer-htp.h"
 #include "app-layer-parser.h"
 #include "app-layer-ssl.h"
 #include "decode.h"
@@ -120,6 +122,7 @@ static struct {
     bool payloads;      /* ... and the payload patterns of datagrams on payload_ports */
     bool streams;       /* ... and those of TCP streams (detect-sc8-stream.c) */
     bool segments;      /* ... and the message heads of TCP segments (SegmentHead) */
+    uint8_t bodies;     /* the HTTP bodies read (BODY_REQUEST, BODY_RESPONSE) */
     /* The UDP server ports of the rules' payload patterns, a bit each
      * (emb_rules_payload_ports): the datagrams scanned for them. */
     uint8_t payload_ports[65536 / 8];
@@ -170,7 +173,7 @@ static int OnMatch(const emb_match_t *m, void *userdata) {
         inet_ntop(AF_INET, rc->f->dst.addr_data32, host, sizeof(host));
     else if (FLOW_IS_IPV6(rc->f))
         inet_ntop(AF_INET6, rc->f->dst.addr_data32, host, sizeof(host));
-    EmbargoDevice dev = {"http", host, "server"};
+    EmbargoDevice dev = {"http", host, "server", NULL, 0};
     EmbargoSc8HitFromMatch(h, rc->e, m, NULL, &dev);
     return 0;
 }
@@ -235,32 +238,11 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
 
 /* ---- DNS answers, for attribution ----------------------------------------- */
 
-/* Whether a DNS message over UDP can give addresses: a response with answers
- * to an A, AAAA or ANY question (RFC 1035 4.1; only the answer section's
- * A/AAAA records are learned). Others (PTR, HTTPS, errors) cost the engine a
- * parse for nothing. */
-static bool MayGiveAddresses(const uint8_t *m, uint32_t len) {
-    if (len < 12 || (m[2] & 0x80) == 0 || (m[6] | m[7]) == 0)
-        return false;
-    if ((m[4] | m[5]) == 0)
-        return true; /* no question: let the engine judge */
-    uint32_t at = 12;
-    while (at < len && m[at] != 0) {
-        if ((m[at] & 0xc0) != 0)
-            return true; /* compressed in a question: unusual, let the engine judge */
-        at += 1u + m[at];
-    }
-    if (at + 3 > len)
-        return false;
-    uint16_t qtype = (uint16_t)(m[at + 1] << 8 | m[at + 2]);
-    return qtype == 1 || qtype == 28 || qtype == 255;
-}
-
 /* A UDP packet from port 53 whose answers LearnAnswers learns (and after
  * which it moves the watermark), not the packet prefilter. */
 static bool LearnedAtTransaction(const Packet *p) {
     return p->proto == IPPROTO_UDP && p->sp == 53 && !PKT_IS_PSEUDOPKT(p) &&
-           MayGiveAddresses(p->payload, p->payload_len);
+           EmbargoSc8DnsMayGiveAddresses(p->payload, p->payload_len);
 }
 
 /*
@@ -286,7 +268,7 @@ void EmbargoSc8TxFeedDns(ThreadVars *tv, const Packet *p) {
     const Packet *r = p->root != NULL ? p->root : p;
     if (PKT_IS_PSEUDOPKT(p) || r->pkt_src != PKT_SRC_WIRE || PacketIsTunnelRoot(p))
         return;
-    if (p->proto == IPPROTO_UDP && !MayGiveAddresses(p->payload, p->payload_len))
+    if (p->proto == IPPROTO_UDP && !EmbargoSc8DnsMayGiveAddresses(p->payload, p->payload_len))
         return;
     emb_engine_t *e = EmbargoSc8Engine(tv);
     if (e == NULL)
@@ -313,7 +295,8 @@ static int OnFlowMatch(const emb_match_t *m, void *userdata) {
         return 0;
     }
     EmbargoDevice dev = {m->device_protocol, m->device_host,
-                         m->device_key != NULL ? m->device_key : "value"};
+                         m->device_key != NULL ? m->device_key : "value", m->device_values,
+                         m->ndevice_values};
     EmbargoSc8HitFromMatch(&fc->hits[fc->n++], fc->e, m, NULL, &dev);
     return 0;
 }
@@ -429,16 +412,17 @@ static inline bool SegmentHead(const Packet *p, const Flow *f) {
  * QUIC, whose transactions are read), the payload patterns of a UDP
  * datagram on a port they name (PayloadDatagram) or of the new stretch of
  * Suricata's raw TCP stream (`stream`), the head of an RTSP or SIP message
- * that begins a TCP segment (`segment`: SegmentHead), and at each direction's
- * first packet the Ethernet source, whose IEEE prefix names the interface's
- * maker (`mac`). The rules they raise (with the device: the datagram's
- * sender, or the address a DHCP client asks for, or the MAC) go to the
- * candidates as the flow's rules do. Out of line and cold. -1 when it did
- * not start the packet's hits, else how many it added.
+ * that begins a TCP segment (`segment`: SegmentHead), the start of the
+ * bodies of an HTTP flow's transactions (`body`: EmbargoSc8HttpBodies; a TR-069 Inform,
+ * an ONVIF device's answer), and at each direction's first packet the
+ * Ethernet source, whose IEEE prefix names the interface's maker (`mac`). The rules they raise
+ * (with the device: the datagram's sender, or the address a DHCP client asks for, or the MAC) go to
+ * the candidates as the flow's rules do. Out of line and cold. -1 when it did not start the
+ * packet's hits, else how many it added.
  */
 static int __attribute__((noinline, cold))
 DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool datagram,
-            bool mac, bool stream, bool segment) {
+            bool mac, bool stream, bool segment, bool body) {
     Flow *f = p->flow;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     if (e == NULL)
@@ -448,7 +432,11 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     /* most interfaces' first two bytes begin no prefix of the pack: a bit says so */
     const EthernetHdr *eth = mac ? EmbargoSc8NearestEthernet(p) : NULL;
     mac = eth != NULL && emb_engine_mac_may_match(e, eth->eth_src);
-    if (!datagram && !payload && !mac && !stream && !segment)
+    EmbargoSc8Body bodies[EMBARGO_SC8_MAX_BODIES];
+    const int nbodies =
+        body ? EmbargoSc8HttpBodies(p, f, T.bodies & BODY_REQUEST, T.bodies & BODY_RESPONSE, bodies)
+             : 0;
+    if (!datagram && !payload && !mac && !stream && !segment && nbodies == 0)
         return -1;
     TxCache *c = PacketHits(det_ctx, p, false);
     if (c == NULL)
@@ -482,6 +470,9 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
         emb_engine_match_mac(e, &facts, eth->eth_src, OnFlowMatch, &fc);
     if (stream)
         EmbargoSc8StreamScan(det_ctx, p, e, &facts, pf->only_ours, OnFlowMatch, &fc);
+    for (int i = 0; i < nbodies; i++)
+        emb_engine_match_http_body(e, &facts, bodies[i].request, bodies[i].status, bodies[i].body,
+                                   bodies[i].len, OnFlowMatch, &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
     return fc.n;
@@ -559,10 +550,13 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         PacketDuties(det_ctx->tv, p);
     if (f == NULL || PacketIsTunnelRoot(p))
         return;
+    const bool body = T.bodies && f->alproto == ALPROTO_HTTP1 && f->alstate != NULL;
     if (PKT_IS_PSEUDOPKT(p)) {
-        /* a flow's end: the stream bytes its last packets left unacknowledged */
-        if ((p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams && pf->n > 0)
-            DeviceRules(det_ctx, p, pf, false, false, true, false);
+        /* a flow's end: the stream bytes its last packets left unacknowledged, and a body
+         * that ended with its connection */
+        const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
+        if ((stream || body) && pf->n > 0)
+            DeviceRules(det_ctx, p, pf, false, false, stream, false, body);
         return;
     }
     int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
@@ -571,8 +565,8 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
     const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && SegmentHead(p, f);
-    if ((datagram || mac || stream || segment) && pf->n > 0)
-        devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment);
+    if ((datagram || mac || stream || segment || body) && pf->n > 0)
+        devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
@@ -631,15 +625,16 @@ static const EmbargoSc8Data *OurPrefilter(const Signature *s) {
 /* A group with rules of payload patterns keeps its raw stream (PrefilterFlow
  * reads it), and those rules are evaluated on a flow's end packet too, where
  * Suricata skips packet rules (detect.c, SIG_TYPE_PKT) and where the stream
- * bytes the last packets left unacknowledged are read. */
+ * bytes the last packets left unacknowledged are read; so are the rules of
+ * HTTP bodies (a body that ends with its connection is read there). */
 static void StreamSigs(SigGroupHead *sgh) {
     bool any = false;
     for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
         Signature *s = sgh->init->match_array[i];
         const EmbargoSc8Data *d = OurPrefilter(s);
-        if (d == NULL || !d->stream_rule)
+        if (d == NULL || !(d->stream_rule || (d->body_rule && T.bodies)))
             continue;
-        any = true;
+        any |= d->stream_rule;
         if (s->type == SIG_TYPE_PKT)
             s->type = SIG_TYPE_PKT_STREAM;
     }
@@ -719,7 +714,7 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     pf->pass = ours ? when : PASS_NEVER;
     pf->only_ours = OnlyOurs(de_ctx);
     pf->version = de_ctx->version;
-    if (pf->n > 0 && T.streams)
+    if (pf->n > 0 && (T.streams || T.bodies))
         StreamSigs(sgh);
     if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,
@@ -800,8 +795,16 @@ static void ThreadFree(void *ptr) {
 }
 
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs, bool segments, const uint8_t *payload_ports) {
+                          bool datagrams, bool macs, bool segments, uint8_t bodies,
+                          const uint8_t *payload_ports) {
     T.keyword_id = keyword_id;
+    T.bodies = bodies;
+    /* Suricata keeps the bodies of HTTP transactions only when a rule asks (as its own
+     * http.request_body and http.response_body keywords do). */
+    if (bodies & BODY_REQUEST)
+        AppLayerHtpEnableRequestBodyCallback();
+    if (bodies & BODY_RESPONSE)
+        AppLayerHtpEnableResponseBodyCallback();
     T.packet_duties = packet_duties;
     T.pass_flows = pass_flows;
     T.datagrams = datagrams;

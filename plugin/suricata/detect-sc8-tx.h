@@ -28,10 +28,17 @@
  * on one are scanned for them, and the flow is not passed before;
  * `segments`: the pack has device keys of an RTSP or SIP message's head
  * (rtsp.server, sip.user_agent), read from the first data segments of each
- * direction of a TCP flow (Suricata parses no RTSP, and gives no SIP header).
+ * direction of a TCP flow (Suricata parses no RTSP, and gives no SIP header);
+ * `bodies`: the pack has device keys of HTTP bodies, of requests (cwmp.*:
+ * BODY_REQUEST) or responses (onvif.device, http.response_body:
+ * BODY_RESPONSE): Suricata is asked to keep those bodies, and their first
+ * bytes are read (detect-sc8-read.c, EmbargoSc8HttpBodies).
  * False when Suricata refused. */
+#define BODY_REQUEST 1u
+#define BODY_RESPONSE 2u
 bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pass_flows,
-                          bool datagrams, bool macs, bool segments, const uint8_t *payload_ports);
+                          bool datagrams, bool macs, bool segments, uint8_t bodies,
+                          const uint8_t *payload_ports);
 
 /* Puts the keyword of `s` (its parsed `d`) on the transaction list, as the
  * rule's prefilter. 0, or -1 when Suricata refused. */

@@ -6,7 +6,8 @@
  *    transactions Suricata parsed (detect-sc8-tx.c), and the device keys of
  *    UDP datagrams and MAC prefixes, which embargo's own parsers read from
  *    the packet. No packet is decoded twice. Rules that rest only on what
- *    Suricata does not parse for us (payload patterns, device keys of TCP bodies)
+ *    Suricata does not parse for us (payload patterns over TCP without
+ *    embargo.stream-payload, or over UDP without a port)
  *    cannot fire: they are loaded, and named once in the log;
  *  - packets: every packet Suricata reads goes, raw bytes and datalink, to
  *    embargo's own engine in the worker that handles it (decoding,
@@ -324,9 +325,20 @@ static const emb_key_t DATAGRAM_KEYS[] = {
     EMB_K_DHCP_HOSTNAME, EMB_K_DHCP_VENDOR_CLASS,
 };
 static const emb_key_t SEGMENT_KEYS[] = {EMB_K_RTSP_SERVER, EMB_K_SIP_USER_AGENT};
+/* and the start of the bodies of Suricata's HTTP transactions, requests' keys
+ * then responses' (detect-sc8-read.c, EmbargoSc8HttpBodies) */
+static const emb_key_t BODY_KEYS[] = {EMB_K_CWMP_MANUFACTURER, EMB_K_CWMP_OUI, EMB_K_ONVIF_DEVICE,
+                                      EMB_K_HTTP_RESPONSE_BODY};
+
+static uint64_t BodyKeys(void) {
+    uint64_t keys = 0;
+    for (size_t i = 0; i < sizeof(BODY_KEYS) / sizeof(BODY_KEYS[0]); i++)
+        keys |= UINT64_C(1) << BODY_KEYS[i];
+    return keys;
+}
 
 static uint64_t DeviceKeys(void) {
-    uint64_t keys = UINT64_C(1) << EMB_K_MAC;
+    uint64_t keys = (UINT64_C(1) << EMB_K_MAC) | BodyKeys();
     for (size_t i = 0; i < sizeof(DATAGRAM_KEYS) / sizeof(DATAGRAM_KEYS[0]); i++)
         keys |= UINT64_C(1) << DATAGRAM_KEYS[i];
     for (size_t i = 0; i < sizeof(SEGMENT_KEYS) / sizeof(SEGMENT_KEYS[0]); i++)
@@ -363,13 +375,18 @@ static bool OnTransactions(EmbargoSc8Data *d) {
     /* read on the stream, also at a flow's end, whatever else it has (DeviceRules) */
     d->stream_rule = G.streams && i != SIZE_MAX && TcpPayloadRule(i);
     const uint64_t flow_keys = (UINT64_C(1) << EMB_K_IP) | (UINT64_C(1) << EMB_K_PORT);
+    /* an alternative of an HTTP body's device keys: read also at a flow's end (DeviceRules) */
+    d->body_rule = G.mode == MODE_TRANSACTIONS && i != SIZE_MAX &&
+                   emb_rules_raised_by(G.rules, i, BodyKeys() | flow_keys) &&
+                   !emb_rules_raised_by(G.rules, i, flow_keys);
     if (i != SIZE_MAX && emb_rules_raised_by(G.rules, i, G.tx_keys & ~flow_keys)) {
         /* A rule is read on one path: its alternatives for the other never fire. */
         if (G.mode == MODE_TRANSACTIONS &&
             emb_rules_raised_by(G.rules, i, flow_keys | DeviceKeys()))
             SCLogWarning("embargo: rule %u: its alternatives of addresses and ports alone, device "
-                         "datagrams or MAC prefixes do not fire in transactions mode, only those "
-                         "of transactions (split it in two rules, or embargo.mode: both)",
+                         "datagrams, MAC prefixes or HTTP bodies do not fire in transactions "
+                         "mode, only those of transactions (split it in two rules, or "
+                         "embargo.mode: both)",
                          d->sid);
         return true;
     }
@@ -396,9 +413,8 @@ static bool OnTransactions(EmbargoSc8Data *d) {
     if (G.mode == MODE_BOTH)
         return false;
     SCLogWarning("embargo: rule %u rests on what Suricata does not parse for embargo (payload "
-                 "over TCP without embargo.stream-payload: yes, payload on any UDP port, device "
-                 "keys of TCP bodies): it cannot fire in transactions mode "
-                 "(embargo.mode: both)",
+                 "over TCP without embargo.stream-payload: yes, payload on any UDP port): it "
+                 "cannot fire in transactions mode (embargo.mode: both)",
                  d->sid);
     return true;
 }
@@ -649,6 +665,10 @@ void EmbargoSc8Register(void) {
     bool segments = false;
     for (size_t i = 0; i < sizeof(SEGMENT_KEYS) / sizeof(SEGMENT_KEYS[0]); i++)
         segments |= sum.indicators_per_key[SEGMENT_KEYS[i]] > 0;
+    uint8_t bodies = 0;
+    for (size_t i = 0; i < sizeof(BODY_KEYS) / sizeof(BODY_KEYS[0]); i++)
+        if (sum.indicators_per_key[BODY_KEYS[i]] > 0)
+            bodies |= i < 2 ? BODY_REQUEST : BODY_RESPONSE;
     /* payload patterns a UDP port bounds: read from those datagrams (UdpPayloadRule) */
     emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_UDP, G.payload_ports);
     bool payloads = EmbargoSc8PortsAny(G.payload_ports);
@@ -668,7 +688,7 @@ void EmbargoSc8Register(void) {
             G.keyword_id, sum.indicators_per_key[EMB_K_JA4] > 0, G.mode == MODE_TRANSACTIONS,
             G.mode == MODE_TRANSACTIONS && PassFlows(), G.mode == MODE_TRANSACTIONS && datagrams,
             G.mode == MODE_TRANSACTIONS && sum.indicators_per_key[EMB_K_MAC] > 0,
-            G.mode == MODE_TRANSACTIONS && segments,
+            G.mode == MODE_TRANSACTIONS && segments, G.mode == MODE_TRANSACTIONS ? bodies : 0,
             G.mode == MODE_TRANSACTIONS && payloads ? G.payload_ports : NULL))
         FatalError("embargo: cannot register the transactions mode");
 }

@@ -42,7 +42,8 @@ typedef struct {
     int64_t first_us;                  /* packet time of its first client message */
     uint64_t scanned[EMBARGO_READERS]; /* per transaction reader: last tx id read, plus one */
     uint8_t done;                      /* a bit per reader: EmbargoSc8FlowReaderDone */
-    int8_t endpoints; /* EmbargoSc8FlowEndpoints: 0 not matched yet, 1 raise none, -1 some */
+    uint64_t body_next[2]; /* the next transaction whose body to read: request, response */
+    int8_t endpoints;      /* EmbargoSc8FlowEndpoints: 0 not matched yet, 1 raise none, -1 some */
 } EmbargoSc8Flow;
 
 typedef struct {
@@ -235,6 +236,39 @@ static bool PutStr(char *out, size_t cap, size_t *len, const char *s) {
     return Put(out, cap, len, s, strlen(s));
 }
 
+/* `len` bytes as a JSON string (emb_json_string). */
+static bool PutJson(char *out, size_t cap, size_t *len, const uint8_t *v, size_t n) {
+    size_t w = emb_json_string(v, n, out + *len, cap - *len);
+    if (w >= cap - *len)
+        return false;
+    *len += w;
+    out[*len] = '\0';
+    return true;
+}
+
+/* What the device said besides its protocol and host: each of its values
+ * (the first of a name), as `embargo scan` lists them; the matched one,
+ * `value` (JSON text), under its key when no value of that name was kept. */
+static bool PutDeviceValues(char *o, size_t cap, size_t *n, const EmbargoDevice *device,
+                            const char *value, size_t value_len) {
+    bool ok = true, key = false;
+    for (size_t i = 0; ok && i < device->nvalues; i++) {
+        const emb_device_value_t *v = &device->values[i];
+        bool again = false;
+        for (size_t j = 0; j < i && !again; j++)
+            again = strcmp(device->values[j].name, v->name) == 0;
+        if (again)
+            continue;
+        key |= strcmp(v->name, device->key) == 0;
+        ok = PutStr(o, cap, n, ",\"") && PutStr(o, cap, n, v->name) && PutStr(o, cap, n, "\":") &&
+             PutJson(o, cap, n, v->value, v->len);
+    }
+    if (ok && !key && value_len > 0)
+        ok = PutStr(o, cap, n, ",\"") && PutStr(o, cap, n, device->key) &&
+             PutStr(o, cap, n, "\":") && Put(o, cap, n, value, value_len);
+    return ok;
+}
+
 /* The length of the JSON string at `p` (its opening quote), quotes included;
  * 0 when it does not end before `end`. */
 static size_t StringLen(const char *p, const char *end) {
@@ -317,9 +351,9 @@ static bool ContextText(EmbargoHit *h, const char *alert, size_t len, const char
             ok = PutStr(o, cap, &n, ",\"device\":{\"protocol\":\"") &&
                  PutStr(o, cap, &n, device->protocol) && PutStr(o, cap, &n, "\",\"host\":\"") &&
                  PutStr(o, cap, &n, device->host) && PutStr(o, cap, &n, "\"");
-            if (ok && shed < 2 && value_len > 0)
-                ok = PutStr(o, cap, &n, ",\"") && PutStr(o, cap, &n, device->key) &&
-                     PutStr(o, cap, &n, "\":") && Put(o, cap, &n, value + 8, value_len);
+            if (ok && shed < 2)
+                ok = PutDeviceValues(o, cap, &n, device, value != NULL ? value + 8 : NULL,
+                                     value_len);
             ok = ok && PutStr(o, cap, &n, "}");
         }
         if (ok && PutStr(o, cap, &n, "}"))
@@ -456,6 +490,11 @@ bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
         return true;
     fs->scanned[reader] = tx_id + 1;
     return false;
+}
+
+uint64_t *EmbargoSc8FlowBodyNext(Flow *f, bool request) {
+    EmbargoSc8Flow *fs = FlowState(f);
+    return fs != NULL ? &fs->body_next[request ? 0 : 1] : NULL;
 }
 
 void EmbargoSc8FlowReaderDone(Flow *f, int reader) {

@@ -31,6 +31,7 @@ typedef struct {
     char channel[EMBARGO_NAME_LEN];
     bool flow_rule;   /* transactions mode: a rule of addresses and ports alone */
     bool stream_rule; /* ... or of payload patterns read on the TCP stream */
+    bool body_rule;   /* ... or of device keys of HTTP bodies (also read at a flow's end) */
 } EmbargoSc8Data;
 
 /*
@@ -61,6 +62,9 @@ typedef struct {
     const char *protocol; /* "http" */
     const char *host;     /* its address */
     const char *key;      /* "server" */
+    /* all its message said (emb_match_t's device_values), key among them; or none */
+    const emb_device_value_t *values;
+    size_t nvalues;
 } EmbargoDevice;
 
 /* Fills `h`: the rule and the alert context, from `alert_json` (the EVE
@@ -103,6 +107,10 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
  * of `f` (its fields do not change at that progress), else notes it. */
 #define EMBARGO_READERS 8
 bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id);
+/* The id of the next HTTP transaction of `f` whose request's (`request`) or
+ * response's body the packet prefilter reads (detect-sc8-read.c, EmbargoSc8HttpBodies),
+ * for it to move on; NULL when out of memory. */
+uint64_t *EmbargoSc8FlowBodyNext(Flow *f, bool request);
 /* True when each reader of `readers` (a bit per reader) has read a
  * transaction of `f` and no DNS attribution of `f` waits for the workers. */
 bool EmbargoSc8FlowReadAll(const Flow *f, uint32_t readers);

@@ -54,6 +54,9 @@ add_library(embargo_suricata8 MODULE detect-sc8.c detect-sc8-read.c detect-sc8-s
 # Suricata's headers are not written for -Wextra -Wshadow: SYSTEM silences them.
 target_include_directories(embargo_suricata8 SYSTEM PRIVATE ${_sc8_includes})
 target_include_directories(embargo_suricata8 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR})
+# app-layer-htp.h includes the HTTP parser's generated header, not installed: the names it
+# needs (sc8-htp/htp/htp_rs.h).
+target_include_directories(embargo_suricata8 SYSTEM PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/sc8-htp)
 target_compile_definitions(embargo_suricata8 PRIVATE ${_sc8_defs}
   EMBARGO_INSTALL_RULES_DIR="${CMAKE_INSTALL_FULLDATADIR}/embargo/rules"
   EMBARGO_SOURCE_RULES_DIR="${PROJECT_SOURCE_DIR}/rules")

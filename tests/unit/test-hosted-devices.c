@@ -5,7 +5,8 @@
  * of device keys they raise, each with its device, as `embargo scan` names
  * it; nothing from a question, from a datagram that is no announcement, from
  * a head cut short or an HTTP response, nor from the rules of addresses and
- * ports.
+ * ports. And the bodies of HTTP messages a host parsed
+ * (emb_engine_match_http_body): a TR-069 Inform, an ONVIF device's answer.
  */
 #include "helpers.h"
 
@@ -29,7 +30,10 @@ static const char *pack =
     "8800/udp}]}\n"
     "  - {sid: 27, msg: body, channel: update, match: [{payload: KLZF}]}\n"
     "  - {sid: 28, msg: tcp, channel: cloud, match: [{payload: ACMEHELLO, port: 9000/tcp}]}\n"
-    "  - {sid: 29, msg: camera, channel: device, match: [{rtsp.server: 're:^Acme Rtsp'}]}\n";
+    "  - {sid: 29, msg: camera, channel: device, match: [{rtsp.server: 're:^Acme Rtsp'}]}\n"
+    "  - {sid: 30, msg: cpe, channel: device, match: [{cwmp.manufacturer: 're:^(?i:acme)'}]}\n"
+    "  - {sid: 31, msg: onvif, channel: device, match: [{onvif.device: 're:^(?i:acme)$'}]}\n"
+    "  - {sid: 32, msg: page, channel: device, match: [{http.response_body: ACME-FIRMWARE}]}\n";
 
 static void setup(void) {
     emb_diags_t *d = NULL;
@@ -319,4 +323,66 @@ Test(hosted_devices, datagram_payload_patterns_and_their_ports) {
     g = (got_t){0};
     cr_assert_eq(emb_engine_match(engine, &f, on_match, &g), 0);
     cr_assert_eq(g.n, 0, "the method must begin the datagram");
+}
+
+/* An HTTP body the host decoded: `text` as a request's or a response's. */
+static got_t http_body(const emb_facts_t *f, bool request, int status, const char *text) {
+    got_t g = {0};
+    cr_assert_eq(emb_engine_match_http_body(engine, f, request, status, (const uint8_t *)text,
+                                            strlen(text), on_match, &g),
+                 0);
+    return g;
+}
+
+/* A TR-069 Inform (TR-069 Amendment 6, A.3.3.1) posted by the CPE, the
+ * flow's client, to its ACS: DeviceId's Manufacturer names the device. The
+ * same body as a response's, or an Inform without DeviceId, names nothing. */
+Test(hosted_devices, a_tr069_inform_names_the_cpe) {
+    static const uint8_t acs[4] = {198, 51, 100, 90};
+    emb_facts_t f = tcp(14, 51000, acs, 7547);
+    const char *inform =
+        "<soap:Envelope xmlns:soap=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+        "xmlns:cwmp=\"urn:dslforum-org:cwmp-1-0\"><soap:Body><cwmp:Inform><DeviceId>"
+        "<Manufacturer>Acme Networks</Manufacturer><OUI>00E0FC</OUI>"
+        "<ProductClass>HG1</ProductClass><SerialNumber>1</SerialNumber></DeviceId>"
+        "</cwmp:Inform></soap:Body></soap:Envelope>";
+    got_t g = http_body(&f, true, 0, inform);
+    expect_device(&g, 30, "cwmp.manufacturer", "Acme Networks", "cwmp", "192.0.2.14",
+                  "manufacturer");
+    g = http_body(&f, false, 200, inform);
+    cr_assert_eq(g.n, 0, "a response's body is no Inform");
+    g = http_body(&f, true, 0,
+                  "<cwmp:Inform><Event><Manufacturer>Acme</Manufacturer></Event></cwmp:Inform>");
+    cr_assert_eq(g.n, 0, "no DeviceId");
+}
+
+/* An ONVIF GetDeviceInformationResponse (ONVIF Device Management Service
+ * Specification 8.3.1) from the camera, the flow's server; a response body
+ * the pack names (http.response_body) with its sender too. Past the first
+ * 4,096 bytes nothing is read, as by `embargo scan`. */
+Test(hosted_devices, an_onvif_answer_and_a_response_body_name_the_server) {
+    static const uint8_t cam[4] = {198, 51, 100, 64};
+    emb_facts_t f = tcp(15, 52000, cam, 80);
+    const char *answer =
+        "<?xml version=\"1.0\"?><env:Envelope><env:Body><tds:GetDeviceInformationResponse>"
+        "<tds:Manufacturer>ACME</tds:Manufacturer><tds:Model>CAM-1</tds:Model>"
+        "</tds:GetDeviceInformationResponse></env:Body></env:Envelope>";
+    got_t g = http_body(&f, false, 200, answer);
+    expect_device(&g, 31, "onvif.device", "ACME", "onvif", "198.51.100.64", "manufacturer");
+    g = http_body(&f, true, 0, answer);
+    cr_assert_eq(g.n, 0, "a request's body is no answer");
+
+    g = http_body(&f, false, 200, "<html>ACME-FIRMWARE 2.1</html>");
+    expect_device(&g, 32, "http.response_body", "<html>ACME-FIRMWARE 2.1</html>", "http",
+                  "198.51.100.64", "response_body");
+    static char late[4200];
+    memset(late, ' ', sizeof(late) - 1);
+    memcpy(late + 4096, "ACME-FIRMWARE", 13);
+    g = http_body(&f, false, 200, late);
+    cr_assert_eq(g.n, 0, "past the body's first 4,096 bytes");
+    g = http_body(&f, false, 200, "");
+    cr_assert_eq(g.n, 0);
+    cr_assert_eq(
+        emb_engine_match_http_body(NULL, &f, false, 200, (const uint8_t *)"x", 1, on_match, NULL),
+        EMB_EINVAL);
 }
