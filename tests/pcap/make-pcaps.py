@@ -2406,6 +2406,19 @@ def case_device_bodies():
         .client(b"INVITE sip:a@192.0.2.103 SIP/2.0\r\nl: 4\r\nUser-Agent: first-ua\r\n\r\nv=0\n"
                 b"OPTIONS sip:b@192.0.2.103 SIP/2.0\r\nl: 0\r\nUser-Agent: second-ua\r\n\r\n") \
         .server(b"BYE sip:c@192.0.2.10 SIP/2.0\r\nUser-Agent: peer-ua\r\nl: 0\r\n\r\n").close()
+    # E. An HTTP/1.0 response without Content-Length: its body ends with the connection.
+    TcpFlow(cap, eth, CLIENT, 59005, "192.0.2.104", 80).handshake() \
+        .client(http_get("192.0.2.104", "/status")) \
+        .server(b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n"
+                b"<html>Until close: device status</html>\n").close()
+    # F. A 6,000-byte body in two segments: a marker at byte 4,000 (in the first 4,096, read
+    # only once the second segment came) and one at byte 4,500 (past them: never read).
+    far = b"z" * 4000 + b"NEAR-MARKER" + b"z" * 489 + b"FAR-MARKER" + b"z" * 1490
+    assert len(far) == 6000
+    TcpFlow(cap, eth, CLIENT, 59006, "192.0.2.105", 80).handshake() \
+        .client(http_get("192.0.2.105", "/far")) \
+        .server(b"HTTP/1.1 200 OK\r\nContent-Length: 6000\r\n\r\n" + far[:3000]) \
+        .server(far[3000:]).close()
     return {"device-bodies/input.pcap": cap.pcap_bytes()}
 
 
