@@ -190,6 +190,10 @@ struct emb_matcher {
     emb_domains_t *domains; /* DB_DOTTED's patterns, and the tails DB_DOTTED_RE's need */
     bool re_ungated;        /* a DB_DOTTED_RE pattern has no tail: always scanned */
     char dotted[1 + 4096];  /* "." + a name */
+    /* The fields some pattern of each database is for (a bit per emb_field_t, from its
+     * refs), known at the first scan: a field no pattern is for costs no scan. */
+    uint32_t db_fields[DB__COUNT];
+    bool db_fields_known;
 };
 
 /*
@@ -682,9 +686,24 @@ static int on_match(unsigned id, unsigned long long from, unsigned long long to,
     return 0;
 }
 
+/* Whether a pattern of `db` is for a field of `field_bit` (on_match reports
+ * no other). A device field the pack has no rule of (an HTTP response body's
+ * first bytes, with the shipped pack) is not scanned at all. */
+static bool db_has_field(emb_matcher_t *m, db_t db, uint32_t field_bit) {
+    if (!m->db_fields_known) {
+        for (int d = 0; d < DB__COUNT; d++) {
+            m->db_fields[d] = 0;
+            for (size_t i = 0; i < m->nrefs[d]; i++)
+                m->db_fields[d] |= m->refs[d][i].fields;
+        }
+        m->db_fields_known = true;
+    }
+    return (m->db_fields[db] & field_bit) != 0;
+}
+
 static int scan_db_at(emb_matcher_t *m, db_t db, uint32_t field_bit, const uint8_t *data,
                       size_t len, emb_payload_at_t at, emb_match_fn fn, void *ctx) {
-    if (m->db[db] == NULL || len == 0)
+    if (m->db[db] == NULL || len == 0 || !db_has_field(m, db, field_bit))
         return 0;
     if (len > UINT32_MAX)
         len = UINT32_MAX;
