@@ -185,8 +185,11 @@ static void ReadHttp(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
  * (no chunk framing) and keeps them in its body buffers: once
  * EMBARGO_BODY_HEAD bytes have come or the body ended, which is before
  * Suricata prunes its start (app-layer-htp-body.c, HtpBodyPrune: not before
- * an inspection window of tens of KiB has passed). Suricata keeps bodies only
- * when a rule asks (EmbargoSc8TxRegister does, for the rules of body keys).
+ * an inspection window of tens of KiB has passed). Suricata keeps them when a
+ * rule asks (EmbargoSc8TxRegister does, for the rules of body keys). 1 when
+ * *body and *len hold them (and *status the response's status), -1 when too
+ * little has come yet, 0 when there is none to read (no body, or not kept, or
+ * its start gone).
  */
 static int HttpBodyHead(const void *tx, bool request, const uint8_t **body, size_t *len,
                         int *status) {

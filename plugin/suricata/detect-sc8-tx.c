@@ -413,11 +413,12 @@ static inline bool SegmentHead(const Packet *p, const Flow *f) {
  * datagram on a port they name (PayloadDatagram) or of the new stretch of
  * Suricata's raw TCP stream (`stream`), the head of an RTSP or SIP message
  * that begins a TCP segment (`segment`: SegmentHead), the start of the
- * bodies of an HTTP flow's transactions (`body`: EmbargoSc8HttpBodies; a TR-069 Inform,
- * an ONVIF device's answer), and at each direction's first packet the
- * Ethernet source, whose IEEE prefix names the interface's maker (`mac`). The rules they raise
- * (with the device: the datagram's sender, or the address a DHCP client asks for, or the MAC) go to
- * the candidates as the flow's rules do. Out of line and cold. -1 when it did not start the
+ * bodies of an HTTP flow's transactions (`body`: EmbargoSc8HttpBodies; a
+ * TR-069 Inform, an ONVIF device's answer), and at each direction's first
+ * packet the Ethernet source, whose IEEE prefix names the interface's maker
+ * (`mac`). The rules they raise (with the device: the datagram's sender, or
+ * the address a DHCP client asks for, or the MAC) go to the candidates as
+ * the flow's rules do. Out of line and cold. -1 when it did not start the
  * packet's hits, else how many it added.
  */
 static int __attribute__((noinline, cold))
@@ -550,7 +551,7 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         PacketDuties(det_ctx->tv, p);
     if (f == NULL || PacketIsTunnelRoot(p))
         return;
-    const bool body = T.bodies && f->alproto == ALPROTO_HTTP1 && f->alstate != NULL;
+    bool body = T.bodies && f->alproto == ALPROTO_HTTP1 && f->alstate != NULL;
     if (PKT_IS_PSEUDOPKT(p)) {
         /* a flow's end: the stream bytes its last packets left unacknowledged, and a body
          * that ended with its connection */
@@ -565,6 +566,10 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
     const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && SegmentHead(p, f);
+    /* a body grows only where Suricata's detection reads transactions (detect.c): on a
+     * packet whose app layer was updated in its direction */
+    body = body && (p->app_update_direction != 0 ||
+                    (f->flags & (PKT_IS_TOSERVER(p) ? FLOW_TS_APP_UPDATED : FLOW_TC_APP_UPDATED)));
     if ((datagram || mac || stream || segment || body) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
     if (!EmbargoSc8FlowDecided(f)) {
@@ -799,8 +804,8 @@ bool EmbargoSc8TxRegister(int keyword_id, bool ja4, bool packet_duties, bool pas
                           const uint8_t *payload_ports) {
     T.keyword_id = keyword_id;
     T.bodies = bodies;
-    /* Suricata keeps the bodies of HTTP transactions only when a rule asks (as its own
-     * http.request_body and http.response_body keywords do). */
+    /* Asked as Suricata's own http.request_body and http.response_body keywords ask
+     * (8.0.7 keeps the bodies anyway, for its file tracking: not to be relied on). */
     if (bodies & BODY_REQUEST)
         AppLayerHtpEnableRequestBodyCallback();
     if (bodies & BODY_RESPONSE)
