@@ -54,6 +54,7 @@ typedef struct {
     int n;
     uint32_t sid;
     char field[32], value[64], protocol[16], host[48], key[24];
+    char values[160]; /* the device's values, "name=value;..." (emb_match_t.device_values) */
 } got_t;
 
 static void copy(char *out, size_t cap, const char *s) {
@@ -69,6 +70,12 @@ static int on_match(const emb_match_t *m, void *ud) {
     copy(g->protocol, sizeof(g->protocol), m->device_protocol);
     copy(g->host, sizeof(g->host), m->device_host);
     copy(g->key, sizeof(g->key), m->device_key);
+    size_t n = 0;
+    g->values[0] = '\0';
+    for (size_t i = 0; i < m->ndevice_values && n < sizeof(g->values); i++)
+        n += (size_t)snprintf(g->values + n, sizeof(g->values) - n, "%s=%.*s;",
+                              m->device_values[i].name, (int)m->device_values[i].len,
+                              (const char *)m->device_values[i].value);
     return 0;
 }
 
@@ -349,6 +356,8 @@ Test(hosted_devices, a_tr069_inform_names_the_cpe) {
     got_t g = http_body(&f, true, 0, inform);
     expect_device(&g, 30, "cwmp.manufacturer", "Acme Networks", "cwmp", "192.0.2.14",
                   "manufacturer");
+    /* all the Inform said of the CPE, as `embargo scan` lists it in the alert's device */
+    cr_assert_str_eq(g.values, "manufacturer=Acme Networks;product_class=HG1;oui=00E0FC;");
     g = http_body(&f, false, 200, inform);
     cr_assert_eq(g.n, 0, "a response's body is no Inform");
     g = http_body(&f, true, 0,
@@ -369,6 +378,7 @@ Test(hosted_devices, an_onvif_answer_and_a_response_body_name_the_server) {
         "</tds:GetDeviceInformationResponse></env:Body></env:Envelope>";
     got_t g = http_body(&f, false, 200, answer);
     expect_device(&g, 31, "onvif.device", "ACME", "onvif", "198.51.100.64", "manufacturer");
+    cr_assert_str_eq(g.values, "manufacturer=ACME;model=CAM-1;");
     g = http_body(&f, true, 0, answer);
     cr_assert_eq(g.n, 0, "a request's body is no answer");
 
