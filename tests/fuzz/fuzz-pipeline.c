@@ -12,8 +12,9 @@
  * a host's datagram (emb_engine_match_datagram), on a port of each device
  * protocol in turn, as Suricata 8's packet prefilter hands them, and as the
  * next stretch of a TCP stream (emb_engine_match_stream) with overlaps and
- * gaps, and as a TCP segment that may begin an RTSP or SIP head
- * (emb_engine_match_segment).
+ * gaps, as a TCP segment that may begin an RTSP or SIP head
+ * (emb_engine_match_segment), and as the body of an HTTP request or response
+ * (emb_engine_match_http_body), as Suricata 8's HTTP parser keeps one.
  */
 #include <embargo/embargo.h>
 
@@ -39,8 +40,15 @@ static int on_alert(const emb_alert_t *a, void *userdata) {
 static int on_device(const emb_match_t *m, void *userdata) {
     (void)userdata;
     if (m->device_protocol == NULL || m->device_host == NULL || m->field == NULL ||
-        (m->value_len > 0 && m->value == NULL))
+        (m->value_len > 0 && m->value == NULL) || (m->ndevice_values > 0 && !m->device_values))
         abort();
+    for (size_t i = 0; i < m->ndevice_values; i++) {
+        const emb_device_value_t *v = &m->device_values[i];
+        char json[64];
+        if (v->name == NULL || (v->len > 0 && v->value == NULL) ||
+            emb_json_string(v->value, v->len, json, sizeof(json)) < 2)
+            abort();
+    }
     return 0;
 }
 
@@ -135,6 +143,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
             abort();
         rc = emb_engine_match_segment(other, &dg, (cnt & 2) != 0, pkt + off, hdr->caplen - off,
                                       on_device, NULL);
+        if (rc != 0)
+            abort();
+        rc = emb_engine_match_http_body(other, &dg, (cnt & 4) != 0, (int)(cnt % 600), pkt + off,
+                                        hdr->caplen - off, on_device, NULL);
         if (rc != 0)
             abort();
     }
