@@ -325,8 +325,8 @@ static const emb_key_t DATAGRAM_KEYS[] = {
     EMB_K_DHCP_HOSTNAME, EMB_K_DHCP_VENDOR_CLASS,
 };
 static const emb_key_t SEGMENT_KEYS[] = {EMB_K_RTSP_SERVER, EMB_K_SIP_USER_AGENT};
-/* and the start of the bodies of Suricata's HTTP transactions, requests' keys
- * then responses' (detect-sc8-read.c, EmbargoSc8HttpBodies) */
+/* and the start of the bodies of Suricata's HTTP transactions (detect-sc8-read.c,
+ * EmbargoSc8HttpBodies): a TR-069 Inform is a request's, the others a response's */
 static const emb_key_t BODY_KEYS[] = {EMB_K_CWMP_MANUFACTURER, EMB_K_CWMP_OUI, EMB_K_ONVIF_DEVICE,
                                       EMB_K_HTTP_RESPONSE_BODY};
 
@@ -666,9 +666,11 @@ void EmbargoSc8Register(void) {
     for (size_t i = 0; i < sizeof(SEGMENT_KEYS) / sizeof(SEGMENT_KEYS[0]); i++)
         segments |= sum.indicators_per_key[SEGMENT_KEYS[i]] > 0;
     uint8_t bodies = 0;
-    for (size_t i = 0; i < sizeof(BODY_KEYS) / sizeof(BODY_KEYS[0]); i++)
-        if (sum.indicators_per_key[BODY_KEYS[i]] > 0)
-            bodies |= i < 2 ? BODY_REQUEST : BODY_RESPONSE;
+    if (sum.indicators_per_key[EMB_K_CWMP_MANUFACTURER] + sum.indicators_per_key[EMB_K_CWMP_OUI])
+        bodies |= BODY_REQUEST;
+    if (sum.indicators_per_key[EMB_K_ONVIF_DEVICE] +
+        sum.indicators_per_key[EMB_K_HTTP_RESPONSE_BODY])
+        bodies |= BODY_RESPONSE;
     /* payload patterns a UDP port bounds: read from those datagrams (UdpPayloadRule) */
     emb_rules_payload_ports(G.rules, SIZE_MAX, IPPROTO_UDP, G.payload_ports);
     bool payloads = EmbargoSc8PortsAny(G.payload_ports);
