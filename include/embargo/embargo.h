@@ -565,14 +565,18 @@ int emb_engine_match_datagram(emb_engine_t *engine, const emb_facts_t *facts, bo
  */
 int emb_engine_match_segment(emb_engine_t *engine, const emb_facts_t *facts, bool from_client,
                              const uint8_t *payload, size_t len, emb_match_cb cb, void *userdata);
+/* The bytes of an HTTP body the device keys look at: its start, this many. */
+#define EMB_HTTP_BODY_HEAD 4096
+
 /*
  * The same for the start of an HTTP body that the host's own HTTP parser
  * decoded (no chunk framing): a request's (`request`: a TR-069 Inform,
  * cwmp.manufacturer and cwmp.oui, its sender the client) or a response's,
  * of status `status` (http.response_body, and an ONVIF GetDeviceInformation
- * answer, onvif.device, its sender the server). Only the first 4,096 bytes
- * are read, as the engine's own flows read a body; hand them over once per
- * message, when that many have come or the body ended.
+ * answer, onvif.device, its sender the server). Only the first
+ * EMB_HTTP_BODY_HEAD bytes are read, as the engine's own flows read a body;
+ * hand them over once per message, when that many have come or the body
+ * ended.
  */
 int emb_engine_match_http_body(emb_engine_t *engine, const emb_facts_t *facts, bool request,
                                int status, const uint8_t *body, size_t len, emb_match_cb cb,

@@ -27,7 +27,7 @@
 #define EMB_MAX_FACT_NAMES 32
 #define EMB_MAX_ROUND_NAMES 64 /* normalised names scanned in one round */
 #define EMB_QUIC_PLAIN 2048    /* a client Initial fits in the 1,500 bytes of a datagram */
-#define EMB_BODY_HEAD 4096     /* bytes of an HTTP body the device fields look at */
+#define EMB_BODY_HEAD EMB_HTTP_BODY_HEAD /* bytes of an HTTP body the device fields look at */
 
 typedef struct {
     uint32_t alt;

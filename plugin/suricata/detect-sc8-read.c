@@ -41,9 +41,6 @@ int htp_tx_response_status_number(const EmbargoHtpTx *tx);
 /* libhtp's progress: request and response headers are complete from BODY on
  * (rust/htp/src/transaction.rs, HtpRequestProgress, HtpResponseProgress). */
 #define EMBARGO_HTP_PROGRESS_BODY 3
-/* The bytes of a body the device keys look at, as embargo's own flows read
- * one (detect/state.h, EMB_BODY_HEAD). */
-#define EMBARGO_BODY_HEAD 4096
 
 static void Add(EmbargoSc8Facts *fa, emb_field_t field, const void *v, size_t len) {
     if (v != NULL && len > 0 && fa->n < MAX_FACTS)
@@ -183,7 +180,7 @@ static void ReadHttp(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
 /*
  * The first bytes of an HTTP body, as Suricata's HTTP parser decoded them
  * (no chunk framing) and keeps them in its body buffers: once
- * EMBARGO_BODY_HEAD bytes have come or the body ended, which is before
+ * EMB_HTTP_BODY_HEAD bytes have come or the body ended, which is before
  * Suricata prunes its start (app-layer-htp-body.c, HtpBodyPrune: not before
  * an inspection window of tens of KiB has passed). Suricata keeps them when a
  * rule asks (EmbargoSc8TxRegister does, for the rules of body keys). 1 when
@@ -201,14 +198,14 @@ static int HttpBodyHead(const void *tx, bool request, const uint8_t **body, size
     if (ud == NULL)
         return 0;
     const HtpBody *b = request ? &ud->request_body : &ud->response_body;
-    if (b->content_len_so_far < EMBARGO_BODY_HEAD && progress == EMBARGO_HTP_PROGRESS_BODY)
+    if (b->content_len_so_far < EMB_HTTP_BODY_HEAD && progress == EMBARGO_HTP_PROGRESS_BODY)
         return -1;
     const uint8_t *data = NULL;
     uint32_t n = 0;
     if (b->sb == NULL || !StreamingBufferGetDataAtOffset(b->sb, &data, &n, 0) || n == 0)
         return 0; /* no body, or its start is gone */
     *body = data;
-    *len = n < EMBARGO_BODY_HEAD ? n : EMBARGO_BODY_HEAD;
+    *len = n < EMB_HTTP_BODY_HEAD ? n : EMB_HTTP_BODY_HEAD;
     *status = request ? 0 : htp_tx_response_status_number(h);
     return 1;
 }
