@@ -576,53 +576,77 @@ static void put_metadata_value(sbuf_t *b, const char *s) {
             emb__sb_put(b, s, 1);
 }
 
+/* Whether DNS attribution can raise rule `i`: one of its alternatives is
+ * raised by a name, which a DNS question asks (inspect.c, attribute_answers). */
+static bool attributable(const emb_rules_t *r, size_t i) {
+    for (size_t a = 0; a < r->nalts; a++)
+        for (uint32_t c = 0; r->alts[a].rule == i && c < r->alts[a].ncond; c++)
+            if (r->alts[a].cond[c].key == EMB_K_DOMAIN || r->alts[a].cond[c].key == EMB_K_DNS_QUERY)
+                return true;
+    return false;
+}
+
+/* One Suricata rule for pack rule `ru`; `twin`: its gid 2 twin. */
+static void write_plugin_rule(exp_t *X, const emb_rule_t *ru, const char *action, bool twin) {
+    const emb_rules_t *r = X->r;
+    sbuf_t *b = &X->line;
+    const emb_vendor_t *v = &r->vendors[ru->vendor];
+    emb__sb_printf(b, "%s ip any any -> any any (msg:\"", action);
+    put_escaped(b, ru->msg, strlen(ru->msg));
+    emb__sb_printf(b, "\"; embargo: sid %u%s; sid:%u;%s rev:%u; priority:%d;", ru->sid,
+                   twin ? ", attribution" : "", ru->sid, twin ? " gid:2;" : "", ru->rev,
+                   ru->severity);
+    emb__sb_printf(b, " metadata: vendor %s, channel %s", v->id, emb_channel_name(ru->channel));
+    if (ru->product != NULL) {
+        SB_LIT(b, ", product ");
+        put_metadata_value(b, ru->product);
+    }
+    emb__sb_printf(b, ", confidence %s", emb__confidence_name(ru->confidence));
+    for (size_t k = 0; k < v->nbans; k++) {
+        if (!v->bans[k].applies)
+            continue;
+        SB_LIT(b, ", authority ");
+        put_metadata_value(b, v->bans[k].authority);
+    }
+    /* Who the bans bind and what they restrict, as embargo scan's alerts say.
+     * Suricata writes a key's metadata values last first: they go in reversed. */
+    static const char *const term_keys[] = {"scope", "restricts", "ban_status"};
+    for (int t = EMB_TERM_SCOPE; t <= EMB_TERM_STATUS; t++) {
+        const char *terms[16];
+        size_t n = emb__ban_terms(v, (emb_ban_term_t)t, terms, 16);
+        while (n > 0)
+            emb__sb_printf(b, ", %s %s", term_keys[t], terms[--n]);
+    }
+    SB_LIT(b, "; classtype:policy-violation;)\n");
+    emb__export_flush(X);
+}
+
 /* One rule per pack rule: the `embargo` keyword carries the whole condition
  * (the engine inside Suricata evaluates every alternative), so the Suricata
  * sid is the pack's sid and nothing is left out. `action` is "alert", or
  * "drop:flow" for IPS: the engine raises a rule once per flow, so a packet-only
- * drop would let the client's retransmission of the dropped packet through. */
+ * drop would let the client's retransmission of the dropped packet through.
+ * A rule DNS attribution can raise has a twin of gid 2 (`embargo: sid N,
+ * attribution`): Suricata evaluates a rule either on transactions or on
+ * packets, and the attribution of a flow without a transaction that names its
+ * server (raw TCP, SSH, a UDP protocol ...) is made on its packets
+ * (docs/suricata.md, "DNS attribution of flows without transactions"). */
 static int export_suricata_plugin(exp_t *X, const char *action) {
     const emb_rules_t *r = X->r;
-    sbuf_t *b = &X->line;
     emb__sb_printf(
-        b,
+        &X->line,
         "# embargo %s rule pack for Suricata 8 with embargo.so (embargo rules export "
         "--format suricata-plugin%s)\n"
-        "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n",
+        "# Each rule fires where embargo's engine raised the pack rule of the same sid; "
+        "gid 2: by DNS attribution\n# of a flow Suricata has no naming transaction for.\n",
         EMB_VERSION_STRING, strcmp(action, "alert") != 0 ? " --action drop" : "");
     emb__export_flush(X);
     for (size_t i = 0; i < r->nrules && X->rc == 0; i++) {
-        const emb_rule_t *ru = &r->rules[i];
-        const emb_vendor_t *v = &r->vendors[ru->vendor];
-        if (emb__export_skips(X, ru))
+        if (emb__export_skips(X, &r->rules[i]))
             continue;
-        emb__sb_printf(b, "%s ip any any -> any any (msg:\"", action);
-        put_escaped(b, ru->msg, strlen(ru->msg));
-        emb__sb_printf(b, "\"; embargo: sid %u; sid:%u; rev:%u; priority:%d;", ru->sid, ru->sid,
-                       ru->rev, ru->severity);
-        emb__sb_printf(b, " metadata: vendor %s, channel %s", v->id, emb_channel_name(ru->channel));
-        if (ru->product != NULL) {
-            SB_LIT(b, ", product ");
-            put_metadata_value(b, ru->product);
-        }
-        emb__sb_printf(b, ", confidence %s", emb__confidence_name(ru->confidence));
-        for (size_t k = 0; k < v->nbans; k++) {
-            if (!v->bans[k].applies)
-                continue;
-            SB_LIT(b, ", authority ");
-            put_metadata_value(b, v->bans[k].authority);
-        }
-        /* Who the bans bind and what they restrict, as embargo scan's alerts say.
-         * Suricata writes a key's metadata values last first: they go in reversed. */
-        static const char *const term_keys[] = {"scope", "restricts", "ban_status"};
-        for (int t = EMB_TERM_SCOPE; t <= EMB_TERM_STATUS; t++) {
-            const char *terms[16];
-            size_t n = emb__ban_terms(v, (emb_ban_term_t)t, terms, 16);
-            while (n > 0)
-                emb__sb_printf(b, ", %s %s", term_keys[t], terms[--n]);
-        }
-        SB_LIT(b, "; classtype:policy-violation;)\n");
-        emb__export_flush(X);
+        write_plugin_rule(X, &r->rules[i], action, false);
+        if (attributable(r, i) && X->rc == 0)
+            write_plugin_rule(X, &r->rules[i], action, true);
     }
     return X->rc;
 }

@@ -308,3 +308,13 @@ const EmbargoSc8Reader EmbargoSc8Readers[] = {
 _Static_assert(EMBARGO_SC8_NREADERS <= EMBARGO_READERS, "sc8-state.h keeps a scan mark per reader");
 _Static_assert(sizeof(EmbargoSc8Readers) / sizeof(EmbargoSc8Readers[0]) == EMBARGO_SC8_NREADERS,
                "detect-sc8-read.h says how many readers there are");
+
+bool EmbargoSc8SegmentHeadLine(const uint8_t *b, size_t len) {
+    if (memcmp(b, "RTSP/1.", 7) == 0 || memcmp(b, "SIP/2.0 ", 8) == 0)
+        return true;
+    const uint8_t *nl = memchr(b, '\n', len < 512 ? len : 512);
+    size_t e = nl != NULL ? (size_t)(nl - b) : 0;
+    if (e > 0 && b[e - 1] == '\r')
+        e--;
+    return e > 8 && memcmp(b + e - 8, " SIP/2.0", 8) == 0;
+}

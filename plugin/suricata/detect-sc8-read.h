@@ -66,4 +66,24 @@ int EmbargoSc8HttpBodies(const Packet *p, Flow *f, bool requests, bool responses
 /* Whether a DNS message over UDP can give addresses (EmbargoSc8DnsMayGiveAddresses). */
 bool EmbargoSc8DnsMayGiveAddresses(const uint8_t *m, uint32_t len);
 
+/* The head line of an RTSP or SIP message at a segment's start: an RTSP or
+ * SIP response's status line, or a request line that ends in " SIP/2.0" (RFC
+ * 2326 section 7.1, RFC 3261 section 7.1). */
+bool EmbargoSc8SegmentHeadLine(const uint8_t *b, size_t len) __attribute__((noinline, cold));
+
+/*
+ * Whether the payload of TCP packet `p` of `f` may begin the head of a
+ * message a device names itself in (emb_engine_match_segment): among the
+ * first `first` packets of its direction, a head line. A few compares for the
+ * other payloads of a flow's start; the line itself out of line: the packet
+ * prefilter that asks stays small in the instruction cache.
+ */
+static inline bool EmbargoSc8SegmentHead(const Packet *p, const Flow *f, uint32_t first) {
+    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
+    const uint8_t *b = p->payload;
+    /* a status line or a method (RFC 3261 section 25.1) begins with a capital */
+    return n <= first && p->payload_len >= 12 && b[0] >= 'A' && b[0] <= 'Z' &&
+           EmbargoSc8SegmentHeadLine(b, p->payload_len);
+}
+
 #endif /* EMBARGO_DETECT_SC8_READ_H */

@@ -103,6 +103,7 @@ typedef struct {
     int reader; /* index in EmbargoSc8Readers; -1: the flow engine */
     PassWhen pass;
     bool only_ours;   /* every rule loaded is ours, no firewall (OnlyOurs) */
+    bool attribution; /* the flow engine's rules include attribution twins (PacketAttribution) */
     uint32_t version; /* of its rule set (the flow engine's) */
     uint32_t n;
     struct {
@@ -121,7 +122,7 @@ static struct {
     bool macs;          /* ... and each direction's Ethernet source (`mac` rules) */
     bool payloads;      /* ... and the payload patterns of datagrams on payload_ports */
     bool streams;       /* ... and those of TCP streams (detect-sc8-stream.c) */
-    bool segments;      /* ... and the message heads of TCP segments (SegmentHead) */
+    bool segments;      /* ... and the message heads of TCP segments (EmbargoSc8SegmentHead) */
     uint8_t bodies;     /* the HTTP bodies read (BODY_REQUEST, BODY_RESPONSE) */
     /* The UDP server ports of the rules' payload patterns, a bit each
      * (emb_rules_payload_ports): the datagrams scanned for them. */
@@ -133,22 +134,6 @@ static struct {
 typedef struct RaiseCtx RaiseCtx;
 static bool LearnAnswers(ThreadVars *tv, emb_engine_t *e, const emb_facts_t *facts, const Packet *p,
                          RaiseCtx *rc);
-
-static void FlowFacts(const Flow *f, emb_facts_t *out) {
-    memset(out, 0, sizeof(*out));
-    out->proto = f->proto;
-    out->client_port = f->sp;
-    out->server_port = f->dp;
-    if (FLOW_IS_IPV4(f)) {
-        out->family = 4;
-        memcpy(out->client, f->src.addr_data32, 4);
-        memcpy(out->server, f->dst.addr_data32, 4);
-    } else if (FLOW_IS_IPV6(f)) {
-        out->family = 6;
-        memcpy(out->client, f->src.addr_data32, 16);
-        memcpy(out->server, f->dst.addr_data32, 16);
-    }
-}
 
 struct RaiseCtx {
     Flow *f;
@@ -197,7 +182,7 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
     (void)flags;
 
     emb_facts_t facts;
-    FlowFacts(f, &facts);
+    EmbargoSc8FlowFacts(f, &facts);
     int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
     EmbargoSc8Facts
         fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
@@ -353,7 +338,7 @@ FlowRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, cons
     if (c == NULL || e == NULL)
         return;
     emb_facts_t facts;
-    FlowFacts(f, &facts);
+    EmbargoSc8FlowFacts(f, &facts);
     int from = c->fn;
     FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS - from, e, evidence};
     emb_engine_match(e, &facts, OnFlowMatch, &fc);
@@ -380,39 +365,13 @@ static bool PayloadDatagram(const Packet *p, const Flow *f) {
 }
 
 /*
- * Whether the payload of TCP packet `p` may begin the head of a message a
- * device names itself in (emb_engine_match_segment): among the first
- * EMBARGO_SEGMENT_PACKETS of its direction, an RTSP or SIP response's status line,
- * or a request line that ends in " SIP/2.0" (RFC 2326 section 7.1, RFC 3261
- * section 7.1). A few compares for the other payloads of a flow's start.
- */
-static bool __attribute__((noinline, cold)) SegmentHeadLine(const uint8_t *b, size_t len) {
-    if (memcmp(b, "RTSP/1.", 7) == 0 || memcmp(b, "SIP/2.0 ", 8) == 0)
-        return true;
-    const uint8_t *nl = memchr(b, '\n', len < 512 ? len : 512);
-    size_t e = nl != NULL ? (size_t)(nl - b) : 0;
-    if (e > 0 && b[e - 1] == '\r')
-        e--;
-    return e > 8 && memcmp(b + e - 8, " SIP/2.0", 8) == 0;
-}
-
-static inline bool SegmentHead(const Packet *p, const Flow *f) {
-    uint32_t n = (p->flowflags & FLOW_PKT_TOSERVER) ? f->todstpktcnt : f->tosrcpktcnt;
-    const uint8_t *b = p->payload;
-    /* a status line or a method (RFC 3261 section 25.1) begins with a capital; the line
-     * itself out of line (SegmentHeadLine): PrefilterFlow stays small in the cache */
-    return T.segments && n <= EMBARGO_SEGMENT_PACKETS && p->payload_len >= 12 && b[0] >= 'A' &&
-           b[0] <= 'Z' && SegmentHeadLine(b, p->payload_len);
-}
-
-/*
  * What a datagram or a device says on this packet, read by the engine's own
  * parsers (Suricata's give a plugin none of it: docs/suricata.md, "Device
  * datagrams"): the device keys of a UDP datagram (`datagram`; not DNS or
  * QUIC, whose transactions are read), the payload patterns of a UDP
  * datagram on a port they name (PayloadDatagram) or of the new stretch of
  * Suricata's raw TCP stream (`stream`), the head of an RTSP or SIP message
- * that begins a TCP segment (`segment`: SegmentHead), the start of the
+ * that begins a TCP segment (`segment`: EmbargoSc8SegmentHead), the start of the
  * bodies of an HTTP flow's transactions (`body`: EmbargoSc8HttpBodies; a
  * TR-069 Inform, an ONVIF device's answer), and at each direction's first
  * packet the Ethernet source, whose IEEE prefix names the interface's maker
@@ -443,7 +402,7 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     if (c == NULL)
         return -1;
     emb_facts_t facts;
-    FlowFacts(f, &facts);
+    EmbargoSc8FlowFacts(f, &facts);
     /* Half the packet's hits stay for its rules of addresses and ports (FlowRules,
      * after it): decided once per flow, they must not be crowded out. */
     int from = c->fn;
@@ -479,6 +438,31 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
     return fc.n;
 }
 
+/* The DNS attribution of a flow no transaction reader attributes, on its
+ * packets (EmbargoSc8FlowPacketAttribution): the rules it raises go to the
+ * candidates, for their twins (`embargo: sid N, attribution`). True when it
+ * started the packet's hits. Out of line and cold. */
+static bool __attribute__((noinline, cold))
+PacketAttribution(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool started) {
+    int64_t first_us;
+    if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) ||
+        !EmbargoSc8FlowPacketAttribution(p->flow, p, det_ctx->tv, &first_us))
+        return false;
+    emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
+    emb_facts_t facts;
+    EmbargoSc8FlowFacts(p->flow, &facts);
+    TxCache *c = e != NULL ? PacketHits(det_ctx, p, started) : NULL;
+    int from = c != NULL ? c->fn : EMBARGO_MAX_HITS;
+    if (from >= EMBARGO_MAX_HITS / 2)
+        return c != NULL;
+    FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS / 2 - from, e, NULL};
+    emb_engine_attribute(e, &facts, first_us / 1000000, (uint32_t)(first_us % 1000000), OnFlowMatch,
+                         &fc);
+    c->fn += fc.n;
+    AddHitSigs(det_ctx, c, from, pf);
+    return true;
+}
+
 /* ---- passing settled flows ------------------------------------------------ */
 
 static int CountMatch(const emb_match_t *m, void *userdata) {
@@ -506,7 +490,7 @@ NoFlowRuleCanFire(DetectEngineThreadCtx *det_ctx, Flow *f) {
         emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
         emb_facts_t facts;
         int raised = 0;
-        FlowFacts(f, &facts);
+        EmbargoSc8FlowFacts(f, &facts);
         none =
             e != NULL && (!emb_engine_endpoints_may_match(e, &facts) ||
                           (emb_engine_match(e, &facts, CountMatch, &raised) == 0 && raised == 0));
@@ -552,12 +536,16 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     if (f == NULL || PacketIsTunnelRoot(p))
         return;
     bool body = T.bodies && f->alproto == ALPROTO_HTTP1 && f->alstate != NULL;
+    const bool attribution = pf->attribution && !EmbargoSc8FlowAttributed(f);
     if (PKT_IS_PSEUDOPKT(p)) {
         /* a flow's end: the stream bytes its last packets left unacknowledged, and a body
          * that ended with its connection */
         const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
-        if ((stream || body) && pf->n > 0)
-            DeviceRules(det_ctx, p, pf, false, false, stream, false, body);
+        int devices = (stream || body) && pf->n > 0
+                          ? DeviceRules(det_ctx, p, pf, false, false, stream, false, body)
+                          : -1;
+        if (attribution)
+            PacketAttribution(det_ctx, p, pf, devices >= 0);
         return;
     }
     int devices = -1; /* -1: the packet's hits not started (PacketHits); else how many */
@@ -565,13 +553,16 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
         p->proto == IPPROTO_UDP && p->payload_len > 0 && (T.datagrams || T.payloads);
     const bool mac = (p->flowflags & (FLOW_PKT_TOSERVER_FIRST | FLOW_PKT_TOCLIENT_FIRST)) && T.macs;
     const bool stream = (p->flags & PKT_DETECT_HAS_STREAMDATA) && T.streams;
-    const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && SegmentHead(p, f);
+    const bool segment = p->proto == IPPROTO_TCP && p->payload_len > 0 && T.segments &&
+                         EmbargoSc8SegmentHead(p, f, EMBARGO_SEGMENT_PACKETS);
     /* a body grows only where Suricata's detection reads transactions (detect.c): on a
      * packet whose app layer was updated in its direction */
     body = body && (p->app_update_direction != 0 ||
                     (f->flags & (PKT_IS_TOSERVER(p) ? FLOW_TS_APP_UPDATED : FLOW_TC_APP_UPDATED)));
     if ((datagram || mac || stream || segment || body) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
+    if (attribution && PacketAttribution(det_ctx, p, pf, devices >= 0) && devices < 0)
+        devices = 0; /* the packet's hits started, none of a device */
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
@@ -584,7 +575,7 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
     /* A flow passed now would not evaluate the rules a device raised on this packet
      * (Suricata stops at FLOW_ACTION_PASS): it can be passed at the next. */
     if (pf->pass != PASS_NEVER && devices <= 0 && f->alproto != ALPROTO_HTTP1 &&
-        f->alproto != ALPROTO_DNS)
+        f->alproto != ALPROTO_DNS && !(pf->attribution && !EmbargoSc8FlowAttributed(f)))
         EmbargoSc8PassSettled(f);
 }
 
@@ -637,7 +628,7 @@ static void StreamSigs(SigGroupHead *sgh) {
     for (uint32_t i = 0; i < sgh->init->sig_cnt; i++) {
         Signature *s = sgh->init->match_array[i];
         const EmbargoSc8Data *d = OurPrefilter(s);
-        if (d == NULL || !(d->stream_rule || (d->body_rule && T.bodies)))
+        if (d == NULL || !(d->stream_rule || (d->body_rule && T.bodies) || d->attribution))
             continue;
         any |= d->stream_rule;
         if (s->type == SIG_TYPE_PKT)
@@ -699,7 +690,7 @@ static PassWhen PassFor(const DetectEngineCtx *de_ctx) {
         const EmbargoSc8Data *d = OurPrefilter(s);
         if (d == NULL)
             return PASS_NEVER;
-        flow_rules |= d->flow_rule;
+        flow_rules |= d->flow_rule && !d->attribution;
     }
     return flow_rules ? PASS_DECIDED : PASS_NO_FLOW_RULES;
 }
@@ -719,7 +710,9 @@ static int SetupPrefilter(DetectEngineCtx *de_ctx, SigGroupHead *sgh) {
     pf->pass = ours ? when : PASS_NEVER;
     pf->only_ours = OnlyOurs(de_ctx);
     pf->version = de_ctx->version;
-    if (pf->n > 0 && (T.streams || T.bodies))
+    for (uint32_t i = 0; i < pf->n; i++)
+        pf->attribution |= pf->sigs[i].d->attribution;
+    if (pf->n > 0 && (T.streams || T.bodies || pf->attribution))
         StreamSigs(sgh);
     if ((pf->n == 0 && !(T.packet_duties && ours) && pf->pass == PASS_NEVER) ||
         PrefilterAppendEngine(de_ctx, sgh, PrefilterFlow, 0, SIGNATURE_HOOK_PKT_NOT_SET, pf,

@@ -212,6 +212,8 @@ static int EmbargoMatch(DetectEngineThreadCtx *det_ctx, Packet *p, const Signatu
         return 0;
     if (G.mode == MODE_TRANSACTIONS) /* only rules of addresses and ports are here */
         return EmbargoSc8TxFlowMatch(det_ctx, p, s, d);
+    if (d->attribution)
+        return 0; /* the engine's packets raise the rule itself, attribution too */
     if (!EnsureInspected(det_ctx->tv, t, p)) {
         /* Packets without a flow (fragments, outer tunnel packets) were not given
          * to the engine by the flow callback: this does it, once. */
@@ -259,7 +261,8 @@ static bool KnownChannel(const char *c) {
     return false;
 }
 
-/* "sid N" | "vendor V" | "channel C", comma-separated, each at most once. */
+/* "sid N" | "vendor V" | "channel C" | "attribution", comma-separated, each at
+ * most once; "attribution" with a sid. */
 static int ParseArg(const char *arg, EmbargoSc8Data *d) {
     char buf[256];
     if (arg == NULL || snprintf(buf, sizeof(buf), "%s", arg) >= (int)sizeof(buf)) {
@@ -270,6 +273,11 @@ static int ParseArg(const char *arg, EmbargoSc8Data *d) {
     bool any = false;
     for (char *item = strtok_r(buf, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
         char key[16], val[EMBARGO_NAME_LEN], extra;
+        if (sscanf(item, " %15s %c", key, &extra) == 1 && strcmp(key, "attribution") == 0 &&
+            !d->attribution) {
+            d->attribution = true; /* the rule's twin for DNS attribution (EmbargoSc8Data) */
+            continue;
+        }
         if (sscanf(item, " %15s %47s %c", key, val, &extra) != 2) {
             SCLogError("embargo: '%s' is not 'sid N', 'vendor V' or 'channel C'", item);
             return -1;
@@ -300,8 +308,9 @@ static int ParseArg(const char *arg, EmbargoSc8Data *d) {
         }
         any = true;
     }
-    if (!any) {
-        SCLogError("embargo: the keyword needs an argument: sid N, vendor V, channel C");
+    if (!any || (d->attribution && d->sid == 0)) {
+        SCLogError("embargo: the keyword needs an argument: sid N, vendor V, channel C "
+                   "(attribution: with sid N)");
         return -1;
     }
     return 0;
@@ -371,6 +380,8 @@ static bool OnTransactions(EmbargoSc8Data *d) {
         return false;
     if (d->sid == 0)
         return true; /* vendor/channel: what transactions raise */
+    if (d->attribution)
+        return false; /* on the packet path, behind the flow prefilter */
     size_t i = RuleOf(d->sid);
     /* read on the stream, also at a flow's end, whatever else it has (DeviceRules) */
     d->stream_rule = G.streams && i != SIZE_MAX && TcpPayloadRule(i);

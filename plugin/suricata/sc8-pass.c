@@ -92,7 +92,7 @@ static bool HeadPort(uint16_t port) {
 }
 
 /* A TCP flow whose first packets of a direction may still bring an RTSP or
- * SIP head (detect-sc8-tx.c, SegmentHead): SIP as Suricata recognised it, or
+ * SIP head (detect-sc8-read.h, EmbargoSc8SegmentHead): SIP as Suricata recognised it, or
  * a flow it did not recognise (it has no RTSP parser) on a HeadPort, until
  * EMBARGO_SEGMENT_PACKETS went each way. The head that names the device is
  * often not the first: a camera answers 401 before 200 with its Server, a

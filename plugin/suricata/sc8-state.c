@@ -12,6 +12,7 @@
 #include "detect-engine.h"
 #include "detect.h"
 #include "flow-storage.h"
+#include "stream-tcp-private.h"
 #include "output-eve.h"
 #include "thread-callbacks.h"
 #include "thread-storage.h"
@@ -204,6 +205,22 @@ bool EmbargoSc8CaughtUp(int64_t us) {
     return true;
 }
 
+void EmbargoSc8FlowFacts(const Flow *f, emb_facts_t *out) {
+    memset(out, 0, sizeof(*out));
+    out->proto = f->proto;
+    out->client_port = f->sp;
+    out->server_port = f->dp;
+    if (FLOW_IS_IPV4(f)) {
+        out->family = 4;
+        memcpy(out->client, f->src.addr_data32, 4);
+        memcpy(out->server, f->dst.addr_data32, 4);
+    } else if (FLOW_IS_IPV6(f)) {
+        out->family = 6;
+        memcpy(out->client, f->src.addr_data32, 16);
+        memcpy(out->server, f->dst.addr_data32, 16);
+    }
+}
+
 emb_packet_t EmbargoSc8Packet(const Packet *r) {
     return (emb_packet_t){
         .ts_sec = (int64_t)SCTIME_SECS(r->ts),
@@ -366,6 +383,7 @@ static void HitFrom(EmbargoHit *h, uint32_t sid, const char *vendor, const char 
                     const char *field, const char *alert, size_t alert_len, const char *evidence,
                     const EmbargoDevice *device) {
     h->sid = sid;
+    h->attribution = field != NULL && strcmp(field, "dns.attribution") == 0;
     Copy(h->vendor, sizeof(h->vendor), vendor);
     Copy(h->channel, sizeof(h->channel), channel);
     if (alert == NULL || !ContextText(h, alert, alert_len, field, evidence, device))
@@ -397,7 +415,7 @@ void EmbargoSc8HitFromMatch(EmbargoHit *h, emb_engine_t *e, const emb_match_t *m
 }
 
 bool EmbargoSc8HitMatches(const EmbargoHit *h, const EmbargoSc8Data *d) {
-    return (d->sid == 0 || h->sid == d->sid) &&
+    return (d->sid == 0 || h->sid == d->sid) && (h->attribution || !d->attribution) &&
            (d->vendor[0] == '\0' || strcmp(h->vendor, d->vendor) == 0) &&
            (d->channel[0] == '\0' || strcmp(h->channel, d->channel) == 0);
 }
@@ -413,11 +431,26 @@ void EmbargoSc8AlertContext(DetectEngineThreadCtx *det_ctx, const Signature *s,
 
 /* ---- per flow ------------------------------------------------------------ */
 
-/* The state of every flow in which nothing was noted but that its endpoints
- * raise no rule of addresses and ports: shared, never written (FlowState
- * gives a flow its own before the first write), so that the many flows
- * that get no further cost no allocation. */
-static const EmbargoSc8Flow QUIET = {.head = {.conversation_seen = true}, .endpoints = 1};
+/* The states of flows in which nothing was noted but what a bit says:
+ * shared, never written (FlowState gives a flow its own before the first
+ * write), so that the many flows that get no further cost no allocation.
+ * Bit 1: its endpoints raise no rule of addresses and ports; bit 2: its DNS
+ * attribution is none of the packet path's business any more
+ * (EmbargoSc8FlowPacketAttribution). */
+static const EmbargoSc8Flow SHARED[4] = {
+    {.endpoints = 0},
+    {.head = {.conversation_seen = true}, .endpoints = 1},
+    {.head = {.attributed = true}},
+    {.head = {.conversation_seen = true, .attributed = true}, .endpoints = 1},
+};
+
+/* Which of SHARED `fs` is: 0 for none (NULL), -1 for a flow's own. */
+static int Shared(const EmbargoSc8Flow *fs) {
+    uintptr_t at = (uintptr_t)fs, base = (uintptr_t)SHARED;
+    if (fs == NULL)
+        return 0;
+    return at >= base && at < base + sizeof(SHARED) ? (int)((at - base) / sizeof(SHARED[0])) : -1;
+}
 
 static EmbargoSc8Flow *FlowState(Flow *f) {
     if (f == NULL || S.flow_id.id < 0)
@@ -425,15 +458,24 @@ static EmbargoSc8Flow *FlowState(Flow *f) {
     /* Read in place: this runs on every packet of a flow (PrefilterFlow), and
      * FlowGetStorageById is two calls for one load (flow.h: Flow.storage[]). */
     EmbargoSc8Flow *fs = f->storage[S.flow_id.id].ptr;
-    if (fs != NULL && fs != &QUIET)
+    if (fs != NULL && Shared(fs) < 0)
         return fs;
     EmbargoSc8Flow *own = SCCalloc(1, sizeof(*own));
     if (own == NULL)
         return NULL;
-    if (fs == &QUIET)
-        *own = QUIET;
+    if (fs != NULL)
+        *own = *fs;
     FlowSetStorageById(f, S.flow_id, own);
     return own;
+}
+
+/* Sets bit `bit` of SHARED on `f`'s state; false when `f` has its own. */
+static bool SetShared(Flow *f, int bit) {
+    int k = Shared(f->storage[S.flow_id.id].ptr);
+    if (k < 0)
+        return false;
+    FlowSetStorageById(f, S.flow_id, (void *)&SHARED[k | bit]);
+    return true;
 }
 
 bool EmbargoSc8FlowNote(Flow *f, uint32_t sid) {
@@ -482,6 +524,118 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
     return true;
 }
 
+void EmbargoSc8FlowSetAttributed(Flow *f) {
+    if (S.flow_id.id < 0 || SetShared(f, 2))
+        return;
+    ((EmbargoSc8Flow *)f->storage[S.flow_id.id].ptr)->head.attributed = true;
+}
+
+/* The protocols whose transaction readers decide a flow's attribution at the
+ * client's first message (detect-sc8-read.c: the readers marked client_first),
+ * and DNS, which is never attributed. */
+static bool ReadersAttribute(const Flow *f) {
+    return f->alproto == ALPROTO_TLS || f->alproto == ALPROTO_HTTP1 || f->alproto == ALPROTO_QUIC ||
+           f->alproto == ALPROTO_DNS || f->sp == 53 || f->dp == 53;
+}
+
+/* Whether a client's first bytes may begin a TLS record (RFC 8446 section
+ * 5.1: content type 20-23, major version 3) or an HTTP request line (a
+ * method of capitals, then a space), the protocols that name their server:
+ * inspect.c's test, to the server. */
+static bool MayNameServer(const uint8_t *b, uint32_t n) {
+    if (b[0] >= 20 && b[0] <= 23 && (n < 2 || b[1] == 3))
+        return true;
+    uint32_t i = 0;
+    while (i < n && i < 16 && b[i] >= 'A' && b[i] <= 'Z')
+        i++;
+    return (i == n && n < 17) || (i >= 3 && i < n && b[i] == ' ');
+}
+
+/* Whether an answer seen up to `us` may attribute `f`: not before every
+ * worker read that far (EmbargoSc8CaughtUp), then emb_engine_may_attribute. */
+static bool MayAttribute(ThreadVars *tv, const Flow *f, int64_t us) {
+    if (!EmbargoSc8CaughtUp(us))
+        return true;
+    emb_engine_t *e = EmbargoSc8Engine(tv);
+    emb_facts_t facts;
+    EmbargoSc8FlowFacts(f, &facts);
+    return e != NULL && emb_engine_may_attribute(e, &facts, us / 1000000, (uint32_t)(us % 1000000));
+}
+
+/* Whether packet `p` brings the first bytes its flow's client sent (Suricata
+ * has put them on the stream, or counted the datagram, before detection). */
+static bool ClientFirstBytes(const Flow *f, const Packet *p) {
+    if (!(p->flowflags & FLOW_PKT_TOSERVER) || p->payload_len == 0 || PKT_IS_PSEUDOPKT(p))
+        return false;
+    if (f->proto != IPPROTO_TCP)
+        return f->todstpktcnt == 1;
+    const TcpSession *ssn = f->protoctx;
+    return ssn != NULL && STREAM_HAS_SEEN_DATA(&ssn->client) &&
+           STREAM_RIGHT_EDGE(&ssn->client) <= p->payload_len;
+}
+
+/* Whether the client of `f` has sent anything. */
+static bool ClientSpoke(const Flow *f) {
+    const TcpSession *ssn = f->proto == IPPROTO_TCP ? f->protoctx : NULL;
+    return f->proto == IPPROTO_TCP ? ssn != NULL && STREAM_HAS_SEEN_DATA(&ssn->client)
+                                   : f->todstpktcnt > 0;
+}
+
+/* Decided as of `as_of` (EmbargoSc8FlowAttribution, which waits for the workers;
+ * while they are behind, another chance is a later message of the client, as for
+ * embargo live -j N, not any packet: a reply's packets come within microseconds). */
+static bool Decide(Flow *f, const Packet *p, EmbargoSc8Flow *fs, int64_t as_of, bool last,
+                   int64_t *first_us) {
+    if (fs->first_message_seen && !last && !EmbargoSc8CaughtUp(fs->first_us) &&
+        !((p->flowflags & FLOW_PKT_TOSERVER) && p->payload_len > 0))
+        return false;
+    bool now = EmbargoSc8FlowAttribution(f, true, false, as_of, last, first_us);
+    if (!fs->attrib_pending)
+        fs->head.attributed = true;
+    return now;
+}
+
+bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, int64_t *first_us) {
+    if (S.flow_id.id < 0 || ReadersAttribute(f)) {
+        EmbargoSc8FlowSetAttributed(f);
+        return false;
+    }
+    const bool last = PKT_IS_PSEUDOPKT(p);
+    EmbargoSc8Flow *fs = f->storage[S.flow_id.id].ptr;
+    if (Shared(fs) < 0 && fs->first_message_seen) /* waiting for the workers */
+        return Decide(f, p, fs, fs->first_us, last, first_us);
+    const bool first = ClientFirstBytes(f, p);
+    /* Suricata has not said what the flow is, and over TCP its client's first bytes
+     * could begin a TLS record or an HTTP request line, which name their server: wait
+     * (its verdict, or the flow's end). Bytes that cannot are decided on, as embargo
+     * scan decides (inspect.c). */
+    if (f->alproto == ALPROTO_UNKNOWN && !last &&
+        !(first && f->proto == IPPROTO_TCP && !MayNameServer(p->payload, p->payload_len)))
+        return false;
+    int64_t as_of = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts);
+    if (!first && ClientSpoke(f)) {
+        /* decided after its client's first bytes (a verdict that came later): as of
+         * the flow's start, the stricter */
+        as_of = (int64_t)SCTIME_SECS(f->startts) * 1000000 + (int64_t)SCTIME_USECS(f->startts);
+    } else if (!first) {
+        /* Its client has not spoken: at the flow's end it never did (nothing to
+         * attribute, as embargo scan), or its protocol was recognised from the
+         * server's side (a banner): if no answer so far gave the server to the
+         * client, none that counts can come before its first bytes. */
+        if (!last && MayAttribute(tv, f, as_of))
+            return false;
+        EmbargoSc8FlowSetAttributed(f);
+        return false;
+    }
+    if (!MayAttribute(tv, f, as_of)) { /* no answer by then names the server */
+        EmbargoSc8FlowSetAttributed(f);
+        return false;
+    }
+    if ((fs = FlowState(f)) == NULL)
+        return false;
+    return Decide(f, p, fs, as_of, last, first_us);
+}
+
 bool EmbargoSc8FlowScanned(Flow *f, int reader, uint64_t tx_id) {
     EmbargoSc8Flow *fs = FlowState(f);
     if (fs == NULL || reader < 0 || reader >= EMBARGO_READERS)
@@ -526,10 +680,8 @@ int EmbargoSc8FlowEndpoints(Flow *f) {
 }
 
 void EmbargoSc8FlowSetEndpoints(Flow *f, bool none) {
-    if (none && S.flow_id.id >= 0 && f->storage[S.flow_id.id].ptr == NULL) {
-        FlowSetStorageById(f, S.flow_id, (void *)&QUIET); /* decided: nothing to decide */
-        return;
-    }
+    if (none && S.flow_id.id >= 0 && SetShared(f, 1))
+        return; /* decided: nothing to decide */
     EmbargoSc8Flow *fs = FlowState(f);
     if (fs == NULL)
         return;
@@ -547,7 +699,7 @@ bool EmbargoSc8FlowConversation(Flow *f) {
 }
 
 static void FlowFree(void *ptr) {
-    if (ptr != &QUIET)
+    if (Shared(ptr) < 0)
         SCFree(ptr);
 }
 

@@ -19,6 +19,7 @@
 /* One rule the engine raised, with the alert's context. */
 typedef struct {
     uint32_t sid;
+    bool attribution; /* raised by DNS attribution */
     char vendor[EMBARGO_NAME_LEN];
     char channel[EMBARGO_NAME_LEN];
     char json[SIG_JSON_CONTENT_ITEM_LEN]; /* "embargo":{...}, the alert's context */
@@ -32,6 +33,10 @@ typedef struct {
     bool flow_rule;   /* transactions mode: a rule of addresses and ports alone */
     bool stream_rule; /* ... or of payload patterns read on the TCP stream */
     bool body_rule;   /* ... or of device keys of HTTP bodies (also read at a flow's end) */
+    /* `embargo: sid N, attribution`: the rule's DNS attribution of a flow no
+     * transaction reader attributes, on the packet path (transactions mode;
+     * `embargo rules export --format suricata-plugin` writes it with gid 2) */
+    bool attribution;
 } EmbargoSc8Data;
 
 /*
@@ -51,6 +56,9 @@ const EthernetHdr *EmbargoSc8NearestEthernet(const Packet *p);
 
 /* The engine of the worker running `tv` (built at its first use); NULL when it cannot be. */
 emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);
+
+/* The endpoints of `f` as embargo's engine takes them (no fields). */
+void EmbargoSc8FlowFacts(const Flow *f, emb_facts_t *out);
 
 /* The raw bytes of wire packet `r` as embargo's engine takes them. */
 emb_packet_t EmbargoSc8Packet(const Packet *r);
@@ -102,6 +110,23 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
 #define EMBARGO_ATTRIB_TRIES 4
 bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
                                int64_t *first_us);
+/*
+ * The DNS attribution of a flow whose protocol no transaction reader reads
+ * (not TLS, HTTP, QUIC or DNS: raw TCP, SSH, SMTP, a UDP protocol ...),
+ * decided on its packets (detect-sc8-tx.c, PacketAttribution) as embargo
+ * scan decides it: at its client's first bytes, unless over TCP they could
+ * begin a TLS record or an HTTP request line and Suricata's protocol
+ * detection has not yet said the flow is something else (then at its
+ * verdict, as of the flow's start, or at the flow's end). A flow whose
+ * server spoke first is decided at its client's first bytes, or as soon as
+ * no answer so far gave the server to the client (emb_engine_may_attribute
+ * on the worker `tv`'s engine, once every worker read that far). Nothing is
+ * stored for a flow no answer can attribute. True when to look it up now,
+ * as of *first_us; once decided, or when a reader decides it, the flow is
+ * attributed (EmbargoSc8FlowAttributed).
+ */
+bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, int64_t *first_us);
+void EmbargoSc8FlowSetAttributed(Flow *f);
 /* Suricata runs a transaction's prefilter at each packet while it waits at
  * one progress: true when reader `reader` already read transaction `tx_id`
  * of `f` (its fields do not change at that progress), else notes it. */
@@ -140,6 +165,7 @@ extern _Atomic int EmbargoSc8NumWorkers;
 extern int EmbargoSc8FlowSlot; /* -1: none */
 typedef struct {
     bool conversation_seen;
+    bool attributed; /* EmbargoSc8FlowAttributed */
 } EmbargoSc8FlowHead;
 
 /* Whether `f` was passed: FLOW_ACTION_PASS (ours, or a pass exception policy's), or no
@@ -156,7 +182,7 @@ static inline bool EmbargoSc8FlowPassed(const Flow *f) {
 }
 
 /* The TCP packets of each flow direction whose payload the transactions mode
- * reads for an RTSP or SIP head (detect-sc8-tx.c, SegmentHead): the first
+ * reads for an RTSP or SIP head (detect-sc8-read.h, EmbargoSc8SegmentHead): the first
  * ones, handshake included; such a flow is not passed before (sc8-pass.c). */
 #define EMBARGO_SEGMENT_PACKETS 8
 
@@ -177,6 +203,15 @@ static inline bool EmbargoSc8FlowDecided(const Flow *f) {
         return false;
     const EmbargoSc8FlowHead *h = f->storage[EmbargoSc8FlowSlot].ptr;
     return h != NULL && h->conversation_seen;
+}
+
+/* Whether the packet path has nothing left to do for the DNS attribution of
+ * `f` (EmbargoSc8FlowPacketAttribution). */
+static inline bool EmbargoSc8FlowAttributed(const Flow *f) {
+    if (EmbargoSc8FlowSlot < 0)
+        return true;
+    const EmbargoSc8FlowHead *h = f->storage[EmbargoSc8FlowSlot].ptr;
+    return h != NULL && h->attributed;
 }
 
 #endif /* EMBARGO_SC8_STATE_H */

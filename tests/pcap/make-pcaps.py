@@ -2051,6 +2051,36 @@ def case_threads_placement():
 CASES.append(case_threads_placement)
 
 
+def case_attribution_other_protocols():
+    """DNS attribution of connections whose protocol names no server, whichever side speaks
+    first (docs/flows.md, "DNS attribution"; in Suricata 8's transactions mode these have no
+    transaction to decide it on: docs/suricata.md, "DNS attribution of flows without
+    transactions")."""
+    cap = Capture(start=2750)
+    srv = "203.0.113.97"
+    dns_flow(cap, eth, CLIENT, 64810, "s08.upd.kaspersky.com", 0x2750, answer=srv)
+    # 64811: the server's banner first (SSH, RFC 4253 section 4.2), then the client's:
+    # attributed at the client's first message.
+    TcpFlow(cap, eth, CLIENT, 64811, srv, 22).handshake() \
+        .server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n").client(b"SSH-2.0-OpenSSH_9.6\r\n") \
+        .close()
+    # 64812: the server's banner, and the client never says a word: nothing to attribute.
+    TcpFlow(cap, eth, CLIENT, 64812, srv, 2222).handshake() \
+        .server(b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n").close()
+    # 64813: a UDP protocol Suricata does not know (binary datagram and its answer).
+    udp(cap, eth, CLIENT, 64813, srv, 9999, b"\x01\x00\x00\x10" + bytes(12), ipid=0x2751)
+    udp(cap, eth, srv, 9999, CLIENT, 64813, b"\x02\x00\x00\x04ok", ipid=0x2752,
+        to_server=False)
+    # 64814: TLS to the same address with its own SNI, another site's: judged by that name
+    # (a shared address is not held against it), not attributed.
+    TcpFlow(cap, eth, CLIENT, 64814, srv, 443).handshake() \
+        .client(tls_client_hello("www.example.org")).close()
+    return {"attribution-other-protocols/input.pcap": cap.pcap_bytes()}
+
+
+CASES.append(case_attribution_other_protocols)
+
+
 
 # --------------------------------------------------------------------------------------------
 # Devices: what banned equipment says of itself (docs/rules.md, "Devices"). Each message below

@@ -173,13 +173,56 @@ Test(export, suricata_plugin_exact) {
         s.buf,
         "# embargo " EMB_VERSION_STRING " rule pack for Suricata 8 with embargo.so (embargo rules "
         "export --format suricata-plugin)\n"
-        "# Each rule fires where embargo's engine raised the pack rule of the same sid.\n"
+        "# Each rule fires where embargo's engine raised the pack rule of the same sid; gid 2: "
+        "by DNS attribution\n# of a flow Suricata has no naming transaction for.\n"
         "alert ip any any -> any any (msg:\"Acme update\"; embargo: sid 100; sid:100; rev:1; "
         "priority:2; metadata: vendor acme, channel update, confidence high, authority Test "
         "authority, scope all, ban_status in-force; classtype:policy-violation;)\n"
+        /* a domain: DNS attribution can raise it, on a flow without a naming transaction too */
+        "alert ip any any -> any any (msg:\"Acme update\"; embargo: sid 100, attribution; "
+        "sid:100; gid:2; rev:1; priority:2; metadata: vendor acme, channel update, confidence "
+        "high, authority Test authority, scope all, ban_status in-force; "
+        "classtype:policy-violation;)\n"
         "alert ip any any -> any any (msg:\"Acme website\"; embargo: sid 190; sid:190; rev:1; "
         "priority:3; metadata: vendor acme, channel web, confidence medium, authority Test "
-        "authority, scope all, ban_status in-force; classtype:policy-violation;)\n");
+        "authority, scope all, ban_status in-force; classtype:policy-violation;)\n"
+        "alert ip any any -> any any (msg:\"Acme website\"; embargo: sid 190, attribution; "
+        "sid:190; gid:2; rev:1; priority:3; metadata: vendor acme, channel web, confidence "
+        "medium, authority Test authority, scope all, ban_status in-force; "
+        "classtype:policy-violation;)\n");
+    emb_rules_free(r);
+}
+
+/* A rule no DNS name raises (addresses, a user-agent) gets no attribution twin. */
+Test(export, suricata_plugin_twin_only_for_names) {
+    emb_diags_t *d = NULL;
+    emb_rules_t *r = test_load_text("vendor: acme\n"
+                                    "bans:\n"
+                                    "  - authority: Test authority\n"
+                                    "    reference: https://example.org/ban\n"
+                                    "rules:\n"
+                                    "  - sid: 300\n"
+                                    "    msg: Acme devices\n"
+                                    "    channel: update\n"
+                                    "    references: [https://example.org/r]\n"
+                                    "    match:\n"
+                                    "      - ip: 192.0.2.0/24\n"
+                                    "      - http.user_agent: AcmeAgent\n"
+                                    "  - sid: 301\n"
+                                    "    msg: Acme lookups\n"
+                                    "    channel: update\n"
+                                    "    references: [https://example.org/r]\n"
+                                    "    match:\n"
+                                    "      - dns.query: upd.acme.example\n",
+                                    &d);
+    test_print_diags(d);
+    cr_assert_not_null(r);
+    sink_t s = {.fail_after = -1};
+    cr_assert_eq(emb_rules_export(r, EMB_EXPORT_SURICATA_PLUGIN, sink_write, &s, NULL), 0);
+    cr_assert_not_null(strstr(s.buf, "embargo: sid 300; sid:300; rev:1;"));
+    cr_assert_null(strstr(s.buf, "embargo: sid 300, attribution"));
+    cr_assert_not_null(strstr(s.buf, "embargo: sid 301, attribution; sid:301; gid:2; rev:1;"));
+    emb_diags_free(d);
     emb_rules_free(r);
 }
 
