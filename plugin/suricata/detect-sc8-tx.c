@@ -561,7 +561,9 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
                     (f->flags & (PKT_IS_TOSERVER(p) ? FLOW_TS_APP_UPDATED : FLOW_TC_APP_UPDATED)));
     if ((datagram || mac || stream || segment || body) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
-    if (attribution && PacketAttribution(det_ctx, p, pf, devices >= 0) && devices < 0)
+    /* a packet without payload of a flow of unknown protocol decides nothing */
+    if (attribution && (p->payload_len > 0 || f->alproto != ALPROTO_UNKNOWN) &&
+        PacketAttribution(det_ctx, p, pf, devices >= 0) && devices < 0)
         devices = 0; /* the packet's hits started, none of a device */
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
