@@ -445,8 +445,7 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
 static bool __attribute__((noinline, cold))
 PacketAttribution(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool started) {
     int64_t first_us;
-    if ((p->proto != IPPROTO_TCP && p->proto != IPPROTO_UDP) ||
-        !EmbargoSc8FlowPacketAttribution(p->flow, p, det_ctx->tv, &first_us))
+    if (!EmbargoSc8FlowPacketAttribution(p->flow, p, det_ctx->tv, &first_us))
         return false;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     emb_facts_t facts;
@@ -561,8 +560,9 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
                     (f->flags & (PKT_IS_TOSERVER(p) ? FLOW_TS_APP_UPDATED : FLOW_TC_APP_UPDATED)));
     if ((datagram || mac || stream || segment || body) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
-    /* a packet without payload of a flow of unknown protocol decides nothing */
-    if (attribution && (p->payload_len > 0 || f->alproto != ALPROTO_UNKNOWN) &&
+    /* a TCP packet without payload of a flow of unknown protocol decides nothing */
+    if (attribution &&
+        (p->proto != IPPROTO_TCP || p->payload_len > 0 || f->alproto != ALPROTO_UNKNOWN) &&
         PacketAttribution(det_ctx, p, pf, devices >= 0) && devices < 0)
         devices = 0; /* the packet's hits started, none of a device */
     if (!EmbargoSc8FlowDecided(f)) {

@@ -596,8 +596,9 @@ static bool Decide(Flow *f, const Packet *p, EmbargoSc8Flow *fs, int64_t as_of, 
 }
 
 bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, int64_t *first_us) {
-    if (S.flow_id.id < 0 || ReadersAttribute(f)) {
-        EmbargoSc8FlowSetAttributed(f);
+    if (S.flow_id.id < 0 || (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP) ||
+        ReadersAttribute(f)) {
+        EmbargoSc8FlowSetAttributed(f); /* ICMP, ESP, SCTP: never attributed, as embargo scan */
         return false;
     }
     const bool last = PKT_IS_PSEUDOPKT(p);
