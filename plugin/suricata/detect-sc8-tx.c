@@ -440,26 +440,27 @@ DeviceRules(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bo
 
 /* The DNS attribution of a flow no transaction reader attributes, on its
  * packets (EmbargoSc8FlowPacketAttribution): the rules it raises go to the
- * candidates, for their twins (`embargo: sid N, attribution`). True when it
- * started the packet's hits. Out of line and cold. */
-static bool __attribute__((noinline, cold))
+ * candidates, for their twins (`embargo: sid N, attribution`). As DeviceRules:
+ * -1 when it did not start the packet's hits, else how many it added. Out of
+ * line and cold. */
+static int __attribute__((noinline, cold))
 PacketAttribution(DetectEngineThreadCtx *det_ctx, Packet *p, const TxPrefilter *pf, bool started) {
     int64_t first_us;
     if (!EmbargoSc8FlowPacketAttribution(p->flow, p, det_ctx->tv, &first_us))
-        return false;
+        return -1;
     emb_engine_t *e = EmbargoSc8Engine(det_ctx->tv);
     emb_facts_t facts;
     EmbargoSc8FlowFacts(p->flow, &facts);
     TxCache *c = e != NULL ? PacketHits(det_ctx, p, started) : NULL;
     int from = c != NULL ? c->fn : EMBARGO_MAX_HITS;
     if (from >= EMBARGO_MAX_HITS / 2)
-        return c != NULL;
+        return c != NULL ? 0 : -1;
     FlowRulesCtx fc = {c->fhits + from, 0, EMBARGO_MAX_HITS / 2 - from, e, NULL};
     emb_engine_attribute(e, &facts, first_us / 1000000, (uint32_t)(first_us % 1000000), OnFlowMatch,
                          &fc);
     c->fn += fc.n;
     AddHitSigs(det_ctx, c, from, pf);
-    return true;
+    return fc.n;
 }
 
 /* ---- passing settled flows ------------------------------------------------ */
@@ -560,11 +561,14 @@ static void PrefilterFlow(DetectEngineThreadCtx *det_ctx, Packet *p, const void 
                     (f->flags & (PKT_IS_TOSERVER(p) ? FLOW_TS_APP_UPDATED : FLOW_TC_APP_UPDATED)));
     if ((datagram || mac || stream || segment || body) && pf->n > 0)
         devices = DeviceRules(det_ctx, p, pf, datagram, mac, stream, segment, body);
-    /* a TCP packet without payload of a flow of unknown protocol decides nothing */
+    /* a TCP packet without payload of a flow of unknown protocol decides nothing; what
+     * it raises counts as a device's (not passed on this packet: see below) */
     if (attribution &&
-        (p->proto != IPPROTO_TCP || p->payload_len > 0 || f->alproto != ALPROTO_UNKNOWN) &&
-        PacketAttribution(det_ctx, p, pf, devices >= 0) && devices < 0)
-        devices = 0; /* the packet's hits started, none of a device */
+        (p->proto != IPPROTO_TCP || p->payload_len > 0 || f->alproto != ALPROTO_UNKNOWN)) {
+        int n = PacketAttribution(det_ctx, p, pf, devices >= 0);
+        if (n >= 0)
+            devices = (devices > 0 ? devices : 0) + n;
+    }
     if (!EmbargoSc8FlowDecided(f)) {
         const char *evidence = pf->n > 0 ? Conversation(f) : NULL;
         if (evidence != NULL) {
