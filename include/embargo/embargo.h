@@ -654,6 +654,16 @@ bool emb_engine_may_attribute(emb_engine_t *engine, const emb_facts_t *facts, in
                               uint32_t ts_usec);
 
 /*
+ * Whether the first bytes a connection's client sent, p[0, n), may still
+ * begin a message that names its server: a TLS record (the ClientHello's
+ * SNI) or an HTTP request line (the Host that follows). False once they
+ * cannot, whatever their length: the connection names no server, and an
+ * attribution speaks for it (docs/flows.md, "DNS attribution"). True for
+ * n == 0. The test embargo's own flows decide their protocol by.
+ */
+bool emb_bytes_may_name_server(const uint8_t *p, size_t n);
+
+/*
  * The JSON text of the EVE `alert` object for `match` (action, gid,
  * signature_id, rev, signature, category, severity, metadata, references,
  * context.embargo), NUL-terminated, malloc'd: the caller frees it. NULL when

@@ -358,6 +358,10 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     return rc;
 }
 
+bool emb_bytes_may_name_server(const uint8_t *p, size_t n) {
+    return p == NULL || emb__may_name_server(p, n);
+}
+
 bool emb_engine_may_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_sec,
                               uint32_t ts_usec) {
     if (e == NULL || facts == NULL || (facts->family != 4 && facts->family != 6))

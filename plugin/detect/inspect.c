@@ -537,6 +537,13 @@ static bool may_become_tls_or_http(const uint8_t *p, uint32_t n, bool to_server)
     return i == n && n < 17; /* only capitals so far: a method may still end in ' ' */
 }
 
+bool emb__may_name_server(const uint8_t *p, size_t n) {
+    if (n == 0)
+        return true;
+    uint32_t k = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    return may_become_tls_or_http(p, k, true) || looks_like_http_request(p, n);
+}
+
 /* Decides a flow's protocol from the first bytes of one of its directions. */
 static void detect(emb_flow_t *f, const uint8_t *p, uint32_t n, bool to_server, bool final) {
     bool more = false;

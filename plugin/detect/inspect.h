@@ -20,6 +20,9 @@ int emb__inspect_dns(emb_engine_t *e, const uint8_t *msg, size_t len);
 int emb__learn_dns_response(emb_engine_t *e, uint8_t family, const uint8_t *client,
                             const char *asked, size_t asked_len, const uint8_t *msg, size_t len,
                             int64_t ts_sec, uint32_t ts_usec);
+/* Whether a client's first bytes may still begin a TLS record or an HTTP
+ * request line (emb_bytes_may_name_server). */
+bool emb__may_name_server(const uint8_t *p, size_t n);
 /* A TCP segment: reassembly, then the flow's application parser. */
 int emb__inspect_tcp(emb_engine_t *e);
 /* A UDP datagram: DNS, QUIC Initials, payload patterns. */

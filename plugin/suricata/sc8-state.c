@@ -538,19 +538,6 @@ static bool ReadersAttribute(const Flow *f) {
            f->alproto == ALPROTO_DNS || f->sp == 53 || f->dp == 53;
 }
 
-/* Whether a client's first bytes may begin a TLS record (RFC 8446 section
- * 5.1: content type 20-23, major version 3) or an HTTP request line (a
- * method of capitals, then a space), the protocols that name their server:
- * inspect.c's test, to the server. */
-static bool MayNameServer(const uint8_t *b, uint32_t n) {
-    if (b[0] >= 20 && b[0] <= 23 && (n < 2 || b[1] == 3))
-        return true;
-    uint32_t i = 0;
-    while (i < n && i < 16 && b[i] >= 'A' && b[i] <= 'Z')
-        i++;
-    return (i == n && n < 17) || (i >= 3 && i < n && b[i] == ' ');
-}
-
 /* Whether an answer seen up to `us` may attribute `f`: not before every
  * worker read that far (EmbargoSc8CaughtUp), then emb_engine_may_attribute. */
 static bool MayAttribute(ThreadVars *tv, const Flow *f, int64_t us) {
@@ -611,7 +598,8 @@ bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, i
      * (its verdict, or the flow's end). Bytes that cannot are decided on, as embargo
      * scan decides (inspect.c). */
     if (f->alproto == ALPROTO_UNKNOWN && !last &&
-        !(first && f->proto == IPPROTO_TCP && !MayNameServer(p->payload, p->payload_len)))
+        !(first && f->proto == IPPROTO_TCP &&
+          !emb_bytes_may_name_server(p->payload, p->payload_len)))
         return false;
     int64_t as_of = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts);
     if (!first && ClientSpoke(f)) {

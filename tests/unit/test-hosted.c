@@ -235,6 +235,24 @@ Test(hosted, may_attribute_says_no_only_where_nothing_can_be_attributed) {
     }
 }
 
+/* Which first bytes of a client may still name the server (a TLS record, an
+ * HTTP request line): the rest are attributed at once, whatever their length. */
+Test(hosted, first_bytes_that_may_name_the_server) {
+    static const uint8_t hello[] = {0x16, 0x03, 0x01, 0x02, 0x00};
+    cr_assert(emb_bytes_may_name_server(hello, sizeof(hello)), "a TLS handshake record");
+    cr_assert(emb_bytes_may_name_server(hello, 1), "its first byte alone");
+    cr_assert(emb_bytes_may_name_server((const uint8_t *)"GET / HTTP/1.1\r\n", 16));
+    cr_assert(emb_bytes_may_name_server((const uint8_t *)"HEAD", 4), "a method still unfinished");
+    cr_assert(emb_bytes_may_name_server(NULL, 0), "nothing yet");
+    static const uint8_t dvrip[] = {0xa0, 0x00, 0x00, 0x60, 0x00, 0x00, 0x00, 0x00};
+    cr_assert_not(emb_bytes_may_name_server(dvrip, sizeof(dvrip)), "a device protocol's bytes");
+    cr_assert_not(emb_bytes_may_name_server((const uint8_t *)"SSH-2.0-OpenSSH_9.6\r\n", 21));
+    cr_assert_not(emb_bytes_may_name_server((const uint8_t *)"HEAD\x00\x01", 6),
+                  "capitals that do not end in a space");
+    static const uint8_t tls_v2[] = {0x16, 0x02};
+    cr_assert_not(emb_bytes_may_name_server(tls_v2, 2), "a record of another major version");
+}
+
 /* Two engines with one shared table, as two Suricata workers: an answer one
  * of them learned attributes the connection the other one sees. */
 Test(hosted, engines_sharing_a_table_attribute_each_others_answers) {
