@@ -112,9 +112,7 @@ static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
  * past this message and no answer learned gave the server to the client,
  * there is none to make, and Suricata's extension list is not rendered. */
 static bool SniMayBeOuter(const EmbargoSc8Facts *fa, const HandshakeParams *hs) {
-    if (EmbargoSc8CaughtUp(fa->now_us) &&
-        !emb_engine_may_attribute(fa->e, fa->flow, fa->now_us / 1000000,
-                                  (uint32_t)(fa->now_us % 1000000)))
+    if (!EmbargoSc8MayAttribute(fa->e, fa->flow, fa->now_us))
         return false;
     return OffersEch(hs, fa->jb);
 }

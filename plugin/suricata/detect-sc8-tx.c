@@ -183,7 +183,7 @@ static void PrefilterTx(DetectEngineThreadCtx *det_ctx, const void *pectx, Packe
 
     emb_facts_t facts;
     EmbargoSc8FlowFacts(f, &facts);
-    int64_t now_us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts), first_us;
+    int64_t now_us = EmbargoSc8Us(p->ts), first_us;
     EmbargoSc8Facts
         fa; /* not zeroed whole: its facts[] are 1.5 KiB, and only fa.n of them are read */
     fa.n = 0;

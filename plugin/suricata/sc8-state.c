@@ -176,7 +176,7 @@ void EmbargoSc8WorkerRead(ThreadVars *tv, const Packet *p) {
     EmbargoSc8Worker *w = ThreadGetStorageById(tv, S.thread_id);
     if (w == NULL || w->slot < 0 || PKT_IS_PSEUDOPKT(p))
         return;
-    int64_t us = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts);
+    int64_t us = EmbargoSc8Us(p->ts);
     Watermark *m = &WM[w->slot];
     if (us > atomic_load_explicit(&m->pkt_us, memory_order_relaxed))
         atomic_store_explicit(&m->pkt_us, us, memory_order_release);
@@ -538,15 +538,17 @@ static bool ReadersAttribute(const Flow *f) {
            f->alproto == ALPROTO_DNS || f->sp == 53 || f->dp == 53;
 }
 
-/* Whether an answer seen up to `us` may attribute `f`: not before every
- * worker read that far (EmbargoSc8CaughtUp), then emb_engine_may_attribute. */
+bool EmbargoSc8MayAttribute(emb_engine_t *e, const emb_facts_t *facts, int64_t us) {
+    return !EmbargoSc8CaughtUp(us) ||
+           (e != NULL &&
+            emb_engine_may_attribute(e, facts, us / 1000000, (uint32_t)(us % 1000000)));
+}
+
+/* The same for flow `f`, with the engine of the worker running `tv`. */
 static bool MayAttribute(ThreadVars *tv, const Flow *f, int64_t us) {
-    if (!EmbargoSc8CaughtUp(us))
-        return true;
-    emb_engine_t *e = EmbargoSc8Engine(tv);
     emb_facts_t facts;
     EmbargoSc8FlowFacts(f, &facts);
-    return e != NULL && emb_engine_may_attribute(e, &facts, us / 1000000, (uint32_t)(us % 1000000));
+    return EmbargoSc8MayAttribute(EmbargoSc8Engine(tv), &facts, us);
 }
 
 /* Whether packet `p` brings the first bytes its flow's client sent (Suricata
@@ -601,11 +603,11 @@ bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, i
         !(first && f->proto == IPPROTO_TCP &&
           !emb_bytes_may_name_server(p->payload, p->payload_len)))
         return false;
-    int64_t as_of = (int64_t)SCTIME_SECS(p->ts) * 1000000 + (int64_t)SCTIME_USECS(p->ts);
+    int64_t as_of = EmbargoSc8Us(p->ts);
     if (!first && ClientSpoke(f)) {
         /* decided after its client's first bytes (a verdict that came later): as of
          * the flow's start, the stricter */
-        as_of = (int64_t)SCTIME_SECS(f->startts) * 1000000 + (int64_t)SCTIME_USECS(f->startts);
+        as_of = EmbargoSc8Us(f->startts);
     } else if (!first) {
         /* Its client has not spoken: at the flow's end it never did (nothing to
          * attribute, as embargo scan), or its protocol was recognised from the

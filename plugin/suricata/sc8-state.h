@@ -60,6 +60,16 @@ emb_engine_t *EmbargoSc8Engine(ThreadVars *tv);
 /* The endpoints of `f` as embargo's engine takes them (no fields). */
 void EmbargoSc8FlowFacts(const Flow *f, emb_facts_t *out);
 
+/* A Suricata time in microseconds, as the engine's times are. */
+static inline int64_t EmbargoSc8Us(SCTime_t t) {
+    return (int64_t)SCTIME_SECS(t) * 1000000 + (int64_t)SCTIME_USECS(t);
+}
+
+/* Whether an answer seen up to `us` may attribute the connection of `facts`:
+ * not known before every worker read that far (EmbargoSc8CaughtUp), then
+ * emb_engine_may_attribute on `e`. */
+bool EmbargoSc8MayAttribute(emb_engine_t *e, const emb_facts_t *facts, int64_t us);
+
 /* The raw bytes of wire packet `r` as embargo's engine takes them. */
 emb_packet_t EmbargoSc8Packet(const Packet *r);
 
