@@ -101,7 +101,11 @@ const EthernetHdr *EmbargoSc8NearestEthernet(const Packet *p) {
 
 /* A worker's engine, at its first use: the one built at load time if no
  * worker took it yet, else a new one. Out of line and cold: EmbargoSc8Engine
- * runs at every transaction and device packet, this once per worker. */
+ * runs at every transaction and device packet, this once per thread. A packet
+ * worker's is built when Suricata creates the thread (WorkerInit), before any
+ * packet: built at its first DNS answer instead (16 ms from the cache, more on
+ * a loaded machine), it held that answer back from the other workers, which
+ * wait for it to be read (EmbargoSc8CaughtUp). */
 static emb_engine_t *__attribute__((noinline, cold))
 EngineFirstUse(ThreadVars *tv, EmbargoSc8Worker *w) {
     w->engine = atomic_exchange(&S.spare, NULL);
@@ -164,6 +168,7 @@ static void WorkerInit(ThreadVars *tv, void *user) {
         } else {
             atomic_store(&EmbargoSc8NumWorkers, MAX_WORKERS);
         }
+        EngineFirstUse(tv, w); /* in the main thread, while Suricata starts */
     }
     ThreadSetStorageById(tv, S.thread_id, w);
 }
@@ -511,9 +516,10 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
      * message it waits for the workers still reading (sleeping: on a loaded
      * machine the late worker gets the CPU), at most WAIT_STEPS steps; if
      * they are still behind, it is decided at a later transaction of the
-     * flow, at its end (`last`), or at the EMBARGO_ATTRIB_TRIES-th chance. */
-    bool first = fs->attrib_tries == 0;
-    for (int i = 0; first && i < WAIT_STEPS && !EmbargoSc8CaughtUp(fs->first_us); i++) {
+     * flow, at its end (`last`, after waiting again), or at the
+     * EMBARGO_ATTRIB_TRIES-th chance. */
+    bool wait = fs->attrib_tries == 0 || last;
+    for (int i = 0; wait && i < WAIT_STEPS && !EmbargoSc8CaughtUp(fs->first_us); i++) {
         struct timespec step = {0, WAIT_STEP_NS};
         nanosleep(&step, NULL);
     }
@@ -572,9 +578,12 @@ static bool ClientSpoke(const Flow *f) {
 
 /* Decided as of `as_of` (EmbargoSc8FlowAttribution, which waits for the workers;
  * while they are behind, another chance is a later message of the client, as for
- * embargo live -j N, not any packet: a reply's packets come within microseconds). */
+ * embargo live -j N, not any packet: a reply's packets come within microseconds).
+ * A FIN or RST is the last chance: a closed connection's end brings no pseudo
+ * packet when its streams were all read. */
 static bool Decide(Flow *f, const Packet *p, EmbargoSc8Flow *fs, int64_t as_of, bool last,
                    int64_t *first_us) {
+    last = last || (PacketIsTCP(p) && (PacketGetTCP(p)->th_flags & (TH_FIN | TH_RST)));
     if (fs->first_message_seen && !last && !EmbargoSc8CaughtUp(fs->first_us) &&
         !((p->flowflags & FLOW_PKT_TOSERVER) && p->payload_len > 0))
         return false;
