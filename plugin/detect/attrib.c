@@ -98,6 +98,27 @@ static bool name_before(const char *name, size_t len, const emb_attrib_entry_t *
     return c < 0 || (c == 0 && len < e->name_len);
 }
 
+/*
+ * The way a new entry takes in `set`: an unused one, else the one that
+ * expired longest before `now`; NULL when all are live. An expired entry
+ * still answers a lookup as of a time before its expiry: an engine of a
+ * sensor's other worker, behind in packet time, or a decision as of a
+ * flow's start. So the same (client, address, rule) answered again after
+ * its entry expired takes a way of its own while one is free, rather than
+ * that entry's: the two answers' times stay apart (the later answer's
+ * connections are made after it, seen_us).
+ */
+static emb_attrib_entry_t *free_way(emb_attrib_entry_t *set, int64_t now) {
+    emb_attrib_entry_t *slot = NULL;
+    for (int w = 0; w < WAYS; w++) {
+        if (!set[w].used)
+            return &set[w];
+        if (set[w].expires < now && (slot == NULL || set[w].expires < slot->expires))
+            slot = &set[w];
+    }
+    return slot;
+}
+
 void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, const uint8_t *addr,
                      uint32_t rule, const char *name, size_t name_len, uint32_t ttl, int64_t now,
                      int64_t seen_us) {
@@ -106,9 +127,8 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
         if (same_pair(&set[w], family, client, addr) && set[w].rule == rule)
             slot = &set[w];
     bool same = slot != NULL && slot->expires >= now; /* a live entry refreshed */
-    for (int w = 0; w < WAYS && slot == NULL; w++)
-        if (!set[w].used || set[w].expires < now)
-            slot = &set[w];
+    if (!same)
+        slot = free_way(set, now);
     if (slot == NULL) {
         slot = &set[0];
         for (int w = 1; w < WAYS; w++)
@@ -239,15 +259,13 @@ void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, cons
     share_t *set = share_set(a, family, addr);
     share_t *s = share_find(set, family, addr, now);
     if (s == NULL) {
-        s = &set[0]; /* a free or expired way, else the one that expires soonest */
-        for (int w = 0; w < WAYS; w++) {
-            if (!set[w].used || set[w].expires < now) {
+        /* an unused way, else the one that expired longest ago (it still tells
+         * a lookup as of before its expiry what the address answered for), else
+         * the one that expires soonest */
+        s = &set[0];
+        for (int w = 0; w < WAYS && s->used; w++)
+            if (!set[w].used || set[w].expires < s->expires)
                 s = &set[w];
-                break;
-            }
-            if (set[w].expires < s->expires)
-                s = &set[w];
-        }
         memset(s, 0, sizeof(*s));
         s->used = true;
         s->family = family;
@@ -272,16 +290,28 @@ void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, cons
 
 bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now,
                         int64_t as_of_us) {
-    const share_t *s = share_find(share_set(a, family, addr), family, addr, now);
-    if (s == NULL)
-        return false;
     /* The domains it answered for up to `as_of_us`: a host that looks up late
-     * must see what an in-order lookup would. */
-    uint32_t tags[SHARE_DOMAINS];
+     * must see what an in-order lookup would. An address answered for again
+     * after its record expired has two records (emb__attrib_note); both are read. */
+    const share_t *set = share_set(a, family, addr);
+    size_t alen = family == 4 ? 4 : 16;
+    uint64_t domains[WAYS * SHARE_DOMAINS];
+    uint32_t tags[WAYS * SHARE_DOMAINS];
     uint8_t n = 0;
-    for (uint8_t i = 0; i < s->ndomains; i++)
-        if (s->seen_us[i] <= as_of_us)
-            tags[n++] = s->vendor[i];
+    for (int w = 0; w < WAYS; w++) {
+        const share_t *s = &set[w];
+        if (!s->used || s->family != family || s->expires < now || memcmp(s->addr, addr, alen) != 0)
+            continue;
+        for (uint8_t i = 0; i < s->ndomains; i++) {
+            bool again = false;
+            for (uint8_t j = 0; j < n && !again; j++)
+                again = domains[j] == s->domain[i];
+            if (s->seen_us[i] <= as_of_us && !again) {
+                domains[n] = s->domain[i];
+                tags[n++] = s->vendor[i];
+            }
+        }
+    }
     for (uint8_t i = 1; i < n; i++)
         if (tags[i] == 0 || tags[i] != tags[0])
             return true; /* another vendor's domain, or a domain of no vendor */

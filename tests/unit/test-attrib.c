@@ -145,3 +145,38 @@ Test(attrib, the_earlier_answer_names_the_entry_in_any_order) {
     cr_assert_eq(emb__attrib_lookup(a, 4, other, addr, 1000, e, 1), 1);
     cr_assert_str_eq(e[0]->name, "a.example");
 }
+
+/* The same (client, address, rule) answered again after its entry expired:
+ * the earlier answer still answers a lookup as of before its expiry (a
+ * sensor's worker behind in packet time, or a decision as of a flow's start),
+ * and the later one from its own time on. Before, the later answer took the
+ * expired entry's way and the earlier answer's connections lost it. */
+Test(attrib, an_answer_after_expiry_keeps_the_earlier) {
+    const emb_attrib_entry_t *e[4];
+    emb__attrib_add(a, 4, client, addr, 5, "first.example", 13, 60, 1000, 1000000000LL);
+    emb__attrib_add(a, 4, client, addr, 5, "again.example", 13, 60, 2000, 2000000000LL);
+    cr_assert(emb__attrib_holds(a, 4, client, addr, 1030, 1030000000LL));
+    cr_assert_eq(emb__attrib_lookup(a, 4, client, addr, 1030, e, 4), 2,
+                 "both are live as of 1030 by expiry; seen_us tells them apart");
+    int earlier = e[0]->seen_us == 1000000000LL ? 0 : 1;
+    cr_assert_eq(e[earlier]->seen_us, 1000000000LL);
+    cr_assert_str_eq(e[earlier]->name, "first.example");
+    cr_assert_eq(e[1 - earlier]->seen_us, 2000000000LL);
+    cr_assert_not(emb__attrib_holds(a, 4, client, addr, 1500, 1500000000LL), "between the two");
+    cr_assert(emb__attrib_holds(a, 4, client, addr, 2030, 2030000000LL));
+    cr_assert_eq(emb__attrib_stats(a)->replaced, 0);
+}
+
+/* The same for shared addresses: an address that answered for two unrelated
+ * domains is shared as of then, even once it answered again for one of them
+ * after that record expired. */
+Test(attrib, shared_as_of_a_time_after_a_later_answer) {
+    static const uint8_t edge[16] = {23, 50, 1, 3};
+    const char *vendor = "update.vendor.example", *other_site = "www.unrelated.example";
+    emb__attrib_note(a, 4, edge, vendor, strlen(vendor), 3, 60, 1000, 1000000000LL);
+    emb__attrib_note(a, 4, edge, other_site, strlen(other_site), 0, 60, 1000, 1000000001LL);
+    emb__attrib_note(a, 4, edge, vendor, strlen(vendor), 3, 60, 2000, 2000000000LL);
+    cr_assert(emb__attrib_shared(a, 4, edge, 1030, 1030000000LL), "as of the first two answers");
+    cr_assert_not(emb__attrib_shared(a, 4, edge, 2030, 2030000000LL),
+                  "as of the third: the earlier record expired, one domain");
+}
