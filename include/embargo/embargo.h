@@ -805,8 +805,8 @@ uint32_t emb_packet_shard(const emb_packet_t *pkt);
 int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
 
 /*
- * A DNS attribution table that engines in several threads share, used under a
- * lock, for hosts whose workers each see only their share of the packets (the
+ * A DNS attribution table that engines in several threads share, locked by
+ * stripe (64 locks, each guarding the sets whose index it divides), for hosts whose workers each see only their share of the packets (the
  * kernel spreading a live capture, an IDS's threads): an answer seen by one
  * worker then attributes the connection another one sees. Which of two answers
  * that race comes first depends on the threads: use emb_packet_place and
@@ -814,9 +814,10 @@ int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
  * the engines' configuration (its attrib_* settings size the table: 432
  * bytes an entry, 7 MiB at the default 16,384, all touched here so that no
  * page of it is first faulted in by a packet worker), set cfg.shared for
- * each engine, free it after the engines. An engine holds the
- * lock from its first use of the table in emb_engine_process until it
- * returns, so an alert callback must not wait for another engine. Engines
+ * each engine, free it after the engines. An engine holds the one or two
+ * stripes of the address it looks up or learns until it turns to another
+ * address or emb_engine_process returns, so an alert callback must not wait
+ * for another engine. Engines
  * that share a table are reloaded together, none of them processing packets
  * meanwhile, all with the same new pack: the table is renumbered for it once.
  */

@@ -73,15 +73,21 @@ const emb_attrib_stats_t *emb__attrib_stats(const emb_attrib_t *a) {
     return &a->stats;
 }
 
-static emb_attrib_entry_t *set_of(emb_attrib_t *a, uint8_t family, const uint8_t *client,
-                                  const uint8_t *addr) {
+/* The index of the set of (client, addr) in a->e, in sets. */
+static size_t set_index(const emb_attrib_t *a, uint8_t family, const uint8_t *client,
+                        const uint8_t *addr) {
     size_t alen = family == 4 ? 4 : 16;
     uint64_t h = 1469598103934665603ULL; /* FNV-1a */
     for (size_t i = 0; i < alen; i++)
         h = (h ^ client[i]) * 1099511628211ULL;
     for (size_t i = 0; i < alen; i++)
         h = (h ^ addr[i]) * 1099511628211ULL;
-    return &a->e[(h % a->nsets) * WAYS];
+    return h % a->nsets;
+}
+
+static emb_attrib_entry_t *set_of(emb_attrib_t *a, uint8_t family, const uint8_t *client,
+                                  const uint8_t *addr) {
+    return &a->e[set_index(a, family, client, addr) * WAYS];
 }
 
 static bool same_pair(const emb_attrib_entry_t *e, uint8_t family, const uint8_t *client,
@@ -134,10 +140,10 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
         for (int w = 1; w < WAYS; w++)
             if (set[w].expires < slot->expires)
                 slot = &set[w];
-        a->stats.replaced++;
+        __atomic_fetch_add(&a->stats.replaced, 1, __ATOMIC_RELAXED);
     }
     if (!slot->used)
-        a->stats.entries++;
+        __atomic_fetch_add(&a->stats.entries, 1, __ATOMIC_RELAXED);
     if (ttl < a->floor)
         ttl = a->floor;
     if (ttl > a->ceiling)
@@ -168,7 +174,7 @@ void emb__attrib_add(emb_attrib_t *a, uint8_t family, const uint8_t *client, con
         slot->name[name_len] = '\0';
         slot->name_len = name_len;
     }
-    a->stats.added++;
+    __atomic_fetch_add(&a->stats.added, 1, __ATOMIC_RELAXED);
 }
 
 size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client,
@@ -179,7 +185,7 @@ size_t emb__attrib_lookup(emb_attrib_t *a, uint8_t family, const uint8_t *client
     for (int w = 0; w < WAYS && n < max; w++)
         if (same_pair(&set[w], family, client, addr) && set[w].expires >= now)
             out[n++] = &set[w];
-    a->stats.hits += n;
+    __atomic_fetch_add(&a->stats.hits, n, __ATOMIC_RELAXED);
     return n;
 }
 
@@ -201,7 +207,7 @@ void emb__attrib_remap(emb_attrib_t *a, uint32_t (*map)(uint32_t rule, void *ctx
         uint32_t r = map(e->rule, ctx);
         if (r == UINT32_MAX) {
             e->used = false;
-            a->stats.entries--;
+            __atomic_fetch_sub(&a->stats.entries, 1, __ATOMIC_RELAXED);
         } else {
             e->rule = r;
         }
@@ -236,12 +242,24 @@ static uint64_t registrable_hash(const char *name, size_t len) {
     return h;
 }
 
-static share_t *share_set(emb_attrib_t *a, uint8_t family, const uint8_t *addr) {
+static size_t share_index(const emb_attrib_t *a, uint8_t family, const uint8_t *addr) {
     size_t alen = family == 4 ? 4 : 16;
     uint64_t h = 1469598103934665603ULL ^ family;
     for (size_t i = 0; i < alen; i++)
         h = (h ^ addr[i]) * 1099511628211ULL;
-    return &a->share[(h % a->nsets) * WAYS];
+    return h % a->nsets;
+}
+
+static share_t *share_set(emb_attrib_t *a, uint8_t family, const uint8_t *addr) {
+    return &a->share[share_index(a, family, addr) * WAYS];
+}
+
+void emb__attrib_stripes(const emb_attrib_t *a, uint8_t family, const uint8_t *client,
+                         const uint8_t *addr, unsigned out[2]) {
+    unsigned p = (unsigned)(set_index(a, family, client, addr) % EMB_ATTRIB_STRIPES);
+    unsigned s = (unsigned)(share_index(a, family, addr) % EMB_ATTRIB_STRIPES);
+    out[0] = p < s ? p : s;
+    out[1] = p < s ? s : p;
 }
 
 static share_t *share_find(share_t *set, uint8_t family, const uint8_t *addr, int64_t now) {

@@ -78,6 +78,18 @@ void emb__attrib_note(emb_attrib_t *a, uint8_t family, const uint8_t *addr, cons
 bool emb__attrib_shared(emb_attrib_t *a, uint8_t family, const uint8_t *addr, int64_t now,
                         int64_t as_of_us);
 
+/*
+ * Engines that share a table (detect/shared.c) lock it by stripe: each set of
+ * the table, and of its shared-address records, belongs to one of
+ * EMB_ATTRIB_STRIPES locks (its index modulo the count). An operation on
+ * (client, addr) touches the pair's set and the address's record: the two
+ * stripes, in ascending order (out[0] <= out[1]; equal when they are one).
+ */
+#define EMB_ATTRIB_STRIPES 64
+void emb__attrib_stripes(const emb_attrib_t *a, uint8_t family, const uint8_t *client,
+                         const uint8_t *addr, unsigned out[2]);
+
+/* Counted with relaxed atomics: engines under different stripes add to them. */
 typedef struct {
     uint64_t added, replaced, hits;
     size_t entries; /* live or expired entries held */

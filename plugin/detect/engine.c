@@ -265,8 +265,14 @@ int emb_engine_reload(emb_engine_t *e, const emb_rules_t *rules, emb_diags_t **d
 
     /* Everything that names a rule by index is renumbered by sid. */
     emb__flow_table_foreach(e->flows, remap_flow, &map);
-    if (e->cfg.shared == NULL || emb__shared_first_for(e->cfg.shared, rules))
+    if (e->cfg.shared == NULL) {
         emb__attrib_remap(e->attrib, remap_rule, &map);
+    } else if (emb__shared_first_for(e->cfg.shared, rules)) {
+        emb__engine_attrib_done(e);
+        emb__shared_lock_all(e->cfg.shared); /* other engines may be reading it */
+        emb__attrib_remap(e->attrib, remap_rule, &map);
+        emb__shared_unlock_all(e->cfg.shared);
+    }
     free(map.by_sid);
 
     emb__matcher_free(e->matcher);
@@ -411,7 +417,7 @@ static int check_attribution(emb_engine_t *e) {
         f->attrib_first_us = now_us;
         f->attrib_retry = e->cfg.attrib_grace_ms > 0;
     }
-    emb__engine_attrib_turn(e);
+    emb__engine_attrib_turn(e, f->family, f->cli, f->srv);
     if (emb__attrib_shared(e->attrib, f->family, f->srv, e->cur.pkt->ts_sec, before_us))
         return 0; /* a shared edge speaks for nobody */
     const emb_attrib_entry_t *found[8], *hits[8];

@@ -330,7 +330,7 @@ int emb_engine_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t ts_s
     int64_t now_us = emb__time_us(ts_sec, ts_usec);
     int rc = 0;
     emb__round_begin(e);
-    emb__engine_attrib_turn(e);
+    emb__engine_attrib_turn(e, facts->family, facts->client, facts->server);
     if (!emb__attrib_shared(e->attrib, facts->family, facts->server, ts_sec, now_us)) {
         const emb_attrib_entry_t *found[8];
         size_t nf = emb__attrib_lookup(e->attrib, facts->family, facts->client, facts->server,
@@ -367,7 +367,7 @@ bool emb_engine_may_attribute(emb_engine_t *e, const emb_facts_t *facts, int64_t
     if (e == NULL || facts == NULL || (facts->family != 4 && facts->family != 6))
         return false;
     int64_t now_us = emb__time_us(ts_sec, ts_usec);
-    emb__engine_attrib_turn(e);
+    emb__engine_attrib_turn(e, facts->family, facts->client, facts->server);
     bool may =
         emb__attrib_holds(e->attrib, facts->family, facts->client, facts->server, ts_sec, now_us);
     emb__engine_attrib_done(e);

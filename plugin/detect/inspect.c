@@ -73,18 +73,18 @@ static void attribute_answers(emb_engine_t *e, uint8_t family, const uint8_t *cl
     for (size_t c = 0; c < e->ncands && vendor_tag == 0; c++)
         if (e->cands[c].ev == emb__field_evidence(EMB_FIELD_DNS_QUERY))
             vendor_tag = e->rules->rules[e->cands[c].rule].vendor + 1;
-    for (size_t i = 0; i < naddrs; i++)
-        if (addrs[i].family == family)
-            emb__attrib_note(e->attrib, family, addrs[i].addr, asked, asked_len, vendor_tag,
-                             addrs[i].ttl, ts_sec, now_us);
-    for (size_t c = 0; c < e->ncands; c++) {
-        const emb_cand_t *cand = &e->cands[c];
-        if (cand->ev != emb__field_evidence(EMB_FIELD_DNS_QUERY))
+    for (size_t i = 0; i < naddrs; i++) {
+        if (addrs[i].family != family)
             continue;
-        for (size_t i = 0; i < naddrs; i++)
-            if (addrs[i].family == family)
+        emb__engine_attrib_turn(e, family, client, addrs[i].addr);
+        emb__attrib_note(e->attrib, family, addrs[i].addr, asked, asked_len, vendor_tag,
+                         addrs[i].ttl, ts_sec, now_us);
+        for (size_t c = 0; c < e->ncands; c++) {
+            const emb_cand_t *cand = &e->cands[c];
+            if (cand->ev == emb__field_evidence(EMB_FIELD_DNS_QUERY))
                 emb__attrib_add(e->attrib, family, client, addrs[i].addr, cand->rule, cand->value,
                                 cand->value_len, addrs[i].ttl, ts_sec, now_us);
+        }
     }
 }
 
@@ -111,7 +111,6 @@ static void record_attribution(emb_engine_t *e, uint8_t family, const uint8_t *c
     const emb_app_info_t *app = &e->app;
     emb_dns_addr_t addrs[EMB_DNS_MAX_RECORDS];
     char asked[EMB_NAME_BUF]; /* the name asked: normalised once for every answer */
-    emb__engine_attrib_turn(e);
     if (app->nquestions > 0) {
         size_t n = emb__normalize_name((const uint8_t *)app->questions[0].name,
                                        app->questions[0].name_len, asked, sizeof(asked));
@@ -151,7 +150,6 @@ int emb__learn_dns_response(emb_engine_t *e, uint8_t family, const uint8_t *clie
     size_t n;
     if (emb__dns_answer_addrs(msg, len, addrs, &n) != EMB_X_OK || n == 0)
         return 0;
-    emb__engine_attrib_turn(e);
     attribute_answers(e, family, client, asked, asked_len, addrs, n, ts_sec, now_us);
     return 0;
 }

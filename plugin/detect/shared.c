@@ -1,17 +1,27 @@
 /*
- * A DNS attribution table that engines in several threads share, under one
- * lock. An engine takes the lock at its first use of the table in a packet
- * and gives it back when the packet is done (detect/state.h), so a packet's
- * answers, or its lookup, are never interleaved with another thread's.
+ * A DNS attribution table that engines in several threads share, locked by
+ * stripe (detect/attrib.h, EMB_ATTRIB_STRIPES): an engine takes the one or two
+ * stripes an address's operation touches, in ascending order, holds them while
+ * it reads what it found (the names it reports), and gives them back before it
+ * turns to another address or when its packet is done (detect/state.h). It
+ * never holds more than one address's stripes, so no two engines wait on each
+ * other in a cycle. Answers for different addresses, and lookups of different
+ * connections, mostly take different locks.
  */
 #include "detect/shared.h"
 
 #include <pthread.h>
 #include <stdlib.h>
 
+typedef struct {
+    pthread_mutex_t m;
+    char pad[64 - sizeof(pthread_mutex_t) % 64]; /* one per cache line */
+} stripe_t;
+
 struct emb_shared {
     emb_attrib_t *attrib;
-    pthread_mutex_t lock;
+    stripe_t stripes[EMB_ATTRIB_STRIPES];
+    pthread_mutex_t reload;            /* emb__shared_first_for */
     const emb_rules_t *renumbered_for; /* the pack of the last reload */
 };
 
@@ -31,7 +41,9 @@ int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out) {
         return rc;
     }
     emb__attrib_commit(s->attrib); /* made at load, used by packet workers */
-    pthread_mutex_init(&s->lock, NULL);
+    for (int i = 0; i < EMB_ATTRIB_STRIPES; i++)
+        pthread_mutex_init(&s->stripes[i].m, NULL);
+    pthread_mutex_init(&s->reload, NULL);
     *out = s;
     return 0;
 }
@@ -40,7 +52,9 @@ void emb_shared_free(emb_shared_t *s) {
     if (s == NULL)
         return;
     emb__attrib_free(s->attrib);
-    pthread_mutex_destroy(&s->lock);
+    for (int i = 0; i < EMB_ATTRIB_STRIPES; i++)
+        pthread_mutex_destroy(&s->stripes[i].m);
+    pthread_mutex_destroy(&s->reload);
     free(s);
 }
 
@@ -48,18 +62,32 @@ emb_attrib_t *emb__shared_attrib(emb_shared_t *s) {
     return s->attrib;
 }
 
-void emb__shared_lock(emb_shared_t *s) {
-    pthread_mutex_lock(&s->lock);
+void emb__shared_lock(emb_shared_t *s, const unsigned stripes[2]) {
+    pthread_mutex_lock(&s->stripes[stripes[0]].m);
+    if (stripes[1] != stripes[0])
+        pthread_mutex_lock(&s->stripes[stripes[1]].m);
 }
 
-void emb__shared_unlock(emb_shared_t *s) {
-    pthread_mutex_unlock(&s->lock);
+void emb__shared_unlock(emb_shared_t *s, const unsigned stripes[2]) {
+    if (stripes[1] != stripes[0])
+        pthread_mutex_unlock(&s->stripes[stripes[1]].m);
+    pthread_mutex_unlock(&s->stripes[stripes[0]].m);
+}
+
+void emb__shared_lock_all(emb_shared_t *s) {
+    for (int i = 0; i < EMB_ATTRIB_STRIPES; i++)
+        pthread_mutex_lock(&s->stripes[i].m);
+}
+
+void emb__shared_unlock_all(emb_shared_t *s) {
+    for (int i = EMB_ATTRIB_STRIPES; i-- > 0;)
+        pthread_mutex_unlock(&s->stripes[i].m);
 }
 
 bool emb__shared_first_for(emb_shared_t *s, const emb_rules_t *rules) {
-    pthread_mutex_lock(&s->lock);
+    pthread_mutex_lock(&s->reload);
     bool first = s->renumbered_for != rules;
     s->renumbered_for = rules;
-    pthread_mutex_unlock(&s->lock);
+    pthread_mutex_unlock(&s->reload);
     return first;
 }

@@ -114,7 +114,8 @@ struct emb_engine {
     emb_stats_t stats;
     const emb_exceptions_t *exceptions; /* not owned; NULL: none */
     uint64_t *exception_expired;        /* per exception: alerts it missed by expiring */
-    bool holds_turn;                    /* the shared table's lock, for this packet */
+    bool holds_turn;                    /* stripes of the shared table (turn[]) held */
+    unsigned turn[2];                   /* which: emb__attrib_stripes of one address */
     /* emb_engine_feed: the flows of other engines' DNS, inspected by a second
      * engine that borrows this one's matcher and attribution table and says
      * nothing (mute: no alert is rendered). */
@@ -134,21 +135,32 @@ static inline bool emb__engine_has_message_keys(const emb_engine_t *e) {
     return (e->device_keys & ~(1u << (EMB_K_MAC - EMB_K_HTTP_SERVER))) != 0;
 }
 
-/* Before the engine touches the DNS attribution table: engines in other
- * threads that share it take turns (detect/shared.c). */
-static inline void emb__engine_attrib_turn(emb_engine_t *e) {
-    if (e->cfg.shared != NULL && !e->holds_turn) {
-        emb__shared_lock(e->cfg.shared);
-        e->holds_turn = true; /* until emb_engine_process returns */
-    }
-}
-
 /* After: the turn, if this engine took it, goes back. */
 static inline void emb__engine_attrib_done(emb_engine_t *e) {
     if (e->holds_turn) {
-        emb__shared_unlock(e->cfg.shared);
+        emb__shared_unlock(e->cfg.shared, e->turn);
         e->holds_turn = false;
     }
+}
+
+/* Before the engine touches what the DNS attribution table holds for (client,
+ * addr) and the address's shared-address record: engines in
+ * other threads that share it take turns by stripe (detect/shared.c). Held
+ * until the engine turns to another address's stripes or its packet is done
+ * (emb__engine_attrib_done): what a lookup found stays readable until then. */
+static inline void emb__engine_attrib_turn(emb_engine_t *e, uint8_t family, const uint8_t *client,
+                                           const uint8_t *addr) {
+    if (e->cfg.shared == NULL)
+        return;
+    unsigned st[2];
+    emb__attrib_stripes(e->attrib, family, client, addr, st);
+    if (e->holds_turn && e->turn[0] == st[0] && e->turn[1] == st[1])
+        return;
+    emb__engine_attrib_done(e);
+    emb__shared_lock(e->cfg.shared, st);
+    e->turn[0] = st[0];
+    e->turn[1] = st[1];
+    e->holds_turn = true;
 }
 
 #endif /* EMB_DETECT_STATE_H */

@@ -8,6 +8,7 @@
 #include "helpers.h"
 
 #include <criterion/criterion.h>
+#include <pthread.h>
 #include <string.h>
 
 static emb_rules_t *rules;
@@ -584,4 +585,82 @@ Test(hosted, many_port_rules_widen_the_last_span) {
     cr_assert(may(e, 4, cli, srv, 1000), "inside the widened span [161, 34567]: maybe");
     emb_engine_free(e);
     emb_rules_free(r);
+}
+
+/* Two engines on one table in two threads at once, as Suricata's workers run
+ * them (the table is locked by stripe, detect/shared.c): each learns answers
+ * for its own 200 clients, to 200 addresses that spread over the stripes, and
+ * looks up the other thread's clients while it goes; then every one of its own
+ * connections is attributed, and nothing crashed or went missing. */
+typedef struct {
+    emb_engine_t *e;
+    uint8_t first; /* its clients: 192.0.2.<first + i>, i < 100; both ways */
+    int learned_errors, found;
+} worker_t;
+
+static int count_match(const emb_match_t *m, void *ud) {
+    (void)m;
+    ++*(int *)ud;
+    return 0;
+}
+
+static void *worker_run(void *arg) {
+    worker_t *w = arg;
+    const char *name = "s1.upd.acme.example";
+    emb_fact_t names[1] = {{EMB_FIELD_DNS_QUERY, name, strlen(name)}};
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 100; i++) {
+            uint8_t client = (uint8_t)(w->first + i),
+                    addr[4] = {203, 0, (uint8_t)round, (uint8_t)i};
+            uint8_t b[256];
+            size_t n = dns_answer(b, name, client, addr);
+            emb_facts_t f = {.family = 4,
+                             .proto = 17,
+                             .client = {192, 0, 2, client},
+                             .server = {192, 0, 2, 53},
+                             .client_port = 41000,
+                             .server_port = 53,
+                             .facts = names,
+                             .nfacts = 1,
+                             .fields_only = true};
+            emb_dns_response_t r = {b + 28, n - 28, f.client, 1727697600, (uint32_t)i};
+            int ignored = 0;
+            if (emb_engine_match_dns_response(w->e, &f, &r, count_match, &ignored) != 0)
+                w->learned_errors++;
+            /* the other thread's client at the same address: it may or may not be there yet */
+            emb_facts_t other = connection((uint8_t)(client ^ 0x80), addr);
+            emb_engine_attribute(w->e, &other, 1727697601, 0, count_match, &ignored);
+        }
+    }
+    for (int round = 0; round < 2; round++)
+        for (int i = 0; i < 100; i++) {
+            uint8_t addr[4] = {203, 0, (uint8_t)round, (uint8_t)i};
+            emb_facts_t f = connection((uint8_t)(w->first + i), addr);
+            int n = 0;
+            emb_engine_attribute(w->e, &f, 1727697601, 0, count_match, &n);
+            w->found += n == 1;
+        }
+    return NULL;
+}
+
+Test(hosted, engines_in_two_threads_share_a_table) {
+    emb_config_t cfg;
+    emb_config_init(&cfg);
+    emb_shared_t *shared = NULL;
+    cr_assert_eq(emb_shared_new(&cfg, &shared), 0);
+    cfg.shared = shared;
+    worker_t w[2] = {{.first = 0}, {.first = 0x80}};
+    pthread_t th[2];
+    for (int t = 0; t < 2; t++) {
+        cr_assert_eq(emb_engine_new(rules, &cfg, &w[t].e, NULL), 0);
+        cr_assert_eq(pthread_create(&th[t], NULL, worker_run, &w[t]), 0);
+    }
+    for (int t = 0; t < 2; t++) {
+        cr_assert_eq(pthread_join(th[t], NULL), 0);
+        cr_assert_eq(w[t].learned_errors, 0);
+        cr_assert_eq(w[t].found, 200, "thread %d attributed %d of its 200 connections", t,
+                     w[t].found);
+        emb_engine_free(w[t].e);
+    }
+    emb_shared_free(shared);
 }
