@@ -107,6 +107,27 @@ static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
     return ech;
 }
 
+/* The same for a QUIC client's Initial: its extensions are in the "quic"
+ * object Suricata logs (SCQuicLogJson), as {"type":65037,...}. */
+static bool QuicOffersEch(const void *tx, SCJsonBuilder *jb) {
+    if (jb == NULL)
+        return false;
+    SCJbReset(jb);
+    bool ech = false;
+    if (SCQuicLogJson((void *)tx, jb) && SCJbClose(jb)) {
+        const char *text = (const char *)SCJbPtr(jb);
+        size_t len = SCJbLen(jb);
+        static const char ext[] = "\"type\":65037"; /* 0xfe0d */
+        const size_t n = sizeof(ext) - 1;
+        for (const char *at = memmem(text, len, ext, n); at != NULL && !ech;
+             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, n)) {
+            size_t off = (size_t)(at - text) + n;
+            ech = off < len && (text[off] == ',' || text[off] == '}');
+        }
+    }
+    return ech;
+}
+
 /* Whether the ClientHello's SNI may be an Encrypted Client Hello's outer
  * name. That only matters for an attribution: when every worker has read
  * past this message and no answer learned gave the server to the client,
@@ -282,7 +303,9 @@ static void ReadQuic(const void *tx, uint8_t dir, EmbargoSc8Facts *fa) {
         return;
     if (SCQuicTxGetSni(tx, &b, &n)) {
         Add(fa, EMB_FIELD_QUIC_SNI, b, n);
-        fa->named = n > 0;
+        /* ECH's outer SNI does not name the server, as over TLS (SniMayBeOuter) */
+        fa->named = n > 0 && !(EmbargoSc8MayAttribute(fa->e, fa->flow, fa->now_us) &&
+                               QuicOffersEch(tx, fa->jb));
     }
     if (SCQuicTxGetJa4(tx, &b, &n)) {
         Add(fa, EMB_FIELD_JA4, b, n);

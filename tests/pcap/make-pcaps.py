@@ -1988,6 +1988,14 @@ def case_precision_attribution():
              answer="185.85.12.20")
     TcpFlow(cap, eth, client, 65414, "185.85.12.20", 443).handshake() \
         .client(tls_client_hello(None, label="precision-kl2")).close()
+    # 65415: QUIC whose ClientHello offers ECH (outer SNI cloudflare-ech.com) to the
+    # TikTok alias's address: attributed, as over TLS (65406). 65416: QUIC naming
+    # www.apple.com there, no ECH: judged by its own name, nothing.
+    for port, sni, ech in ((65415, "cloudflare-ech.com", True), (65416, "www.apple.com", False)):
+        hs = tls_client_hello(sni, ech=ech, label="precision-quic-%d" % port)[5:]
+        dcid = struct.pack("!Q", 0x0c0c0c0c00000000 | port)
+        udp(cap, eth, client, port, cdn, 443,
+            quic_v1_client_initial(dcid, 0, quic_crypto_frame(0, hs)), ipid=port & 0xffff)
     return {"precision-attribution/input.pcap": cap.pcap_bytes()}
 
 
