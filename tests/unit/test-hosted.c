@@ -83,8 +83,8 @@ static int on_match(const emb_match_t *m, void *ud);
 /* The same answer as a host's parser gives it, names apart: its question's
  * name, then its answer's owner name, to emb_engine_match_dns_response;
  * what they raised in *g. */
-static void match_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
-                           int64_t sec, uint32_t usec, got_t *g) {
+static int learn_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
+                          int64_t sec, uint32_t usec, emb_match_cb cb, void *ud) {
     uint8_t b[256];
     size_t n = dns_answer(b, name, client, addr);
     emb_fact_t names[2] = {{EMB_FIELD_DNS_QUERY, name, strlen(name)},
@@ -99,7 +99,12 @@ static void match_response(emb_engine_t *e, const char *name, uint8_t client, co
                      .nfacts = 2,
                      .fields_only = true};
     emb_dns_response_t r = {b + 28, n - 28, f.client, sec, usec};
-    cr_assert_eq(emb_engine_match_dns_response(e, &f, &r, on_match, g), 0);
+    return emb_engine_match_dns_response(e, &f, &r, cb, ud);
+}
+
+static void match_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
+                           int64_t sec, uint32_t usec, got_t *g) {
+    cr_assert_eq(learn_response(e, name, client, addr, sec, usec, on_match, g), 0);
 }
 
 /* How the tests below teach an engine an answer: as emb_engine_feed learns
@@ -606,26 +611,13 @@ static int count_match(const emb_match_t *m, void *ud) {
 
 static void *worker_run(void *arg) {
     worker_t *w = arg;
-    const char *name = "s1.upd.acme.example";
-    emb_fact_t names[1] = {{EMB_FIELD_DNS_QUERY, name, strlen(name)}};
     for (int round = 0; round < 2; round++) {
         for (int i = 0; i < 100; i++) {
             uint8_t client = (uint8_t)(w->first + i),
                     addr[4] = {203, 0, (uint8_t)round, (uint8_t)i};
-            uint8_t b[256];
-            size_t n = dns_answer(b, name, client, addr);
-            emb_facts_t f = {.family = 4,
-                             .proto = 17,
-                             .client = {192, 0, 2, client},
-                             .server = {192, 0, 2, 53},
-                             .client_port = 41000,
-                             .server_port = 53,
-                             .facts = names,
-                             .nfacts = 1,
-                             .fields_only = true};
-            emb_dns_response_t r = {b + 28, n - 28, f.client, 1727697600, (uint32_t)i};
             int ignored = 0;
-            if (emb_engine_match_dns_response(w->e, &f, &r, count_match, &ignored) != 0)
+            if (learn_response(w->e, "s1.upd.acme.example", client, addr, 1727697600, (uint32_t)i,
+                               count_match, &ignored) != 0)
                 w->learned_errors++;
             /* the other thread's client at the same address: it may or may not be there yet */
             emb_facts_t other = connection((uint8_t)(client ^ 0x80), addr);
