@@ -84,27 +84,33 @@ static void AddCommonName(EmbargoSc8Facts *fa, const uint8_t *subj, size_t len) 
     }
 }
 
+/* Whether the JSON `jb` holds (after SCJbClose) the token `tok` with one of
+ * `before` just before it (NULL: anything) and one of `after` just after. */
+static bool JsonHasToken(SCJsonBuilder *jb, const char *tok, const char *before,
+                         const char *after) {
+    if (!SCJbClose(jb))
+        return false;
+    const char *text = (const char *)SCJbPtr(jb);
+    size_t len = SCJbLen(jb), n = strlen(tok);
+    for (const char *at = memmem(text, len, tok, n); at != NULL;
+         at = memmem(at + 1, len - (size_t)(at + 1 - text), tok, n)) {
+        size_t off = (size_t)(at - text);
+        if ((before == NULL || (off > 0 && memchr(before, at[-1], strlen(before)) != NULL)) &&
+            off + n < len && memchr(after, at[n], strlen(after)) != NULL)
+            return true;
+    }
+    return false;
+}
+
 /* True when the ClientHello offered Encrypted Client Hello (extension 0xfe0d):
  * its SNI is then the outer, public name, not the server's. Suricata keeps
- * the extension list only for logging: it is read as its JSON. */
+ * the extension list only for logging: it is read as its JSON, an array of
+ * numbers. */
 static bool OffersEch(const HandshakeParams *hs, SCJsonBuilder *jb) {
     if (jb == NULL)
         return false;
     SCJbReset(jb);
-    bool ech = false;
-    if (SCTLSHandshakeLogExtensions(hs, jb) && SCJbClose(jb)) {
-        const char *text = (const char *)SCJbPtr(jb);
-        size_t len = SCJbLen(jb);
-        static const char ext[] = "65037"; /* 0xfe0d */
-        /* each number of the array, between '[' or ',' and ',' or ']' */
-        for (const char *at = memmem(text, len, ext, 5); at != NULL && !ech;
-             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, 5)) {
-            size_t off = (size_t)(at - text);
-            ech = off > 0 && off + 5 < len && (at[-1] == '[' || at[-1] == ',') &&
-                  (at[5] == ']' || at[5] == ',');
-        }
-    }
-    return ech;
+    return SCTLSHandshakeLogExtensions(hs, jb) && JsonHasToken(jb, "65037", "[,", "],");
 }
 
 /* The same for a QUIC client's Initial: its extensions are in the "quic"
@@ -113,19 +119,7 @@ static bool QuicOffersEch(const void *tx, SCJsonBuilder *jb) {
     if (jb == NULL)
         return false;
     SCJbReset(jb);
-    bool ech = false;
-    if (SCQuicLogJson((void *)tx, jb) && SCJbClose(jb)) {
-        const char *text = (const char *)SCJbPtr(jb);
-        size_t len = SCJbLen(jb);
-        static const char ext[] = "\"type\":65037"; /* 0xfe0d */
-        const size_t n = sizeof(ext) - 1;
-        for (const char *at = memmem(text, len, ext, n); at != NULL && !ech;
-             at = memmem(at + 1, len - (size_t)(at + 1 - text), ext, n)) {
-            size_t off = (size_t)(at - text) + n;
-            ech = off < len && (text[off] == ',' || text[off] == '}');
-        }
-    }
-    return ech;
+    return SCQuicLogJson((void *)tx, jb) && JsonHasToken(jb, "\"type\":65037", NULL, ",}");
 }
 
 /* Whether the ClientHello's SNI may be an Encrypted Client Hello's outer

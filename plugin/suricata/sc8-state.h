@@ -114,8 +114,8 @@ bool EmbargoSc8FlowNote(Flow *f, uint32_t sid);
  * (EmbargoSc8CaughtUp), waiting up to 200 ms for that at the first message
  * (sleeping: a starved worker gets the CPU); if they are still behind, at a
  * later transaction of the flow, at its end (`last`: a pseudo-packet, after
- * waiting again), or at the EMBARGO_ATTRIB_TRIES-th chance. Only answers from before *first_us
- * count, as in one thread. True once per flow.
+ * waiting again), or at the EMBARGO_ATTRIB_TRIES-th chance. Only answers
+ * from before *first_us count, as in one thread. True once per flow.
  */
 #define EMBARGO_ATTRIB_TRIES 4
 bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t now_us, bool last,
@@ -131,11 +131,11 @@ bool EmbargoSc8FlowAttribution(Flow *f, bool client_first, bool named, int64_t n
  * server spoke first is decided at its client's first bytes, or as soon as
  * no answer so far gave the server to the client (emb_engine_may_attribute
  * on the worker `tv`'s engine, once every worker read that far). With
- * workers behind, a later client message decides, or at the latest a FIN or
- * RST (waiting as at the flow's end). Nothing is
- * stored for a flow no answer can attribute. True when to look it up now,
- * as of *first_us; once decided, or when a reader decides it, the flow is
- * attributed (EmbargoSc8FlowAttributed).
+ * workers behind, a later client message decides, or at the latest a FIN
+ * or RST (waiting as at the flow's end). Nothing is stored for a flow no
+ * answer can attribute. True when to look it up now, as of *first_us; once
+ * decided, or when a reader decides it, the flow is attributed
+ * (EmbargoSc8FlowAttributed).
  */
 bool EmbargoSc8FlowPacketAttribution(Flow *f, const Packet *p, ThreadVars *tv, int64_t *first_us);
 void EmbargoSc8FlowSetAttributed(Flow *f);
