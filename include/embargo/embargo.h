@@ -806,10 +806,11 @@ int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
 
 /*
  * A DNS attribution table that engines in several threads share, locked by
- * stripe (64 locks, each guarding the sets whose index it divides), for hosts whose workers each see only their share of the packets (the
- * kernel spreading a live capture, an IDS's threads): an answer seen by one
- * worker then attributes the connection another one sees. Which of two answers
- * that race comes first depends on the threads: use emb_packet_place and
+ * stripe (64 locks; lock k guards the sets whose index is k modulo 64), for
+ * hosts whose workers each see only their share of the packets (the kernel
+ * spreading a live capture, an IDS's threads): an answer seen by one worker
+ * then attributes the connection another one sees. Which of two answers that
+ * race comes first depends on the threads: use emb_packet_place and
  * emb_engine_feed instead when every worker sees every packet. Create it with
  * the engines' configuration (its attrib_* settings size the table: 432
  * bytes an entry, 7 MiB at the default 16,384, all touched here so that no
@@ -817,9 +818,9 @@ int emb_engine_feed(emb_engine_t *engine, const emb_packet_t *pkt);
  * each engine, free it after the engines. An engine holds the one or two
  * stripes of the address it looks up or learns until it turns to another
  * address or emb_engine_process returns, so an alert callback must not wait
- * for another engine. Engines
- * that share a table are reloaded together, none of them processing packets
- * meanwhile, all with the same new pack: the table is renumbered for it once.
+ * for another engine. Engines that share a table are reloaded together, none
+ * of them processing packets meanwhile, all with the same new pack: the
+ * table is renumbered for it once.
  */
 typedef struct emb_shared emb_shared_t;
 int emb_shared_new(const emb_config_t *cfg, emb_shared_t **out);
