@@ -44,7 +44,9 @@
 # judged twice, on threads CPU and (where counted) on instructions, as issue 17 states
 # them: on this noisy VM the same build's CPU ratio moves by 5-9% between runs, the
 # instruction count not at all. The worker's CPU, the whole process's and wall are
-# printed beside.
+# printed beside. Each CPU ratio is also taken round by round (both configurations ran
+# in each round, so the machine's drift over the run cancels in each round's ratio) and
+# printed as the rounds' median and quartiles: how far the ratio moves within one run.
 # Instructions: `perf stat -e instructions:u` per run when the machine has hardware
 # counters; if not (a VM without a PMU), the script says so, and --callgrind [PACKETS]
 # counts them under valgrind instead, once per configuration on the first PACKETS packets
@@ -641,7 +643,8 @@ for cname, cpath, cdesc in captures:
                                    wsys=med(r["wsys"] for r in rs) if rs[0]["wsys"] is not None else None,
                                    wflt=med(r["wflt"] for r in rs) if rs[0]["wflt"] is not None else None,
                                    insn=med(r["insn"] for r in rs) if rs[0]["insn"] is not None else None,
-                                   cg=cg.get(k), cyc=cyc.get(k))
+                                   cg=cg.get(k), cyc=cyc.get(k),
+                                   rounds=[r["pkt"] if r["pkt"] is not None else r["cpu"] for r in rs])
     # the table
     say("\n| | configuration | wall s | CPU s | threads CPU s | worker CPU s | worker sys s, page faults "
         "| main thread CPU s | instructions | alerts | rules loaded/failed |")
@@ -696,6 +699,21 @@ for cname, cpath, cdesc in captures:
 
 # ---------------------------------------------------------------- targets
 
+def paired(xs, ys):
+    """The ratio round by round: both configurations ran in each round, minutes
+    apart at most, so a drift of the machine's speed over the run (this VM's
+    hour-to-hour swing is larger than the targets' margins) cancels in each
+    round's ratio, where the ratio of the two medians above keeps it. Printed
+    as the rounds' median and quartiles: their spread is the measurement's own
+    uncertainty, to read a ratio against its target with."""
+    r = sorted(x / y for x, y in zip(xs, ys) if y)
+    if len(r) < 3:
+        return ""
+    q = statistics.quantiles(r, n=4, method="inclusive")
+    return " [by round: median %.3fx, quartiles %.3fx-%.3fx, %d rounds]" % (
+        statistics.median(r), q[0], q[2], len(r))
+
+
 TARGETS = [  # numerator, denominator, text, target, strict
     ("B", "A", "S8 + embargo (transactions) / S8 alone", 1.10, False),
     ("C", "A", "S8 + embargo (packets) / S8 alone", None, False),
@@ -724,9 +742,10 @@ for cname, _, _ in captures:
             iratio = x["cg"] / y["cg"]
             if x.get("cyc") and y.get("cyc"):
                 insn += ", cycle estimate %s (cache-sim)" % fmt_ratio(x["cyc"], y["cyc"])
-        line = "[%s] %s: threads CPU %s (worker %s), process CPU %s, wall %s%s" % (
-            cname, text, fmt_ratio(x["pkt"], y["pkt"]), fmt_ratio(x["worker"], y["worker"]),
-            fmt_ratio(x["cpu"], y["cpu"]), fmt_ratio(x["wall"], y["wall"]), insn)
+        line = "[%s] %s: threads CPU %s%s (worker %s), process CPU %s, wall %s%s" % (
+            cname, text, fmt_ratio(x["pkt"], y["pkt"]), paired(x["rounds"], y["rounds"]),
+            fmt_ratio(x["worker"], y["worker"]), fmt_ratio(x["cpu"], y["cpu"]),
+            fmt_ratio(x["wall"], y["wall"]), insn)
         if target:
             def verdict(r):
                 return "met" if (r < target if strict else r <= target) else "NOT met"
