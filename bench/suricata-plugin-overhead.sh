@@ -47,8 +47,10 @@
 # printed beside. Each CPU ratio is also taken round by round (both configurations ran
 # in each round, so the machine's drift over the run cancels in each round's ratio) and
 # printed as the rounds' median and quartiles: how far the ratio moves within one run.
-# Instructions: `perf stat -e instructions:u` per run when the machine has hardware
-# counters; if not (a VM without a PMU), the script says so, and --callgrind [PACKETS]
+# Instructions: `perf stat -e instructions:u,cycles:u` per run when the machine has
+# hardware counters (the cycles ratio is printed beside: CPU time without what a clock
+# change or a hypervisor adds, the measure to read a CPU target against where it can be
+# had); if not (a VM without a PMU), the script says so, and --callgrind [PACKETS]
 # counts them under valgrind instead, once per configuration on the first PACKETS packets
 # (default 50000) of each capture, in the packet worker thread only (the flow manager
 # and recycler poll on a timer: under valgrind their counts follow wall time). E and F
@@ -475,7 +477,7 @@ def run(cfg, capture, logdir, env_extra=None, wrap=None):
     if wrap:
         cmd = wrap + cmd
     elif PERF:
-        cmd = ["perf", "stat", "-x,", "-e", "instructions:u", "-o", perf_out, "--"] + cmd
+        cmd = ["perf", "stat", "-x,", "-e", "instructions:u,cycles:u", "-o", perf_out, "--"] + cmd
     out = open(os.path.join(logdir, "stdout.txt"), "wb")
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -486,7 +488,7 @@ def run(cfg, capture, logdir, env_extra=None, wrap=None):
         tail = open(os.path.join(logdir, "stdout.txt"), "rb").read()[-600:].decode("utf-8", "replace")
         raise RuntimeError("%s (%s) failed (status %d): %s\n%s" % (key, label, status, " ".join(cmd), tail))
     r = {"wall": wall, "cpu": ru.ru_utime + ru.ru_stime, "pkt": None, "worker": None,
-         "wsys": None, "wflt": None, "insn": None}
+         "wsys": None, "wflt": None, "insn": None, "cycles": None}
     if os.path.exists(tc):
         threads = [l.rstrip("\n").split("\t") for l in open(tc) if "\t" in l]
         r["pkt"] = sum(float(t[1]) for t in threads)
@@ -500,6 +502,8 @@ def run(cfg, capture, logdir, env_extra=None, wrap=None):
             f = l.split(",")
             if len(f) > 2 and f[0].isdigit() and f[2].startswith("instructions"):
                 r["insn"] = int(f[0])
+            elif len(f) > 2 and f[0].isdigit() and f[2].startswith("cycles"):
+                r["cycles"] = int(f[0])
     return r
 
 
@@ -595,7 +599,7 @@ say("Suricata 8: %s; Suricata 7: %s" % (S8, S7))
 say("embargo rules: %d keyword rules (suricata-plugin export), %d plain rules (suricata export)"
     % (n_plugin, n_plain))
 say("ruleset (E, F): %d active rules in %d files from %s" % (rs_active, len(rs_files), ", ".join(rulesets)))
-say("instructions: %s" % ("perf stat -e instructions:u, per run" if PERF else
+say("instructions: %s" % ("perf stat -e instructions:u,cycles:u, per run" if PERF else
                           "not counted by perf (%s)%s" % (perf_why, "; callgrind on the first %d "
                           "packets" % a.callgrind if a.callgrind else "; --callgrind counts them "
                           "under valgrind")))
@@ -643,6 +647,7 @@ for cname, cpath, cdesc in captures:
                                    wsys=med(r["wsys"] for r in rs) if rs[0]["wsys"] is not None else None,
                                    wflt=med(r["wflt"] for r in rs) if rs[0]["wflt"] is not None else None,
                                    insn=med(r["insn"] for r in rs) if rs[0]["insn"] is not None else None,
+                                   cycles=med(r["cycles"] for r in rs) if rs[0]["cycles"] is not None else None,
                                    cg=cg.get(k), cyc=cyc.get(k),
                                    rounds=[r["pkt"] if r["pkt"] is not None else r["cpu"] for r in rs])
     # the table
@@ -734,9 +739,12 @@ for cname, _, _ in captures:
         if not x or not y:
             continue
         ratio = x["pkt"] / y["pkt"] if x["pkt"] is not None else x["cpu"] / y["cpu"]
-        insn, iratio = "", None
+        insn, iratio, cratio = "", None, None
         if x["insn"] and y["insn"]:
             insn, iratio = ", instructions %s" % fmt_ratio(x["insn"], y["insn"]), x["insn"] / y["insn"]
+            if x["cycles"] and y["cycles"]:
+                insn += ", cycles %s (perf)" % fmt_ratio(x["cycles"], y["cycles"])
+                cratio = x["cycles"] / y["cycles"]
         elif x["cg"] and y["cg"]:
             insn = ", instructions %s (callgrind)" % fmt_ratio(x["cg"], y["cg"])
             iratio = x["cg"] / y["cg"]
@@ -753,6 +761,8 @@ for cname, _, _ in captures:
                                                             verdict(ratio))
             if iratio is not None:
                 line += ", instructions %s" % verdict(iratio)
+            if cratio is not None:
+                line += ", cycles %s" % verdict(cratio)
         say(line)
 say("\n%.0f s in all; work dir %s%s" % (time.time() - started, work, " (kept)" if a.keep else ""))
 if not a.keep:
