@@ -81,8 +81,8 @@ typedef struct {
 static int on_match(const emb_match_t *m, void *ud);
 
 /* The same answer as a host's parser gives it, names apart: its question's
- * name, then its answer's owner name, to emb_engine_match_dns_response;
- * what they raised in *g. */
+ * name, then its answer's owner name, to emb_engine_match_dns_response,
+ * whose result it returns; what they raise goes to `cb`. */
 static int learn_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
                           int64_t sec, uint32_t usec, emb_match_cb cb, void *ud) {
     uint8_t b[256];
@@ -102,6 +102,7 @@ static int learn_response(emb_engine_t *e, const char *name, uint8_t client, con
     return emb_engine_match_dns_response(e, &f, &r, cb, ud);
 }
 
+/* learn_response, which must succeed; what it raised in *g. */
 static void match_response(emb_engine_t *e, const char *name, uint8_t client, const uint8_t addr[4],
                            int64_t sec, uint32_t usec, got_t *g) {
     cr_assert_eq(learn_response(e, name, client, addr, sec, usec, on_match, g), 0);
